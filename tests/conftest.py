@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlfactor.data import load_french
+
+
+@pytest.fixture(scope="session")
+def french():
+    return load_french()
+
+
+@pytest.fixture(scope="session")
+def french_xy(french):
+    """All 30 portfolios' excess returns (819 x 30) and the four French factors (819 x 4)."""
+    y = french.portfolios.sub(french.rf, axis=0).to_numpy()
+    x = french.factors.to_numpy()
+    return y, x
+
+
+def synthetic(t=600, k=3, n=20, seed=0, noise=0.02):
+    """Seeded factor-model data with known alphas and loadings."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.005, 0.04, size=(t, k))
+    b = rng.normal(0.8, 0.4, size=(n, k))
+    a = rng.normal(0.0, 0.002, size=n)
+    y = a + x @ b.T + rng.normal(0, noise, size=(t, n))
+    return y, x, a, b

@@ -1,0 +1,42 @@
+"""xlfactor: factor models for spreadsheets, backed by a tested numpy core.
+
+The public Python API. This module never imports xlwings; the Excel functions live in
+``xlfactor.excel.udfs``.
+"""
+
+from . import frames
+from .core.regression import capm, collinearity, fama_macbeth, grs, ols
+from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
+from .data import load_french
+from .errors import (
+    CollinearityError,
+    ConvergenceError,
+    InputShapeError,
+    InputValueError,
+    InsufficientDataError,
+    XLFactorError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "frames",
+    "load_french",
+    "ols",
+    "capm",
+    "collinearity",
+    "grs",
+    "fama_macbeth",
+    "RegressionResult",
+    "RiskSplit",
+    "CapmResult",
+    "Collinearity",
+    "GRSResult",
+    "FamaMacBethResult",
+    "XLFactorError",
+    "InputShapeError",
+    "InputValueError",
+    "InsufficientDataError",
+    "CollinearityError",
+    "ConvergenceError",
+]

@@ -1,0 +1,137 @@
+"""The only place where the core checks and converts its array arguments.
+
+Conventions: rows are periods, columns are assets or factors; NaN marks a missing value;
+positions in messages are 1-based, as a spreadsheet user counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import CollinearityError, InputShapeError, InputValueError
+
+FloatArray = np.ndarray
+Names = Sequence[str] | None
+
+
+def label(kind: str, j: int, names: Names = None) -> str:
+    """'column 3' or "column 3 ('HML')": how a message points at column j (0-based)."""
+    if names is not None and j < len(names):
+        return f"{kind} {j + 1} ('{names[j]}')"
+    return f"{kind} {j + 1}"
+
+
+def as_float_2d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
+    """A float matrix from an array-like: a scalar is 1x1, a vector is one column.
+
+    Text, booleans and infinities are errors naming the row and column; NaN (and None)
+    is a missing value unless ``allow_missing`` is False.
+    """
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim > 2:
+        raise InputShapeError(f"{name} has {arr.ndim} dimensions; pass a table (rows x columns).")
+    if arr.size == 0:
+        raise InputShapeError(f"{name} is empty; pass at least one row and one column.")
+    if arr.dtype == bool:
+        raise InputValueError(f"{name} row 1, column 1 is a logical value; pass numbers.")
+    if arr.dtype.kind not in "iuf":
+        arr = _object_to_float(arr, name)
+    arr = np.array(arr, dtype=float)
+    bad = np.isinf(arr) if allow_missing else ~np.isfinite(arr)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        what = "infinite" if np.isinf(arr[i, j]) else "missing"
+        raise InputValueError(
+            f"{name} row {i + 1}, column {j + 1} is {what}; pass finite numbers"
+            + ("." if allow_missing else " with no gaps.")
+        )
+    return arr
+
+
+def _object_to_float(arr: np.ndarray, name: str) -> np.ndarray:
+    out = np.empty(arr.shape, dtype=float)
+    for (i, j), v in np.ndenumerate(arr):
+        if v is None:
+            out[i, j] = np.nan
+        elif isinstance(v, (bool, np.bool_)):
+            raise InputValueError(f"{name} row {i + 1}, column {j + 1} is a logical value; pass numbers.")
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            out[i, j] = float(v)
+        else:
+            raise InputValueError(
+                f"{name} row {i + 1}, column {j + 1} is {type(v).__name__} {str(v)[:30]!r}; pass numbers."
+            )
+    return out
+
+
+def as_float_1d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
+    """A float vector from a scalar, a list, or a single row or column."""
+    arr = as_float_2d(values, name, allow_missing=allow_missing)
+    if min(arr.shape) != 1:
+        raise InputShapeError(
+            f"{name} is {arr.shape[0]} x {arr.shape[1]}; pass a single row or column."
+        )
+    return arr.ravel()
+
+
+def check_same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise InputShapeError(
+            f"{name_a} has {a.shape[0]} rows but {name_b} has {b.shape[0]}; "
+            "both must cover the same periods."
+        )
+
+
+def rate(rf, n_rows: int, name: str = "rf") -> FloatArray:
+    """A per-period rate as a length-n vector: None is 0, a scalar is repeated."""
+    if rf is None:
+        return np.zeros(n_rows)
+    arr = as_float_1d(rf, name)
+    if arr.size == 1:
+        return np.full(n_rows, arr[0])
+    if arr.size != n_rows:
+        raise InputShapeError(
+            f"{name} has {arr.size} values but the returns have {n_rows} rows; "
+            "pass one number or one value per period."
+        )
+    return arr
+
+
+def check_nonneg_int(value, name: str, *, minimum: int = 0) -> int:
+    """An integer count (floats such as 6.0 accepted, as spreadsheets send them)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InputValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.") from None
+    if not np.isfinite(f) or f != int(f) or f < minimum:
+        raise InputValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(f)
+
+
+def check_full_rank(z: np.ndarray, r_diag: np.ndarray, where: str, factor_names: Names) -> None:
+    """Reject a constant factor or collinear factors, given the design [1, X] and its QR's R diagonal.
+
+    ``where`` says over which rows (for the message).
+    """
+    x = z[:, 1:]
+    constant = np.ptp(x, axis=0) == 0
+    if constant.any():
+        k = int(np.flatnonzero(constant)[0])
+        raise CollinearityError(
+            f"factors {label('column', k, factor_names)} is constant over {where}; "
+            "a constant factor duplicates the intercept, remove it."
+        )
+    scale = np.linalg.norm(z, axis=0)
+    tiny = np.abs(r_diag) <= 1e-10 * scale
+    if tiny.any():
+        k = int(np.flatnonzero(tiny)[0]) - 1
+        raise CollinearityError(
+            f"factors {label('column', k, factor_names)} is a linear combination of the other "
+            f"factors over {where}; remove it or a factor it duplicates."
+        )

@@ -1,0 +1,312 @@
+"""Time-series factor regressions for all assets at once, and the tests built on them.
+
+Every asset uses the rows where it and every factor are present (listwise per asset).
+Assets that share the same usable rows are solved together: one QR of the design matrix
+``[1, X]`` and one matrix product serve all of them, so there is no loop over assets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import linalg, stats
+
+from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
+from . import _validation as v
+from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
+
+
+def usable_groups(ok: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Group the columns of a (rows, columns) mask of usable cells by identical pattern.
+
+    Yields ``(rows, cols)``: the usable rows shared by the columns ``cols``.
+    """
+    if ok.all():
+        yield np.arange(ok.shape[0]), np.arange(ok.shape[1])
+        return
+    packed = np.packbits(ok, axis=0).T
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    for g in np.argsort(first):  # groups in the order their first column appears
+        cols = np.flatnonzero(inverse.ravel() == g)
+        yield np.flatnonzero(ok[:, cols[0]]), cols
+
+
+def ols(
+    returns,
+    factors,
+    *,
+    lags: int | None = None,
+    asset_names: v.Names = None,
+    factor_names: v.Names = None,
+) -> RegressionResult:
+    """Regress every column of ``returns`` (T x N) on ``factors`` (T x K) with an intercept.
+
+    ``lags`` switches the standard errors to Newey-West with a Bartlett kernel of that many
+    lags (statsmodels ``cov_type="HAC", cov_kwds={"maxlags": lags}``).
+    """
+    y = v.as_float_2d(returns, "returns")
+    x = v.as_float_2d(factors, "factors")
+    v.check_same_rows(y, x, "returns", "factors")
+    if lags is not None:
+        lags = v.check_nonneg_int(lags, "lags")
+    n_assets, k = y.shape[1], x.shape[1]
+    coef = np.empty((n_assets, k + 1))
+    stderr = np.empty((n_assets, k + 1))
+    resid_ss, total_ss, nobs = np.empty(n_assets), np.empty(n_assets), np.empty(n_assets, int)
+    factor_ss = np.empty((n_assets, k))
+
+    ok = np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
+    for rows, cols in usable_groups(ok):
+        n = rows.size
+        where = f"the {n} rows used for returns {v.label('column', cols[0], asset_names)}"
+        if n < k + 2:
+            raise InsufficientDataError(
+                f"returns {v.label('column', cols[0], asset_names)} has {n} usable rows "
+                f"(it and every factor present); a regression on {k} factor(s) needs at least {k + 2}."
+            )
+        if lags is not None and lags >= n:
+            raise InsufficientDataError(
+                f"lags is {lags} but returns {v.label('column', cols[0], asset_names)} has only "
+                f"{n} usable rows; use fewer lags."
+            )
+        z = np.column_stack([np.ones(n), x[rows]])
+        yg = y[np.ix_(rows, cols)]
+        q, r = np.linalg.qr(z)
+        v.check_full_rank(z, np.diag(r), where, factor_names)
+        b = linalg.solve_triangular(r, q.T @ yg)  # (K+1, n_cols)
+        e = yg - z @ b
+        r_inv = linalg.solve_triangular(r, np.eye(k + 1))
+        a = r_inv @ r_inv.T  # (Z'Z)^-1
+        rss = np.einsum("ij,ij->j", e, e)
+        yc = yg - yg.mean(axis=0)
+        xc = z[:, 1:] - z[:, 1:].mean(axis=0)
+        gb = (xc.T @ xc) @ b[1:]  # (K, n_cols)
+
+        coef[cols] = b.T
+        resid_ss[cols] = rss
+        total_ss[cols] = np.einsum("ij,ij->j", yc, yc)
+        factor_ss[cols] = (b[1:] * gb).T
+        nobs[cols] = n
+        if lags is None:
+            var = np.outer(np.diag(a), rss / (n - k - 1))
+        else:
+            var = _sandwich_diag(a, _hac_meat(z, e, lags))
+        stderr[cols] = np.sqrt(var).T
+
+    return RegressionResult(
+        coef=coef,
+        stderr=stderr,
+        resid_ss=resid_ss,
+        total_ss=total_ss,
+        factor_ss=factor_ss,
+        nobs=nobs,
+        cov_type="classic" if lags is None else "hac",
+        lags=lags,
+    )
+
+
+def bartlett_weights(lags: int) -> np.ndarray:
+    """Newey-West weights 1 - l / (lags + 1) for l = 0..lags."""
+    return 1.0 - np.arange(lags + 1) / (lags + 1)
+
+
+def _hac_meat(z: np.ndarray, e: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West ``S = sum_l w_l (G_l + G_l')`` for every column of residuals ``e``.
+
+    Returns shape (p*p, n_cols): ``vec(S)`` per asset. Each lag costs one matrix product
+    of the (T, p*p) outer products of the design rows with the (T, n_cols) residual products.
+    """
+    p = z.shape[1]
+    w = bartlett_weights(lags)
+    meat = _lag_moment(z, z, e * e)
+    for lag in range(1, lags + 1):
+        m = _lag_moment(z[lag:], z[:-lag], e[lag:] * e[:-lag])
+        m_t = m.reshape(p, p, -1).transpose(1, 0, 2).reshape(p * p, -1)
+        meat += w[lag] * (m + m_t)
+    return meat
+
+
+def _lag_moment(z1: np.ndarray, z0: np.ndarray, ee: np.ndarray) -> np.ndarray:
+    """``vec(sum_t ee_t z1_t z0_t')`` for every column of ee: shape (p*p, n_cols)."""
+    outer = (z1[:, :, None] * z0[:, None, :]).reshape(z1.shape[0], -1)
+    return outer.T @ ee
+
+
+def _sandwich_diag(a: np.ndarray, meat: np.ndarray) -> np.ndarray:
+    """Diagonal of ``A S A`` for every column of ``meat`` (vec(S)): shape (p, n_cols)."""
+    p = a.shape[0]
+    kron_rows = (a[:, :, None] * a[:, None, :]).reshape(p, p * p)
+    return kron_rows @ meat
+
+
+def capm(
+    returns,
+    market,
+    *,
+    rf=None,
+    lags: int | None = None,
+    asset_names: v.Names = None,
+) -> CapmResult:
+    """Market model ``R_i - rf = alpha + beta (R_m - rf) + e`` for every asset.
+
+    ``market`` is the market's total return; ``rf`` (scalar or per-period series, default 0)
+    is subtracted from both sides. For a market series that is already an excess return,
+    leave ``rf`` out and pass excess asset returns.
+    """
+    y = v.as_float_2d(returns, "returns")
+    m = v.as_float_1d(market, "market")
+    if m.size != y.shape[0]:
+        raise InputShapeError(
+            f"returns has {y.shape[0]} rows but market has {m.size}; both must cover the same periods."
+        )
+    r = v.rate(rf, y.shape[0], "rf")
+    premium = m - r
+    fit = ols(y - r[:, None], premium, lags=lags, asset_names=asset_names, factor_names=["market"])
+    ok = np.isfinite(y) & np.isfinite(premium)[:, None]
+
+    def mean_over_used(a: np.ndarray) -> np.ndarray:
+        a = np.broadcast_to(a.reshape(a.shape[0], -1), ok.shape)
+        return np.where(ok, a, 0.0).sum(axis=0) / fit.nobs
+
+    return CapmResult(
+        fit=fit,
+        mean_return=mean_over_used(y),
+        mean_rf=mean_over_used(r),
+        mean_premium=mean_over_used(premium),
+    )
+
+
+def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
+    """Correlation matrix, variance inflation factors and condition number of the factors.
+
+    Uses the rows where every factor is present. With exactly collinear factors the VIFs are
+    infinite and the condition number is infinite: a diagnosis, not an error.
+    """
+    x = v.as_float_2d(factors, "factors")
+    x = x[np.isfinite(x).all(axis=1)]
+    k = x.shape[1]
+    if x.shape[0] < k + 2:
+        raise InsufficientDataError(
+            f"factors has {x.shape[0]} rows with every factor present; {k} factor(s) need at least {k + 2}."
+        )
+    constant = np.ptp(x, axis=0) == 0
+    if constant.any():
+        j = int(np.flatnonzero(constant)[0])
+        raise CollinearityError(
+            f"factors {v.label('column', j, factor_names)} is constant; its correlations are undefined, remove it."
+        )
+    corr = np.corrcoef(x, rowvar=False).reshape(k, k)
+    eig = np.linalg.eigvalsh(corr)
+    if eig[0] <= 1e-12 * eig[-1]:
+        return Collinearity(corr=corr, vif=np.full(k, np.inf), condition_number=np.inf, nobs=x.shape[0])
+    vif = np.diag(np.linalg.inv(corr)).copy()
+    return Collinearity(corr=corr, vif=vif, condition_number=float(np.sqrt(eig[-1] / eig[0])), nobs=x.shape[0])
+
+
+def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
+    """Gibbons-Ross-Shanken F-test of ``alpha = 0`` for all assets jointly.
+
+    Needs a balanced panel: rows where any asset or factor is missing are dropped for all.
+    ``W = (T - N - K) / N * a' S^-1 a / (1 + m' O^-1 m)`` with ``S`` the residual and ``O`` the
+    factor covariance (both divided by T), distributed F(N, T - N - K) under normal errors.
+    """
+    y = v.as_float_2d(excess_returns, "returns")
+    x = v.as_float_2d(factors, "factors")
+    v.check_same_rows(y, x, "returns", "factors")
+    keep = np.isfinite(y).all(axis=1) & np.isfinite(x).all(axis=1)
+    y, x = y[keep], x[keep]
+    t, n = y.shape
+    k = x.shape[1]
+    if t <= n + k:
+        raise InsufficientDataError(
+            f"the GRS test needs more complete rows than assets plus factors ({n} + {k}); "
+            f"returns and factors share {t} complete rows. Use fewer assets or a longer window."
+        )
+    fit = ols(y, x, asset_names=asset_names)
+    z = np.column_stack([np.ones(t), x])
+    resid = y - z @ fit.coef.T
+    sigma = resid.T @ resid / t
+    mu = x.mean(axis=0)
+    xc = x - mu
+    omega = xc.T @ xc / t
+    alpha = fit.intercept
+    quad = alpha @ np.linalg.solve(sigma, alpha)
+    sharpe2 = mu @ np.linalg.solve(omega, mu)
+    stat = (t - n - k) / n * quad / (1.0 + sharpe2)
+    return GRSResult(
+        statistic=float(stat),
+        pvalue=float(stats.f.sf(stat, n, t - n - k)),
+        df_num=n,
+        df_den=t - n - k,
+        alpha=alpha,
+        nobs=t,
+    )
+
+
+def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethResult:
+    """Fama-MacBeth risk premia of given exposures.
+
+    ``returns`` is T x N. ``exposures`` is N x K (the same for every period, e.g. full-sample
+    betas) or T x N x K (time-varying, e.g. characteristics known at the start of each period).
+    Each period regresses the cross-section of returns on [1, exposures] using the assets
+    present; periods with fewer than K + 2 such assets are skipped. ``lags`` gives Newey-West
+    standard errors on the period estimates.
+    """
+    y = v.as_float_2d(returns, "returns")
+    t, n = y.shape
+    ex = np.asarray(exposures)
+    if ex.ndim <= 2:
+        ex = v.as_float_2d(ex, "exposures")
+    elif ex.dtype.kind not in "iuf":
+        raise InputValueError("exposures (periods x assets x K) must be numbers; NaN marks a missing value.")
+    ex = ex.astype(float)
+    if ex.ndim == 2:
+        if ex.shape[0] != n:
+            raise InputShapeError(
+                f"exposures has {ex.shape[0]} rows but returns has {n} assets (columns); "
+                "pass one row of exposures per asset."
+            )
+        ex = np.broadcast_to(ex, (t, *ex.shape))
+    elif ex.ndim != 3 or ex.shape[:2] != (t, n):
+        raise InputShapeError(
+            f"exposures has shape {ex.shape}; pass (assets x K) or (periods x assets x K) "
+            f"matching returns ({t} x {n})."
+        )
+    if np.isinf(ex).any():
+        raise InputValueError("exposures contains an infinite value; pass finite numbers.")
+    k = ex.shape[2]
+    if lags is not None:
+        lags = v.check_nonneg_int(lags, "lags")
+
+    period = np.full((t, k + 1), np.nan)
+    for s in range(t):
+        ok = np.isfinite(y[s]) & np.isfinite(ex[s]).all(axis=1)
+        if ok.sum() < k + 2:
+            continue
+        z = np.column_stack([np.ones(ok.sum()), ex[s][ok]])
+        sol, _, rank, _ = np.linalg.lstsq(z, y[s][ok], rcond=None)
+        if rank == k + 1:
+            period[s] = sol
+    used = period[np.isfinite(period).all(axis=1)]
+    m = used.shape[0]
+    if m < 2:
+        raise InsufficientDataError(
+            f"only {m} period(s) have at least {k + 2} assets with returns and full-rank exposures; "
+            "Fama-MacBeth needs at least 2."
+        )
+    if lags is not None and lags >= m:
+        raise InsufficientDataError(f"lags is {lags} but only {m} periods are usable; use fewer lags.")
+    dev = used - used.mean(axis=0)
+    cov = dev.T @ dev / m
+    if lags:
+        for lag, w in enumerate(bartlett_weights(lags)[1:], start=1):
+            g = dev[lag:].T @ dev[:-lag] / m
+            cov += w * (g + g.T)
+    return FamaMacBethResult(
+        premia=used.mean(axis=0),
+        stderr=np.sqrt(np.diag(cov) / (m - 1)),
+        period_premia=period,
+        nperiods=m,
+        lags=lags,
+    )

@@ -1,0 +1,60 @@
+"""The shipped monthly Ken French data (see PROVENANCE.md beside this file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+FACTORS = ["Mkt-RF", "SMB", "HML", "Mom"]
+INDUSTRIES = ["NoDur", "Durbl", "Manuf", "Enrgy", "Chems", "BusEq", "Telcm", "Utils", "Shops", "Hlth", "Money", "Other"]
+SIZE_VALUE = [f"S{s}V{v}" for s in (1, 3, 5) for v in (1, 3, 5)]
+SIZE_MOMENTUM = [f"S{s}M{m}" for s in (1, 3, 5) for m in (1, 3, 5)]
+
+
+@dataclass(frozen=True)
+class FrenchData:
+    """Monthly Ken French data, 1949-01 to 2017-03, decimal returns, indexed by month (Period)."""
+
+    factors: pd.DataFrame  # Mkt-RF, SMB, HML, Mom (excess returns)
+    rf: pd.Series  # risk-free rate per month
+    industries: pd.DataFrame  # 12 industry portfolios, total returns
+    size_value: pd.DataFrame  # 9 size/value portfolios, total returns
+    size_momentum: pd.DataFrame  # 9 size/momentum portfolios, total returns
+
+    @property
+    def portfolios(self) -> pd.DataFrame:
+        """All 30 portfolios (industries, size/value, size/momentum), total returns."""
+        return pd.concat([self.industries, self.size_value, self.size_momentum], axis=1)
+
+    @property
+    def market(self) -> pd.Series:
+        """The market's total return, Mkt-RF + RF."""
+        return (self.factors["Mkt-RF"] + self.rf).rename("Market")
+
+
+def raw_table() -> pd.DataFrame:
+    """The shipped CSV as one DataFrame indexed by month."""
+    return _raw().copy()
+
+
+@lru_cache(maxsize=1)
+def _raw() -> pd.DataFrame:
+    with resources.files(__package__).joinpath("french_monthly.csv").open("r") as fh:
+        df = pd.read_csv(fh, dtype={"month": str})
+    df.index = pd.PeriodIndex(df.pop("month"), freq="M", name="month")
+    return df
+
+
+def load_french() -> FrenchData:
+    """Load the shipped data set as DataFrames indexed by month."""
+    df = raw_table()
+    return FrenchData(
+        factors=df[FACTORS],
+        rf=df["RF"],
+        industries=df[INDUSTRIES],
+        size_value=df[SIZE_VALUE],
+        size_momentum=df[SIZE_MOMENTUM],
+    )

@@ -1,0 +1,100 @@
+"""pandas wrappers around the core: align on dates, keep labels, return labelled tables.
+
+Nothing here computes: every number comes from ``xlfactor.core``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .core import regression
+
+
+def _frame(x, default: str) -> pd.DataFrame:
+    return x.to_frame(x.name or default) if isinstance(x, pd.Series) else pd.DataFrame(x)
+
+
+def align(*objs):
+    """Restrict Series/DataFrames to their common index (inner join on dates), keeping order."""
+    idx = objs[0].index
+    for o in objs[1:]:
+        idx = idx.intersection(o.index, sort=False)
+    return [o.loc[idx] for o in objs]
+
+
+def ols(returns: pd.DataFrame, factors: pd.DataFrame, lags: int | None = None) -> pd.DataFrame:
+    """Factor regression of every asset: one row per asset, coefficients, t-stats and fit."""
+    returns, factors = _frame(returns, "asset"), _frame(factors, "factor")
+    returns, factors = align(returns, factors)
+    fit = regression.ols(
+        returns.to_numpy(float), factors.to_numpy(float), lags=lags,
+        asset_names=list(map(str, returns.columns)), factor_names=list(map(str, factors.columns)),
+    )
+    names = ["alpha", *map(str, factors.columns)]
+    out = pd.DataFrame(fit.coef, index=returns.columns, columns=names)
+    out[[f"t({c})" for c in names]] = fit.tstat
+    out["R2"], out["adj R2"], out["resid vol"], out["nobs"] = fit.r2, fit.adj_r2, fit.resid_vol, fit.nobs
+    return out
+
+
+def capm(returns: pd.DataFrame, market: pd.Series, rf=None, lags: int | None = None) -> pd.DataFrame:
+    """Market model and risk split per asset, with CAPM expected returns next to historical means."""
+    returns = _frame(returns, "asset")
+    objs = align(returns, market) if not isinstance(rf, pd.Series) else align(returns, market, rf)
+    returns, market = objs[0], objs[1]
+    rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
+    res = regression.capm(
+        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags,
+        asset_names=list(map(str, returns.columns)),
+    )
+    risk = res.fit.risk
+    return pd.DataFrame(
+        {
+            "alpha": res.alpha, "beta": res.beta, "t(alpha)": res.tstat_alpha, "t(beta)": res.tstat_beta,
+            "R2": res.r2, "total vol": risk.total_vol, "systematic vol": risk.systematic_vol,
+            "specific vol": risk.specific_vol, "mean": res.mean_return, "CAPM E[R]": res.expected_return,
+            "nobs": res.nobs,
+        },
+        index=returns.columns,
+    )
+
+
+def risk_split(returns: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """Total, systematic and specific variance per asset, and each factor's share of it."""
+    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
+    risk = regression.ols(returns.to_numpy(float), factors.to_numpy(float),
+                          asset_names=list(map(str, returns.columns))).risk
+    out = pd.DataFrame(
+        {"total var": risk.total_var, "systematic var": risk.systematic_var,
+         "specific var": risk.specific_var, "R2": risk.r2},
+        index=returns.columns,
+    )
+    out[[f"var({c})" for c in factors.columns]] = risk.factor_var
+    return out
+
+
+def collinearity(factors: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, float]:
+    """(correlation matrix, VIF per factor, condition number) of the factors."""
+    res = regression.collinearity(factors.to_numpy(float), factor_names=list(map(str, factors.columns)))
+    corr = pd.DataFrame(res.corr, index=factors.columns, columns=factors.columns)
+    return corr, pd.Series(res.vif, index=factors.columns, name="VIF"), res.condition_number
+
+
+def grs(excess_returns: pd.DataFrame, factors: pd.DataFrame) -> pd.Series:
+    """GRS test of zero alphas: statistic, p-value, degrees of freedom, periods used."""
+    excess_returns, factors = align(_frame(excess_returns, "asset"), _frame(factors, "factor"))
+    res = regression.grs(excess_returns.to_numpy(float), factors.to_numpy(float))
+    return pd.Series({"GRS F": res.statistic, "p-value": res.pvalue, "df1": res.df_num,
+                      "df2": res.df_den, "periods": res.nobs})
+
+
+def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | None = None) -> pd.DataFrame:
+    """Fama-MacBeth premia of static exposures (one row per asset, one column per exposure)."""
+    exposures = exposures.loc[returns.columns]
+    res = regression.fama_macbeth(returns.to_numpy(float), exposures.to_numpy(float), lags=lags)
+    names = ["intercept", *map(str, exposures.columns)]
+    return pd.DataFrame({"premium": res.premia, "std err": res.stderr, "t": res.tstat,
+                         "p-value": res.pvalues}, index=names).assign(periods=res.nperiods)
+
+
+__all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth"]
