@@ -42,7 +42,9 @@ def as_float_2d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
         raise InputValueError(f"{name} row 1, column 1 is a logical value; pass numbers.")
     if arr.dtype.kind not in "iuf":
         arr = _object_to_float(arr, name)
-    arr = np.array(arr, dtype=float)
+    arr = np.asarray(arr, dtype=float)  # no copy for float input: the core never writes to its inputs
+    if np.isfinite(arr).all():
+        return arr
     bad = np.isinf(arr) if allow_missing else ~np.isfinite(arr)
     if bad.any():
         i, j = np.argwhere(bad)[0]
@@ -114,12 +116,8 @@ def check_nonneg_int(value, name: str, *, minimum: int = 0) -> int:
     return int(f)
 
 
-def check_full_rank(z: np.ndarray, r_diag: np.ndarray, where: str, factor_names: Names) -> None:
-    """Reject a constant factor or collinear factors, given the design [1, X] and its QR's R diagonal.
-
-    ``where`` says over which rows (for the message).
-    """
-    x = z[:, 1:]
+def check_not_constant(x: np.ndarray, where: str, factor_names: Names = None) -> None:
+    """Reject a factor that does not vary over the rows used (``where`` names them)."""
     constant = np.ptp(x, axis=0) == 0
     if constant.any():
         k = int(np.flatnonzero(constant)[0])
@@ -127,10 +125,17 @@ def check_full_rank(z: np.ndarray, r_diag: np.ndarray, where: str, factor_names:
             f"factors {label('column', k, factor_names)} is constant over {where}; "
             "a constant factor duplicates the intercept, remove it."
         )
-    scale = np.linalg.norm(z, axis=0)
-    tiny = np.abs(r_diag) <= 1e-10 * scale
+
+
+def check_full_rank(r_diag: np.ndarray, where: str, factor_names: Names = None) -> None:
+    """Reject collinear factors, given the R diagonal of the QR of the centred, unit-length factors.
+
+    ``|R_kk|`` is the part of factor k not explained by the factors before it; below 1e-10 the
+    factor is taken as an exact linear combination of them.
+    """
+    tiny = np.abs(r_diag) <= 1e-10
     if tiny.any():
-        k = int(np.flatnonzero(tiny)[0]) - 1
+        k = int(np.flatnonzero(tiny)[0])
         raise CollinearityError(
             f"factors {label('column', k, factor_names)} is a linear combination of the other "
             f"factors over {where}; remove it or a factor it duplicates."

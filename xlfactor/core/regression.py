@@ -8,11 +8,12 @@ Assets that share the same usable rows are solved together: one QR of the design
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
-from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
+from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
 
@@ -59,39 +60,28 @@ def ols(
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
     for rows, cols in usable_groups(ok):
         n = rows.size
-        where = f"the {n} rows used for returns {v.label('column', cols[0], asset_names)}"
+        who = f"returns {v.label('column', cols[0], asset_names)}"
         if n < k + 2:
             raise InsufficientDataError(
-                f"returns {v.label('column', cols[0], asset_names)} has {n} usable rows "
-                f"(it and every factor present); a regression on {k} factor(s) needs at least {k + 2}."
+                f"{who} has {n} usable rows (it and every factor present); "
+                f"a regression on {k} factor(s) needs at least {k + 2}."
             )
         if lags is not None and lags >= n:
-            raise InsufficientDataError(
-                f"lags is {lags} but returns {v.label('column', cols[0], asset_names)} has only "
-                f"{n} usable rows; use fewer lags."
-            )
-        z = np.column_stack([np.ones(n), x[rows]])
-        yg = y[np.ix_(rows, cols)]
-        q, r = np.linalg.qr(z)
-        v.check_full_rank(z, np.diag(r), where, factor_names)
-        b = linalg.solve_triangular(r, q.T @ yg)  # (K+1, n_cols)
-        e = yg - z @ b
-        r_inv = linalg.solve_triangular(r, np.eye(k + 1))
-        a = r_inv @ r_inv.T  # (Z'Z)^-1
-        rss = np.einsum("ij,ij->j", e, e)
-        yc = yg - yg.mean(axis=0)
-        xc = z[:, 1:] - z[:, 1:].mean(axis=0)
-        gb = (xc.T @ xc) @ b[1:]  # (K, n_cols)
-
-        coef[cols] = b.T
-        resid_ss[cols] = rss
-        total_ss[cols] = np.einsum("ij,ij->j", yc, yc)
-        factor_ss[cols] = (b[1:] * gb).T
+            raise InsufficientDataError(f"lags is {lags} but {who} has only {n} usable rows; use fewer lags.")
+        whole = n == y.shape[0] and cols.size == n_assets
+        yg = y if whole else y[np.ix_(rows, cols)]
+        xg = x if n == x.shape[0] else x[rows]
+        g = centred_gram(xg, f"the {n} rows used for {who}", factor_names)
+        block = _fit_block(g, yg)
+        coef[cols], resid_ss[cols], total_ss[cols], factor_ss[cols] = block[:4]
         nobs[cols] = n
+        a = g.inv_design_gram()
         if lags is None:
-            var = np.outer(np.diag(a), rss / (n - k - 1))
+            var = np.outer(np.diag(a), resid_ss[cols] / (n - k - 1))
         else:
-            var = _sandwich_diag(a, _hac_meat(z, e, lags))
+            z = np.column_stack([np.ones(n), xg])
+            e = yg - block[4][0] - g.xc @ block[4][1:]
+            var = _hac_var(z, a, e, lags)
         stderr[cols] = np.sqrt(var).T
 
     return RegressionResult(
@@ -106,38 +96,89 @@ def ols(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class CentredGram:
+    """The factor side of a regression on n complete rows, computed once and shared by all assets.
+
+    ``xc`` are the centred factors, ``gram_inv`` is ``(Xc'Xc)^-1`` obtained from the QR factor of
+    the standardised factors (so the rank check and the inverse come from one factorisation).
+    """
+
+    mean: np.ndarray  # (K,)
+    xc: np.ndarray  # (n, K)
+    gram: np.ndarray  # (K, K) = Xc'Xc
+    gram_inv: np.ndarray  # (K, K)
+
+    @property
+    def n(self) -> int:
+        return self.xc.shape[0]
+
+    def inv_design_gram(self) -> np.ndarray:
+        """``(Z'Z)^-1`` for the uncentred design ``Z = [1, X]`` (intercept first)."""
+        k = self.mean.size
+        gm = self.gram_inv @ self.mean
+        out = np.empty((k + 1, k + 1))
+        out[0, 0] = 1.0 / self.n + self.mean @ gm
+        out[0, 1:] = out[1:, 0] = -gm
+        out[1:, 1:] = self.gram_inv
+        return out
+
+
+def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None) -> CentredGram:
+    """Centre the factors, check they are non-constant and not collinear, and invert their Gram matrix."""
+    mean = x.mean(axis=0)
+    xc = x - mean
+    v.check_not_constant(x, where, factor_names)
+    scale = np.linalg.norm(xc, axis=0)
+    r = np.linalg.qr(xc / scale, mode="r")
+    v.check_full_rank(np.diag(r), where, factor_names)
+    r_inv = np.linalg.inv(r)
+    gram_inv = (r_inv @ r_inv.T) / np.outer(scale, scale)
+    return CentredGram(mean=mean, xc=xc, gram=xc.T @ xc, gram_inv=gram_inv)
+
+
+def _fit_block(g: CentredGram, y: np.ndarray):
+    """OLS of complete columns ``y`` (n, m) on the factors of ``g``, without forming residuals.
+
+    Returns (coef (m, K+1), rss, tss, factor_ss (m, K), centred coefficients (K+1, m) whose
+    row 0 is the mean of y): one matrix product ``[1, Xc]' y`` and one sum of squares touch y.
+    """
+    n = g.n
+    zy = (y.T @ np.column_stack([np.ones(n), g.xc])).T  # y.T @ z runs faster than z.T @ y here
+    ym = zy[0] / n
+    b = g.gram_inv @ zy[1:]  # (K, m)
+    yy = np.einsum("ij,ij->j", y, y)
+    tss = yy - n * ym**2
+    cancel = n * ym**2 > 0.5 * yy  # the mean dominates: recompute the centred sum exactly
+    if cancel.any():
+        yc = y[:, cancel] - ym[cancel]
+        tss[cancel] = np.einsum("ij,ij->j", yc, yc)
+    gb = g.gram @ b
+    factor_ss = (b * gb).T
+    rss = np.maximum(tss - factor_ss.sum(axis=1), 0.0)
+    alpha = ym - g.mean @ b
+    coef = np.column_stack([alpha, b.T])
+    return coef, rss, tss, factor_ss, np.vstack([ym, b])
+
+
 def bartlett_weights(lags: int) -> np.ndarray:
     """Newey-West weights 1 - l / (lags + 1) for l = 0..lags."""
     return 1.0 - np.arange(lags + 1) / (lags + 1)
 
 
-def _hac_meat(z: np.ndarray, e: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West ``S = sum_l w_l (G_l + G_l')`` for every column of residuals ``e``.
+def _hac_var(z: np.ndarray, a: np.ndarray, e: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West variances of every coefficient for every column of residuals ``e``: (p, n_cols).
 
-    Returns shape (p*p, n_cols): ``vec(S)`` per asset. Each lag costs one matrix product
-    of the (T, p*p) outer products of the design rows with the (T, n_cols) residual products.
+    The variance of coefficient k is the Bartlett long-run variance of its score ``h_k e`` with
+    ``h = Z (Z'Z)^-1``, i.e. the diagonal of ``A S A`` without forming ``S``: one (p x T) by
+    (T x n_cols) product per lag.
     """
-    p = z.shape[1]
+    h = z @ a
     w = bartlett_weights(lags)
-    meat = _lag_moment(z, z, e * e)
+    var = (h * h).T @ (e * e)
     for lag in range(1, lags + 1):
-        m = _lag_moment(z[lag:], z[:-lag], e[lag:] * e[:-lag])
-        m_t = m.reshape(p, p, -1).transpose(1, 0, 2).reshape(p * p, -1)
-        meat += w[lag] * (m + m_t)
-    return meat
-
-
-def _lag_moment(z1: np.ndarray, z0: np.ndarray, ee: np.ndarray) -> np.ndarray:
-    """``vec(sum_t ee_t z1_t z0_t')`` for every column of ee: shape (p*p, n_cols)."""
-    outer = (z1[:, :, None] * z0[:, None, :]).reshape(z1.shape[0], -1)
-    return outer.T @ ee
-
-
-def _sandwich_diag(a: np.ndarray, meat: np.ndarray) -> np.ndarray:
-    """Diagonal of ``A S A`` for every column of ``meat`` (vec(S)): shape (p, n_cols)."""
-    p = a.shape[0]
-    kron_rows = (a[:, :, None] * a[:, None, :]).reshape(p, p * p)
-    return kron_rows @ meat
+        var += 2.0 * w[lag] * ((h[lag:] * h[:-lag]).T @ (e[lag:] * e[:-lag]))
+    return var
 
 
 def capm(
@@ -190,12 +231,7 @@ def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
         raise InsufficientDataError(
             f"factors has {x.shape[0]} rows with every factor present; {k} factor(s) need at least {k + 2}."
         )
-    constant = np.ptp(x, axis=0) == 0
-    if constant.any():
-        j = int(np.flatnonzero(constant)[0])
-        raise CollinearityError(
-            f"factors {v.label('column', j, factor_names)} is constant; its correlations are undefined, remove it."
-        )
+    v.check_not_constant(x, f"the {x.shape[0]} complete rows; its correlations are undefined", factor_names)
     corr = np.corrcoef(x, rowvar=False).reshape(k, k)
     eig = np.linalg.eigvalsh(corr)
     if eig[0] <= 1e-12 * eig[-1]:
