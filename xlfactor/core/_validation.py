@@ -6,6 +6,7 @@ positions in messages are 1-based, as a spreadsheet user counts them.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import numpy as np
@@ -140,3 +141,31 @@ def check_full_rank(r_diag: np.ndarray, where: str, factor_names: Names = None) 
             f"factors {label('column', k, factor_names)} is a linear combination of the other "
             f"factors over {where}; remove it or a factor it duplicates."
         )
+
+
+def choose(value, options: Sequence[str], name: str, default: str) -> str:
+    """A case-insensitive option: None or "" means the default; an unknown word gets a did-you-mean hint."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return default
+    text = str(value).strip().lower()
+    if text in options:
+        return text
+    close = difflib.get_close_matches(text, options, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise InputValueError(f"{name} must be one of {', '.join(options)}; got {value!r}.{hint}")
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False) -> float:
+    """A finite number within [low, high] (``low_open`` excludes low)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = np.nan
+    if isinstance(value, (bool, np.bool_)) or not np.isfinite(f):
+        raise InputValueError(f"{name} must be a number; got {value!r}.")
+    if (low is not None and (f < low or (low_open and f == low))) or (high is not None and f > high):
+        lo = "" if low is None else (f"> {low:g}" if low_open else f">= {low:g}")
+        hi = "" if high is None else f"<= {high:g}"
+        raise InputValueError(f"{name} must be {' and '.join(p for p in (lo, hi) if p)}; got {value!r}.")
+    return f

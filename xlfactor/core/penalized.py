@@ -1,0 +1,474 @@
+"""Ridge, lasso and elastic-net loadings for all assets at once, on Gram matrices.
+
+Objectives (intercept always fitted and never penalised; ``w_k`` are per-factor penalty weights,
+1 by default, 0 leaves a factor unpenalised; with ``standardize`` the factors are scaled to unit
+variance (1/n) before penalising and the loadings reported in original units, as glmnet does):
+
+- ridge: ``||y - a - Xb||^2 + lambda * sum_k w_k b_k^2``  (scikit-learn ``Ridge(alpha=lambda)``)
+- elastic net: ``1/(2n) ||y - a - Xb||^2 + lambda * (r * sum_k w_k |b_k| + (1 - r)/2 * sum_k w_k b_k^2)``
+  with ``r = l1_ratio`` (scikit-learn ``ElasticNet(alpha=lambda, l1_ratio=r)``); ``r = 1`` is the lasso.
+
+Every fit is reduced to its Gram quantities ``X'X``, ``X'y``, ``y'y`` over the rows it uses, so
+one set of matrix products serves every asset, lambda and cross-validation fold. Lasso and
+elastic net run coordinate descent vectorised over all (fold, asset) problems at once, with warm
+starts along the lambda path; a problem stops when its duality gap is below ``tol * y'y``, and is
+then polished by solving exactly on its active set (kept when the KKT conditions hold), so the
+loadings are exact to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputShapeError, InputValueError, InsufficientDataError
+from . import _validation as v
+from .regression import usable_groups
+
+METHODS = ("ridge", "lasso", "enet")
+
+
+# --- the problem set: Gram quantities of every (block of rows, asset) -------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Problems:
+    """Gram quantities of P regressions grouped in B blocks that share their rows (and so X'X).
+
+    Factors are centred (and scaled when standardising) with the block's own means and scales.
+    """
+
+    gram: np.ndarray  # (B, K, K) of the centred, scaled factors
+    xty: np.ndarray  # (K, P)
+    yty: np.ndarray  # (P,) centred sum of squares of y
+    n: np.ndarray  # (P,) rows used
+    block: np.ndarray  # (P,) block of each problem
+    asset: np.ndarray  # (P,) asset (column of returns) of each problem
+    rowset: np.ndarray  # (P,) which of the row sets (e.g. CV folds) the problem fits
+    xmean: np.ndarray  # (B, K)
+    xscale: np.ndarray  # (B, K) 1, or the factors' standard deviations when standardising
+    ymean: np.ndarray  # (P,)
+
+    def original_units(self, bs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(intercept (..., P), loadings (..., K, P)) from coefficients on the scaled factors."""
+        b = bs / self.xscale[self.block].T
+        return self.ymean - np.einsum("pk,...kp->...p", self.xmean[self.block], b), b
+
+
+def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_names: v.Names = None):
+    """Problems for every (row set, missing-data group); optionally the matching test quantities.
+
+    ``row_sets`` are arrays of rows (e.g. training folds); ``test_sets`` the matching held-out rows,
+    for which the returned dict holds ``gram`` (B, K, K), ``xty`` (K, P), ``yty`` (P,), ``n`` (P,)
+    of the test rows centred and scaled with the training block's means and scales.
+    """
+    ok = np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
+    groups = list(usable_groups(ok))
+    grams, xmeans, xscales, blocks, assets, xtys, ytys, ns, ymeans, sets = [], [], [], [], [], [], [], [], [], []
+    test = {"gram": [], "xty": [], "yty": [], "n": []} if test_sets is not None else None
+    b = 0
+    for s, rows in enumerate(row_sets):
+        for grows, cols in groups:
+            tr = np.intersect1d(rows, grows, assume_unique=True)
+            if tr.size < x.shape[1] + 2:
+                raise InsufficientDataError(
+                    f"returns {v.label('column', cols[0], asset_names)} has {tr.size} usable rows"
+                    + (f" in the training rows of fold {s + 1}" if len(row_sets) > 1 else "")
+                    + f"; a penalised regression on {x.shape[1]} factor(s) needs at least {x.shape[1] + 2}."
+                )
+            xb, yb = x[tr], y[np.ix_(tr, cols)]
+            xm, ym = xb.mean(axis=0), yb.mean(axis=0)
+            xc = xb - xm
+            sd = np.sqrt((xc * xc).mean(axis=0)) if standardize else np.ones(x.shape[1])
+            sd = np.where(sd > 0, sd, 1.0)
+            xs = xc / sd
+            yc = yb - ym
+            grams.append(xs.T @ xs)
+            xmeans.append(xm)
+            xscales.append(sd)
+            xtys.append(xs.T @ yc)
+            ytys.append(np.einsum("ij,ij->j", yc, yc))
+            ns.append(np.full(cols.size, tr.size))
+            ymeans.append(ym)
+            blocks.append(np.full(cols.size, b))
+            assets.append(cols)
+            sets.append(np.full(cols.size, s))
+            if test is not None:
+                te = np.intersect1d(test_sets[s], grows, assume_unique=True)
+                xt = (x[te] - xm) / sd
+                yt = y[np.ix_(te, cols)] - ym
+                test["gram"].append(xt.T @ xt)
+                test["xty"].append(xt.T @ yt)
+                test["yty"].append(np.einsum("ij,ij->j", yt, yt))
+                test["n"].append(np.full(cols.size, te.size))
+            b += 1
+    probs = Problems(
+        gram=np.array(grams), xty=np.hstack(xtys), yty=np.concatenate(ytys), n=np.concatenate(ns),
+        block=np.concatenate(blocks), asset=np.concatenate(assets), rowset=np.concatenate(sets), xmean=np.array(xmeans),
+        xscale=np.array(xscales), ymean=np.concatenate(ymeans),
+    )
+    if test is not None:
+        test = {"gram": np.array(test["gram"]), "xty": np.hstack(test["xty"]),
+                "yty": np.concatenate(test["yty"]), "n": np.concatenate(test["n"])}
+    return probs, test
+
+
+# --- lambda grids ----------------------------------------------------------------------------------------
+
+
+def lasso_lambda_max(probs: Problems, weights: np.ndarray, l1_ratio: float = 1.0) -> np.ndarray:
+    """Smallest lambda at which every penalised loading is zero, per problem.
+
+    ``max_k |x_k' r| / (n w_k l1_ratio)`` over penalised factors, with ``r`` the residual of y on
+    the unpenalised factors (y itself when every factor is penalised): scikit-learn's and glmnet's
+    ``lambda_max``.
+    """
+    pen = weights > 0
+    corr = probs.xty.copy()
+    if not pen.all():
+        u = ~pen
+        for blk in range(probs.gram.shape[0]):
+            sel = probs.block == blk
+            g = probs.gram[blk]
+            bu = np.linalg.solve(g[np.ix_(u, u)], probs.xty[u][:, sel])
+            corr[:, sel] = probs.xty[:, sel] - g[:, u] @ bu
+    ratio = np.abs(corr[pen]) / weights[pen, None]
+    return ratio.max(axis=0) / (probs.n * max(l1_ratio, 1e-300))
+
+
+def lasso_grid(lambda_max: np.ndarray, n_lambdas: int = 100, eps: float = 1e-3) -> np.ndarray:
+    """Log-spaced grids from ``lambda_max`` down to ``eps * lambda_max``: (n_lambdas, len(lambda_max))."""
+    steps = np.logspace(0.0, np.log10(eps), n_lambdas)
+    return steps[:, None] * np.atleast_1d(lambda_max)[None, :]
+
+
+def ridge_grid(gram: np.ndarray, n_lambdas: int = 100) -> np.ndarray:
+    """Log-spaced ridge grid from ``100 * d_max`` down to ``0.01 * d_min``, ``d`` the eigenvalues of X'X.
+
+    The effective degrees of freedom ``sum_j d_j / (d_j + lambda)`` then run from below K/101 to
+    above K/1.01: from nearly all shrunk to nearly OLS.
+    """
+    d = np.linalg.eigvalsh(gram)
+    d = d[d > 0]
+    return np.logspace(np.log10(100 * d.max()), np.log10(0.01 * d.min()), n_lambdas)
+
+
+def check_grid(lambdas, name: str = "lambda") -> np.ndarray:
+    grid = v.as_float_1d(lambdas, name, allow_missing=False)
+    if (grid < 0).any():
+        raise InputValueError(f"{name} must be >= 0; got {grid[grid < 0][0]:g}.")
+    return grid
+
+
+def check_weights(weights, k: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(k)
+    w = v.as_float_1d(weights, "penalty_weights", allow_missing=False)
+    if w.size != k:
+        raise InputShapeError(f"penalty_weights has {w.size} values but there are {k} factors; pass one per factor.")
+    if (w < 0).any():
+        raise InputValueError("penalty_weights must be >= 0 (0 leaves a factor unpenalised).")
+    if not (w > 0).any():
+        raise InputValueError("penalty_weights are all 0: nothing is penalised; use OLS instead.")
+    return w
+
+
+# --- ridge -----------------------------------------------------------------------------------------------------
+
+
+def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form.
+
+    Unpenalised factors are profiled out; the rest are rescaled by ``1/sqrt(w)`` so that one
+    eigendecomposition per block gives the whole path.
+    """
+    k = probs.gram.shape[1]
+    lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
+    out = np.empty((lambdas.shape[0], k, probs.xty.shape[1]))
+    pen, u = weights > 0, weights == 0
+    root = np.sqrt(weights[pen])
+    for blk in range(probs.gram.shape[0]):
+        sel = np.flatnonzero(probs.block == blk)
+        g, c = probs.gram[blk], probs.xty[:, sel]
+        lam = lambdas[:, sel] if lambdas.shape[1] > 1 else lambdas
+        if u.any():  # Schur complement: penalised part after removing the unpenalised factors
+            guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
+            guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
+            gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
+            cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
+        else:
+            gpp, cp = g, c
+        d, vec = np.linalg.eigh(gpp / np.outer(root, root))
+        vc = vec.T @ (cp / root[:, None])  # (Kp, m)
+        bp = np.einsum("ij,ljm->lim", vec, vc[None] / (d[None, :, None] + lam[:, None, :])) / root[None, :, None]
+        full = np.empty((lam.shape[0], k, sel.size))
+        full[:, pen] = bp
+        if u.any():
+            full[:, u] = guu_inv_cu[None] - np.einsum("ij,ljm->lim", guu_inv_gup, bp)
+        out[:, :, sel] = full
+    return out
+
+
+# --- lasso / elastic net -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Fit:
+    coef: np.ndarray  # (L, K, P) on scaled factors
+    gap: np.ndarray  # (L, P) duality gap relative to y'y
+    n_iter: np.ndarray  # (L, P) sweeps used
+    converged: np.ndarray  # (L, P)
+
+
+def enet_path(
+    probs: Problems,
+    lambdas: np.ndarray,
+    weights: np.ndarray,
+    l1_ratio: float = 1.0,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+) -> _Fit:
+    """Elastic-net coefficients for every lambda (descending order is fastest): (L, K, P) and diagnostics.
+
+    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem.
+    """
+    k, p = probs.xty.shape
+    lam = np.broadcast_to(np.asarray(lambdas, float).reshape(len(lambdas), -1), (len(lambdas), p))
+    g_full = np.ascontiguousarray(probs.gram[probs.block].transpose(1, 2, 0))  # (K, K, P)
+    coef = np.empty((lam.shape[0], k, p))
+    gap = np.empty((lam.shape[0], p))
+    n_iter = np.zeros((lam.shape[0], p), int)
+    conv = np.zeros((lam.shape[0], p), bool)
+    b = np.zeros((k, p))
+    for i in range(lam.shape[0]):
+        l1 = probs.n * lam[i] * l1_ratio
+        l2 = probs.n * lam[i] * (1.0 - l1_ratio)
+        b, gap[i], n_iter[i], conv[i] = _solve(g_full, probs.xty, probs.yty, l1, l2, weights, b, tol, max_iter)
+        coef[i] = b
+    return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv)
+
+
+def _soft(z, t):
+    return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
+
+
+def _solve(g, c, yy, l1, l2, w, b0, tol, max_iter):
+    """Coordinate descent from ``b0`` for all problems, then an exact active-set polish.
+
+    Minimises ``0.5 b'Gb - c'b + l1 * sum w|b| + 0.5 * l2 * sum w b^2`` per problem (columns).
+    Returns (b, relative gap, sweeps, converged).
+    """
+    k, p = c.shape
+    b = b0.copy()
+    sweeps = np.zeros(p, int)
+    rel_gap = np.full(p, np.inf)
+    todo = np.arange(p)
+    diag = np.einsum("jjp->jp", g)
+    target = max(tol, 1e-10)  # loose target for the descent; the polish makes the solution exact
+    polished = np.zeros(p, bool)
+    while todo.size and sweeps[todo].max() < max_iter:
+        gs, cs, bs = g[:, :, todo], c[:, todo], b[:, todo]
+        l1s, l2s, ds = l1[todo], l2[todo], diag[:, todo]
+        r = cs - np.einsum("kjp,jp->kp", gs, bs)  # c - G b, kept up to date
+        for _ in range(10):
+            for j in range(k):
+                old = bs[j]
+                new = _soft(r[j] + ds[j] * old, l1s * w[j]) / (ds[j] + l2s * w[j])
+                delta = new - old
+                r -= gs[:, j, :] * delta
+                bs[j] = new
+        sweeps[todo] += 10
+        gap_s = _gap(gs, cs, yy[todo], bs, l1s, l2s, w) / np.maximum(yy[todo], 1e-300)
+        b[:, todo] = bs
+        rel_gap[todo] = gap_s
+        near = gap_s <= target
+        if near.any():
+            idx = todo[near]
+            exact, ok = _polish(g[:, :, idx], c[:, idx], b[:, idx], l1[idx], l2[idx], w)
+            b[:, idx[ok]] = exact[:, ok]
+            polished[idx[ok]] = True
+            rel_gap[idx[ok]] = np.maximum(_gap(g[:, :, idx[ok]], c[:, idx[ok]], yy[idx[ok]], exact[:, ok],
+                                                l1[idx[ok]], l2[idx[ok]], w) / np.maximum(yy[idx[ok]], 1e-300), 0.0)
+        done = polished[todo] | (rel_gap[todo] <= min(tol, 1e-14))
+        todo = todo[~done]
+        target = target / 100 if todo.size else target
+    converged = polished | (rel_gap <= tol)
+    return b, rel_gap, sweeps, converged
+
+
+def _profile_unpenalised(g, c, b, w):
+    """Set the unpenalised coefficients to their optimum given the others (exact, per problem)."""
+    u = w == 0
+    if not u.any():
+        return b
+    b = b.copy()
+    pen = ~u
+    guu = g[np.ix_(u, u)].transpose(2, 0, 1)  # (P, U, U)
+    rhs = (c[u] - np.einsum("ijp,jp->ip", g[np.ix_(u, pen)], b[pen])).T[:, :, None]
+    b[u] = np.linalg.solve(guu, rhs)[:, :, 0].T
+    return b
+
+
+def _gap(g, c, yy, b, l1, l2, w):
+    """Duality gap of ``0.5||y - Xb||^2 + l1 sum w|b| + 0.5 l2 sum w b^2`` (scikit-learn's formula,
+    with penalty weights; unpenalised coefficients profiled out first so the dual is feasible)."""
+    b = _profile_unpenalised(g, c, b, w)
+    gb = np.einsum("kjp,jp->kp", g, b)
+    r_norm2 = yy - 2 * np.einsum("kp,kp->p", b, c) + np.einsum("kp,kp->p", b, gb)
+    xta = c - gb - l2 * w[:, None] * b
+    pen = w > 0
+    dual_norm = np.max(np.abs(xta[pen]) / w[pen, None], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        const = np.where(dual_norm > l1, l1 / dual_norm, 1.0)
+    r_norm2 = np.maximum(r_norm2, 0.0)
+    gap = np.where(dual_norm > l1, 0.5 * r_norm2 * (1 + const**2), r_norm2)
+    l1_norm = np.einsum("k,kp->p", w, np.abs(b))
+    w_norm2 = np.einsum("k,kp->p", w, b * b)
+    ry = yy - np.einsum("kp,kp->p", b, c)
+    gap = gap + l1 * l1_norm - const * ry + 0.5 * l2 * (1 + const**2) * w_norm2
+    return gap
+
+
+def _polish(g, c, b, l1, l2, w):
+    """Exact solution on the active set and signs of ``b``; ok where the KKT conditions hold."""
+    k, p = c.shape
+    active = (b != 0) | (w == 0)[:, None]
+    s = np.sign(b)
+    m = active.T.astype(float)  # (P, K)
+    gp = g.transpose(2, 0, 1) * m[:, :, None] * m[:, None, :]
+    idx = np.arange(k)
+    gp[:, idx, idx] += (l2[:, None] * w[None, :]) * m + (1 - m)
+    rhs = ((c - l1[None, :] * w[:, None] * s) * active).T
+    exact = np.linalg.solve(gp, rhs[:, :, None])[:, :, 0].T * active
+    grad = c - np.einsum("kjp,jp->kp", g, exact) - l2[None, :] * w[:, None] * exact  # = l1 w s on the active set
+    bound = l1[None, :] * w[:, None]
+    slack = 1e-9 * (np.abs(c).max(axis=0) + bound.max(axis=0) + 1e-300)
+    inactive_ok = np.where(active, True, np.abs(grad) <= bound + slack)
+    sign_ok = np.where(active & (w > 0)[:, None], np.sign(exact) == s, True)
+    ok = inactive_ok.all(axis=0) & sign_ok.all(axis=0)
+    return exact, ok
+
+
+# --- public API --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PenalizedResult:
+    """Penalised loadings of every asset at every lambda (lambda axis first, even for one lambda)."""
+
+    method: str  # "ridge", "lasso" or "enet"
+    lambdas: np.ndarray  # (L, N): the grid of each asset (columns equal when the grid is common)
+    intercept: np.ndarray  # (L, N)
+    loadings: np.ndarray  # (L, N, K), original units of the factors
+    converged: np.ndarray  # (L, N); always True for ridge
+    gap: np.ndarray  # (L, N) duality gap relative to y'y (0 for ridge)
+    nobs: np.ndarray  # (N,) rows used per asset
+    l1_ratio: float = 1.0
+
+    @property
+    def all_converged(self) -> bool:
+        return bool(self.converged.all())
+
+    @property
+    def nonzero(self) -> np.ndarray:
+        """Number of non-zero loadings, (L, N)."""
+        return (self.loadings != 0).sum(axis=2)
+
+
+def prepare(returns, factors, method, l1_ratio, penalty_weights, asset_names=None):
+    """Validated (y, x, method, l1_ratio, weights) shared by fitting and cross-validation."""
+    y = v.as_float_2d(returns, "returns")
+    x = v.as_float_2d(factors, "factors")
+    v.check_same_rows(y, x, "returns", "factors")
+    method = v.choose(method, METHODS, "method", "lasso")
+    if method == "ridge":
+        l1_ratio = 0.0
+    elif method == "lasso":
+        l1_ratio = 1.0
+    else:
+        l1_ratio = 0.5 if l1_ratio is None else v.check_number(l1_ratio, "l1_ratio", low=0.0, high=1.0)
+    complete = np.isfinite(x).all(axis=1)
+    v.check_not_constant(x[complete], f"the {complete.sum()} rows where every factor is present")
+    return y, x, method, l1_ratio, check_weights(penalty_weights, x.shape[1])
+
+
+def default_grid(probs: Problems, method: str, weights, l1_ratio, n_lambdas, eps, common: bool) -> np.ndarray:
+    """The default lambda grid, (L, P): per problem, or one common grid (the widest) when ``common``."""
+    n_lambdas = v.check_nonneg_int(n_lambdas, "n_lambdas", minimum=1)
+    eps = v.check_number(eps, "eps", low=0.0, high=1.0, low_open=True)
+    p = probs.xty.shape[1]
+    if method == "ridge":
+        return np.repeat(ridge_grid(probs.gram[0], n_lambdas)[:, None], p, axis=1)
+    lam_max = lasso_lambda_max(probs, weights, l1_ratio if l1_ratio > 0 else 1.0)
+    if common:
+        lam_max = np.full(p, lam_max.max())
+    return lasso_grid(lam_max, n_lambdas, eps)
+
+
+def fit_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter):
+    """Coefficients on the scaled factors (L, K, P), relative gaps (L, P) and convergence (L, P)."""
+    if method == "ridge":
+        coef = ridge_path(probs, grid, weights)
+        return coef, np.zeros(grid.shape), np.ones(grid.shape, bool)
+    if l1_ratio == 0.0:
+        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
+    fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter)
+    return fit.coef, fit.gap, fit.converged
+
+
+def fit(
+    returns,
+    factors,
+    lambdas=None,
+    *,
+    method: str = "lasso",
+    l1_ratio: float | None = None,
+    standardize: bool = False,
+    penalty_weights=None,
+    n_lambdas: int = 100,
+    eps: float = 1e-3,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+    asset_names: v.Names = None,
+) -> PenalizedResult:
+    """Penalised loadings of every asset at one lambda or along a grid (see the module docstring).
+
+    ``lambdas`` None uses the default grid: per asset for lasso/enet (from its ``lambda_max``),
+    the eigenvalue-scaled ridge grid for ridge. A given grid is used for every asset, in the order given
+    (descending is fastest for lasso: warm starts).
+    """
+    y, x, method, l1_ratio, w = prepare(returns, factors, method, l1_ratio, penalty_weights, asset_names)
+    probs, _ = build_problems(y, x, [np.arange(y.shape[0])], bool(standardize), asset_names=asset_names)
+    if lambdas is None:
+        grid = default_grid(probs, method, w, l1_ratio, n_lambdas, eps, common=False)
+    else:
+        grid = np.repeat(check_grid(lambdas)[:, None], probs.xty.shape[1], axis=1)
+    coef, gap, conv = fit_path(probs, grid, method, w, l1_ratio, tol, max_iter)
+    intercept, loadings = probs.original_units(coef)
+    order = np.argsort(probs.asset)
+    return PenalizedResult(
+        method=method,
+        lambdas=grid[:, order],
+        intercept=intercept[:, order],
+        loadings=loadings[:, :, order].transpose(0, 2, 1),
+        converged=conv[:, order],
+        gap=gap[:, order],
+        nobs=probs.n[order],
+        l1_ratio=l1_ratio,
+    )
+
+
+def ridge(returns, factors, lam, **kw) -> PenalizedResult:
+    """Ridge loadings ``argmin ||y - a - Xb||^2 + lam ||b||^2`` (scikit-learn ``Ridge(alpha=lam)``)."""
+    return fit(returns, factors, lam, method="ridge", **kw)
+
+
+def lasso(returns, factors, lam=None, **kw) -> PenalizedResult:
+    """Lasso loadings ``argmin 1/(2n) ||y - a - Xb||^2 + lam |b|_1`` (scikit-learn ``Lasso(alpha=lam)``)."""
+    return fit(returns, factors, lam, method="lasso", **kw)
+
+
+def elastic_net(returns, factors, lam=None, l1_ratio: float = 0.5, **kw) -> PenalizedResult:
+    """Elastic-net loadings (scikit-learn ``ElasticNet(alpha=lam, l1_ratio=l1_ratio)``)."""
+    return fit(returns, factors, lam, method="enet", l1_ratio=l1_ratio, **kw)
