@@ -150,7 +150,7 @@ def choose(value, options: Sequence[str], name: str, default: str) -> str:
     text = str(value).strip().lower()
     if text in options:
         return text
-    close = difflib.get_close_matches(text, options, n=1)
+    close = [o for o in options if o.startswith(text)] or difflib.get_close_matches(text, options, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     raise InputValueError(f"{name} must be one of {', '.join(options)}; got {value!r}.{hint}")
 

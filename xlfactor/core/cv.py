@@ -174,9 +174,7 @@ def cross_validate(
     if lambdas is None:
         grid = penalized.default_grid(full, method, w, l1_ratio, n_lambdas, eps, common=bool(pooled))[:, order]
     else:
-        g = penalized.check_grid(lambdas)
-        if g.size == 0:
-            raise v.InputValueError("lambdas is empty; pass at least one value.")
+        g = penalized.check_grid(lambdas, "lambdas")
         grid = np.repeat(np.sort(g)[::-1][:, None], n_assets, axis=1)
     common = bool(pooled) or lambdas is not None or method == "ridge"
 

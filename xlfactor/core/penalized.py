@@ -155,6 +155,8 @@ def ridge_grid(gram: np.ndarray, n_lambdas: int = 100) -> np.ndarray:
 
 
 def check_grid(lambdas, name: str = "lambda") -> np.ndarray:
+    if np.size(lambdas) == 0:
+        raise InputValueError(f"{name} is empty; pass at least one value.")
     grid = v.as_float_1d(lambdas, name, allow_missing=False)
     if (grid < 0).any():
         raise InputValueError(f"{name} must be >= 0; got {grid[grid < 0][0]:g}.")
@@ -241,12 +243,78 @@ def enet_path(
     n_iter = np.zeros((lam.shape[0], p), int)
     conv = np.zeros((lam.shape[0], p), bool)
     b = np.zeros((k, p))
+    c, yy = probs.xty, probs.yty
+    cache = None  # lasso only: exact solution on each problem's active set is u - l1 v, linear in lambda
     for i in range(lam.shape[0]):
         l1 = probs.n * lam[i] * l1_ratio
         l2 = probs.n * lam[i] * (1.0 - l1_ratio)
-        b, gap[i], n_iter[i], conv[i] = _solve(g_full, probs.xty, probs.yty, l1, l2, weights, b, tol, max_iter)
+        redo = np.ones(p, bool)
+        if cache is not None:
+            redo = _active_set_steps(cache, g_full, c, l1, weights, b)
+            ok = ~redo
+            gap[i, ok] = np.maximum(_gap(g_full[:, :, ok], c[:, ok], yy[ok], b[:, ok], l1[ok], l2[ok], weights), 0) \
+                / np.maximum(yy[ok], 1e-300)
+            conv[i, ok] = True
+        if redo.any():
+            r = np.flatnonzero(redo)
+            b[:, r], gap[i, r], n_iter[i, r], conv[i, r] = _solve(
+                g_full[:, :, r], c[:, r], yy[r], l1[r], l2[r], weights, b[:, r], tol, max_iter
+            )
+            if l1_ratio == 1.0:
+                cache = _update_cache(cache, g_full, c, b, weights, r)
         coef[i] = b
     return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv)
+
+
+def _active_set_steps(cache, g, c, l1, w, b, attempts: int = 4) -> np.ndarray:
+    """Lasso homotopy steps: move every problem to the new lambda on its cached active set, and
+    where the KKT conditions fail add the violating loadings (with the gradient's sign) and drop
+    those whose sign flipped, re-solving exactly; up to ``attempts`` times.
+
+    Writes the accepted solutions into ``b`` and the cache; returns the problems still failing.
+    """
+    active, sign, u, v, gu, gv = cache
+    exact = u - l1 * v
+    grad = gu + l1 * gv
+    ok = _kkt_ok(exact, grad, active, sign, l1, w, c)
+    b[:, ok] = exact[:, ok]
+    r = np.flatnonzero(~ok)
+    for _ in range(attempts):
+        if not r.size:
+            break
+        act, sg, ex, gr = active[:, r], sign[:, r], exact[:, r], grad[:, r]
+        bound = l1[r][None, :] * w[:, None]
+        enter = ~act & (np.abs(gr) > bound)
+        leave = act & (w > 0)[:, None] & (np.sign(ex) != sg)
+        act = (act | enter) & ~leave
+        sg = np.where(enter, np.sign(gr), np.where(leave, 0.0, sg))
+        ur, vr = _active_solve(g[:, :, r], c[:, r], act, sg, np.zeros(r.size), w)
+        active[:, r], sign[:, r], u[:, r], v[:, r] = act, sg, ur, vr
+        gu[:, r] = c[:, r] - np.einsum("kjp,jp->kp", g[:, :, r], ur)
+        gv[:, r] = np.einsum("kjp,jp->kp", g[:, :, r], vr)
+        exact[:, r] = ur - l1[r] * vr
+        grad[:, r] = gu[:, r] + l1[r] * gv[:, r]
+        ok_r = _kkt_ok(exact[:, r], grad[:, r], act, sg, l1[r], w, c[:, r])
+        b[:, r[ok_r]] = exact[:, r[ok_r]]
+        r = r[~ok_r]
+    redo = np.zeros(c.shape[1], bool)
+    redo[r] = True
+    return redo
+
+
+def _update_cache(cache, g, c, b, w, r):
+    """Recompute the lasso active-set solution ``(u, v)`` and its gradients for problems ``r``."""
+    if cache is None:
+        k, p = c.shape
+        cache = tuple(np.zeros((k, p), dtype) for dtype in (bool, float, float, float, float, float))
+    active, sign, u, v, gu, gv = cache
+    act = (b[:, r] != 0) | (w == 0)[:, None]
+    sg = np.sign(b[:, r])
+    ur, vr = _active_solve(g[:, :, r], c[:, r], act, sg, np.zeros(r.size), w)
+    active[:, r], sign[:, r], u[:, r], v[:, r] = act, sg, ur, vr
+    gu[:, r] = c[:, r] - np.einsum("kjp,jp->kp", g[:, :, r], ur)
+    gv[:, r] = np.einsum("kjp,jp->kp", g[:, :, r], vr)
+    return cache
 
 
 def _soft(z, t):
@@ -254,47 +322,54 @@ def _soft(z, t):
 
 
 def _solve(g, c, yy, l1, l2, w, b0, tol, max_iter):
-    """Coordinate descent from ``b0`` for all problems, then an exact active-set polish.
+    """Exact active-set solve from the warm start, coordinate descent where that fails.
 
     Minimises ``0.5 b'Gb - c'b + l1 * sum w|b| + 0.5 * l2 * sum w b^2`` per problem (columns).
-    Returns (b, relative gap, sweeps, converged).
+    Along a fine lambda grid the active set rarely changes, so most problems are solved exactly by
+    the first polish; the others run coordinate descent until their duality gap is small, are
+    polished again on their new active set, and so on. Returns (b, relative gap, sweeps, converged).
     """
     k, p = c.shape
     b = b0.copy()
     sweeps = np.zeros(p, int)
-    rel_gap = np.full(p, np.inf)
-    todo = np.arange(p)
+    scale = np.maximum(yy, 1e-300)
     diag = np.einsum("jjp->jp", g)
-    target = max(tol, 1e-10)  # loose target for the descent; the polish makes the solution exact
-    polished = np.zeros(p, bool)
-    while todo.size and sweeps[todo].max() < max_iter:
+    done = np.zeros(p, bool)
+    rel_gap = np.full(p, np.inf)
+    candidates = np.arange(p)  # problems to polish now
+    target = max(tol, 1e-10)  # gap at which descent hands over to the polish
+    rounds = 1
+    while True:
+        if candidates.size:
+            exact, ok = _polish(g[:, :, candidates], c[:, candidates], b[:, candidates],
+                                l1[candidates], l2[candidates], w)
+            good = candidates[ok]
+            b[:, good] = exact[:, ok]
+            done[good] = True
+        todo = np.flatnonzero(~done)
+        if not todo.size or sweeps[todo].max() >= max_iter:
+            break
         gs, cs, bs = g[:, :, todo], c[:, todo], b[:, todo]
         l1s, l2s, ds = l1[todo], l2[todo], diag[:, todo]
         r = cs - np.einsum("kjp,jp->kp", gs, bs)  # c - G b, kept up to date
-        for _ in range(10):
+        for _ in range(rounds):
             for j in range(k):
                 old = bs[j]
                 new = _soft(r[j] + ds[j] * old, l1s * w[j]) / (ds[j] + l2s * w[j])
-                delta = new - old
-                r -= gs[:, j, :] * delta
+                r -= gs[:, j, :] * (new - old)
                 bs[j] = new
-        sweeps[todo] += 10
-        gap_s = _gap(gs, cs, yy[todo], bs, l1s, l2s, w) / np.maximum(yy[todo], 1e-300)
+        sweeps[todo] += rounds
+        rounds = min(2 * rounds, 16)
         b[:, todo] = bs
-        rel_gap[todo] = gap_s
-        near = gap_s <= target
-        if near.any():
-            idx = todo[near]
-            exact, ok = _polish(g[:, :, idx], c[:, idx], b[:, idx], l1[idx], l2[idx], w)
-            b[:, idx[ok]] = exact[:, ok]
-            polished[idx[ok]] = True
-            rel_gap[idx[ok]] = np.maximum(_gap(g[:, :, idx[ok]], c[:, idx[ok]], yy[idx[ok]], exact[:, ok],
-                                                l1[idx[ok]], l2[idx[ok]], w) / np.maximum(yy[idx[ok]], 1e-300), 0.0)
-        done = polished[todo] | (rel_gap[todo] <= min(tol, 1e-14))
-        todo = todo[~done]
-        target = target / 100 if todo.size else target
-    converged = polished | (rel_gap <= tol)
-    return b, rel_gap, sweeps, converged
+        rel_gap[todo] = _gap(gs, cs, yy[todo], bs, l1s, l2s, w) / scale[todo]
+        candidates = todo[rel_gap[todo] <= target]
+        if not candidates.size and rounds == 16:
+            target = max(target, 10 * rel_gap[todo].min())  # descent stalls: let the polish try
+    solved = np.flatnonzero(done)
+    rel_gap[solved] = np.maximum(
+        _gap(g[:, :, solved], c[:, solved], yy[solved], b[:, solved], l1[solved], l2[solved], w) / scale[solved], 0.0
+    )
+    return b, rel_gap, sweeps, done | (rel_gap <= tol)
 
 
 def _profile_unpenalised(g, c, b, w):
@@ -330,24 +405,42 @@ def _gap(g, c, yy, b, l1, l2, w):
     return gap
 
 
-def _polish(g, c, b, l1, l2, w):
-    """Exact solution on the active set and signs of ``b``; ok where the KKT conditions hold."""
-    k, p = c.shape
-    active = (b != 0) | (w == 0)[:, None]
-    s = np.sign(b)
+def _active_solve(g, c, active, s, l2, w):
+    """``(u, v)`` with ``u - l1 * v`` the exact minimiser on the active set with signs ``s``.
+
+    Solves ``(G_AA + l2 W_A) [u, v] = [c_A, (w s)_A]`` for every problem (columns) at once.
+    """
+    k = c.shape[0]
     m = active.T.astype(float)  # (P, K)
     gp = g.transpose(2, 0, 1) * m[:, :, None] * m[:, None, :]
     idx = np.arange(k)
     gp[:, idx, idx] += (l2[:, None] * w[None, :]) * m + (1 - m)
-    rhs = ((c - l1[None, :] * w[:, None] * s) * active).T
-    exact = np.linalg.solve(gp, rhs[:, :, None])[:, :, 0].T * active
-    grad = c - np.einsum("kjp,jp->kp", g, exact) - l2[None, :] * w[:, None] * exact  # = l1 w s on the active set
+    rhs = np.stack([(c * active).T, (w[:, None] * s * active).T], axis=2)  # (P, K, 2)
+    sol = np.linalg.solve(gp, rhs)
+    return sol[:, :, 0].T * active, sol[:, :, 1].T * active
+
+
+def _kkt_ok(exact, grad, active, s, l1, w, c):
+    """KKT conditions of the candidate ``exact`` whose gradient ``c - Gb - l2 w b`` is ``grad``.
+
+    Inactive penalised loadings need ``|grad| <= l1 w`` (up to rounding); active ones must keep
+    their sign.
+    """
     bound = l1[None, :] * w[:, None]
     slack = 1e-9 * (np.abs(c).max(axis=0) + bound.max(axis=0) + 1e-300)
-    inactive_ok = np.where(active, True, np.abs(grad) <= bound + slack)
-    sign_ok = np.where(active & (w > 0)[:, None], np.sign(exact) == s, True)
-    ok = inactive_ok.all(axis=0) & sign_ok.all(axis=0)
-    return exact, ok
+    inactive_ok = active | (np.abs(grad) <= bound + slack)
+    sign_ok = ~(active & (w > 0)[:, None]) | (np.sign(exact) == s)
+    return inactive_ok.all(axis=0) & sign_ok.all(axis=0)
+
+
+def _polish(g, c, b, l1, l2, w):
+    """Exact solution on the active set and signs of ``b``; ok where the KKT conditions hold."""
+    active = (b != 0) | (w == 0)[:, None]
+    s = np.sign(b)
+    u, v = _active_solve(g, c, active, s, l2, w)
+    exact = u - l1[None, :] * v
+    grad = c - np.einsum("kjp,jp->kp", g, exact) - l2[None, :] * w[:, None] * exact
+    return exact, _kkt_ok(exact, grad, active, s, l1, w, c)
 
 
 # --- public API --------------------------------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNetCV, Lasso, LassoCV, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, TimeSeriesSplit
+
+from tests.conftest import synthetic
+from xlfactor.core import cv
+from xlfactor.errors import InputValueError, InsufficientDataError
+
+
+# --- splitters --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "folds", "gap"), [(100, 5, 0), (101, 5, 3), (819, 4, 12), (30, 2, 1)])
+def test_walkforward_equals_timeseriessplit(n, folds, gap):
+    ours = cv.splits(n, folds, "walkforward", gap)
+    ref = list(TimeSeriesSplit(n_splits=folds, gap=gap).split(np.zeros(n)))
+    assert len(ours) == len(ref)
+    for (tr, te), (rtr, rte) in zip(ours, ref):
+        np.testing.assert_array_equal(tr, rtr)
+        np.testing.assert_array_equal(te, rte)
+
+
+def test_blocked_folds_are_contiguous_and_purged():
+    parts = cv.splits(23, 4, "blocked", gap=2)
+    tests = [te for _, te in parts]
+    np.testing.assert_array_equal(np.concatenate(tests), np.arange(23))
+    assert [len(te) for te in tests] == [len(te) for _, te in KFold(4).split(np.zeros(23))]
+    for tr, te in parts:
+        assert np.all(np.diff(te) == 1)
+        dist = np.abs(tr[:, None] - te[None, :]).min(axis=1)
+        assert dist.min() > 2  # gap rows on each side are purged
+        assert len(tr) + len(te) + sum(1 for r in range(23) if r not in tr and r not in te) == 23
+    tr, te = parts[1]
+    assert set(range(23)) - set(tr) - set(te) == {4, 5, 12, 13}
+
+
+def test_kfold_is_shuffled_and_seeded():
+    a, b, c = cv.splits(50, 5, "kfold", seed=1), cv.splits(50, 5, "kfold", seed=1), cv.splits(50, 5, "kfold", seed=2)
+    assert all((x[1] == y[1]).all() for x, y in zip(a, b))
+    assert any((x[1] != y[1]).any() for x, y in zip(a, c))
+    assert not all(np.all(np.diff(te) == 1) for _, te in a)
+    np.testing.assert_array_equal(np.sort(np.concatenate([te for _, te in a])), np.arange(50))
+
+
+def test_splitter_errors():
+    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2; got 1"):
+        cv.splits(100, 1)
+    with pytest.raises(InsufficientDataError, match=r"folds is 12 but walk-forward validation on 10 rows needs at least 13"):
+        cv.splits(10, 12, "walkforward")
+    with pytest.raises(InsufficientDataError, match=r"folds is 12 but there are only 10 rows"):
+        cv.splits(10, 12, "blocked")
+    with pytest.raises(InsufficientDataError, match=r"a training set has only 0 rows; at least 6 are needed. Use fewer folds or a smaller gap"):
+        cv.splits(60, 5, "walkforward", gap=20, min_train=6)
+    with pytest.raises(InputValueError, match=r"scheme must be one of blocked, walkforward, kfold; got 'walk'. Did you mean 'walkforward'"):
+        cv.splits(60, 5, "walk")
+    with pytest.raises(InputValueError, match=r"gap must be a whole number >= 0; got -2"):
+        cv.splits(60, 5, gap=-2)
+
+
+# --- error curves against scikit-learn ---------------------------------------------------------------------------
+
+
+def test_lasso_walkforward_equals_lassocv(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
+    assert res.converged and res.fold_mse.shape == (100, 5, 30)
+    best = res.best_lambda("min")
+    for j in range(30):
+        ref = LassoCV(cv=TimeSeriesSplit(5), tol=1e-12, max_iter=1_000_000).fit(x, y[:, j])
+        np.testing.assert_allclose(res.lambdas[:, j], ref.alphas_, rtol=1e-12)
+        np.testing.assert_allclose(res.fold_mse[:, :, j], ref.mse_path_, rtol=1e-8)
+        assert best[j] == pytest.approx(ref.alpha_, rel=1e-12)
+
+
+def test_enet_walkforward_equals_elasticnetcv(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y[:, :6], x, method="enet", l1_ratio=0.5, folds=4, scheme="walkforward", gap=3)
+    for j in range(6):
+        ref = ElasticNetCV(l1_ratio=0.5, cv=TimeSeriesSplit(4, gap=3), tol=1e-12, max_iter=1_000_000).fit(x, y[:, j])
+        np.testing.assert_allclose(res.fold_mse[:, :, j], ref.mse_path_, rtol=1e-8)
+        assert res.best_lambda()[j] == pytest.approx(ref.alpha_, rel=1e-12)
+
+
+def test_ridge_walkforward_equals_gridsearchcv(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward")
+    grid = res.lambdas[:, 0]
+    assert res.common_grid
+    for j in range(0, 30, 3):
+        ref = GridSearchCV(Ridge(), {"alpha": grid}, cv=TimeSeriesSplit(5), scoring="neg_mean_squared_error").fit(x, y[:, j])
+        folds = np.array([-ref.cv_results_[f"split{f}_test_score"] for f in range(5)]).T
+        np.testing.assert_allclose(res.fold_mse[:, :, j], folds, rtol=1e-8)
+        np.testing.assert_allclose(res.mse[:, j], -ref.cv_results_["mean_test_score"], rtol=1e-8)
+        assert res.best_lambda()[j] == ref.best_params_["alpha"]
+
+
+def test_standardize_is_fitted_inside_each_training_fold(french_xy):
+    y, x = french_xy
+    grid = [3e-3, 1e-3, 3e-4]
+    res = cv.cross_validate(y[:, :3], x, lambdas=grid, standardize=True, folds=3, scheme="blocked", gap=2)
+    for f, (tr, te) in enumerate(cv.splits(len(x), 3, "blocked", 2)):
+        sd = x[tr].std(axis=0)
+        for i, lam in enumerate(grid):
+            for j in range(3):
+                m = Lasso(alpha=lam, tol=1e-12, max_iter=1_000_000).fit(x[tr] / sd, y[tr, j])
+                mse = np.mean((y[te, j] - m.predict(x[te] / sd)) ** 2)
+                assert res.fold_mse[i, f, j] == pytest.approx(mse, rel=1e-8)
+
+
+# --- choosing lambda ----------------------------------------------------------------------------------------------
+
+
+def test_one_se_rule_hand_checked():
+    lambdas = np.array([1.0, 0.5, 0.25, 0.125, 0.0625])
+    mean = np.array([[5.0], [3.2], [3.05], [3.0], [3.4]])
+    se = np.array([[0.1], [0.1], [0.1], [0.3], [0.1]])
+    # minimum 3.0 at 0.125 with se 0.3: bound 3.3; largest lambda with mean <= 3.3 is 0.5
+    assert cv.one_se_index(mean, se, lambdas)[0] == 1
+    assert cv.choose_index(mean, se, lambdas, "min")[0] == 3
+    assert cv.choose_index(mean, se, lambdas, "1SE")[0] == 1
+
+
+def test_one_se_on_real_curve_is_larger_and_within_bound(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y, x, folds=5)
+    i_min, i_1se = res.index("min"), res.index("1se")
+    cols = np.arange(30)
+    assert np.all(res.best_lambda("1se") >= res.best_lambda("min"))
+    assert np.all(res.mse[i_1se, cols] <= res.mse[i_min, cols] + res.mse_se[i_min, cols])
+    se_hand = res.fold_mse.std(axis=1, ddof=1) / np.sqrt(5)
+    np.testing.assert_allclose(res.mse_se, se_hand)
+    with pytest.raises(InputValueError, match=r"rule must be one of min, 1se; got 'best'"):
+        res.index("best")
+
+
+def test_pooled_lambda_minimises_summed_error(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y, x, folds=5, pooled=True)
+    assert res.common_grid and np.all(res.lambdas == res.lambdas[:, :1])
+    total = res.fold_mse.sum(axis=2).mean(axis=1)
+    assert res.pooled_lambda("min") == res.lambdas[np.argmin(total), 0]
+    assert res.pooled_lambda("1se") >= res.pooled_lambda("min")
+    per_asset = cv.cross_validate(y, x, folds=5)
+    with pytest.raises(InputValueError, match=r"a pooled lambda needs one grid for all assets"):
+        per_asset.pooled_lambda()
+
+
+def test_nonzero_counts_come_from_the_full_sample_path(french_xy):
+    y, x = french_xy
+    res = cv.cross_validate(y[:, :3], x, folds=5)
+    assert (res.nonzero[0] == 0).all() and (res.nonzero[-1] >= 3).all()
+    assert np.all(np.diff(res.nonzero.astype(int), axis=0).sum(axis=0) >= 3)
+
+
+def test_cv_with_missing_values_scores_each_asset_on_its_rows(french_xy):
+    y, x = french_xy
+    y = y[:, :3].copy()
+    y[:100, 1] = np.nan
+    res = cv.cross_validate(y, x, lambdas=[1e-3, 1e-4], folds=4, scheme="blocked")
+    tr, te = cv.splits(len(x), 4)[1]
+    keep_tr, keep_te = tr[np.isfinite(y[tr, 1])], te[np.isfinite(y[te, 1])]
+    m = Lasso(alpha=1e-4, tol=1e-12, max_iter=1_000_000).fit(x[keep_tr], y[keep_tr, 1])
+    assert res.fold_mse[1, 1, 1] == pytest.approx(np.mean((y[keep_te, 1] - m.predict(x[keep_te])) ** 2), rel=1e-8)
+
+
+def test_cv_bad_input():
+    y, x, _, _ = synthetic(t=60, k=3, n=2)
+    with pytest.raises(InputValueError, match=r"lambdas is empty"):
+        cv.cross_validate(y, x, lambdas=np.array([]))
+    with pytest.raises(InputValueError, match=r"lambdas must be >= 0"):
+        cv.cross_validate(y, x, lambdas=[0.1, -0.1])
+    with pytest.raises(InsufficientDataError, match=r"training set has only 0 rows"):
+        cv.cross_validate(y, x, folds=5, scheme="walkforward", gap=60)
+    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2; got 1"):
+        cv.cross_validate(y, x, folds=1)
+    with pytest.raises(InputValueError, match=r"n_lambdas must be a whole number >= 1; got 0"):
+        cv.cross_validate(y, x, n_lambdas=0)

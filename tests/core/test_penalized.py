@@ -1,0 +1,207 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet, Lasso, LassoCV, Ridge
+
+from tests.conftest import synthetic
+from xlfactor.core import penalized, regression
+from xlfactor.errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
+
+
+def sk_lasso(lam, **kw):
+    return Lasso(alpha=lam, tol=1e-12, max_iter=1_000_000, **kw)
+
+
+# --- ridge ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", [1e-4, 0.05, 3.0])
+def test_ridge_matches_sklearn_on_30_portfolios(french_xy, lam):
+    y, x = french_xy
+    res = penalized.ridge(y, x, [lam])
+    ref = Ridge(alpha=lam).fit(x, y)
+    np.testing.assert_allclose(res.loadings[0], ref.coef_, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(res.intercept[0], ref.intercept_, rtol=1e-10, atol=1e-14)
+    assert res.all_converged and res.nonzero[0].min() == 4
+
+
+def test_ridge_grid_in_one_pass_equals_single_fits(french_xy):
+    y, x = french_xy
+    grid = [10.0, 1.0, 0.1, 0.001]
+    path = penalized.ridge(y, x, grid)
+    for i, lam in enumerate(grid):
+        np.testing.assert_allclose(path.loadings[i], Ridge(alpha=lam).fit(x, y).coef_, rtol=1e-10, atol=1e-14)
+
+
+def test_ridge_lambda_zero_is_ols(french_xy):
+    y, x = french_xy
+    np.testing.assert_allclose(penalized.ridge(y, x, [0.0]).loadings[0], regression.ols(y, x).loadings, rtol=1e-10)
+    np.testing.assert_allclose(penalized.ridge(y, x, [1e-12]).loadings[0], regression.ols(y, x).loadings, rtol=1e-8)
+
+
+def test_ridge_default_grid_spans_degrees_of_freedom(french_xy):
+    y, x = french_xy
+    res = penalized.ridge(y, x, None)
+    d = np.linalg.eigvalsh(np.cov(x, rowvar=False) * (len(x) - 1))
+    lam = res.lambdas[:, 0]
+    df = (d[None, :] / (d[None, :] + lam[:, None])).sum(axis=1)
+    assert lam.size == 100 and np.all(np.diff(lam) < 0)
+    assert df[0] < 4 / 100 and df[-1] > 4 / 1.011
+
+
+# --- lasso and elastic net -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", [1e-5, 1e-4, 4e-4, 2e-3])
+def test_lasso_matches_sklearn_on_30_portfolios(french_xy, lam):
+    y, x = french_xy
+    res = penalized.lasso(y, x, [lam])
+    assert res.all_converged
+    for j in range(y.shape[1]):
+        ref = sk_lasso(lam).fit(x, y[:, j])
+        np.testing.assert_allclose(res.loadings[0, j], ref.coef_, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(res.intercept[0, j], ref.intercept_, rtol=0, atol=1e-8)
+        np.testing.assert_array_equal(res.loadings[0, j] == 0, ref.coef_ == 0)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 0.9])
+def test_elastic_net_matches_sklearn(french_xy, l1_ratio):
+    y, x = french_xy
+    res = penalized.elastic_net(y, x, [1e-3, 2e-4], l1_ratio=l1_ratio)
+    for i, lam in enumerate([1e-3, 2e-4]):
+        for j in range(0, 30, 3):
+            ref = ElasticNet(alpha=lam, l1_ratio=l1_ratio, tol=1e-12, max_iter=1_000_000).fit(x, y[:, j])
+            np.testing.assert_allclose(res.loadings[i, j], ref.coef_, rtol=0, atol=1e-8)
+
+
+def test_lasso_path_matches_sklearn_and_kkt_holds(french_xy):
+    y, x = french_xy
+    res = penalized.lasso(y, x)  # each asset's own 100-point grid
+    assert res.all_converged and res.gap.max() < 1e-12
+    n = len(x)
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    for j in range(0, 30, 4):
+        for i in range(0, 100, 11):
+            lam, b = res.lambdas[i, j], res.loadings[i, j]
+            np.testing.assert_allclose(b, sk_lasso(lam).fit(x, y[:, j]).coef_, rtol=0, atol=1e-8)
+            grad = xc.T @ (yc[:, j] - xc @ b) / n  # KKT: = lam*sign(b) on the support, |.| <= lam off it
+            on = b != 0
+            np.testing.assert_allclose(grad[on], lam * np.sign(b[on]), rtol=1e-8)
+            assert np.all(np.abs(grad[~on]) <= lam * (1 + 1e-9))
+
+
+def test_lasso_grid_equals_lassocv_grid(french_xy):
+    y, x = french_xy
+    res = penalized.lasso(y, x)
+    for j in range(30):
+        ref = LassoCV(cv=3).fit(x, y[:, j])  # only its grid is compared
+        np.testing.assert_allclose(res.lambdas[:, j], ref.alphas_, rtol=1e-12)
+
+
+def test_lambda_max_gives_all_zeros(french_xy):
+    y, x = french_xy
+    lam_max = penalized.lasso(y, x).lambdas[0]
+    above = penalized.lasso(y[:, :5], x, [lam_max[:5].max() * 1.0000001])
+    assert (above.loadings == 0).all()
+    for j in range(5):
+        just_below = penalized.lasso(y[:, [j]], x, [lam_max[j] * 0.99])
+        assert (just_below.nonzero[0] == 1).all()
+
+
+def test_synthetic_sparse_truth_is_recovered():
+    rng = np.random.default_rng(11)
+    t, k, n = 1500, 8, 40
+    x = rng.normal(0, 0.04, size=(t, k))
+    b = np.zeros((n, k))
+    b[:, :3] = rng.uniform(0.5, 1.5, size=(n, 3))
+    y = x @ b.T + rng.normal(0, 0.02, size=(t, n))
+    res = penalized.lasso(y, x, [2e-4])
+    assert (res.loadings[0, :, 3:] == 0).mean() > 0.9  # most true zeros are exact zeros
+    assert (res.loadings[0, :, :3] != 0).all()
+    # near-orthogonal factors: the lasso shrinks each true loading by about lambda / Var(x)
+    np.testing.assert_allclose(res.loadings[0, :, :3], b[:, :3] - 2e-4 / x[:, :3].var(0), atol=0.05)
+
+
+def test_penalty_weights_match_rescaled_sklearn_lasso(french_xy):
+    y, x = french_xy
+    w = np.array([0.5, 1.0, 2.0, 1.5])
+    res = penalized.lasso(y, x, [3e-4], penalty_weights=w)
+    for j in range(0, 30, 5):
+        ref = sk_lasso(3e-4).fit(x / w, y[:, j])  # b_k = u_k / w_k
+        np.testing.assert_allclose(res.loadings[0, j], ref.coef_ / w, atol=1e-8)
+
+
+def test_zero_penalty_weight_leaves_factor_unshrunk(french_xy):
+    y, x = french_xy
+    w = [0.0, 1.0, 1.0, 1.0]
+    huge = penalized.lasso(y, x, [10.0], penalty_weights=w)
+    ols_mkt = regression.ols(y, x[:, :1]).loadings[:, 0]
+    np.testing.assert_allclose(huge.loadings[0, :, 0], ols_mkt, rtol=1e-10)
+    assert (huge.loadings[0, :, 1:] == 0).all()
+    ridge_huge = penalized.ridge(y, x, [1e12], penalty_weights=w)
+    np.testing.assert_allclose(ridge_huge.loadings[0, :, 0], ols_mkt, rtol=1e-6)
+    # and the lambda_max of the other factors is computed after removing the market
+    res = penalized.lasso(y, x, None, penalty_weights=w)
+    assert (res.loadings[0, :, 1:] == 0).all() and (res.loadings[1, :, 1:] != 0).any(axis=1).all()
+    mid = penalized.lasso(y, x, [2e-4], penalty_weights=w)
+    assert mid.all_converged
+
+
+@pytest.mark.parametrize("method", ["ridge", "lasso"])
+def test_standardize_matches_hand_standardised_fit(french_xy, method):
+    y, x = french_xy
+    sd = x.std(axis=0)  # 1/n, glmnet's convention
+    lam = 0.5 if method == "ridge" else 2e-3
+    res = penalized.fit(y, x, [lam], method=method, standardize=True)
+    for j in range(0, 30, 6):
+        model = Ridge(alpha=lam) if method == "ridge" else sk_lasso(lam)
+        ref = model.fit(x / sd, y[:, j])
+        np.testing.assert_allclose(res.loadings[0, j], ref.coef_ / sd, rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(res.intercept[0, j], ref.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_missing_values_match_dropping_rows(french_xy):
+    y, x = french_xy
+    y = y[:, :4].copy()
+    y[:50, 0] = np.nan
+    y[300:310, 2] = np.nan
+    res = penalized.lasso(y, x, [3e-4])
+    for j in range(4):
+        keep = np.isfinite(y[:, j])
+        ref = sk_lasso(3e-4).fit(x[keep], y[keep, j])
+        np.testing.assert_allclose(res.loadings[0, j], ref.coef_, atol=1e-8)
+        assert res.nobs[j] == keep.sum()
+
+
+def test_non_convergence_is_reported():
+    y, x, _, _ = synthetic(t=200, k=6, n=4, seed=2)
+    x[:, 1] = x[:, 0] + 0.01 * x[:, 1]  # strongly correlated factors slow descent
+    res = penalized.lasso(y, x, [1e-6], max_iter=1)
+    assert not res.all_converged
+
+
+def test_bad_input_messages(french_xy):
+    y, x = french_xy
+    with pytest.raises(InputValueError, match=r"lambda must be >= 0; got -1"):
+        penalized.lasso(y, x, [-1.0])
+    with pytest.raises(InputValueError, match=r"l1_ratio must be >= 0 and <= 1; got 1.5"):
+        penalized.elastic_net(y, x, [0.1], l1_ratio=1.5)
+    with pytest.raises(InputValueError, match=r"l1_ratio is 0: that is ridge regression"):
+        penalized.elastic_net(y, x, [0.1], l1_ratio=0)
+    with pytest.raises(InputValueError, match=r"method must be one of ridge, lasso, enet; got 'laso'. Did you mean 'lasso'\?"):
+        penalized.fit(y, x, [0.1], method="laso")
+    with pytest.raises(InputShapeError, match=r"penalty_weights has 2 values but there are 4 factors"):
+        penalized.lasso(y, x, [0.1], penalty_weights=[1, 1])
+    with pytest.raises(InputValueError, match=r"penalty_weights are all 0"):
+        penalized.lasso(y, x, [0.1], penalty_weights=[0, 0, 0, 0])
+    with pytest.raises(InputValueError, match=r"lambda row 2, column 1 is missing"):
+        penalized.lasso(y, x, [0.1, np.nan])
+    with pytest.raises(InputShapeError, match=r"returns has 819 rows but factors has 10"):
+        penalized.ridge(y, x[:10], [0.1])
+    const = x.copy()
+    const[:, 2] = 0.0
+    with pytest.raises(CollinearityError, match=r"factors column 3 is constant over the 819 rows"):
+        penalized.lasso(y, const, [0.1])
+    short = y[:, :2].copy()
+    short[3:, 1] = np.nan
+    with pytest.raises(InsufficientDataError, match=r"returns column 2 \('B'\) has 3 usable rows; a penalised regression on 4"):
+        penalized.lasso(short, x, [0.1], asset_names=["A", "B"])
