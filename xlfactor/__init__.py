@@ -5,6 +5,8 @@ The public Python API. This module never imports xlwings; the Excel functions li
 """
 
 from . import frames
+from .core.cv import CVResult, cross_validate, splits
+from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
 from .core.regression import capm, collinearity, fama_macbeth, grs, ols
 from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .data import load_french
@@ -27,6 +29,13 @@ __all__ = [
     "collinearity",
     "grs",
     "fama_macbeth",
+    "ridge",
+    "lasso",
+    "elastic_net",
+    "cross_validate",
+    "splits",
+    "PenalizedResult",
+    "CVResult",
     "RegressionResult",
     "RiskSplit",
     "CapmResult",
