@@ -8,6 +8,15 @@ from . import frames
 from .core.cv import CVResult, cross_validate, splits
 from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
 from .core.regression import capm, collinearity, fama_macbeth, grs, ols
+from .core.risk import (
+    AllocationResult,
+    FactorModel,
+    RiskContributions,
+    allocate,
+    factor_covariance,
+    risk_contributions,
+    specific_variance,
+)
 from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .data import load_french
 from .errors import (
@@ -35,6 +44,13 @@ __all__ = [
     "cross_validate",
     "splits",
     "PenalizedResult",
+    "factor_covariance",
+    "specific_variance",
+    "FactorModel",
+    "risk_contributions",
+    "allocate",
+    "RiskContributions",
+    "AllocationResult",
     "CVResult",
     "RegressionResult",
     "RiskSplit",

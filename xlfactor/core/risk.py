@@ -8,6 +8,7 @@ and solves with it through the Woodbury identity in O(NK^2), so it is never form
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import optimize
@@ -142,17 +143,23 @@ class FactorModel:
         """``S w`` in O(NK)."""
         return self.loadings @ (self.factor_cov @ (self.loadings.T @ w)) + self.specific_var * w
 
+    @cached_property
+    def root(self) -> np.ndarray:
+        """``U = B V sqrt(E)`` with ``F = V E V'``, so that ``B F B' = U U'`` (F may be singular)."""
+        e, vec = np.linalg.eigh(self.factor_cov)
+        return self.loadings @ (vec * np.sqrt(np.clip(e, 0.0, None)))
+
     def diag(self) -> np.ndarray:
-        return np.einsum("ik,kl,il->i", self.loadings, self.factor_cov, self.loadings) + self.specific_var
+        u = self.root
+        return (u * u).sum(axis=1) + self.specific_var
 
     def dense(self) -> np.ndarray:
         return self.loadings @ self.factor_cov @ self.loadings.T + np.diag(self.specific_var)
 
     def solve_shifted(self, h: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """``(S + diag(h))^-1 g`` by Woodbury with ``F = L L'`` (F may be singular); h > 0."""
+        """``(S + diag(h))^-1 g`` by Woodbury on ``S = U U' + diag(d)``; h + d > 0."""
         h = h + self.specific_var
-        e, vec = np.linalg.eigh(self.factor_cov)
-        u = self.loadings @ (vec * np.sqrt(np.clip(e, 0.0, None)))  # (N, K)
+        u = self.root
         hu = u / h[:, None]
         small = np.eye(u.shape[1]) + u.T @ hu
         hg = g / h
@@ -358,10 +365,11 @@ def _newton_budgeting(risk, b, diag, tol, max_iter):
         if neg.any():  # stay inside x > 0
             t = min(1.0, 0.99 * np.min(-x[neg] / step[neg]))
         fx = f(x, sx)
+        decrement = -(g @ step)  # Newton decrement squared: below 1e-10 the full step converges quadratically
         while True:
             xn = x + t * step
             sxn = risk.matvec(xn)
-            if f(xn, sxn) <= fx + 1e-4 * t * (g @ step) or t < 1e-12:
+            if decrement < 1e-10 or f(xn, sxn) <= fx - 1e-4 * t * decrement or t < 1e-12:
                 break
             t *= 0.5
         x, sx = xn, sxn

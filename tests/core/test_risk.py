@@ -1,0 +1,234 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.covariance import LedoitWolf
+
+from tests.peers import rpp_vanilla, skfolio_risk_budgeting
+from xlfactor.core import regression, risk
+from xlfactor.errors import InputShapeError, InputValueError, InsufficientDataError
+
+
+@pytest.fixture(scope="module")
+def model(french_xy):
+    """Four-factor model of the 30 portfolios estimated on the shipped data."""
+    y, x = french_xy
+    fit = regression.ols(y, x)
+    return risk.FactorModel.from_arrays(fit.loadings, risk.factor_covariance(x), fit.risk.specific_var)
+
+
+def synthetic_model(n, k, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(5 * k, k))
+    return risk.FactorModel(rng.normal(0.6, 0.5, size=(n, k)), a.T @ a / (5 * k) * 1e-3, rng.uniform(2e-4, 8e-4, n))
+
+
+# --- covariance estimators ----------------------------------------------------------------------------------------
+
+
+def test_factor_covariance_sample_ewma_ledoitwolf(french):
+    x = french.factors.to_numpy()
+    np.testing.assert_allclose(risk.factor_covariance(x), np.cov(x, rowvar=False), rtol=1e-13)
+    ref = french.factors.ewm(halflife=24).cov().loc[french.factors.index[-1]].to_numpy()
+    np.testing.assert_allclose(risk.factor_covariance(x, "ewma", halflife=24), ref, rtol=1e-10)
+    np.testing.assert_allclose(risk.factor_covariance(x, "LedoitWolf"), LedoitWolf().fit(x).covariance_, rtol=1e-12)
+
+
+def test_ledoitwolf_shrinks_more_with_short_history(french):
+    x = french.factors.to_numpy()[-30:]
+    lw, s = risk.factor_covariance(x, "ledoitwolf"), np.cov(x, rowvar=False, ddof=0)
+    np.testing.assert_allclose(lw, LedoitWolf().fit(x).covariance_, rtol=1e-12)
+    assert np.abs(lw - s).max() > 0
+    assert np.linalg.cond(lw) < np.linalg.cond(s)
+
+
+def test_specific_variance_under_given_loadings(french_xy):
+    y, x = french_xy
+    fit = regression.ols(y, x)
+    np.testing.assert_allclose(risk.specific_variance(y, x, fit.loadings), fit.risk.specific_var, rtol=1e-10)
+    y2 = y.copy()
+    y2[:10, 0] = np.nan
+    keep = np.isfinite(y2[:, 0])
+    e = y[keep, 0] - x[keep] @ fit.loadings[0]
+    assert risk.specific_variance(y2, x, fit.loadings)[0] == pytest.approx(e.var(ddof=1), rel=1e-12)
+
+
+# --- factor form -----------------------------------------------------------------------------------------------
+
+
+def test_factor_model_products_equal_dense(model):
+    rng = np.random.default_rng(3)
+    w, h = rng.normal(size=30), rng.uniform(0.1, 1.0, 30)
+    dense = model.dense()
+    np.testing.assert_allclose(model.matvec(w), dense @ w, rtol=1e-12)
+    np.testing.assert_allclose(model.diag(), np.diag(dense), rtol=1e-12)
+    np.testing.assert_allclose(model.solve_shifted(h, w), np.linalg.solve(dense + np.diag(h), w), rtol=1e-9)
+
+
+def test_woodbury_works_with_singular_factor_covariance():
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=(3, 1))
+    m = risk.FactorModel(rng.normal(size=(12, 3)), v @ v.T, rng.uniform(0.1, 0.2, 12))
+    g, h = rng.normal(size=12), rng.uniform(0.5, 1.0, 12)
+    np.testing.assert_allclose(m.solve_shifted(h, g), np.linalg.solve(m.dense() + np.diag(h), g), rtol=1e-10)
+
+
+# --- risk contributions ------------------------------------------------------------------------------------------
+
+
+def test_risk_contributions_sum_and_match_dense(model):
+    w = np.random.default_rng(5).dirichlet(np.ones(30))
+    rc = risk.risk_contributions(w, model=model)
+    dense = risk.risk_contributions(w, model.dense())
+    sigma = model.dense()
+    assert rc.volatility == pytest.approx(np.sqrt(w @ sigma @ w), rel=1e-13)
+    np.testing.assert_allclose(rc.component.sum(), rc.volatility, rtol=1e-12)
+    np.testing.assert_allclose(rc.percent.sum(), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(rc.component, w * (sigma @ w) / rc.volatility, rtol=1e-12)
+    np.testing.assert_allclose(rc.component, dense.component, rtol=1e-12)
+    total = rc.factor_variance.sum() + rc.specific_variance
+    np.testing.assert_allclose(total, rc.volatility**2, rtol=1e-12)
+    np.testing.assert_allclose(rc.factor_percent.sum(), 1.0, rtol=1e-12)
+    assert dense.factor_percent is None
+
+
+# --- allocation ------------------------------------------------------------------------------------------------
+
+
+def test_erc_equal_contributions_and_peers(model):
+    res = risk.allocate("erc", model=model)
+    assert res.converged and res.weights.min() > 0
+    np.testing.assert_allclose(res.weights.sum(), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(res.contributions, 1 / 30, atol=1e-10)
+    van = rpp_vanilla()
+    if van is not None:
+        np.testing.assert_allclose(res.weights, van.design(model.dense(), np.full(30, 1 / 30), 1e-13, 100_000), atol=1e-6)
+    sk = skfolio_risk_budgeting(model.dense(), np.full(30, 1 / 30))
+    if sk is not None:
+        np.testing.assert_allclose(res.weights, sk, atol=1e-6)
+    if van is None and sk is None:
+        pytest.skip("neither riskparityportfolio nor skfolio is installed")
+
+
+def test_budgets_reached_and_match_peers(model):
+    b = np.arange(1.0, 31.0)
+    res = risk.allocate("budget", model=model, budgets=b)
+    np.testing.assert_allclose(res.contributions, b / b.sum(), atol=1e-10)
+    np.testing.assert_allclose(res.achieved, res.contributions)
+    van = rpp_vanilla()
+    if van is not None:
+        np.testing.assert_allclose(res.weights, van.design(model.dense(), b / b.sum(), 1e-13, 100_000), atol=1e-6)
+    sk = skfolio_risk_budgeting(model.dense(), b / b.sum())
+    if sk is not None:
+        np.testing.assert_allclose(res.weights, sk, atol=1e-6)
+
+
+def test_dense_and_factor_form_agree_and_scale_invariance(model):
+    b = np.linspace(1, 2, 30)
+    a = risk.allocate("budget", model=model, budgets=b)
+    d = risk.allocate("budget", cov=model.dense(), budgets=b)
+    np.testing.assert_allclose(a.weights, d.weights, rtol=1e-10)
+    scaled = risk.FactorModel(model.loadings, 7.0 * model.factor_cov, 7.0 * model.specific_var)
+    np.testing.assert_allclose(risk.allocate("budget", model=scaled, budgets=b).weights, a.weights, rtol=1e-10)
+    np.testing.assert_allclose(risk.allocate("budget", model=model, budgets=3 * b).weights, a.weights, rtol=1e-12)
+
+
+def test_diagonal_covariance_erc_is_inverse_volatility():
+    vols = np.array([0.1, 0.2, 0.15, 0.3])
+    cov = np.diag(vols**2)
+    erc, iv = risk.allocate("erc", cov=cov), risk.allocate("invvol", cov=cov)
+    np.testing.assert_allclose(erc.weights, (1 / vols) / (1 / vols).sum(), rtol=1e-12)
+    np.testing.assert_allclose(iv.weights, erc.weights, rtol=1e-12)
+
+
+def test_large_universe_in_factor_form():
+    m = synthetic_model(1000, 20, seed=1)
+    res = risk.allocate("erc", model=m)
+    assert res.iterations < 20
+    np.testing.assert_allclose(res.contributions, 1 / 1000, atol=1e-10 / 1000)
+
+
+def test_factor_budgeting_feasible_targets_are_matched(model):
+    # factor shares of some long-only portfolio are feasible by construction
+    for seed in range(100):  # a random long-only portfolio whose factor shares are all positive
+        rc = risk.risk_contributions(np.random.default_rng(seed).dirichlet(np.ones(30)), model=model)
+        if (rc.factor_variance > 0).all():
+            break
+    target = rc.factor_variance / rc.factor_variance.sum()
+    assert (target > 0).all()
+    res = risk.allocate("factor", model=model, budgets=target)
+    assert res.feasible and res.converged
+    np.testing.assert_allclose(res.achieved, target, atol=1e-8)
+    got = res.risk.factor_variance / res.risk.factor_variance.sum()
+    np.testing.assert_allclose(got, target, atol=1e-8)
+    assert res.weights.min() >= 0 and res.weights.sum() == pytest.approx(1.0, rel=1e-14)
+    with_spec = np.append(rc.factor_variance, rc.specific_variance) / rc.volatility**2
+    res2 = risk.allocate("factor", model=model, budgets=with_spec)
+    assert res2.feasible
+    np.testing.assert_allclose(res2.risk.factor_percent, with_spec, atol=1e-8)
+
+
+def test_factor_budgeting_infeasible_is_reported(model):
+    # every industry and sorted portfolio has market beta near 1: the market cannot be 10% of the risk
+    res = risk.allocate("factor", model=model, budgets=[0.1, 0.3, 0.3, 0.3])
+    assert res.feasible is False
+    assert res.weights.min() >= 0 and res.weights.sum() == pytest.approx(1.0, rel=1e-14)
+    assert np.abs(res.achieved - [0.1, 0.3, 0.3, 0.3]).max() > 1e-3
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+
+
+def test_bad_covariances_and_shapes(model):
+    with pytest.raises(InputValueError, match=r"covariance is not symmetric: row 1, column 2 is 0.1 but row 2, column 1 is 0.2"):
+        risk.allocate("erc", cov=[[1.0, 0.1], [0.2, 1.0]])
+    with pytest.raises(InputValueError, match=r"covariance is not positive semi-definite \(smallest eigenvalue -1"):
+        risk.allocate("erc", cov=[[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(InputShapeError, match=r"covariance is 2 x 3; it must be square"):
+        risk.allocate("erc", cov=np.ones((2, 3)))
+    with pytest.raises(InputValueError, match=r"covariance row 2, column 2 is missing"):
+        risk.allocate("erc", cov=[[1.0, 0.0], [0.0, np.nan]])
+    with pytest.raises(InputShapeError, match=r"loadings has 4 factor columns but factor_cov is 3 x 3"):
+        risk.FactorModel.from_arrays(model.loadings, np.eye(3), model.specific_var)
+    with pytest.raises(InputShapeError, match=r"specific_var has 29 values but loadings has 30 assets"):
+        risk.FactorModel.from_arrays(model.loadings, model.factor_cov, model.specific_var[:-1])
+    with pytest.raises(InputValueError, match=r"specific_var must be >= 0; asset 1 has -1"):
+        risk.FactorModel.from_arrays(model.loadings, model.factor_cov, np.r_[-1.0, model.specific_var[1:]])
+    with pytest.raises(InputValueError, match=r"factor_cov is not symmetric"):
+        risk.FactorModel.from_arrays(model.loadings, model.factor_cov + np.triu(np.ones((4, 4)), 1) * 1e-3, model.specific_var)
+    with pytest.raises(InputValueError, match=r"pass either a covariance matrix or a factor model"):
+        risk.allocate("erc")
+
+
+def test_bad_budgets_and_options(model):
+    with pytest.raises(InputValueError, match=r"budgets must be > 0; value 3 is 0. A zero budget has no long-only"):
+        risk.allocate("budget", model=model, budgets=np.r_[1.0, 1.0, 0.0, np.ones(27)])
+    with pytest.raises(InputValueError, match=r"budgets must be > 0; value 1 is -1"):
+        risk.allocate("budget", model=model, budgets=np.r_[-1.0, np.ones(29)])
+    with pytest.raises(InputShapeError, match=r"budgets has 3 values but there are 30 assets"):
+        risk.allocate("budget", model=model, budgets=[1, 2, 3])
+    with pytest.raises(InputValueError, match=r"method 'budget' needs budgets"):
+        risk.allocate("budget", model=model)
+    with pytest.raises(InputShapeError, match=r"budgets has 2 values but there are 4 factors"):
+        risk.allocate("factor", model=model, budgets=[1, 1])
+    with pytest.raises(InputValueError, match=r"method 'factor' needs a factor model"):
+        risk.allocate("factor", cov=model.dense())
+    with pytest.raises(InputValueError, match=r"method must be one of erc, budget, invvol, factor; got 'parity'"):
+        risk.allocate("parity", model=model)
+    with pytest.raises(InputValueError, match=r"asset 2 has zero variance"):
+        risk.allocate("erc", cov=np.diag([1.0, 0.0, 1.0]))
+    with pytest.raises(InputValueError, match=r"halflife is required for method 'ewma'"):
+        risk.factor_covariance(np.ones((5, 2)) + np.eye(5, 2), "ewma")
+    with pytest.raises(InputValueError, match=r"halflife must be > 0; got -3"):
+        risk.factor_covariance(np.ones((5, 2)) + np.eye(5, 2), "ewma", halflife=-3)
+    with pytest.raises(InsufficientDataError, match=r"factors has 1 complete rows; a covariance needs at least 2"):
+        risk.factor_covariance([[1.0, 2.0], [np.nan, 1.0]])
+    with pytest.raises(InputShapeError, match=r"weights has 2 values but the covariance covers 30 assets"):
+        risk.risk_contributions([0.5, 0.5], model=model)
+    with pytest.raises(InputShapeError, match=r"loadings is 30 x 3 but returns has 30 assets and factors has 4"):
+        risk.specific_variance(np.zeros((10, 30)), np.ones((10, 4)), np.ones((30, 3)))
+
+
+def test_pandas_ewm_reference_is_the_last_row():
+    df = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 2)), columns=["a", "b"])
+    ref = df.ewm(halflife=5).cov().loc[49].to_numpy()
+    np.testing.assert_allclose(risk.factor_covariance(df.to_numpy(), "ewma", 5), ref, rtol=1e-10)
