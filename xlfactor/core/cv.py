@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
+from ._cache import memoize
 
 SCHEMES = ("blocked", "walkforward", "kfold")
 RULES = ("min", "1se")
@@ -141,6 +142,7 @@ class CVResult:
         return float(self.lambdas[choose_index(mean, se, self.lambdas[:, :1], rule)[0], 0])
 
 
+@memoize()
 def cross_validate(
     returns,
     factors,

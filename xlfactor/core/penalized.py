@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
+from ._cache import memoize
 from .regression import usable_groups
 
 METHODS = ("ridge", "lasso", "enet")
@@ -510,6 +511,7 @@ def fit_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, 
     return fit.coef, fit.gap, fit.converged
 
 
+@memoize()
 def fit(
     returns,
     factors,

@@ -1,0 +1,71 @@
+"""Stand-ins for pywin32 so that xlwings' real classic UDF code runs on Linux.
+
+``install()`` stubs the Windows-only modules, imports the real ``xlwings._xlwindows`` (its value
+cleaning is what Excel's COM values go through), registers it as xlwings' active engine and binds
+``xw.func/arg/ret`` to the real classic decorators of ``xlwings.udfs``, as xlwings does on Windows.
+Process-global: run these tests in their own pytest process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import sys
+import types
+from unittest import mock
+
+MISSING = -2147352572  # what COM passes for an omitted optional argument
+NA = -2146826246  # #N/A
+DIV0 = -2146826281  # #DIV/0!
+
+
+class TimeType(dt.datetime):
+    """pywintypes.TimeType: what a date-formatted cell arrives as."""
+
+
+def install():
+    import xlwings as xw
+
+    if getattr(xw, "_xlfactor_classic_stubs", False):
+        return
+    pywintypes = types.ModuleType("pywintypes")
+    pywintypes.TimeType = TimeType
+    pywintypes.com_error = type("com_error", (Exception,), {})
+    pywintypes.IID = lambda s: s
+    sys.modules["pywintypes"] = pywintypes
+    for name in ["win32api", "win32con", "win32gui", "win32process", "win32timezone", "win32event", "pythoncom",
+                 "win32com", "win32com.client", "win32com.server", "win32com.server.dispatcher",
+                 "win32com.server.policy", "win32com.server.util"]:
+        sys.modules[name] = mock.MagicMock(name=name)
+    sys.modules["pythoncom"].__file__ = "pythoncom.dll"
+    ctypes.windll = ctypes.oledll = mock.MagicMock()
+    real_pydll = ctypes.PyDLL
+    ctypes.PyDLL = mock.MagicMock()  # _xlwindows loads a symbol from pythoncom's DLL at import
+    com_server = types.ModuleType("xlwings.com_server")
+    com_server.loop = None
+    sys.modules["xlwings.com_server"] = com_server
+
+    import xlwings._xlwindows as xlwindows
+    import xlwings.udfs as udfs
+
+    ctypes.PyDLL = real_pydll
+
+    xw.engines.add(xw.main.Engine(impl=xlwindows.engine))
+    xw.engines.active = xw.engines["excel"]
+    xw.func, xw.arg, xw.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret
+    xw._xlfactor_classic_stubs = True
+
+
+def call(module, name: str, *args):
+    """Call a UDF exactly as Excel's COM add-in does (``xlwings.udfs.call_udf``)."""
+    import xlwings.udfs as udfs
+
+    return udfs.call_udf(module.__name__, name, args, None, mock.MagicMock())
+
+
+def com(values):
+    """A range as pywin32 delivers it: a tuple of tuples (a 1x1 range as a scalar)."""
+    rows = tuple(tuple(r) for r in values)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return rows[0][0]
+    return rows

@@ -1,0 +1,257 @@
+"""The boundary between Excel cells and the numeric core, in both directions.
+
+Range arguments are declared ``raw`` (``@xw.arg(name, "raw")``), so xlwings hands them over exactly
+as the runtime sent them, and this module is the one place that interprets them:
+
+- classic (COM): a tuple of tuples, a scalar for one cell, ``None`` for a blank, an ``int`` error
+  code for an error cell (Excel numbers always arrive as floats), ``pywintypes.TimeType`` for dates;
+- Office.js (xlwings Server and Lite): a list of lists, ``None`` (JSON null) or JsNull for blanks,
+  ``{"type": "Error", ...}`` objects for error cells, ``[[x]]`` for one cell (xlwings passes ``x``).
+
+Blank and error cells are missing values (NaN); a trailing block of blank rows is dropped; text,
+logical values and dates inside numeric ranges are errors naming the argument, row and column.
+Skipping xlwings' own per-cell cleaning also avoids its cost (about 10 µs a cell on Server).
+
+Results leave through ``row``/``column``/``block``: explicit 2-D lists of floats where missing or
+non-finite numbers become "" (an empty cell) on every runtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import os
+
+import numpy as np
+import xlwings as xw
+
+from ..core import _validation as v
+from ..errors import InputShapeError, InputValueError, XLFactorError
+
+# COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
+COM_ERRORS = (-2146826288, -2146826281, -2146826273, -2146826265, -2146826259, -2146826252, -2146826246)
+_NUMERIC_TYPES = {float, int, type(None)}
+
+
+class ExcelInputError(XLFactorError, xw.XlwingsError):
+    """A user error shown in the cell: one line, function name first.
+
+    An ``xw.XlwingsError`` so that xlwings Server answers HTTP 400 (message shown, no retries).
+    """
+
+
+def on_office_js() -> bool:
+    """True under xlwings Server and Lite (both set XLWINGS_ON_SERVER=true before importing xlwings)."""
+    return os.environ.get("XLWINGS_ON_SERVER") == "true"
+
+
+def excel_errors(func):
+    """Turn an ``XLFactorError`` into one readable line for the cell.
+
+    Office.js: raise ``ExcelInputError`` (``#VALUE!`` with the message on hover). Classic: return the
+    line as the cell's value (raising would show a Python traceback). Other exceptions are bugs and
+    propagate unchanged.
+    """
+    name = func.__name__.upper()
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        try:
+            return func(*args)
+        except XLFactorError as exc:
+            message = f"{name}: {exc}"
+            if on_office_js():
+                raise ExcelInputError(message) from None
+            return [[message]]
+
+    return wrapper
+
+
+# --- cells to arrays ------------------------------------------------------------------------------------------
+
+
+def _rows(value) -> list:
+    """The value as a list of rows, whatever the runtime sent (scalar, flat list, nested lists)."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return []
+        if all(isinstance(r, (list, tuple)) for r in value):
+            return list(value)
+        if any(isinstance(r, (list, tuple)) for r in value):
+            raise InputShapeError("is not a rectangular range; select a block of cells.")
+        return [list(value)]
+    return [[value]]
+
+
+def _is_missing(x) -> bool:
+    if x is None or (isinstance(x, str) and x == ""):
+        return True
+    if isinstance(x, dict):  # Office.js error cell, e.g. {"type": "Error", "basicValue": "#N/A"}
+        return str(x.get("type", "")).lower() == "error"
+    if type(x) is int and x in COM_ERRORS:
+        return True
+    return type(x).__name__ == "JsNull"  # Pyodide's null in xlwings Lite
+
+
+def _describe(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return f"a logical value ({'TRUE' if x else 'FALSE'})"
+    if isinstance(x, (dt.date, dt.datetime)):
+        return f"a date ({x:%Y-%m-%d})"
+    if isinstance(x, str):
+        return f"text '{x[:30]}'"
+    if isinstance(x, dict):
+        return f"a value of type {x.get('type', 'object')}"
+    return f"{type(x).__name__} {str(x)[:30]!r}"
+
+
+def _element(x, name: str, i: int, j: int) -> float:
+    if _is_missing(x):
+        return np.nan
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
+        return float(x)
+    raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; select numbers only.")
+
+
+def table(value, name: str) -> np.ndarray:
+    """A 2-D float array: blanks and error cells NaN, trailing blank rows dropped."""
+    rows = _rows(value)
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        raise InputShapeError(f"{name} is not a rectangular range; select a block of cells.")
+    if not rows or widths == {0}:
+        raise InputShapeError(f"{name} is empty; select at least one cell.")
+    flat = itertools.chain.from_iterable(rows)
+    if set(map(type, flat)) <= _NUMERIC_TYPES:  # fast path: numbers and blanks only
+        arr = np.array(rows, dtype=float)
+        if np.isin(arr, COM_ERRORS).any():
+            arr[np.isin(arr, COM_ERRORS)] = np.nan
+    else:
+        arr = np.array([[_element(x, name, i, j) for j, x in enumerate(r)] for i, r in enumerate(rows)], dtype=float)
+    if np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
+    filled = np.flatnonzero(~np.isnan(arr).all(axis=1))
+    if not filled.size:
+        raise InputValueError(f"{name} has no numbers; select the cells that hold the data.")
+    return arr[: filled[-1] + 1]
+
+
+def series(value, name: str) -> np.ndarray:
+    """A 1-D float array from a single cell, a row or a column."""
+    arr = table(value, name)
+    if min(arr.shape) != 1:
+        raise InputShapeError(f"{name} is {arr.shape[0]} rows x {arr.shape[1]} columns; select a single row or column.")
+    return arr.ravel()
+
+
+def same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise InputShapeError(
+            f"{name_a} has {a.shape[0]} rows but {name_b} has {b.shape[0]}; select the same periods for both."
+        )
+
+
+def returns_and_factors(returns, factors, rf=None, factors_name: str = "factors"):
+    """(y, x) with rf subtracted from the returns: the common first step of the regression functions."""
+    y = table(returns, "returns")
+    x = table(factors, factors_name)
+    same_rows(y, x, "returns", factors_name)
+    return y - rate(rf, y.shape[0])[:, None], x
+
+
+def rate(value, n_rows: int, name: str = "rf") -> np.ndarray:
+    """A per-period rate, one value per row: blank is 0, one number applies to every period."""
+    if _blank(value):
+        return np.zeros(n_rows)
+    r = series(value, name)
+    if r.size == 1:
+        return np.full(n_rows, r[0])
+    if r.size != n_rows:
+        raise InputShapeError(f"{name} has {r.size} values but returns has {n_rows} rows; give one number or one per row.")
+    return r
+
+
+def _blank(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_missing(x) for x in itertools.chain.from_iterable(_rows(value)))
+    return _is_missing(value)
+
+
+def _scalar(value):
+    rows = _rows(value)
+    if len(rows) != 1 or len(rows[0]) != 1:
+        return value
+    return rows[0][0]
+
+
+def flag(value, name: str, default: bool = False) -> bool:
+    """TRUE/FALSE (or 1/0, "true"/"false"); blank means the default."""
+    value = _scalar(value)
+    if _blank(value):
+        return default
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InputValueError(f"{name} must be TRUE or FALSE; got {_describe(value)}.")
+
+
+def number(value, name: str, default: float | None, **bounds) -> float | None:
+    """A number within bounds (see ``core._validation.check_number``); blank means the default."""
+    value = _scalar(value)
+    if _blank(value):
+        return default
+    if isinstance(value, (bool, np.bool_, str, dict)):
+        raise InputValueError(f"{name} must be a number; got {_describe(value)}.")
+    return v.check_number(value, name, **bounds)
+
+
+def count(value, name: str, default: int | None, minimum: int = 0) -> int | None:
+    """A whole number >= minimum (Excel sends 5 as 5.0); blank means the default."""
+    value = _scalar(value)
+    if _blank(value):
+        return default
+    if isinstance(value, (bool, np.bool_, str, dict)):
+        raise InputValueError(f"{name} must be a whole number >= {minimum}; got {_describe(value)}.")
+    return v.check_nonneg_int(value, name, minimum=minimum)
+
+
+def option(value, options, name: str, default: str) -> str:
+    """A case-insensitive choice with a did-you-mean hint; blank means the default."""
+    value = _scalar(value)
+    if _blank(value):
+        return default
+    if not isinstance(value, str):
+        raise InputValueError(f"{name} must be one of {', '.join(options)}; got {_describe(value)}.")
+    return v.choose(value, options, name, default)
+
+
+def optional_table(value, name: str) -> np.ndarray | None:
+    return None if _blank(value) else table(value, name)
+
+
+# --- arrays to cells ------------------------------------------------------------------------------------------------
+
+
+def _cell(x):
+    x = float(x)
+    return x if np.isfinite(x) else ""
+
+
+def block(arr) -> list[list]:
+    """A 2-D result as rows of cells; NaN and infinities become empty cells."""
+    a = np.atleast_2d(np.asarray(arr, dtype=float))
+    return [[_cell(x) for x in r] for r in a]
+
+
+def row(values) -> list[list]:
+    """One result per asset, as a row (assets run across columns)."""
+    return block(np.asarray(values, dtype=float).reshape(1, -1))
+
+
+def column(values) -> list[list]:
+    return block(np.asarray(values, dtype=float).reshape(-1, 1))

@@ -1,0 +1,341 @@
+"""xlfactor's spreadsheet functions: one module for classic Excel, xlwings Server and xlwings Lite.
+
+Layout everywhere: periods run down rows; assets run across columns; a per-asset result is a row
+under the asset's column; loadings are factor rows x asset columns (factor order as given).
+Every function: coerce the cells (``coerce``), call the core, shape the output. User errors show as
+one line naming the function (see ``coerce.excel_errors``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xlwings as xw
+
+from ..core import cv, penalized, regression, risk
+from ..errors import InputShapeError, InputValueError
+from . import coerce as cells
+from .coerce import excel_errors
+
+CATEGORY = "xlfactor"
+
+RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
+MARKET = "Market total returns over the same periods: one column."
+FACTORS = "Factor returns over the same periods: one column per factor."
+RF = "Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the returns."
+LAGS = "Newey-West lags for t-stats (blank: classic OLS standard errors)."
+STANDARDIZE = "TRUE to penalise factors scaled to unit variance (loadings still in original units). Default FALSE."
+INTERCEPT = "TRUE to add the alpha row on top of the loadings. Default FALSE."
+RIDGE_LAMBDA = "Ridge penalty lambda >= 0 in ||y - a - Xb||^2 + lambda*||b||^2 (squared error not divided by n; not the lasso scale)."
+LASSO_LAMBDA = "Lasso penalty lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*|b|_1 (not the ridge scale)."
+METHOD_CV = "ridge, lasso (default) or enet (elastic net, l1_ratio 0.5); each lambda is on its own objective's scale."
+FOLDS = "Number of cross-validation folds (default 5)."
+SCHEME = "blocked (default: contiguous folds), walkforward (expanding window) or kfold (shuffled, ignores time order)."
+GAP = "Rows purged between training and test data on each side (default 0)."
+LOADINGS = "Loadings: one row per factor, one column per asset (no alpha row)."
+FACTOR_COV = "Factor covariance matrix: factors x factors."
+SPECIFIC_VAR = "Specific (residual) variance of each asset: one row, one column per asset."
+WEIGHTS = "Portfolio weights: one row, one column per asset."
+
+
+def _model(loadings, factor_cov, specific_var) -> risk.FactorModel:
+    return risk.FactorModel.from_arrays(
+        cells.table(loadings, "loadings").T, cells.table(factor_cov, "factor_cov"), cells.series(specific_var, "specific_var")
+    )
+
+
+def _one_lambda(value, name: str) -> float:
+    lam = cells.number(value, name, None, low=0.0)
+    if lam is None:
+        raise InputValueError(f"{name} is required: a number >= 0 (CV_LAMBDA chooses one).")
+    return lam
+
+
+def _penalized(method, returns, factors, lam, rf, standardize, intercept):
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    res = penalized.fit(y, x, [_one_lambda(lam, "lambda")], method=method, standardize=cells.flag(standardize, "standardize"))
+    out = res.loadings[0].T  # factors x assets
+    if cells.flag(intercept, "intercept"):
+        out = np.vstack([res.intercept[0], out])
+    return cells.block(out)
+
+
+# --- the six main functions ---------------------------------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("market", "raw", doc=MARKET)
+@xw.arg("rf", "raw", doc=RF)
+@xw.arg("stats", "raw", doc="TRUE for 7 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations.")
+@xw.arg("lags", "raw", doc=LAGS)
+@excel_errors
+def capm_beta(returns, market, rf=None, stats=None, lags=None):
+    """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
+    y = cells.table(returns, "returns")
+    m = cells.series(market, "market")
+    cells.same_rows(y, m[:, None], "returns", "market")
+    res = regression.capm(y, m, rf=cells.rate(rf, y.shape[0]), lags=cells.count(lags, "lags", None))
+    if not cells.flag(stats, "stats"):
+        return cells.row(res.beta)
+    return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("rf", "raw", doc=RF)
+@xw.arg("split", "raw", doc="TRUE for 4 rows per asset: R2, total variance, systematic variance, specific variance.")
+@excel_errors
+def factor_r2(returns, factors, rf=None, split=None):
+    """Share of each asset's variance explained by the factors (R2); optionally the systematic/specific split."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    risk_split = regression.ols(y, x).risk
+    if not cells.flag(split, "split"):
+        return cells.row(risk_split.r2)
+    return cells.block([risk_split.r2, risk_split.total_var, risk_split.systematic_var, risk_split.specific_var])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("lambda_", "raw", doc=RIDGE_LAMBDA)
+@xw.arg("rf", "raw", doc=RF)
+@xw.arg("standardize", "raw", doc=STANDARDIZE)
+@xw.arg("intercept", "raw", doc=INTERCEPT)
+@excel_errors
+def ridge_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
+    """Ridge loadings (factor rows x asset columns), intercept unpenalised: (X'X + lambda I)^-1 X'y on centred data."""
+    return _penalized("ridge", returns, factors, lambda_, rf, standardize, intercept)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("lambda_", "raw", doc=LASSO_LAMBDA)
+@xw.arg("rf", "raw", doc=RF)
+@xw.arg("standardize", "raw", doc=STANDARDIZE)
+@xw.arg("intercept", "raw", doc=INTERCEPT)
+@excel_errors
+def lasso_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
+    """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; intercept unpenalised."""
+    return _penalized("lasso", returns, factors, lambda_, rf, standardize, intercept)
+
+
+def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
+    y, x = cells.returns_and_factors(returns, factors)
+    return cv.cross_validate(
+        y, x,
+        method=cells.option(method, penalized.METHODS, "method", "lasso"),
+        folds=cells.count(folds, "folds", 5, minimum=2),
+        scheme=cells.option(scheme, cv.SCHEMES, "scheme", "blocked"),
+        gap=cells.count(gap, "gap", 0),
+        pooled=pooled,
+    )
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("method", "raw", doc=METHOD_CV)
+@xw.arg("folds", "raw", doc=FOLDS)
+@xw.arg("scheme", "raw", doc=SCHEME)
+@xw.arg("rule", "raw", doc="min (default: lowest mean error) or 1se (largest lambda within one standard error of it).")
+@xw.arg("gap", "raw", doc=GAP)
+@xw.arg("pooled", "raw", doc="TRUE for one lambda for all assets (lowest error summed over assets). Default FALSE.")
+@excel_errors
+def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None):
+    """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled lambda)."""
+    pooled = cells.flag(pooled, "pooled")
+    res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled)
+    rule = cells.option(rule, cv.RULES, "rule", "min")
+    return [[res.pooled_lambda(rule)]] if pooled else cells.row(res.best_lambda(rule))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("loadings", "raw", doc=LOADINGS)
+@xw.arg("factor_cov", "raw", doc=FACTOR_COV)
+@xw.arg("specific_var", "raw", doc=SPECIFIC_VAR)
+@xw.arg("method", "raw", doc="erc (default: equal risk), budget (risk proportional to budgets), invvol, or factor (factor risk budgets).")
+@xw.arg("budgets", "raw", doc="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.")
+@excel_errors
+def risk_alloc(loadings, factor_cov, specific_var, method=None, budgets=None):
+    """Long-only, fully invested weights from a factor-model risk allocation (risk parity or risk budgets)."""
+    model = _model(loadings, factor_cov, specific_var)
+    method = cells.option(method, risk.ALLOC_METHODS, "method", "erc")
+    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets")).weights)
+
+
+# --- companions: every step of the template is a live formula ------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("rf", "raw", doc=RF)
+@xw.arg("lags", "raw", doc=LAGS)
+@xw.arg("tstats", "raw", doc="TRUE to add the t-stats below the coefficients (same layout). Default FALSE.")
+@excel_errors
+def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
+    """OLS alpha (first row) and loadings (one row per factor) of each asset; optionally their t-stats below."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    fit = regression.ols(y, x, lags=cells.count(lags, "lags", None))
+    out = fit.coef.T
+    if cells.flag(tstats, "tstats"):
+        out = np.vstack([out, fit.tstat.T])
+    return cells.block(out)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("method", "raw", doc="sample (default), ewma (needs halflife) or ledoitwolf (shrunk towards a scaled identity).")
+@xw.arg("halflife", "raw", doc="ewma only: periods over which the weights halve.")
+@excel_errors
+def factor_cov(factors, method=None, halflife=None):
+    """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
+    x = cells.table(factors, "factors")
+    method = cells.option(method, risk.COV_METHODS, "method", "sample")
+    return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("loadings", "raw", doc=LOADINGS)
+@xw.arg("rf", "raw", doc=RF)
+@excel_errors
+def specific_var(returns, factors, loadings, rf=None):
+    """Specific (residual) variance of each asset under the given loadings: one row, one column per asset."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    return cells.row(risk.specific_variance(y, x, cells.table(loadings, "loadings").T))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("weights", "raw", doc=WEIGHTS)
+@xw.arg("loadings", "raw", doc=LOADINGS)
+@xw.arg("factor_cov", "raw", doc=FACTOR_COV)
+@xw.arg("specific_var", "raw", doc=SPECIFIC_VAR)
+@xw.arg("by", "raw", doc="asset (default: one share per asset, a row) or factor (one share per factor then specific risk, a column).")
+@excel_errors
+def risk_contrib(weights, loadings, factor_cov, specific_var, by=None):
+    """Shares of portfolio risk by asset (a row summing to 1) or by factor plus specific risk (a column summing to 1)."""
+    model = _model(loadings, factor_cov, specific_var)
+    rc = risk.risk_contributions(cells.series(weights, "weights"), model=model)
+    if cells.option(by, ("asset", "factor"), "by", "asset") == "factor":
+        return cells.column(rc.factor_percent)
+    return cells.row(rc.percent)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("method", "raw", doc=METHOD_CV)
+@xw.arg("folds", "raw", doc=FOLDS)
+@xw.arg("scheme", "raw", doc=SCHEME)
+@xw.arg("gap", "raw", doc=GAP)
+@xw.arg("asset", "raw", doc="Column number of the asset whose curve to show; blank for the curve pooled over all assets.")
+@excel_errors
+def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, asset=None):
+    """Cross-validation error curve for charting: columns lambda, mean error, standard error, non-zero loadings."""
+    j = cells.count(asset, "asset", None, minimum=1)
+    res = _cross_validate(returns, factors, method, folds, scheme, gap, j is None)
+    if j is None:
+        pm = res.pooled_fold_mse
+        mean, se = pm.mean(axis=1), pm.std(axis=1, ddof=1) / np.sqrt(pm.shape[1])
+        return cells.block(np.column_stack([res.lambdas[:, 0], mean, se, res.nonzero.mean(axis=1)]))
+    if j > res.lambdas.shape[1]:
+        raise InputValueError(f"asset is {j} but returns has {res.lambdas.shape[1]} columns.")
+    k = j - 1
+    return cells.block(np.column_stack([res.lambdas[:, k], res.mse[:, k], res.mse_se[:, k], res.nonzero[:, k]]))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc="Returns of one asset: one column.")
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("n_lambdas", "raw", doc="Number of lambdas from lambda_max down to lambda_max/1000 (default 100).")
+@xw.arg("standardize", "raw", doc=STANDARDIZE)
+@excel_errors
+def lasso_path(returns, factors, n_lambdas=None, standardize=None):
+    """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
+    y = cells.series(returns, "returns")[:, None]
+    x = cells.table(factors, "factors")
+    cells.same_rows(y, x, "returns", "factors")
+    res = penalized.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
+                        standardize=cells.flag(standardize, "standardize"))
+    return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("factors", "raw", doc=FACTORS)
+@excel_errors
+def factor_vif(factors):
+    """Variance inflation factor of each factor (above 10 signals harmful collinearity): one row."""
+    res = regression.collinearity(cells.table(factors, "factors"))
+    if not np.isfinite(res.vif).all():
+        raise InputValueError("factors are exactly collinear: a factor is a combination of the others; remove one.")
+    return cells.row(res.vif)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("factors", "raw", doc=FACTORS)
+@excel_errors
+def factor_cond(factors):
+    """Condition number of the standardised factors (above 30 signals harmful collinearity)."""
+    return cells.block([[regression.collinearity(cells.table(factors, "factors")).condition_number]])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("factors", "raw", doc=FACTORS)
+@excel_errors
+def factor_corr(factors):
+    """Correlation matrix of the factors (factors x factors), on the rows where every factor is present."""
+    return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("market", "raw", doc=MARKET)
+@xw.arg("rf", "raw", doc=RF)
+@excel_errors
+def capm_er(returns, market, rf=None):
+    """CAPM expected return per period, rf + beta*(mean market - rf) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
+    y = cells.table(returns, "returns")
+    m = cells.series(market, "market")
+    cells.same_rows(y, m[:, None], "returns", "market")
+    res = regression.capm(y, m, rf=cells.rate(rf, y.shape[0]))
+    return cells.block([res.expected_return, res.mean_return])
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("exposures", "raw", doc="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.")
+@xw.arg("lags", "raw", doc=LAGS)
+@excel_errors
+def fama_macbeth(returns, exposures, lags=None):
+    """Fama-MacBeth risk premia per period: rows intercept then one per exposure; columns premium, std error, t-stat."""
+    y = cells.table(returns, "returns")
+    ex = cells.table(exposures, "exposures")
+    if ex.shape[1] != y.shape[1]:
+        raise InputShapeError(
+            f"exposures has {ex.shape[1]} columns but returns has {y.shape[1]}; give one column per asset."
+        )
+    res = regression.fama_macbeth(y, ex.T, lags=cells.count(lags, "lags", None))
+    return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("factors", "raw", doc=FACTORS)
+@xw.arg("rf", "raw", doc=RF)
+@excel_errors
+def grs_test(returns, factors, rf=None):
+    """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    res = regression.grs(y, x)
+    return [[res.statistic, res.pvalue]]
+
+
+__all__ = [
+    "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "cv_lambda", "risk_alloc",
+    "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
+    "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test",
+]
