@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -27,3 +29,9 @@ def synthetic(t=600, k=3, n=20, seed=0, noise=0.02):
     a = rng.normal(0.0, 0.002, size=n)
     y = a + x @ b.T + rng.normal(0, noise, size=(t, n))
     return y, x, a, b
+
+
+# Each Excel runtime binds xlwings' decorators at import, so its suite runs in a pytest process of
+# its own (tests/test_runtimes.py starts them with XLFACTOR_RUNTIME set).
+RUNTIME = os.environ.get("XLFACTOR_RUNTIME")
+collect_ignore_glob = ["runtimes/*"] if not RUNTIME else [f"runtimes/{d}" for d in ("classic", "officejs") if d != RUNTIME]

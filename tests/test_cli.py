@@ -36,3 +36,24 @@ def test_bad_command_line_exits_with_usage(argv):
     with pytest.raises(SystemExit) as exc:
         cli.main(argv)
     assert exc.value.code == 2
+
+
+def test_lite_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "lite"
+    assert cli.main(["lite", "--out", str(out)]) == 0
+    assert "from xlfactor.excel.udfs import *" in (out / "main.py").read_text()
+    assert (out / "requirements.txt").read_text().strip().splitlines()[-1] == "xlfactor"
+    assert cli.main(["lite", "--out", str(out)]) == 0  # same content: fine
+    (out / "main.py").write_text("# my own code\n")
+    assert cli.main(["lite", "--out", str(out)]) == 2
+    assert "exists and differs; pass --force" in capsys.readouterr().err
+    assert cli.main(["lite", "--out", str(out), "--force"]) == 0
+
+
+def test_serve_print_only_writes_project_and_instructions(tmp_path):
+    cmd = [sys.executable, "-m", "xlfactor.cli", "serve", "--dir", str(tmp_path / "srv"), "--port", "8765", "--print-only"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "http://127.0.0.1:8765/manifest" in out.stdout and "Upload My Add-in" in out.stdout
+    assert "PolyForm Noncommercial" in out.stdout
+    assert (tmp_path / "srv" / "custom_functions" / "__init__.py").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -60,6 +61,35 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    """Run xlwings Server with xlfactor's functions on this machine."""
+    from .excel import runtimes
+
+    from importlib.util import find_spec
+
+    if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
+        print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
+        return 2
+    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only)
+    return 0
+
+
+def lite(args: argparse.Namespace) -> int:
+    """Write main.py and requirements.txt for xlwings Lite."""
+    from .excel import runtimes
+
+    try:
+        paths = runtimes.write_lite_files(Path(args.out), force=args.force)
+    except FileExistsError as exc:
+        print(f"xlfactor: {exc}", file=sys.stderr)
+        return 2
+    print("xlwings Lite: in Excel, open the xlwings Lite add-in and paste")
+    for path in paths:
+        print(f"  {path}  into the {path.name} tab")
+    print("then restart Lite once so the requirements install; =CAPM_BETA(...) and the others are then available.")
+    return 0
+
+
 def _lags(text: str) -> int | None:
     if text.lower() == "none":
         return None
@@ -79,6 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Newey-West lags for t-stats (default 6); 0 = White errors, 'none' = classic OLS errors")
     p.add_argument("--periods-per-year", type=int, default=12, help="for annualising (default 12)")
     p.set_defaults(func=demo)
+
+    p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")
+    p.add_argument("--dir", default="xlfactor-server", help="server project folder (created; default xlfactor-server)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--print-only", action="store_true", help="write the project and print the instructions, do not run")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("lite", help="write main.py and requirements.txt to paste into xlwings Lite")
+    p.add_argument("--out", default="xlfactor-lite", help="output folder (default xlfactor-lite)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=lite)
     return parser
 
 

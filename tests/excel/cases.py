@@ -1,0 +1,115 @@
+"""Calls of every spreadsheet function with cell-shaped inputs, and what the core says they must return.
+
+Shared by the classic and Office.js runtime suites, which translate the cells into each runtime's
+wire format (COM tuples and int error codes; JSON lists and error objects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlfactor.core import cv, penalized, regression, risk
+from xlfactor.data import load_french
+
+ERROR = "#N/A cell"  # marker: an error cell in a range
+
+
+@dataclass
+class Case:
+    func: str
+    args: list  # each argument as cells: list of rows, a scalar, or None (omitted)
+    expected: np.ndarray  # 2-D; NaN where the cell must be empty
+
+
+def cells(arr, errors=()) -> list:
+    """A float array as rows of cells: NaN is a blank (None); positions in ``errors`` are error cells."""
+    out = [[None if np.isnan(x) else float(x) for x in r] for r in np.atleast_2d(arr)]
+    for i, j in errors:
+        out[i][j] = ERROR
+    return out
+
+
+def build_cases() -> list[Case]:
+    d = load_french()
+    r = d.industries.to_numpy()[-240:, :6].copy()
+    m, rf, f = d.market.to_numpy()[-240:], d.rf.to_numpy()[-240:], d.factors.to_numpy()[-240:]
+    r[5, 1] = np.nan  # a blank
+    r[9, 2] = np.nan  # will be an error cell
+    holes = [(9, 2)]
+    y = r - rf[:, None]
+    R, M, RF, F = cells(r, holes), cells(m[:, None]), cells(rf[:, None]), cells(f)
+    ols = regression.ols(y, f)
+    capm = regression.capm(r, m, rf=rf, lags=3)
+    lam_r, lam_l = 0.02, 5e-4
+    ridge = penalized.fit(y, f, [lam_r], method="ridge")
+    lasso = penalized.fit(y, f, [lam_l], method="lasso", standardize=True)
+    cvres = cv.cross_validate(y, f, method="lasso", folds=4, scheme="walkforward", gap=1)
+    pooled = cv.cross_validate(y, f, method="ridge", folds=5, pooled=True)
+    fcov = risk.factor_covariance(f, "ewma", 36)
+    model = risk.FactorModel.from_arrays(ols.loadings, risk.factor_covariance(f), ols.risk.specific_var)
+    erc = risk.allocate("erc", model=model)
+    budgets = np.arange(1.0, 7.0)
+    bud = risk.allocate("budget", model=model, budgets=budgets)
+    rc = risk.risk_contributions(erc.weights, model=model)
+    path = penalized.fit(y[:, :1], f, None, method="lasso", n_lambdas=20)
+    coll = regression.collinearity(f)
+    fm = regression.fama_macbeth(y, ols.loadings, lags=2)
+    grs = regression.grs(y[np.isfinite(y).all(axis=1)], f[np.isfinite(y).all(axis=1)])
+    L, FC, SV = cells(ols.loadings.T), cells(risk.factor_covariance(f)), cells(ols.risk.specific_var[None, :])
+    pm = pooled.pooled_fold_mse
+    return [
+        Case("capm_beta", [R, M, RF], capm.beta[None, :]),
+        Case("capm_beta", [R, M, RF, [[True]], [[3]]],
+             np.vstack([capm.alpha, capm.beta, capm.tstat_alpha, capm.tstat_beta, capm.r2, capm.resid_vol, capm.nobs])),
+        Case("factor_r2", [R, F, RF], ols.r2[None, :]),
+        Case("factor_r2", [R, F, RF, [[True]]],
+             np.vstack([ols.risk.r2, ols.risk.total_var, ols.risk.systematic_var, ols.risk.specific_var])),
+        Case("ridge_loadings", [R, F, [[lam_r]], RF], ridge.loadings[0].T),
+        Case("lasso_loadings", [R, F, [[lam_l]], RF, [[True]], [[True]]],
+             np.vstack([lasso.intercept[0], lasso.loadings[0].T])),
+        Case("cv_lambda", [cells(y, holes), F, [["LASSO"]], [[4]], [["walkforward"]], [["1se"]], [[1]]],
+             cvres.best_lambda("1se")[None, :]),
+        Case("cv_lambda", [cells(y, holes), F, [["ridge"]], None, None, None, None, [[True]]],
+             np.array([[pooled.pooled_lambda("min")]])),
+        Case("risk_alloc", [L, FC, SV], erc.weights[None, :]),
+        Case("risk_alloc", [L, FC, SV, [["budget"]], cells(budgets[None, :])], bud.weights[None, :]),
+        Case("ols_loadings", [R, F, RF, None, [[True]]], np.vstack([ols.coef.T, ols.tstat.T])),
+        Case("factor_cov", [F, [["EWMA"]], [[36]]], fcov),
+        Case("specific_var", [R, F, L, RF], risk.specific_variance(y, f, ols.loadings)[None, :]),
+        Case("risk_contrib", [cells(erc.weights[None, :]), L, FC, SV], rc.percent[None, :]),
+        Case("risk_contrib", [cells(erc.weights[None, :]), L, FC, SV, [["factor"]]], rc.factor_percent[:, None]),
+        Case("cv_curve", [cells(y, holes), F, None, [[4]], [["walkforward"]], [[1]], [[2]]],
+             np.column_stack([cvres.lambdas[:, 1], cvres.mse[:, 1], cvres.mse_se[:, 1], cvres.nonzero[:, 1]])),
+        Case("cv_curve", [cells(y, holes), F, [["ridge"]]],
+             np.column_stack([pooled.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(5), pooled.nonzero.mean(1)])),
+        Case("lasso_path", [cells(y[:, :1]), F, [[20]]],
+             np.column_stack([path.lambdas[:, 0], path.loadings[:, 0, :]])),
+        Case("factor_vif", [F], coll.vif[None, :]),
+        Case("factor_cond", [F], np.array([[coll.condition_number]])),
+        Case("factor_corr", [F], coll.corr),
+        Case("capm_er", [R, M, RF], np.vstack([capm.expected_return, capm.mean_return])),
+        Case("fama_macbeth", [cells(y, holes), L, [[2]]], np.column_stack([fm.premia, fm.stderr, fm.tstat])),
+        Case("grs_test", [R, F, RF], np.array([[grs.statistic, grs.pvalue]])),
+    ]
+
+
+def as_array(result) -> np.ndarray:
+    """A returned block as floats, empty cells as NaN."""
+    return np.array([[np.nan if x == "" else x for x in r] for r in result], dtype=float)
+
+
+ERROR_CASES = [
+    # (function, args as cells, expected message fragment)
+    ("capm_beta", [[["Date"], [0.01]], [[0.02], [0.01]]], r"CAPM_BETA: returns row 1, column 1 is text 'Date'; select numbers only"),
+    ("capm_beta", [[[0.01], [0.02], [0.03]], [[0.02], [0.01]]], r"CAPM_BETA: returns has 3 rows but market has 2"),
+    ("factor_r2", [[[0.01, 0.02]] * 5, [[True]] * 5], r"FACTOR_R2: factors row 1, column 1 is a logical value \(TRUE\)"),
+    ("ridge_loadings", [[[0.01]] * 6, [[0.02, 0.01]] * 6, [[-1]]], r"RIDGE_LOADINGS: lambda must be >= 0; got -1"),
+    ("lasso_loadings", [[[0.01]] * 6, [[0.02, 0.01]] * 6, None], r"LASSO_LOADINGS: lambda is required"),
+    ("cv_lambda", [[[0.01]] * 6, [[0.02]] * 6, [["lasso"]], [[1]]], r"CV_LAMBDA: folds must be a whole number >= 2; got 1"),
+    ("cv_lambda", [[[0.01]] * 6, [[0.02]] * 6, [["lass"]]], r"CV_LAMBDA: method must be one of ridge, lasso, enet; got 'lass'. Did you mean 'lasso'\?"),
+    ("risk_alloc", [[[1.0, 0.9]], [[0.01]], [[0.001, 0.002]], [["budget"]], [[1.0, 0.0]]], r"RISK_ALLOC: budgets must be > 0; value 2 is 0"),
+    ("factor_cov", [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0]], [["ewma"]]], r"FACTOR_COV: halflife is required for method 'ewma'"),
+    ("capm_beta", [[[0.01], [0.02]], [[0.01], [0.03]], [[0.0, 0.1, 0.2]]], r"CAPM_BETA: rf has 3 values but returns has 2 rows"),
+]

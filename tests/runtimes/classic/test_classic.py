@@ -1,0 +1,104 @@
+"""The spreadsheet functions through xlwings' real classic path: decorators, call_udf and the VBA wrapper."""
+
+import io
+import re
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xlwings.udfs as xludfs
+from tests.excel import cases, winstubs
+from tests.excel.fuzz import cell_ranges
+from xlfactor.excel import udfs
+
+CASES = cases.build_cases()
+NAMES = sorted(udfs.__all__)
+
+
+def com_cell(x):
+    return winstubs.NA if x == cases.ERROR else x
+
+
+def to_com(arg):
+    """Cells as pywin32 delivers them: tuples of tuples, a scalar for one cell, the marker when omitted."""
+    if arg is None:
+        return winstubs.MISSING
+    if isinstance(arg, list):
+        return winstubs.com([[com_cell(x) for x in r] for r in arg])
+    return arg
+
+
+def call(name, args):
+    n_params = len(getattr(udfs, name).__xlfunc__["args"])
+    com_args = [to_com(a) for a in args] + [winstubs.MISSING] * (n_params - len(args))
+    return winstubs.call(udfs, name, *com_args)
+
+
+def test_every_function_is_registered_with_help():
+    for name in NAMES:
+        info = getattr(udfs, name).__xlfunc__
+        assert info["category"] == "xlfactor"
+        assert 20 < len(info["ret"]["doc"]) <= 255, name
+        for arg in info["args"]:
+            assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
+            assert len(arg["doc"]) <= 255 and arg["options"] == {"convert": "raw"}
+    for name in ("ridge_loadings", "lasso_loadings"):
+        lam = getattr(udfs, name).__xlfunc__["argmap"]["lambda_"]["doc"]
+        assert ("1/(2n)" in lam) == (name == "lasso_loadings") and "scale" in lam
+
+
+def test_vba_wrapper_calls_every_function():
+    out = io.StringIO()
+    xludfs.generate_vba_wrapper("xlfactor.excel.udfs", udfs, out, mock.MagicMock(Name="xlfactor.xlsm"))
+    vba = out.getvalue()
+    for name in NAMES:
+        assert re.search(rf"Function {name}\(", vba), name
+        assert f'XLPy.CallUDF("xlfactor.excel.udfs", "{name}"' in vba
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.func for c in CASES])
+def test_matches_core_on_com_inputs(case):
+    got = cases.as_array(call(case.func, case.args))
+    assert got.shape == case.expected.shape
+    np.testing.assert_allclose(got, case.expected, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_single_cell_scalar_rf_and_date_cells():
+    r = [[0.01, 0.02], [0.03, -0.01], [0.0, 0.02], [0.02, 0.01], [-0.01, 0.0]]
+    m = [[0.01], [0.02], [0.005], [0.015], [-0.01]]
+    by_scalar = call("capm_beta", [r, m, 0.001])  # a single cell arrives as a scalar
+    by_column = call("capm_beta", [r, m, [[0.001]] * 5])
+    assert by_scalar == by_column
+    dated = [[winstubs.TimeType(2024, 1, 31), 0.02]] + r[1:]
+    assert call("capm_beta", [dated, m]) == [["CAPM_BETA: returns row 1, column 1 is a date (2024-01-31); select numbers only."]]
+
+
+def test_trailing_blank_rows_are_ignored():
+    r = [[0.01], [0.03], [0.0], [0.02], [-0.01]]
+    m = [[0.011], [0.02], [0.004], [0.015], [-0.012]]
+    padded = r + [[None]] * 4
+    assert call("capm_beta", [padded, m]) == call("capm_beta", [r, m])
+
+
+@pytest.mark.parametrize(("func", "args", "message"), cases.ERROR_CASES, ids=[e[0] for e in cases.ERROR_CASES])
+def test_user_errors_show_one_line_in_the_cell(func, args, message):
+    out = call(func, args)
+    assert len(out) == 1 and len(out[0]) == 1 and isinstance(out[0][0], str)
+    assert re.match(message, out[0][0]) and "\n" not in out[0][0]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_outcome_is_numbers_or_a_message(data):
+    name = data.draw(st.sampled_from(NAMES))
+    n_params = len(getattr(udfs, name).__xlfunc__["args"])
+    args = [data.draw(cell_ranges(com=True)) for _ in range(n_params)]
+    out = winstubs.call(udfs, name, *args)
+    flat = [x for r in out for x in r]
+    if len(flat) == 1 and isinstance(flat[0], str) and flat[0]:
+        assert flat[0].startswith(name.upper() + ": ")
+    else:
+        assert all(isinstance(x, float) and np.isfinite(x) or x == "" for x in flat)
