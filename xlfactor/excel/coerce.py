@@ -122,13 +122,11 @@ def table(value, name: str) -> np.ndarray:
         raise InputShapeError(f"{name} is not a rectangular range; select a block of cells.")
     if not rows or widths == {0}:
         raise InputShapeError(f"{name} is empty; select at least one cell.")
-    flat = itertools.chain.from_iterable(rows)
-    if set(map(type, flat)) <= _NUMERIC_TYPES:  # fast path: numbers and blanks only
+    width = widths.pop()
+    if set(map(type, itertools.chain.from_iterable(rows))) <= {float, type(None)}:  # the common case: numbers, blanks
         arr = np.array(rows, dtype=float)
-        if np.isin(arr, COM_ERRORS).any():
-            arr[np.isin(arr, COM_ERRORS)] = np.nan
     else:
-        arr = np.array([[_element(x, name, i, j) for j, x in enumerate(r)] for i, r in enumerate(rows)], dtype=float)
+        arr = _mixed(rows, width, name)
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
@@ -136,6 +134,20 @@ def table(value, name: str) -> np.ndarray:
     if not filled.size:
         raise InputValueError(f"{name} has no numbers; select the cells that hold the data.")
     return arr[: filled[-1] + 1]
+
+
+def _mixed(rows, width: int, name: str) -> np.ndarray:
+    """Cells with more than floats and blanks: screen types at C speed, look at the odd cells one by one."""
+    flat = list(itertools.chain.from_iterable(rows))
+    numeric = np.fromiter(map(_NUMERIC_TYPES.__contains__, map(type, flat)), bool, count=len(flat))
+    for k in np.flatnonzero(~numeric):
+        i, j = divmod(int(k), width)
+        flat[k] = _element(flat[k], name, i, j)
+    arr = np.array(flat, dtype=float).reshape(len(rows), width)
+    com_errors = np.isin(arr, COM_ERRORS)  # classic sends error cells as these int codes
+    if com_errors.any():
+        arr[com_errors] = np.nan
+    return arr
 
 
 def series(value, name: str) -> np.ndarray:
