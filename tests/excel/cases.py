@@ -35,6 +35,7 @@ def build_cases() -> list[Case]:
     d = load_french()
     r = d.industries.to_numpy()[-240:, :6].copy()
     m, rf, f = d.market.to_numpy()[-240:], d.rf.to_numpy()[-240:], d.factors.to_numpy()[-240:]
+    months = np.array([p.year * 100 + p.month for p in d.factors.index[-240:]], dtype=float)
     r[5, 1] = np.nan  # a blank
     r[9, 2] = np.nan  # will be an error cell
     holes = [(9, 2)]
@@ -92,6 +93,10 @@ def build_cases() -> list[Case]:
         Case("capm_er", [R, M, RF], np.vstack([capm.expected_return, capm.mean_return])),
         Case("fama_macbeth", [cells(y, holes), L, [[2]]], np.column_stack([fm.premia, fm.stderr, fm.tstat])),
         Case("grs_test", [R, F, RF], np.array([[grs.statistic, grs.pvalue]])),
+        Case("sample_window", [F, cells(months[:, None]), [[201001]], [[201012]]], f[(months >= 201001) & (months <= 201012)]),
+        Case("sample_window", [F + [[None] * 4] * 3, cells(months[:, None]), [[200001]], [[201703]], [[True], [False], [True], [False]]],
+             f[months >= 200001][:, [0, 2]]),
+        Case("excess_returns", [R, RF], r - rf[:, None]),
     ]
 
 
@@ -112,4 +117,6 @@ ERROR_CASES = [
     ("risk_alloc", [[[1.0, 0.9]], [[0.01]], [[0.001, 0.002]], [["budget"]], [[1.0, 0.0]]], r"RISK_ALLOC: budgets must be > 0; value 2 is 0"),
     ("factor_cov", [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0]], [["ewma"]]], r"FACTOR_COV: halflife is required for method 'ewma'"),
     ("capm_beta", [[[0.01], [0.02]], [[0.01], [0.03]], [[0.0, 0.1, 0.2]]], r"CAPM_BETA: rf has 3 values but returns has 2 rows"),
+    ("sample_window", [[[1.0], [2.0]], [[201001], [201002]], [[201005]], [[201001]]], r"SAMPLE_WINDOW: start \(201005\) is after end \(201001\); swap them"),
+    ("sample_window", [[[1.0, 2.0]], [[201001]], [[201001]], [[201001]], [[False], [False]]], r"SAMPLE_WINDOW: select has 2 values \(0 TRUE\)"),
 ]

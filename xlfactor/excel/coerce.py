@@ -115,7 +115,7 @@ def _element(x, name: str, i: int, j: int) -> float:
 
 
 def table(value, name: str) -> np.ndarray:
-    """A 2-D float array: blanks and error cells NaN, trailing blank rows dropped."""
+    """A 2-D float array: blanks and error cells NaN, trailing blank rows and columns dropped."""
     rows = _rows(value)
     widths = {len(r) for r in rows}
     if len(widths) > 1:
@@ -130,10 +130,11 @@ def table(value, name: str) -> np.ndarray:
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
-    filled = np.flatnonzero(~np.isnan(arr).all(axis=1))
-    if not filled.size:
+    filled = ~np.isnan(arr)
+    rows_used, cols_used = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
+    if not rows_used.size:
         raise InputValueError(f"{name} has no numbers; select the cells that hold the data.")
-    return arr[: filled[-1] + 1]
+    return arr[: rows_used[-1] + 1, : cols_used[-1] + 1]  # a trailing block of blank rows or columns is ignored
 
 
 def _mixed(rows, width: int, name: str) -> np.ndarray:
@@ -175,7 +176,7 @@ def returns_and_factors(returns, factors, rf=None, factors_name: str = "factors"
 
 def rate(value, n_rows: int, name: str = "rf") -> np.ndarray:
     """A per-period rate, one value per row: blank is 0, one number applies to every period."""
-    if _blank(value):
+    if blank(value):
         return np.zeros(n_rows)
     r = series(value, name)
     if r.size == 1:
@@ -185,7 +186,8 @@ def rate(value, n_rows: int, name: str = "rf") -> np.ndarray:
     return r
 
 
-def _blank(value) -> bool:
+def blank(value) -> bool:
+    """True for an omitted argument, a blank or error cell, or a range holding only those."""
     if isinstance(value, (list, tuple)):
         return all(_is_missing(x) for x in itertools.chain.from_iterable(_rows(value)))
     return _is_missing(value)
@@ -201,7 +203,7 @@ def _scalar(value):
 def flag(value, name: str, default: bool = False) -> bool:
     """TRUE/FALSE (or 1/0, "true"/"false"); blank means the default."""
     value = _scalar(value)
-    if _blank(value):
+    if blank(value):
         return default
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -212,10 +214,19 @@ def flag(value, name: str, default: bool = False) -> bool:
     raise InputValueError(f"{name} must be TRUE or FALSE; got {_describe(value)}.")
 
 
+def flags(value, name: str) -> np.ndarray:
+    """One TRUE/FALSE per cell (a row or a column); blanks are FALSE."""
+    rows = _rows(value)
+    cells_ = list(itertools.chain.from_iterable(rows))
+    if min(len(rows), len(rows[0]) if rows else 0) > 1:
+        raise InputShapeError(f"{name} is {len(rows)} rows x {len(rows[0])} columns; select a single row or column.")
+    return np.array([flag(c, f"{name} value {k + 1}") for k, c in enumerate(cells_)], dtype=bool)
+
+
 def number(value, name: str, default: float | None, **bounds) -> float | None:
     """A number within bounds (see ``core._validation.check_number``); blank means the default."""
     value = _scalar(value)
-    if _blank(value):
+    if blank(value):
         return default
     if isinstance(value, (bool, np.bool_, str, dict)):
         raise InputValueError(f"{name} must be a number; got {_describe(value)}.")
@@ -225,7 +236,7 @@ def number(value, name: str, default: float | None, **bounds) -> float | None:
 def count(value, name: str, default: int | None, minimum: int = 0) -> int | None:
     """A whole number >= minimum (Excel sends 5 as 5.0); blank means the default."""
     value = _scalar(value)
-    if _blank(value):
+    if blank(value):
         return default
     if isinstance(value, (bool, np.bool_, str, dict)):
         raise InputValueError(f"{name} must be a whole number >= {minimum}; got {_describe(value)}.")
@@ -235,7 +246,7 @@ def count(value, name: str, default: int | None, minimum: int = 0) -> int | None
 def option(value, options, name: str, default: str) -> str:
     """A case-insensitive choice with a did-you-mean hint; blank means the default."""
     value = _scalar(value)
-    if _blank(value):
+    if blank(value):
         return default
     if not isinstance(value, str):
         raise InputValueError(f"{name} must be one of {', '.join(options)}; got {_describe(value)}.")
@@ -243,7 +254,7 @@ def option(value, options, name: str, default: str) -> str:
 
 
 def optional_table(value, name: str) -> np.ndarray | None:
-    return None if _blank(value) else table(value, name)
+    return None if blank(value) else table(value, name)
 
 
 # --- arrays to cells ------------------------------------------------------------------------------------------------

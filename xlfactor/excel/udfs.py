@@ -334,8 +334,50 @@ def grs_test(returns, factors, rf=None):
     return [[res.statistic, res.pvalue]]
 
 
+@xw.func(category=CATEGORY)
+@xw.arg("data", "raw", doc="The full table: periods down rows (e.g. the Data sheet's factor or return columns).")
+@xw.arg("periods", "raw", doc="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).")
+@xw.arg("start", "raw", doc="First period to keep, in the form of periods.")
+@xw.arg("end", "raw", doc="Last period to keep, in the form of periods.")
+@xw.arg("select", "raw", doc="Optional: one TRUE/FALSE per column of data; keeps the TRUE columns, in order.")
+@excel_errors
+def sample_window(data, periods, start, end, select=None):
+    """The rows of data whose period lies between start and end (inclusive), optionally only the selected columns."""
+    table = cells.table(data, "data")
+    labels = cells.series(periods, "periods")
+    if labels.size < table.shape[0]:
+        raise InputShapeError(f"periods has {labels.size} values but data has {table.shape[0]} rows; give one per row.")
+    first, last = cells.number(start, "start", None), cells.number(end, "end", None)
+    if first is None or last is None:
+        raise InputValueError("start and end are required: periods in the form of periods, e.g. 196307.")
+    if first > last:
+        raise InputValueError(f"start ({first:g}) is after end ({last:g}); swap them.")
+    keep = (labels[: table.shape[0]] >= first) & (labels[: table.shape[0]] <= last)
+    if not keep.any():
+        raise InputValueError(f"no period lies between {first:g} and {last:g}; check start and end.")
+    out = table[keep]
+    if not cells.blank(select):
+        chosen = cells.flags(select, "select")
+        if chosen.size != table.shape[1] or not chosen.any():
+            raise InputShapeError(f"select has {chosen.size} values ({chosen.sum()} TRUE) but data has {table.shape[1]} "
+                                  "columns; give one TRUE/FALSE per column, at least one TRUE.")
+        out = out[:, chosen]
+    return cells.block(out)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("returns", "raw", doc=RETURNS)
+@xw.arg("rf", "raw", doc=RF)
+@excel_errors
+def excess_returns(returns, rf):
+    """Returns minus the risk-free rate, period by period (same shape as returns)."""
+    y = cells.table(returns, "returns")
+    return cells.block(y - cells.rate(rf, y.shape[0])[:, None])
+
+
 __all__ = [
     "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "cv_lambda", "risk_alloc",
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
-    "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test",
+    "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
+    "excess_returns",
 ]
