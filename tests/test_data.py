@@ -29,3 +29,16 @@ def test_loader_returns_independent_copies():
     a = load_french()
     a.factors.iloc[0, 0] = 99.0
     assert load_french().factors.iloc[0, 0] != 99.0
+
+
+def test_low_volatility_factor_by_hand(french):
+    lv = french.low_vol
+    assert lv.iloc[:36].isna().all() and lv.iloc[36:].notna().all()
+    ind = french.industries
+    t = 500
+    vol = ind.iloc[t - 36 : t].std()
+    low, high = vol.nsmallest(4).index, vol.nlargest(4).index
+    assert lv.iloc[t] == pytest.approx(ind.iloc[t][low].mean() - ind.iloc[t][high].mean(), rel=1e-12)
+    assert list(french.five_factors.columns) == ["Mkt-RF", "SMB", "HML", "Mom", "LowVol"]
+    # low-volatility industries have lower market betas: the factor loads negatively on the market
+    assert np.corrcoef(lv.iloc[36:], french.factors["Mkt-RF"].iloc[36:])[0, 1] < 0

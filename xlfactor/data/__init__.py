@@ -8,6 +8,8 @@ from importlib import resources
 
 import pandas as pd
 
+from ..core.factors import low_volatility
+
 FACTORS = ["Mkt-RF", "SMB", "HML", "Mom"]
 INDUSTRIES = ["NoDur", "Durbl", "Manuf", "Enrgy", "Chems", "BusEq", "Telcm", "Utils", "Shops", "Hlth", "Money", "Other"]
 SIZE_VALUE = [f"S{s}V{v}" for s in (1, 3, 5) for v in (1, 3, 5)]
@@ -28,6 +30,16 @@ class FrenchData:
     def portfolios(self) -> pd.DataFrame:
         """All 30 portfolios (industries, size/value, size/momentum), total returns."""
         return pd.concat([self.industries, self.size_value, self.size_momentum], axis=1)
+
+    @property
+    def low_vol(self) -> pd.Series:
+        """Low-volatility factor built from the 12 industries (rule: ``core.factors.LOW_VOL_RULE``)."""
+        return pd.Series(low_volatility(self.industries.to_numpy()), index=self.industries.index, name="LowVol")
+
+    @property
+    def five_factors(self) -> pd.DataFrame:
+        """Market, size, value, momentum and low volatility: Mkt-RF, SMB, HML, Mom, LowVol."""
+        return pd.concat([self.factors, self.low_vol], axis=1)
 
     @property
     def market(self) -> pd.Series:

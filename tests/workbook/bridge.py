@@ -1,0 +1,101 @@
+"""Evaluate a generated template with the `formulas` package, xlfactor's functions bridged to a runtime.
+
+The registered functions convert what `formulas` passes (2-D object arrays with EMPTY for blanks and
+XlError for errors) into the runtime's wire format and call xlwings' real dispatch: classic
+``call_udf`` with COM-shaped values, or Office.js ``custom_functions_call`` with JSON-shaped values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from xlfactor.excel import udfs
+
+
+def _plain(x, error):
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if x is sh.EMPTY or x is None:
+        return None
+    if isinstance(x, XlError):
+        return error
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    return str(x)
+
+
+def _result(rows):
+    import formulas
+
+    if isinstance(rows, str):
+        return rows
+    out = np.array([[("" if v is None else v) for v in r] for r in rows], dtype=object)
+    return out.view(formulas.functions.Array)
+
+
+def classic_function(name):
+    from tests.excel import winstubs
+
+    def call(*args):
+        com = []
+        for a in args:
+            rows = [[_plain(x, winstubs.NA) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
+            com.append(winstubs.com(rows))
+        n_params = len(getattr(udfs, name).__xlfunc__["args"])
+        com += [winstubs.MISSING] * (n_params - len(com))
+        return _result(winstubs.call(udfs, name, *com))
+
+    return call
+
+
+def officejs_function(name):
+    import xlwings as xw
+    from formulas.tokens.operand import XlError
+    from xlwings.server import custom_functions_call
+
+    from tests.excel.fuzz import OFFICE_ERROR
+    from xlfactor.excel.coerce import ExcelInputError
+
+    def call(*args):
+        payload_args = [[[_plain(x, OFFICE_ERROR) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
+                        for a in args]
+        n_params = len(getattr(udfs, name).__xlfunc__["args"])
+        payload_args += [None] * (n_params - len(payload_args))
+        body = {"client": "Office.js", "func_name": name, "args": payload_args, "caller_address": "A1",
+                "version": xw.__version__, "runtime": "1.4"}
+        try:
+            return _result(asyncio.run(custom_functions_call(body, udfs)))
+        except ExcelInputError:
+            return XlError("#VALUE!")
+
+    return call
+
+
+def register(runtime: str) -> None:
+    """Register every xlfactor function under the name the runtime's workbook flavour stores."""
+    import formulas
+
+    funcs = formulas.get_functions()
+    for name in udfs.__all__:
+        if runtime == "classic":
+            funcs[name.upper()] = formulas.functions.wrap_ranges_func(classic_function(name))
+        else:
+            funcs[f"_XLDUDF_{name.upper()}"] = formulas.functions.wrap_ranges_func(officejs_function(name))
+
+
+def evaluate(path: Path, inputs: dict | None = None):
+    """(model, solution): every formula of the workbook calculated; ``inputs`` overrides cells by address."""
+    import formulas
+
+    model = formulas.ExcelModel().loads(str(path)).finish()
+    return model, model.calculate(inputs=inputs or {})
+
+
+def cell_key(path: Path, sheet: str, a1: str) -> str:
+    return f"'[{Path(path).name}]{sheet.upper()}'!{a1}"

@@ -1,0 +1,42 @@
+"""The template evaluated through one runtime: defaults, then changed Start inputs (shared by both runtimes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from tests.workbook import bridge, check
+from xlfactor.workbook import procedure
+from xlfactor.workbook.template import START_CELLS, Inputs, Template
+
+CHANGED = {"start": 198001, "end": 201212, "rule": "min"}
+
+
+def run(runtime: str, flavor: str, tmp_path) -> dict:
+    bridge.register(runtime)
+    path = tmp_path / f"template_{flavor}.xlsx"
+    book = Template().build(path, flavor)
+    model, solution = bridge.evaluate(path)
+    defaults = procedure.run(Inputs())
+    n_udf = check.check(path, book, solution, defaults)
+    n_plain = check.check_plain_formulas(path, book, solution)
+
+    # change the window and the lambda rule in the Start sheet's cells and recalculate
+    changes = {bridge.cell_key(path, "Start", xl_rowcol_to_cell(*START_CELLS[k])): v for k, v in CHANGED.items()}
+    changed_solution = model.calculate(inputs=changes)
+    changed_inputs = replace(Inputs(), **CHANGED)
+    changed = procedure.run(changed_inputs)
+    check.check(path, book, changed_solution, changed, cached=False)
+    changed_book = Template(changed_inputs).build(tmp_path / "changed.xlsx", flavor)
+    check.check_plain_formulas(path, changed_book, changed_solution)
+
+    key = bridge.cell_key(path, "Market model", "B5:M11")
+    before, after = np.asarray(solution[key].value[1], float), np.asarray(changed_solution[key].value[1], float)
+    assert np.abs(before - after).max() > 1e-3  # betas follow the window
+    lam = bridge.cell_key(path, "Lambda", "C6")
+    assert solution[lam].value[0][0] == pytest.approx(defaults.lambda_1se, rel=1e-12)  # rule 1se by default
+    assert changed_solution[lam].value[0][0] == pytest.approx(changed.lambda_min, rel=1e-12)  # rule min after the change
+    return {"udf_cells": n_udf, "plain_formulas": n_plain}

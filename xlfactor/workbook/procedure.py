@@ -1,0 +1,113 @@
+"""The template's procedure computed directly with the core (no spreadsheet functions involved).
+
+``run(inputs)`` is what ``xlfactor demo`` prints, and what the tests compare the evaluated
+workbook with: the same numbers reached by two routes (formulas through xlwings, and the core).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core import cv, penalized, regression, risk
+from ..data import load_french
+from .template import FACTOR_NAMES, Inputs
+
+
+@dataclass
+class Results:
+    inputs: Inputs
+    months: np.ndarray  # YYYYMM of the window
+    rf: np.ndarray  # risk-free rate over the window
+    market: np.ndarray  # market total return over the window
+    returns: np.ndarray  # asset total returns over the window
+    factors: np.ndarray  # selected factors over the window
+    factor_names: list[str]
+    asset_names: list[str]
+    capm: regression.CapmResult
+    ols: regression.RegressionResult
+    collinearity: object
+    grs: object
+    lasso_cv: cv.CVResult
+    lambda_min: float
+    lambda_1se: float
+    lambda_lasso: float
+    lambda_ridge: float
+    ridge: penalized.PenalizedResult
+    lasso: penalized.PenalizedResult
+    factor_cov: np.ndarray
+    specific_var: np.ndarray
+    allocation: risk.AllocationResult
+
+    def table(self, what: str) -> pd.DataFrame:
+        """Labelled tables for printing: capm, lasso, ridge, ols, weights, factor_risk."""
+        a, f = self.asset_names, self.factor_names
+        if what == "capm":
+            c = self.capm
+            return pd.DataFrame({"alpha": c.alpha, "beta": c.beta, "t(alpha)": c.tstat_alpha, "t(beta)": c.tstat_beta,
+                                 "R2": c.r2, "CAPM E[R]": c.expected_return, "mean": c.mean_return}, index=a)
+        if what in ("lasso", "ridge"):
+            return pd.DataFrame(getattr(self, what).loadings[0].T, index=f, columns=a)
+        if what == "ols":
+            return pd.DataFrame(self.ols.loadings.T, index=f, columns=a)
+        if what == "weights":
+            al = self.allocation
+            return pd.DataFrame({"weight": al.weights, "risk share": al.contributions}, index=a)
+        if what == "factor_risk":
+            return pd.DataFrame({"share of variance": self.allocation.risk.factor_percent}, index=[*f, "Specific"])
+        raise ValueError(f"unknown table {what!r}")
+
+
+def window(inputs: Inputs):
+    """(months, rf, selected factors, market, asset returns, factor names, asset names) over the window."""
+    d = load_french()
+    months = np.array([p.year * 100 + p.month for p in d.factors.index])
+    keep = (months >= inputs.start) & (months <= inputs.end)
+    use = np.array(inputs.use_factors, dtype=bool)
+    assets = d.industries if inputs.assets == "industries" else d.portfolios
+    factors = d.five_factors.to_numpy()[keep][:, use]
+    return (months[keep], d.rf.to_numpy()[keep], factors, d.market.to_numpy()[keep], assets.to_numpy()[keep],
+            [n for n, u in zip(FACTOR_NAMES, use) if u], list(assets.columns))
+
+
+def run(inputs: Inputs | None = None, progress=None) -> Results:
+    """The whole procedure; ``progress(step, total, message)`` is called before each step."""
+    inputs = inputs or Inputs()
+    say = progress or (lambda *a: None)
+    say(1, 6, "selecting the sample window and the factors")
+    months, rf, f, m, r, fnames, anames = window(inputs)
+    y = r - rf[:, None]
+    say(2, 6, "market model (CAPM) and factor regressions")
+    capm = regression.capm(r, m, rf=rf, lags=inputs.lags)
+    ols = regression.ols(y, f)
+    say(3, 6, "cross-validating lambda (lasso and ridge)")
+    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True)
+    lasso_cv = cv.cross_validate(y, f, method="lasso", **opts)
+    ridge_cv = cv.cross_validate(y, f, method="ridge", **opts)
+    lam_min, lam_1se = lasso_cv.pooled_lambda("min"), lasso_cv.pooled_lambda("1se")
+    lam_lasso = lam_1se if inputs.rule.lower() == "1se" else lam_min
+    lam_ridge = ridge_cv.pooled_lambda(inputs.rule)
+    say(4, 6, "ridge and lasso loadings at the chosen lambdas")
+    ridge = penalized.fit(y, f, [lam_ridge], method="ridge")
+    lasso = penalized.fit(y, f, [lam_lasso], method="lasso")
+    say(5, 6, "factor covariance and specific variances")
+    cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
+    spec = risk.specific_variance(y, f, lasso.loadings[0])
+    say(6, 6, f"risk allocation ({inputs.risk_method})")
+    model = risk.FactorModel.from_arrays(lasso.loadings[0], cov, spec)
+    method = inputs.risk_method.lower()
+    budgets = None
+    if method == "budget":
+        budgets = inputs.budgets(len(anames))
+    elif method == "factor":
+        budgets = [b for b, u in zip(inputs.factor_budgets, inputs.use_factors) if u]
+    allocation = risk.allocate(method, model=model, budgets=budgets)
+    complete = np.isfinite(y).all(axis=1)
+    return Results(
+        inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames, capm=capm, ols=ols,
+        collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]), lasso_cv=lasso_cv,
+        lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
+        ridge=ridge, lasso=lasso, factor_cov=cov, specific_var=spec, allocation=allocation,
+    )
