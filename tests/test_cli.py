@@ -6,19 +6,28 @@ import pytest
 from xlfactor import cli
 
 
-def test_demo_prints_capm_table_for_industries(capsys):
-    assert cli.main(["demo"]) == 0
-    out = capsys.readouterr().out
-    for name in ["NoDur", "Other", "alpha %/yr", "t(beta)", "R2", "systematic", "specific", "CAPM E[R]", "GRS test"]:
-        assert name in out
-    assert "1949-01 to 2017-03 (819 months)" in out
+def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for needle in ["[1/6]", "[6/6]", "Sample 196307 to 201703 (645 months)", "Market model", "GRS test",
+                   "lasso: min", "Lasso loadings", "Ridge loadings", "Risk allocation (erc)", "Specific", "Workbooks written"]:
+        assert needle in text, needle
+    lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]
+    assert "-0.000" not in lasso_table and " 0.000" in lasso_table  # exact zeros, unsigned
+    assert sorted(p.name for p in out.iterdir()) == ["xlfactor_classic.xlsx", "xlfactor_officejs.xlsx", "xlfactor_preview.xlsx"]
+    assert cli.main(["demo", "--out", str(out)]) == 2
+    assert "exists; pass --force to overwrite" in capsys.readouterr().err
+    assert cli.main(["demo", "--out", str(out), "--force", "--start", "199001", "--rule", "min", "--factors",
+                     "Mkt-RF,HML", "--risk", "factor", "--factor-budgets", "3,1,1,1,1"]) == 0
+    text = capsys.readouterr().out
+    assert "Sample 199001 to 201703" in text and "factors: Mkt-RF, HML." in text and "factor budgets" in text
 
 
-def test_demo_window_and_bad_window(capsys):
-    assert cli.main(["demo", "--start", "1990-01", "--end", "1999-12", "--lags", "0"]) == 0
-    assert "(120 months)" in capsys.readouterr().out
-    assert cli.main(["demo", "--start", "2030-01"]) == 2
-    assert "holds no months" in capsys.readouterr().err
+def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
+    assert cli.main(["demo", "--start", "203001", "--out", str(tmp_path)]) == 2
+    assert cli.main(["demo", "--factors", "Mkt,SMB", "--out", str(tmp_path)]) == 2
+    assert "--factors takes names from Mkt-RF" in capsys.readouterr().err
 
 
 def test_console_script_module_runs():
@@ -26,12 +35,12 @@ def test_console_script_module_runs():
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
-def test_demo_classic_errors(capsys):
-    assert cli.main(["demo", "--lags", "none"]) == 0
-    assert "t-stats classic" in capsys.readouterr().out
+def test_workbook_command_rebuilds_all_flavours(tmp_path, capsys):
+    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("xlfactor_*.xlsx"))) == 3
 
 
-@pytest.mark.parametrize("argv", [[], ["nope"], ["demo", "--lags", "-3"]])
+@pytest.mark.parametrize("argv", [[], ["nope"], ["demo", "--rule", "best"]])
 def test_bad_command_line_exits_with_usage(argv):
     with pytest.raises(SystemExit) as exc:
         cli.main(argv)

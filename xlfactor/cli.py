@@ -4,60 +4,93 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, frames
-from .data import load_french
+from . import __version__
 from .errors import XLFactorError
 
 
-def _window(df, start: str | None, end: str | None):
-    return df.loc[start:end]
+def _inputs(args: argparse.Namespace):
+    """The Start sheet's inputs from the command line."""
+    from .workbook.template import FACTOR_NAMES, Inputs
+
+    names = [n.strip().lower() for n in args.factors.split(",") if n.strip()]
+    unknown = [n for n in names if n not in [f.lower() for f in FACTOR_NAMES]]
+    if unknown or not names:
+        raise XLFactorError(f"--factors takes names from {', '.join(FACTOR_NAMES)}; got {args.factors!r}.")
+    budgets = tuple(float(b) for b in args.factor_budgets.split(",")) if args.factor_budgets else (1.0,) * 5
+    if len(budgets) != 5:
+        raise XLFactorError("--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol.")
+    return Inputs(
+        start=args.start, end=args.end, use_factors=tuple(f.lower() in names for f in FACTOR_NAMES),
+        folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, lags=args.lags,
+        cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
+    )
+
+
+def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
+    print(f"\n{title}")
+    with pd.option_context("display.width", 200, "display.max_columns", 40):
+        print(frame.to_string(float_format=lambda x: fmt.format(x)))
 
 
 def demo(args: argparse.Namespace) -> int:
-    """CAPM and risk split of the shipped industry portfolios, printed as tables."""
-    data = load_french()
-    rets = _window(data.industries, args.start, args.end)
-    market = _window(data.market, args.start, args.end)
-    rf = _window(data.rf, args.start, args.end)
-    if rets.empty:
-        raise XLFactorError(f"the window {args.start} to {args.end} holds no months; the data runs 1949-01 to 2017-03.")
-    first, last = rets.index[0], rets.index[-1]
-    se = f"Newey-West ({args.lags} lags)" if args.lags is not None else "classic"
-    print(f"xlfactor {__version__}: market model of the 12 Ken French industry portfolios")
-    print(f"Monthly excess returns {first} to {last} ({len(rets)} months); t-stats {se}.\n")
+    """The template's whole procedure on the shipped data, printed, and the workbooks written."""
+    from .workbook import procedure
+    from .workbook.template import build_all
 
-    table = frames.capm(rets, market, rf=rf, lags=args.lags)
-    ann = args.periods_per_year
-    shown = pd.DataFrame(
-        {
-            "alpha %/yr": 100 * ann * table["alpha"],
-            "t(alpha)": table["t(alpha)"],
-            "beta": table["beta"],
-            "t(beta)": table["t(beta)"],
-            "R2": table["R2"],
-            "vol %/yr": 100 * (ann**0.5) * table["total vol"],
-            "systematic": 100 * (ann**0.5) * table["systematic vol"],
-            "specific": 100 * (ann**0.5) * table["specific vol"],
-            "mean %/yr": 100 * ann * table["mean"],
-            "CAPM E[R]": 100 * ann * table["CAPM E[R]"],
-        }
-    )
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(shown.to_string(float_format=lambda x: f"{x:8.2f}"))
-    print("\nvol, systematic and specific: annualised volatility (%); systematic^2 + specific^2 = vol^2.")
-    print("CAPM E[R]: rf + beta x mean market premium (alpha imposed to 0), next to the historical mean.")
+    inputs = _inputs(args)
+    t0 = time.perf_counter()
 
-    excess = rets.sub(rf, axis=0)
-    g = frames.grs(excess, (market - rf).rename("Mkt-RF"))
-    verdict = "rejects" if g["p-value"] < 0.05 else "does not reject"
-    print(
-        f"\nGRS test that all 12 alphas are zero: F({int(g['df1'])}, {int(g['df2'])}) = {g['GRS F']:.3f}, "
-        f"p = {g['p-value']:.4f}; at 5% the data {verdict} alpha = 0."
-    )
+    def progress(step, total, message):
+        print(f"[{step}/{total}] {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+    print(f"xlfactor {__version__}: the factor-model procedure on the Ken French data")
+    res = procedure.run(inputs, progress)
+    n, ann = len(res.months), 12
+    print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} months); assets: {inputs.assets}; "
+          f"factors: {', '.join(res.factor_names)}.")
+    capm = res.table("capm")
+    shown = pd.DataFrame({"alpha %/yr": 100 * ann * capm["alpha"], "t(alpha)": capm["t(alpha)"], "beta": capm["beta"],
+                          "t(beta)": capm["t(beta)"], "R2": capm["R2"], "CAPM E[R] %/yr": 100 * ann * capm["CAPM E[R]"],
+                          "mean %/yr": 100 * ann * capm["mean"]})
+    _print(f"Market model (Newey-West t-stats, {inputs.lags} lags)", shown, "{:8.2f}")
+    g = res.grs
+    print(f"GRS test of zero alphas under the selected factors: F({g.df_num}, {g.df_den}) = {g.statistic:.3f}, "
+          f"p = {g.pvalue:.4f}")
+    col = res.collinearity
+    print(f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
+          + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)"))
+    print(f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:")
+    print(f"  lasso: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}; used ({inputs.rule}) {res.lambda_lasso:.3e}")
+    print(f"  ridge ({inputs.rule}): {res.lambda_ridge:.3e}   (different objective, different scale)")
+    _print("Lasso loadings (factor rows x asset columns; 0 = dropped)", res.table("lasso"))
+    _print("Ridge loadings", res.table("ridge"))
+    al = res.allocation
+    _print(f"Risk allocation ({inputs.risk_method}), long-only: weights and shares of risk",
+           res.table("weights") * 100, "{:8.2f}%")
+    _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
+    print(f"Portfolio volatility {100 * al.volatility * ann ** 0.5:.2f}%/yr"
+          + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
+    try:
+        paths = build_all(Path(args.out), inputs, force=args.force)
+    except FileExistsError as exc:
+        raise XLFactorError(str(exc)) from None
+    print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
+    for p in paths:
+        print(f"  {p}")
+    return 0
+
+
+def workbook(args: argparse.Namespace) -> int:
+    """Rebuild the template workbooks (all flavours) with the default inputs."""
+    from .workbook.template import Inputs, build_all
+
+    for p in build_all(Path(args.out), Inputs(assets=args.assets), force=True):
+        print(p)
     return 0
 
 
@@ -90,25 +123,35 @@ def lite(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lags(text: str) -> int | None:
-    if text.lower() == "none":
-        return None
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 or 'none', got {text!r}")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlfactor", description="Factor models for spreadsheets.")
     parser.add_argument("--version", action="version", version=f"xlfactor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="run the factor-model procedure on the shipped Ken French data")
-    p.add_argument("--start", default=None, help="first month of the window, YYYY-MM (default: 1949-01)")
-    p.add_argument("--end", default=None, help="last month of the window, YYYY-MM (default: 2017-03)")
-    p.add_argument("--lags", type=_lags, default=6,
-                   help="Newey-West lags for t-stats (default 6); 0 = White errors, 'none' = classic OLS errors")
-    p.add_argument("--periods-per-year", type=int, default=12, help="for annualising (default 12)")
+    p = sub.add_parser("demo", help="run the template's procedure on the shipped data; print it; write the workbooks")
+    p.add_argument("--start", type=int, default=196307, help="first month of the window, YYYYMM (default 196307)")
+    p.add_argument("--end", type=int, default=201703, help="last month of the window, YYYYMM (default 201703)")
+    p.add_argument("--factors", default="Mkt-RF,SMB,HML,Mom,LowVol", help="factors to use, comma-separated")
+    p.add_argument("--assets", choices=["industries", "all"], default="industries",
+                   help="the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--scheme", choices=["blocked", "walkforward", "kfold"], default="blocked")
+    p.add_argument("--gap", type=int, default=0, help="months purged around each test fold (default 0)")
+    p.add_argument("--rule", choices=["min", "1se"], default="1se", help="lambda rule (default 1se)")
+    p.add_argument("--lags", type=int, default=6, help="Newey-West lags for t-stats (default 6)")
+    p.add_argument("--cov", choices=["sample", "ewma", "ledoitwolf"], default="ledoitwolf",
+                   help="factor covariance (default ledoitwolf)")
+    p.add_argument("--halflife", type=float, default=36.0, help="EWMA half-life in months (default 36)")
+    p.add_argument("--risk", choices=["erc", "budget", "invvol", "factor"], default="erc",
+                   help="risk allocation method (default erc)")
+    p.add_argument("--factor-budgets", default="", help="5 factor risk budgets for --risk factor, e.g. 4,1,1,1,1")
+    p.add_argument("--out", default="xlfactor-output", help="folder for the workbooks (default xlfactor-output)")
+    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
     p.set_defaults(func=demo)
+
+    p = sub.add_parser("workbook", help="rebuild the template workbooks (default: into workbooks/)")
+    p.add_argument("--out", default="workbooks")
+    p.add_argument("--assets", choices=["industries", "all"], default="industries")
+    p.set_defaults(func=workbook)
 
     p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")
     p.add_argument("--dir", default="xlfactor-server", help="server project folder (created; default xlfactor-server)")

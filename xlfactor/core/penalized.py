@@ -546,7 +546,7 @@ def fit(
         method=method,
         lambdas=grid[:, order],
         intercept=intercept[:, order],
-        loadings=loadings[:, :, order].transpose(0, 2, 1),
+        loadings=loadings[:, :, order].transpose(0, 2, 1) + 0.0,  # + 0.0 turns the solver's -0.0 into 0.0
         converged=conv[:, order],
         gap=gap[:, order],
         nobs=probs.n[order],

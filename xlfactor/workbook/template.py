@@ -19,6 +19,7 @@ stay empty, and the functions ignore trailing blank rows and columns of their in
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from ..excel import udfs
 
 FLAVORS = ("classic", "officejs", "values")
 FACTOR_NAMES = ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
+BUILD_DATE = datetime.datetime(2026, 1, 1)
 FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
 
 
@@ -266,7 +268,7 @@ class Template:
             conf.put(0, 1, "xlfactor.excel.udfs")
             conf.ws.set_column(0, 1, 24)
         book.wb.set_properties({"title": "xlfactor template", "subject": "Factor models on Ken French data",
-                                "comments": f"flavour {flavor}"})
+                                "comments": f"flavour {flavor}", "created": BUILD_DATE})  # fixed: rebuilds are identical
         book.wb.close()
         return book
 

@@ -1,0 +1,107 @@
+"""Static checks of the generated template: committed copies current, functions known, references and charts right."""
+
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlfactor.excel import udfs
+from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template, build_all
+
+ROOT = Path(__file__).resolve().parents[2]
+EXCEL_FUNCTIONS = {"IF", "IFERROR", "INDEX", "MATCH", "COUNTIF", "OR"}
+REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wb")
+    return {fl: p for fl, p in zip(FLAVORS, build_all(folder, Inputs(), force=True))}
+
+
+def test_committed_workbooks_are_current(built):
+    for flavor, path in built.items():
+        committed = ROOT / "workbooks" / FILE_NAMES[flavor]
+        assert committed.exists(), f"run `xlfactor workbook` to create {committed}"
+        with zipfile.ZipFile(path) as new, zipfile.ZipFile(committed) as old:
+            assert new.namelist() == old.namelist()
+            for name in new.namelist():
+                assert new.read(name) == old.read(name), f"{committed} is stale ({name}); run `xlfactor workbook`"
+
+
+def _formulas(path):
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                text = getattr(v, "text", v)
+                if isinstance(text, str) and text.startswith("="):
+                    yield wb, ws, cell, text
+
+
+@pytest.mark.parametrize("flavor", ["classic", "officejs"])
+def test_every_formula_names_a_known_function_and_resolves(built, flavor):
+    names = {n.upper() for n in udfs.__all__}
+    known = EXCEL_FUNCTIONS | (names if flavor == "classic" else {f"_XLDUDF_{n}" for n in names})
+    used, n = set(), 0
+    for wb, ws, cell, text in _formulas(built[flavor]):
+        n += 1
+        stripped = re.sub(r'"[^"]*"', '""', text)
+        for fn in re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\(", stripped):
+            assert fn.upper() in known, f"{ws.title}!{cell.coordinate}: unknown function {fn}"
+            used.add(fn.upper())
+        for sheet, c0, r0, c1, r1 in REF.findall(re.sub(r"[A-Za-z_][A-Za-z0-9_.]*\(", "(", stripped)):
+            target = wb[sheet] if sheet else ws
+            assert sheet == "" or sheet in wb.sheetnames
+            last_row = int(r1 or r0)
+            assert last_row <= max(target.max_row, 1000), f"{ws.title}!{cell.coordinate} points past {target.title}"
+            if sheet:
+                top_left = target[f"{c0}{r0}"].value
+                assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
+    assert n > 250
+    prefix = "" if flavor == "classic" else "_XLDUDF_"
+    not_in_template = {"FAMA_MACBETH", "LASSO_PATH"}  # companions for analysts, not steps of the procedure
+    assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
+    if flavor == "classic":
+        conf = openpyxl.load_workbook(built[flavor])["xlwings.conf"]
+        assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlfactor.excel.udfs")
+    else:
+        assert "xlwings.conf" not in openpyxl.load_workbook(built[flavor]).sheetnames
+
+
+def test_dynamic_array_metadata_and_cached_values(built):
+    with zipfile.ZipFile(built["officejs"]) as z:
+        assert "xl/metadata.xml" in z.namelist()
+        sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+    assert 'cm="1"' in sheets and "_xldudf_CAPM_BETA(" in sheets and "_xludf." not in sheets
+    assert "fullCalcOnLoad" in zipfile.ZipFile(built["classic"]).read("xl/workbook.xml").decode()
+
+
+def test_chart_series_point_at_the_right_ranges(tmp_path):
+    book = Template().build(tmp_path / "v.xlsx", "values")
+    wb = openpyxl.load_workbook(tmp_path / "v.xlsx")
+    by_title = {title: series for _, title, series in book.charts}
+    assert set(by_title) == {"CAPM expected return vs historical mean (per month)",
+                             "Cross-validated error of the lasso (pooled)", "Lasso loadings by asset",
+                             "Weights and risk shares by asset", "Risk share by factor and specific risk"}
+    cv = by_title["Cross-validated error of the lasso (pooled)"]
+    assert cv[0]["categories"] == "'Lambda'!$A$11:$A$110" and cv[0]["values"] == "'Lambda'!$B$11:$B$110"
+    lasso = by_title["Lasso loadings by asset"]
+    assert [s["values"] for s in lasso] == [f"'Loadings'!$B${r}:$M${r}" for r in range(23, 28)]
+    weights = by_title["Weights and risk shares by asset"]
+    assert weights[0]["values"] == "'Risk'!$B$15:$M$15" and weights[1]["values"] == "'Risk'!$B$16:$M$16"
+    for title, series in by_title.items():
+        for s in series:
+            for key in ("values", "categories"):
+                m = REF.fullmatch(s[key])
+                ws = wb[m.group(1)]
+                cells = ws[f"{m.group(2)}{m.group(3)}:{m.group(4) or m.group(2)}{m.group(5) or m.group(3)}"]
+                vals = [c.value for row in (cells if isinstance(cells[0], tuple) else (cells,)) for c in row]
+                numeric = [v for v in vals if isinstance(v, (int, float))]
+                if key == "values":
+                    assert len(numeric) >= 2, f"{title}: {s[key]} holds no numbers"
+                else:
+                    assert any(v is not None for v in vals), f"{title}: {s[key]} is empty"
