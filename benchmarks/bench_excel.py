@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -35,18 +34,9 @@ import numpy as np  # noqa: E402
 import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
-from benchmarks._common import factor_data, header  # noqa: E402
+from benchmarks._common import factor_data, header, median_time  # noqa: E402
 from xlfactor.core import cv, penalized, regression  # noqa: E402
 from xlfactor.excel import coerce, udfs  # noqa: E402
-
-
-def timed(fn, repeat=3):
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
 
 
 def main() -> None:
@@ -79,11 +69,11 @@ def main() -> None:
         t0 = time.perf_counter()
         asyncio.run(custom_functions_call(body, udfs))
         first = time.perf_counter() - t0
-        repeat = timed(lambda: asyncio.run(custom_functions_call(body, udfs)))
-        conversion = timed(lambda: coerce.returns_and_factors(args[0], fac))
+        repeat = median_time(lambda: asyncio.run(custom_functions_call(body, udfs)), 3)
+        conversion = median_time(lambda: coerce.returns_and_factors(args[0], fac), 3)
         cv.cross_validate.cache_clear()
         penalized.fit.cache_clear()
-        comp = timed(compute, repeat=1)
+        comp = median_time(compute, 1)
         print(f"{name:<24} {first:>12.3f} {conversion:>13.3f} {conversion / first:>6.0%} {comp:>10.3f} "
               f"{repeat:>9.3f} {repeat / first:>12.1%}", flush=True)
 

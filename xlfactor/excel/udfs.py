@@ -37,6 +37,17 @@ SPECIFIC_VAR = "Specific (residual) variance of each asset: one row, one column 
 WEIGHTS = "Portfolio weights: one row, one column per asset."
 
 
+def _args(**docs):
+    """Declare every argument raw (``coerce`` interprets the cells) with its help text, in signature order."""
+
+    def decorate(func):
+        for name, doc in reversed(docs.items()):
+            func = xw.arg(name, "raw", doc=doc)(func)
+        return func
+
+    return decorate
+
+
 def _model(loadings, factor_cov, specific_var) -> risk.FactorModel:
     return risk.FactorModel.from_arrays(
         cells.table(loadings, "loadings").T, cells.table(factor_cov, "factor_cov"), cells.series(specific_var, "specific_var")
@@ -63,11 +74,13 @@ def _penalized(method, returns, factors, lam, rf, standardize, intercept):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("market", "raw", doc=MARKET)
-@xw.arg("rf", "raw", doc=RF)
-@xw.arg("stats", "raw", doc="TRUE for 7 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations.")
-@xw.arg("lags", "raw", doc=LAGS)
+@_args(
+    returns=RETURNS,
+    market=MARKET,
+    rf=RF,
+    stats="TRUE for 7 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations.",
+    lags=LAGS,
+)
 @excel_errors
 def capm_beta(returns, market, rf=None, stats=None, lags=None):
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
@@ -81,10 +94,12 @@ def capm_beta(returns, market, rf=None, stats=None, lags=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("rf", "raw", doc=RF)
-@xw.arg("split", "raw", doc="TRUE for 4 rows per asset: R2, total variance, systematic variance, specific variance.")
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    rf=RF,
+    split="TRUE for 4 rows per asset: R2, total variance, systematic variance, specific variance.",
+)
 @excel_errors
 def factor_r2(returns, factors, rf=None, split=None):
     """Share of each asset's variance explained by the factors (R2); optionally the systematic/specific split."""
@@ -96,12 +111,14 @@ def factor_r2(returns, factors, rf=None, split=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("lambda_", "raw", doc=RIDGE_LAMBDA)
-@xw.arg("rf", "raw", doc=RF)
-@xw.arg("standardize", "raw", doc=STANDARDIZE)
-@xw.arg("intercept", "raw", doc=INTERCEPT)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    lambda_=RIDGE_LAMBDA,
+    rf=RF,
+    standardize=STANDARDIZE,
+    intercept=INTERCEPT,
+)
 @excel_errors
 def ridge_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
     """Ridge loadings (factor rows x asset columns), intercept unpenalised: (X'X + lambda I)^-1 X'y on centred data."""
@@ -109,12 +126,14 @@ def ridge_loadings(returns, factors, lambda_, rf=None, standardize=None, interce
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("lambda_", "raw", doc=LASSO_LAMBDA)
-@xw.arg("rf", "raw", doc=RF)
-@xw.arg("standardize", "raw", doc=STANDARDIZE)
-@xw.arg("intercept", "raw", doc=INTERCEPT)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    lambda_=LASSO_LAMBDA,
+    rf=RF,
+    standardize=STANDARDIZE,
+    intercept=INTERCEPT,
+)
 @excel_errors
 def lasso_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
     """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; intercept unpenalised."""
@@ -134,14 +153,16 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("method", "raw", doc=METHOD_CV)
-@xw.arg("folds", "raw", doc=FOLDS)
-@xw.arg("scheme", "raw", doc=SCHEME)
-@xw.arg("rule", "raw", doc="min (default: lowest mean error) or 1se (largest lambda within one standard error of it).")
-@xw.arg("gap", "raw", doc=GAP)
-@xw.arg("pooled", "raw", doc="TRUE for one lambda for all assets (lowest error summed over assets). Default FALSE.")
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    method=METHOD_CV,
+    folds=FOLDS,
+    scheme=SCHEME,
+    rule="min (default: lowest mean error) or 1se (largest lambda within one standard error of it).",
+    gap=GAP,
+    pooled="TRUE for one lambda for all assets (lowest error summed over assets). Default FALSE.",
+)
 @excel_errors
 def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None):
     """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled lambda)."""
@@ -152,11 +173,13 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("loadings", "raw", doc=LOADINGS)
-@xw.arg("factor_cov", "raw", doc=FACTOR_COV)
-@xw.arg("specific_var", "raw", doc=SPECIFIC_VAR)
-@xw.arg("method", "raw", doc="erc (default: equal risk), budget (risk proportional to budgets), invvol, or factor (factor risk budgets).")
-@xw.arg("budgets", "raw", doc="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.")
+@_args(
+    loadings=LOADINGS,
+    factor_cov=FACTOR_COV,
+    specific_var=SPECIFIC_VAR,
+    method="erc (default: equal risk), budget (risk proportional to budgets), invvol, or factor (factor risk budgets).",
+    budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
+)
 @excel_errors
 def risk_alloc(loadings, factor_cov, specific_var, method=None, budgets=None):
     """Long-only, fully invested weights from a factor-model risk allocation (risk parity or risk budgets)."""
@@ -169,11 +192,13 @@ def risk_alloc(loadings, factor_cov, specific_var, method=None, budgets=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("rf", "raw", doc=RF)
-@xw.arg("lags", "raw", doc=LAGS)
-@xw.arg("tstats", "raw", doc="TRUE to add the t-stats below the coefficients (same layout). Default FALSE.")
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    rf=RF,
+    lags=LAGS,
+    tstats="TRUE to add the t-stats below the coefficients (same layout). Default FALSE.",
+)
 @excel_errors
 def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
     """OLS alpha (first row) and loadings (one row per factor) of each asset; optionally their t-stats below."""
@@ -186,9 +211,11 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("method", "raw", doc="sample (default), ewma (needs halflife) or ledoitwolf (shrunk towards a scaled identity).")
-@xw.arg("halflife", "raw", doc="ewma only: periods over which the weights halve.")
+@_args(
+    factors=FACTORS,
+    method="sample (default), ewma (needs halflife) or ledoitwolf (shrunk towards a scaled identity).",
+    halflife="ewma only: periods over which the weights halve.",
+)
 @excel_errors
 def factor_cov(factors, method=None, halflife=None):
     """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
@@ -198,10 +225,12 @@ def factor_cov(factors, method=None, halflife=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("loadings", "raw", doc=LOADINGS)
-@xw.arg("rf", "raw", doc=RF)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    loadings=LOADINGS,
+    rf=RF,
+)
 @excel_errors
 def specific_var(returns, factors, loadings, rf=None):
     """Specific (residual) variance of each asset under the given loadings: one row, one column per asset."""
@@ -210,11 +239,13 @@ def specific_var(returns, factors, loadings, rf=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("weights", "raw", doc=WEIGHTS)
-@xw.arg("loadings", "raw", doc=LOADINGS)
-@xw.arg("factor_cov", "raw", doc=FACTOR_COV)
-@xw.arg("specific_var", "raw", doc=SPECIFIC_VAR)
-@xw.arg("by", "raw", doc="asset (default: one share per asset, a row) or factor (one share per factor then specific risk, a column).")
+@_args(
+    weights=WEIGHTS,
+    loadings=LOADINGS,
+    factor_cov=FACTOR_COV,
+    specific_var=SPECIFIC_VAR,
+    by="asset (default: one share per asset, a row) or factor (one share per factor then specific risk, a column).",
+)
 @excel_errors
 def risk_contrib(weights, loadings, factor_cov, specific_var, by=None):
     """Shares of portfolio risk by asset (a row summing to 1) or by factor plus specific risk (a column summing to 1)."""
@@ -226,13 +257,15 @@ def risk_contrib(weights, loadings, factor_cov, specific_var, by=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("method", "raw", doc=METHOD_CV)
-@xw.arg("folds", "raw", doc=FOLDS)
-@xw.arg("scheme", "raw", doc=SCHEME)
-@xw.arg("gap", "raw", doc=GAP)
-@xw.arg("asset", "raw", doc="Column number of the asset whose curve to show; blank for the curve pooled over all assets.")
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    method=METHOD_CV,
+    folds=FOLDS,
+    scheme=SCHEME,
+    gap=GAP,
+    asset="Column number of the asset whose curve to show; blank for the curve pooled over all assets.",
+)
 @excel_errors
 def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, asset=None):
     """Cross-validation error curve for charting: columns lambda, mean error, standard error, non-zero loadings."""
@@ -249,10 +282,12 @@ def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, a
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc="Returns of one asset: one column.")
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("n_lambdas", "raw", doc="Number of lambdas from lambda_max down to lambda_max/1000 (default 100).")
-@xw.arg("standardize", "raw", doc=STANDARDIZE)
+@_args(
+    returns="Returns of one asset: one column.",
+    factors=FACTORS,
+    n_lambdas="Number of lambdas from lambda_max down to lambda_max/1000 (default 100).",
+    standardize=STANDARDIZE,
+)
 @excel_errors
 def lasso_path(returns, factors, n_lambdas=None, standardize=None):
     """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
@@ -265,7 +300,9 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("factors", "raw", doc=FACTORS)
+@_args(
+    factors=FACTORS,
+)
 @excel_errors
 def factor_vif(factors):
     """Variance inflation factor of each factor (above 10 signals harmful collinearity): one row."""
@@ -276,7 +313,9 @@ def factor_vif(factors):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("factors", "raw", doc=FACTORS)
+@_args(
+    factors=FACTORS,
+)
 @excel_errors
 def factor_cond(factors):
     """Condition number of the standardised factors (above 30 signals harmful collinearity)."""
@@ -284,7 +323,9 @@ def factor_cond(factors):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("factors", "raw", doc=FACTORS)
+@_args(
+    factors=FACTORS,
+)
 @excel_errors
 def factor_corr(factors):
     """Correlation matrix of the factors (factors x factors), on the rows where every factor is present."""
@@ -292,9 +333,11 @@ def factor_corr(factors):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("market", "raw", doc=MARKET)
-@xw.arg("rf", "raw", doc=RF)
+@_args(
+    returns=RETURNS,
+    market=MARKET,
+    rf=RF,
+)
 @excel_errors
 def capm_er(returns, market, rf=None):
     """CAPM expected return per period, rf + beta*(mean market - rf) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
@@ -306,9 +349,11 @@ def capm_er(returns, market, rf=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("exposures", "raw", doc="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.")
-@xw.arg("lags", "raw", doc=LAGS)
+@_args(
+    returns=RETURNS,
+    exposures="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.",
+    lags=LAGS,
+)
 @excel_errors
 def fama_macbeth(returns, exposures, lags=None):
     """Fama-MacBeth risk premia per period: rows intercept then one per exposure; columns premium, std error, t-stat."""
@@ -323,9 +368,11 @@ def fama_macbeth(returns, exposures, lags=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("factors", "raw", doc=FACTORS)
-@xw.arg("rf", "raw", doc=RF)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    rf=RF,
+)
 @excel_errors
 def grs_test(returns, factors, rf=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
@@ -335,11 +382,13 @@ def grs_test(returns, factors, rf=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("data", "raw", doc="The full table: periods down rows (e.g. the Data sheet's factor or return columns).")
-@xw.arg("periods", "raw", doc="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).")
-@xw.arg("start", "raw", doc="First period to keep, in the form of periods.")
-@xw.arg("end", "raw", doc="Last period to keep, in the form of periods.")
-@xw.arg("select", "raw", doc="Optional: one TRUE/FALSE per column of data; keeps the TRUE columns, in order.")
+@_args(
+    data="The full table: periods down rows (e.g. the Data sheet's factor or return columns).",
+    periods="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).",
+    start="First period to keep, in the form of periods.",
+    end="Last period to keep, in the form of periods.",
+    select="Optional: one TRUE/FALSE per column of data; keeps the TRUE columns, in order.",
+)
 @excel_errors
 def sample_window(data, periods, start, end, select=None):
     """The rows of data whose period lies between start and end (inclusive), optionally only the selected columns."""
@@ -366,8 +415,10 @@ def sample_window(data, periods, start, end, select=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("returns", "raw", doc=RETURNS)
-@xw.arg("rf", "raw", doc=RF)
+@_args(
+    returns=RETURNS,
+    rf=RF,
+)
 @excel_errors
 def excess_returns(returns, rf):
     """Returns minus the risk-free rate, period by period (same shape as returns)."""
