@@ -470,7 +470,7 @@ class PenalizedResult:
         return (self.loadings != 0).sum(axis=2)
 
 
-def prepare(returns, factors, method, l1_ratio, penalty_weights, asset_names=None):
+def prepare(returns, factors, method, l1_ratio, penalty_weights):
     """Validated (y, x, method, l1_ratio, weights) shared by fitting and cross-validation."""
     y = v.as_float_2d(returns, "returns")
     x = v.as_float_2d(factors, "factors")
@@ -533,7 +533,7 @@ def fit(
     the eigenvalue-scaled ridge grid for ridge. A given grid is used for every asset, in the order given
     (descending is fastest for lasso: warm starts).
     """
-    y, x, method, l1_ratio, w = prepare(returns, factors, method, l1_ratio, penalty_weights, asset_names)
+    y, x, method, l1_ratio, w = prepare(returns, factors, method, l1_ratio, penalty_weights)
     probs, _ = build_problems(y, x, [np.arange(y.shape[0])], bool(standardize), asset_names=asset_names)
     if lambdas is None:
         grid = default_grid(probs, method, w, l1_ratio, n_lambdas, eps, common=False)
