@@ -17,6 +17,8 @@ from . import coerce as cells
 from .coerce import excel_errors
 
 CATEGORY = "xlfactor"
+# cache=True: on xlwings Server the Excel client answers a repeated call with unchanged arguments from its
+# own cache, without calling Python (every function here is deterministic); classic Excel ignores it.
 
 RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
 MARKET = "Market total returns over the same periods: one column."
@@ -73,7 +75,7 @@ def _penalized(method, returns, factors, lam, rf, standardize, intercept):
 # --- the six main functions ---------------------------------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     market=MARKET,
@@ -93,7 +95,7 @@ def capm_beta(returns, market, rf=None, stats=None, lags=None):
     return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs])
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -110,7 +112,7 @@ def factor_r2(returns, factors, rf=None, split=None):
     return cells.block([risk_split.r2, risk_split.total_var, risk_split.systematic_var, risk_split.specific_var])
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -125,7 +127,7 @@ def ridge_loadings(returns, factors, lambda_, rf=None, standardize=None, interce
     return _penalized("ridge", returns, factors, lambda_, rf, standardize, intercept)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -152,7 +154,7 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
     )
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -172,7 +174,7 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
     return [[res.pooled_lambda(rule)]] if pooled else cells.row(res.best_lambda(rule))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     loadings=LOADINGS,
     factor_cov=FACTOR_COV,
@@ -191,7 +193,7 @@ def risk_alloc(loadings, factor_cov, specific_var, method=None, budgets=None):
 # --- companions: every step of the template is a live formula ------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -210,7 +212,7 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
     return cells.block(out)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     factors=FACTORS,
     method="sample (default), ewma (needs halflife) or ledoitwolf (shrunk towards a scaled identity).",
@@ -224,7 +226,7 @@ def factor_cov(factors, method=None, halflife=None):
     return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -238,7 +240,7 @@ def specific_var(returns, factors, loadings, rf=None):
     return cells.row(risk.specific_variance(y, x, cells.table(loadings, "loadings").T))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     weights=WEIGHTS,
     loadings=LOADINGS,
@@ -256,7 +258,7 @@ def risk_contrib(weights, loadings, factor_cov, specific_var, by=None):
     return cells.row(rc.percent)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -281,7 +283,7 @@ def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, a
     return cells.block(np.column_stack([res.lambdas[:, k], res.mse[:, k], res.mse_se[:, k], res.nonzero[:, k]]))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns="Returns of one asset: one column.",
     factors=FACTORS,
@@ -299,7 +301,7 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None):
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     factors=FACTORS,
 )
@@ -312,7 +314,7 @@ def factor_vif(factors):
     return cells.row(res.vif)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     factors=FACTORS,
 )
@@ -322,7 +324,7 @@ def factor_cond(factors):
     return cells.block([[regression.collinearity(cells.table(factors, "factors")).condition_number]])
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     factors=FACTORS,
 )
@@ -332,7 +334,7 @@ def factor_corr(factors):
     return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     market=MARKET,
@@ -348,7 +350,7 @@ def capm_er(returns, market, rf=None):
     return cells.block([res.expected_return, res.mean_return])
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     exposures="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.",
@@ -367,7 +369,7 @@ def fama_macbeth(returns, exposures, lags=None):
     return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
@@ -381,7 +383,7 @@ def grs_test(returns, factors, rf=None):
     return [[res.statistic, res.pvalue]]
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     data="The full table: periods down rows (e.g. the Data sheet's factor or return columns).",
     periods="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).",
@@ -414,7 +416,7 @@ def sample_window(data, periods, start, end, select=None):
     return cells.block(out)
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     rf=RF,

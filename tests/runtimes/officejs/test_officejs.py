@@ -49,6 +49,7 @@ def test_meta_lists_every_function_with_help():
     assert [p["name"] for p in meta["CV_LAMBDA"]["parameters"]] == \
         ["returns", "factors", "method", "folds", "scheme", "rule", "gap", "pooled"]
     assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True]
+    assert all(getattr(udfs, n).__xlfunc__["cache"] for n in NAMES)  # the client answers unchanged repeats
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.func for c in CASES])

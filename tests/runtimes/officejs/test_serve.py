@@ -57,6 +57,11 @@ def test_call_endpoint_and_user_errors(app):
     assert "CAPM_BETA: returns row 1, column 1 is text 'x'" in bad.text
 
 
+def test_functions_code_lets_excel_cache_unchanged_calls(app):
+    code = request(app, "GET", "/xlwings/custom-functions-code").text
+    assert 'funcName:"cv_lambda"' in code.replace(" ", "") and "isCached:true" in code.replace(" ", "")
+
+
 def test_manifest_has_no_namespace(app):
     manifest = request(app, "GET", "/manifest")
     assert manifest.status_code == 200
