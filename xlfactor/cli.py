@@ -26,7 +26,7 @@ def _inputs(args: argparse.Namespace):
         raise XLFactorError("--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol.")
     return Inputs(
         start=args.start, end=args.end, use_factors=tuple(f.lower() in names for f in FACTOR_NAMES),
-        folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, lags=args.lags,
+        folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
         cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
     )
 
@@ -65,12 +65,13 @@ def demo(args: argparse.Namespace) -> int:
     print(f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
           + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)"))
     print(f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:")
-    print(f"  lasso: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}; used ({inputs.rule}) {res.lambda_lasso:.3e}")
-    print(f"  ridge ({inputs.rule}): {res.lambda_ridge:.3e}   (different objective, different scale)")
+    print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
+    print(f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
+          "   (different objectives, different scales)")
     _print("Lasso loadings (factor rows x asset columns; 0 = dropped)", res.table("lasso"))
     _print("Ridge loadings", res.table("ridge"))
     al = res.allocation
-    _print(f"Risk allocation ({inputs.risk_method}), long-only: weights and shares of risk",
+    _print(f"Risk allocation ({inputs.risk_method}, {inputs.method} factor model), long-only: weights and shares of risk",
            res.table("weights") * 100, "{:8.2f}%")
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
     print(f"Portfolio volatility {100 * al.volatility * ann ** 0.5:.2f}%/yr"
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheme", choices=["blocked", "walkforward", "kfold"], default="blocked")
     p.add_argument("--gap", type=int, default=0, help="months purged around each test fold (default 0)")
     p.add_argument("--rule", choices=["min", "1se"], default="1se", help="lambda rule (default 1se)")
+    p.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
+                   help="lambda method: whose CV curve is shown and whose loadings feed the risk model (default lasso)")
     p.add_argument("--lags", type=int, default=6, help="Newey-West lags for t-stats (default 6)")
     p.add_argument("--cov", choices=["sample", "ewma", "ledoitwolf"], default="ledoitwolf",
                    help="factor covariance (default ledoitwolf)")

@@ -13,7 +13,7 @@ from xlfactor.workbook.procedure import Results
 
 def expected_blocks(res: Results) -> dict[tuple[str, str, int], np.ndarray]:
     """What the core says each xlfactor formula must return, keyed by (sheet, function, occurrence)."""
-    c, ols, cvr = res.capm, res.ols, res.lasso_cv
+    c, ols, cvr = res.capm, res.ols, res.method_cv
     pm = cvr.pooled_fold_mse
     al = res.allocation
     y = res.returns - res.rf[:, None]
@@ -35,7 +35,8 @@ def expected_blocks(res: Results) -> dict[tuple[str, str, int], np.ndarray]:
         ("Market model", "GRS_TEST", 0): np.array([[res.grs.statistic, res.grs.pvalue]]),
         ("Lambda", "CV_LAMBDA", 0): np.array([[res.lambda_min]]),
         ("Lambda", "CV_LAMBDA", 1): np.array([[res.lambda_1se]]),
-        ("Lambda", "CV_LAMBDA", 2): np.array([[res.lambda_ridge]]),
+        ("Lambda", "CV_LAMBDA", 2): np.array([[res.lambda_lasso]]),
+        ("Lambda", "CV_LAMBDA", 3): np.array([[res.lambda_ridge]]),
         ("Lambda", "CV_CURVE", 0): np.column_stack([cvr.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(pm.shape[1]),
                                                     cvr.nonzero.mean(1)]),
         ("Loadings", "OLS_LOADINGS", 0): ols.coef.T,

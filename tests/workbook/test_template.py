@@ -85,9 +85,9 @@ def test_chart_series_point_at_the_right_ranges(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "v.xlsx")
     by_title = {title: series for _, title, series in book.charts}
     assert set(by_title) == {"CAPM expected return vs historical mean (per month)",
-                             "Cross-validated error of the lasso (pooled)", "Lasso loadings by asset",
+                             "Cross-validated error (pooled over assets)", "Lasso loadings by asset",
                              "Weights and risk shares by asset", "Risk share by factor and specific risk"}
-    cv = by_title["Cross-validated error of the lasso (pooled)"]
+    cv = by_title["Cross-validated error (pooled over assets)"]
     assert cv[0]["categories"] == "'Lambda'!$A$11:$A$110" and cv[0]["values"] == "'Lambda'!$B$11:$B$110"
     lasso = by_title["Lasso loadings by asset"]
     assert [s["values"] for s in lasso] == [f"'Loadings'!$B${r}:$M${r}" for r in range(23, 28)]

@@ -30,13 +30,14 @@ class Results:
     ols: regression.RegressionResult
     collinearity: object
     grs: object
-    lasso_cv: cv.CVResult
-    lambda_min: float
+    method_cv: cv.CVResult  # CV of the lambda method (charted on the Lambda sheet)
+    lambda_min: float  # of the lambda method
     lambda_1se: float
     lambda_lasso: float
     lambda_ridge: float
     ridge: penalized.PenalizedResult
     lasso: penalized.PenalizedResult
+    risk_loadings: np.ndarray  # (assets, factors): the lambda method's loadings, used by the risk model
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
@@ -86,17 +87,18 @@ def run(inputs: Inputs | None = None, progress=None) -> Results:
     opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True)
     lasso_cv = cv.cross_validate(y, f, method="lasso", **opts)
     ridge_cv = cv.cross_validate(y, f, method="ridge", **opts)
-    lam_min, lam_1se = lasso_cv.pooled_lambda("min"), lasso_cv.pooled_lambda("1se")
-    lam_lasso = lam_1se if inputs.rule.lower() == "1se" else lam_min
-    lam_ridge = ridge_cv.pooled_lambda(inputs.rule)
+    method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
+    lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
+    lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
     say(4, 6, "ridge and lasso loadings at the chosen lambdas")
     ridge = penalized.fit(y, f, [lam_ridge], method="ridge")
     lasso = penalized.fit(y, f, [lam_lasso], method="lasso")
     say(5, 6, "factor covariance and specific variances")
     cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
-    spec = risk.specific_variance(y, f, lasso.loadings[0])
+    loadings = (ridge if inputs.method.lower() == "ridge" else lasso).loadings[0]
+    spec = risk.specific_variance(y, f, loadings)
     say(6, 6, f"risk allocation ({inputs.risk_method})")
-    model = risk.FactorModel.from_arrays(lasso.loadings[0], cov, spec)
+    model = risk.FactorModel.from_arrays(loadings, cov, spec)
     method = inputs.risk_method.lower()
     budgets = None
     if method == "budget":
@@ -107,7 +109,7 @@ def run(inputs: Inputs | None = None, progress=None) -> Results:
     complete = np.isfinite(y).all(axis=1)
     return Results(
         inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames, capm=capm, ols=ols,
-        collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]), lasso_cv=lasso_cv,
+        collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]), method_cv=method_cv,
         lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
-        ridge=ridge, lasso=lasso, factor_cov=cov, specific_var=spec, allocation=allocation,
+        ridge=ridge, lasso=lasso, risk_loadings=loadings, factor_cov=cov, specific_var=spec, allocation=allocation,
     )

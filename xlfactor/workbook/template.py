@@ -48,6 +48,7 @@ class Inputs:
     scheme: str = "blocked"
     gap: int = 0
     rule: str = "1se"
+    method: str = "lasso"  # penalty whose CV curve is charted and whose loadings feed the risk model: lasso or ridge
     lags: int = 6
     cov_method: str = "ledoitwolf"
     halflife: float = 36.0
@@ -63,14 +64,14 @@ class Inputs:
 # Where each input lives on the Start sheet (0-based row, column): tests and the CLI set inputs by name.
 START_CELLS = {
     "start": (5, 2), "end": (6, 2), "folds": (16, 2), "scheme": (17, 2), "gap": (18, 2), "rule": (19, 2),
-    "lags": (20, 2), "cov_method": (22, 2), "halflife": (23, 2), "risk_method": (24, 2),
+    "lags": (20, 2), "method": (21, 2), "cov_method": (22, 2), "halflife": (23, 2), "risk_method": (24, 2),
 }
 FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget
 BUDGET_ROW = 27  # asset names on row 27, budgets on row 28, from column C
 DATA_ROW0 = 5  # first data row on the Data sheet
 WINDOW_ROW0 = 19  # first row of the window blocks on the Factors and Market model sheets
 PREVIEW_AREA = {"Start": (44, 16), "Data": (40, 20), "Factors": (40, 8), "Market model": (40, 28),
-                "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (40, 22)}  # last row, column printed
+                "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (32, 22)}  # last row, column printed
 
 
 # --- a small model of the workbook: cells with values, formulas with cached values -----------------------------
@@ -291,6 +292,7 @@ class Template:
             ("gap", "CV gap: months purged around each test block", inp.gap),
             ("rule", "Lambda rule: min or 1se", inp.rule),
             ("lags", "Newey-West lags for t-stats", inp.lags),
+            ("method", "Lambda method (CV chart, risk model): lasso or ridge", inp.method),
             ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
             ("halflife", "EWMA half-life (months)", inp.halflife),
             ("risk_method", "Risk allocation: erc, budget, invvol or factor", inp.risk_method),
@@ -483,24 +485,25 @@ class Template:
     def _lambda(self, book: Book, start: Sheet, factors: dict, market: dict) -> dict:
         s, f, inp = book.sheet("Lambda"), book.fmt, self.inputs
         s.text(0, 0, "Lambda: time-ordered cross-validation (one lambda pooled over all assets)", f["title"])
+        s.text(8, 0, "Error curve of the lambda method on Start (lasso or ridge):", f["note"])
         s.text(1, 0, "Lasso objective 1/(2n)||y-a-Xb||^2 + lambda|b|_1; ridge ||y-a-Xb||^2 + lambda||b||^2 "
                      "(different scales). Folds, scheme, gap and rule come from Start.", f["note"])
         ex, fx = market["excess"], factors["factors"]
         cvopt = [self.start_ref(book, "folds"), self.start_ref(book, "scheme")]
         gap, rule = self.start_ref(book, "gap"), self.start_ref(book, "rule")
-        rows = ["Lasso lambda, rule min", "Lasso lambda, rule 1se", "Lasso lambda used (rule on Start)",
-                "Ridge lambda used (rule on Start)"]
+        method = self.start_ref(book, "method")
+        rows = ["Lambda method on Start, rule min", "Lambda method on Start, rule 1se",
+                "Lasso lambda used (rule on Start)", "Ridge lambda used (rule on Start)"]
         for i, lab in enumerate(rows):
             s.text(3 + i, 0, lab, f["label"])
-        lmin = s.udf(3, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, "min", gap, True], 1, 1, f["sci"])
-        l1se = s.udf(4, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, "1se", gap, True], 1, 1, f["sci"])
-        used = l1se.value() if inp.rule.lower() == "1se" else lmin.value()
-        lasso = s.formula(5, 2, f'=IF({rule.a1()}="1se",{l1se.a1()},{lmin.a1()})', used, f["sci"])
+        lmin = s.udf(3, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "min", gap, True], 1, 1, f["sci"])
+        l1se = s.udf(4, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "1se", gap, True], 1, 1, f["sci"])
+        lasso = s.udf(5, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, rule, gap, True], 1, 1, f["sci"])
         ridge = s.udf(6, 2, "CV_LAMBDA", [ex, fx, "ridge", *cvopt, rule, gap, True], 1, 1, f["sci"])
         heads = ["lambda", "mean error", "std error", "non-zero loadings", "mean + 1 SE", "mean - 1 SE"]
         for j, h in enumerate(heads):
             s.text(9, j, h, f["head"])
-        curve = s.udf(10, 0, "CV_CURVE", [ex, fx, "lasso", *cvopt, gap], 100, 4, f["sci"])
+        curve = s.udf(10, 0, "CV_CURVE", [ex, fx, method, *cvopt, gap], 100, 4, f["sci"])
         cv_vals = np.array(curve.values(), dtype=float)
         for i in range(100):
             r = 10 + i
@@ -512,7 +515,7 @@ class Template:
         for i, ref in enumerate((lmin, l1se)):
             k = int(np.flatnonzero(cv_vals[:, 0] == ref.value())[0])
             s.formula(3 + i, 5, f"=INDEX({mean_col.a1()},MATCH({ref.a1()},{lam_col.a1()},0))", cv_vals[k, 1], f["sci"])
-        book.chart(s, {"type": "scatter", "subtype": "straight"}, "Cross-validated error of the lasso (pooled)", [
+        book.chart(s, {"type": "scatter", "subtype": "straight"}, "Cross-validated error (pooled over assets)", [
             {"name": "mean error", "categories": lam_col.a1(), "values": mean_col.a1(), "line": {"color": "#1F3864"}},
             {"name": "mean + 1 SE", "categories": lam_col.a1(), "values": s.ref(10, 4, 109, 4).a1(),
              "line": {"color": "#8EA9DB", "dash_type": "dash"}},
@@ -520,7 +523,7 @@ class Template:
              "line": {"color": "#8EA9DB", "dash_type": "dash"}},
             {"name": "chosen: min, 1se", "categories": s.ref(3, 2, 4, 2).a1(), "values": s.ref(3, 5, 4, 5).a1(),
              "line": {"none": True}, "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}}},
-        ], "H9", {"x": {"log_base": 10, "name": "lambda (lasso scale, log)", "num_format": "0.0E+00"},
+        ], "H9", {"x": {"log_base": 10, "name": "lambda of the method on Start (log scale)", "num_format": "0.0E+00"},
                   "y": {"name": "mean squared error", "num_format": "0.0E+00"}}, size=(720, 420))
         s.ws.set_column(0, 0, 34)
         s.ws.set_column(1, 5, 13)
@@ -572,17 +575,30 @@ class Template:
                    size=(720, 420))
         s.ws.set_column(0, 0, 12)
         s.ws.set_column(1, n_a, 9)
-        return {"lasso": lasso}
+        return {"lasso": lasso, "ridge": blocks["ridge"]}
 
     # Risk ------------------------------------------------------------------------------------------------------------
     def _risk(self, book: Book, start: Sheet, factors: dict, market: dict, loadings: dict) -> None:
         s, f, inp = book.sheet("Risk"), book.fmt, self.inputs
         n_a = self.n_assets
-        ex, fx, lasso = market["excess"], factors["factors"], loadings["lasso"]
+        ex, fx = market["excess"], factors["factors"]
         names = factors["names"]
-        s.text(0, 0, "Risk allocation with the lasso factor model", f["title"])
-        s.text(1, 0, "Asset covariance = B F B' + D: lasso loadings B, factor covariance F (method on Start), "
+        s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
+        s.text(1, 0, "Asset covariance = B F B' + D: loadings B of the lambda method on Start (rows 28-32), factor "
+                     "covariance F (method on Start), "
                      "specific variances D. Weights are long-only and sum to 1.", f["note"])
+        method_ref, n_sel = self.start_ref(book, "method"), sum(bool(u) for u in inp.use_factors)
+        s.text(26, 0, "Risk model loadings: the lambda method's loadings (Start), from the Loadings sheet", f["h2"])
+        for k in range(5):
+            ref = names.sheet.ref(names.r0, names.c0 + k)
+            s.formula(27 + k, 0, f"={ref.a1()}", ref.value(), f["label"])
+            for j in range(n_a):
+                cells_ = {m: loadings[m].sheet.ref(loadings[m].r0 + k, loadings[m].c0 + j) for m in ("lasso", "ridge")}
+                value = cells_[inp.method.lower()].value() if k < n_sel else None
+                r, l = cells_["ridge"].a1(), cells_["lasso"].a1()
+                s.formula(27 + k, 1 + j, f'=IF({method_ref.a1()}="ridge",IF({r}="","",{r}),IF({l}="","",{l}))',
+                          value, f["num"])
+        model_loadings = s.ref(27, 1, 31, n_a)  # the loadings the risk model uses
         s.text(3, 0, "Factor covariance", f["h2"])
         for k in range(5):
             ref = names.sheet.ref(names.r0, names.c0 + k)
@@ -594,9 +610,9 @@ class Template:
             src = market["names"].sheet.ref(market["names"].r0, market["names"].c0 + j)
             s.formula(11, 1 + j, f"={src.a1()}", src.value(), f["head"])
         s.text(12, 0, "Specific variance", f["label"])
-        spec = s.udf(12, 1, "SPECIFIC_VAR", [ex, fx, lasso], 1, n_a, f["sci"])
+        spec = s.udf(12, 1, "SPECIFIC_VAR", [ex, fx, model_loadings], 1, n_a, f["sci"])
         s.text(13, 0, "Budgets in use", f["label"])
-        method_ref = self.start_ref(book, "risk_method")
+        risk_ref = self.start_ref(book, "risk_method")
         order = start.ref(FACTOR_ROW0, 3, FACTOR_ROW0 + 4, 3)
         fb = start.ref(FACTOR_ROW0, 4, FACTOR_ROW0 + 4, 4)
         selected_budgets = [b for b, u in zip(inp.factor_budgets, inp.use_factors) if u]
@@ -607,22 +623,21 @@ class Template:
                 value = selected_budgets[j] if j < len(selected_budgets) else ""
             else:
                 value = asset_budgets[j]
-            s.formula(13, 1 + j, f'=IF({method_ref.a1()}="factor",IFERROR(INDEX({fb.a1()},MATCH({j + 1},{order.a1()},0)),""),'
+            s.formula(13, 1 + j, f'=IF({risk_ref.a1()}="factor",IFERROR(INDEX({fb.a1()},MATCH({j + 1},{order.a1()},0)),""),'
                                  f"{ab.a1()})", value, f["num"])
         budgets = s.ref(13, 1, 13, n_a)
         s.text(14, 0, "Weights", f["label"])
-        weights = s.udf(14, 1, "RISK_ALLOC", [lasso, cov, spec, method_ref, budgets], 1, n_a, f["pct"])
+        weights = s.udf(14, 1, "RISK_ALLOC", [model_loadings, cov, spec, risk_ref, budgets], 1, n_a, f["pct"])
         s.text(15, 0, "Risk share by asset", f["label"])
-        by_asset = s.udf(15, 1, "RISK_CONTRIB", [weights, lasso, cov, spec], 1, n_a, f["pct"])
+        by_asset = s.udf(15, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec], 1, n_a, f["pct"])
         s.text(17, 0, "Risk share by factor", f["h2"])
-        n_sel = sum(bool(u) for u in inp.use_factors)
         count = f"COUNTIF({start.ref(FACTOR_ROW0, 2, FACTOR_ROW0 + 4, 2).a1()},TRUE)"
         for k in range(6):
             ref = names.sheet.ref(names.r0, names.c0 + min(k, 4))
             value = ref.value() if k < n_sel else ("Specific" if k == n_sel else "")
             s.formula(18 + k, 0, f'=IF({k + 1}<={count},{ref.a1() if k < 5 else chr(34) * 2},'
                                  f'IF({k + 1}={count}+1,"Specific",""))', value, f["label"])
-        by_factor = s.udf(18, 1, "RISK_CONTRIB", [weights, lasso, cov, spec, "factor"], 6, 1, f["pct"])
+        by_factor = s.udf(18, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec, "factor"], 6, 1, f["pct"])
         cats = s.ref(11, 1, 11, n_a)
         book.chart(s, {"type": "column"}, "Weights and risk shares by asset", [
             {"name": "weight", "categories": cats.a1(), "values": weights.a1(), "fill": {"color": "#5A8AC6"}},
