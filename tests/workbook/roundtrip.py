@@ -40,7 +40,7 @@ def run(runtime: str, flavor: str, tmp_path) -> dict:
     assert solution[lam].value[0][0] == pytest.approx(defaults.lambda_lasso, rel=1e-12)  # lasso, rule 1se by default
     assert changed_solution[lam].value[0][0] == pytest.approx(changed.lambda_lasso, rel=1e-12)  # rule min after
     assert changed.lambda_lasso != defaults.lambda_lasso
-    risk_loadings = bridge.cell_key(path, "Risk", "B28:M32")
+    risk_loadings = bridge.cell_key(path, "Risk", "B39:M43")
     np.testing.assert_allclose(np.asarray(changed_solution[risk_loadings].value, float), changed.ridge.loadings[0].T,
                                rtol=1e-9)  # the risk model now uses the ridge loadings
     return {"udf_cells": n_udf, "plain_formulas": n_plain}

@@ -69,9 +69,10 @@ START_CELLS = {
 FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget
 BUDGET_ROW = 27  # asset names on row 27, budgets on row 28, from column C
 DATA_ROW0 = 5  # first data row on the Data sheet
+RISK_LOADINGS_ROW = 38  # the risk model's loadings on the Risk sheet, below the charts
 WINDOW_ROW0 = 19  # first row of the window blocks on the Factors and Market model sheets
 PREVIEW_AREA = {"Start": (44, 16), "Data": (40, 20), "Factors": (40, 8), "Market model": (40, 28),
-                "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (32, 22)}  # last row, column printed
+                "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (44, 22)}  # last row, column printed
 
 
 # --- a small model of the workbook: cells with values, formulas with cached values -----------------------------
@@ -561,10 +562,10 @@ class Template:
             s.ws.conditional_format(b.r0, b.c0, b.r1, b.c1, {
                 "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
                 "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
-        s.text(11, 1, "Ridge lambda:", f["label"])
-        s.formula(11, 2, f"={lam['ridge'].a1()}", lam["ridge"].value(), f["sci"])
-        s.text(19, 1, "Lasso lambda:", f["label"])
-        s.formula(19, 2, f"={lam['lasso'].a1()}", lam["lasso"].value(), f["sci"])
+        s.text(11, 0, "Ridge lambda", f["label"])
+        s.formula(11, 1, f"={lam['ridge'].a1()}", lam["ridge"].value(), f["sci"])
+        s.text(19, 0, "Lasso lambda", f["label"])
+        s.formula(19, 1, f"={lam['lasso'].a1()}", lam["lasso"].value(), f["sci"])
         lasso = blocks["lasso"]
         cats = s.ref(21, 1, 21, n_a)
         colours = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000"]
@@ -573,7 +574,7 @@ class Template:
                   for k in range(5)]
         book.chart(s, {"type": "column"}, "Lasso loadings by asset", series, xl_rowcol_to_cell(2, n_a + 2),
                    size=(720, 420))
-        s.ws.set_column(0, 0, 12)
+        s.ws.set_column(0, 0, 14)
         s.ws.set_column(1, n_a, 9)
         return {"lasso": lasso, "ridge": blocks["ridge"]}
 
@@ -584,21 +585,22 @@ class Template:
         ex, fx = market["excess"], factors["factors"]
         names = factors["names"]
         s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
-        s.text(1, 0, "Asset covariance = B F B' + D: loadings B of the lambda method on Start (rows 28-32), factor "
+        s.text(1, 0, "Asset covariance = B F B' + D: loadings B of the lambda method on Start (rows 39-43), factor "
                      "covariance F (method on Start), "
                      "specific variances D. Weights are long-only and sum to 1.", f["note"])
         method_ref, n_sel = self.start_ref(book, "method"), sum(bool(u) for u in inp.use_factors)
-        s.text(26, 0, "Risk model loadings: the lambda method's loadings (Start), from the Loadings sheet", f["h2"])
+        s.text(RISK_LOADINGS_ROW - 1, 0, "Risk model loadings: the lambda method's loadings (Start), from the Loadings sheet",
+               f["h2"])
         for k in range(5):
             ref = names.sheet.ref(names.r0, names.c0 + k)
-            s.formula(27 + k, 0, f"={ref.a1()}", ref.value(), f["label"])
+            s.formula(RISK_LOADINGS_ROW + k, 0, f"={ref.a1()}", ref.value(), f["label"])
             for j in range(n_a):
                 cells_ = {m: loadings[m].sheet.ref(loadings[m].r0 + k, loadings[m].c0 + j) for m in ("lasso", "ridge")}
                 value = cells_[inp.method.lower()].value() if k < n_sel else None
                 r, l = cells_["ridge"].a1(), cells_["lasso"].a1()
-                s.formula(27 + k, 1 + j, f'=IF({method_ref.a1()}="ridge",IF({r}="","",{r}),IF({l}="","",{l}))',
+                s.formula(RISK_LOADINGS_ROW + k, 1 + j, f'=IF({method_ref.a1()}="ridge",IF({r}="","",{r}),IF({l}="","",{l}))',
                           value, f["num"])
-        model_loadings = s.ref(27, 1, 31, n_a)  # the loadings the risk model uses
+        model_loadings = s.ref(RISK_LOADINGS_ROW, 1, RISK_LOADINGS_ROW + 4, n_a)  # the loadings the risk model uses
         s.text(3, 0, "Factor covariance", f["h2"])
         for k in range(5):
             ref = names.sheet.ref(names.r0, names.c0 + k)
