@@ -105,3 +105,11 @@ def test_chart_series_point_at_the_right_ranges(tmp_path):
                     assert len(numeric) >= 2, f"{title}: {s[key]} holds no numbers"
                 else:
                     assert any(v is not None for v in vals), f"{title}: {s[key]} is empty"
+
+
+def test_all_thirty_portfolios_on_request(tmp_path):
+    book = Template(Inputs(assets="all")).build(tmp_path / "all.xlsx", "values")
+    areas = {name: (area, rows, cols) for area, name, rows, cols in book.formulas}
+    assert areas["CAPM_BETA"][2] == 30 and areas["RISK_ALLOC"][2] == 30
+    weights = [x for x in areas["RISK_ALLOC"][0].values()[0]]
+    assert sum(weights) == pytest.approx(1.0) and min(weights) > 0
