@@ -31,7 +31,7 @@ from ..errors import InputShapeError, InputValueError, XLFactorError
 
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
 COM_ERRORS = (-2146826288, -2146826281, -2146826273, -2146826265, -2146826259, -2146826252, -2146826246)
-_NUMERIC_TYPES = {float, int, type(None)}
+_FLOAT_OR_BLANK = {float, type(None)}  # cells that need no interpretation
 
 
 class ExcelInputError(XLFactorError, xw.XlwingsError):
@@ -122,11 +122,11 @@ def table(value, name: str) -> np.ndarray:
         raise InputShapeError(f"{name} is not a rectangular range; select a block of cells.")
     if not rows or widths == {0}:
         raise InputShapeError(f"{name} is empty; select at least one cell.")
-    width = widths.pop()
-    if set(map(type, itertools.chain.from_iterable(rows))) <= {float, type(None)}:  # the common case: numbers, blanks
-        arr = np.array(rows, dtype=float)
-    else:
-        arr = _mixed(rows, width, name)
+    if not set(map(type, itertools.chain.from_iterable(rows))) <= _FLOAT_OR_BLANK:
+        # some odd cells (errors, text, ints): look cell by cell only at the rows that hold them
+        rows = [r if set(map(type, r)) <= _FLOAT_OR_BLANK else [_element(x, name, i, j) for j, x in enumerate(r)]
+                for i, r in enumerate(rows)]
+    arr = np.array(rows, dtype=float)
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
@@ -135,20 +135,6 @@ def table(value, name: str) -> np.ndarray:
     if not rows_used.size:
         raise InputValueError(f"{name} has no numbers; select the cells that hold the data.")
     return arr[: rows_used[-1] + 1, : cols_used[-1] + 1]  # a trailing block of blank rows or columns is ignored
-
-
-def _mixed(rows, width: int, name: str) -> np.ndarray:
-    """Cells with more than floats and blanks: screen types at C speed, look at the odd cells one by one."""
-    flat = list(itertools.chain.from_iterable(rows))
-    numeric = np.fromiter(map(_NUMERIC_TYPES.__contains__, map(type, flat)), bool, count=len(flat))
-    for k in np.flatnonzero(~numeric):
-        i, j = divmod(int(k), width)
-        flat[k] = _element(flat[k], name, i, j)
-    arr = np.array(flat, dtype=float).reshape(len(rows), width)
-    com_errors = np.isin(arr, COM_ERRORS)  # classic sends error cells as these int codes
-    if com_errors.any():
-        arr[com_errors] = np.nan
-    return arr
 
 
 def series(value, name: str) -> np.ndarray:
