@@ -20,7 +20,7 @@ stay empty, and the functions ignore trailing blank rows and columns of their in
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,10 +100,6 @@ class Ref:
 
     def value(self):
         return self.sheet.values.get((self.r0, self.c0))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.r1 - self.r0 + 1, self.c1 - self.c0 + 1
 
 
 @dataclass
@@ -667,4 +663,4 @@ def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False) -
     return paths
 
 
-__all__ = ["Inputs", "Template", "build_all", "FLAVORS", "FILE_NAMES", "START_CELLS", "replace"]
+__all__ = ["Inputs", "Template", "build_all", "FLAVORS", "FILE_NAMES", "START_CELLS"]
