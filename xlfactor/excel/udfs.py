@@ -50,9 +50,10 @@ def _args(**docs):
     return decorate
 
 
-def _model(loadings, factor_cov, specific_var) -> risk.FactorModel:
+def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
     return risk.FactorModel.from_arrays(
-        cells.table(loadings, "loadings").T, cells.table(factor_cov, "factor_cov"), cells.series(specific_var, "specific_var")
+        cells.table(loadings, "loadings").T, cells.table(factor_covariance, "factor_covariance"),
+        cells.series(specific_variance, "specific_variance"),
     )
 
 
@@ -65,7 +66,7 @@ def _one_lambda(value, name: str) -> float:
 
 def _penalized(method, returns, factors, lam, rf, standardize, intercept):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = penalized.fit(y, x, [_one_lambda(lam, "lambda")], method=method, standardize=cells.flag(standardize, "standardize"))
+    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method, standardize=cells.flag(standardize, "standardize"))
     out = res.loadings[0].T  # factors x assets
     if cells.flag(intercept, "intercept"):
         out = np.vstack([res.intercept[0], out])
@@ -116,30 +117,30 @@ def factor_r2(returns, factors, rf=None, split=None):
 @_args(
     returns=RETURNS,
     factors=FACTORS,
-    lambda_=RIDGE_LAMBDA,
+    penalty=RIDGE_LAMBDA,
     rf=RF,
     standardize=STANDARDIZE,
     intercept=INTERCEPT,
 )
 @excel_errors
-def ridge_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
+def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None):
     """Ridge loadings (factor rows x asset columns), intercept unpenalised: (X'X + lambda I)^-1 X'y on centred data."""
-    return _penalized("ridge", returns, factors, lambda_, rf, standardize, intercept)
+    return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept)
 
 
 @xw.func(category=CATEGORY, cache=True)
 @_args(
     returns=RETURNS,
     factors=FACTORS,
-    lambda_=LASSO_LAMBDA,
+    penalty=LASSO_LAMBDA,
     rf=RF,
     standardize=STANDARDIZE,
     intercept=INTERCEPT,
 )
 @excel_errors
-def lasso_loadings(returns, factors, lambda_, rf=None, standardize=None, intercept=None):
+def lasso_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None):
     """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; intercept unpenalised."""
-    return _penalized("lasso", returns, factors, lambda_, rf, standardize, intercept)
+    return _penalized("lasso", returns, factors, penalty, rf, standardize, intercept)
 
 
 def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
@@ -177,15 +178,15 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
 @xw.func(category=CATEGORY, cache=True)
 @_args(
     loadings=LOADINGS,
-    factor_cov=FACTOR_COV,
-    specific_var=SPECIFIC_VAR,
+    factor_covariance=FACTOR_COV,
+    specific_variance=SPECIFIC_VAR,
     method="erc (default: equal risk), budget (risk proportional to budgets), invvol, or factor (factor risk budgets).",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
 )
 @excel_errors
-def risk_alloc(loadings, factor_cov, specific_var, method=None, budgets=None):
+def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None):
     """Long-only, fully invested weights from a factor-model risk allocation (risk parity or risk budgets)."""
-    model = _model(loadings, factor_cov, specific_var)
+    model = _model(loadings, factor_covariance, specific_variance)
     method = cells.option(method, risk.ALLOC_METHODS, "method", "erc")
     return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets")).weights)
 
@@ -244,14 +245,14 @@ def specific_var(returns, factors, loadings, rf=None):
 @_args(
     weights=WEIGHTS,
     loadings=LOADINGS,
-    factor_cov=FACTOR_COV,
-    specific_var=SPECIFIC_VAR,
+    factor_covariance=FACTOR_COV,
+    specific_variance=SPECIFIC_VAR,
     by="asset (default: one share per asset, a row) or factor (one share per factor then specific risk, a column).",
 )
 @excel_errors
-def risk_contrib(weights, loadings, factor_cov, specific_var, by=None):
+def risk_contrib(weights, loadings, factor_covariance, specific_variance, by=None):
     """Shares of portfolio risk by asset (a row summing to 1) or by factor plus specific risk (a column summing to 1)."""
-    model = _model(loadings, factor_cov, specific_var)
+    model = _model(loadings, factor_covariance, specific_variance)
     rc = risk.risk_contributions(cells.series(weights, "weights"), model=model)
     if cells.option(by, ("asset", "factor"), "by", "asset") == "factor":
         return cells.column(rc.factor_percent)
@@ -387,30 +388,30 @@ def grs_test(returns, factors, rf=None):
 @_args(
     data="The full table: periods down rows (e.g. the Data sheet's factor or return columns).",
     periods="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).",
-    start="First period to keep, in the form of periods.",
-    end="Last period to keep, in the form of periods.",
-    select="Optional: one TRUE/FALSE per column of data; keeps the TRUE columns, in order.",
+    first_period="First period to keep, in the form of periods (e.g. 196307).",
+    last_period="Last period to keep, in the form of periods (e.g. 201703).",
+    use_columns="Optional: one TRUE/FALSE (or 1/0) per column of data; keeps the TRUE columns, in order.",
 )
 @excel_errors
-def sample_window(data, periods, start, end, select=None):
+def sample_window(data, periods, first_period, last_period, use_columns=None):
     """The rows of data whose period lies between start and end (inclusive), optionally only the selected columns."""
     table = cells.table(data, "data")
     labels = cells.series(periods, "periods")
     if labels.size < table.shape[0]:
         raise InputShapeError(f"periods has {labels.size} values but data has {table.shape[0]} rows; give one per row.")
-    first, last = cells.number(start, "start", None), cells.number(end, "end", None)
+    first, last = cells.number(first_period, "first_period", None), cells.number(last_period, "last_period", None)
     if first is None or last is None:
-        raise InputValueError("start and end are required: periods in the form of periods, e.g. 196307.")
+        raise InputValueError("first_period and last_period are required: periods in the form of periods, e.g. 196307.")
     if first > last:
-        raise InputValueError(f"start ({first:g}) is after end ({last:g}); swap them.")
+        raise InputValueError(f"first_period ({first:g}) is after last_period ({last:g}); swap them.")
     keep = (labels[: table.shape[0]] >= first) & (labels[: table.shape[0]] <= last)
     if not keep.any():
-        raise InputValueError(f"no period lies between {first:g} and {last:g}; check start and end.")
+        raise InputValueError(f"no period lies between {first:g} and {last:g}; check first_period and last_period.")
     out = table[keep]
-    if not cells.blank(select):
-        chosen = cells.flags(select, "select")
+    if not cells.blank(use_columns):
+        chosen = cells.flags(use_columns, "use_columns")
         if chosen.size != table.shape[1] or not chosen.any():
-            raise InputShapeError(f"select has {chosen.size} values ({chosen.sum()} TRUE) but data has {table.shape[1]} "
+            raise InputShapeError(f"use_columns has {chosen.size} values ({chosen.sum()} TRUE) but data has {table.shape[1]} "
                                   "columns; give one TRUE/FALSE per column, at least one TRUE.")
         out = out[:, chosen]
     return cells.block(out)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xlwings.udfs as xludfs
-from tests.excel import cases, winstubs
+from tests.excel import cases, vba, winstubs
 from tests.excel.fuzz import cell_ranges
 from xlfactor.excel import udfs
 
@@ -46,17 +46,40 @@ def test_every_function_is_registered_with_help():
             assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
             assert len(arg["doc"]) <= 255 and arg["options"] == {"convert": "raw"}
     for name in ("ridge_loadings", "lasso_loadings"):
-        lam = getattr(udfs, name).__xlfunc__["argmap"]["lambda_"]["doc"]
+        lam = getattr(udfs, name).__xlfunc__["argmap"]["penalty"]["doc"]
         assert ("1/(2n)" in lam) == (name == "lasso_loadings") and "scale" in lam
 
 
-def test_vba_wrapper_calls_every_function():
+def _vba_module() -> str:
     out = io.StringIO()
     xludfs.generate_vba_wrapper("xlfactor.excel.udfs", udfs, out, mock.MagicMock(Name="xlfactor.xlsm"))
-    vba = out.getvalue()
+    return out.getvalue()
+
+
+def test_vba_wrapper_calls_every_function():
+    module = _vba_module()
     for name in NAMES:
-        assert re.search(rf"Function {name}\(", vba), name
-        assert f'XLPy.CallUDF("xlfactor.excel.udfs", "{name}"' in vba
+        assert re.search(rf"Function {name}\(", module), name
+        assert f'XLPy.CallUDF("xlfactor.excel.udfs", "{name}"' in module
+
+
+def test_vba_module_compiles():
+    """The module Import Functions writes: no reserved word or procedure name as a parameter, no duplicates."""
+    module = _vba_module()
+    assert len(vba.SIGNATURE.findall(module)) == len(NAMES)
+    assert vba.problems(module) == []
+
+
+def test_vba_check_catches_what_breaks_compilation():
+    broken = ("Function sample_window(data, periods, start, end, Optional select)\nEnd Function\n"
+              "Function risk_alloc(loadings, factor_cov, lambda_)\nEnd Function\n"
+              "Function factor_cov(factors)\nEnd Function\nFunction Factor_Cov(x)\nEnd Function\n")
+    found = vba.problems(broken)
+    assert "sample_window: parameter end is a reserved word" in found
+    assert "sample_window: parameter select is a reserved word" in found
+    assert "risk_alloc: parameter factor_cov has the name of a procedure of the module" in found
+    assert "risk_alloc: parameter lambda_ is not a plain VBA identifier" in found
+    assert "procedure factor_cov is defined 2 times" in found
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.func for c in CASES])
