@@ -36,11 +36,11 @@ def build_cases() -> list[Case]:
     r = d.industries.to_numpy()[-240:, :6].copy()
     m, rf, f = d.market.to_numpy()[-240:], d.rf.to_numpy()[-240:], d.factors.to_numpy()[-240:]
     months = np.array([p.year * 100 + p.month for p in d.factors.index[-240:]], dtype=float)
-    r[5, 1] = np.nan  # a blank
-    r[9, 2] = np.nan  # will be an error cell
-    holes = [(9, 2)]
+    r[5, 1] = np.nan  # blanks: missing values
+    r[9, 2] = np.nan
+    r[-1, 3] = np.nan  # a blank final month in one asset only: a missing value, the other assets keep it
     y = r - rf[:, None]
-    R, M, RF, F = cells(r, holes), cells(m[:, None]), cells(rf[:, None]), cells(f)
+    R, M, RF, F = cells(r), cells(m[:, None]), cells(rf[:, None]), cells(f)
     ols = regression.ols(y, f)
     capm = regression.capm(r, m, rf=rf, lags=3)
     lam_r, lam_l = 0.02, 5e-4
@@ -70,9 +70,9 @@ def build_cases() -> list[Case]:
         Case("ridge_loadings", [R, F, [[lam_r]], RF], ridge.loadings[0].T),
         Case("lasso_loadings", [R, F, [[lam_l]], RF, [[True]], [[True]]],
              np.vstack([lasso.intercept[0], lasso.loadings[0].T])),
-        Case("cv_lambda", [cells(y, holes), F, [["LASSO"]], [[4]], [["walkforward"]], [["1se"]], [[1]]],
+        Case("cv_lambda", [cells(y), F, [["LASSO"]], [[4]], [["walkforward"]], [["1se"]], [[1]]],
              cvres.best_lambda("1se")[None, :]),
-        Case("cv_lambda", [cells(y, holes), F, [["ridge"]], None, None, None, None, [[True]]],
+        Case("cv_lambda", [cells(y), F, [["ridge"]], None, None, None, None, [[True]]],
              np.array([[pooled.pooled_lambda("min")]])),
         Case("risk_alloc", [L, FC, SV], erc.weights[None, :]),
         Case("risk_alloc", [L, FC, SV, [["budget"]], cells(budgets[None, :])], bud.weights[None, :]),
@@ -81,9 +81,9 @@ def build_cases() -> list[Case]:
         Case("specific_var", [R, F, L, RF], risk.specific_variance(y, f, ols.loadings)[None, :]),
         Case("risk_contrib", [cells(erc.weights[None, :]), L, FC, SV], rc.percent[None, :]),
         Case("risk_contrib", [cells(erc.weights[None, :]), L, FC, SV, [["factor"]]], rc.factor_percent[:, None]),
-        Case("cv_curve", [cells(y, holes), F, None, [[4]], [["walkforward"]], [[1]], [[2]]],
+        Case("cv_curve", [cells(y), F, None, [[4]], [["walkforward"]], [[1]], [[2]]],
              np.column_stack([cvres.lambdas[:, 1], cvres.mse[:, 1], cvres.mse_se[:, 1], cvres.nonzero[:, 1]])),
-        Case("cv_curve", [cells(y, holes), F, [["ridge"]]],
+        Case("cv_curve", [cells(y), F, [["ridge"]]],
              np.column_stack([pooled.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(5), pooled.nonzero.mean(1)])),
         Case("lasso_path", [cells(y[:, :1]), F, [[20]]],
              np.column_stack([path.lambdas[:, 0], path.loadings[:, 0, :]])),
@@ -91,12 +91,16 @@ def build_cases() -> list[Case]:
         Case("factor_cond", [F], np.array([[coll.condition_number]])),
         Case("factor_corr", [F], coll.corr),
         Case("capm_er", [R, M, RF], np.vstack([capm.expected_return, capm.mean_return])),
-        Case("fama_macbeth", [cells(y, holes), L, [[2]]], np.column_stack([fm.premia, fm.stderr, fm.tstat])),
+        Case("fama_macbeth", [cells(y), L, [[2]]], np.column_stack([fm.premia, fm.stderr, fm.tstat])),
         Case("grs_test", [R, F, RF], np.array([[grs.statistic, grs.pvalue]])),
         Case("sample_window", [F, cells(months[:, None]), [[201001]], [[201012]]], f[(months >= 201001) & (months <= 201012)]),
         Case("sample_window", [F + [[None] * 4] * 3, cells(months[:, None]), [[200001]], [[201703]], [[True], [False], [True], [False]]],
              f[months >= 200001][:, [0, 2]]),
         Case("excess_returns", [R, RF], r - rf[:, None]),
+        # trailing blank rows: ignored where every argument is blank there; missing values where one is filled
+        Case("capm_beta", [R + [[None] * 6] * 4, M + [[None]] * 2, RF], capm.beta[None, :]),
+        Case("capm_beta", [R, M[:-1] + [[None]], RF],
+             regression.capm(r, np.append(m[:-1], np.nan), rf=rf).beta[None, :]),
     ]
 
 
@@ -116,7 +120,18 @@ ERROR_CASES = [
     ("cv_lambda", [[[0.01]] * 6, [[0.02]] * 6, [["lass"]]], r"CV_LAMBDA: method must be one of ridge, lasso, enet; got 'lass'. Did you mean 'lasso'\?"),
     ("risk_alloc", [[[1.0, 0.9]], [[0.01]], [[0.001, 0.002]], [["budget"]], [[1.0, 0.0]]], r"RISK_ALLOC: budgets must be > 0; value 2 is 0"),
     ("factor_cov", [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0]], [["ewma"]]], r"FACTOR_COV: halflife is required for method 'ewma'"),
-    ("capm_beta", [[[0.01], [0.02]], [[0.01], [0.03]], [[0.0, 0.1, 0.2]]], r"CAPM_BETA: rf has 3 values but returns has 2 rows"),
+    ("capm_beta", [[[0.01], [0.02]], [[0.01], [0.03]], [[0.0, 0.1, 0.2]]], r"CAPM_BETA: rf is 1 x 3 cells; give one number or one column"),
+    ("capm_beta", [[[0.01], [0.02]], [[0.01], [0.03]], [[0.0], [0.1], [0.2]]], r"CAPM_BETA: rf has 3 rows but returns has 2; select the same periods"),
+    # error cells are errors, as in Excel: named with their cell, never treated as blanks or zeros
+    ("capm_beta", [[[0.01], [0.02], [0.0], [ERROR]], [[0.01], [0.03], [0.0], [0.02]]],
+     r"CAPM_BETA: returns row 4, column 1 is an error value \(#N/A\); fix that cell, or wrap it in IFERROR"),
+    ("capm_beta", [[[0.01], [0.02], [0.0]], [[0.01], [0.03], [0.0]], [[ERROR]]], r"CAPM_BETA: rf row 1, column 1 is an error value"),
+    ("capm_beta", [[[0.01], [0.02], [0.0]], [[0.01], [0.03], [0.0]], None, [[True]], [[ERROR]]],
+     r"CAPM_BETA: lags must be a whole number >= 0; got an error value \(#N/A\)"),
+    ("factor_r2", [[[0.01, 0.02]] * 5, [[0.01]] * 4 + [[ERROR]]], r"FACTOR_R2: factors row 5, column 1 is an error value"),
+    ("cv_lambda", [[[0.01]] * 6, [[0.02]] * 6, [[ERROR]]], r"CV_LAMBDA: method must be one of .*; got an error value \(#N/A\)"),
+    ("risk_alloc", [[[1.0, 0.9]], [[0.01]], [[0.001, 0.002]], [["budget"]], [[1.0, ERROR]]], r"RISK_ALLOC: budgets row 1, column 2 is an error value"),
+    ("sample_window", [[[1.0], [2.0]], [[201001], [201002]], [[ERROR]], [[201002]]], r"SAMPLE_WINDOW: first_period must be a number; got an error value"),
     ("sample_window", [[[1.0], [2.0]], [[201001], [201002]], [[201005]], [[201001]]], r"SAMPLE_WINDOW: first_period \(201005\) is after last_period \(201001\); swap them"),
     ("sample_window", [[[1.0, 2.0]], [[201001]], [[201001]], [[201001]], [[False], [False]]], r"SAMPLE_WINDOW: use_columns has 2 values \(0 TRUE\)"),
 ]

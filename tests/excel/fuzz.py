@@ -11,6 +11,11 @@ from tests.excel import winstubs
 OFFICE_ERROR = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
 
 
+def office_error(text: str) -> dict:
+    """An error cell as Excel's Office.js client sends it (text such as '#DIV/0!')."""
+    return {"type": "Error", "basicType": "Error", "basicValue": text}
+
+
 def _cell(com: bool):
     numbers = st.floats(-0.5, 0.5, allow_nan=False) | st.sampled_from([0.0, 1e-300, 1e300, -1e300])
     weird = st.sampled_from([None, "", "abc", "1.5", True, False, float("nan"), float("inf")])

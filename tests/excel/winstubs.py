@@ -17,6 +17,13 @@ from unittest import mock
 MISSING = -2147352572  # what COM passes for an omitted optional argument
 NA = -2146826246  # #N/A
 DIV0 = -2146826281  # #DIV/0!
+ERROR_CODES = {"#NULL!": -2146826288, "#DIV/0!": DIV0, "#VALUE!": -2146826273, "#REF!": -2146826265,
+               "#NAME?": -2146826259, "#NUM!": -2146826252, "#N/A": NA}
+
+
+def com_error(text: str) -> int:
+    """An error cell as pywin32 delivers it: an int code (e.g. '#DIV/0!' -> -2146826281)."""
+    return ERROR_CODES[text]
 
 
 class TimeType(dt.datetime):

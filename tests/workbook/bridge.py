@@ -16,13 +16,18 @@ from xlfactor.excel import udfs
 
 
 def _plain(x, error):
+    """A value as the runtime sends it; ``error`` maps an error text (#DIV/0!) to the runtime's error cell.
+
+    `formulas` pads an array formula's unused cells with #N/A; Excel 365 leaves the cells beyond a
+    dynamic array's spill empty, so padding #N/A arrives as a blank, as it would in Excel.
+    """
     import schedula as sh
     from formulas.tokens.operand import XlError
 
-    if x is sh.EMPTY or x is None:
+    if x is sh.EMPTY or x is None or (isinstance(x, XlError) and str(x) == "#N/A"):
         return None
     if isinstance(x, XlError):
-        return error
+        return error(str(x))
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, float, np.integer, np.floating)):
@@ -45,7 +50,7 @@ def classic_function(name):
     def call(*args):
         com = []
         for a in args:
-            rows = [[_plain(x, winstubs.NA) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
+            rows = [[_plain(x, winstubs.com_error) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
             com.append(winstubs.com(rows))
         n_params = len(getattr(udfs, name).__xlfunc__["args"])
         com += [winstubs.MISSING] * (n_params - len(com))
@@ -59,11 +64,11 @@ def officejs_function(name):
     from formulas.tokens.operand import XlError
     from xlwings.server import custom_functions_call
 
-    from tests.excel.fuzz import OFFICE_ERROR
+    from tests.excel.fuzz import office_error
     from xlfactor.excel.coerce import ExcelInputError
 
     def call(*args):
-        payload_args = [[[_plain(x, OFFICE_ERROR) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
+        payload_args = [[[_plain(x, office_error) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
                         for a in args]
         n_params = len(getattr(udfs, name).__xlfunc__["args"])
         payload_args += [None] * (n_params - len(payload_args))

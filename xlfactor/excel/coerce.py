@@ -8,8 +8,10 @@ as the runtime sent them, and this module is the one place that interprets them:
 - Office.js (xlwings Server and Lite): a list of lists, ``None`` (JSON null) or JsNull for blanks,
   ``{"type": "Error", ...}`` objects for error cells, ``[[x]]`` for one cell (xlwings passes ``x``).
 
-Blank and error cells are missing values (NaN); a trailing block of blank rows is dropped; text,
-logical values and dates inside numeric ranges are errors naming the argument, row and column.
+Blank cells are missing values (NaN). Error cells (#N/A, #DIV/0!, ...) are errors naming the argument,
+row and column, as Excel's own functions propagate errors; so are text, logical values and dates
+inside numeric ranges. Trailing rows that are blank in every argument over the same periods, and
+trailing blank columns, are ignored, so a range may reach beyond its data.
 Skipping xlwings' own per-cell cleaning also avoids its cost (about 10 µs a cell on Server).
 
 Results leave through ``row``/``column``/``block``: explicit 2-D lists of floats where missing or
@@ -30,7 +32,10 @@ from ..core import _validation as v
 from ..errors import InputShapeError, InputValueError, XLFactorError
 
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
-COM_ERRORS = (-2146826288, -2146826281, -2146826273, -2146826265, -2146826259, -2146826252, -2146826246)
+COM_ERROR_TEXT = {-2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
+                  -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A"}
+COM_ERRORS = frozenset(COM_ERROR_TEXT)
+FIX_ERROR = "fix that cell, or wrap it in IFERROR(..., \"\") to treat it as a missing value."
 _FLOAT_OR_BLANK = {float, type(None)}  # cells that need no interpretation
 
 
@@ -84,14 +89,18 @@ def _rows(value) -> list:
     return [[value]]
 
 
-def _is_missing(x) -> bool:
-    if x is None or (isinstance(x, str) and x == ""):
-        return True
-    if isinstance(x, dict):  # Office.js error cell, e.g. {"type": "Error", "basicValue": "#N/A"}
-        return str(x.get("type", "")).lower() == "error"
+def _is_blank(x) -> bool:
+    """An empty cell: None (JSON null), "" (also what =IFERROR(x, "") gives), or Pyodide's JsNull in Lite."""
+    return x is None or (isinstance(x, str) and x == "") or type(x).__name__ == "JsNull"
+
+
+def _error_value(x) -> str | None:
+    """The text of an Excel error cell (#N/A, #REF!, ...), or None for any other value."""
     if type(x) is int and x in COM_ERRORS:
-        return True
-    return type(x).__name__ == "JsNull"  # Pyodide's null in xlwings Lite
+        return COM_ERROR_TEXT[x]
+    if isinstance(x, dict) and str(x.get("type", "")).lower() == "error":  # Office.js, e.g. {"type": "Error", ...}
+        return str(x.get("basicValue") or x.get("errorType") or "#VALUE!")
+    return None
 
 
 def _describe(x) -> str:
@@ -101,21 +110,26 @@ def _describe(x) -> str:
         return f"a date ({x:%Y-%m-%d})"
     if isinstance(x, str):
         return f"text '{x[:30]}'"
+    if _error_value(x) is not None:
+        return f"an error value ({_error_value(x)})"
     if isinstance(x, dict):
         return f"a value of type {x.get('type', 'object')}"
     return f"{type(x).__name__} {str(x)[:30]!r}"
 
 
 def _element(x, name: str, i: int, j: int) -> float:
-    if _is_missing(x):
+    if _is_blank(x):
         return np.nan
-    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) \
+            and _error_value(x) is None:
         return float(x)
+    if _error_value(x) is not None:
+        raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; {FIX_ERROR}")
     raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; select numbers only.")
 
 
-def table(value, name: str) -> np.ndarray:
-    """A 2-D float array: blanks and error cells NaN, trailing blank rows and columns dropped."""
+def _matrix(value, name: str) -> np.ndarray:
+    """A 2-D float array of every cell (blanks NaN); errors, text, logical values and dates are user errors."""
     rows = _rows(value)
     widths = {len(r) for r in rows}
     if len(widths) > 1:
@@ -131,10 +145,37 @@ def table(value, name: str) -> np.ndarray:
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
     filled = ~np.isnan(arr)
-    rows_used, cols_used = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
-    if not rows_used.size:
+    cols_used = np.flatnonzero(filled.any(axis=0))
+    if not cols_used.size:
         raise InputValueError(f"{name} has no numbers; select the cells that hold the data.")
-    return arr[: rows_used[-1] + 1, : cols_used[-1] + 1]  # a trailing block of blank rows or columns is ignored
+    return arr[:, : cols_used[-1] + 1]  # trailing blank columns are ignored
+
+
+def _rows_used(arr: np.ndarray) -> int:
+    return int(np.flatnonzero((~np.isnan(arr)).any(axis=1))[-1]) + 1
+
+
+def table(value, name: str) -> np.ndarray:
+    """A 2-D float array: blanks NaN, trailing blank rows and columns dropped; error cells are user errors."""
+    arr = _matrix(value, name)
+    return arr[: _rows_used(arr)]
+
+
+def aligned(*args: tuple) -> list[np.ndarray]:
+    """Arguments whose rows are the same periods, as 2-D arrays of one common length.
+
+    ``args`` are (value, name) pairs. Trailing rows that are blank in every argument are dropped
+    (ranges may reach beyond the data); a blank row that some other argument fills is a missing
+    value, kept. An argument with fewer rows than the data reaches is a shape error.
+    """
+    arrays = [value if isinstance(value, np.ndarray) else _matrix(value, name) for value, name in args]
+    length = max(_rows_used(a) for a in arrays)
+    short = [(a.shape[0], name) for a, (_, name) in zip(arrays, args) if a.shape[0] < length]
+    if short:
+        longest = next(name for a, (_, name) in zip(arrays, args) if _rows_used(a) == length)
+        raise InputShapeError(f"{longest} has {length} rows but {short[0][1]} has {short[0][0]}; "
+                              "select the same periods for both.")
+    return [a[:length] for a in arrays]
 
 
 def series(value, name: str) -> np.ndarray:
@@ -145,38 +186,42 @@ def series(value, name: str) -> np.ndarray:
     return arr.ravel()
 
 
-def same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if a.shape[0] != b.shape[0]:
-        raise InputShapeError(
-            f"{name_a} has {a.shape[0]} rows but {name_b} has {b.shape[0]}; select the same periods for both."
-        )
+def periods(args, rf=None) -> tuple:
+    """Arguments over the same periods, row-aligned (see ``aligned``), then the per-period rate ``rf``.
+
+    ``args`` are (value, name) pairs. A blank rf is 0; one number applies to every period; a column
+    of rates is one more argument over the same periods.
+    """
+    named = list(args)
+    r = None if blank(rf) else _matrix(rf, "rf")
+    column = r is not None and r.size > 1
+    if column:
+        if r.shape[1] != 1:
+            raise InputShapeError(f"rf is {r.shape[0]} x {r.shape[1]} cells; give one number or one column "
+                                  "of rates over the same periods.")
+        named.append((r, "rf"))
+    arrays = aligned(*named)
+    rate = arrays.pop()[:, 0] if column else np.full(arrays[0].shape[0], 0.0 if r is None else r[0, 0])
+    return (*arrays, rate)
 
 
-def returns_and_factors(returns, factors, rf=None, factors_name: str = "factors"):
+def one_column(arr: np.ndarray, name: str) -> np.ndarray:
+    if arr.shape[1] != 1:
+        raise InputShapeError(f"{name} is {arr.shape[0]} rows x {arr.shape[1]} columns; select a single column.")
+    return arr[:, 0]
+
+
+def returns_and_factors(returns, factors, rf=None):
     """(y, x) with rf subtracted from the returns: the common first step of the regression functions."""
-    y = table(returns, "returns")
-    x = table(factors, factors_name)
-    same_rows(y, x, "returns", factors_name)
-    return y - rate(rf, y.shape[0])[:, None], x
-
-
-def rate(value, n_rows: int, name: str = "rf") -> np.ndarray:
-    """A per-period rate, one value per row: blank is 0, one number applies to every period."""
-    if blank(value):
-        return np.zeros(n_rows)
-    r = series(value, name)
-    if r.size == 1:
-        return np.full(n_rows, r[0])
-    if r.size != n_rows:
-        raise InputShapeError(f"{name} has {r.size} values but returns has {n_rows} rows; give one number or one per row.")
-    return r
+    y, x, r = periods([(returns, "returns"), (factors, "factors")], rf)
+    return y - r[:, None], x
 
 
 def blank(value) -> bool:
-    """True for an omitted argument, a blank or error cell, or a range holding only those."""
+    """True for an omitted argument, a blank cell, or a range holding only blanks (error cells are not blank)."""
     if isinstance(value, (list, tuple)):
-        return all(_is_missing(x) for x in itertools.chain.from_iterable(_rows(value)))
-    return _is_missing(value)
+        return all(_is_blank(x) for x in itertools.chain.from_iterable(_rows(value)))
+    return _is_blank(value)
 
 
 def _scalar(value):
@@ -186,6 +231,10 @@ def _scalar(value):
     return rows[0][0]
 
 
+def _not_a_number(value) -> bool:
+    return isinstance(value, (bool, np.bool_, str, dict)) or _error_value(value) is not None
+
+
 def flag(value, name: str, default: bool = False) -> bool:
     """TRUE/FALSE (or 1/0, "true"/"false"); blank means the default."""
     value = _scalar(value)
@@ -193,7 +242,7 @@ def flag(value, name: str, default: bool = False) -> bool:
         return default
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    if isinstance(value, (int, float)) and value in (0, 1):
+    if isinstance(value, (int, float)) and _error_value(value) is None and value in (0, 1):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
@@ -214,7 +263,7 @@ def number(value, name: str, default: float | None, **bounds) -> float | None:
     value = _scalar(value)
     if blank(value):
         return default
-    if isinstance(value, (bool, np.bool_, str, dict)):
+    if _not_a_number(value):
         raise InputValueError(f"{name} must be a number; got {_describe(value)}.")
     return v.check_number(value, name, **bounds)
 
@@ -224,7 +273,7 @@ def count(value, name: str, default: int | None, minimum: int = 0) -> int | None
     value = _scalar(value)
     if blank(value):
         return default
-    if isinstance(value, (bool, np.bool_, str, dict)):
+    if _not_a_number(value):
         raise InputValueError(f"{name} must be a whole number >= {minimum}; got {_describe(value)}.")
     return v.check_nonneg_int(value, name, minimum=minimum)
 

@@ -87,10 +87,8 @@ def _penalized(method, returns, factors, lam, rf, standardize, intercept):
 @excel_errors
 def capm_beta(returns, market, rf=None, stats=None, lags=None):
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
-    y = cells.table(returns, "returns")
-    m = cells.series(market, "market")
-    cells.same_rows(y, m[:, None], "returns", "market")
-    res = regression.capm(y, m, rf=cells.rate(rf, y.shape[0]), lags=cells.count(lags, "lags", None))
+    y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r, lags=cells.count(lags, "lags", None))
     if not cells.flag(stats, "stats"):
         return cells.row(res.beta)
     return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs])
@@ -294,9 +292,8 @@ def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, a
 @excel_errors
 def lasso_path(returns, factors, n_lambdas=None, standardize=None):
     """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
-    y = cells.series(returns, "returns")[:, None]
-    x = cells.table(factors, "factors")
-    cells.same_rows(y, x, "returns", "factors")
+    y, x = cells.aligned((returns, "returns"), (factors, "factors"))
+    cells.one_column(y, "returns")
     res = penalized.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
                         standardize=cells.flag(standardize, "standardize"))
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
@@ -344,10 +341,8 @@ def factor_corr(factors):
 @excel_errors
 def capm_er(returns, market, rf=None):
     """CAPM expected return per period, rf + beta*(mean market - rf) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
-    y = cells.table(returns, "returns")
-    m = cells.series(market, "market")
-    cells.same_rows(y, m[:, None], "returns", "market")
-    res = regression.capm(y, m, rf=cells.rate(rf, y.shape[0]))
+    y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r)
     return cells.block([res.expected_return, res.mean_return])
 
 
@@ -395,16 +390,14 @@ def grs_test(returns, factors, rf=None):
 @excel_errors
 def sample_window(data, periods, first_period, last_period, use_columns=None):
     """The rows of data whose period lies between start and end (inclusive), optionally only the selected columns."""
-    table = cells.table(data, "data")
-    labels = cells.series(periods, "periods")
-    if labels.size < table.shape[0]:
-        raise InputShapeError(f"periods has {labels.size} values but data has {table.shape[0]} rows; give one per row.")
+    table, labels = cells.aligned((data, "data"), (periods, "periods"))
+    labels = cells.one_column(labels, "periods")
     first, last = cells.number(first_period, "first_period", None), cells.number(last_period, "last_period", None)
     if first is None or last is None:
         raise InputValueError("first_period and last_period are required: periods in the form of periods, e.g. 196307.")
     if first > last:
         raise InputValueError(f"first_period ({first:g}) is after last_period ({last:g}); swap them.")
-    keep = (labels[: table.shape[0]] >= first) & (labels[: table.shape[0]] <= last)
+    keep = (labels >= first) & (labels <= last)
     if not keep.any():
         raise InputValueError(f"no period lies between {first:g} and {last:g}; check first_period and last_period.")
     out = table[keep]
@@ -425,8 +418,8 @@ def sample_window(data, periods, first_period, last_period, use_columns=None):
 @excel_errors
 def excess_returns(returns, rf):
     """Returns minus the risk-free rate, period by period (same shape as returns)."""
-    y = cells.table(returns, "returns")
-    return cells.block(y - cells.rate(rf, y.shape[0])[:, None])
+    y, r = cells.periods([(returns, "returns")], rf)
+    return cells.block(y - r[:, None])
 
 
 __all__ = [

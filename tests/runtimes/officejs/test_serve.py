@@ -46,7 +46,7 @@ def test_meta_endpoint_lists_xlfactor_functions(app):
 
 def test_call_endpoint_and_user_errors(app):
     r = [[0.01], [0.03], [None], [0.02], [-0.01], [0.04]]
-    m = [[0.011], [0.02], [0.004], [OFFICE_ERROR], [-0.012], [0.03]]
+    m = [[0.011], [0.02], [0.004], [None], [-0.012], [0.03]]
     ok = request(app, "POST", "/xlwings/custom-functions-call", json=body("capm_beta", [r, m, None, None, None]))
     assert ok.status_code == 200
     beta = ok.json()["result"][0][0]
@@ -55,6 +55,10 @@ def test_call_endpoint_and_user_errors(app):
                   json=body("capm_beta", [[["x"]] + r[1:], m, None, None, None]))
     assert bad.status_code == 400  # shown to the user, not retried
     assert "CAPM_BETA: returns row 1, column 1 is text 'x'" in bad.text
+    error_cell = request(app, "POST", "/xlwings/custom-functions-call",
+                         json=body("capm_beta", [r, m[:3] + [[OFFICE_ERROR]] + m[4:], None, None, None]))
+    assert error_cell.status_code == 400
+    assert "CAPM_BETA: market row 4, column 1 is an error value (#N/A)" in error_cell.text
 
 
 def test_functions_code_lets_excel_cache_unchanged_calls(app):
