@@ -30,6 +30,36 @@ class TimeType(dt.datetime):
     """pywintypes.TimeType: what a date-formatted cell arrives as."""
 
 
+class VARIANT:
+    """win32com.client.VARIANT as pywin32 defines it: a value with an explicit COM type.
+
+    pywin32 converts it first in ``PyCom_VariantFromPyObject`` (com/win32com/src/oleargs.cpp), which is
+    how a COM server's return value is marshalled: VT_ERROR reaches VBA as an error value (CVErr).
+    """
+
+    def __init__(self, vt, value):
+        self.varianttype, self.value = vt, value
+
+    def __repr__(self):
+        return f"win32com.client.VARIANT({self.varianttype!r}, {self.value!r})"
+
+
+VT_ERROR = 10
+
+
+def cell_value(result):
+    """What the VBA wrapper hands Excel: XLPython.CallUDF squeezes 1x1 to a scalar, 1xN to a row (com_server.py).
+
+    A VT_ERROR variant shows as its error (e.g. '#VALUE!'), anything else as itself.
+    """
+    if len(result) == 1 and len(result[0]) == 1:
+        x = result[0][0]
+        if isinstance(x, VARIANT) and x.varianttype == VT_ERROR:
+            return next(text for text, code in ERROR_CODES.items() if code == x.value)
+        return x
+    return result
+
+
 def install():
     import xlwings as xw
 
@@ -45,6 +75,8 @@ def install():
                  "win32com.server.policy", "win32com.server.util"]:
         sys.modules[name] = mock.MagicMock(name=name)
     sys.modules["pythoncom"].__file__ = "pythoncom.dll"
+    sys.modules["pythoncom"].VT_ERROR = VT_ERROR
+    sys.modules["win32com.client"].VARIANT = VARIANT
     ctypes.windll = ctypes.oledll = mock.MagicMock()
     real_pydll = ctypes.PyDLL
     ctypes.PyDLL = mock.MagicMock()  # _xlwindows loads a symbol from pythoncom's DLL at import

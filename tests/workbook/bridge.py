@@ -54,7 +54,12 @@ def classic_function(name):
             com.append(winstubs.com(rows))
         n_params = len(getattr(udfs, name).__xlfunc__["args"])
         com += [winstubs.MISSING] * (n_params - len(com))
-        return _result(winstubs.call(udfs, name, *com))
+        out = winstubs.call(udfs, name, *com)
+        if isinstance(out[0][0], winstubs.VARIANT):  # a real error value, as Excel gets it from the VBA wrapper
+            from formulas.tokens.operand import XlError
+
+            return XlError(winstubs.cell_value(out))
+        return _result(out)
 
     return call
 

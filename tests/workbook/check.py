@@ -18,6 +18,7 @@ def expected_blocks(res: Results) -> dict[tuple[str, str, int], np.ndarray]:
     al = res.allocation
     y = res.returns - res.rf[:, None]
     return {
+        ("Start", "XLFACTOR_ERROR", 0): np.array([[np.nan]]),  # a message, not a number
         ("Factors", "SAMPLE_WINDOW", 0): res.months[:, None].astype(float),
         ("Factors", "SAMPLE_WINDOW", 1): res.rf[:, None],
         ("Factors", "SAMPLE_WINDOW", 2): res.factors,

@@ -10,12 +10,15 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tests.workbook import bridge, check
 from xlfactor.workbook import procedure
-from xlfactor.workbook.template import START_CELLS, Inputs, Template
+from xlfactor.workbook.template import FACTOR_ROW0, START_CELLS, Inputs, Template
 
 CHANGED = {"start": 198001, "end": 201212, "rule": "min", "method": "ridge"}
 
 
 def run(runtime: str, flavor: str, tmp_path) -> dict:
+    from xlfactor.excel import coerce
+
+    coerce.RECENT_ERRORS.clear()  # as after a restart of the UDF server: XLFACTOR_ERROR has nothing to say
     bridge.register(runtime)
     path = tmp_path / f"template_{flavor}.xlsx"
     book = Template().build(path, flavor)
@@ -23,6 +26,12 @@ def run(runtime: str, flavor: str, tmp_path) -> dict:
     defaults = procedure.run(Inputs())
     n_udf = check.check(path, book, solution, defaults)
     n_plain = check.check_plain_formulas(path, book, solution)
+
+    # a typed 1 in a factor's Use cell selects it as TRUE does (COUNTIF alone would not count it)
+    use = {bridge.cell_key(path, "Start", xl_rowcol_to_cell(FACTOR_ROW0 + k, 2)): 1 for k in (0, 2)}
+    typed_one = model.calculate(inputs=use)
+    check.check(path, book, typed_one, defaults, cached=False)
+    check.check_plain_formulas(path, book, typed_one)  # factor names, orders and labels too
 
     # change the window and the lambda rule in the Start sheet's cells and recalculate
     changes = {bridge.cell_key(path, "Start", xl_rowcol_to_cell(*START_CELLS[k])): v for k, v in CHANGED.items()}

@@ -108,7 +108,35 @@ def test_dynamic_array_metadata_and_cached_values(built):
         assert "xl/metadata.xml" in z.namelist()
         sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
     assert 'cm="1"' in sheets and "_xldudf_CAPM_BETA(" in sheets and "_xludf." not in sheets
-    assert "fullCalcOnLoad" in zipfile.ZipFile(built["classic"]).read("xl/workbook.xml").decode()
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_opens_with_cached_numbers_and_blank_padding(built, flavor):
+    """No full recalculation on load (cells would show #NAME? until the functions connect); padding is empty."""
+    calc = re.search(r"<calcPr[^>]*/>", zipfile.ZipFile(built[flavor]).read("xl/workbook.xml").decode()).group(0)
+    assert "fullCalcOnLoad" not in calc and 'calcId="191029"' in calc
+    ws = openpyxl.load_workbook(built[flavor], data_only=True)["Factors"]
+    window = [ws.cell(r, 1).value for r in range(20, 839)]  # SAMPLE_WINDOW of the months, 819 rows reserved
+    n = sum(v is not None for v in window)
+    assert n == 645 and all(v is None for v in window[n:])  # not 0: beyond the result the cells are empty
+    assert ws.cell(12, 2).value is not None and ws.cell(12, 7).value is None  # VIF of 5 factors, none in a 6th cell
+
+
+def test_start_inputs_have_drop_downs(tmp_path):
+    from xlfactor.workbook.template import CHOICES, FACTOR_ROW0, START_CELLS
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    Template().build(tmp_path / "c.xlsx", "classic")
+    rules = {}
+    for dv in openpyxl.load_workbook(tmp_path / "c.xlsx")["Start"].data_validations.dataValidation:
+        for cell in str(dv.sqref).split():
+            rules[cell] = (dv.type, (dv.formula1 or "").strip('"'))
+    for key, choices in CHOICES.items():
+        assert rules[xl_rowcol_to_cell(*START_CELLS[key])] == ("list", ",".join(choices)), key
+    for k in range(5):
+        assert rules[xl_rowcol_to_cell(FACTOR_ROW0 + k, 2)] == ("list", "TRUE,FALSE")
+    for key in ("folds", "gap", "lags"):
+        assert rules[xl_rowcol_to_cell(*START_CELLS[key])][0] == "whole"
 
 
 def test_chart_series_point_at_the_right_ranges(tmp_path):

@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import itertools
 import os
+from collections import deque
 
 import numpy as np
 import xlwings as xw
@@ -51,12 +52,33 @@ def on_office_js() -> bool:
     return os.environ.get("XLWINGS_ON_SERVER") == "true"
 
 
-def excel_errors(func):
-    """Turn an ``XLFactorError`` into one readable line for the cell.
+def runtime() -> str:
+    """Which decorators xlwings bound at import: 'officejs', 'classic' (COM, Windows) or 'python' (no Excel)."""
+    if on_office_js():
+        return "officejs"
+    return "classic" if getattr(xw.func, "__module__", "") == "xlwings.udfs" else "python"
 
-    Office.js: raise ``ExcelInputError`` (``#VALUE!`` with the message on hover). Classic: return the
-    line as the cell's value (raising would show a Python traceback). Other exceptions are bugs and
-    propagate unchanged.
+
+# The latest user errors, newest last, for XLFACTOR_ERROR: a classic error cell holds an error value, not text.
+RECENT_ERRORS: deque[str] = deque(maxlen=10)
+
+
+def com_error_value(excel_code: str):
+    """A real Excel error value for classic Excel: a VT_ERROR variant (Excel shows #VALUE!, #NUM!, ...)."""
+    import pythoncom
+    from win32com.client import VARIANT
+
+    code = next(k for k, text in COM_ERROR_TEXT.items() if text == excel_code)
+    return VARIANT(pythoncom.VT_ERROR, code)
+
+
+def excel_errors(func):
+    """Turn an ``XLFactorError`` into an Excel error with a one-line message, function name first.
+
+    Office.js: raise ``ExcelInputError`` (``#VALUE!``, the message on hover). Classic: return a real
+    error value (``#VALUE!`` for bad input, ``#NUM!`` when the numbers cannot give an estimate), so that
+    IFERROR and ISERROR work and the error cascades; the message is kept for ``XLFACTOR_ERROR``. Plain
+    Python (no Excel): raise ``ExcelInputError``. Other exceptions are bugs and propagate unchanged.
     """
     name = func.__name__.upper()
 
@@ -66,9 +88,13 @@ def excel_errors(func):
             return func(*args)
         except XLFactorError as exc:
             message = f"{name}: {exc}"
-            if on_office_js():
-                raise ExcelInputError(message) from None
-            return [[message]]
+            where = runtime()
+            if where == "classic":
+                RECENT_ERRORS.append(message)
+                return [[com_error_value(exc.excel_code)]]
+            error = ExcelInputError(message)
+            error.excel_code = exc.excel_code
+            raise error from None
 
     return wrapper
 

@@ -422,9 +422,21 @@ def excess_returns(returns, rf):
     return cells.block(y - r[:, None])
 
 
+@xw.func(category=CATEGORY, cache=True)
+@_args(
+    error_cell="Optional: the cell showing the error; referring to it makes this recalculate when that cell does.",
+)
+def xlfactor_error(error_cell=None):
+    """Why xlfactor's latest functions failed: their messages, newest first (classic Excel; on Server and Lite hover the cell)."""
+    if cells.runtime() == "officejs":
+        return [["On xlwings Server and Lite, hover over the #VALUE! cell (or click its warning sign) to read why."]]
+    recent = list(dict.fromkeys(reversed(cells.RECENT_ERRORS)))
+    return [[m] for m in recent] or [["No xlfactor function has failed since the UDF server started."]]
+
+
 __all__ = [
     "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "cv_lambda", "risk_alloc",
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
-    "excess_returns",
+    "excess_returns", "xlfactor_error",
 ]

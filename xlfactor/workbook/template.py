@@ -27,13 +27,25 @@ import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ..core import cv, risk
 from ..core.factors import LOW_VOL_RULE
 from ..data import load_french
+from ..errors import XLFactorError
 from ..excel import udfs
 
 FLAVORS = ("classic", "officejs", "values")
 FACTOR_NAMES = ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
 BUILD_DATE = datetime.datetime(2026, 1, 1)
+EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
+# Drop-down choices of the Start sheet's text inputs (the functions accept any case)
+CHOICES = {"scheme": cv.SCHEMES, "rule": cv.RULES, "method": ("lasso", "ridge"), "cov_method": risk.COV_METHODS,
+           "risk_method": risk.ALLOC_METHODS}
+WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0}  # input: smallest allowed value
+
+
+def count_true(a1: str) -> str:
+    """How many cells of a range are TRUE or 1: a typed 1 selects a factor as TRUE does (COUNTIF tells them apart)."""
+    return f"(COUNTIF({a1},TRUE)+COUNTIF({a1},1))"
 FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
 
 
@@ -148,9 +160,10 @@ class Sheet:
     def udf(self, r, c, name: str, args: list, rows: int, cols: int, fmt=None) -> Ref:
         """An xlfactor function spilling from (r, c) over at most rows x cols cells; returns that area."""
         py = getattr(udfs, name.lower())
-        result = py(*[a.values() if isinstance(a, Ref) else a for a in args])
-        if len(result) == 1 and len(result[0]) == 1 and isinstance(result[0][0], str) and result[0][0].startswith(name):
-            raise RuntimeError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {result[0][0]}")
+        try:
+            result = py(*[a.values() if isinstance(a, Ref) else a for a in args])
+        except XLFactorError as exc:
+            raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
         if len(result) > rows or len(result[0]) > cols:
             raise RuntimeError(f"{name} on {self.name} returns {len(result)}x{len(result[0])}, more than {rows}x{cols}")
         area = self.ref(r, c, r + rows - 1, c + cols - 1)
@@ -166,10 +179,18 @@ class Sheet:
         stored = name if self.book.flavor == "classic" else f"_xldudf_{name}"
         text = f"={stored}({','.join(_literal(a) for a in args)})"
         first = result[0][0]
+        fmt = fmt or self.book.fmt["plain"]
         self.ws.write_dynamic_array_formula(area.r0, area.c0, area.r1, area.c1, text, fmt, first)
-        for i, row in enumerate(result):
-            for j, x in enumerate(row):
-                if (i, j) != (0, 0) and x != "":
+        for i in range(rows):  # XlsxWriter caches 0 in every other cell of the area: cache the result, blank beyond
+            for j in range(cols):
+                x = result[i][j] if i < len(result) and j < len(result[0]) else ""
+                if (i, j) == (0, 0):
+                    continue
+                if x == "":
+                    self.ws.write_blank(r + i, c + j, None, fmt)
+                elif isinstance(x, str):
+                    self.ws.write_string(r + i, c + j, x, fmt)
+                else:
                     self.ws.write_number(r + i, c + j, float(x), fmt)
         return area
 
@@ -209,6 +230,7 @@ class Book:
             "pct": wb.add_format({"num_format": "0.0%"}),
             "sci": wb.add_format({"num_format": "0.000E+00"}),
             "int": wb.add_format({"num_format": "0"}),
+            "plain": wb.add_format({}),
             "warn": wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
         }
 
@@ -265,6 +287,11 @@ class Template:
             conf.put(0, 0, "UDF Modules")
             conf.put(0, 1, "xlfactor.excel.udfs")
             conf.ws.set_column(0, 1, 24)
+        # Open with the cached numbers: no full recalculation on load (XlsxWriter's default), and the calculation
+        # engine id of Excel 365, so that Excel does not recalculate a file it takes for an older version's.
+        # Until the functions are connected every result keeps its cached value; see README "What you see".
+        book.wb.calc_on_load = False
+        book.wb.calc_id = EXCEL_365_CALC_ID
         book.wb.set_properties({"title": "xlfactor template", "subject": "Factor models on Ken French data",
                                 "comments": f"flavour {flavor}", "created": BUILD_DATE})  # fixed: rebuilds are identical
         book.wb.close()
@@ -298,6 +325,14 @@ class Template:
             r, c = START_CELLS[key]
             s.text(r, 1, label)
             s.put(r, c, value, f["input"])
+            if key in CHOICES:
+                s.ws.data_validation(r, c, r, c, {
+                    "validate": "list", "source": list(CHOICES[key]), "error_title": "xlfactor",
+                    "error_message": f"Choose one of {', '.join(CHOICES[key])}."})
+            elif key in WHOLE_NUMBERS:
+                s.ws.data_validation(r, c, r, c, {
+                    "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
+                    "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
         s.text(FACTOR_ROW0 - 1, 1, "Factor", f["head"])
         s.text(FACTOR_ROW0 - 1, 2, "Use", f["head"])
         s.text(FACTOR_ROW0 - 1, 3, "Order", f["head"])
@@ -307,9 +342,11 @@ class Template:
             r = FACTOR_ROW0 + k
             s.text(r, 1, name)
             s.put(r, 2, bool(inp.use_factors[k]), f["input"])
+            s.ws.data_validation(r, 2, r, 2, {"validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
+                                              "error_message": "TRUE to use the factor, FALSE to leave it out."})
             order += int(inp.use_factors[k])
             use = xl_rowcol_to_cell(r, 2)
-            s.formula(r, 3, f"=IF({use},COUNTIF($C${FACTOR_ROW0 + 1}:{use},TRUE),\"\")",
+            s.formula(r, 3, f"=IF({use},{count_true(f'$C${FACTOR_ROW0 + 1}:{use}')},\"\")",
                       order if inp.use_factors[k] else "", f["int"])
             s.put(r, 4, inp.factor_budgets[k], f["input"])
         s.text(15, 1, "Factor risk budgets apply with risk allocation 'factor' (shares of systematic risk).", f["note"])
@@ -344,6 +381,11 @@ class Template:
                 r += 1
                 s.text(r, 1, line)
             r += 2
+        s.text(r, 1, "When a result shows #VALUE! or #NUM!", f["h2"])
+        s.text(r + 1, 1, "Classic Excel: the messages of the latest failed functions, newest first (recalculate "
+                         "with F9). Server and Lite: hover over the error cell.", f["note"])
+        # one cell: with several messages it spills down over the empty rows below (Excel 365)
+        s.udf(r + 2, 1, "XLFACTOR_ERROR", [], 1, 1, f["note"])
         return s
 
     def start_ref(self, book: Book, key: str) -> Ref:
@@ -629,7 +671,7 @@ class Template:
         s.text(15, 0, "Risk share by asset", f["label"])
         by_asset = s.udf(15, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec], 1, n_a, f["pct"])
         s.text(17, 0, "Risk share by factor", f["h2"])
-        count = f"COUNTIF({start.ref(FACTOR_ROW0, 2, FACTOR_ROW0 + 4, 2).a1()},TRUE)"
+        count = count_true(start.ref(FACTOR_ROW0, 2, FACTOR_ROW0 + 4, 2).a1())
         for k in range(6):
             ref = names.sheet.ref(names.r0, names.c0 + min(k, 4))
             value = ref.value() if k < n_sel else ("Specific" if k == n_sel else "")

@@ -96,7 +96,8 @@ def test_single_cell_scalar_rf_and_date_cells():
     by_column = call("capm_beta", [r, m, [[0.001]] * 5])
     assert by_scalar == by_column
     dated = [[winstubs.TimeType(2024, 1, 31), 0.02]] + r[1:]
-    assert call("capm_beta", [dated, m]) == [["CAPM_BETA: returns row 1, column 1 is a date (2024-01-31); select numbers only."]]
+    assert winstubs.cell_value(call("capm_beta", [dated, m])) == "#VALUE!"
+    assert call("xlfactor_error", [])[0] == ["CAPM_BETA: returns row 1, column 1 is a date (2024-01-31); select numbers only."]
 
 
 def test_trailing_blank_rows_are_ignored():
@@ -107,10 +108,19 @@ def test_trailing_blank_rows_are_ignored():
 
 
 @pytest.mark.parametrize(("func", "args", "message"), cases.ERROR_CASES, ids=[e[0] for e in cases.ERROR_CASES])
-def test_user_errors_show_one_line_in_the_cell(func, args, message):
-    out = call(func, args)
-    assert len(out) == 1 and len(out[0]) == 1 and isinstance(out[0][0], str)
-    assert re.match(message, out[0][0]) and "\n" not in out[0][0]
+def test_user_errors_are_error_values_with_a_message(func, args, message):
+    shown = winstubs.cell_value(call(func, args))
+    assert shown in ("#VALUE!", "#NUM!")  # a real error value: IFERROR and ISERROR see it, dependents cascade
+    why = call("xlfactor_error", [[[cases.ERROR]]])  # =XLFACTOR_ERROR(the error cell)
+    assert re.match(message, why[0][0]) and "\n" not in why[0][0]
+
+
+def test_error_codes_say_what_kind_of_problem():
+    short = [[0.01], [0.02]]
+    assert winstubs.cell_value(call("capm_beta", [short, short])) == "#NUM!"  # too few rows: no estimate
+    assert winstubs.cell_value(call("capm_beta", [[["x"]] + short, [[0.0]] + short])) == "#VALUE!"  # bad input
+    assert call("xlfactor_error", [])[0][0].startswith("CAPM_BETA: returns row 1, column 1 is text 'x'")
+    assert call("xlfactor_error", [])[1][0].startswith("CAPM_BETA: returns column 1 has 2 usable rows")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,7 +131,10 @@ def test_fuzz_outcome_is_numbers_or_a_message(data):
     args = [data.draw(cell_ranges(com=True)) for _ in range(n_params)]
     out = winstubs.call(udfs, name, *args)
     flat = [x for r in out for x in r]
-    if len(flat) == 1 and isinstance(flat[0], str) and flat[0]:
-        assert flat[0].startswith(name.upper() + ": ")
+    if len(flat) == 1 and isinstance(flat[0], winstubs.VARIANT):
+        assert winstubs.cell_value(out) in ("#VALUE!", "#NUM!")
+        assert udfs.xlfactor_error()[0][0].startswith(name.upper() + ": ")
+    elif name == "xlfactor_error":
+        assert all(isinstance(x, str) for x in flat)
     else:
         assert all(isinstance(x, float) and np.isfinite(x) or x == "" for x in flat)

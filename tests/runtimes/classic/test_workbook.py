@@ -6,3 +6,30 @@ from tests.workbook import roundtrip
 def test_classic_template_evaluates_to_the_core(tmp_path):
     counts = roundtrip.run("classic", "classic", tmp_path)
     assert counts["udf_cells"] > 20_000 and counts["plain_formulas"] > 200
+
+
+def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
+    """IFERROR catches an xlfactor error, ISERROR sees it, arithmetic propagates it, XLFACTOR_ERROR explains it."""
+    import xlsxwriter
+
+    from tests.workbook import bridge
+
+    path = tmp_path / "errors.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_column("A1", ["Date", 0.01, 0.03, 0.0, 0.02, -0.01])
+    ws.write_column("B1", [0.01, 0.011, 0.02, 0.004, 0.015, -0.012])
+    ws.write_formula("C1", "=CAPM_BETA(A1:A6,B1:B6)")
+    ws.write_formula("D1", '=IFERROR(C1,"fallback")')
+    ws.write_formula("E1", "=ISERROR(C1)")
+    ws.write_formula("F1", "=C1+1")
+    ws.write_formula("G1", "=XLFACTOR_ERROR(C1)")
+    ws.write_formula("H1", "=CAPM_BETA(A2:A6,B2:B6)")
+    wb.close()
+    bridge.register("classic")
+    _, solution = bridge.evaluate(path)
+    value = {a: solution[bridge.cell_key(path, "S", a)].value[0][0] for a in ("C1", "D1", "E1", "F1", "G1", "H1")}
+    assert str(value["C1"]) == "#VALUE!" and str(value["F1"]) == "#VALUE!"
+    assert value["D1"] == "fallback" and bool(value["E1"]) is True
+    assert value["G1"].startswith("CAPM_BETA: returns row 1, column 1 is text 'Date'")
+    assert 0.5 < value["H1"] < 3
