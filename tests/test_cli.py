@@ -51,7 +51,8 @@ def test_lite_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "lite"
     assert cli.main(["lite", "--out", str(out)]) == 0
     assert "from xlfactor.excel.udfs import *" in (out / "main.py").read_text()
-    assert (out / "requirements.txt").read_text().strip().splitlines()[-1] == "xlfactor"
+    assert "SOURCES = {" in (out / "main.py").read_text()  # xlfactor travels inside main.py
+    assert (out / "requirements.txt").read_text().strip().splitlines()[-3:] == ["xlwings", "numpy", "scipy"]
     assert cli.main(["lite", "--out", str(out)]) == 0  # same content: fine
     (out / "main.py").write_text("# my own code\n")
     assert cli.main(["lite", "--out", str(out)]) == 2

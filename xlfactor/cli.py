@@ -120,7 +120,8 @@ def lite(args: argparse.Namespace) -> int:
     print("xlwings Lite: in Excel, open the xlwings Lite add-in and paste")
     for path in paths:
         print(f"  {path}  into the {path.name} tab")
-    print("then restart Lite once so the requirements install; =CAPM_BETA(...) and the others are then available.")
+    print("main.py carries xlfactor itself; requirements.txt names xlwings, numpy and scipy (from Pyodide).")
+    print("Restart Lite once so the requirements install; =CAPM_BETA(...) and the others are then available.")
     return 0
 
 

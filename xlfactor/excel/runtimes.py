@@ -26,18 +26,72 @@ if sys.platform != "emscripten":
 from xlfactor.excel.udfs import *  # noqa: E402,F401,F403
 '''
 
-LITE_MAIN = '''"""xlfactor for xlwings Lite: paste this into the main.py tab (written by `xlfactor lite`)."""
+# xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
+# xlfactor is on no package index, so `xlfactor lite` writes a main.py that carries the pure-Python modules the
+# functions import, served from memory by an import hook, and a requirements.txt naming only what they import.
+LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.excel")
+LITE_MODULES = ("xlfactor.errors", "xlfactor.core._cache", "xlfactor.core._validation", "xlfactor.core.cv",
+                "xlfactor.core.penalized", "xlfactor.core.regression", "xlfactor.core.results", "xlfactor.core.risk",
+                "xlfactor.excel.coerce", "xlfactor.excel.udfs")
+LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
 
-from xlfactor.excel.udfs import *  # noqa: F401,F403  (registers CAPM_BETA, FACTOR_R2, ... )
+LITE_HEADER = f'''"""xlfactor {__version__} for xlwings Lite: paste this whole file into the main.py tab (written by `xlfactor lite`).
+
+It carries xlfactor's Excel functions and the pure-Python modules behind them; an import hook serves them
+from the SOURCES below, so nothing but requirements.txt (xlwings, numpy, scipy) has to be installed.
+Registers CAPM_BETA, FACTOR_R2, RIDGE_LOADINGS, LASSO_LOADINGS, CV_LAMBDA, RISK_ALLOC and their companions.
+"""
+
+import importlib.abc
+import importlib.util
+import sys
+
+PACKAGES = {LITE_PACKAGES!r}
 '''
 
-LITE_REQUIREMENTS = f"""# xlfactor for xlwings Lite: paste this into the requirements.txt tab (written by `xlfactor lite`).
-# Lite installs from PyPI, or from a wheel URL: replace the line below with the URL of
-# xlfactor-{__version__}-py3-none-any.whl (build it with `pip wheel --no-deps .`) if the
-# version you want is not on PyPI. numpy, pandas, scipy, scikit-learn and statsmodels come
-# from Pyodide; do not pin them.
-xlfactor
-"""
+LITE_FOOTER = '''
+
+class _Bundle(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports xlfactor's modules from SOURCES (ahead of any installed copy)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name in SOURCES:
+            return importlib.util.spec_from_loader(name, self, origin=f"main.py:{name}", is_package=name in PACKAGES)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(compile(SOURCES[module.__name__], module.__spec__.origin, "exec"), module.__dict__)
+
+
+# Lite runs main.py again after every edit: replace an earlier bundle and its modules, so a new paste takes effect
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_Bundle"]
+for _name in [m for m in sys.modules if m == "xlfactor" or m.startswith("xlfactor.")]:
+    del sys.modules[_name]
+sys.meta_path.insert(0, _Bundle())
+
+from xlfactor.excel.udfs import *  # noqa: E402,F401,F403
+'''
+
+LITE_REQUIREMENTS = f"""# xlfactor {__version__} for xlwings Lite: paste this into the requirements.txt tab (written by `xlfactor lite`).
+# xlfactor itself is inside main.py. numpy and scipy come from Pyodide: do not pin them. If Lite's own
+# requirements.txt pins xlwings (e.g. xlwings==0.37.8), keep that pin on the xlwings line.
+""" + "\n".join(LITE_REQUIREMENTS_NAMES) + "\n"
+
+
+def lite_main() -> str:
+    """The main.py for xlwings Lite: xlfactor's Excel modules as sources, an import hook, the functions."""
+    root = Path(__file__).resolve().parents[1]
+    sources = {"xlfactor": f'"""xlfactor\'s Excel functions, bundled for xlwings Lite."""\n__version__ = "{__version__}"\n'}
+    for name in LITE_PACKAGES[1:] + LITE_MODULES:
+        parts = name.split(".")[1:]
+        path = root.joinpath(*parts, "__init__.py") if name in LITE_PACKAGES else root.joinpath(*parts[:-1], parts[-1] + ".py")
+        sources[name] = path.read_text()
+    body = "\n".join(f"    {name!r}: {text!r}," for name, text in sources.items())
+    return LITE_HEADER + "\nSOURCES = {\n" + body + "\n}\n" + LITE_FOOTER
+
 
 LICENCE_NOTE = (
     "Licence: xlwings Server and xlwings' PRO components are PolyForm Noncommercial 1.0.0 unless you hold a "
@@ -75,7 +129,7 @@ def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
     """Write main.py and requirements.txt to paste into xlwings Lite's editor tabs."""
     folder = Path(folder)
     paths = [folder / "main.py", folder / "requirements.txt"]
-    for path, text in zip(paths, (LITE_MAIN, LITE_REQUIREMENTS)):
+    for path, text in zip(paths, (lite_main(), LITE_REQUIREMENTS)):
         _write(path, text, force)
     return paths
 

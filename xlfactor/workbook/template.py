@@ -369,8 +369,8 @@ class Template:
                 "(UDF Modules = xlfactor.excel.udfs); save as .xlsm; xlwings tab > Import Functions.",
                 "xlwings Server: pip install \"xlfactor[server]\"; run xlfactor serve; load its manifest in Excel "
                 "(use the officejs flavour of this workbook).",
-                "xlwings Lite: run xlfactor lite; paste main.py and requirements.txt into the Lite add-in "
-                "(use the officejs flavour of this workbook).",
+                "xlwings Lite: run xlfactor lite; paste its main.py (which carries xlfactor) and requirements.txt "
+                "(xlwings, numpy, scipy) into the Lite editor's tabs (use the officejs flavour of this workbook).",
                 "Penalty scales differ: ridge ||y-a-Xb||^2 + lambda*||b||^2; lasso 1/(2n)*||y-a-Xb||^2 + lambda*|b|_1.",
             ]),
         ]
