@@ -100,14 +100,157 @@ LICENCE_NOTE = (
 )
 
 
+# The add-in's own identity in Excel: a stable GUID (never xlwings Server's default, shared by every default
+# add-in), xlfactor's name, one ribbon group with one button that opens the task pane.
+MANIFEST_ID = "5c1f0a3e-8d2b-4f6e-9a47-3b8e1d2c6f90"
+PROJECT_NAME = "xlfactor"
+
+
 def server_settings(license_key: str | None = None) -> dict[str, str]:
-    """Environment for xlwings Server: licence key, production mode, no namespace (names as in Lite)."""
+    """Environment for xlwings Server: licence key, production mode, no namespace (names as in Lite), identity."""
     return {
+        "XLWINGS_ON_SERVER": "true",  # before xlwings is first imported: it binds the Office.js decorators then
         "XLWINGS_LICENSE_KEY": license_key or os.environ.get("XLWINGS_LICENSE_KEY") or "noncommercial",
         "XLWINGS_ENVIRONMENT": "prod",
         "XLWINGS_FUNCTIONS_NAMESPACE": "",
         "XLWINGS_ENABLE_EXAMPLES": "false",
+        "XLWINGS_PROJECT_NAME": PROJECT_NAME,
+        "XLWINGS_MANIFEST_ID_PROD": MANIFEST_ID,
     }
+
+
+# Jinja templates that xlwings Server prefers to its own (PROJECT_DIR/templates); written from scratch for xlfactor.
+MANIFEST_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<!-- xlfactor's Office add-in manifest (written by `xlfactor serve`; xlwings Server fills in the addresses). -->
+<OfficeApp xmlns="http://schemas.microsoft.com/office/appforoffice/1.1"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:bt="http://schemas.microsoft.com/office/officeappbasictypes/1.0"
+  xmlns:ov="http://schemas.microsoft.com/office/taskpaneappversionoverrides" xsi:type="TaskPaneApp">
+  <Id>{{{{ manifest_id }}}}</Id>
+  <Version>{__version__}.0</Version>
+  <ProviderName>xlfactor</ProviderName>
+  <DefaultLocale>en-US</DefaultLocale>
+  <DisplayName DefaultValue="xlfactor" />
+  <Description DefaultValue="Factor models in Excel: CAPM betas, factor R2, ridge and lasso loadings, lambda by time-ordered cross-validation, risk parity." />
+  <IconUrl DefaultValue="{{{{ base_url }}}}{{{{ settings.static_url_path }}}}/images/icons/xlwings-32.png" />
+  <HighResolutionIconUrl DefaultValue="{{{{ base_url }}}}{{{{ settings.static_url_path }}}}/images/icons/xlwings-80.png" />
+  <SupportUrl DefaultValue="{{{{ base_url_with_app_path }}}}/taskpane.html" />
+  <AppDomains>
+    <AppDomain>{{{{ base_url_with_app_path }}}}</AppDomain>
+  </AppDomains>
+  <Hosts>
+    <Host Name="Workbook" />
+  </Hosts>
+  <Requirements>
+    <Sets DefaultMinVersion="1.1">
+      <Set Name="SharedRuntime" MinVersion="1.1" />
+    </Sets>
+  </Requirements>
+  <DefaultSettings>
+    <SourceLocation DefaultValue="{{{{ base_url_with_app_path }}}}/taskpane.html" />
+  </DefaultSettings>
+  <Permissions>ReadWriteDocument</Permissions>
+  <VersionOverrides xmlns="http://schemas.microsoft.com/office/taskpaneappversionoverrides" xsi:type="VersionOverridesV1_0">
+    <Hosts>
+      <Host xsi:type="Workbook">
+        <Runtimes>
+          <Runtime resid="Taskpane.Url" lifetime="long" />
+        </Runtimes>
+        <AllFormFactors>
+          <ExtensionPoint xsi:type="CustomFunctions">
+            <Script>
+              <SourceLocation resid="Functions.Script.Url" />
+            </Script>
+            <Page>
+              <SourceLocation resid="Taskpane.Url" />
+            </Page>
+            <Metadata>
+              <SourceLocation resid="Functions.Metadata.Url" />
+            </Metadata>
+          </ExtensionPoint>
+        </AllFormFactors>
+        <DesktopFormFactor>
+          <ExtensionPoint xsi:type="PrimaryCommandSurface">
+            <OfficeTab id="TabHome">
+              <Group id="xlfactor.Group">
+                <Label resid="Group.Label" />
+                <Icon>
+                  <bt:Image size="16" resid="Icon.16x16" />
+                  <bt:Image size="32" resid="Icon.32x32" />
+                  <bt:Image size="80" resid="Icon.80x80" />
+                </Icon>
+                <Control xsi:type="Button" id="xlfactor.TaskpaneButton">
+                  <Label resid="TaskpaneButton.Label" />
+                  <Supertip>
+                    <Title resid="TaskpaneButton.Label" />
+                    <Description resid="TaskpaneButton.Tooltip" />
+                  </Supertip>
+                  <Icon>
+                    <bt:Image size="16" resid="Icon.16x16" />
+                    <bt:Image size="32" resid="Icon.32x32" />
+                    <bt:Image size="80" resid="Icon.80x80" />
+                  </Icon>
+                  <Action xsi:type="ShowTaskpane">
+                    <TaskpaneId>xlfactor.Taskpane</TaskpaneId>
+                    <SourceLocation resid="Taskpane.Url" />
+                  </Action>
+                </Control>
+              </Group>
+            </OfficeTab>
+          </ExtensionPoint>
+        </DesktopFormFactor>
+      </Host>
+    </Hosts>
+    <Resources>
+      <bt:Images>
+        <bt:Image id="Icon.16x16" DefaultValue="{{{{ base_url }}}}{{{{ settings.static_url_path }}}}/images/icons/xlwings-16.png" />
+        <bt:Image id="Icon.32x32" DefaultValue="{{{{ base_url }}}}{{{{ settings.static_url_path }}}}/images/icons/xlwings-32.png" />
+        <bt:Image id="Icon.80x80" DefaultValue="{{{{ base_url }}}}{{{{ settings.static_url_path }}}}/images/icons/xlwings-80.png" />
+      </bt:Images>
+      <bt:Urls>
+        <bt:Url id="Taskpane.Url" DefaultValue="{{{{ base_url_with_app_path }}}}/taskpane.html" />
+        <bt:Url id="Functions.Script.Url" DefaultValue="{{{{ base_url_with_app_path }}}}/xlwings/custom-functions-code.js" />
+        <bt:Url id="Functions.Metadata.Url" DefaultValue="{{{{ base_url_with_app_path }}}}/xlwings/custom-functions-meta.json" />
+      </bt:Urls>
+      <bt:ShortStrings>
+        <bt:String id="Group.Label" DefaultValue="xlfactor" />
+        <bt:String id="TaskpaneButton.Label" DefaultValue="xlfactor" />
+      </bt:ShortStrings>
+      <bt:LongStrings>
+        <bt:String id="TaskpaneButton.Tooltip" DefaultValue="Open xlfactor's pane: its functions and how to use them." />
+      </bt:LongStrings>
+    </Resources>
+  </VersionOverrides>
+</OfficeApp>
+"""
+
+
+def taskpane_html() -> str:
+    """The task pane (it also hosts the functions' runtime): what xlfactor offers, one line per function."""
+    import ast
+    from html import escape
+
+    # read udfs.py rather than import it: importing xlwings here, before xlwings Server's settings are in the
+    # environment, would bind xlwings' no-op decorators for the server that runs in this process
+    tree = ast.parse(Path(__file__).with_name("udfs.py").read_text())
+    docs = {node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    names = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__")
+    rows = "\n".join(f"        <li><code>{name.upper()}</code>: {escape(docs[name].splitlines()[0])}</li>"
+                     for name in names)
+    return f"""{{% extends "base.html" %}}
+{{% block content %}}
+  <div class="container-fluid pt-3">
+    <h1 class="h4">xlfactor {__version__}</h1>
+    <p>Factor models as Excel functions. Periods run down rows, assets across columns; blank cells are missing
+      values. A problem shows as <code>#VALUE!</code>: hover over the cell to read why.</p>
+    <ul class="small">
+{rows}
+    </ul>
+    <p class="small">Lambda scales: ridge ||y-a-Xb||^2 + lambda||b||^2; lasso 1/(2n)||y-a-Xb||^2 + lambda|b|_1.</p>
+  </div>
+{{% endblock content %}}
+"""
 
 
 def _write(path: Path, text: str, force: bool) -> None:
@@ -122,6 +265,8 @@ def write_server_project(folder: Path, force: bool = False) -> Path:
     folder = Path(folder)
     _write(folder / "custom_functions" / "__init__.py", FUNCTIONS_INIT, force)
     _write(folder / "custom_scripts" / "__init__.py", '"""No scripts: xlfactor provides functions only."""\n', force)
+    _write(folder / "templates" / "manifest.xml", MANIFEST_XML, force)
+    _write(folder / "templates" / "taskpane.html", taskpane_html(), force)
     return folder
 
 
@@ -137,8 +282,6 @@ def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
 def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True) -> str:
     """Write the project, print how to connect Excel, and run xlwings Server with uvicorn."""
     folder = write_server_project(folder).resolve()
-    os.environ.update(server_settings())
-    os.environ["XLWINGS_PROJECT_DIR"] = str(folder)
     certs = folder / "certs"
     https = (certs / "localhost+2.pem").exists() and (certs / "localhost+2-key.pem").exists()
     scheme = "https" if https else "http"
@@ -159,8 +302,11 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = T
     if run:
         import uvicorn
 
+        os.environ.update(server_settings())  # only when serving: --print-only leaves this process as it was
+        os.environ["XLWINGS_PROJECT_DIR"] = str(folder)
+
         kwargs = {}
         if https:
             kwargs = {"ssl_certfile": str(certs / "localhost+2.pem"), "ssl_keyfile": str(certs / "localhost+2-key.pem")}
-        uvicorn.run("xlwings_server.main:main_app", host=host, port=port, **kwargs)
+        uvicorn.run("xlfactor.excel.server:create_app", factory=True, host=host, port=port, **kwargs)
     return message

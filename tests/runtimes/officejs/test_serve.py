@@ -1,6 +1,8 @@
 """`xlfactor serve`: the real xlwings Server app with xlfactor's project folder, called in-process over ASGI."""
 
 import asyncio
+import json
+import re
 
 import httpx
 import pytest
@@ -17,9 +19,9 @@ def app(tmp_path_factory):
     for key, value in runtimes.server_settings().items():
         mp.setenv(key, value)
     mp.setenv("XLWINGS_PROJECT_DIR", str(folder))
-    from xlwings_server.main import main_app  # reads the settings and the project at import
+    from xlfactor.excel import server  # xlwings Server's app reads the settings and the project at import
 
-    yield main_app
+    yield server.create_app()
     mp.undo()
 
 
@@ -70,6 +72,69 @@ def test_manifest_has_no_namespace(app):
     manifest = request(app, "GET", "/manifest")
     assert manifest.status_code == 200
     assert "<Namespace" not in manifest.text
+
+
+def test_manifest_reads_as_excel_reads_it(app):
+    """xlfactor's own identity, every resource it points at defined, elements in the schema's order, no dead button."""
+    import uuid
+    import xml.etree.ElementTree as ET
+
+    text = request(app, "GET", "/manifest").text
+    root = ET.fromstring(text.encode())
+    ns = {"o": "http://schemas.microsoft.com/office/appforoffice/1.1",
+          "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
+          "v": "http://schemas.microsoft.com/office/taskpaneappversionoverrides"}
+    assert str(uuid.UUID(root.find("o:Id", ns).text)) == runtimes.MANIFEST_ID != "4f342d85-3a49-41cb-90a5-37b1f2219040"
+    assert root.find("o:ProviderName", ns).text == "xlfactor"
+    assert root.find("o:DisplayName", ns).get("DefaultValue") == "xlfactor"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", root.find("o:Version", ns).text)
+    order = ["Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "IconUrl",
+             "HighResolutionIconUrl", "SupportUrl", "AppDomains", "Hosts", "Requirements", "DefaultSettings",
+             "Permissions", "VersionOverrides"]
+    assert [child.tag.split("}")[1] for child in root] == order
+    defined = {e.get("id"): e for e in root.iter() if e.tag.split("}")[1] in ("Url", "String", "Image") and e.get("id")}
+    used = {e.get("resid") for e in root.iter() if e.get("resid")}
+    assert used <= set(defined), used - set(defined)
+    for e in root.iterfind(".//bt:ShortStrings/bt:String", ns):
+        assert len(e.get("DefaultValue")) <= 125
+    for e in root.iterfind(".//bt:LongStrings/bt:String", ns):
+        assert len(e.get("DefaultValue")) <= 250
+    assert len(root.find("o:Description", ns).get("DefaultValue")) <= 250
+    actions = [e.get("{http://www.w3.org/2001/XMLSchema-instance}type") for e in root.iterfind(".//v:Action", ns)]
+    assert actions == ["ShowTaskpane"]  # no ExecuteFunction button calling a function that does not exist
+    assert not re.search(r"MyGroup|Hello|xlwings Server", re.sub(r"<!--.*?-->", "", text, flags=re.S))
+    for e in root.iter():
+        url = e.get("DefaultValue", "")
+        if url.startswith("http"):
+            assert url.startswith("http://127.0.0.1:8000"), url  # everything from this server, nothing from elsewhere
+    pane = request(app, "GET", "/taskpane.html")
+    assert pane.status_code == 200 and "CAPM_BETA" in pane.text and "custom-functions-code" in pane.text
+
+
+@pytest.mark.parametrize(("payload", "status", "message"), [
+    (b"{not json", 400, "the request body is not JSON"),
+    (b"[1, 2]", 400, "must be a JSON object"),
+    (json.dumps({"func_name": "no_such_function", "args": []}).encode(), 400, "unknown function 'no_such_function'"),
+    (json.dumps({"func_name": "excel_errors", "args": []}).encode(), 400, "unknown function"),  # not a function of ours
+    (json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(), 400,
+     "CAPM_BETA: args must be a list of at most 5"),
+    (json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(), 400,
+     "CAPM_BETA: argument 1 must be null or a list of rows"),
+    (json.dumps({"func_name": "capm_beta", "args": []}).encode(), 400, "the request lacks 'version'"),
+])
+def test_malformed_calls_get_4xx_with_a_reason(app, payload, status, message):
+    answer = request(app, "POST", "/xlwings/custom-functions-call", content=payload,
+                     headers={"content-type": "application/json"})
+    assert answer.status_code == status and message in answer.text
+
+
+def test_oversized_requests_are_refused(app):
+    from xlfactor.excel.server import Guard
+
+    small = Guard(app.app, max_body_mb=0.001)
+    r = [[0.01]] * 200
+    answer = request(small, "POST", "/xlwings/custom-functions-call", json=body("capm_beta", [r, r, None, None, None]))
+    assert answer.status_code == 413 and "larger than" in answer.text
 
 
 def test_serve_prints_how_to_connect(tmp_path, capsys):
