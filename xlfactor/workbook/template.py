@@ -83,7 +83,7 @@ BUDGET_ROW = 27  # asset names on row 27, budgets on row 28, from column C
 DATA_ROW0 = 5  # first data row on the Data sheet
 RISK_LOADINGS_ROW = 38  # the risk model's loadings on the Risk sheet, below the charts
 WINDOW_ROW0 = 19  # first row of the window blocks on the Factors and Market model sheets
-PREVIEW_AREA = {"Start": (44, 16), "Data": (40, 20), "Factors": (40, 8), "Market model": (40, 28),
+PREVIEW_AREA = {"Start": (48, 16), "Data": (40, 20), "Factors": (40, 8), "Market model": (40, 28),
                 "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (44, 22)}  # last row, column printed
 
 
@@ -224,6 +224,9 @@ class Book:
             "text": wb.add_format({"text_wrap": False}),
             "note": wb.add_format({"italic": True, "font_color": "#595959"}),
             "input": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "bold": True}),
+            # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
+            "flag": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center",
+                                   "num_format": '"TRUE";"TRUE";"FALSE"'}),
             "month": wb.add_format({"num_format": "0"}),
             "ret": wb.add_format({"num_format": "0.0000"}),
             "num": wb.add_format({"num_format": "0.000"}),
@@ -341,7 +344,7 @@ class Template:
         for k, name in enumerate(FACTOR_NAMES):
             r = FACTOR_ROW0 + k
             s.text(r, 1, name)
-            s.put(r, 2, bool(inp.use_factors[k]), f["input"])
+            s.put(r, 2, bool(inp.use_factors[k]), f["flag"])
             s.ws.data_validation(r, 2, r, 2, {"validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
                                               "error_message": "TRUE to use the factor, FALSE to leave it out."})
             order += int(inp.use_factors[k])
