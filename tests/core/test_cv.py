@@ -44,12 +44,14 @@ def test_kfold_is_shuffled_and_seeded():
 
 
 def test_splitter_errors():
-    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2; got 1"):
+    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2 and <= 100; got 1"):
         cv.splits(100, 1)
     with pytest.raises(InsufficientDataError, match=r"folds is 12 but walk-forward validation on 10 rows needs at least 13"):
         cv.splits(10, 12, "walkforward")
-    with pytest.raises(InsufficientDataError, match=r"folds is 12 but there are only 10 rows"):
-        cv.splits(10, 12, "blocked")
+    with pytest.raises(InsufficientDataError, match=r"folds is 6 but 10 rows give test blocks of fewer than 2 rows; use at most 5"):
+        cv.splits(10, 6, "blocked")
+    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2 and <= 100; got 101"):
+        cv.splits(10_000, 101)
     with pytest.raises(InsufficientDataError, match=r"a training set has only 0 rows; at least 6 are needed. Use fewer folds or a smaller gap"):
         cv.splits(60, 5, "walkforward", gap=20, min_train=6)
     with pytest.raises(InputValueError, match=r"scheme must be one of blocked, walkforward, kfold; got 'walk'. Did you mean 'walkforward'"):
@@ -172,7 +174,7 @@ def test_cv_bad_input():
         cv.cross_validate(y, x, lambdas=[0.1, -0.1])
     with pytest.raises(InsufficientDataError, match=r"training set has only 0 rows"):
         cv.cross_validate(y, x, folds=5, scheme="walkforward", gap=60)
-    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2; got 1"):
+    with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2 and <= 100; got 1"):
         cv.cross_validate(y, x, folds=1)
-    with pytest.raises(InputValueError, match=r"n_lambdas must be a whole number >= 1; got 0"):
+    with pytest.raises(InputValueError, match=r"n_lambdas must be a whole number >= 1 and <= 1000; got 0"):
         cv.cross_validate(y, x, n_lambdas=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -31,26 +32,56 @@ def _freeze(result):
     return result
 
 
-def memoize(maxsize: int = 8):
-    """Least-recently-used cache of the last ``maxsize`` results of the decorated function."""
+def _nbytes(result) -> int:
+    """Memory held by a result: its arrays (dataclass fields), at least a little for the object itself."""
+    if dataclasses.is_dataclass(result):
+        return 1024 + sum(getattr(result, f.name).nbytes for f in dataclasses.fields(result)
+                          if isinstance(getattr(result, f.name), np.ndarray))
+    return 1024 + (result.nbytes if isinstance(result, np.ndarray) else 0)
+
+
+MAX_BYTES = 256 * 2**20  # per cached function
+
+
+def memoize(maxsize: int = 8, max_bytes: int = MAX_BYTES):
+    """Least-recently-used cache of at most ``maxsize`` results and ``max_bytes`` of their arrays.
+
+    Thread-safe (xlwings Server runs calls in threads): lookups and updates hold a lock; the computation
+    does not, so two threads may compute the same result once each. A result larger than ``max_bytes``
+    is returned but not kept.
+    """
 
     def decorator(func):
-        store: OrderedDict = OrderedDict()
+        store: OrderedDict = OrderedDict()  # key -> (result, bytes)
+        lock = threading.Lock()
+        held = [0]
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             key = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items()))
-            if key in store:
-                store.move_to_end(key)
-                return store[key]
+            with lock:
+                hit = store.get(key)
+                if hit is not None:
+                    store.move_to_end(key)
+                    return hit[0]
             result = _freeze(func(*args, **kwargs))
-            store[key] = result
-            if len(store) > maxsize:
-                store.popitem(last=False)
+            size = _nbytes(result)
+            with lock:
+                if size <= max_bytes and key not in store:
+                    store[key] = (result, size)
+                    held[0] += size
+                    while len(store) > maxsize or held[0] > max_bytes:
+                        held[0] -= store.popitem(last=False)[1][1]
             return result
 
-        wrapper.cache_clear = store.clear
+        def cache_clear():
+            with lock:
+                store.clear()
+                held[0] = 0
+
+        wrapper.cache_clear = cache_clear
         wrapper.cache_size = lambda: len(store)
+        wrapper.cache_bytes = lambda: held[0]
         return wrapper
 
     return decorator

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import CollinearityError, InputShapeError, InputValueError
+from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 
 FloatArray = np.ndarray
 Names = Sequence[str] | None
@@ -44,6 +44,7 @@ def as_float_2d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
     if arr.dtype.kind not in "iuf":
         arr = _object_to_float(arr, name)
     arr = np.asarray(arr, dtype=float)  # no copy for float input: the core never writes to its inputs
+    check_magnitude(arr, name)
     if np.isfinite(arr).all():
         return arr
     bad = np.isinf(arr) if allow_missing else ~np.isfinite(arr)
@@ -71,6 +72,60 @@ def _object_to_float(arr: np.ndarray, name: str) -> np.ndarray:
                 f"{name} row {i + 1}, column {j + 1} is {type(v).__name__} {str(v)[:30]!r}; pass numbers."
             )
     return out
+
+
+MAX_ABS = 1e100  # beyond this, squares and cross-products overflow: no estimate is possible
+
+
+def check_magnitude(arr: np.ndarray, name: str) -> None:
+    """Reject numbers too large to compute with (e.g. 1e300, whose square is infinite)."""
+    with np.errstate(invalid="ignore"):
+        huge = (np.abs(arr) > MAX_ABS) & np.isfinite(arr)  # infinities have their own message
+    if huge.any():
+        i, j = np.argwhere(huge.reshape(arr.shape[0], -1))[0]
+        raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {arr.reshape(arr.shape[0], -1)[i, j]:.3g}, too "
+                              f"large to compute with (over {MAX_ABS:g}); check that cell.")
+
+
+def check_factor_columns(x: np.ndarray, k_min_rows: int | None = None, name: str = "factors",
+                         names: Names = None) -> np.ndarray:
+    """The rows where every factor is present; a factor column with no numbers, or too few such rows, is an error."""
+    empty = ~np.isfinite(x).any(axis=0)
+    if empty.any():
+        j = int(np.flatnonzero(empty)[0])
+        raise InputValueError(f"{name} {label('column', j, names)} has no numbers; select the cells that hold it, "
+                              "or remove it.")
+    complete = np.isfinite(x).all(axis=1)
+    need = x.shape[1] + 2 if k_min_rows is None else k_min_rows
+    if complete.sum() < need:
+        raise InsufficientDataError(f"{name} has {complete.sum()} rows where every factor is present; "
+                                    f"{x.shape[1]} factor(s) need at least {need}.")
+    return complete
+
+
+def collinear_columns(x: np.ndarray) -> tuple[int, list[int]] | None:
+    """(k, others): factor k (0-based) is a linear combination of the factors ``others`` on these rows; None if full rank."""
+    xc = x - x.mean(axis=0)
+    scale = np.linalg.norm(xc, axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    r = np.linalg.qr(xc / scale, mode="r")
+    tiny = np.flatnonzero(np.abs(np.diag(r)) <= 1e-10)
+    if not tiny.size:
+        return None
+    k = int(tiny[0])
+    coef = np.linalg.lstsq(xc[:, :k] / scale[:k], xc[:, k] / scale[k], rcond=None)[0] if k else np.zeros(0)
+    return k, [int(j) for j in np.flatnonzero(np.abs(coef) > 1e-8)]
+
+
+def check_not_collinear(x: np.ndarray, where: str, why: str, names: Names = None) -> None:
+    """Reject exactly collinear factors (e.g. one selected twice), naming the columns."""
+    found = collinear_columns(x)
+    if found is None:
+        return
+    k, others = found
+    of = ", ".join(label("column", j, names) for j in others) or "the others"
+    raise CollinearityError(f"factors {label('column', k, names)} is a linear combination of {of} over {where}; "
+                            f"{why} Remove one of them.")
 
 
 def as_float_1d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
@@ -106,29 +161,32 @@ def rate(rf, n_rows: int, name: str = "rf") -> FloatArray:
     return arr
 
 
-def check_nonneg_int(value, name: str, *, minimum: int = 0) -> int:
-    """An integer count (floats such as 6.0 accepted, as spreadsheets send them)."""
+def check_nonneg_int(value, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer count (floats such as 6.0 accepted, as spreadsheets send them), at most ``maximum``."""
+    within = f">= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise InputValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.") from None
-    if not np.isfinite(f) or f != int(f) or f < minimum:
-        raise InputValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+        raise InputValueError(f"{name} must be a whole number {within}; got {value!r}.") from None
+    if not np.isfinite(f) or f != int(f) or f < minimum or (maximum is not None and f > maximum):
+        raise InputValueError(f"{name} must be a whole number {within}; got {value!r}.")
     return int(f)
 
 
-def check_not_constant(x: np.ndarray, where: str, factor_names: Names = None) -> None:
+def check_not_constant(x: np.ndarray, where: str, factor_names: Names = None, arg: str = "factors") -> None:
     """Reject a factor that does not vary over the rows used (``where`` names them)."""
+    if x.shape[0] < 2:
+        raise InsufficientDataError(f"{arg} has {x.shape[0]} usable row(s) over {where}; at least 2 are needed.")
     constant = np.ptp(x, axis=0) == 0
     if constant.any():
         k = int(np.flatnonzero(constant)[0])
         raise CollinearityError(
-            f"factors {label('column', k, factor_names)} is constant over {where}; "
+            f"{arg} {label('column', k, factor_names)} is constant over {where}; "
             "a constant factor duplicates the intercept, remove it."
         )
 
 
-def check_full_rank(r_diag: np.ndarray, where: str, factor_names: Names = None) -> None:
+def check_full_rank(r_diag: np.ndarray, where: str, factor_names: Names = None, arg: str = "factors") -> None:
     """Reject collinear factors, given the R diagonal of the QR of the centred, unit-length factors.
 
     ``|R_kk|`` is the part of factor k not explained by the factors before it; below 1e-10 the
@@ -138,7 +196,7 @@ def check_full_rank(r_diag: np.ndarray, where: str, factor_names: Names = None) 
     if tiny.any():
         k = int(np.flatnonzero(tiny)[0])
         raise CollinearityError(
-            f"factors {label('column', k, factor_names)} is a linear combination of the other "
+            f"{arg} {label('column', k, factor_names)} is a linear combination of the other "
             f"factors over {where}; remove it or a factor it duplicates."
         )
 

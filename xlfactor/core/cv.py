@@ -19,6 +19,10 @@ SCHEMES = ("blocked", "walkforward", "kfold")
 RULES = ("min", "1se")
 
 
+MAX_FOLDS = 100  # beyond this, folds only cost time (each is one more fit of every asset and lambda)
+MAX_WORK_BYTES = 2 * 2**30  # refuse a CV whose coefficient paths alone would need more memory than this
+
+
 def splits(
     n_rows: int,
     folds: int = 5,
@@ -38,7 +42,7 @@ def splits(
     - ``kfold``: rows shuffled with ``seed``, then split as ``blocked`` without a gap (for
       comparison with textbooks; it lets the future inform the past).
     """
-    folds = v.check_nonneg_int(folds, "folds", minimum=2)
+    folds = v.check_nonneg_int(folds, "folds", minimum=2, maximum=MAX_FOLDS)
     gap = v.check_nonneg_int(gap, "gap")
     scheme = v.choose(scheme, SCHEMES, "scheme", "blocked")
     rows = np.arange(n_rows)
@@ -53,8 +57,9 @@ def splits(
         for start in range(n_rows - folds * test_size, n_rows, test_size):
             out.append((rows[: max(start - gap, 0)], rows[start : start + test_size]))
     else:
-        if folds > n_rows:
-            raise InsufficientDataError(f"folds is {folds} but there are only {n_rows} rows; use fewer folds.")
+        if 2 * folds > n_rows:
+            raise InsufficientDataError(f"folds is {folds} but {n_rows} rows give test blocks of fewer than 2 rows; "
+                                        f"use at most {n_rows // 2} folds.")
         order = rows if scheme == "blocked" else np.random.default_rng(seed).permutation(n_rows)
         purge = gap if scheme == "blocked" else 0
         out = []
@@ -181,6 +186,11 @@ def cross_validate(
     common = bool(pooled) or lambdas is not None or method == "ridge"
 
     parts = splits(t, folds, scheme, gap, seed, min_train=x.shape[1] + 2)
+    need = 8 * grid.shape[0] * x.shape[1] * n_assets * (len(parts) + 1)
+    if need > MAX_WORK_BYTES:
+        raise InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
+                              f"({grid.shape[0]} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
+                              f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
     probs, test = penalized.build_problems(
         y, x, [tr for tr, _ in parts], bool(standardize), [te for _, te in parts], asset_names
     )

@@ -57,6 +57,9 @@ class Problems:
         return self.ymean - np.einsum("pk,...kp->...p", self.xmean[self.block], b), b
 
 
+MAX_LAMBDAS = 1000  # a longer grid only costs time: 100 points resolve the error curve
+
+
 def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_names: v.Names = None):
     """Problems for every (row set, missing-data group); optionally the matching test quantities.
 
@@ -482,14 +485,17 @@ def prepare(returns, factors, method, l1_ratio, penalty_weights):
         l1_ratio = 1.0
     else:
         l1_ratio = 0.5 if l1_ratio is None else v.check_number(l1_ratio, "l1_ratio", low=0.0, high=1.0)
-    complete = np.isfinite(x).all(axis=1)
-    v.check_not_constant(x[complete], f"the {complete.sum()} rows where every factor is present")
+    complete = v.check_factor_columns(x)
+    where = f"the {complete.sum()} rows where every factor is present"
+    v.check_not_constant(x[complete], where)
+    if method != "ridge":  # ridge with lambda > 0 is unique for collinear factors; lambda 0 is checked in fit
+        v.check_not_collinear(x[complete], where, "the lasso cannot tell them apart (its loadings are not unique).")
     return y, x, method, l1_ratio, check_weights(penalty_weights, x.shape[1])
 
 
 def default_grid(probs: Problems, method: str, weights, l1_ratio, n_lambdas, eps, common: bool) -> np.ndarray:
     """The default lambda grid, (L, P): per problem, or one common grid (the widest) when ``common``."""
-    n_lambdas = v.check_nonneg_int(n_lambdas, "n_lambdas", minimum=1)
+    n_lambdas = v.check_nonneg_int(n_lambdas, "n_lambdas", minimum=1, maximum=MAX_LAMBDAS)
     eps = v.check_number(eps, "eps", low=0.0, high=1.0, low_open=True)
     p = probs.xty.shape[1]
     if method == "ridge":
@@ -539,6 +545,10 @@ def fit(
         grid = default_grid(probs, method, w, l1_ratio, n_lambdas, eps, common=False)
     else:
         grid = np.repeat(check_grid(lambdas)[:, None], probs.xty.shape[1], axis=1)
+    if method == "ridge" and (grid == 0).any():
+        complete = np.isfinite(x).all(axis=1)
+        v.check_not_collinear(x[complete], f"the {complete.sum()} rows where every factor is present",
+                              "ridge with lambda 0 is OLS, which needs independent factors; use lambda > 0 or")
     coef, gap, conv = fit_path(probs, grid, method, w, l1_ratio, tol, max_iter)
     intercept, loadings = probs.original_units(coef)
     order = np.argsort(probs.asset)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..errors import InputShapeError, InputValueError, InsufficientDataError
+from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
 
@@ -40,6 +40,7 @@ def ols(
     lags: int | None = None,
     asset_names: v.Names = None,
     factor_names: v.Names = None,
+    factors_arg: str = "factors",
 ) -> RegressionResult:
     """Regress every column of ``returns`` (T x N) on ``factors`` (T x K) with an intercept.
 
@@ -47,8 +48,9 @@ def ols(
     lags (statsmodels ``cov_type="HAC", cov_kwds={"maxlags": lags}``).
     """
     y = v.as_float_2d(returns, "returns")
-    x = v.as_float_2d(factors, "factors")
-    v.check_same_rows(y, x, "returns", "factors")
+    x = v.as_float_2d(factors, factors_arg)
+    v.check_same_rows(y, x, "returns", factors_arg)
+    v.check_factor_columns(x, 0, factors_arg, factor_names)
     if lags is not None:
         lags = v.check_nonneg_int(lags, "lags")
     n_assets, k = y.shape[1], x.shape[1]
@@ -71,7 +73,7 @@ def ols(
         whole = n == y.shape[0] and cols.size == n_assets
         yg = y if whole else y[np.ix_(rows, cols)]
         xg = x if n == x.shape[0] else x[rows]
-        g = centred_gram(xg, f"the {n} rows used for {who}", factor_names)
+        g = centred_gram(xg, f"the {n} rows used for {who}", factor_names, factors_arg)
         block = _fit_block(g, yg)
         coef[cols], resid_ss[cols], total_ss[cols], factor_ss[cols] = block[:4]
         nobs[cols] = n
@@ -124,14 +126,14 @@ class CentredGram:
         return out
 
 
-def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None) -> CentredGram:
+def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None, arg: str = "factors") -> CentredGram:
     """Centre the factors, check they are non-constant and not collinear, and invert their Gram matrix."""
     mean = x.mean(axis=0)
     xc = x - mean
-    v.check_not_constant(x, where, factor_names)
+    v.check_not_constant(x, where, factor_names, arg)
     scale = np.linalg.norm(xc, axis=0)
     r = np.linalg.qr(xc / scale, mode="r")
-    v.check_full_rank(np.diag(r), where, factor_names)
+    v.check_full_rank(np.diag(r), where, factor_names, arg)
     r_inv = np.linalg.inv(r)
     gram_inv = (r_inv @ r_inv.T) / np.outer(scale, scale)
     return CentredGram(mean=mean, xc=xc, gram=xc.T @ xc, gram_inv=gram_inv)
@@ -203,7 +205,7 @@ def capm(
         )
     r = v.rate(rf, y.shape[0], "rf")
     premium = m - r
-    fit = ols(y - r[:, None], premium, lags=lags, asset_names=asset_names, factor_names=["market"])
+    fit = ols(y - r[:, None], premium, lags=lags, asset_names=asset_names, factors_arg="market")
     ok = np.isfinite(y) & np.isfinite(premium)[:, None]
 
     def mean_over_used(a: np.ndarray) -> np.ndarray:
@@ -267,6 +269,12 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
     xc = x - mu
     omega = xc.T @ xc / t
     alpha = fit.intercept
+    eig = np.linalg.eigvalsh(sigma)
+    if eig[0] <= 1e-12 * max(eig[-1], np.finfo(float).tiny):
+        flat = np.flatnonzero(np.diag(sigma) <= 1e-12 * max(np.diag(sigma).max(), np.finfo(float).tiny))
+        which = (f"returns {v.label('column', int(flat[0]), asset_names)} is fitted exactly (zero residual variance)"
+                 if flat.size else "the assets' residuals are linearly dependent (e.g. an asset duplicated)")
+        raise CollinearityError(f"the GRS test needs a non-singular residual covariance, but {which}; remove that asset.")
     quad = alpha @ np.linalg.solve(sigma, alpha)
     sharpe2 = mu @ np.linalg.solve(omega, mu)
     stat = (t - n - k) / n * quad / (1.0 + sharpe2)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xlwings as xw
 
+from ..core import _validation as v
 from ..core import cv, penalized, regression, risk
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
@@ -71,6 +72,17 @@ def _penalized(method, returns, factors, lam, rf, standardize, intercept):
     if cells.flag(intercept, "intercept"):
         out = np.vstack([res.intercept[0], out])
     return cells.block(out)
+
+
+def _collinearity(factors):
+    """VIF and condition number need independent factors: exactly collinear ones are an error naming them."""
+    x = cells.table(factors, "factors")
+    res = regression.collinearity(x)
+    if not np.isfinite(res.vif).all():
+        complete = np.isfinite(x).all(axis=1)
+        v.check_not_collinear(x[complete], f"the {complete.sum()} rows where every factor is present",
+                              "VIF and condition number are then infinite.")
+    return res
 
 
 # --- the six main functions ---------------------------------------------------------------------------------------
@@ -306,10 +318,7 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None):
 @excel_errors
 def factor_vif(factors):
     """Variance inflation factor of each factor (above 10 signals harmful collinearity): one row."""
-    res = regression.collinearity(cells.table(factors, "factors"))
-    if not np.isfinite(res.vif).all():
-        raise InputValueError("factors are exactly collinear: a factor is a combination of the others; remove one.")
-    return cells.row(res.vif)
+    return cells.row(_collinearity(factors).vif)
 
 
 @xw.func(category=CATEGORY, cache=True)
@@ -319,7 +328,7 @@ def factor_vif(factors):
 @excel_errors
 def factor_cond(factors):
     """Condition number of the standardised factors (above 30 signals harmful collinearity)."""
-    return cells.block([[regression.collinearity(cells.table(factors, "factors")).condition_number]])
+    return cells.block([[_collinearity(factors).condition_number]])
 
 
 @xw.func(category=CATEGORY, cache=True)
