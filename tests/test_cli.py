@@ -67,3 +67,70 @@ def test_serve_print_only_writes_project_and_instructions(tmp_path):
     assert "http://127.0.0.1:8765/manifest" in out.stdout and "Upload My Add-in" in out.stdout
     assert "PolyForm Noncommercial" in out.stdout
     assert (tmp_path / "srv" / "custom_functions" / "__init__.py").exists()
+
+
+def test_workbook_refuses_to_overwrite_before_any_work(tmp_path, capsys, monkeypatch):
+    from xlfactor.workbook import template
+
+    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    monkeypatch.setattr(template.Template, "build", lambda *a, **k: pytest.fail("computed before refusing"))
+    assert cli.main(["workbook", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("exists; pass --force to overwrite it") and "\n" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_failure_while_writing_leaves_the_old_workbooks(tmp_path, monkeypatch):
+    from xlfactor.workbook import template
+
+    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real = template.Template.build
+
+    def build_then_fail(self, path, flavor="classic"):
+        real(self, path, flavor)
+        if flavor == "officejs":
+            raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(template.Template, "build", build_then_fail)
+    assert cli.main(["workbook", "--out", str(tmp_path), "--force"]) == 2
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing replaced, no temporary left
+
+
+def test_file_system_errors_are_one_line(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    for argv in (["workbook", "--out", str(target), "--force"], ["demo", "--out", str(target / "sub")],
+                 ["lite", "--out", str(target)], ["serve", "--dir", str(target), "--print-only"]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("xlfactor: ") and "\n" not in err and "Traceback" not in err, (argv, err)
+
+
+def test_serve_offers_the_force_it_asks_for(tmp_path, capsys):
+    assert cli.main(["serve", "--dir", str(tmp_path), "--print-only"]) == 0
+    (tmp_path / "templates" / "manifest.xml").write_text("<mine/>")
+    capsys.readouterr()
+    assert cli.main(["serve", "--dir", str(tmp_path), "--print-only"]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert cli.main(["serve", "--dir", str(tmp_path), "--print-only", "--force"]) == 0
+
+
+def test_killed_mid_write_never_leaves_a_broken_workbook(tmp_path):
+    """Kill `xlfactor workbook --force` at spread-out moments: each target is a complete old or new workbook."""
+    import signal
+    import time
+    import zipfile
+
+    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    for delay in (0.3, 1.0, 1.8, 2.6, 3.4):
+        proc = subprocess.Popen([sys.executable, "-m", "xlfactor.cli", "workbook", "--out", str(tmp_path), "--force"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for path in tmp_path.glob("xlfactor_*.xlsx"):
+            with zipfile.ZipFile(path) as z:
+                assert z.testzip() is None and "xl/workbook.xml" in z.namelist(), (delay, path)
+    assert len(list(tmp_path.glob("xlfactor_*.xlsx"))) == 3

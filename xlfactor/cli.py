@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from ._files import refuse_overwrite
 from .errors import XLFactorError
 
 
@@ -40,9 +41,10 @@ def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
 def demo(args: argparse.Namespace) -> int:
     """The template's whole procedure on the shipped data, printed, and the workbooks written."""
     from .workbook import procedure
-    from .workbook.template import build_all
+    from .workbook.template import FILE_NAMES, build_all
 
     inputs = _inputs(args)
+    refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
     t0 = time.perf_counter()
 
     def progress(step, total, message):
@@ -76,10 +78,7 @@ def demo(args: argparse.Namespace) -> int:
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
     print(f"Portfolio volatility {100 * al.volatility * ann ** 0.5:.2f}%/yr"
           + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
-    try:
-        paths = build_all(Path(args.out), inputs, force=args.force)
-    except FileExistsError as exc:
-        raise XLFactorError(str(exc)) from None
+    paths = build_all(Path(args.out), inputs, force=args.force)
     print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
     for p in paths:
         print(f"  {p}")
@@ -90,7 +89,7 @@ def workbook(args: argparse.Namespace) -> int:
     """Rebuild the template workbooks (all flavours) with the default inputs."""
     from .workbook.template import Inputs, build_all
 
-    for p in build_all(Path(args.out), Inputs(assets=args.assets), force=True):
+    for p in build_all(Path(args.out), Inputs(assets=args.assets), force=args.force):
         print(p)
     return 0
 
@@ -104,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
         print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
         return 2
-    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only)
+    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force)
     return 0
 
 
@@ -112,11 +111,7 @@ def lite(args: argparse.Namespace) -> int:
     """Write main.py and requirements.txt for xlwings Lite."""
     from .excel import runtimes
 
-    try:
-        paths = runtimes.write_lite_files(Path(args.out), force=args.force)
-    except FileExistsError as exc:
-        print(f"xlfactor: {exc}", file=sys.stderr)
-        return 2
+    paths = runtimes.write_lite_files(Path(args.out), force=args.force)
     print("xlwings Lite: in Excel, open the xlwings Lite add-in and paste")
     for path in paths:
         print(f"  {path}  into the {path.name} tab")
@@ -154,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("workbook", help="rebuild the template workbooks (default: into workbooks/)")
     p.add_argument("--out", default="workbooks")
+    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
     p.add_argument("--assets", choices=["industries", "all"], default="industries")
     p.set_defaults(func=workbook)
 
@@ -162,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--print-only", action="store_true", help="write the project and print the instructions, do not run")
+    p.add_argument("--force", action="store_true", help="overwrite project files that differ from xlfactor's")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("lite", help="write main.py and requirements.txt to paste into xlwings Lite")
@@ -177,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except XLFactorError as exc:
         print(f"xlfactor: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system said no: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"xlfactor: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -37,12 +37,12 @@ def test_committed_workbooks_are_current(built):
     """Same parts, same XML apart from cached values, and cached values equal to a tolerance."""
     for flavor, path in built.items():
         committed = ROOT / "workbooks" / FILE_NAMES[flavor]
-        assert committed.exists(), f"run `xlfactor workbook` to create {committed}"
+        assert committed.exists(), f"run `xlfactor workbook --force` to create {committed}"
         with zipfile.ZipFile(path) as new, zipfile.ZipFile(committed) as old:
             assert new.namelist() == old.namelist()
             for name in new.namelist():
                 a, b = new.read(name).decode(), old.read(name).decode()
-                stale = f"{committed} is stale ({name}); run `xlfactor workbook`"
+                stale = f"{committed} is stale ({name}); run `xlfactor workbook --force`"
                 assert CACHED.sub(r"<\1v/>", a) == CACHED.sub(r"<\1v/>", b), stale
                 values_a, values_b = [v for _, v in CACHED.findall(a)], [v for _, v in CACHED.findall(b)]
                 bad = [(x, y) for x, y in zip(values_a, values_b) if not _close(x, y)]

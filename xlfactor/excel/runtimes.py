@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from .. import __version__
+from .._files import write_text
 
 FUNCTIONS_INIT = '''"""xlfactor's spreadsheet functions for xlwings Server (written by `xlfactor serve`)."""
 
@@ -254,10 +255,9 @@ def taskpane_html() -> str:
 
 
 def _write(path: Path, text: str, force: bool) -> None:
-    if path.exists() and not force and path.read_text() != text:
-        raise FileExistsError(f"{path} exists and differs; pass --force to overwrite it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    if path.is_file() and not force and path.read_text() != text:
+        raise FileExistsError(17, "exists and differs; pass --force to overwrite it", str(path))
+    write_text(path, text)
 
 
 def write_server_project(folder: Path, force: bool = False) -> Path:
@@ -279,9 +279,9 @@ def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
     return paths
 
 
-def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True) -> str:
+def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False) -> str:
     """Write the project, print how to connect Excel, and run xlwings Server with uvicorn."""
-    folder = write_server_project(folder).resolve()
+    folder = write_server_project(folder, force=force).resolve()
     certs = folder / "certs"
     https = (certs / "localhost+2.pem").exists() and (certs / "localhost+2-key.pem").exists()
     scheme = "https" if https else "http"

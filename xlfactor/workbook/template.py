@@ -29,6 +29,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import cv, risk
 from ..core.factors import LOW_VOL_RULE
+from .._files import atomic_paths, refuse_overwrite
 from ..data import load_french
 from ..errors import XLFactorError
 from ..excel import udfs
@@ -695,16 +696,17 @@ class Template:
 
 
 def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False) -> list[Path]:
-    """Write the three flavours into ``folder``; refuses to overwrite unless ``force``."""
-    folder = Path(folder)
-    paths = [folder / FILE_NAMES[fl] for fl in FLAVORS]
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise FileExistsError(f"{existing[0]} exists; pass --force to overwrite.")
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the three flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
+
+    Existing files are checked before any work; each flavour is written to a temporary file beside
+    its target and all three are renamed into place at the end, so a failure leaves the old files.
+    """
+    paths = [Path(folder) / FILE_NAMES[fl] for fl in FLAVORS]
+    refuse_overwrite(paths, force)
     template = Template(inputs or Inputs())
-    for flavor, path in zip(FLAVORS, paths):
-        template.build(path, flavor)
+    with atomic_paths(paths) as temps:
+        for flavor, tmp in zip(FLAVORS, temps):
+            template.build(tmp, flavor)
     return paths
 
 

@@ -1,0 +1,47 @@
+"""Writing files so that a crash, a kill or a full disk never leaves a half-written file over a good one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def refuse_overwrite(paths, force: bool) -> None:
+    """Before any work: an existing target is an error unless ``force``; a target that is a folder always is."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder, not a file", str(path))
+        if path.exists() and not force:
+            raise FileExistsError(17, "exists; pass --force to overwrite it", str(path))
+
+
+@contextmanager
+def atomic_paths(targets) -> Iterator[list[Path]]:
+    """Temporary files beside each target; renamed over the targets only when the block finishes.
+
+    On any failure the temporary files are removed and the targets are as they were.
+    """
+    targets = [Path(t) for t in targets]
+    temps = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for stale in target.parent.glob(f".{target.name}.*.part"):  # left by a killed earlier run
+                stale.unlink(missing_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            os.close(fd)
+            temps.append(Path(tmp))
+        yield temps
+        for tmp, target in zip(temps, targets):
+            os.replace(tmp, target)  # atomic on one file system
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+
+
+def write_text(target, text: str) -> None:
+    with atomic_paths([target]) as (tmp,):
+        tmp.write_text(text)
