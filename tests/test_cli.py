@@ -134,3 +134,14 @@ def test_killed_mid_write_never_leaves_a_broken_workbook(tmp_path):
             with zipfile.ZipFile(path) as z:
                 assert z.testzip() is None and "xl/workbook.xml" in z.namelist(), (delay, path)
     assert len(list(tmp_path.glob("xlfactor_*.xlsx"))) == 3
+
+
+def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("XLWINGS_AUTH_PROVIDERS", raising=False)
+    assert cli.main(["serve", "--dir", str(tmp_path), "--host", "0.0.0.0", "--print-only"]) == 2
+    err = capsys.readouterr().err
+    assert "--host 0.0.0.0 would let anyone on the network call the functions" in err and "XLWINGS_AUTH_PROVIDERS" in err
+    assert cli.main(["serve", "--dir", str(tmp_path), "--host", "::1", "--print-only"]) == 0  # loopback is fine
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["entraid"]')
+    assert cli.main(["serve", "--dir", str(tmp_path), "--host", "0.0.0.0", "--print-only"]) == 0
+    assert cli.main(["serve", "--dir", str(tmp_path), "--workers", "0", "--print-only"]) == 2

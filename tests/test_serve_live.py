@@ -71,3 +71,47 @@ def test_served_functions_answer(server):
     assert status == 400 and "unknown function 'hello'" in text
     with urllib.request.urlopen(server + "/manifest", timeout=10) as m:
         assert "<DisplayName DefaultValue=\"xlfactor\" />" in m.read().decode()
+
+
+def test_fast_calls_keep_their_latency_while_a_slow_one_runs(server):
+    """A slow CV_CURVE computes in a worker thread: CAPM_BETA calls meanwhile answer as fast as alone."""
+    import statistics
+    import threading
+
+    import numpy as np
+
+    url = server + "/xlwings/custom-functions-call"
+    r = [[0.01], [0.03], [0.0], [0.02], [-0.01], [0.015]]
+    m = [[0.011], [0.02], [0.004], [0.015], [-0.012], [0.01]]
+    fast = body("capm_beta", [r, m, None, None, None])
+
+    def timed():
+        t = time.perf_counter()
+        status, _ = _post(url, fast)
+        assert status == 200
+        return time.perf_counter() - t
+
+    alone = [timed() for _ in range(5)]
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.04, (1500, 10))
+    y = x @ rng.normal(0.5, 0.5, (10, 200)) + rng.normal(0, 0.05, (1500, 200))
+    slow_body = body("cv_curve", [y.tolist(), x.tolist(), [["lasso"]], [[60]], [["walkforward"]], None, None])
+    slow = {}
+
+    def run_slow():
+        t = time.perf_counter()
+        slow["status"], _ = _post(url, slow_body)
+        slow["seconds"] = time.perf_counter() - t
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    time.sleep(0.8)  # past reading its 7 MB body: it is computing now
+    under = []
+    while thread.is_alive() and len(under) < 20:
+        under.append(timed())
+    thread.join(timeout=120)
+    print(f"CAPM_BETA alone: median {statistics.median(alone) * 1e3:.0f} ms; while CV_CURVE ran "
+          f"({slow['seconds']:.1f} s): median {statistics.median(under) * 1e3:.0f} ms, max {max(under) * 1e3:.0f} ms "
+          f"over {len(under)} calls")
+    assert slow["status"] == 200 and len(under) >= 3  # the calls did overlap the slow one
+    assert max(under) < 1.0  # before: each waited for the whole slow call

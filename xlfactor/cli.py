@@ -103,7 +103,8 @@ def serve(args: argparse.Namespace) -> int:
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
         print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
         return 2
-    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force)
+    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force,
+                   workers=args.workers)
     return 0
 
 
@@ -155,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")
     p.add_argument("--dir", default="xlfactor-server", help="server project folder (created; default xlfactor-server)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; another needs an auth provider, XLWINGS_AUTH_PROVIDERS)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (default 1); each runs calls in threads, so slow calls do not block fast ones")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--print-only", action="store_true", help="write the project and print the instructions, do not run")
     p.add_argument("--force", action="store_true", help="overwrite project files that differ from xlfactor's")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from .._files import write_text
+from ..errors import XLFactorError
 
 FUNCTIONS_INIT = '''"""xlfactor's spreadsheet functions for xlwings Server (written by `xlfactor serve`)."""
 
@@ -24,7 +25,9 @@ if sys.platform != "emscripten":
     # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide; make that fail fast.
     sys.modules.setdefault("pyodide", None)
 
-from xlfactor.excel.udfs import *  # noqa: E402,F401,F403
+from xlfactor.excel.server import threaded_functions  # noqa: E402
+
+globals().update(threaded_functions())  # each function computes in a worker thread, off the event loop
 '''
 
 # xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
@@ -279,8 +282,31 @@ def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
     return paths
 
 
-def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False) -> str:
+def auth_configured() -> bool:
+    """Whether xlwings Server will authenticate callers (an auth provider in XLWINGS_AUTH_PROVIDERS)."""
+    return os.environ.get("XLWINGS_AUTH_PROVIDERS", "").strip() not in ("", "[]")
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False,
+          workers: int = 1) -> str:
     """Write the project, print how to connect Excel, and run xlwings Server with uvicorn."""
+    if not is_loopback(host) and not auth_configured():
+        raise XLFactorError(
+            f"--host {host} would let anyone on the network call the functions without signing in; keep "
+            "127.0.0.1, or configure an auth provider first (XLWINGS_AUTH_PROVIDERS, see xlwings Server's docs).")
+    if workers < 1:
+        raise XLFactorError(f"--workers must be 1 or more; got {workers}.")
     folder = write_server_project(folder, force=force).resolve()
     certs = folder / "certs"
     https = (certs / "localhost+2.pem").exists() and (certs / "localhost+2-key.pem").exists()
@@ -304,9 +330,11 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = T
 
         os.environ.update(server_settings())  # only when serving: --print-only leaves this process as it was
         os.environ["XLWINGS_PROJECT_DIR"] = str(folder)
+        os.environ["XLFACTOR_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(["127.0.0.1", "localhost", "::1", host]))
 
         kwargs = {}
         if https:
             kwargs = {"ssl_certfile": str(certs / "localhost+2.pem"), "ssl_keyfile": str(certs / "localhost+2-key.pem")}
-        uvicorn.run("xlfactor.excel.server:create_app", factory=True, host=host, port=port, **kwargs)
+        uvicorn.run("xlfactor.excel.server:create_app", factory=True, host=host, port=port, workers=workers,
+                    limit_concurrency=64, **kwargs)
     return message

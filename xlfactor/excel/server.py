@@ -11,6 +11,8 @@ Import this module only with xlwings Server's settings in the environment (``run
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import os
 
@@ -57,13 +59,41 @@ async def _plain(send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class Guard:
-    """ASGI middleware: checks custom-function calls before xlwings Server sees them."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-    def __init__(self, app, max_body_mb: float = MAX_BODY_MB):
+
+def _host_of(scope) -> str:
+    """The Host header without its port ('[::1]:8000' -> '::1')."""
+    raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").strip().lower()
+    if raw.startswith("["):
+        return raw[1:].split("]")[0]
+    return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+
+
+class Guard:
+    """ASGI middleware in front of xlwings Server.
+
+    - Host: only the names this server is meant to be reached by (loopback by default), so a web page
+      cannot reach it through DNS rebinding;
+    - paths with a '..' segment: refused (xlwings Server's static files must stay in their folder);
+    - custom-function calls: checked (``call_problem``) and bounded in size before xlwings Server sees them.
+    """
+
+    def __init__(self, app, max_body_mb: float = MAX_BODY_MB, allowed_hosts=LOOPBACK_HOSTS):
         self.app, self.max_bytes = app, int(max_body_mb * 2**20)
+        self.allowed_hosts = {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        if _host_of(scope) not in self.allowed_hosts:
+            if scope["type"] == "websocket":
+                return await send({"type": "websocket.close", "code": 1008})
+            return await _plain(send, 400, f"host '{_host_of(scope)}' is not served here; use "
+                                           f"{' or '.join(sorted(self.allowed_hosts))}.")
+        raw = scope.get("raw_path") or scope["path"].encode()
+        if ".." in scope["path"].split("/") or b"%2e%2e" in raw.lower() or b"/../" in raw or raw.endswith(b"/.."):
+            return await _plain(send, 404, "not found")
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(CALL_PATH):
             return await self.app(scope, receive, send)
         chunks, size = [], 0
@@ -93,8 +123,25 @@ class Guard:
         return await self.app(scope, replay, send)
 
 
+def threaded(func):
+    """``func`` as a coroutine computing in a worker thread: xlwings Server runs plain functions on its
+    event loop, where one slow call would hold every other user's calls until it finishes."""
+
+    @functools.wraps(func)  # keeps the signature and __xlfunc__ that xlwings reads
+    async def run(*args):
+        return await asyncio.to_thread(func, *args)
+
+    return run
+
+
+def threaded_functions() -> dict:
+    """xlfactor's Excel functions for xlwings Server's ``custom_functions`` package, each off the event loop."""
+    return {name: threaded(getattr(udfs, name)) for name in udfs.__all__}
+
+
 def create_app():
     """xlwings Server's app (reads the settings from the environment) behind the guard."""
     from xlwings_server.main import main_app
 
-    return Guard(main_app)
+    hosts = os.environ.get("XLFACTOR_ALLOWED_HOSTS", ",".join(LOOPBACK_HOSTS)).split(",")
+    return Guard(main_app, allowed_hosts=hosts)

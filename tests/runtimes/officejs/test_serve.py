@@ -141,3 +141,42 @@ def test_serve_prints_how_to_connect(tmp_path, capsys):
     message = runtimes.serve(tmp_path / "proj", port=8123, run=False)
     assert "http://127.0.0.1:8123/manifest" in message and "PolyForm Noncommercial" in message
     assert (tmp_path / "proj" / "custom_functions" / "__init__.py").read_text() == runtimes.FUNCTIONS_INIT
+
+
+def test_only_loopback_host_names_are_served(app):
+    ok = request(app, "GET", "/manifest", headers={"host": "localhost:8000"})
+    assert ok.status_code == 200
+    rebound = request(app, "GET", "/manifest", headers={"host": "attacker.example:8000"})
+    assert rebound.status_code == 400 and "host 'attacker.example' is not served here" in rebound.text
+    call = request(app, "POST", "/xlwings/custom-functions-call", headers={"host": "attacker.example"},
+                   json=body("capm_beta", [[[0.01]], [[0.02]], None, None, None]))
+    assert call.status_code == 400
+
+
+@pytest.mark.parametrize("raw", [b"/static/../config.py", b"/static/%2e%2e/custom_functions/__init__.py",
+                                 b"/static/..%2Fconfig.py", b"/static/.."])
+def test_paths_leaving_a_folder_are_refused(raw):
+    from xlfactor.excel.server import Guard
+
+    reached = []
+
+    async def inner(scope, receive, send):
+        reached.append(scope["path"])
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    path = raw.decode().replace("%2e", ".").replace("%2F", "/")
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": raw, "headers": [(b"host", b"127.0.0.1:8000")]}
+    asyncio.run(Guard(inner)(scope, receive, send))
+    assert not reached and sent[0]["status"] == 404
+
+
+def test_project_has_no_static_folder(tmp_path):
+    folder = runtimes.write_server_project(tmp_path / "p")
+    assert not (folder / "static").exists()  # xlwings Server serves a project static/ folder; we never make one
