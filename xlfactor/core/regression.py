@@ -65,7 +65,7 @@ def ols(
         who = f"returns {v.label('column', cols[0], asset_names)}"
         if n < k + 2:
             raise InsufficientDataError(
-                f"{who} has {n} usable rows (it and every factor present); "
+                f"{who} has {n} usable rows (it and {'the market' if factors_arg == 'market' else 'every factor'} present); "
                 f"a regression on {k} factor(s) needs at least {k + 2}."
             )
         if lags is not None and lags >= n:

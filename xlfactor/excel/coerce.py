@@ -170,6 +170,7 @@ def _matrix(value, name: str) -> np.ndarray:
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
+    v.check_magnitude(arr, name)
     filled = ~np.isnan(arr)
     cols_used = np.flatnonzero(filled.any(axis=0))
     if not cols_used.size:

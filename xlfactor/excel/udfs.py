@@ -425,7 +425,7 @@ def sample_window(data, periods, first_period, last_period, use_columns=None):
     rf=RF,
 )
 @excel_errors
-def excess_returns(returns, rf):
+def excess_returns(returns, rf=None):
     """Returns minus the risk-free rate, period by period (same shape as returns)."""
     y, r = cells.periods([(returns, "returns")], rf)
     return cells.block(y - r[:, None])

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xlwings.udfs as xludfs
-from tests.excel import cases, vba, winstubs
+from tests.excel import cases, hostile, vba, winstubs
 from tests.excel.fuzz import cell_ranges
 from xlfactor.excel import udfs
 
@@ -138,3 +138,18 @@ def test_fuzz_outcome_is_numbers_or_a_message(data):
         assert all(isinstance(x, str) for x in flat)
     else:
         assert all(isinstance(x, float) and np.isfinite(x) or x == "" for x in flat)
+
+
+def test_bad_input_battery_gives_clear_errors_never_crashes():
+    outcomes = []
+    for bad in hostile.build():
+        try:
+            out = call(bad.func, bad.args)
+        except Exception as exc:  # a traceback in the cell
+            outcomes.append((bad, f"{type(exc).__name__}: {exc}"[:120]))
+            continue
+        outcomes.append((bad, "error" if isinstance(out[0][0], winstubs.VARIANT) else "numbers"))
+    t = hostile.tally(outcomes)
+    print(f"classic: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
+          f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes")
+    assert t["inputs"] > 1000 and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xlwings as xw
-from tests.excel import cases
+from tests.excel import cases, hostile
 from tests.excel.fuzz import OFFICE_ERROR, cell_ranges
 from xlfactor.excel import coerce, udfs
 from xlwings.server import custom_functions_call, custom_functions_meta
@@ -99,3 +99,19 @@ def test_fuzz_outcome_is_numbers_or_the_user_error(data):
         assert str(exc).startswith(name.upper() + ": ")
         return
     json.dumps(result, allow_nan=False)
+
+
+def test_bad_input_battery_gives_clear_errors_never_crashes():
+    outcomes = []
+    for bad in hostile.build():
+        try:
+            json.dumps(call(bad.func, bad.args), allow_nan=False)  # also: nothing xlwings Server cannot send
+            outcomes.append((bad, "numbers"))
+        except coerce.ExcelInputError:
+            outcomes.append((bad, "error"))
+        except Exception as exc:  # HTTP 500, retried, then "An error occurred."
+            outcomes.append((bad, f"{type(exc).__name__}: {exc}"[:120]))
+    t = hostile.tally(outcomes)
+    print(f"officejs: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
+          f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes")
+    assert t["inputs"] > 1000 and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])
