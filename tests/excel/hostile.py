@@ -107,3 +107,34 @@ def tally(outcomes) -> dict:
         else:
             t["crashes"].append(f"{bad.func} {bad.what}: {kind}")
     return t
+
+
+PERIOD_ARGS = {"returns", "market", "factors", "rf", "data", "periods"}
+# functions whose answer cannot depend on a row that is missing for every asset (listwise deletion)
+ROW_FREE = {"capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "ols_loadings", "specific_var", "capm_er",
+            "grs_test"}
+
+
+def trailing_month_cases() -> list[tuple]:
+    """(func, args, base args, what): the latest month blank in one argument over the periods, present in the others.
+
+    The row is a missing value (the data reaches it), never a shape error; for the ROW_FREE functions the
+    answer equals the answer without that month.
+    """
+    import inspect
+
+    from xlfactor.excel import udfs
+
+    out = []
+    for case in cases.build_cases():
+        names = list(inspect.signature(getattr(udfs, case.func)).parameters)
+        period = [p for p, a in enumerate(case.args) if names[p] in PERIOD_ARGS and isinstance(a, list) and len(a) > 1]
+        if len(period) < 2:
+            continue
+        for blank in period:
+            args = list(case.args)
+            for p in period:
+                row = case.args[p][-1]
+                args[p] = case.args[p] + [[None] * len(row) if p == blank else list(row)]
+            out.append((case.func, args, case.args, f"{names[blank]} blank in the last month"))
+    return out
