@@ -138,3 +138,22 @@ def trailing_month_cases() -> list[tuple]:
                 args[p] = case.args[p] + [[None] * len(row) if p == blank else list(row)]
             out.append((case.func, args, case.args, f"{names[blank]} blank in the last month"))
     return out
+
+
+def check_battery(runtime: str, outcome) -> None:
+    """Run every bad input; ``outcome(bad)`` is 'numbers', 'error' or a crash description. Prints the tally."""
+    t = tally((bad, outcome(bad)) for bad in build())
+    print(f"{runtime}: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
+          f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes")
+    assert t["inputs"] > 1000 and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])
+
+
+def check_trailing_month(call, func, args, base) -> None:
+    """The latest month blank in one argument: numbers, equal to the answer without it where rows cannot matter."""
+    import numpy as np
+
+    got = cases.as_array(call(func, args))
+    if func in ROW_FREE:
+        np.testing.assert_allclose(got, cases.as_array(call(func, base)), rtol=1e-10, equal_nan=True)
+    else:
+        assert got.size and np.isfinite(got).any()
