@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from hypothesis import strategies as st
 
 from tests.excel import winstubs
 
+EXAMPLES = int(os.environ.get("XLFACTOR_FUZZ_EXAMPLES", "150"))  # per runtime; raise it for a long fuzz run
 OFFICE_ERROR = {"type": "Error", "basicType": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
 
 

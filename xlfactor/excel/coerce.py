@@ -30,12 +30,13 @@ import numpy as np
 import xlwings as xw
 
 from ..core import _validation as v
-from ..errors import InputShapeError, InputValueError, XLFactorError
+from ..errors import InputShapeError, InputValueError, InsufficientDataError, XLFactorError
 
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
 COM_ERROR_TEXT = {-2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
                   -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A"}
 COM_ERRORS = frozenset(COM_ERROR_TEXT)
+MAX_CELLS = 25_000_000  # one argument: 5,040 periods x 3,000 assets is 15 million
 FIX_ERROR = "fix that cell, or wrap it in IFERROR(..., \"\") to treat it as a missing value."
 _FLOAT_OR_BLANK = {float, type(None)}  # cells that need no interpretation
 
@@ -86,15 +87,18 @@ def excel_errors(func):
     def wrapper(*args):
         try:
             return func(*args)
+        except MemoryError:  # a refusal the user can act on, not a server error
+            problem = InsufficientDataError("the computation needs more memory than this machine has; select "
+                                            "smaller ranges, fewer lambdas or fewer folds.")
         except XLFactorError as exc:
-            message = f"{name}: {exc}"
-            where = runtime()
-            if where == "classic":
-                RECENT_ERRORS.append(message)
-                return [[com_error_value(exc.excel_code)]]
-            error = ExcelInputError(message)
-            error.excel_code = exc.excel_code
-            raise error from None
+            problem = exc
+        message = f"{name}: {problem}"
+        if runtime() == "classic":
+            RECENT_ERRORS.append(message)
+            return [[com_error_value(problem.excel_code)]]
+        error = ExcelInputError(message)
+        error.excel_code = problem.excel_code
+        raise error from None
 
     return wrapper
 
@@ -162,6 +166,9 @@ def _matrix(value, name: str) -> np.ndarray:
         raise InputShapeError(f"{name} is not a rectangular range; select a block of cells.")
     if not rows or widths == {0}:
         raise InputShapeError(f"{name} is empty; select at least one cell.")
+    if len(rows) * len(rows[0]) > MAX_CELLS:
+        raise InputShapeError(f"{name} has {len(rows) * len(rows[0]):,} cells, over the {MAX_CELLS:,} one argument may "
+                              "hold; select a smaller range (whole columns such as A:A send every row).")
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _FLOAT_OR_BLANK:
         # some odd cells (errors, text, ints): look cell by cell only at the rows that hold them
         rows = [r if set(map(type, r)) <= _FLOAT_OR_BLANK else [_element(x, name, i, j) for j, x in enumerate(r)]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import xlwings.udfs as xludfs
 from tests.excel import cases, hostile, vba, winstubs
+from tests.excel import fuzz
 from tests.excel.fuzz import cell_ranges
 from xlfactor.excel import udfs
 
@@ -123,7 +124,7 @@ def test_error_codes_say_what_kind_of_problem():
     assert call("xlfactor_error", [])[1][0].startswith("CAPM_BETA: returns column 1 has 2 usable rows")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=fuzz.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzz_outcome_is_numbers_or_a_message(data):
     name = data.draw(st.sampled_from(NAMES))
@@ -155,3 +156,19 @@ def test_bad_input_battery_gives_clear_errors_never_crashes():
                          ids=[f"{c[0]}-{c[3]}" for c in hostile.trailing_month_cases()])
 def test_latest_month_missing_in_one_argument_is_a_missing_value(func, args, base, what):
     hostile.check_trailing_month(call, func, args, base)
+
+
+def test_oversized_ranges_and_out_of_memory_are_refusals(monkeypatch):
+    from xlfactor.excel import coerce
+
+    monkeypatch.setattr(coerce, "MAX_CELLS", 100)
+    assert winstubs.cell_value(call("capm_beta", [[[0.01]] * 101, [[0.02]] * 101])) == "#VALUE!"
+    assert call("xlfactor_error", [])[0][0].startswith("CAPM_BETA: returns has 101 cells, over the 100")
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(udfs.regression, "capm", no_memory)
+    r = [[0.01], [0.03], [0.0], [0.02]]
+    assert winstubs.cell_value(call("capm_beta", [r, r])) == "#NUM!"
+    assert "needs more memory than this machine has" in call("xlfactor_error", [])[0][0]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import xlwings as xw
 from tests.excel import cases, hostile
+from tests.excel import fuzz
 from tests.excel.fuzz import OFFICE_ERROR, cell_ranges
 from xlfactor.excel import coerce, udfs
 from xlwings.server import custom_functions_call, custom_functions_meta
@@ -85,7 +86,7 @@ def test_user_errors_raise_xlwings_error_with_one_line(func, args, message):
     assert re.match(message, str(exc.value)) and "\n" not in str(exc.value)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=fuzz.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzz_outcome_is_numbers_or_the_user_error(data):
     name = data.draw(st.sampled_from(NAMES))
