@@ -22,14 +22,28 @@ def _inputs(args: argparse.Namespace):
     unknown = [n for n in names if n not in [f.lower() for f in FACTOR_NAMES]]
     if unknown or not names:
         raise XLFactorError(f"--factors takes names from {', '.join(FACTOR_NAMES)}; got {args.factors!r}.")
-    budgets = tuple(float(b) for b in args.factor_budgets.split(",")) if args.factor_budgets else (1.0,) * 5
-    if len(budgets) != 5:
-        raise XLFactorError("--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol.")
+    budgets = _five(args.factor_budgets, "--factor-budgets", (1.0,) * 5)
+    weights = _five(args.penalty_weights, "--penalty-weights", None)
     return Inputs(
         start=args.start, end=args.end, use_factors=tuple(f.lower() in names for f in FACTOR_NAMES),
         folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
         cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
+        loadings=args.loadings, standardize=args.standardize,
+        **({} if weights is None else {"penalty_weights": weights}),
     )
+
+
+def _five(text: str, flag: str, default):
+    """Five numbers, one per factor in FACTOR_NAMES order, from '1,0.5,1,1,1'."""
+    if not text:
+        return default
+    try:
+        values = tuple(float(b) for b in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 5:
+        raise XLFactorError(f"{flag} takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol; got {text!r}.")
+    return values
 
 
 def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
@@ -76,7 +90,9 @@ def demo(args: argparse.Namespace) -> int:
     _print(f"Risk allocation ({inputs.risk_method}, {inputs.method} factor model), long-only: weights and shares of risk",
            res.table("weights") * 100, "{:8.2f}%")
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
-    print(f"Portfolio volatility {100 * al.volatility * ann ** 0.5:.2f}%/yr"
+    predicted, realised = res.volatility(ann)
+    print(f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
+          f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
           + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
     paths = build_all(Path(args.out), inputs, force=args.force)
     print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
@@ -122,6 +138,9 @@ def lite(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .core import options
+
+    D = options.DEFAULTS
     parser = argparse.ArgumentParser(prog="xlfactor", description="Factor models for spreadsheets.")
     parser.add_argument("--version", action="version", version=f"xlfactor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,18 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factors", default="Mkt-RF,SMB,HML,Mom,LowVol", help="factors to use, comma-separated")
     p.add_argument("--assets", choices=["industries", "all"], default="industries",
                    help="the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    p.add_argument("--scheme", choices=["blocked", "walkforward", "kfold"], default="blocked")
-    p.add_argument("--gap", type=int, default=0, help="months purged around each test fold (default 0)")
-    p.add_argument("--rule", choices=["min", "1se"], default="1se", help="lambda rule (default 1se)")
+    p.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
+    p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
+    p.add_argument("--gap", type=int, default=D["gap"], help="months purged around each test fold (default 0)")
+    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
     p.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
-                   help="lambda method: whose CV curve is shown and whose loadings feed the risk model (default lasso)")
-    p.add_argument("--lags", type=int, default=6, help="Newey-West lags for t-stats (default 6)")
-    p.add_argument("--cov", choices=["sample", "ewma", "ledoitwolf"], default="ledoitwolf",
-                   help="factor covariance (default ledoitwolf)")
-    p.add_argument("--halflife", type=float, default=36.0, help="EWMA half-life in months (default 36)")
-    p.add_argument("--risk", choices=["erc", "budget", "invvol", "factor"], default="erc",
-                   help="risk allocation method (default erc)")
+                   help="lambda method whose CV curve is shown (default lasso)")
+    p.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
+                   help=f"loadings of the risk model (default {D['loadings']})")
+    p.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
+    p.add_argument("--penalty-weights", default="",
+                   help="5 penalty weights, Mkt-RF,SMB,HML,Mom,LowVol (default 0,1,1,1,1: the market unpenalised)")
+    p.add_argument("--lags", type=int, default=D["lags"], help=f"Newey-West lags for t-stats (default {D['lags']})")
+    p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
+                   help=f"factor covariance (default {D['cov_method']})")
+    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in months (default 36)")
+    p.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
+                   help=f"risk allocation method (default {D['risk_method']})")
     p.add_argument("--factor-budgets", default="", help="5 factor risk budgets for --risk factor, e.g. 4,1,1,1,1")
     p.add_argument("--out", default="xlfactor-output", help="folder for the workbooks (default xlfactor-output)")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlfactor.core import cv, penalized, regression, risk
+from xlfactor.core import cv, options, penalized, regression, risk
 from xlfactor.data import load_french
 
 ERROR = "#N/A cell"  # marker: an error cell in a range
@@ -44,17 +44,20 @@ def build_cases() -> list[Case]:
     ols = regression.ols(y, f)
     capm = regression.capm(r, m, rf=rf, lags=3)
     lam_r, lam_l = 0.02, 5e-4
-    ridge = penalized.fit(y, f, [lam_r], method="ridge")
-    lasso = penalized.fit(y, f, [lam_l], method="lasso", standardize=True)
-    cvres = cv.cross_validate(y, f, method="lasso", folds=4, scheme="walkforward", gap=1)
-    pooled = cv.cross_validate(y, f, method="ridge", folds=5, pooled=True)
+    mw = options.market_first_weights(f.shape[1])  # the Excel functions' default: the market (first) unpenalised
+    ridge = penalized.fit(y, f, [lam_r], method="ridge", penalty_weights=mw)
+    lasso = penalized.fit(y, f, [lam_l], method="lasso", standardize=True, penalty_weights=mw)
+    enet = penalized.fit(y, f, [lam_l], method="enet", l1_ratio=0.3, penalty_weights=[1.0, 0.5, 2.0, 1.0])
+    cvres = cv.cross_validate(y, f, method="lasso", folds=4, scheme="walkforward", gap=1, penalty_weights=mw)
+    pooled = cv.cross_validate(y, f, method="ridge", folds=5, pooled=True, penalty_weights=mw)
+    every = cv.cross_validate(y, f, method="lasso", folds=4, standardize=True, penalty_weights=[1.0] * 4)
     fcov = risk.factor_covariance(f, "ewma", 36)
     model = risk.FactorModel.from_arrays(ols.loadings, risk.factor_covariance(f), ols.risk.specific_var)
     erc = risk.allocate("erc", model=model)
     budgets = np.arange(1.0, 7.0)
     bud = risk.allocate("budget", model=model, budgets=budgets)
     rc = risk.risk_contributions(erc.weights, model=model)
-    path = penalized.fit(y[:, :1], f, None, method="lasso", n_lambdas=20)
+    path = penalized.fit(y[:, :1], f, None, method="lasso", n_lambdas=20, penalty_weights=mw)
     coll = regression.collinearity(f)
     fm = regression.fama_macbeth(y, ols.loadings, lags=2)
     grs = regression.grs(y[np.isfinite(y).all(axis=1)], f[np.isfinite(y).all(axis=1)])
@@ -74,6 +77,10 @@ def build_cases() -> list[Case]:
              cvres.best_lambda("1se")[None, :]),
         Case("cv_lambda", [cells(y), F, [["ridge"]], None, None, None, None, [[True]]],
              np.array([[pooled.pooled_lambda("min")]])),
+        # every penalised option in the call: rf subtracted inside, standardised, every factor penalised
+        Case("cv_lambda", [R, F, None, [[4]], None, [["1se"]], None, None, RF, [[True]], [[1.0, 1.0, 1.0, 1.0]]],
+             every.best_lambda("1se")[None, :]),
+        Case("enet_loadings", [R, F, [[lam_l]], [[0.3]], RF, None, None, [[1.0, 0.5, 2.0, 1.0]]], enet.loadings[0].T),
         Case("risk_alloc", [L, FC, SV], erc.weights[None, :]),
         Case("risk_alloc", [L, FC, SV, [["budget"]], cells(budgets[None, :])], bud.weights[None, :]),
         Case("ols_loadings", [R, F, RF, None, [[True]]], np.vstack([ols.coef.T, ols.tstat.T])),

@@ -12,7 +12,7 @@ from tests.workbook import bridge, check
 from xlfactor.workbook import procedure
 from xlfactor.workbook.template import FACTOR_ROW0, START_CELLS, Inputs, Template
 
-CHANGED = {"start": 198001, "end": 201212, "rule": "min", "method": "ridge"}
+CHANGED = {"start": 198001, "end": 201212, "rule": "1se", "method": "ridge", "loadings": "ridge"}
 
 
 def run(runtime: str, flavor: str, tmp_path) -> dict:
@@ -46,8 +46,8 @@ def run(runtime: str, flavor: str, tmp_path) -> dict:
     before, after = np.asarray(solution[key].value[1], float), np.asarray(changed_solution[key].value[1], float)
     assert np.abs(before - after).max() > 1e-3  # betas follow the window
     lam = bridge.cell_key(path, "Lambda", "C6")
-    assert solution[lam].value[0][0] == pytest.approx(defaults.lambda_lasso, rel=1e-12)  # lasso, rule 1se by default
-    assert changed_solution[lam].value[0][0] == pytest.approx(changed.lambda_lasso, rel=1e-12)  # rule min after
+    assert solution[lam].value[0][0] == pytest.approx(defaults.lambda_lasso, rel=1e-12)  # lasso, rule min by default
+    assert changed_solution[lam].value[0][0] == pytest.approx(changed.lambda_lasso, rel=1e-12)  # rule 1se after
     assert changed.lambda_lasso != defaults.lambda_lasso
     risk_loadings = bridge.cell_key(path, "Risk", "B39:M43")
     np.testing.assert_allclose(np.asarray(changed_solution[risk_loadings].value, float), changed.ridge.loadings[0].T,

@@ -14,9 +14,8 @@ from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
 from ._cache import memoize
+from .options import DEFAULTS, RULES, SCHEMES
 
-SCHEMES = ("blocked", "walkforward", "kfold")
-RULES = ("min", "1se")
 
 
 MAX_FOLDS = 100  # beyond this, folds only cost time (each is one more fit of every asset and lambda)
@@ -124,11 +123,11 @@ class CVResult:
         f = np.isfinite(self.fold_mse).sum(axis=1)
         return np.nanstd(self.fold_mse, axis=1, ddof=1) / np.sqrt(f)
 
-    def index(self, rule: str = "min") -> np.ndarray:
+    def index(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
         """Grid position chosen for each asset under ``rule`` ("min" or "1se")."""
         return choose_index(self.mse, self.mse_se, self.lambdas, rule)
 
-    def best_lambda(self, rule: str = "min") -> np.ndarray:
+    def best_lambda(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
         """Chosen lambda of each asset, (N,)."""
         return self.lambdas[self.index(rule), np.arange(self.lambdas.shape[1])]
 
@@ -139,7 +138,7 @@ class CVResult:
             raise v.InputValueError("a pooled lambda needs one grid for all assets; cross-validate with pooled=True.")
         return np.nansum(self.fold_mse, axis=2)
 
-    def pooled_lambda(self, rule: str = "min") -> float:
+    def pooled_lambda(self, rule: str = DEFAULTS["rule"]) -> float:
         """One lambda for all assets, minimising the error summed over assets (or its 1-SE rule)."""
         pm = self.pooled_fold_mse
         mean = pm.mean(axis=1)[:, None]
@@ -152,11 +151,11 @@ def cross_validate(
     returns,
     factors,
     *,
-    method: str = "lasso",
+    method: str = DEFAULTS["method"],
     lambdas=None,
-    folds: int = 5,
-    scheme: str = "blocked",
-    gap: int = 0,
+    folds: int = DEFAULTS["folds"],
+    scheme: str = DEFAULTS["scheme"],
+    gap: int = DEFAULTS["gap"],
     seed: int = 0,
     l1_ratio: float | None = None,
     standardize: bool = False,

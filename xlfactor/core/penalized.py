@@ -26,8 +26,8 @@ from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
 from ._cache import memoize
 from .regression import usable_groups
+from .options import METHODS
 
-METHODS = ("ridge", "lasso", "enet")
 
 
 # --- the problem set: Gram quantities of every (block of rows, asset) -------------------------------

@@ -15,15 +15,14 @@ from scipy import optimize
 
 from ..errors import ConvergenceError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
+from .options import ALLOC_METHODS, COV_METHODS, DEFAULTS
 
-COV_METHODS = ("sample", "ewma", "ledoitwolf")
-ALLOC_METHODS = ("erc", "budget", "invvol", "factor")
 
 
 # --- covariance ------------------------------------------------------------------------------------------------
 
 
-def factor_covariance(factors, method: str = "sample", halflife: float | None = None) -> np.ndarray:
+def factor_covariance(factors, method: str = DEFAULTS["cov_method"], halflife: float | None = None) -> np.ndarray:
     """Covariance of factor returns (rows with any factor missing are dropped).
 
     - ``sample``: ddof = 1.
@@ -286,7 +285,7 @@ def check_budgets(budgets, n: int, what: str) -> np.ndarray:
 
 
 def allocate(
-    method: str = "erc",
+    method: str = DEFAULTS["risk_method"],
     *,
     cov=None,
     model: FactorModel | None = None,

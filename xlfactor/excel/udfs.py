@@ -12,7 +12,7 @@ import numpy as np
 import xlwings as xw
 
 from ..core import _validation as v
-from ..core import cv, penalized, regression, risk
+from ..core import cv, options, penalized, regression, risk
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from .coerce import excel_errors
@@ -30,10 +30,16 @@ STANDARDIZE = "TRUE to penalise factors scaled to unit variance (loadings still 
 INTERCEPT = "TRUE to add the alpha row on top of the loadings. Default FALSE."
 RIDGE_LAMBDA = "Ridge penalty lambda >= 0 in ||y - a - Xb||^2 + lambda*||b||^2 (squared error not divided by n; not the lasso scale)."
 LASSO_LAMBDA = "Lasso penalty lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*|b|_1 (not the ridge scale)."
-METHOD_CV = "ridge, lasso (default) or enet (elastic net, l1_ratio 0.5); each lambda is on its own objective's scale."
-FOLDS = "Number of cross-validation folds (default 5)."
-SCHEME = "blocked (default: contiguous folds), walkforward (expanding window) or kfold (shuffled, ignores time order)."
+METHOD_CV = f"{options.describe('method')}: enet is the elastic net (l1_ratio); each lambda is on its own objective's scale."
+FOLDS = f"Number of cross-validation folds (default {options.DEFAULTS['folds']})."
+SCHEME = f"{options.describe('scheme')}: blocked = contiguous folds, walkforward = expanding window, kfold = shuffled."
 GAP = "Rows purged between training and test data on each side (default 0)."
+RULE = f"{options.describe('rule')}: min = lowest mean error; 1se = largest lambda within one standard error of it."
+WEIGHTS_PENALTY = ("Penalty weight per factor (a row; 0 = unpenalised). Blank: the first factor, the market (put it "
+                   "first), 0 and the others 1.")
+L1_RATIO = f"Elastic net only: the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
+ENET_LAMBDA = ("Elastic net lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*(l1_ratio*|b|_1 + (1-l1_ratio)/2*||b||^2) "
+               "(scikit-learn ElasticNet; not the ridge scale).")
 LOADINGS = "Loadings: one row per factor, one column per asset (no alpha row)."
 FACTOR_COV = "Factor covariance matrix: factors x factors."
 SPECIFIC_VAR = "Specific (residual) variance of each asset: one row, one column per asset."
@@ -65,9 +71,19 @@ def _one_lambda(value, name: str) -> float:
     return lam
 
 
-def _penalized(method, returns, factors, lam, rf, standardize, intercept):
+def _penalty_options(x, standardize, penalty_weights, l1_ratio, method) -> dict:
+    """The options every penalised function shares, blanks resolved to the defaults (options.DEFAULTS)."""
+    weights = (options.market_first_weights(x.shape[1]) if cells.blank(penalty_weights)
+               else cells.series(penalty_weights, "penalty_weights"))
+    ratio = cells.number(l1_ratio, "l1_ratio", options.DEFAULTS["l1_ratio"], low=0.0, high=1.0, low_open=True)
+    return {"standardize": cells.flag(standardize, "standardize", options.DEFAULTS["standardize"]),
+            "penalty_weights": weights, "l1_ratio": ratio if method == "enet" else None}
+
+
+def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method, standardize=cells.flag(standardize, "standardize"))
+    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method,
+                        **_penalty_options(x, standardize, penalty_weights, l1_ratio, method))
     out = res.loadings[0].T  # factors x assets
     if cells.flag(intercept, "intercept"):
         out = np.vstack([res.intercept[0], out])
@@ -131,11 +147,12 @@ def factor_r2(returns, factors, rf=None, split=None):
     rf=RF,
     standardize=STANDARDIZE,
     intercept=INTERCEPT,
+    penalty_weights=WEIGHTS_PENALTY,
 )
 @excel_errors
-def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None):
-    """Ridge loadings (factor rows x asset columns), intercept unpenalised: (X'X + lambda I)^-1 X'y on centred data."""
-    return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept)
+def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None):
+    """Ridge loadings (factor rows x asset columns), market and intercept unpenalised: (X'X + lambda W)^-1 X'y, centred."""
+    return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept, penalty_weights)
 
 
 @xw.func(category=CATEGORY, cache=True)
@@ -146,22 +163,43 @@ def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, interce
     rf=RF,
     standardize=STANDARDIZE,
     intercept=INTERCEPT,
+    penalty_weights=WEIGHTS_PENALTY,
 )
 @excel_errors
-def lasso_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None):
-    """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; intercept unpenalised."""
-    return _penalized("lasso", returns, factors, penalty, rf, standardize, intercept)
+def lasso_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None):
+    """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; market and intercept unpenalised."""
+    return _penalized("lasso", returns, factors, penalty, rf, standardize, intercept, penalty_weights)
 
 
-def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
-    y, x = cells.returns_and_factors(returns, factors)
+@xw.func(category=CATEGORY, cache=True)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    penalty=ENET_LAMBDA,
+    l1_ratio=L1_RATIO,
+    rf=RF,
+    standardize=STANDARDIZE,
+    intercept=INTERCEPT,
+    penalty_weights=WEIGHTS_PENALTY,
+)
+@excel_errors
+def enet_loadings(returns, factors, penalty, l1_ratio=None, rf=None, standardize=None, intercept=None,
+                  penalty_weights=None):
+    """Elastic-net loadings (factor rows x asset columns): lasso and ridge penalties mixed by l1_ratio; market unpenalised."""
+    return _penalized("enet", returns, factors, penalty, rf, standardize, intercept, penalty_weights, l1_ratio)
+
+
+def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio):
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    method = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
     return cv.cross_validate(
         y, x,
-        method=cells.option(method, penalized.METHODS, "method", "lasso"),
-        folds=cells.count(folds, "folds", 5, minimum=2),
-        scheme=cells.option(scheme, cv.SCHEMES, "scheme", "blocked"),
-        gap=cells.count(gap, "gap", 0),
+        method=method,
+        folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
+        scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
+        gap=cells.count(gap, "gap", options.DEFAULTS["gap"]),
         pooled=pooled,
+        **_penalty_options(x, standardize, penalty_weights, l1_ratio, method),
     )
 
 
@@ -172,16 +210,21 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled):
     method=METHOD_CV,
     folds=FOLDS,
     scheme=SCHEME,
-    rule="min (default: lowest mean error) or 1se (largest lambda within one standard error of it).",
+    rule=RULE,
     gap=GAP,
     pooled="TRUE for one lambda for all assets (lowest error summed over assets). Default FALSE.",
+    rf=RF,
+    standardize=STANDARDIZE,
+    penalty_weights=WEIGHTS_PENALTY,
+    l1_ratio=L1_RATIO,
 )
 @excel_errors
-def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None):
-    """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled lambda)."""
+def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None, rf=None,
+              standardize=None, penalty_weights=None, l1_ratio=None):
+    """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled); market unpenalised by default."""
     pooled = cells.flag(pooled, "pooled")
-    res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled)
-    rule = cells.option(rule, cv.RULES, "rule", "min")
+    res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio)
+    rule = cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
     return [[res.pooled_lambda(rule)]] if pooled else cells.row(res.best_lambda(rule))
 
 
@@ -190,14 +233,14 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
     loadings=LOADINGS,
     factor_covariance=FACTOR_COV,
     specific_variance=SPECIFIC_VAR,
-    method="erc (default: equal risk), budget (risk proportional to budgets), invvol, or factor (factor risk budgets).",
+    method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, factor = factor risk budgets.",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
 )
 @excel_errors
 def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None):
     """Long-only, fully invested weights from a factor-model risk allocation (risk parity or risk budgets)."""
     model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, risk.ALLOC_METHODS, "method", "erc")
+    method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
     return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets")).weights)
 
 
@@ -226,14 +269,14 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
 @xw.func(category=CATEGORY, cache=True)
 @_args(
     factors=FACTORS,
-    method="sample (default), ewma (needs halflife) or ledoitwolf (shrunk towards a scaled identity).",
+    method=f"{options.describe('cov_method')}: ewma needs halflife; ledoitwolf shrinks towards a scaled identity.",
     halflife="ewma only: periods over which the weights halve.",
 )
 @excel_errors
 def factor_cov(factors, method=None, halflife=None):
     """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
     x = cells.table(factors, "factors")
-    method = cells.option(method, risk.COV_METHODS, "method", "sample")
+    method = cells.option(method, options.COV_METHODS, "method", options.DEFAULTS["cov_method"])
     return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
 
 
@@ -278,12 +321,18 @@ def risk_contrib(weights, loadings, factor_covariance, specific_variance, by=Non
     scheme=SCHEME,
     gap=GAP,
     asset="Column number of the asset whose curve to show; blank for the curve pooled over all assets.",
+    rf=RF,
+    standardize=STANDARDIZE,
+    penalty_weights=WEIGHTS_PENALTY,
+    l1_ratio=L1_RATIO,
 )
 @excel_errors
-def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, asset=None):
+def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, asset=None, rf=None, standardize=None,
+             penalty_weights=None, l1_ratio=None):
     """Cross-validation error curve for charting: columns lambda, mean error, standard error, non-zero loadings."""
     j = cells.count(asset, "asset", None, minimum=1)
-    res = _cross_validate(returns, factors, method, folds, scheme, gap, j is None)
+    res = _cross_validate(returns, factors, method, folds, scheme, gap, j is None, rf, standardize, penalty_weights,
+                          l1_ratio)
     if j is None:
         pm = res.pooled_fold_mse
         mean, se = pm.mean(axis=1), pm.std(axis=1, ddof=1) / np.sqrt(pm.shape[1])
@@ -298,16 +347,18 @@ def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, a
 @_args(
     returns="Returns of one asset: one column.",
     factors=FACTORS,
-    n_lambdas="Number of lambdas from lambda_max down to lambda_max/1000 (default 100).",
+    n_lambdas="Number of lambdas from lambda_max down to lambda_max/1000 (default 100, at most 1000).",
     standardize=STANDARDIZE,
+    rf=RF,
+    penalty_weights=WEIGHTS_PENALTY,
 )
 @excel_errors
-def lasso_path(returns, factors, n_lambdas=None, standardize=None):
+def lasso_path(returns, factors, n_lambdas=None, standardize=None, rf=None, penalty_weights=None):
     """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
-    y, x = cells.aligned((returns, "returns"), (factors, "factors"))
+    y, x = cells.returns_and_factors(returns, factors, rf)
     cells.one_column(y, "returns")
     res = penalized.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
-                        standardize=cells.flag(standardize, "standardize"))
+                        **_penalty_options(x, standardize, penalty_weights, None, "lasso"))
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
 
 
@@ -444,7 +495,7 @@ def xlfactor_error(error_cell=None):
 
 
 __all__ = [
-    "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "cv_lambda", "risk_alloc",
+    "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "risk_alloc",
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error",

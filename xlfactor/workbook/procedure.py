@@ -37,10 +37,25 @@ class Results:
     lambda_ridge: float
     ridge: penalized.PenalizedResult
     lasso: penalized.PenalizedResult
-    risk_loadings: np.ndarray  # (assets, factors): the lambda method's loadings, used by the risk model
+    risk_loadings: np.ndarray  # (assets, factors): the loadings chosen on Start (ols, ridge or lasso), used by the risk model
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
+
+    @property
+    def excess(self) -> np.ndarray:
+        return self.returns - self.rf[:, None]
+
+    def volatility(self, periods_per_year: int = 12) -> tuple[float, float]:
+        """(predicted, realised) volatility of the allocated portfolio's excess return, annualised, in sample.
+
+        Predicted from the factor model (sqrt(w'(BFB'+D)w)); realised is the standard deviation (ddof 1) of
+        the portfolio's excess returns over the months where every asset has one.
+        """
+        y = self.excess[np.isfinite(self.excess).all(axis=1)]
+        w = self.allocation.weights
+        return (float(self.allocation.volatility * np.sqrt(periods_per_year)),
+                float(np.std(y @ w, ddof=1) * np.sqrt(periods_per_year)))
 
     def table(self, what: str) -> pd.DataFrame:
         """Labelled tables for printing: capm, lasso, ridge, ols, weights, factor_risk."""
@@ -84,18 +99,20 @@ def run(inputs: Inputs | None = None, progress=None) -> Results:
     capm = regression.capm(r, m, rf=rf, lags=inputs.lags)
     ols = regression.ols(y, f)
     say(3, 6, "cross-validating lambda (lasso and ridge)")
-    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True)
+    weights = [w for w, u in zip(inputs.penalty_weights, inputs.use_factors) if u]
+    pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
+    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
     lasso_cv = cv.cross_validate(y, f, method="lasso", **opts)
     ridge_cv = cv.cross_validate(y, f, method="ridge", **opts)
     method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
     lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
     lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
     say(4, 6, "ridge and lasso loadings at the chosen lambdas")
-    ridge = penalized.fit(y, f, [lam_ridge], method="ridge")
-    lasso = penalized.fit(y, f, [lam_lasso], method="lasso")
+    ridge = penalized.fit(y, f, [lam_ridge], method="ridge", **pen)
+    lasso = penalized.fit(y, f, [lam_lasso], method="lasso", **pen)
     say(5, 6, "factor covariance and specific variances")
     cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
-    loadings = (ridge if inputs.method.lower() == "ridge" else lasso).loadings[0]
+    loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
     spec = risk.specific_variance(y, f, loadings)
     say(6, 6, f"risk allocation ({inputs.risk_method})")
     model = risk.FactorModel.from_arrays(loadings, cov, spec)

@@ -27,7 +27,8 @@ import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..core import cv, risk
+from ..core.options import CHOICES as OPTION_CHOICES
+from ..core.options import DEFAULTS, market_first_weights
 from ..core.factors import LOW_VOL_RULE
 from .._files import atomic_paths, refuse_overwrite
 from ..data import load_french
@@ -39,8 +40,8 @@ FACTOR_NAMES = ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 # Drop-down choices of the Start sheet's text inputs (the functions accept any case)
-CHOICES = {"scheme": cv.SCHEMES, "rule": cv.RULES, "method": ("lasso", "ridge"), "cov_method": risk.COV_METHODS,
-           "risk_method": risk.ALLOC_METHODS}
+CHOICES = {**{k: v for k, v in OPTION_CHOICES.items() if k != "method"}, "method": ("lasso", "ridge")}
+FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0}  # input: smallest allowed value
 
 
@@ -57,15 +58,18 @@ class Inputs:
     start: int = 196307
     end: int = 201703
     use_factors: tuple[bool, ...] = (True, True, True, True, True)
-    folds: int = 5
-    scheme: str = "blocked"
-    gap: int = 0
-    rule: str = "1se"
-    method: str = "lasso"  # penalty whose CV curve is charted and whose loadings feed the risk model: lasso or ridge
-    lags: int = 6
-    cov_method: str = "ledoitwolf"
-    halflife: float = 36.0
-    risk_method: str = "erc"
+    folds: int = DEFAULTS["folds"]
+    scheme: str = DEFAULTS["scheme"]
+    gap: int = DEFAULTS["gap"]
+    rule: str = DEFAULTS["rule"]
+    method: str = "lasso"  # penalty whose CV curve is charted: lasso or ridge
+    lags: int = DEFAULTS["lags"]
+    cov_method: str = DEFAULTS["cov_method"]
+    halflife: float = DEFAULTS["halflife"]
+    risk_method: str = DEFAULTS["risk_method"]
+    loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
+    standardize: bool = DEFAULTS["standardize"]
+    penalty_weights: tuple[float, ...] = tuple(market_first_weights(5))  # per factor of FACTOR_NAMES
     factor_budgets: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     assets: str = "industries"  # or "all": the 12 industries plus the 18 size/value and size/momentum portfolios
     asset_budgets: tuple[float, ...] | None = None  # default: 1 per asset
@@ -78,9 +82,10 @@ class Inputs:
 START_CELLS = {
     "start": (5, 2), "end": (6, 2), "folds": (16, 2), "scheme": (17, 2), "gap": (18, 2), "rule": (19, 2),
     "lags": (20, 2), "method": (21, 2), "cov_method": (22, 2), "halflife": (23, 2), "risk_method": (24, 2),
+    "loadings": (25, 2), "standardize": (26, 2),
 }
-FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget
-BUDGET_ROW = 27  # asset names on row 27, budgets on row 28, from column C
+FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget, F penalty weight
+BUDGET_ROW = 29  # asset names on row 29, budgets on row 30, from column C
 DATA_ROW0 = 5  # first data row on the Data sheet
 RISK_LOADINGS_ROW = 38  # the risk model's loadings on the Risk sheet, below the charts
 WINDOW_ROW0 = 19  # first row of the window blocks on the Factors and Market model sheets
@@ -307,7 +312,7 @@ class Template:
         s.ws.set_column(0, 0, 3)
         s.ws.set_column(1, 1, 44)
         s.ws.set_column(2, 2, 14)
-        s.ws.set_column(3, 4, 12)
+        s.ws.set_column(3, 5, 13)
         s.text(0, 1, "xlfactor: the factor-model procedure on real data", f["title"])
         s.text(1, 1, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
                      "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", f["note"])
@@ -324,12 +329,17 @@ class Template:
             ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
             ("halflife", "EWMA half-life (months)", inp.halflife),
             ("risk_method", "Risk allocation: erc, budget, invvol or factor", inp.risk_method),
+            ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
+            ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
         ]
         for key, label, value in rows:
             r, c = START_CELLS[key]
             s.text(r, 1, label)
-            s.put(r, c, value, f["input"])
-            if key in CHOICES:
+            s.put(r, c, value, f["flag"] if key in FLAGS else f["input"])
+            if key in FLAGS:
+                s.ws.data_validation(r, c, r, c, {"validate": "list", "source": ["TRUE", "FALSE"],
+                                                  "error_title": "xlfactor", "error_message": "TRUE or FALSE."})
+            elif key in CHOICES:
                 s.ws.data_validation(r, c, r, c, {
                     "validate": "list", "source": list(CHOICES[key]), "error_title": "xlfactor",
                     "error_message": f"Choose one of {', '.join(CHOICES[key])}."})
@@ -341,6 +351,7 @@ class Template:
         s.text(FACTOR_ROW0 - 1, 2, "Use", f["head"])
         s.text(FACTOR_ROW0 - 1, 3, "Order", f["head"])
         s.text(FACTOR_ROW0 - 1, 4, "Risk budget", f["head"])
+        s.text(FACTOR_ROW0 - 1, 5, "Penalty weight", f["head"])
         order = 0
         for k, name in enumerate(FACTOR_NAMES):
             r = FACTOR_ROW0 + k
@@ -353,7 +364,10 @@ class Template:
             s.formula(r, 3, f"=IF({use},{count_true(f'$C${FACTOR_ROW0 + 1}:{use}')},\"\")",
                       order if inp.use_factors[k] else "", f["int"])
             s.put(r, 4, inp.factor_budgets[k], f["input"])
-        s.text(15, 1, "Factor risk budgets apply with risk allocation 'factor' (shares of systematic risk).", f["note"])
+            s.put(r, 5, inp.penalty_weights[k], f["input"])
+        s.text(15, 1, "Factor risk budgets apply with risk allocation 'factor' (shares of systematic risk). Penalty "
+                      "weight 0 leaves a factor unpenalised (the market, by default: penalising it moves market risk "
+                      "into 'specific' risk and the model under-predicts its portfolio's volatility).", f["note"])
         s.text(BUDGET_ROW - 1, 1, "Asset risk budgets (risk allocation 'budget')", f["h2"])
         budgets = inp.budgets(len(asset_names))
         for j, name in enumerate(asset_names):
@@ -473,6 +487,14 @@ class Template:
         s.ws.conditional_format(5, 1, 9, 5, {"type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num",
                                              "mid_value": 0, "mid_color": "#FFFFFF", "max_color": "#5A8AC6",
                                              "min_type": "num", "min_value": -1, "max_type": "num", "max_value": 1})
+        # penalty weights of the selected factors, in their order (the penalised functions take them)
+        s.text(15, 0, "Penalty weight", f["label"])
+        weights_all = start.ref(FACTOR_ROW0, 5, FACTOR_ROW0 + 4, 5)
+        chosen = [w for w, u in zip(inp.penalty_weights, inp.use_factors) if u]
+        for k in range(5):
+            s.formula(15, 1 + k, f'=IFERROR(INDEX({weights_all.a1()},MATCH({k + 1},{order.a1()},0)),"")',
+                      chosen[k] if k < len(chosen) else "", f["num"])
+        out["weights"] = s.ref(15, 1, 15, 5)
         s.ws.set_column(0, 0, 16)
         s.ws.set_column(1, 7, 11)
         s.ws.freeze_panes(WINDOW_ROW0, 0)
@@ -539,14 +561,15 @@ class Template:
                 "Lasso lambda used (rule on Start)", "Ridge lambda used (rule on Start)"]
         for i, lab in enumerate(rows):
             s.text(3 + i, 0, lab, f["label"])
-        lmin = s.udf(3, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "min", gap, True], 1, 1, f["sci"])
-        l1se = s.udf(4, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "1se", gap, True], 1, 1, f["sci"])
-        lasso = s.udf(5, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, rule, gap, True], 1, 1, f["sci"])
-        ridge = s.udf(6, 2, "CV_LAMBDA", [ex, fx, "ridge", *cvopt, rule, gap, True], 1, 1, f["sci"])
+        pen = [0.0, self.start_ref(book, "standardize"), factors["weights"]]  # rf (already excess), standardize, weights
+        lmin = s.udf(3, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "min", gap, True, *pen], 1, 1, f["sci"])
+        l1se = s.udf(4, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "1se", gap, True, *pen], 1, 1, f["sci"])
+        lasso = s.udf(5, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, rule, gap, True, *pen], 1, 1, f["sci"])
+        ridge = s.udf(6, 2, "CV_LAMBDA", [ex, fx, "ridge", *cvopt, rule, gap, True, *pen], 1, 1, f["sci"])
         heads = ["lambda", "mean error", "std error", "non-zero loadings", "mean + 1 SE", "mean - 1 SE"]
         for j, h in enumerate(heads):
             s.text(9, j, h, f["head"])
-        curve = s.udf(10, 0, "CV_CURVE", [ex, fx, method, *cvopt, gap], 100, 4, f["sci"])
+        curve = s.udf(10, 0, "CV_CURVE", [ex, fx, method, *cvopt, gap, "", *pen], 100, 4, f["sci"])
         cv_vals = np.array(curve.values(), dtype=float)
         for i in range(100):
             r = 10 + i
@@ -581,6 +604,8 @@ class Template:
         s.text(1, 0, "Factor rows x asset columns. Colours: red negative, white zero, blue positive; lasso "
                      "zeros are factors the penalty dropped.", f["note"])
         names = factors["names"]
+        # rf 0 (the returns are already excess), standardize, intercept FALSE, the selected factors' penalty weights
+        pen = [0.0, self.start_ref(book, "standardize"), False, factors["weights"]]
         blocks = {}
         for key, (r0, title) in {"ols": (3, "OLS (alpha first)"), "ridge": (12, "Ridge"), "lasso": (20, "Lasso")}.items():
             s.text(r0, 0, title, f["h2"])
@@ -597,9 +622,9 @@ class Template:
             if key == "ols":
                 blocks[key] = s.udf(r0 + 2, 1, "OLS_LOADINGS", [ex, fx], 6, n_a, f["num"])
             elif key == "ridge":
-                blocks[key] = s.udf(first, 1, "RIDGE_LOADINGS", [ex, fx, lam["ridge"]], 5, n_a, f["num"])
+                blocks[key] = s.udf(first, 1, "RIDGE_LOADINGS", [ex, fx, lam["ridge"], *pen], 5, n_a, f["num"])
             else:
-                blocks[key] = s.udf(first, 1, "LASSO_LOADINGS", [ex, fx, lam["lasso"]], 5, n_a, f["num"])
+                blocks[key] = s.udf(first, 1, "LASSO_LOADINGS", [ex, fx, lam["lasso"], *pen], 5, n_a, f["num"])
             b = blocks[key]
             s.ws.conditional_format(b.r0, b.c0, b.r1, b.c1, {
                 "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
@@ -618,7 +643,7 @@ class Template:
                    size=(720, 420))
         s.ws.set_column(0, 0, 14)
         s.ws.set_column(1, n_a, 9)
-        return {"lasso": lasso, "ridge": blocks["ridge"]}
+        return {"lasso": lasso, "ridge": blocks["ridge"], "ols": s.ref(blocks["ols"].r0 + 1, 1, blocks["ols"].r1, n_a)}
 
     # Risk ------------------------------------------------------------------------------------------------------------
     def _risk(self, book: Book, start: Sheet, factors: dict, market: dict, loadings: dict) -> None:
@@ -627,21 +652,22 @@ class Template:
         ex, fx = market["excess"], factors["factors"]
         names = factors["names"]
         s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
-        s.text(1, 0, "Asset covariance = B F B' + D: loadings B of the lambda method on Start (rows 39-43), factor "
-                     "covariance F (method on Start), "
-                     "specific variances D. Weights are long-only and sum to 1.", f["note"])
-        method_ref, n_sel = self.start_ref(book, "method"), sum(bool(u) for u in inp.use_factors)
-        s.text(RISK_LOADINGS_ROW - 1, 0, "Risk model loadings: the lambda method's loadings (Start), from the Loadings sheet",
+        s.text(1, 0, f"Asset covariance = B F B' + D: loadings B chosen on Start (rows {RISK_LOADINGS_ROW + 1}-"
+                     f"{RISK_LOADINGS_ROW + 5}), factor covariance F (method on Start), specific variances D. "
+                     "Weights are long-only and sum to 1.", f["note"])
+        choice, n_sel = self.start_ref(book, "loadings"), sum(bool(u) for u in inp.use_factors)
+        s.text(RISK_LOADINGS_ROW - 1, 0, "Risk model loadings: OLS, ridge or lasso as chosen on Start, from the Loadings sheet",
                f["h2"])
         for k in range(5):
             ref = names.sheet.ref(names.r0, names.c0 + k)
             s.formula(RISK_LOADINGS_ROW + k, 0, f"={ref.a1()}", ref.value(), f["label"])
             for j in range(n_a):
-                cells_ = {m: loadings[m].sheet.ref(loadings[m].r0 + k, loadings[m].c0 + j) for m in ("lasso", "ridge")}
-                value = cells_[inp.method.lower()].value() if k < n_sel else None
-                r, l = cells_["ridge"].a1(), cells_["lasso"].a1()
-                s.formula(RISK_LOADINGS_ROW + k, 1 + j, f'=IF({method_ref.a1()}="ridge",IF({r}="","",{r}),IF({l}="","",{l}))',
-                          value, f["num"])
+                cells_ = {m: loadings[m].sheet.ref(loadings[m].r0 + k, loadings[m].c0 + j) for m in ("ols", "lasso", "ridge")}
+                value = cells_[inp.loadings.lower()].value() if k < n_sel else None
+                o, r, l = cells_["ols"].a1(), cells_["ridge"].a1(), cells_["lasso"].a1()
+                s.formula(RISK_LOADINGS_ROW + k, 1 + j,
+                          f'=IF({choice.a1()}="ols",IF({o}="","",{o}),IF({choice.a1()}="ridge",IF({r}="","",{r}),'
+                          f'IF({l}="","",{l})))', value, f["num"])
         model_loadings = s.ref(RISK_LOADINGS_ROW, 1, RISK_LOADINGS_ROW + 4, n_a)  # the loadings the risk model uses
         s.text(3, 0, "Factor covariance", f["h2"])
         for k in range(5):

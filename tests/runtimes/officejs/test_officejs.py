@@ -48,7 +48,13 @@ def test_meta_lists_every_function_with_help():
     assert "1/(2n)" in meta["LASSO_LOADINGS"]["parameters"][2]["description"]
     assert "not divided by n" in meta["RIDGE_LOADINGS"]["parameters"][2]["description"]
     assert [p["name"] for p in meta["CV_LAMBDA"]["parameters"]] == \
-        ["returns", "factors", "method", "folds", "scheme", "rule", "gap", "pooled"]
+        ["returns", "factors", "method", "folds", "scheme", "rule", "gap", "pooled", "rf", "standardize",
+         "penalty_weights", "l1_ratio"]
+    penalised = ("ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "cv_curve", "lasso_path")
+    for name in penalised:  # every penalised function takes the same options, with the same help
+        params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
+        assert {"rf", "standardize", "penalty_weights"} <= set(params), name
+        assert params["penalty_weights"] == udfs.WEIGHTS_PENALTY
     assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True]
     assert all(getattr(udfs, n).__xlfunc__["cache"] for n in NAMES)  # the client answers unchanged repeats
 
