@@ -3,7 +3,7 @@ import pytest
 from sklearn.linear_model import ElasticNet, Lasso, LassoCV, Ridge
 
 from tests.conftest import synthetic
-from xlfactor.core import penalized, regression
+from xlfactor.core import cv, penalized, regression
 from xlfactor.errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 
 
@@ -205,3 +205,47 @@ def test_bad_input_messages(french_xy):
     short[3:, 1] = np.nan
     with pytest.raises(InsufficientDataError, match=r"returns column 2 \('B'\) has 3 usable rows; a penalised regression on 4"):
         penalized.lasso(short, x, [0.1], asset_names=["A", "B"])
+
+
+def test_ridge_toward_a_prior_matches_the_closed_form_and_sklearn(french_xy):
+    """(Xc'Xc + lam W)^-1 (Xc'yc + lam W b0), and sklearn Ridge on y - X b0 with b0 added back."""
+    from sklearn.linear_model import Ridge
+
+    y, x = french_xy
+    b0 = np.array([1.0, 0.2, 0.0, -0.1])
+    w = np.array([1.0, 2.0, 1.0, 0.5])
+    lam = 0.05
+    fit = penalized.fit(y, x, [lam], method="ridge", prior=b0, penalty_weights=w)
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=0)
+    closed = np.linalg.solve(xc.T @ xc + lam * np.diag(w), xc.T @ yc + (lam * w * b0)[:, None])
+    np.testing.assert_allclose(fit.loadings[0], closed.T, rtol=1e-10)
+    ref = Ridge(alpha=lam).fit(x, y - (x @ b0)[:, None])  # unit weights for sklearn
+    np.testing.assert_allclose(penalized.fit(y, x, [lam], method="ridge", prior=b0).loadings[0], ref.coef_ + b0,
+                               rtol=1e-10)
+    huge = penalized.fit(y, x, [1e9], method="ridge", prior=b0).loadings[0]
+    np.testing.assert_allclose(huge, np.broadcast_to(b0, huge.shape), atol=1e-6)  # lambda -> infinity: the prior
+
+
+def test_lasso_toward_a_prior_and_its_cross_validation(french_xy):
+    from sklearn.linear_model import Lasso
+
+    y, x = french_xy
+    b0 = np.array([1.0, 0.0, 0.0, 0.0])
+    lam = 2e-4
+    fit = penalized.fit(y[:, :5], x, [lam], method="lasso", prior=b0)
+    for j in range(5):
+        ref = Lasso(alpha=lam, tol=1e-12, max_iter=100_000).fit(x, y[:, j] - x @ b0)
+        np.testing.assert_allclose(fit.loadings[0, j], ref.coef_ + b0, atol=1e-8)
+    shifted = cv.cross_validate(y[:, :5] - x @ b0[:, None], x, folds=4)
+    toward = cv.cross_validate(y[:, :5], x, folds=4, prior=b0)
+    np.testing.assert_allclose(toward.fold_mse, shifted.fold_mse, rtol=1e-10)
+
+
+def test_prior_shapes(french_xy):
+    y, x = french_xy
+    per_asset = np.tile([1.0, 0.0, 0.0, 0.0], (y.shape[1], 1))
+    a = penalized.fit(y, x, [0.1], method="ridge", prior=per_asset).loadings
+    b = penalized.fit(y, x, [0.1], method="ridge", prior=[1.0, 0.0, 0.0, 0.0]).loadings
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(InputShapeError, match=r"prior has 3 values; give one per factor \(4\)"):
+        penalized.fit(y, x, [0.1], method="ridge", prior=[1.0, 0.0, 0.0])

@@ -365,3 +365,9 @@ def test_grs_and_fama_macbeth_errors():
     b = regression.ols(y, x).loadings
     with pytest.raises(InsufficientDataError, match=r"lags is 30 but only 22 periods are usable"):
         regression.fama_macbeth(y, b, lags=30)
+
+
+def test_blume_beta_is_two_thirds_raw_plus_one_third(french):
+    fit = regression.capm(french.industries.to_numpy(), french.market.to_numpy(), rf=french.rf.to_numpy())
+    np.testing.assert_allclose(fit.blume_beta, 2 / 3 * fit.beta + 1 / 3, rtol=1e-15)
+    assert np.all(np.abs(fit.blume_beta - 1) < np.abs(fit.beta - 1))  # closer to the market's beta of 1

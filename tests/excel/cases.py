@@ -66,7 +66,10 @@ def build_cases() -> list[Case]:
     return [
         Case("capm_beta", [R, M, RF], capm.beta[None, :]),
         Case("capm_beta", [R, M, RF, [[True]], [[3]]],
-             np.vstack([capm.alpha, capm.beta, capm.tstat_alpha, capm.tstat_beta, capm.r2, capm.resid_vol, capm.nobs])),
+             np.vstack([capm.alpha, capm.beta, capm.tstat_alpha, capm.tstat_beta, capm.r2, capm.resid_vol, capm.nobs,
+                        capm.blume_beta])),
+        Case("ridge_loadings", [R, F, [[lam_r]], RF, None, None, [[1.0] * 4], [[1.0, 0.0, 0.5, 0.0]]],
+             penalized.fit(y, f, [lam_r], method="ridge", prior=[1.0, 0.0, 0.5, 0.0]).loadings[0].T),
         Case("factor_r2", [R, F, RF], ols.r2[None, :]),
         Case("factor_r2", [R, F, RF, [[True]]],
              np.vstack([ols.risk.r2, ols.risk.total_var, ols.risk.systematic_var, ols.risk.specific_var])),

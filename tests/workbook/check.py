@@ -29,7 +29,7 @@ def expected_blocks(res: Results) -> dict[tuple[str, str, int], np.ndarray]:
         ("Market model", "SAMPLE_WINDOW", 0): res.returns,
         ("Market model", "EXCESS_RETURNS", 0): y,
         ("Market model", "CAPM_BETA", 0): np.vstack([c.alpha, c.beta, c.tstat_alpha, c.tstat_beta, c.r2,
-                                                      c.resid_vol, c.nobs]),
+                                                      c.resid_vol, c.nobs, c.blume_beta]),
         ("Market model", "FACTOR_R2", 0): np.vstack([ols.risk.r2, ols.risk.total_var, ols.risk.systematic_var,
                                                       ols.risk.specific_var]),
         ("Market model", "CAPM_ER", 0): np.vstack([c.expected_return, c.mean_return]),

@@ -166,14 +166,16 @@ def cross_validate(
     tol: float = 1e-12,
     max_iter: int = 10_000,
     asset_names: v.Names = None,
+    prior=None,
 ) -> CVResult:
     """Cross-validate ridge, lasso or elastic net for every asset at once.
 
     The default grid is each asset's own lasso grid (scikit-learn ``LassoCV``'s), or one common grid
     when ``pooled`` (the widest) or for ridge (see ``penalized.ridge_grid``). Standardisation, when
-    asked for, uses each training fold's own means and scales.
+    asked for, uses each training fold's own means and scales. ``prior``: shrink towards b0 (see ``penalized.fit``).
     """
     y, x, method, l1_ratio, w = penalized.prepare(returns, factors, method, l1_ratio, penalty_weights)
+    y, _ = penalized.toward_prior(y, x, prior)  # the held-out errors of y - X b0 are those of y
     t, n_assets = y.shape
     full, _ = penalized.build_problems(y, x, [np.arange(t)], bool(standardize), asset_names=asset_names)
     order = np.argsort(full.asset)

@@ -532,14 +532,21 @@ def fit(
     tol: float = 1e-12,
     max_iter: int = 10_000,
     asset_names: v.Names = None,
+    prior=None,
 ) -> PenalizedResult:
     """Penalised loadings of every asset at one lambda or along a grid (see the module docstring).
+
+    ``prior`` shrinks the loadings towards b0 instead of 0: ``||y - a - Xb||^2 + lambda (b - b0)' W (b - b0)`` for
+    ridge, ``(b - b0)`` inside the lasso/enet penalty likewise. b0 is one value per factor, or (assets, factors);
+    e.g. b0 = 1 for the market is Vasicek's and Blume's idea that betas revert to 1. It is solved exactly as the
+    usual problem for ``y - X b0``, whose loadings are then ``b - b0``.
 
     ``lambdas`` None uses the default grid: per asset for lasso/enet (from its ``lambda_max``),
     the eigenvalue-scaled ridge grid for ridge. A given grid is used for every asset, in the order given
     (descending is fastest for lasso: warm starts).
     """
     y, x, method, l1_ratio, w = prepare(returns, factors, method, l1_ratio, penalty_weights)
+    y, b0 = toward_prior(y, x, prior)
     probs, _ = build_problems(y, x, [np.arange(y.shape[0])], bool(standardize), asset_names=asset_names)
     if lambdas is None:
         grid = default_grid(probs, method, w, l1_ratio, n_lambdas, eps, common=False)
@@ -556,12 +563,27 @@ def fit(
         method=method,
         lambdas=grid[:, order],
         intercept=intercept[:, order],
-        loadings=loadings[:, :, order].transpose(0, 2, 1) + 0.0,  # + 0.0 turns the solver's -0.0 into 0.0
+        loadings=loadings[:, :, order].transpose(0, 2, 1) + b0 + 0.0,  # + 0.0 turns the solver's -0.0 into 0.0
         converged=conv[:, order],
         gap=gap[:, order],
         nobs=probs.n[order],
         l1_ratio=l1_ratio,
     )
+
+
+def toward_prior(y: np.ndarray, x: np.ndarray, prior) -> tuple[np.ndarray, np.ndarray]:
+    """(y - X b0, b0 as (assets, factors)): the substitution c = b - b0 that turns shrinkage towards b0 into the
+    usual shrinkage towards 0. Without a prior: (y, 0)."""
+    n_assets, k = y.shape[1], x.shape[1]
+    if prior is None:
+        return y, np.zeros((n_assets, k))
+    b0 = v.as_float_2d(prior, "prior", allow_missing=False)
+    if b0.size == k:
+        b0 = np.broadcast_to(b0.reshape(1, k), (n_assets, k))
+    elif b0.shape != (n_assets, k):
+        raise InputShapeError(f"prior has {b0.size} values; give one per factor ({k}), or one per asset and factor "
+                              f"({n_assets} x {k}).")
+    return y - x @ b0.T, np.array(b0)
 
 
 def ridge(returns, factors, lam, **kw) -> PenalizedResult:

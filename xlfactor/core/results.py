@@ -161,6 +161,11 @@ class CapmResult:
         return self.fit.nobs
 
     @property
+    def blume_beta(self) -> FloatArray:
+        """Blume's adjusted beta, 2/3 of the estimate plus 1/3 of 1: betas revert towards the market's."""
+        return 2.0 / 3.0 * self.beta + 1.0 / 3.0
+
+    @property
     def expected_return(self) -> FloatArray:
         """CAPM expected return per period: rf + beta (E[R_m] - rf)."""
         return self.mean_rf + self.beta * self.mean_premium

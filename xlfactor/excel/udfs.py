@@ -38,6 +38,8 @@ RULE = f"{options.describe('rule')}: min = lowest mean error; 1se = largest lamb
 WEIGHTS_PENALTY = ("Penalty weight per factor (a row; 0 = unpenalised). Blank: the first factor, the market (put it "
                    "first), 0 and the others 1.")
 L1_RATIO = f"Elastic net only: the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
+PRIOR = ("Optional: loadings to shrink towards, one per factor (a row or column), e.g. 1 for the market "
+         "(betas revert to 1); blank: 0. A factor with penalty weight 0 ignores it.")
 ENET_LAMBDA = ("Elastic net lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*(l1_ratio*|b|_1 + (1-l1_ratio)/2*||b||^2) "
                "(scikit-learn ElasticNet; not the ridge scale).")
 LOADINGS = "Loadings: one row per factor, one column per asset (no alpha row)."
@@ -80,9 +82,9 @@ def _penalty_options(x, standardize, penalty_weights, l1_ratio, method) -> dict:
             "penalty_weights": weights, "l1_ratio": ratio if method == "enet" else None}
 
 
-def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None):
+def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None, prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method,
+    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method, prior=cells.optional_table(prior, "prior"),
                         **_penalty_options(x, standardize, penalty_weights, l1_ratio, method))
     out = res.loadings[0].T  # factors x assets
     if cells.flag(intercept, "intercept"):
@@ -109,7 +111,7 @@ def _collinearity(factors):
     returns=RETURNS,
     market=MARKET,
     rf=RF,
-    stats="TRUE for 7 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations.",
+    stats="TRUE for 8 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations, Blume beta.",
     lags=LAGS,
 )
 @excel_errors
@@ -119,7 +121,8 @@ def capm_beta(returns, market, rf=None, stats=None, lags=None):
     res = regression.capm(y, cells.one_column(m, "market"), rf=r, lags=cells.count(lags, "lags", None))
     if not cells.flag(stats, "stats"):
         return cells.row(res.beta)
-    return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs])
+    return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs,
+                        res.blume_beta])
 
 
 @xw.func(category=CATEGORY, cache=True)
@@ -148,11 +151,13 @@ def factor_r2(returns, factors, rf=None, split=None):
     standardize=STANDARDIZE,
     intercept=INTERCEPT,
     penalty_weights=WEIGHTS_PENALTY,
+    prior=PRIOR,
 )
 @excel_errors
-def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None):
-    """Ridge loadings (factor rows x asset columns), market and intercept unpenalised: (X'X + lambda W)^-1 X'y, centred."""
-    return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept, penalty_weights)
+def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None,
+                   prior=None):
+    """Ridge loadings (factor rows x asset columns), shrunk towards the prior (default 0): (X'X + lambda W)^-1 (X'y + lambda W b0)."""
+    return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept, penalty_weights, prior=prior)
 
 
 @xw.func(category=CATEGORY, cache=True)
@@ -189,7 +194,8 @@ def enet_loadings(returns, factors, penalty, l1_ratio=None, rf=None, standardize
     return _penalized("enet", returns, factors, penalty, rf, standardize, intercept, penalty_weights, l1_ratio)
 
 
-def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio):
+def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
+                    prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
     method = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
     return cv.cross_validate(
@@ -199,6 +205,7 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
         scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
         gap=cells.count(gap, "gap", options.DEFAULTS["gap"]),
         pooled=pooled,
+        prior=cells.optional_table(prior, "prior"),
         **_penalty_options(x, standardize, penalty_weights, l1_ratio, method),
     )
 
@@ -217,13 +224,15 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
     standardize=STANDARDIZE,
     penalty_weights=WEIGHTS_PENALTY,
     l1_ratio=L1_RATIO,
+    prior=PRIOR,
 )
 @excel_errors
 def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None, rf=None,
-              standardize=None, penalty_weights=None, l1_ratio=None):
+              standardize=None, penalty_weights=None, l1_ratio=None, prior=None):
     """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled); market unpenalised by default."""
     pooled = cells.flag(pooled, "pooled")
-    res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio)
+    res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
+                          prior)
     rule = cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
     return [[res.pooled_lambda(rule)]] if pooled else cells.row(res.best_lambda(rule))
 

@@ -519,11 +519,12 @@ class Template:
         excess = s.udf(w0, 2 + n_a, "EXCESS_RETURNS", [total, factors["rf"]], n, n_a, f["ret"])
         for j, name in enumerate(asset_names):
             s.formula(3, 1 + j, f"={names.sheet.ref(names.r0, names.c0 + j).a1()}", name, f["head"])
-        labels = ["alpha (per month)", "beta", "t(alpha)", "t(beta)", "R2", "residual volatility", "observations"]
+        labels = ["alpha (per month)", "beta", "t(alpha)", "t(beta)", "R2", "residual volatility", "observations",
+                  "Blume beta (2/3 b + 1/3)"]
         for i, lab in enumerate(labels):
             s.text(4 + i, 0, lab, f["label"])
         s.udf(4, 1, "CAPM_BETA", [total, factors["market"], factors["rf"], True, self.start_ref(book, "lags")],
-              7, n_a, f["num"])
+              8, n_a, f["num"])
         s.text(12, 0, "Selected factors: R2 and variance split", f["h2"])
         for i, lab in enumerate(["R2", "total variance", "systematic variance", "specific variance"]):
             s.text(13 + i, 0, lab, f["label"])
