@@ -49,7 +49,7 @@ def test_meta_lists_every_function_with_help():
     assert "not divided by n" in meta["RIDGE_LOADINGS"]["parameters"][2]["description"]
     assert [p["name"] for p in meta["CV_LAMBDA"]["parameters"]] == \
         ["returns", "factors", "method", "folds", "scheme", "rule", "gap", "pooled", "rf", "standardize",
-         "penalty_weights", "l1_ratio"]
+         "penalty_weights", "l1_ratio", "prior"]
     penalised = ("ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "cv_curve", "lasso_path")
     for name in penalised:  # every penalised function takes the same options, with the same help
         params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
