@@ -119,8 +119,42 @@ def test_one_se_rule_hand_checked():
     se = np.array([[0.1], [0.1], [0.1], [0.3], [0.1]])
     # minimum 3.0 at 0.125 with se 0.3: bound 3.3; largest lambda with mean <= 3.3 is 0.5
     assert cv.one_se_index(mean, se, lambdas)[0] == 1
-    assert cv.choose_index(mean, se, lambdas, "min")[0] == 3
-    assert cv.choose_index(mean, se, lambdas, "1SE")[0] == 1
+
+
+def test_paired_one_se_rule_hand_checked():
+    """Fold errors that move together by block: the textbook SE accepts lambda 1.0, the paired SE does not."""
+    lambdas = np.array([1.0, 0.5, 0.1])
+    fold_err = np.array([[2.0, 4.0, 6.0], [1.1, 2.9, 5.3], [1.0, 3.0, 5.0]])[:, :, None]  # (L, F, 1)
+    # minimum 3.0 at 0.1; textbook SE of [1, 3, 5] is 2/sqrt(3) = 1.155: 4.0 <= 4.155 takes lambda 1.0
+    assert cv.choose_index(fold_err, lambdas, "min")[0] == 2
+    assert cv.choose_index(fold_err, lambdas, "1SE")[0] == 0
+    # paired: differences at 1.0 are [1, 1, 1] (mean 1 > SE 0); at 0.5 [0.1, -0.1, 0.3] (mean 0.1 <= SE 0.115)
+    assert cv.choose_index(fold_err, lambdas, "1se_paired")[0] == 1
+
+
+def test_one_se_rules_need_two_scored_folds():
+    fold_err = np.array([[2.0, np.nan], [1.0, np.nan]])[:, :, None]
+    assert cv.choose_index(fold_err, np.array([1.0, 0.5]), "min")[0] == 1
+    for rule in ("1se", "1se_paired"):
+        with pytest.raises(InsufficientDataError, match=rf"asset 1 has 1 scored fold\(s\); the rule '{rule}' needs"):
+            cv.choose_index(fold_err, np.array([1.0, 0.5]), rule)
+
+
+def test_pooled_loss_normalised_and_like_with_like(french_xy):
+    y, x = french_xy
+    scaled = y.copy()
+    scaled[:, 0] *= 10  # one very volatile asset
+    res = cv.cross_validate(scaled, x, folds=5, pooled=True)
+    norm = res.pooled_fold_loss("normalized")
+    np.testing.assert_allclose(norm, (res.fold_mse / np.var(scaled, axis=0, ddof=1)).sum(axis=2), rtol=1e-12)
+    # unnormalised, the volatile asset weighs 100 times the others; normalised, every asset counts alike
+    assert res.pooled_lambda(loss="normalized") != res.pooled_lambda(loss="sum")
+    late = y.copy()
+    late[:205, 3] = np.nan  # asset 4 has no returns in the first fold (rows 1-205)
+    gappy = cv.cross_validate(late, x, folds=4, pooled=True)
+    assert not gappy.pooled_assets[3] and gappy.pooled_assets.sum() == 29
+    complete = cv.cross_validate(np.delete(late, 3, axis=1), x, folds=4, pooled=True)
+    np.testing.assert_allclose(gappy.pooled_fold_mse, complete.pooled_fold_mse, rtol=1e-10)
 
 
 def test_one_se_on_real_curve_is_larger_and_within_bound(french_xy):
@@ -132,7 +166,7 @@ def test_one_se_on_real_curve_is_larger_and_within_bound(french_xy):
     assert np.all(res.mse[i_1se, cols] <= res.mse[i_min, cols] + res.mse_se[i_min, cols])
     se_hand = res.fold_mse.std(axis=1, ddof=1) / np.sqrt(5)
     np.testing.assert_allclose(res.mse_se, se_hand)
-    with pytest.raises(InputValueError, match=r"rule must be one of min, 1se; got 'best'"):
+    with pytest.raises(InputValueError, match=r"rule must be one of min, 1se, 1se_paired; got 'best'"):
         res.index("best")
 
 

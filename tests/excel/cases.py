@@ -83,6 +83,8 @@ def build_cases() -> list[Case]:
         # every penalised option in the call: rf subtracted inside, standardised, every factor penalised
         Case("cv_lambda", [R, F, None, [[4]], None, [["1se"]], None, None, RF, [[True]], [[1.0, 1.0, 1.0, 1.0]]],
              every.best_lambda("1se")[None, :]),
+        Case("cv_lambda", [cells(y), F, [["ridge"]], None, None, [["1se_paired"]], None, [["normalized"]]],
+             np.array([[pooled.pooled_lambda("1se_paired", "normalized")]])),
         Case("enet_loadings", [R, F, [[lam_l]], [[0.3]], RF, None, None, [[1.0, 0.5, 2.0, 1.0]]], enet.loadings[0].T),
         Case("risk_alloc", [L, FC, SV], erc.weights[None, :]),
         Case("risk_alloc", [L, FC, SV, [["budget"]], cells(budgets[None, :])], bud.weights[None, :]),

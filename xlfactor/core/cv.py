@@ -14,7 +14,7 @@ from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
 from ._cache import memoize
-from .options import DEFAULTS, RULES, SCHEMES
+from .options import DEFAULTS, POOLED_LOSSES, RULES, SCHEMES
 
 
 
@@ -88,13 +88,40 @@ def one_se_index(mean: np.ndarray, se: np.ndarray, lambdas: np.ndarray) -> np.nd
     return np.argmax(np.where(within, lam, -np.inf), axis=0)
 
 
-def choose_index(mean: np.ndarray, se: np.ndarray, lambdas: np.ndarray, rule: str) -> np.ndarray:
+def paired_one_se_index(fold_err: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """The 1-SE rule on fold-wise differences: the largest lambda whose fold errors exceed those at the minimum
+    by at most one standard error of the paired differences.
+
+    ``fold_err`` is (n_lambdas, folds, m). Fold errors on time blocks move together with the volatility of each
+    block, so the paired differences have a much smaller standard error than the fold errors themselves.
+    """
+    mean = np.nanmean(fold_err, axis=1)
+    best = np.nanargmin(mean, axis=0)
+    cols = np.arange(mean.shape[1])
+    diff = fold_err - fold_err[best, :, cols].T[None]
+    n = np.isfinite(diff).sum(axis=1)
+    se = np.nanstd(diff, axis=1, ddof=1) / np.sqrt(n)
+    lam = np.broadcast_to(lambdas.reshape(lambdas.shape[0], -1), mean.shape)
+    within = np.nanmean(diff, axis=1) <= np.where(np.isfinite(se), se, 0.0)
+    return np.argmax(np.where(within, lam, -np.inf), axis=0)
+
+
+def choose_index(fold_err: np.ndarray, lambdas: np.ndarray, rule: str, who=lambda j: f"asset {j + 1}") -> np.ndarray:
+    """Grid position per column of ``fold_err`` (n_lambdas, folds, m) under ``rule`` (see options.RULES)."""
     rule = v.choose(rule, RULES, "rule", "min")
+    mean = np.nanmean(fold_err, axis=1)
     if rule == "min":
         return np.nanargmin(mean, axis=0)
+    scored = np.isfinite(fold_err).all(axis=0).sum(axis=0)
+    if (scored < 2).any():
+        j = int(np.flatnonzero(scored < 2)[0])
+        raise InsufficientDataError(f"{who(j)} has {scored[j]} scored fold(s); the rule '{rule}' needs a standard "
+                                    "error, so at least 2: use more rows, a smaller gap, or rule 'min'.")
+    if rule == "1se_paired":
+        return paired_one_se_index(fold_err, lambdas)
+    n = np.isfinite(fold_err).sum(axis=1)
+    se = np.nanstd(fold_err, axis=1, ddof=1) / np.sqrt(n)
     return one_se_index(mean, se, lambdas)
-
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +140,7 @@ class CVResult:
     nonzero: np.ndarray  # (L, N)
     common_grid: bool  # one grid for every asset (ridge, pooled, or a grid given)
     converged: bool  # every lasso/enet fit in every fold converged
+    asset_var: np.ndarray  # (N,) variance (ddof 1) of each asset's returns over its usable rows
 
     @property
     def mse(self) -> np.ndarray:
@@ -124,26 +152,41 @@ class CVResult:
         return np.nanstd(self.fold_mse, axis=1, ddof=1) / np.sqrt(f)
 
     def index(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
-        """Grid position chosen for each asset under ``rule`` ("min" or "1se")."""
-        return choose_index(self.mse, self.mse_se, self.lambdas, rule)
+        """Grid position chosen for each asset under ``rule``: "min", "1se" or "1se_paired" (options.RULES)."""
+        return choose_index(self.fold_mse, self.lambdas, rule)
 
     def best_lambda(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
         """Chosen lambda of each asset, (N,)."""
         return self.lambdas[self.index(rule), np.arange(self.lambdas.shape[1])]
 
     @property
-    def pooled_fold_mse(self) -> np.ndarray:
-        """Held-out error summed over assets, (L, F); needs a common grid."""
+    def pooled_assets(self) -> np.ndarray:
+        """The assets scored in every fold: the pooled loss sums over these only, so every fold's total covers
+        the same assets (an asset missing from a fold would make that fold's total look better)."""
+        return np.isfinite(self.fold_mse).all(axis=(0, 1))
+
+    def pooled_fold_loss(self, loss: str = DEFAULTS["pooled_loss"]) -> np.ndarray:
+        """Held-out error over the pooled assets, (L, F): summed ("sum"), or each asset's divided by its variance
+        first ("normalized": every asset counts alike, whatever its volatility). Needs a common grid."""
         if not self.common_grid:
             raise v.InputValueError("a pooled lambda needs one grid for all assets; cross-validate with pooled=True.")
-        return np.nansum(self.fold_mse, axis=2)
+        loss = v.choose(loss, POOLED_LOSSES, "loss", DEFAULTS["pooled_loss"])
+        keep = self.pooled_assets
+        if not keep.any():
+            raise InsufficientDataError("no asset is scored in every fold, so pooled totals would compare different "
+                                        "assets; use fewer folds or a window where the assets have data.")
+        err = self.fold_mse[:, :, keep]
+        return (err / self.asset_var[keep] if loss == "normalized" else err).sum(axis=2)
 
-    def pooled_lambda(self, rule: str = DEFAULTS["rule"]) -> float:
-        """One lambda for all assets, minimising the error summed over assets (or its 1-SE rule)."""
-        pm = self.pooled_fold_mse
-        mean = pm.mean(axis=1)[:, None]
-        se = (pm.std(axis=1, ddof=1) / np.sqrt(pm.shape[1]))[:, None]
-        return float(self.lambdas[choose_index(mean, se, self.lambdas[:, :1], rule)[0], 0])
+    @property
+    def pooled_fold_mse(self) -> np.ndarray:
+        """Held-out error summed over the pooled assets, (L, F)."""
+        return self.pooled_fold_loss("sum")
+
+    def pooled_lambda(self, rule: str = DEFAULTS["rule"], loss: str = DEFAULTS["pooled_loss"]) -> float:
+        """One lambda for all assets, minimising the pooled error (see ``pooled_fold_loss``) or by a 1-SE rule."""
+        pm = self.pooled_fold_loss(loss)[:, :, None]
+        return float(self.lambdas[choose_index(pm, self.lambdas[:, :1], rule, lambda j: "the pooled loss")[0], 0])
 
 
 @memoize()
@@ -211,7 +254,8 @@ def cross_validate(
     else:
         full_coef, _, _ = penalized.fit_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter)
         nonzero = (full_coef != 0).sum(axis=1)[:, order]
+    usable = np.where(np.isfinite(x).all(axis=1)[:, None], y, np.nan)
     return CVResult(
         method=method, lambdas=grid, fold_mse=fold_mse, nonzero=nonzero, common_grid=common,
-        converged=bool(conv.all()),
+        converged=bool(conv.all()), asset_var=np.nanvar(usable, axis=0, ddof=1),
     )

@@ -6,7 +6,10 @@ A new scheme, rule or method is one edit here. Choices of the defaults:
 - rule ``min``: the lambda with the lowest cross-validated error (scikit-learn's ``LassoCV.alpha_``, glmnet's
   ``lambda.min``). On contiguous time blocks the fold errors differ by volatility regime, so the standard error
   of the mean fold error is large (about 20% of it on the shipped data) and the 1-SE rule accepts a much
-  worse pooled error; ``1se`` stays available.
+  worse pooled error. ``1se_paired`` measures the standard error on the fold-wise differences from the
+  minimum instead, which removes the regime effect; ``1se`` (the textbook rule) stays available.
+- pooled loss ``sum``: the lambda that predicts the assets' returns best in total; ``normalized`` divides each
+  asset's error by its variance first, so that volatile assets do not decide for all.
 - covariance ``sample``: with a handful of factors over hundreds of periods the sample covariance is well
   conditioned, and it is the one against which in-sample risk is exact; ``ewma`` and ``ledoitwolf`` on request.
 - market penalty weight 0: penalising the market shrinks industry betas from about 0.9 to 0.6 and turns
@@ -18,7 +21,8 @@ A new scheme, rule or method is one edit here. Choices of the defaults:
 from __future__ import annotations
 
 SCHEMES = ("blocked", "walkforward", "kfold")
-RULES = ("min", "1se")
+RULES = ("min", "1se", "1se_paired")  # 1se_paired: one standard error of the fold-wise differences from the minimum
+POOLED_LOSSES = ("sum", "normalized")  # a pooled lambda minimises the error summed over assets, or each over its variance
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf")
@@ -30,6 +34,7 @@ DEFAULTS = {
     "scheme": "blocked",
     "gap": 0,
     "rule": "min",
+    "pooled_loss": "sum",
     "l1_ratio": 0.5,  # elastic net
     "standardize": False,
     "market_weight": 0.0,  # penalty weight of the market (the first factor); every other factor 1
@@ -40,7 +45,7 @@ DEFAULTS = {
     "risk_method": "erc",
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS}
+           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:

@@ -258,6 +258,11 @@ def blank(value) -> bool:
     return _is_blank(value)
 
 
+def scalar(value):
+    """The value of a single cell, whatever the runtime sent; anything larger as it came."""
+    return _scalar(value)
+
+
 def _scalar(value):
     rows = _rows(value)
     if len(rows) != 1 or len(rows[0]) != 1:

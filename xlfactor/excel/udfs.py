@@ -219,7 +219,8 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
     scheme=SCHEME,
     rule=RULE,
     gap=GAP,
-    pooled="TRUE for one lambda for all assets (lowest error summed over assets). Default FALSE.",
+    pooled=("TRUE (or sum) for one lambda for all assets, lowest error summed over assets; normalized: each asset's "
+            "error over its variance first. Default FALSE: one lambda per asset."),
     rf=RF,
     standardize=STANDARDIZE,
     penalty_weights=WEIGHTS_PENALTY,
@@ -230,11 +231,15 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
 def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None, rf=None,
               standardize=None, penalty_weights=None, l1_ratio=None, prior=None):
     """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled); market unpenalised by default."""
-    pooled = cells.flag(pooled, "pooled")
+    loss = cells.scalar(pooled)
+    if isinstance(loss, str) and loss.strip().lower() in options.POOLED_LOSSES:
+        pooled, loss = True, loss.strip().lower()
+    else:
+        pooled, loss = cells.flag(pooled, "pooled"), options.DEFAULTS["pooled_loss"]
     res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
                           prior)
     rule = cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
-    return [[res.pooled_lambda(rule)]] if pooled else cells.row(res.best_lambda(rule))
+    return [[res.pooled_lambda(rule, loss)]] if pooled else cells.row(res.best_lambda(rule))
 
 
 @xw.func(category=CATEGORY, cache=True)
