@@ -40,7 +40,8 @@ FACTOR_NAMES = ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 # Drop-down choices of the Start sheet's text inputs (the functions accept any case)
-CHOICES = {**{k: v for k, v in OPTION_CHOICES.items() if k != "method"}, "method": ("lasso", "ridge")}
+CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
+           "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0}  # input: smallest allowed value
 
