@@ -31,14 +31,17 @@ def test_loader_returns_independent_copies():
     assert load_french().factors.iloc[0, 0] != 99.0
 
 
-def test_low_volatility_factor_by_hand(french):
-    lv = french.low_vol
+@pytest.mark.parametrize(("source", "n"), [("size_value", 2), ("industries", 4)])
+def test_low_volatility_factor_by_hand(french, source, n):
+    lv = french.low_vol(source)
     assert lv.iloc[:36].isna().all() and lv.iloc[36:].notna().all()
-    ind = french.industries
+    ind = french.size_value if source == "size_value" else french.industries
     t = 500
     vol = ind.iloc[t - 36 : t].std()
-    low, high = vol.nsmallest(4).index, vol.nlargest(4).index
+    low, high = vol.nsmallest(n).index, vol.nlargest(n).index
     assert lv.iloc[t] == pytest.approx(ind.iloc[t][low].mean() - ind.iloc[t][high].mean(), rel=1e-12)
+    assert french.factor_table(source)["LowVol"].equals(lv)
     assert list(french.five_factors.columns) == ["Mkt-RF", "SMB", "HML", "Mom", "LowVol"]
     # low-volatility industries have lower market betas: the factor loads negatively on the market
     assert np.corrcoef(lv.iloc[36:], french.factors["Mkt-RF"].iloc[36:])[0, 1] < 0
+    assert french.five_factors["LowVol"].equals(french.low_vol("size_value"))  # the default

@@ -28,7 +28,7 @@ def _inputs(args: argparse.Namespace):
         start=args.start, end=args.end, use_factors=tuple(f.lower() in names for f in FACTOR_NAMES),
         folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
         cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
-        loadings=args.loadings, standardize=args.standardize,
+        loadings=args.loadings, standardize=args.standardize, low_vol_from=args.low_vol_from,
         **({} if weights is None else {"penalty_weights": weights}),
     )
 
@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
     p.add_argument("--penalty-weights", default="",
                    help="5 penalty weights, Mkt-RF,SMB,HML,Mom,LowVol (default 0,1,1,1,1: the market unpenalised)")
+    p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=D["low_vol_from"],
+                   help="portfolios the LowVol factor is built from (default size_value: not the industries it explains)")
     p.add_argument("--lags", type=int, default=D["lags"], help=f"Newey-West lags for t-stats (default {D['lags']})")
     p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")

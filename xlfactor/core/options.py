@@ -8,6 +8,8 @@ A new scheme, rule or method is one edit here. Choices of the defaults:
   of the mean fold error is large (about 20% of it on the shipped data) and the 1-SE rule accepts a much
   worse pooled error. ``1se_paired`` measures the standard error on the fold-wise differences from the
   minimum instead, which removes the regime effect; ``1se`` (the textbook rule) stays available.
+- low-volatility factor from the ``size_value`` portfolios: built from the 12 industries it would explain
+  them partly by construction; the industries remain a choice.
 - pooled loss ``sum``: the lambda that predicts the assets' returns best in total; ``normalized`` divides each
   asset's error by its variance first, so that volatile assets do not decide for all.
 - covariance ``sample``: with a handful of factors over hundreds of periods the sample covariance is well
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 SCHEMES = ("blocked", "walkforward", "kfold")
 RULES = ("min", "1se", "1se_paired")  # 1se_paired: one standard error of the fold-wise differences from the minimum
-POOLED_LOSSES = ("sum", "normalized")  # a pooled lambda minimises the error summed over assets, or each over its variance
+POOLED_LOSSES = ("sum", "normalized")
+LOW_VOL_SOURCES = ("size_value", "industries")  # the portfolios the shipped low-volatility factor is built from  # a pooled lambda minimises the error summed over assets, or each over its variance
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf")
@@ -43,9 +46,10 @@ DEFAULTS = {
     "cov_method": "sample",
     "halflife": 36.0,
     "risk_method": "erc",
+    "low_vol_from": "size_value",
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES}
+           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:

@@ -8,7 +8,9 @@ from importlib import resources
 
 import pandas as pd
 
+from ..core._validation import choose
 from ..core.factors import low_volatility
+from ..core.options import DEFAULTS, LOW_VOL_SOURCES
 
 FACTORS = ["Mkt-RF", "SMB", "HML", "Mom"]
 INDUSTRIES = ["NoDur", "Durbl", "Manuf", "Enrgy", "Chems", "BusEq", "Telcm", "Utils", "Shops", "Hlth", "Money", "Other"]
@@ -31,15 +33,25 @@ class FrenchData:
         """All 30 portfolios (industries, size/value, size/momentum), total returns."""
         return pd.concat([self.industries, self.size_value, self.size_momentum], axis=1)
 
-    @property
-    def low_vol(self) -> pd.Series:
-        """Low-volatility factor built from the 12 industries (rule: ``core.factors.LOW_VOL_RULE``)."""
-        return pd.Series(low_volatility(self.industries.to_numpy()), index=self.industries.index, name="LowVol")
+    def low_vol(self, source: str = DEFAULTS["low_vol_from"]) -> pd.Series:
+        """Low-volatility factor (rule: ``core.factors.LOW_VOL_RULE``) built from ``source``: the 9 size/value
+        portfolios (default; 2 long, 2 short), or the 12 industries (4 and 4).
+
+        The default keeps the factor apart from the 12 industries the template explains: built from them, it
+        explains them partly by construction (R² of the industries on the five factors rises accordingly).
+        """
+        source = choose(source, LOW_VOL_SOURCES, "low_vol_from", DEFAULTS["low_vol_from"])
+        universe, n = (self.size_value, 2) if source == "size_value" else (self.industries, 4)
+        return pd.Series(low_volatility(universe.to_numpy(), n=n), index=universe.index, name="LowVol")
+
+    def factor_table(self, low_vol_from: str = DEFAULTS["low_vol_from"]) -> pd.DataFrame:
+        """Market, size, value, momentum and low volatility: Mkt-RF, SMB, HML, Mom, LowVol."""
+        return pd.concat([self.factors, self.low_vol(low_vol_from)], axis=1)
 
     @property
     def five_factors(self) -> pd.DataFrame:
-        """Market, size, value, momentum and low volatility: Mkt-RF, SMB, HML, Mom, LowVol."""
-        return pd.concat([self.factors, self.low_vol], axis=1)
+        """The five factors with the default low-volatility factor (see ``factor_table``)."""
+        return self.factor_table()
 
     @property
     def market(self) -> pd.Series:

@@ -83,7 +83,7 @@ def window(inputs: Inputs):
     keep = (months >= inputs.start) & (months <= inputs.end)
     use = np.array(inputs.use_factors, dtype=bool)
     assets = d.industries if inputs.assets == "industries" else d.portfolios
-    factors = d.five_factors.to_numpy()[keep][:, use]
+    factors = d.factor_table(inputs.low_vol_from).to_numpy()[keep][:, use]
     return (months[keep], d.rf.to_numpy()[keep], factors, d.market.to_numpy()[keep], assets.to_numpy()[keep],
             [n for n, u in zip(FACTOR_NAMES, use) if u], list(assets.columns))
 

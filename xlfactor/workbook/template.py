@@ -71,6 +71,7 @@ class Inputs:
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]
     penalty_weights: tuple[float, ...] = tuple(market_first_weights(5))  # per factor of FACTOR_NAMES
+    low_vol_from: str = DEFAULTS["low_vol_from"]  # the portfolios LowVol is built from: size_value or industries
     factor_budgets: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     assets: str = "industries"  # or "all": the 12 industries plus the 18 size/value and size/momentum portfolios
     asset_budgets: tuple[float, ...] | None = None  # default: 1 per asset
@@ -416,11 +417,14 @@ class Template:
         s.text(0, 0, "Data: monthly Ken French factors and portfolios, 1949-01 to 2017-03 (decimal returns)", f["title"])
         s.text(1, 0, "Source: Kenneth R. French Data Library, as shipped by linearmodels (see xlfactor/data/"
                      "PROVENANCE.md). Portfolio returns are total returns; factors are excess returns.", f["note"])
-        s.text(2, 0, LOW_VOL_RULE.format(n=4, window=36) + " Built from the 12 industries.", f["note"])
+        source = ("the 9 size/value portfolios (apart from the industries it explains)"
+                  if self.inputs.low_vol_from == "size_value" else "the 12 industries")
+        s.text(2, 0, LOW_VOL_RULE.format(n=2 if self.inputs.low_vol_from == "size_value" else 4, window=36)
+               + f" Built from {source}.", f["note"])
         s.text(3, 0, "Market = Mkt-RF + RF, the market's total return.", f["note"])
         months = np.array([p.year * 100 + p.month for p in d.factors.index], dtype=float)
         cols = [("Month", months[:, None], f["month"]), ("RF", d.rf.to_numpy()[:, None], f["ret"]),
-                ("factors", d.five_factors.to_numpy(), f["ret"]), ("Market", d.market.to_numpy()[:, None], f["ret"]),
+                ("factors", d.factor_table(self.inputs.low_vol_from).to_numpy(), f["ret"]), ("Market", d.market.to_numpy()[:, None], f["ret"]),
                 ("assets", assets.to_numpy(), f["ret"])]
         heads = ["Month", "RF", *FACTOR_NAMES, "Market", *assets.columns]
         for j, h in enumerate(heads):
