@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ def _inputs(args: argparse.Namespace):
         folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
         cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
         loadings=args.loadings, standardize=args.standardize, low_vol_from=args.low_vol_from,
+        target_vol=None if args.target_vol is None else args.target_vol / 100 / 12 ** 0.5,
         **({} if weights is None else {"penalty_weights": weights}),
     )
 
@@ -90,6 +92,9 @@ def demo(args: argparse.Namespace) -> int:
     _print(f"Risk allocation ({inputs.risk_method}, {inputs.method} factor model), long-only: weights and shares of risk",
            res.table("weights") * 100, "{:8.2f}%")
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
+    if al.note:  # the core numbers the factors; name them
+        named = re.sub(r"factor (\d+)", lambda m: res.factor_names[int(m.group(1)) - 1], al.note)
+        print(f"Note ({inputs.risk_method}): {named}")
     predicted, realised = res.volatility(ann)
     print(f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
           f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
@@ -169,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in months (default 36)")
     p.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
                    help=f"risk allocation method (default {D['risk_method']})")
+    p.add_argument("--target-vol", type=float, default=None,
+                   help="risk method targetvol: the volatility to aim for, in percent a year (e.g. 10)")
     p.add_argument("--factor-budgets", default="", help="5 factor risk budgets for --risk factor, e.g. 4,1,1,1,1")
     p.add_argument("--out", default="xlfactor-output", help="folder for the workbooks (default xlfactor-output)")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")

@@ -212,7 +212,7 @@ def test_bad_budgets_and_options(model):
         risk.allocate("factor", model=model, budgets=[1, 1])
     with pytest.raises(InputValueError, match=r"method 'factor' needs a factor model"):
         risk.allocate("factor", cov=model.dense())
-    with pytest.raises(InputValueError, match=r"method must be one of erc, budget, invvol, factor; got 'parity'"):
+    with pytest.raises(InputValueError, match=r"method must be one of erc, budget, invvol, factor, minvar, targetvol; got 'parity'"):
         risk.allocate("parity", model=model)
     with pytest.raises(InputValueError, match=r"asset 2 has zero variance"):
         risk.allocate("erc", cov=np.diag([1.0, 0.0, 1.0]))
@@ -232,3 +232,43 @@ def test_pandas_ewm_reference_is_the_last_row():
     df = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 2)), columns=["a", "b"])
     ref = df.ewm(halflife=5).cov().loc[49].to_numpy()
     np.testing.assert_allclose(risk.factor_covariance(df.to_numpy(), "ewma", 5), ref, rtol=1e-10)
+
+
+def test_minimum_variance_matches_cvxpy_and_kkt(model):
+    import cvxpy as cp
+
+    mv = risk.allocate("minvar", model=model)
+    s = model.dense()
+    w = cp.Variable(s.shape[0])
+    cp.Problem(cp.Minimize(cp.quad_form(w, cp.psd_wrap(s))), [w >= 0, cp.sum(w) == 1]).solve(
+        solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    np.testing.assert_allclose(mv.weights, np.clip(w.value, 0, None), atol=1e-6)
+    marginal, level = s @ mv.weights, mv.weights @ s @ mv.weights
+    active = mv.weights > 0
+    np.testing.assert_allclose(marginal[active], level, rtol=1e-9)  # equal marginal variance where held
+    assert (marginal[~active] >= level * (1 - 1e-9)).all() and 0 < active.sum() < s.shape[0]
+    assert mv.volatility <= risk.allocate("erc", model=model).volatility
+
+
+def test_target_volatility_scales_erc(model):
+    erc = risk.allocate("erc", model=model)
+    tv = risk.allocate("targetvol", model=model, target_vol=0.5 * erc.volatility)
+    assert tv.volatility == pytest.approx(0.5 * erc.volatility, rel=1e-12)
+    np.testing.assert_allclose(tv.weights, 0.5 * erc.weights, rtol=1e-12)
+    assert tv.note == "cash 0.5"
+    assert "(borrowed)" in risk.allocate("targetvol", model=model, target_vol=2 * erc.volatility).note
+    with pytest.raises(InputValueError, match=r"method 'targetvol' needs target_vol"):
+        risk.allocate("targetvol", model=model)
+
+
+def test_unreachable_factor_budgets_move_as_far_as_they_can(model):
+    """Equal budgets for 4 factors cannot be met long-only: the shares lie on the line from ERC's, exactly."""
+    al = risk.allocate("factor", model=model)
+    assert al.feasible is False and 0 < al.reached < 1 and al.weights.min() >= 0
+    assert al.weights.sum() == pytest.approx(1.0) and "not reachable with long-only weights" in al.note
+    erc = risk.allocate("erc", model=model)
+    start = erc.risk.factor_variance / erc.risk.factor_variance.sum()
+    np.testing.assert_allclose(al.achieved, start + al.reached * (al.target - start), atol=1e-8)
+    unloaded = risk.FactorModel.from_arrays(np.column_stack([model.loadings[:, :2], np.zeros(model.n_assets)]),
+                                            model.factor_cov[:3, :3], model.specific_var)
+    assert "No asset loads on factor 3" in risk.allocate("factor", model=unloaded).note

@@ -29,7 +29,7 @@ LOW_VOL_SOURCES = ("size_value", "industries")  # the portfolios the shipped low
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf")
-ALLOC_METHODS = ("erc", "budget", "invvol", "factor")
+ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 
 DEFAULTS = {
     "method": "lasso",

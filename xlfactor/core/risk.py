@@ -7,6 +7,7 @@ and solves with it through the Woodbury identity in O(NK^2), so it is never form
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -260,6 +261,8 @@ class AllocationResult:
     iterations: int
     converged: bool
     feasible: bool | None = None  # factor budgeting: were the factor budgets reached (to 1e-8)?
+    reached: float | None = None  # factor budgeting: the fraction of the way from ERC's factor shares to the budgets
+    note: str = ""  # factor budgeting: which budgets were not met and why; target volatility: the cash weight
 
     @property
     def volatility(self) -> float:
@@ -292,8 +295,9 @@ def allocate(
     budgets=None,
     tol: float = 1e-12,
     max_iter: int = 100,
+    target_vol: float | None = None,
 ) -> AllocationResult:
-    """Long-only, fully invested weights.
+    """Long-only weights, fully invested except for ``targetvol``.
 
     - ``erc``: equal risk contributions; ``budget``: contributions proportional to ``budgets``
       (one positive number per asset, normalised to sum 1). Both solve Spinu's convex problem
@@ -303,7 +307,14 @@ def allocate(
     - ``factor``: factor risk budgeting (needs a factor model): weights whose shares of the systematic
       variance by factor match ``budgets`` (K positive numbers; default equal), or with K + 1 budgets
       the shares of total variance by factor and specific risk, as closely as the long-only constraint
-      allows; ``feasible`` says whether they were matched to 1e-8.
+      allows; ``feasible`` says whether they were matched to 1e-8. When they cannot be (long-only portfolios
+      of these assets cannot spread systematic risk that way), the answer is the portfolio whose factor shares
+      lie furthest along the straight line from the ERC portfolio's factor shares towards the budgets that
+      long-only weights can reach exactly; ``reached`` is that fraction and ``note`` names the budgets missed
+      and why (e.g. a factor on which no asset loads).
+    - ``minvar``: the long-only minimum-variance portfolio.
+    - ``targetvol``: the ERC portfolio scaled to volatility ``target_vol`` (per period, as the covariance);
+      the weights then sum to ``target_vol / vol(ERC)``, the rest (``note``) is cash, negative for borrowing.
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
     risk = _as_risk_model(cov, model)
@@ -319,6 +330,17 @@ def allocate(
         if not isinstance(risk, FactorModel):
             raise InputValueError("method 'factor' needs a factor model: loadings, factor_cov and specific_var.")
         return _factor_budgeting(risk, budgets, max_iter)
+    if method == "minvar":
+        return _min_variance(risk)
+    if method == "targetvol":
+        if target_vol is None:
+            raise InputValueError("method 'targetvol' needs target_vol: the volatility to aim for, per period "
+                                  "(e.g. 0.10 / sqrt(12) for 10% a year on monthly data).")
+        target_vol = v.check_number(target_vol, "target_vol", low=0.0, low_open=True)
+        erc = allocate("erc", cov=cov, model=model, tol=tol, max_iter=max_iter)
+        scale = target_vol / erc.volatility
+        out = _result(method, erc.weights * scale, risk, None, erc.iterations, erc.converged)
+        return dataclasses.replace(out, note=f"cash {1 - scale:.6g}" + (" (borrowed)" if scale > 1 else ""))
     if method == "erc":
         b = np.full(n, 1.0 / n)
     else:
@@ -332,6 +354,31 @@ def allocate(
             "near-zero variances or raise max_iter."
         )
     return _result(method, x / x.sum(), risk, b, it, ok)
+
+
+def _min_variance(risk) -> AllocationResult:
+    """Long-only minimum variance by an active-set method: on the active assets S the weights are
+    proportional to S^-1 1 (one dense solve of |S| x |S|); an asset leaves S when its weight would be negative
+    and comes back when its marginal variance (S w)_i is below the portfolio's."""
+    n = risk.n_assets
+    full = risk.dense()
+    active = np.ones(n, bool)
+    for it in range(1, 4 * n + 2):
+        sub = full[np.ix_(active, active)]
+        x = np.linalg.solve(sub, np.ones(active.sum()))
+        w = np.zeros(n)
+        w[active] = x / x.sum()
+        if (w < 0).any():
+            active &= ~(w < 0) | (w == w.min())  # drop the most negative: one step at a time keeps the path simple
+            active[np.argmin(w)] = False
+            continue
+        marginal = full @ w
+        level = w @ marginal
+        enter = ~active & (marginal < level * (1 - 1e-12))
+        if not enter.any():
+            return _result("minvar", w, risk, None, it, True)
+        active[np.argmin(np.where(enter, marginal, np.inf))] = True
+    raise ConvergenceError("the minimum-variance active set did not settle; check the covariance.")
 
 
 def _result(method, w, risk, target, it, ok, feasible=None, achieved=None) -> AllocationResult:
@@ -408,12 +455,40 @@ def _factor_budgeting(model: FactorModel, budgets, max_iter) -> AllocationResult
         d_shares = (d_parts * total - parts[:, None] * d_total[None, :]) / total**2
         return np.vstack([d_shares, np.ones(x.size)])
 
-    x0 = allocate("erc", model=model).weights
-    sol = optimize.least_squares(resid, x0, jac=jac, bounds=(0.0, np.inf), xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                                 max_nfev=max(max_iter, 50) * 10, method="trf")
-    w = np.clip(sol.x, 0.0, None)
-    w[w < 1e-14 * w.max()] = 0.0  # weights pinned at the bound are zero, not 1e-55
-    w /= w.sum()
-    achieved = shares(w)[0]
-    feasible = bool(np.abs(achieved - target).max() <= 1e-8)
-    return _result("factor", w, model, target, int(sol.nfev), bool(sol.status > 0), feasible, achieved)
+    def solve(goal, x0):
+        nonlocal target
+        target = goal
+        sol = optimize.least_squares(resid, x0, jac=jac, bounds=(0.0, np.inf), xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                                     max_nfev=max(max_iter, 50) * 10, method="trf")
+        w = np.clip(sol.x, 0.0, None)
+        w[w < 1e-14 * w.max()] = 0.0  # weights pinned at the bound are zero, not 1e-55
+        w /= w.sum()
+        return w, shares(w)[0], int(sol.nfev), bool(sol.status > 0)
+
+    goal = target
+    w_erc = allocate("erc", model=model).weights
+    w, achieved, nfev, ok = solve(goal, w_erc)
+    if np.abs(achieved - goal).max() <= 1e-8:
+        return _result("factor", w, model, goal, nfev, ok, True, achieved)
+    # not reachable long-only: move from ERC's factor shares towards the budgets as far as weights can follow
+    start = shares(w_erc)[0]
+    lo, hi, best = 0.0, 1.0, (w_erc, start)
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        aim = start + mid * (goal - start)
+        w_mid, a_mid, n_mid, _ = solve(aim, best[0])
+        nfev += n_mid
+        if np.abs(a_mid - aim).max() <= 1e-8:
+            lo, best = mid, (w_mid, a_mid)
+        else:
+            hi = mid
+    w, achieved = best
+    names = [f"factor {k + 1}" for k in range(b_mat.shape[1])] + (["specific risk"] if with_specific else [])
+    unloaded = [names[k] for k in range(b_mat.shape[1]) if not b_mat[:, k].any()]
+    missed = [f"{names[k]} {100 * achieved[k]:.1f}% for {100 * goal[k]:.1f}%" for k in range(goal.size)
+              if abs(achieved[k] - goal[k]) > 1e-6]
+    note = (f"budgets not reachable with long-only weights; reached {100 * lo:.0f}% of the way from the ERC "
+            f"portfolio's factor shares: {'; '.join(missed)}"
+            + (f". No asset loads on {', '.join(unloaded)}, so its share is 0 in every portfolio" if unloaded else ""))
+    out = _result("factor", w, model, goal, nfev, ok, False, achieved)
+    return dataclasses.replace(out, reached=lo, note=note)

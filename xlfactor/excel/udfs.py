@@ -249,13 +249,15 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
     specific_variance=SPECIFIC_VAR,
     method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, factor = factor risk budgets.",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
+    target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
 )
 @excel_errors
-def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None):
-    """Long-only, fully invested weights from a factor-model risk allocation (risk parity or risk budgets)."""
+def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
+    """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
     model = _model(loadings, factor_covariance, specific_variance)
     method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
-    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets")).weights)
+    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets"),
+                                   target_vol=cells.number(target_vol, "target_vol", None)).weights)
 
 
 # --- companions: every step of the template is a live formula ------------------------------------------------------

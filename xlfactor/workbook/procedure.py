@@ -122,7 +122,8 @@ def run(inputs: Inputs | None = None, progress=None) -> Results:
         budgets = inputs.budgets(len(anames))
     elif method == "factor":
         budgets = [b for b, u in zip(inputs.factor_budgets, inputs.use_factors) if u]
-    allocation = risk.allocate(method, model=model, budgets=budgets)
+    target_vol = round(0.10 / 12**0.5, 6) if inputs.target_vol is None else inputs.target_vol  # as on Start
+    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=target_vol)
     complete = np.isfinite(y).all(axis=1)
     return Results(
         inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames, capm=capm, ols=ols,

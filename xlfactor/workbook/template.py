@@ -72,6 +72,7 @@ class Inputs:
     standardize: bool = DEFAULTS["standardize"]
     penalty_weights: tuple[float, ...] = tuple(market_first_weights(5))  # per factor of FACTOR_NAMES
     low_vol_from: str = DEFAULTS["low_vol_from"]  # the portfolios LowVol is built from: size_value or industries
+    target_vol: float | None = None  # risk method targetvol: volatility per month
     factor_budgets: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     assets: str = "industries"  # or "all": the 12 industries plus the 18 size/value and size/momentum portfolios
     asset_budgets: tuple[float, ...] | None = None  # default: 1 per asset
@@ -84,7 +85,7 @@ class Inputs:
 START_CELLS = {
     "start": (5, 2), "end": (6, 2), "folds": (16, 2), "scheme": (17, 2), "gap": (18, 2), "rule": (19, 2),
     "lags": (20, 2), "method": (21, 2), "cov_method": (22, 2), "halflife": (23, 2), "risk_method": (24, 2),
-    "loadings": (25, 2), "standardize": (26, 2),
+    "loadings": (25, 2), "standardize": (26, 2), "target_vol": (27, 2),
 }
 FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget, F penalty weight
 BUDGET_ROW = 29  # asset names on row 29, budgets on row 30, from column C
@@ -330,9 +331,11 @@ class Template:
             ("method", "Lambda method (CV chart, risk model): lasso or ridge", inp.method),
             ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
             ("halflife", "EWMA half-life (months)", inp.halflife),
-            ("risk_method", "Risk allocation: erc, budget, invvol or factor", inp.risk_method),
+            ("risk_method", "Risk allocation: erc, budget, invvol, factor, minvar, targetvol", inp.risk_method),
             ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
             ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
+            ("target_vol", "Target volatility per month (targetvol; 10%/yr = 0.0289)",
+             round(0.10 / 12 ** 0.5, 6) if inp.target_vol is None else inp.target_vol),
         ]
         for key, label, value in rows:
             r, c = START_CELLS[key]
@@ -703,7 +706,8 @@ class Template:
                                  f"{ab.a1()})", value, f["num"])
         budgets = s.ref(13, 1, 13, n_a)
         s.text(14, 0, "Weights", f["label"])
-        weights = s.udf(14, 1, "RISK_ALLOC", [model_loadings, cov, spec, risk_ref, budgets], 1, n_a, f["pct"])
+        weights = s.udf(14, 1, "RISK_ALLOC", [model_loadings, cov, spec, risk_ref, budgets,
+                                              self.start_ref(book, "target_vol")], 1, n_a, f["pct"])
         s.text(15, 0, "Risk share by asset", f["label"])
         by_asset = s.udf(15, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec], 1, n_a, f["pct"])
         s.text(17, 0, "Risk share by factor", f["h2"])
