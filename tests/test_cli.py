@@ -150,7 +150,7 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
 def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
-    assert "Note (factor): budgets not reachable with long-only weights; reached" in out and "Mkt-RF 100" in out
+    assert "Note (factor): budgets not reachable with long-only weights; reached" in out and "Mkt-RF 10" in out
     assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "targetvol", "--target-vol", "10"]) == 0
     assert "predicted 10.00%/yr" in capsys.readouterr().out
     assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "minvar"]) == 0
