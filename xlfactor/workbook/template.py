@@ -326,15 +326,15 @@ class Template:
             ("folds", "Cross-validation folds", inp.folds),
             ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
             ("gap", "CV gap: months purged around each test block", inp.gap),
-            ("rule", "Lambda rule: min or 1se", inp.rule),
+            ("rule", "Lambda rule: min, 1se or 1se_paired", inp.rule),
             ("lags", "Newey-West lags for t-stats", inp.lags),
             ("method", "Lambda method (CV chart, risk model): lasso or ridge", inp.method),
             ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
             ("halflife", "EWMA half-life (months)", inp.halflife),
-            ("risk_method", "Risk allocation: erc, budget, invvol, factor, minvar, targetvol", inp.risk_method),
+            ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
             ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
             ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
-            ("target_vol", "Target volatility per month (targetvol; 10%/yr = 0.0289)",
+            ("target_vol", "Target volatility per month (for targetvol)",
              round(0.10 / 12 ** 0.5, 6) if inp.target_vol is None else inp.target_vol),
         ]
         for key, label, value in rows:
@@ -370,9 +370,8 @@ class Template:
                       order if inp.use_factors[k] else "", f["int"])
             s.put(r, 4, inp.factor_budgets[k], f["input"])
             s.put(r, 5, inp.penalty_weights[k], f["input"])
-        s.text(15, 1, "Factor risk budgets apply with risk allocation 'factor' (shares of systematic risk). Penalty "
-                      "weight 0 leaves a factor unpenalised (the market, by default: penalising it moves market risk "
-                      "into 'specific' risk and the model under-predicts its portfolio's volatility).", f["note"])
+        s.text(15, 1, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = unpenalised "
+                      "(the market, by default: see README, Defaults).", f["note"])
         s.text(BUDGET_ROW - 1, 1, "Asset risk budgets (risk allocation 'budget')", f["h2"])
         budgets = inp.budgets(len(asset_names))
         for j, name in enumerate(asset_names):
