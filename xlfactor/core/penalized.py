@@ -8,6 +8,10 @@ variance (1/n) before penalising and the loadings reported in original units, as
 - elastic net: ``1/(2n) ||y - a - Xb||^2 + lambda * (r * sum_k w_k |b_k| + (1 - r)/2 * sum_k w_k b_k^2)``
   with ``r = l1_ratio`` (scikit-learn ``ElasticNet(alpha=lambda, l1_ratio=r)``); ``r = 1`` is the lasso.
 
+Penalty weights are used as given. glmnet rescales ``penalty.factor`` to sum to K (the number of factors)
+before use, so the same fit has ``lambda_glmnet = lambda_xlfactor * sum(w) / K`` (equal when every weight
+is 1; with the market at 0 and four factors at 1 of five, glmnet's lambda is 0.8 times ours).
+
 Every fit is reduced to its Gram quantities ``X'X``, ``X'y``, ``y'y`` over the rows it uses, so
 one set of matrix products serves every asset, lambda and cross-validation fold. Lasso and
 elastic net run coordinate descent vectorised over all (fold, asset) problems at once, with warm
