@@ -154,3 +154,16 @@ def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_p
     assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "targetvol", "--target-vol", "10"]) == 0
     assert "predicted 10.00%/yr" in capsys.readouterr().out
     assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "minvar"]) == 0
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+        assert cli.main(["lite", "--out", str(tmp_path / "lite")]) == 0
+        for path in [*tmp_path.glob("*.xlsx"), tmp_path / "lite" / "main.py"]:
+            assert path.stat().st_mode & 0o777 == 0o644, path  # not mkstemp's 0600
+    finally:
+        os.umask(mask)

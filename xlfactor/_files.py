@@ -36,10 +36,20 @@ def atomic_paths(targets) -> Iterator[list[Path]]:
             temps.append(Path(tmp))
         yield temps
         for tmp, target in zip(temps, targets):
+            os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual permissions
             os.replace(tmp, target)  # atomic on one file system
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+
+
+def _mode_for(target: Path) -> int:
+    """The target's present permissions, or what a new file gets under the umask."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_text(target, text: str) -> None:

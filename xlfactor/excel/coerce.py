@@ -35,7 +35,6 @@ from ..errors import InputShapeError, InputValueError, InsufficientDataError, XL
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
 COM_ERROR_TEXT = {-2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
                   -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A"}
-COM_ERRORS = frozenset(COM_ERROR_TEXT)
 MAX_CELLS = 25_000_000  # one argument: 5,040 periods x 3,000 assets is 15 million
 FIX_ERROR = "fix that cell, or wrap it in IFERROR(..., \"\") to treat it as a missing value."
 _FLOAT_OR_BLANK = {float, type(None)}  # cells that need no interpretation
@@ -126,7 +125,7 @@ def _is_blank(x) -> bool:
 
 def _error_value(x) -> str | None:
     """The text of an Excel error cell (#N/A, #REF!, ...), or None for any other value."""
-    if type(x) is int and x in COM_ERRORS:
+    if type(x) is int and x in COM_ERROR_TEXT:
         return COM_ERROR_TEXT[x]
     if isinstance(x, dict) and str(x.get("type", "")).lower() == "error":  # Office.js, e.g. {"type": "Error", ...}
         return str(x.get("basicValue") or x.get("errorType") or "#VALUE!")
@@ -150,11 +149,10 @@ def _describe(x) -> str:
 def _element(x, name: str, i: int, j: int) -> float:
     if _is_blank(x):
         return np.nan
-    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) \
-            and _error_value(x) is None:
-        return float(x)
     if _error_value(x) is not None:
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; {FIX_ERROR}")
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
+        return float(x)
     raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; select numbers only.")
 
 
@@ -260,10 +258,6 @@ def blank(value) -> bool:
 
 def scalar(value):
     """The value of a single cell, whatever the runtime sent; anything larger as it came."""
-    return _scalar(value)
-
-
-def _scalar(value):
     rows = _rows(value)
     if len(rows) != 1 or len(rows[0]) != 1:
         return value
@@ -276,7 +270,7 @@ def _not_a_number(value) -> bool:
 
 def flag(value, name: str, default: bool = False) -> bool:
     """TRUE/FALSE (or 1/0, "true"/"false"); blank means the default."""
-    value = _scalar(value)
+    value = scalar(value)
     if blank(value):
         return default
     if isinstance(value, (bool, np.bool_)):
@@ -299,7 +293,7 @@ def flags(value, name: str) -> np.ndarray:
 
 def number(value, name: str, default: float | None, **bounds) -> float | None:
     """A number within bounds (see ``core._validation.check_number``); blank means the default."""
-    value = _scalar(value)
+    value = scalar(value)
     if blank(value):
         return default
     if _not_a_number(value):
@@ -309,7 +303,7 @@ def number(value, name: str, default: float | None, **bounds) -> float | None:
 
 def count(value, name: str, default: int | None, minimum: int = 0) -> int | None:
     """A whole number >= minimum (Excel sends 5 as 5.0); blank means the default."""
-    value = _scalar(value)
+    value = scalar(value)
     if blank(value):
         return default
     if _not_a_number(value):
@@ -319,7 +313,7 @@ def count(value, name: str, default: int | None, minimum: int = 0) -> int | None
 
 def option(value, options, name: str, default: str) -> str:
     """A case-insensitive choice with a did-you-mean hint; blank means the default."""
-    value = _scalar(value)
+    value = scalar(value)
     if blank(value):
         return default
     if not isinstance(value, str):
