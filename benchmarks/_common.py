@@ -19,9 +19,12 @@ def header(title: str) -> None:
         print(f"  threadpool: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} ({pool.get('prefix')})")
 
 
-def median_time(fn, repeat: int = 5) -> float:
+def median_time(fn, repeat: int = 5, setup=None) -> float:
+    """Median wall time of ``fn()``; ``setup()`` runs untimed before each call (e.g. clearing result caches)."""
     times = []
     for _ in range(repeat):
+        if setup is not None:
+            setup()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -34,3 +37,11 @@ def factor_data(t: int, k: int, n: int, seed: int = 0, noise: float = 0.01):
     b = rng.normal(0.5, 0.5, size=(n, k))
     y = rng.normal(0, 0.0002, size=n) + x @ b.T + rng.normal(0, noise, size=(t, n))
     return y, x
+
+
+def clear_result_caches() -> None:
+    """Empty the core's result caches, so that a timed call computes instead of answering from memory."""
+    from xlfactor.core import cv, penalized
+
+    cv.cross_validate.cache_clear()
+    penalized.fit.cache_clear()

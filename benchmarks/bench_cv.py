@@ -8,7 +8,8 @@ Walk-forward folds (TimeSeriesSplit(5)), 100 lambdas, seeded synthetic daily dat
   share of assets given the same lambda.
 - ridge: vs a loop of GridSearchCV(Ridge(), same grid, same folds) (what RidgeCV does with cv=...).
 Peers that would take minutes are timed on a subset of assets and extrapolated linearly (said so
-in the output). Peak memory of xlfactor's call is measured with tracemalloc.
+in the output). Peak memory of xlfactor's call is measured with tracemalloc. Every xlfactor timing is a
+cold call: the result caches are cleared before each repeat (a cached repeat costs only hashing).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sklearn.linear_model import LassoCV, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import factor_data, header, median_time  # noqa: E402
+from benchmarks._common import clear_result_caches, factor_data, header, median_time  # noqa: E402
 from xlfactor.core import cv  # noqa: E402
 
 
@@ -38,6 +39,7 @@ def sparse_data(t, k, n, seed):
 
 
 def peak_memory(fn):
+    clear_result_caches()  # a cached repeat would measure nothing
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
@@ -62,7 +64,8 @@ def ridge_peer(y, x, grid, cols):
 def run(t, k, n, lasso_subset, ridge_subset):
     y, x = sparse_data(t, k, n, seed=t + k + n)
     print(f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds")
-    ours = median_time(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"), 3)
+    ours = median_time(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"), 3,
+                       setup=clear_result_caches)  # cold calls: every repeat computes
     res = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
     mem = peak_memory(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"))
     cols = np.arange(min(n, lasso_subset))
@@ -73,7 +76,8 @@ def run(t, k, n, lasso_subset, ridge_subset):
     print(f"  lasso CV: xlfactor {ours:.3f} s (peak {mem:.0f} MiB, converged={res.converged}); "
           f"LassoCV loop {peer_all:.1f} s{note}; ratio {peer_all / ours:.0f}x; same lambda {100 * same:.1f}% of assets")
 
-    ours_r = median_time(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"), 3)
+    ours_r = median_time(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"), 3,
+                         setup=clear_result_caches)
     mem_r = peak_memory(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"))
     grid = cv.cross_validate(y[:, :1], x, method="ridge", folds=5, scheme="walkforward").lambdas[:, 0]
     rcols = np.arange(min(n, ridge_subset))
