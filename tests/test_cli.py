@@ -151,9 +151,15 @@ def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_p
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
     assert "Note (factor): budgets not reachable with long-only weights; reached" in out and "Mkt-RF 10" in out
-    assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "targetvol", "--target-vol", "10"]) == 0
-    assert "predicted 10.00%/yr" in capsys.readouterr().out
-    assert cli.main(["demo", "--out", str(tmp_path), "--force", "--risk", "minvar"]) == 0
+    # the other new methods through the same inputs the CLI builds, without writing workbooks again
+    from xlfactor.workbook import procedure
+
+    args = cli.build_parser().parse_args(["demo", "--risk", "targetvol", "--target-vol", "10"])
+    predicted, _ = procedure.run(cli._inputs(args)).volatility()
+    assert predicted == pytest.approx(0.10, rel=1e-9)
+    minvar = procedure.run(cli._inputs(cli.build_parser().parse_args(["demo", "--risk", "minvar"])))
+    erc = procedure.run(cli._inputs(cli.build_parser().parse_args(["demo"])))
+    assert minvar.allocation.volatility < erc.allocation.volatility
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
