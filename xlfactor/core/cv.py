@@ -88,6 +88,11 @@ def one_se_index(mean: np.ndarray, se: np.ndarray, lambdas: np.ndarray) -> np.nd
     return np.argmax(np.where(within, lam, -np.inf), axis=0)
 
 
+def fold_se(fold_err: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over folds (axis 1): std(ddof=1) / sqrt(scored folds)."""
+    return np.nanstd(fold_err, axis=1, ddof=1) / np.sqrt(np.isfinite(fold_err).sum(axis=1))
+
+
 def paired_one_se_index(fold_err: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
     """The 1-SE rule on fold-wise differences: the largest lambda whose fold errors exceed those at the minimum
     by at most one standard error of the paired differences.
@@ -99,8 +104,7 @@ def paired_one_se_index(fold_err: np.ndarray, lambdas: np.ndarray) -> np.ndarray
     best = np.nanargmin(mean, axis=0)
     cols = np.arange(mean.shape[1])
     diff = fold_err - fold_err[best, :, cols].T[None]
-    n = np.isfinite(diff).sum(axis=1)
-    se = np.nanstd(diff, axis=1, ddof=1) / np.sqrt(n)
+    se = fold_se(diff)
     lam = np.broadcast_to(lambdas.reshape(lambdas.shape[0], -1), mean.shape)
     within = np.nanmean(diff, axis=1) <= np.where(np.isfinite(se), se, 0.0)
     return np.argmax(np.where(within, lam, -np.inf), axis=0)
@@ -119,9 +123,7 @@ def choose_index(fold_err: np.ndarray, lambdas: np.ndarray, rule: str, who=lambd
                                     "error, so at least 2: use more rows, a smaller gap, or rule 'min'.")
     if rule == "1se_paired":
         return paired_one_se_index(fold_err, lambdas)
-    n = np.isfinite(fold_err).sum(axis=1)
-    se = np.nanstd(fold_err, axis=1, ddof=1) / np.sqrt(n)
-    return one_se_index(mean, se, lambdas)
+    return one_se_index(mean, fold_se(fold_err), lambdas)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,8 +150,7 @@ class CVResult:
 
     @property
     def mse_se(self) -> np.ndarray:
-        f = np.isfinite(self.fold_mse).sum(axis=1)
-        return np.nanstd(self.fold_mse, axis=1, ddof=1) / np.sqrt(f)
+        return fold_se(self.fold_mse)
 
     def index(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
         """Grid position chosen for each asset under ``rule``: "min", "1se" or "1se_paired" (options.RULES)."""

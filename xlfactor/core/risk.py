@@ -370,8 +370,7 @@ def _min_variance(risk) -> AllocationResult:
         w = np.zeros(n)
         w[active] = x / x.sum()
         if (w < 0).any():
-            active &= ~(w < 0) | (w == w.min())  # drop the most negative: one step at a time keeps the path simple
-            active[np.argmin(w)] = False
+            active[np.argmin(w)] = False  # drop the most negative: one step at a time keeps the path simple
             continue
         marginal = full @ w
         level = w @ marginal
