@@ -87,11 +87,38 @@ def officejs_function(name):
     return call
 
 
+def _shape(x):
+    return np.shape(getattr(x, "value", x))
+
+
+def excel_if(original):
+    """IF as Excel 365 computes it: a single condition returns the chosen branch whole, whatever its size.
+
+    formulas 1.3.4 broadcasts the condition against both branches and fails when they differ in size
+    (e.g. IF(method="factor", 5 factor budgets, 12 asset budgets)); element-wise cases stay with it.
+    """
+    from formulas.tokens.operand import XlError
+
+    def call(condition, x=True, y=False):
+        if np.size(getattr(condition, "value", condition)) == 1 and _shape(x) != _shape(y):
+            c = np.ravel(np.asarray(getattr(condition, "value", condition), dtype=object))[0]
+            if isinstance(c, XlError):
+                return c
+            return x if c else y
+        return original(condition, x, y)
+
+    return call
+
+
 def register(runtime: str) -> None:
     """Register every xlfactor function under the name the runtime's workbook flavour stores."""
     import formulas
 
     funcs = formulas.get_functions()
+    if not getattr(funcs["IF"]["function"], "excel_if", False):
+        patched = excel_if(funcs["IF"]["function"])
+        patched.excel_if = True
+        funcs["IF"] = {**funcs["IF"], "function": patched}
     for name in udfs.__all__:
         if runtime == "classic":
             funcs[name.upper()] = formulas.functions.wrap_ranges_func(classic_function(name))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..core import cv, penalized, regression, risk
-from ..data import load_french
-from .template import FACTOR_NAMES, Inputs
+from .dataset import Dataset, french
+from .template import Inputs
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Results:
     inputs: Inputs
     months: np.ndarray  # YYYYMM of the window
     rf: np.ndarray  # risk-free rate over the window
-    market: np.ndarray  # market total return over the window
+    market: np.ndarray  # market excess return (the first factor) over the window
     returns: np.ndarray  # asset total returns over the window
     factors: np.ndarray  # selected factors over the window
     factor_names: list[str]
@@ -41,17 +41,19 @@ class Results:
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
+    periods_per_year: int = 12
 
     @property
     def excess(self) -> np.ndarray:
         return self.returns - self.rf[:, None]
 
-    def volatility(self, periods_per_year: int = 12) -> tuple[float, float]:
+    def volatility(self, periods_per_year: int | None = None) -> tuple[float, float]:
         """(predicted, realised) volatility of the allocated portfolio's excess return, annualised, in sample.
 
         Predicted from the factor model (sqrt(w'(BFB'+D)w)); realised is the standard deviation (ddof 1) of
         the portfolio's excess returns over the months where every asset has one.
         """
+        periods_per_year = periods_per_year or self.periods_per_year
         y = self.excess[np.isfinite(self.excess).all(axis=1)]
         w = self.allocation.weights
         return (float(self.allocation.volatility * np.sqrt(periods_per_year)),
@@ -76,30 +78,29 @@ class Results:
         raise ValueError(f"unknown table {what!r}")
 
 
-def window(inputs: Inputs):
-    """(months, rf, selected factors, market, asset returns, factor names, asset names) over the window."""
-    d = load_french()
-    months = np.array([p.year * 100 + p.month for p in d.factors.index])
-    keep = (months >= inputs.start) & (months <= inputs.end)
+def window(inputs: Inputs, data: Dataset | None = None):
+    """(periods, rf, selected factors, market excess, asset total returns, factor names, asset names) of the window."""
+    data = data or french()
+    inputs = inputs.resolve(data)
+    keep = (data.periods >= inputs.start) & (data.periods <= inputs.end)
     use = np.array(inputs.use_factors, dtype=bool)
-    assets = d.industries if inputs.assets == "industries" else d.portfolios
-    factors = d.factor_table(inputs.low_vol_from).to_numpy()[keep][:, use]
-    return (months[keep], d.rf.to_numpy()[keep], factors, d.market.to_numpy()[keep], assets.to_numpy()[keep],
-            [n for n, u in zip(FACTOR_NAMES, use) if u], list(assets.columns))
+    return (data.periods[keep], data.rf[keep], data.factors[keep][:, use], data.market[keep], data.returns[keep],
+            [n for n, u in zip(data.factor_names, use) if u], list(data.asset_names))
 
 
-def run(inputs: Inputs | None = None, progress=None) -> Results:
-    """The whole procedure; ``progress(step, total, message)`` is called before each step."""
-    inputs = inputs or Inputs()
+def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None) -> Results:
+    """The whole procedure on ``data`` (default: the shipped data); ``progress(step, total, message)`` before each step."""
+    data = data or french()
+    inputs = (inputs or Inputs()).resolve(data)
     say = progress or (lambda *a: None)
     say(1, 6, "selecting the sample window and the factors")
-    months, rf, f, m, r, fnames, anames = window(inputs)
+    months, rf, f, m, r, fnames, anames = window(inputs, data)
     y = r - rf[:, None]
     say(2, 6, "market model (CAPM) and factor regressions")
-    capm = regression.capm(r, m, rf=rf, lags=inputs.lags)
+    capm = regression.capm(y, m, lags=inputs.lags)  # excess returns on the market's excess return
     ols = regression.ols(y, f)
     say(3, 6, "cross-validating lambda (lasso and ridge)")
-    weights = [w for w, u in zip(inputs.penalty_weights, inputs.use_factors) if u]
+    weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
     opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
     lasso_cv = cv.cross_validate(y, f, method="lasso", **opts)
@@ -119,15 +120,15 @@ def run(inputs: Inputs | None = None, progress=None) -> Results:
     method = inputs.risk_method.lower()
     budgets = None
     if method == "budget":
-        budgets = inputs.budgets(len(anames))
+        budgets = inputs.asset_budgets
     elif method == "factor":
-        budgets = [b for b, u in zip(inputs.factor_budgets, inputs.use_factors) if u]
-    target_vol = round(0.10 / 12**0.5, 6) if inputs.target_vol is None else inputs.target_vol  # as on Start
-    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=target_vol)
+        budgets = inputs.selected(inputs.factor_budgets)
+    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol)
     complete = np.isfinite(y).all(axis=1)
     return Results(
-        inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames, capm=capm, ols=ols,
-        collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]), method_cv=method_cv,
-        lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
+        inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames,
+        capm=capm, ols=ols, collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]),
+        method_cv=method_cv, lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
         ridge=ridge, lasso=lasso, risk_loadings=loadings, factor_cov=cov, specific_var=spec, allocation=allocation,
+        periods_per_year=data.periods_per_year,
     )

@@ -1,64 +1,80 @@
 """The template workbook: the whole factor-model procedure as linked sheets, built from one spec.
 
-Sheets: Start (inputs and instructions), Data (the shipped Ken French data and a low-volatility factor),
-Factors, Market model, Lambda, Loadings, Risk. Every result cell is a formula referring to the
-sheets before it; the cached value of every formula (whole spills) is computed here by calling the
-same Python function the formula names, so the file shows numbers and charts before any recalculation.
+Sheets: Start (inputs), Data (the periods, risk-free rate, factors and asset returns: the only pasted
+numbers), Factors, Market model, Lambda, Loadings, Risk. Every result is a formula on the sheets before it;
+the cached value of every formula is computed here by calling the Python function the formula names, so
+the file shows numbers and charts before any recalculation.
 
-Flavours from the one spec:
-- ``classic``: plain function names (``CAPM_BETA(...)``) and an ``xlwings.conf`` sheet naming the UDF module;
-- ``officejs``: the names Excel stores for Office.js custom functions without a namespace
-  (``_xldudf_CAPM_BETA(...)``), for xlwings Server and xlwings Lite;
-- ``values``: the same sheets with values instead of formulas, for previews (LibreOffice cannot
-  evaluate Python functions).
+Any shape of data: the Data sheet counts its periods, factors and assets (COUNT/COUNTA of the month column
+and the header row), every formula reads ``TAKE(<room>, periods, columns)`` of it, so only the cells in use
+reach Python, and every later block refers to the results before it by their spill (``ANCHORARRAY``, Excel's
+``B5#``), so pasting rows, assets or factors is followed everywhere without editing a formula. The Data
+sheet has room for ``Capacity`` periods, assets and factors; the factor tables leave room for
+``Capacity.factors`` rows. Each sheet is laid out by a ``Layout`` of named blocks; formulas, charts, notes
+and tests refer to blocks by name.
 
-Spilled results are written as dynamic-array formulas over the largest area they can fill (e.g. every
-month of the data), so that changing an input never cuts a spill short; cells beyond the actual result
-stay empty, and the functions ignore trailing blank rows and columns of their inputs.
+Flavours from the one spec: ``classic`` (plain function names and an ``xlwings.conf`` sheet), ``officejs``
+(``_xldudf_NAME``, as Excel stores Office.js custom functions, for xlwings Server and Lite) and ``values``
+(values instead of formulas, one page a sheet, for LibreOffice previews).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .._files import atomic_paths, refuse_overwrite
 from ..core.options import CHOICES as OPTION_CHOICES
 from ..core.options import DEFAULTS, market_first_weights
-from ..core.factors import LOW_VOL_RULE
-from .._files import atomic_paths, refuse_overwrite
-from ..data import load_french
 from ..errors import XLFactorError
 from ..excel import udfs
+from .dataset import MAX_FACTORS, Dataset, french
 
 FLAVORS = ("classic", "officejs", "values")
-FACTOR_NAMES = ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
+FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
-# Drop-down choices of the Start sheet's text inputs (the functions accept any case)
 CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
            "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0}  # input: smallest allowed value
+CV_ROWS = 100  # the lambda grid's length (CV_CURVE rows)
+COLOURS = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000", "#7F7F7F", "#FFC000", "#70AD47"]
 
 
 def count_true(a1: str) -> str:
     """How many cells of a range are TRUE or 1: a typed 1 selects a factor as TRUE does (COUNTIF tells them apart)."""
     return f"(COUNTIF({a1},TRUE)+COUNTIF({a1},1))"
-FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Room on the Data sheet (periods, assets, factors) and in the factor tables (factors)."""
+
+    periods: int = 20_000
+    assets: int = 500
+    factors: int = MAX_FACTORS
+
+    @classmethod
+    def for_data(cls, data: Dataset) -> "Capacity":
+        t, n, k = data.shape()
+        return cls(periods=max(cls.periods, 2 * t), assets=max(cls.assets, 2 * n), factors=max(MAX_FACTORS, k))
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The Start sheet's inputs; the defaults are the template's."""
+    """The Start sheet's inputs. ``None`` means: from the data (window = all periods from the data's default
+    start, every factor, the market unpenalised, budgets 1)."""
 
-    start: int = 196307
-    end: int = 201703
-    use_factors: tuple[bool, ...] = (True, True, True, True, True)
+    start: int | None = None
+    end: int | None = None  # None: the last period; the cell is =MAX(periods), so pasted rows enter the window
+    use_factors: tuple[bool, ...] | None = None
     folds: int = DEFAULTS["folds"]
     scheme: str = DEFAULTS["scheme"]
     gap: int = DEFAULTS["gap"]
@@ -70,30 +86,36 @@ class Inputs:
     risk_method: str = DEFAULTS["risk_method"]
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]
-    penalty_weights: tuple[float, ...] = tuple(market_first_weights(5))  # per factor of FACTOR_NAMES
-    low_vol_from: str = DEFAULTS["low_vol_from"]  # the portfolios LowVol is built from: size_value or industries
-    target_vol: float | None = None  # risk method targetvol: volatility per month
-    factor_budgets: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
-    assets: str = "industries"  # or "all": the 12 industries plus the 18 size/value and size/momentum portfolios
-    asset_budgets: tuple[float, ...] | None = None  # default: 1 per asset
+    penalty_weights: tuple[float, ...] | None = None  # per factor of the data; default market 0, others 1
+    target_vol: float | None = None  # risk method targetvol: volatility per period; default 10% a year
+    factor_budgets: tuple[float, ...] | None = None
+    asset_budgets: tuple[float, ...] | None = None
 
-    def budgets(self, n_assets: int) -> tuple[float, ...]:
-        return self.asset_budgets if self.asset_budgets is not None else (1.0,) * n_assets
+    def resolve(self, data: Dataset) -> "Inputs":
+        """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
+        t, n, k = data.shape()
 
+        def sized(values, default, what, length):
+            values = tuple(default if values is None else values)
+            if len(values) != length:
+                raise XLFactorError(f"{what} has {len(values)} values but the data has {length}; give one per "
+                                    f"{'factor' if length == k else 'asset'}.")
+            return values
 
-# Where each input lives on the Start sheet (0-based row, column): tests and the CLI set inputs by name.
-START_CELLS = {
-    "start": (5, 2), "end": (6, 2), "folds": (16, 2), "scheme": (17, 2), "gap": (18, 2), "rule": (19, 2),
-    "lags": (20, 2), "method": (21, 2), "cov_method": (22, 2), "halflife": (23, 2), "risk_method": (24, 2),
-    "loadings": (25, 2), "standardize": (26, 2), "target_vol": (27, 2),
-}
-FACTOR_ROW0 = 9  # factor rows 9..13: B name, C use, D order, E factor risk budget, F penalty weight
-BUDGET_ROW = 29  # asset names on row 29, budgets on row 30, from column C
-DATA_ROW0 = 5  # first data row on the Data sheet
-RISK_LOADINGS_ROW = 38  # the risk model's loadings on the Risk sheet, below the charts
-WINDOW_ROW0 = 19  # first row of the window blocks on the Factors and Market model sheets
-PREVIEW_AREA = {"Start": (48, 16), "Data": (40, 20), "Factors": (40, 8), "Market model": (40, 28),
-                "Lambda": (40, 18), "Loadings": (30, 26), "Risk": (44, 22)}  # last row, column printed
+        return replace(
+            self,
+            start=int(data.default_start or data.periods[0]) if self.start is None else int(self.start),
+            end=int(data.periods[-1]) if self.end is None else int(self.end),
+            use_factors=tuple(bool(u) for u in sized(self.use_factors, (True,) * k, "use_factors", k)),
+            penalty_weights=tuple(float(w) for w in sized(self.penalty_weights, market_first_weights(k),
+                                                          "penalty_weights", k)),
+            factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
+            asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
+            target_vol=round(0.10 / data.periods_per_year ** 0.5, 6) if self.target_vol is None else self.target_vol,
+        )
+
+    def selected(self, values) -> list:
+        return [v for v, u in zip(values, self.use_factors) if u]
 
 
 # --- a small model of the workbook: cells with values, formulas with cached values -----------------------------
@@ -115,12 +137,91 @@ class Ref:
         corner = first if (self.r0, self.c0) == (self.r1, self.c1) else f"{first}:{last}"
         return f"'{self.sheet.name}'!{corner}"
 
+    def address(self) -> str:
+        """The range itself (charts, tests), also for a spill."""
+        return Ref.a1(self)
+
     def values(self) -> list[list]:
         v = self.sheet.values
         return [[v.get((r, c)) for c in range(self.c0, self.c1 + 1)] for r in range(self.r0, self.r1 + 1)]
 
     def value(self):
         return self.sheet.values.get((self.r0, self.c0))
+
+    def cell(self, i: int = 0, j: int = 0) -> "Ref":
+        return self.sheet.ref(self.r0 + i, self.c0 + j)
+
+    def row(self, i: int) -> "Ref":
+        return Ref(self.sheet, self.r0 + i, self.c0, self.r0 + i, self.c1)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.r1 - self.r0 + 1, self.c1 - self.c0 + 1
+
+
+@dataclass(frozen=True)
+class Spill(Ref):
+    """The result of a dynamic-array formula, referred to by its spill (``B5#``), so references follow it."""
+
+    def a1(self) -> str:
+        return f"ANCHORARRAY({Ref(self.sheet, self.r0, self.c0, self.r0, self.c0).a1()})"
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An Excel expression (text without '=') and the value the spec computes for it."""
+
+    text: str
+    result: list
+
+    def a1(self) -> str:
+        return self.text
+
+    def values(self) -> list[list]:
+        return self.result
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of an xlfactor function, possibly nested in another's arguments."""
+
+    name: str
+    args: tuple
+
+    def text(self, flavor: str) -> str:
+        stored = self.name if flavor == "classic" else f"_xldudf_{self.name}"
+        return f"{stored}({','.join(_literal(a, flavor) for a in self.args)})"
+
+    def values(self) -> list[list]:
+        py = getattr(udfs, self.name.lower())
+        result = py(*[a.values() if isinstance(a, (Ref, Expr, Call)) else a for a in self.args])
+        if isinstance(result, str) or not isinstance(result, list):
+            return [[result]]
+        return result
+
+
+def _literal(arg, flavor: str) -> str:
+    if isinstance(arg, Call):
+        return arg.text(flavor)
+    if isinstance(arg, (Ref, Expr)):
+        return arg.a1()
+    if isinstance(arg, bool):
+        return "TRUE" if arg else "FALSE"
+    if isinstance(arg, str):
+        return f'"{arg}"'
+    if arg is None:
+        return ""
+    return repr(float(arg))
+
+
+def _grid(values) -> list[list]:
+    """A value, a row or a 2-D table as a list of rows (numpy arrays as floats, NaN as a blank)."""
+    if isinstance(values, np.ndarray):
+        a = np.atleast_2d(values)
+        return [[None if isinstance(x, float) and np.isnan(x) else x for x in row] for row in a.tolist()]
+    if not isinstance(values, (list, tuple)):
+        return [[values]]
+    return [list(r) if isinstance(r, (list, tuple)) else [r] for r in values]
 
 
 @dataclass
@@ -129,20 +230,30 @@ class Sheet:
     name: str
     ws: object
     values: dict = field(default_factory=dict)
+    blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
+    extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
+    preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
         return Ref(self, r0, c0, r0 if r1 is None else r1, c0 if c1 is None else c1)
 
+    def _used(self, r, c):
+        self.extent[0], self.extent[1] = max(self.extent[0], r), max(self.extent[1], c)
+
     def put(self, r, c, value, fmt=None) -> Ref:
         """A constant: text, number or logical value."""
         self.values[(r, c)] = value
-        if value is None:
-            pass
-        elif isinstance(value, bool):
-            self.ws.write_boolean(r, c, value, fmt)
+        self._used(r, c)
+        if value is None or value == "":
+            if fmt is not None:
+                self.ws.write_blank(r, c, None, fmt)
+        elif isinstance(value, (bool, np.bool_)):
+            self.ws.write_boolean(r, c, bool(value), fmt)
         elif isinstance(value, (int, float, np.integer, np.floating)):
             if np.isfinite(value):
                 self.ws.write_number(r, c, float(value), fmt)
+            elif fmt is not None:
+                self.ws.write_blank(r, c, None, fmt)
         else:
             self.ws.write_string(r, c, str(value), fmt)
         return self.ref(r, c)
@@ -158,62 +269,67 @@ class Sheet:
         return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
 
     def formula(self, r, c, text: str, value, fmt=None) -> Ref:
-        """An ordinary Excel formula; ``value`` is its result, computed by the spec."""
+        """An ordinary one-cell Excel formula (functions every Excel has); ``value`` is its result."""
         self.values[(r, c)] = value
-        self.book.plain.append((self.name, r, c, value))
+        self._used(r, c)
+        self.book.plain.append((self.name, r, c, [[value]]))
         if self.book.flavor == "values":
             return self.put(r, c, value, fmt)
         self.ws.write_formula(r, c, text, fmt, "" if value is None else value)
         return self.ref(r, c)
 
-    def udf(self, r, c, name: str, args: list, rows: int, cols: int, fmt=None) -> Ref:
-        """An xlfactor function spilling from (r, c) over at most rows x cols cells; returns that area."""
-        py = getattr(udfs, name.lower())
+    def _spill(self, r, c, text: str, result: list[list], fmt, row_formats=None, col_formats=None) -> Spill:
+        """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
+        rows, cols = len(result), max(len(x) for x in result)
+        area = Spill(self, r, c, r + rows - 1, c + cols - 1)
+        cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt  # noqa: E731
+        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and np.isnan(x)) else x
+                  for x in row] + [None] * (cols - len(row)) for row in result]
+        if self.book.flavor != "values":  # the formula first: XlsxWriter caches 0 in the whole area
+            first = "" if clean[0][0] is None else clean[0][0]
+            self.ws.write_dynamic_array_formula(r, c, area.r1, area.c1, f"={text}", cell_fmt(0, 0), first)
+        for i, row in enumerate(clean):
+            for j, x in enumerate(row):
+                self.values[(r + i, c + j)] = x
+                if self.book.flavor == "values" or (i, j) != (0, 0):
+                    self.put(r + i, c + j, x, cell_fmt(i, j) or self.book.fmt["plain"])
+        self._used(area.r1, area.c1)
+        return area
+
+    def array(self, r, c, expr: Expr, fmt=None) -> Spill:
+        """An Excel formula (TAKE, FILTER, ...) spilling from (r, c)."""
+        area = self._spill(r, c, expr.text, _grid(expr.result), fmt)
+        self.book.plain.append((self.name, r, c, _grid(expr.result)))
+        return area
+
+    def udf(self, r, c, name: str, args: list, fmt=None, block: str | None = None, row_formats=None,
+            col_formats=None) -> Spill:
+        """An xlfactor function spilling from (r, c); ``block`` names it for the layout and the tests."""
+        call = Call(name, tuple(args))
         try:
-            result = py(*[a.values() if isinstance(a, Ref) else a for a in args])
+            result = call.values()
         except XLFactorError as exc:
             raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
-        if len(result) > rows or len(result[0]) > cols:
-            raise RuntimeError(f"{name} on {self.name} returns {len(result)}x{len(result[0])}, more than {rows}x{cols}")
-        area = self.ref(r, c, r + rows - 1, c + cols - 1)
-        self.book.formulas.append((area, name, len(result), len(result[0])))
-        for i, row in enumerate(result):
-            for j, x in enumerate(row):
-                self.values[(r + i, c + j)] = None if x == "" else x
-        if self.book.flavor == "values":
-            for i, row in enumerate(result):
-                for j, x in enumerate(row):
-                    self.put(r + i, c + j, None if x == "" else x, fmt)
-            return area
-        stored = name if self.book.flavor == "classic" else f"_xldudf_{name}"
-        text = f"={stored}({','.join(_literal(a) for a in args)})"
-        first = result[0][0]
-        fmt = fmt or self.book.fmt["plain"]
-        self.ws.write_dynamic_array_formula(area.r0, area.c0, area.r1, area.c1, text, fmt, first)
-        for i in range(rows):  # XlsxWriter caches 0 in every other cell of the area: cache the result, blank beyond
-            for j in range(cols):
-                x = result[i][j] if i < len(result) and j < len(result[0]) else ""
-                if (i, j) == (0, 0):
-                    continue
-                if x == "":
-                    self.ws.write_blank(r + i, c + j, None, fmt)
-                elif isinstance(x, str):
-                    self.ws.write_string(r + i, c + j, x, fmt)
-                else:
-                    self.ws.write_number(r + i, c + j, float(x), fmt)
+        result = [[None if x == "" else x for x in row] for row in result]
+        area = self._spill(r, c, call.text(self.book.flavor), result, fmt or self.book.fmt["plain"], row_formats,
+                           col_formats)
+        self.book.formulas.append((block or name.lower(), area, name))
+        if block:
+            self.blocks[block] = area
         return area
 
 
-def _literal(arg) -> str:
-    if isinstance(arg, Ref):
-        return arg.a1()
-    if isinstance(arg, bool):
-        return "TRUE" if arg else "FALSE"
-    if isinstance(arg, str):
-        return f'"{arg}"'
-    if arg is None:
-        return ""
-    return repr(float(arg))
+class Layout:
+    """Places named blocks down a sheet: a block is its rows of room (results may be shorter), then a gap."""
+
+    def __init__(self, sheet: Sheet, row: int = 0):
+        self.sheet, self.row = sheet, row
+
+    def take(self, name: str, rows: int, cols: int = 1, col: int = 0, gap: int = 1) -> Ref:
+        ref = self.sheet.ref(self.row, col, self.row + rows - 1, col + cols - 1)
+        self.sheet.blocks[name] = ref
+        self.row += rows + gap
+        return ref
 
 
 class Book:
@@ -221,9 +337,10 @@ class Book:
         self.flavor = flavor
         self.wb = xlsxwriter.Workbook(str(path))
         self.sheets: dict[str, Sheet] = {}
-        self.formulas: list = []  # (area, function, result rows, result cols) of every xlfactor formula
-        self.plain: list = []  # (sheet, row, col, value) of every ordinary Excel formula
-        self.charts: list = []  # (sheet, title, [series ranges]) for tests
+        self.formulas: list = []  # (block, area, function) of every xlfactor formula
+        self.plain: list = []  # (sheet, row, col, values) of every Excel-native formula
+        self.charts: list = []  # (sheet, title, [series]) for tests
+        self._formats: dict = {}
         wb = self.wb
         self.fmt = {
             "title": wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F3864"}),
@@ -236,32 +353,49 @@ class Book:
             # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
             "flag": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center",
                                    "num_format": '"TRUE";"TRUE";"FALSE"'}),
-            "month": wb.add_format({"num_format": "0"}),
-            "ret": wb.add_format({"num_format": "0.0000"}),
-            "num": wb.add_format({"num_format": "0.000"}),
-            "pct": wb.add_format({"num_format": "0.0%"}),
-            "sci": wb.add_format({"num_format": "0.000E+00"}),
+            "period": wb.add_format({"num_format": "0", "align": "left"}),
             "int": wb.add_format({"num_format": "0"}),
+            "pvalue": wb.add_format({"num_format": '[<0.0001]"<0.0001";0.0000'}),
+            "tstat": wb.add_format({"num_format": "0.00"}),
             "plain": wb.add_format({}),
             "warn": wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+            "grey": wb.add_format({"font_color": "#A6A6A6", "bg_color": "#F2F2F2"}),
         }
+
+    def number(self, values=None, sig: int = 3, percent: bool = False, decimals: int | None = None):
+        """A fixed-point format showing ``sig`` significant digits of the block's typical value (no E-notation)."""
+        if decimals is None:
+            a = np.abs(np.asarray([x for x in np.ravel(np.asarray(values, dtype=object))
+                                   if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+                                   and x != 0], dtype=float)) * (100 if percent else 1)
+            typical = float(np.median(a)) if a.size else 1.0
+            decimals = int(min(8, max(0, sig - 1 - math.floor(math.log10(typical)))))
+        code = ("0" + ("." + "0" * decimals if decimals else "")) + ("%" if percent else "")
+        if code not in self._formats:
+            self._formats[code] = self.wb.add_format({"num_format": code})
+        return self._formats[code]
 
     def sheet(self, name: str) -> Sheet:
         s = Sheet(self, name, self.wb.add_worksheet(name))
         self.sheets[name] = s
         return s
 
-    def chart(self, sheet: Sheet, kind: dict, title: str, series: list[dict], cell: str, axes: dict | None = None,
+    def block(self, sheet: str, name: str) -> Ref:
+        return self.sheets[sheet].blocks[name]
+
+    def chart(self, sheet: Sheet, kind: dict, title: str, series: list[dict], row: int, col: int, axes: dict,
               size=(620, 340)):
+        """A chart with a title, axis titles and the legend below; placed at (row, col)."""
         ch = self.wb.add_chart(kind)
         for s in series:
             ch.add_series(s)
-        ch.set_title({"name": title})
-        for axis, opts in (axes or {}).items():
+        ch.set_title({"name": title, "name_font": {"size": 12}})
+        for axis, opts in axes.items():
             getattr(ch, f"set_{axis}_axis")(opts)
         ch.set_size({"width": size[0], "height": size[1]})
         ch.set_legend({"position": "bottom"})
-        sheet.ws.insert_chart(cell, ch)
+        sheet.ws.insert_chart(row, col, ch)
+        sheet._used(row + size[1] // 20, col + size[0] // 64)
         self.charts.append((sheet.name, title, series))
 
 
@@ -270,30 +404,36 @@ class Book:
 
 @dataclass
 class Template:
-    """Builds the workbook for one set of inputs; ``build`` writes one flavour."""
+    """Builds the workbook for one data set and one set of inputs; ``build`` writes one flavour."""
 
     inputs: Inputs = field(default_factory=Inputs)
+    data: Dataset | None = None
+    capacity: Capacity | None = None
+
+    def __post_init__(self):
+        self.data = self.data or french()
+        self.capacity = self.capacity or Capacity.for_data(self.data)
+        t, n, k = self.data.shape()
+        cap = self.capacity
+        if t > cap.periods or n > cap.assets or k > cap.factors:
+            raise XLFactorError(f"the data ({t} periods, {n} assets, {k} factors) exceed the template's room "
+                                f"({cap.periods}, {cap.assets}, {cap.factors}).")
+        self.inp = self.inputs.resolve(self.data)
 
     def build(self, path: Path, flavor: str = "classic") -> Book:
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}; got {flavor!r}")
         book = Book(Path(path), flavor)
-        d = load_french()
-        assets = d.industries if self.inputs.assets == "industries" else d.portfolios
-        self.n_assets = assets.shape[1]
-        start = self._start(book, assets.columns)
-        data = self._data(book, d, assets)
-        factors = self._factors(book, start, data)
-        market = self._market_model(book, start, data, factors, assets.columns)
-        lam = self._lambda(book, start, factors, market)
-        loadings = self._loadings(book, start, factors, market, lam)
-        self._risk(book, start, factors, market, loadings)
-        if flavor == "values":  # one landscape page per sheet, for previews
-            for sheet in book.sheets.values():
-                sheet.ws.set_landscape()
-                sheet.ws.fit_to_pages(1, 1)
-                sheet.ws.print_area(0, 0, PREVIEW_AREA.get(sheet.name, (44, 30))[0],
-                                    PREVIEW_AREA.get(sheet.name, (44, 30))[1])
+        self.book = book
+        start = book.sheet("Start")
+        data = self._data(book)
+        self._start(start, data)
+        factors = self._factors(book, data)
+        market = self._market_model(book, data, factors)
+        lam = self._lambda(book, factors, market)
+        loadings = self._loadings(book, data, factors, market, lam)
+        self._risk(book, data, factors, market, loadings)
+        self._pages(book)
         if flavor == "classic":
             conf = book.sheet("xlwings.conf")
             conf.put(0, 0, "UDF Modules")
@@ -301,46 +441,123 @@ class Template:
             conf.ws.set_column(0, 1, 24)
         # Open with the cached numbers: no full recalculation on load (XlsxWriter's default), and the calculation
         # engine id of Excel 365, so that Excel does not recalculate a file it takes for an older version's.
-        # Until the functions are connected every result keeps its cached value; see README "What you see".
         book.wb.calc_on_load = False
         book.wb.calc_id = EXCEL_365_CALC_ID
-        book.wb.set_properties({"title": "xlfactor template", "subject": "Factor models on Ken French data",
+        book.wb.set_properties({"title": "xlfactor template", "subject": self.data.title,
                                 "comments": f"flavour {flavor}", "created": BUILD_DATE})  # fixed: rebuilds are identical
         book.wb.close()
         return book
 
+    # references into the Data and Start sheets ------------------------------------------------------------------
+    def start_ref(self, key: str) -> Ref:
+        return self.book.block("Start", key)
+
+    def _take(self, block: Ref, rows: Ref | None, cols: Ref | None, values) -> Expr:
+        """TAKE(room, rows, cols): the used part of a block with room to grow."""
+        args = ",".join(["" if rows is None else rows.a1()] + ([cols.a1()] if cols is not None else []))
+        return Expr(f"TAKE({block.a1()},{args})", _grid(values))
+
+    # Data ---------------------------------------------------------------------------------------------------------
+    def _data(self, book: Book) -> dict:
+        s, f, d, cap = book.sheet("Data"), book.fmt, self.data, self.capacity
+        t, n, k = d.shape()
+        s.text(0, 0, f"Data: {d.title}", f["title"])
+        s.text(1, 0, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free rate in B, "
+                     f"up to {cap.factors} factors from C (the first is the market's excess return), asset total "
+                     f"returns from {xl_col_to_name(3 + cap.factors)}, names in row 6. Every sheet follows.", f["note"])
+        for i, line in enumerate(d.notes[:2]):
+            s.text(3 + i, 0, line, f["note"])
+        head, row0 = 5, 6
+        last = row0 + cap.periods - 1
+        a0 = 3 + cap.factors  # first asset column: one blank column after the factors' room
+        cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}
+        room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in cols.items()}
+        names = {key: s.ref(head, c0, head, c1) for key, (c0, c1) in cols.items()}
+        # sizes: what every formula reads of the data
+        sizes = {}
+        for j, (key, label, text, value) in enumerate([
+                ("n_periods", "Periods", f"=COUNT({room['periods'].a1()})", t),
+                ("n_factors", "Factors", f"=COUNTA({names['factors'].a1()})", k),
+                ("n_assets", "Assets", f"=COUNTA({names['assets'].a1()})", n)]):
+            s.text(2, 2 * j, label, f["label"])
+            sizes[key] = s.formula(2, 2 * j + 1, text, value, f["int"])
+            s.blocks[key] = sizes[key]
+        s.text(head - 1, 0, "Period", f["h2"])
+        s.text(head - 1, 2, "Factors (excess returns; the first is the market)", f["h2"])
+        s.text(head - 1, a0, "Asset returns (total)", f["h2"])
+        ret_fmt = book.number(d.returns, sig=2, decimals=4 if d.frequency == "monthly" else 5)
+        for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
+            s.text(head, j, h, f["head"])
+        for j, h in enumerate(d.factor_names):
+            s.text(head, 2 + j, h, f["head"])
+        for j, h in enumerate(d.asset_names):
+            s.text(head, a0 + j, h, f["head"])
+        s.table(row0, 0, d.periods[:, None], f["period"])
+        s.table(row0, 1, d.rf[:, None], ret_fmt)
+        s.table(row0, 2, d.factors, ret_fmt)
+        s.table(row0, a0, d.returns, ret_fmt)
+        s.ws.freeze_panes(row0, 1)
+        s.ws.set_column(0, 0, 10)
+        s.ws.set_column(1, a0 + n, 9)
+        s.ws.repeat_rows(head)
+        s.preview_rows = row0 + 30
+        np_, nf, na = sizes["n_periods"], sizes["n_factors"], sizes["n_assets"]
+        out = {
+            "periods": self._take(room["periods"], np_, None, d.periods[:, None].astype(float)),
+            "rf": self._take(room["rf"], np_, None, d.rf[:, None]),
+            "factors": self._take(room["factors"], np_, nf, d.factors),
+            "market": self._take(s.ref(row0, 2, last, 2), np_, None, d.factors[:, :1]),
+            "assets": self._take(room["assets"], np_, na, d.returns),
+            "asset_names": self._take(names["assets"], None, na, [list(d.asset_names)]),
+            "market_name": s.ref(head, 2),
+            **sizes,
+        }
+        out["asset_names"] = Expr(f"TAKE({names['assets'].a1()},1,{na.a1()})", [list(d.asset_names)])
+        out["factor_names"] = names["factors"]
+        s.blocks.update({f"room_{key}": ref for key, ref in room.items()})
+        return out
+
     # Start -----------------------------------------------------------------------------------------------------
-    def _start(self, book: Book, asset_names) -> Sheet:
-        s, f, inp = book.sheet("Start"), book.fmt, self.inputs
+    def _start(self, s: Sheet, data: dict) -> None:
+        f, inp, d, cap = self.book.fmt, self.inp, self.data, self.capacity
+        t, n, k = d.shape()
         s.ws.set_column(0, 0, 3)
-        s.ws.set_column(1, 1, 44)
+        s.ws.set_column(1, 1, 50)
         s.ws.set_column(2, 2, 14)
-        s.ws.set_column(3, 5, 13)
-        s.text(0, 1, "xlfactor: the factor-model procedure on real data", f["title"])
+        s.ws.set_column(3, 5, 14)
+        s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
         s.text(1, 1, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
                      "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", f["note"])
+        lay = Layout(s, 3)
+        lay.take("inputs_head", 2, gap=0)
         s.text(3, 1, "Inputs", f["h2"])
-        s.text(4, 1, "Periods are months written as YYYYMM (e.g. 196307 = July 1963).", f["note"])
+        s.text(4, 1, f"Periods as on the Data sheet ({'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+                     "The sample end follows pasted rows until you type a period.", f["note"])
+        periods = data["periods"].a1()
         rows = [
-            ("start", "Sample start (YYYYMM)", inp.start), ("end", "Sample end (YYYYMM)", inp.end),
+            ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
             ("folds", "Cross-validation folds", inp.folds),
             ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
-            ("gap", "CV gap: months purged around each test block", inp.gap),
+            ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
             ("rule", "Lambda rule: min, 1se or 1se_paired", inp.rule),
             ("lags", "Newey-West lags for t-stats", inp.lags),
-            ("method", "Lambda method (CV chart, risk model): lasso or ridge", inp.method),
+            ("method", "Lambda method charted on Lambda: lasso or ridge", inp.method),
             ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
-            ("halflife", "EWMA half-life (months)", inp.halflife),
+            ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
             ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
             ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
             ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
-            ("target_vol", "Target volatility per month (for targetvol)",
-             round(0.10 / 12 ** 0.5, 6) if inp.target_vol is None else inp.target_vol),
+            ("target_vol", f"Target volatility per {d.period_word} (for targetvol)", inp.target_vol),
         ]
         for key, label, value in rows:
-            r, c = START_CELLS[key]
+            ref = lay.take(key, 1, col=2, gap=0)
+            r, c = ref.r0, ref.c0
             s.text(r, 1, label)
-            s.put(r, c, value, f["flag"] if key in FLAGS else f["input"])
+            fmt = f["flag"] if key in FLAGS else f["input"]
+            if key == "end" and self.inputs.end is None:
+                s.array(r, c, Expr(f"MAX({periods})", [[value]]), fmt)  # follows pasted rows
+            else:
+                s.put(r, c, value, fmt)
             if key in FLAGS:
                 s.ws.data_validation(r, c, r, c, {"validate": "list", "source": ["TRUE", "FALSE"],
                                                   "error_title": "xlfactor", "error_message": "TRUE or FALSE."})
@@ -352,38 +569,50 @@ class Template:
                 s.ws.data_validation(r, c, r, c, {
                     "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
                     "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
-        s.text(FACTOR_ROW0 - 1, 1, "Factor", f["head"])
-        s.text(FACTOR_ROW0 - 1, 2, "Use", f["head"])
-        s.text(FACTOR_ROW0 - 1, 3, "Order", f["head"])
-        s.text(FACTOR_ROW0 - 1, 4, "Risk budget", f["head"])
-        s.text(FACTOR_ROW0 - 1, 5, "Penalty weight", f["head"])
+        lay.row += 1
+        # the factor table: one row per factor of the Data sheet (names linked), room for cap.factors
+        head = lay.take("factor_head", 1, gap=0)
+        for j, h in enumerate(["Factor (from Data)", "Use", "Order", "Risk budget", "Penalty weight"]):
+            s.text(head.r0, 1 + j, h, f["head"])
+        table = lay.take("factor_table", cap.factors, 5, col=1)
+        r0 = table.r0
+        nf = data["n_factors"].a1()
+        names_row = data["factor_names"]
         order = 0
-        for k, name in enumerate(FACTOR_NAMES):
-            r = FACTOR_ROW0 + k
-            s.text(r, 1, name)
-            s.put(r, 2, bool(inp.use_factors[k]), f["flag"])
-            s.ws.data_validation(r, 2, r, 2, {"validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
-                                              "error_message": "TRUE to use the factor, FALSE to leave it out."})
-            order += int(inp.use_factors[k])
-            use = xl_rowcol_to_cell(r, 2)
-            s.formula(r, 3, f"=IF({use},{count_true(f'$C${FACTOR_ROW0 + 1}:{use}')},\"\")",
-                      order if inp.use_factors[k] else "", f["int"])
-            s.put(r, 4, inp.factor_budgets[k], f["input"])
-            s.put(r, 5, inp.penalty_weights[k], f["input"])
-        s.text(15, 1, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = unpenalised "
-                      "(the market, by default: see README, Defaults).", f["note"])
-        s.text(BUDGET_ROW - 1, 1, "Asset risk budgets (risk allocation 'budget')", f["h2"])
-        budgets = inp.budgets(len(asset_names))
-        for j, name in enumerate(asset_names):
-            s.text(BUDGET_ROW, 2 + j, name, f["head"])
-            s.put(BUDGET_ROW + 1, 2 + j, budgets[j], f["input"])
+        for i in range(cap.factors):
+            r = r0 + i
+            here = i < k
+            s.formula(r, 1, f'=IF({i + 1}<={nf},INDEX({names_row.a1()},{i + 1}),"")', d.factor_names[i] if here else "")
+            use = inp.use_factors[i] if here else True
+            s.put(r, 2, bool(use), f["flag"])
+            order += int(here and use)
+            cell = xl_rowcol_to_cell(r, 2)
+            first = xl_rowcol_to_cell(r0, 2, row_abs=True, col_abs=True)
+            s.formula(r, 3, f'=IF(AND({cell},{i + 1}<={nf}),{count_true(f"{first}:{cell}")},"")',
+                      order if here and use else "", f["int"])
+            s.put(r, 4, inp.factor_budgets[i] if here else 1.0, f["input"])
+            s.put(r, 5, inp.penalty_weights[i] if here else 1.0, f["input"])
+        s.ws.data_validation(r0, 2, r0 + cap.factors - 1, 2, {
+            "validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
+            "error_message": "TRUE to use the factor, FALSE to leave it out."})
+        # rows beyond the Data sheet's factors are greyed out until a factor is pasted there
+        s.ws.conditional_format(r0, 1, r0 + cap.factors - 1, 5, {
+            "type": "formula", "criteria": f"=ROW()-{r0}>{nf}", "format": f["grey"]})
+        s.blocks.update({"factor_names": s.ref(r0, 1, r0 + cap.factors - 1, 1),
+                         "use": s.ref(r0, 2, r0 + cap.factors - 1, 2),
+                         "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
+                         "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
+        note = lay.take("factor_note", 1)
+        s.text(note.r0, 1, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
+                           "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
+                           "factors on the Data sheet.", f["note"])
         notes = [
             ("How the sheets link", [
-                "Data: the shipped monthly Ken French factors and portfolios (the only pasted numbers).",
+                "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
                 "Factors: the selected factors over the sample window; correlations, VIF, condition number.",
                 "Market model: CAPM alpha, beta, t-stats, R2 per asset; systematic/specific split; CAPM expected returns.",
                 "Lambda: the cross-validation error curve and the chosen penalties (lasso and ridge).",
-                "Loadings: OLS, ridge and lasso loadings at the chosen lambdas.",
+                "Loadings: OLS, ridge and lasso loadings at the chosen lambdas, compared asset by asset.",
                 "Risk: factor covariance, specific variances, weights and risk contributions.",
             ]),
             ("Connect the functions", [
@@ -394,343 +623,383 @@ class Template:
                 "xlwings Lite: run xlfactor lite; paste its main.py (which carries xlfactor) and requirements.txt "
                 "(xlwings, numpy, scipy) into the Lite editor's tabs (use the officejs flavour of this workbook).",
                 "Penalty scales differ: ridge ||y-a-Xb||^2 + lambda*||b||^2; lasso 1/(2n)*||y-a-Xb||^2 + lambda*|b|_1.",
+                "Needs Excel 365 (dynamic arrays, TAKE, FILTER).",
             ]),
         ]
-        r = BUDGET_ROW + 3
-        for head, lines in notes:
-            s.text(r, 1, head, f["h2"])
-            for line in lines:
-                r += 1
-                s.text(r, 1, line)
-            r += 2
-        s.text(r, 1, "When a result shows #VALUE! or #NUM!", f["h2"])
-        s.text(r + 1, 1, "Classic Excel: the messages of the latest failed functions, newest first (recalculate "
-                         "with F9). Server and Lite: hover over the error cell.", f["note"])
-        # one cell: with several messages it spills down over the empty rows below (Excel 365)
-        s.udf(r + 2, 1, "XLFACTOR_ERROR", [], 1, 1, f["note"])
-        return s
-
-    def start_ref(self, book: Book, key: str) -> Ref:
-        return book.sheets["Start"].ref(*START_CELLS[key])
-
-    # Data ---------------------------------------------------------------------------------------------------------
-    def _data(self, book: Book, d, assets) -> dict:
-        s, f = book.sheet("Data"), book.fmt
-        s.text(0, 0, "Data: monthly Ken French factors and portfolios, 1949-01 to 2017-03 (decimal returns)", f["title"])
-        s.text(1, 0, "Source: Kenneth R. French Data Library, as shipped by linearmodels (see xlfactor/data/"
-                     "PROVENANCE.md). Portfolio returns are total returns; factors are excess returns.", f["note"])
-        source = ("the 9 size/value portfolios (apart from the industries it explains)"
-                  if self.inputs.low_vol_from == "size_value" else "the 12 industries")
-        s.text(2, 0, LOW_VOL_RULE.format(n=2 if self.inputs.low_vol_from == "size_value" else 4, window=36)
-               + f" Built from {source}.", f["note"])
-        s.text(3, 0, "Market = Mkt-RF + RF, the market's total return.", f["note"])
-        months = np.array([p.year * 100 + p.month for p in d.factors.index], dtype=float)
-        cols = [("Month", months[:, None], f["month"]), ("RF", d.rf.to_numpy()[:, None], f["ret"]),
-                ("factors", d.factor_table(self.inputs.low_vol_from).to_numpy(), f["ret"]), ("Market", d.market.to_numpy()[:, None], f["ret"]),
-                ("assets", assets.to_numpy(), f["ret"])]
-        heads = ["Month", "RF", *FACTOR_NAMES, "Market", *assets.columns]
-        for j, h in enumerate(heads):
-            s.text(DATA_ROW0 - 1, j, h, f["head"])
-        out, c = {}, 0
-        for key, values, fmt in cols:
-            out[key] = s.table(DATA_ROW0, c, values, fmt)
-            c += values.shape[1]
-        out["asset_names"] = s.ref(DATA_ROW0 - 1, 8, DATA_ROW0 - 1, 8 + assets.shape[1] - 1)
-        s.ws.freeze_panes(DATA_ROW0, 1)
-        s.ws.set_column(0, 0, 9)
-        self.n_months = len(months)
-        return out
+        for head_text, lines in notes:
+            block = lay.take(head_text, len(lines) + 1)
+            s.text(block.r0, 1, head_text, f["h2"])
+            for i, line in enumerate(lines):
+                s.text(block.r0 + 1 + i, 1, line)
+        err = lay.take("errors", 8)
+        s.text(err.r0, 1, "When a result shows #VALUE! or #NUM!", f["h2"])
+        s.text(err.r0 + 1, 1, "Classic Excel: the messages of the latest failed functions, newest first (recalculate "
+                              "with F9). Server and Lite: hover over the error cell.", f["note"])
+        s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
+        # asset risk budgets: one row per asset of the Data sheet, last on the sheet (the list grows down)
+        bh = lay.take("budget_head", 2, gap=0)
+        s.text(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)", f["h2"])
+        s.text(bh.r0 + 1, 1, "Asset (from Data)", f["head"])
+        s.text(bh.r0 + 1, 2, "Risk budget", f["head"])
+        r0 = lay.row
+        names = s.array(r0, 1, Expr(f"TRANSPOSE({data['asset_names'].a1()})", [[a] for a in d.asset_names]))
+        for j in range(n):
+            s.put(r0 + j, 2, inp.asset_budgets[j], f["input"])
+        s.blocks["asset_names"] = names
+        s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
+        s.preview_rows = r0 + min(n, 12)
 
     # Factors -------------------------------------------------------------------------------------------------------
-    def _factors(self, book: Book, start: Sheet, data: dict) -> dict:
-        s, f, inp = book.sheet("Factors"), book.fmt, self.inputs
+    def _selected(self, block: str, values, row: bool = False) -> Expr:
+        """The entries of a Start factor column for the selected factors (FILTER by Use), as a column or a row."""
+        data = self.book.sheets["Data"].blocks["n_factors"]
+        text = (f"FILTER(TAKE({self.start_ref(block).a1()},{data.a1()}),"
+                f"TAKE({self.start_ref('use').a1()},{data.a1()}))")
+        chosen = self.inp.selected(values)
+        return Expr(f"TOROW({text})", [chosen]) if row else Expr(text, [[v] for v in chosen])
+
+    def _factors(self, book: Book, data: dict) -> dict:
+        s, f, inp, cap, d = book.sheet("Factors"), book.fmt, self.inp, self.capacity, self.data
+        use = np.array(inp.use_factors)
+        k_sel = int(use.sum())
         s.text(0, 0, "Factors over the sample window: correlation, VIF, condition number", f["title"])
         s.text(1, 0, "The window and the factor selection come from the Start sheet.", f["note"])
-        window = [self.start_ref(book, "start"), self.start_ref(book, "end")]
-        use = start.ref(FACTOR_ROW0, 2, FACTOR_ROW0 + 4, 2)
-        order = start.ref(FACTOR_ROW0, 3, FACTOR_ROW0 + 4, 3)
-        names_all = start.ref(FACTOR_ROW0, 1, FACTOR_ROW0 + 4, 1)
-        selected = [n for n, u in zip(FACTOR_NAMES, inp.use_factors) if u]
-        # names of the selected factors, in order (ordinary formulas)
-        names = []
-        for k in range(5):
-            value = selected[k] if k < len(selected) else ""
-            text = f'=IFERROR(INDEX({names_all.a1()},MATCH({k + 1},{order.a1()},0)),"")'
-            names.append((text, value))
-        w0 = WINDOW_ROW0
-        s.text(w0 - 2, 0, "Sample window (every later sheet uses these blocks)", f["h2"])
-        for j, h in enumerate(["Month", "RF"]):
-            s.text(w0 - 1, j, h, f["head"])
-        for k, (text, value) in enumerate(names):
-            s.formula(w0 - 1, 2 + k, text, value, f["head"])
-        s.text(w0 - 1, 7, "Market", f["head"])
-        n = self.n_months
-        month_col = book.sheets["Data"].ref(DATA_ROW0, 0, DATA_ROW0 + n - 1, 0)
-        out = {
-            "months": s.udf(w0, 0, "SAMPLE_WINDOW", [month_col, month_col, *window], n, 1, f["month"]),
-            "rf": s.udf(w0, 1, "SAMPLE_WINDOW", [data["RF"], month_col, *window], n, 1, f["ret"]),
-            "factors": s.udf(w0, 2, "SAMPLE_WINDOW", [data["factors"], month_col, *window, use], n, 5, f["ret"]),
-            "market": s.udf(w0, 7, "SAMPLE_WINDOW", [data["Market"], month_col, *window], n, 1, f["ret"]),
-            "names": s.ref(w0 - 1, 2, w0 - 1, 6),
+        lay = Layout(s, 3)
+        corr_head = lay.take("corr_head", 2, gap=0)
+        corr_room = lay.take("corr_room", cap.factors, cap.factors + 1)
+        diag = lay.take("diagnostics", 4)
+        window = lay.take("window_head", 2, 3 + cap.factors, gap=0)
+        win_r0 = lay.row  # the window, last on the sheet: it grows down with the periods
+        names_row = self._selected("factor_names", d.factor_names, row=True)
+        names_col = self._selected("factor_names", d.factor_names)
+        window_args = [data["periods"], self.start_ref("start"), self.start_ref("end")]
+        use_now = Expr(f"TAKE({self.start_ref('use').a1()},{data['n_factors'].a1()})", [[u] for u in use])
+        ret = book.number(decimals=4)
+        win = {
+            "months": s.udf(win_r0, 0, "SAMPLE_WINDOW", [data["periods"], *window_args], f["period"], block="months"),
+            "rf": s.udf(win_r0, 1, "SAMPLE_WINDOW", [data["rf"], *window_args], book.number(decimals=5), block="rf"),
+            "market": s.udf(win_r0, 2, "SAMPLE_WINDOW", [data["market"], *window_args], ret, block="market"),
+            "factors": s.udf(win_r0, 3, "SAMPLE_WINDOW", [data["factors"], *window_args, use_now], ret,
+                             block="factors"),
         }
-        # diagnostics
-        s.text(3, 0, "Correlation", f["h2"])
-        for k, (text, value) in enumerate(names):
-            s.formula(4, 1 + k, text, value, f["head"])
-            s.formula(5 + k, 0, text, value, f["label"])
-        s.udf(5, 1, "FACTOR_CORR", [out["factors"]], 5, 5, f["num"])
-        s.text(11, 0, "VIF", f["label"])
-        vif = s.udf(11, 1, "FACTOR_VIF", [out["factors"]], 1, 5, f["num"])
-        s.text(12, 0, "Condition number", f["label"])
-        cond = s.udf(12, 1, "FACTOR_COND", [out["factors"]], 1, 1, f["num"])
+        s.text(window.r0, 0, "Sample window (every later sheet uses these blocks)", f["h2"])
+        for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
+            s.text(window.r0 + 1, j, h, f["head"])
+        s.formula(window.r0 + 1, 2, f"={data['market_name'].a1()}&\" (market)\"", f"{d.factor_names[0]} (market)",
+                  f["head"])
+        s.array(window.r0 + 1, 3, names_row, f["head"])
+        s.text(corr_head.r0, 0, f"Correlation (room for {cap.factors} factors)", f["h2"])
+        s.array(corr_head.r0 + 1, 1, names_row, f["head"])
+        s.array(corr_room.r0, 0, names_col, f["label"])
+        s.udf(corr_room.r0, 1, "FACTOR_CORR", [win["factors"]], book.number(decimals=3), block="corr")
+        s.ws.conditional_format(corr_room.r0, 1, corr_room.r1, corr_room.c1, {
+            "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0, "mid_color": "#FFFFFF",
+            "max_color": "#5A8AC6", "min_type": "num", "min_value": -1, "max_type": "num", "max_value": 1})
+        s.text(diag.r0, 0, "VIF", f["label"])
+        vif = s.udf(diag.r0, 1, "FACTOR_VIF", [win["factors"]], book.number(decimals=2), block="vif")
+        s.text(diag.r0 + 1, 0, "Condition number", f["label"])
+        cond = s.udf(diag.r0 + 1, 1, "FACTOR_COND", [win["factors"]], book.number(decimals=1), block="cond")
         vif_values = [x for x in vif.values()[0] if isinstance(x, float)]
         high = max(vif_values) > 10 or cond.value() > 30
-        s.formula(13, 0, f'=IF(OR(COUNTIF({vif.a1()},">10")>0,{cond.a1()}>30),"Warning: high collinearity (VIF above 10 '
-                         f'or condition number above 30): loadings are unstable; consider ridge or dropping a factor.",'
-                         f'"No harmful collinearity: every VIF <= 10 and condition number <= 30.")',
-                  "Warning: high collinearity (VIF above 10 or condition number above 30): loadings are unstable; "
-                  "consider ridge or dropping a factor." if high else
-                  "No harmful collinearity: every VIF <= 10 and condition number <= 30.", f["warn"] if high else f["note"])
-        s.ws.conditional_format(5, 1, 9, 5, {"type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num",
-                                             "mid_value": 0, "mid_color": "#FFFFFF", "max_color": "#5A8AC6",
-                                             "min_type": "num", "min_value": -1, "max_type": "num", "max_value": 1})
-        # penalty weights of the selected factors, in their order (the penalised functions take them)
-        s.text(15, 0, "Penalty weight", f["label"])
-        weights_all = start.ref(FACTOR_ROW0, 5, FACTOR_ROW0 + 4, 5)
-        chosen = [w for w, u in zip(inp.penalty_weights, inp.use_factors) if u]
-        for k in range(5):
-            s.formula(15, 1 + k, f'=IFERROR(INDEX({weights_all.a1()},MATCH({k + 1},{order.a1()},0)),"")',
-                      chosen[k] if k < len(chosen) else "", f["num"])
-        out["weights"] = s.ref(15, 1, 15, 5)
+        warn = ("Warning: high collinearity (VIF above 10 or condition number above 30): loadings are unstable; "
+                "consider ridge or dropping a factor.")
+        fine = "No harmful collinearity: every VIF <= 10 and condition number <= 30."
+        s.formula(diag.r0 + 2, 0, f'=IF(OR(COUNTIF({vif.a1()},">10")>0,{cond.cell().a1()}>30),"{warn}","{fine}")',
+                  warn if high else fine, f["warn"] if high else f["note"])
+        s.text(diag.r0 + 3, 0, "Penalty weight", f["label"])
+        weights = s.array(diag.r0 + 3, 1, self._selected("penalty_weights", inp.penalty_weights, row=True),
+                          book.number(decimals=2))
         s.ws.set_column(0, 0, 16)
-        s.ws.set_column(1, 7, 11)
-        s.ws.freeze_panes(WINDOW_ROW0, 0)
-        return out
+        s.ws.set_column(1, 3 + k_sel, 11)
+        s.ws.freeze_panes(0, 1)
+        s.preview_rows = win_r0 + 15
+        return {**win, "names_row": names_row, "names_col": names_col, "weights": weights, "k": k_sel}
 
     # Market model ------------------------------------------------------------------------------------------------
-    def _market_model(self, book: Book, start: Sheet, data: dict, factors: dict, asset_names) -> dict:
-        s, f = book.sheet("Market model"), book.fmt
-        n_a, n = self.n_assets, self.n_months
+    def _market_model(self, book: Book, data: dict, factors: dict) -> dict:
+        s, f, d = book.sheet("Market model"), book.fmt, self.data
+        n = d.shape()[1]
         s.text(0, 0, "Market model: CAPM regressions of each asset's excess return on the market's", f["title"])
-        s.text(1, 0, "Per month; t-stats use Newey-West errors with the lags set on Start. "
+        s.text(1, 0, f"Per {d.period_word}; t-stats use Newey-West errors with the lags set on Start. "
                      "Systematic + specific variance = total variance.", f["note"])
-        names = data["asset_names"]
-        w0 = WINDOW_ROW0 + 12
-        window = [self.start_ref(book, "start"), self.start_ref(book, "end")]
-        month_col = book.sheets["Data"].ref(DATA_ROW0, 0, DATA_ROW0 + n - 1, 0)
-        s.text(w0 - 2, 0, "Asset returns over the window: total (left) and excess of RF (right)", f["h2"])
-        for j, name in enumerate(asset_names):
-            s.formula(w0 - 1, 1 + j, f"={names.sheet.ref(names.r0, names.c0 + j).a1()}", name, f["head"])
-            s.formula(w0 - 1, 2 + n_a + j, f"={names.sheet.ref(names.r0, names.c0 + j).a1()}", name, f["head"])
-        total = s.udf(w0, 1, "SAMPLE_WINDOW", [data["assets"], month_col, *window], n, n_a, f["ret"])
-        excess = s.udf(w0, 2 + n_a, "EXCESS_RETURNS", [total, factors["rf"]], n, n_a, f["ret"])
-        for j, name in enumerate(asset_names):
-            s.formula(3, 1 + j, f"={names.sheet.ref(names.r0, names.c0 + j).a1()}", name, f["head"])
-        labels = ["alpha (per month)", "beta", "t(alpha)", "t(beta)", "R2", "residual volatility", "observations",
+        lay = Layout(s, 3)
+        head = lay.take("asset_head", 1, n + 1, gap=0)
+        capm_rows = lay.take("capm", 8, n + 1)
+        r2_rows = lay.take("r2", 5, n + 1)  # a heading, then 4 rows
+        er_rows = lay.take("er", 3, n + 1)
+        grs = lay.take("grs", 3, 3)
+        window = lay.take("window_head", 2, n + 1, gap=0)
+        excess_r0 = lay.row  # the return window, last on the sheet: it grows down with the periods
+        s.array(head.r0, 1, data["asset_names"], f["head"])
+        names = s.ref(head.r0, 1, head.r0, n)
+        window_args = [data["periods"], self.start_ref("start"), self.start_ref("end")]
+        excess = s.udf(excess_r0, 1, "EXCESS_RETURNS", [Call("SAMPLE_WINDOW", (data["assets"], *window_args)),
+                                                       factors["rf"]], book.number(decimals=4), block="excess")
+        s.udf(excess_r0, 0, "SAMPLE_WINDOW", [data["periods"], *window_args], f["period"], block="excess_months")
+        s.text(window.r0, 0, "Excess returns over the window (every later sheet uses this block)", f["h2"])
+        s.text(window.r0 + 1, 0, "Month" if d.frequency == "monthly" else "Date", f["head"])
+        s.array(window.r0 + 1, 1, data["asset_names"], f["head"])
+        mkt = factors["market"]
+        labels = ["alpha (per period)", "beta", "t(alpha)", "t(beta)", "R2", "residual volatility", "observations",
                   "Blume beta (2/3 b + 1/3)"]
         for i, lab in enumerate(labels):
-            s.text(4 + i, 0, lab, f["label"])
-        s.udf(4, 1, "CAPM_BETA", [total, factors["market"], factors["rf"], True, self.start_ref(book, "lags")],
-              8, n_a, f["num"])
-        s.text(12, 0, "Selected factors: R2 and variance split", f["h2"])
+            s.text(capm_rows.r0 + i, 0, lab, f["label"])
+        pct1, pct2, num3 = (book.number(decimals=1, percent=True), book.number(decimals=2, percent=True),
+                            book.number(decimals=3))
+        s.udf(capm_rows.r0, 1, "CAPM_BETA", [excess, mkt, None, True, self.start_ref("lags")], block="capm",
+              row_formats=[book.number(decimals=3, percent=True), num3, f["tstat"], f["tstat"], pct1, pct2, f["int"],
+                           num3])
+        s.text(r2_rows.r0, 0, "Selected factors: R2 and variance split (per period)", f["h2"])
         for i, lab in enumerate(["R2", "total variance", "systematic variance", "specific variance"]):
-            s.text(13 + i, 0, lab, f["label"])
-        s.udf(13, 1, "FACTOR_R2", [total, factors["factors"], factors["rf"], True], 4, n_a, f["sci"])
-        s.text(18, 0, "CAPM expected return vs history (per month)", f["h2"])
-        s.text(19, 0, "CAPM E[R] (alpha = 0)", f["label"])
-        s.text(20, 0, "historical mean", f["label"])
-        s.udf(19, 1, "CAPM_ER", [total, factors["market"], factors["rf"]], 2, n_a, f["ret"])
-        s.text(22, 0, "GRS test, alpha = 0 (F, p)", f["label"])
-        s.udf(22, 1, "GRS_TEST", [excess, factors["factors"]], 1, 2, f["num"])
-        s.text(23, 0, "A p-value below 0.05 says the selected factors leave significant alphas.", f["note"])
-        header = s.ref(3, 1, 3, n_a)
-        book.chart(s, {"type": "column"}, "CAPM expected return vs historical mean (per month)", [
-            {"name": "CAPM E[R]", "categories": header.a1(), "values": s.ref(19, 1, 19, n_a).a1(),
-             "fill": {"color": "#5A8AC6"}},
-            {"name": "historical mean", "categories": header.a1(), "values": s.ref(20, 1, 20, n_a).a1(),
+            s.text(r2_rows.r0 + 1 + i, 0, lab, f["label"])
+        var_fmt = book.number(np.nanvar(d.returns, axis=0), sig=3)
+        s.udf(r2_rows.r0 + 1, 1, "FACTOR_R2", [excess, factors["factors"], None, True], block="r2",
+              row_formats=[pct1, var_fmt, var_fmt, var_fmt])
+        s.text(er_rows.r0, 0, "CAPM expected excess return vs history (per period)", f["h2"])
+        s.text(er_rows.r0 + 1, 0, "CAPM E[R-rf] (alpha = 0)", f["label"])
+        s.text(er_rows.r0 + 2, 0, "historical mean", f["label"])
+        er = s.udf(er_rows.r0 + 1, 1, "CAPM_ER", [excess, mkt], pct2, block="er")
+        s.text(grs.r0, 0, "GRS test of alpha = 0", f["h2"])
+        s.text(grs.r0 + 1, 0, "F statistic, p-value", f["label"])
+        s.udf(grs.r0 + 1, 1, "GRS_TEST", [excess, factors["factors"]], block="grs",
+              col_formats=[f["tstat"], f["pvalue"]])
+        s.text(grs.r0 + 2, 0, "A p-value below 0.05 says the selected factors leave significant alphas.", f["note"])
+        book.chart(s, {"type": "column"}, "CAPM expected excess return vs historical mean (per period)", [
+            {"name": "CAPM E[R-rf]", "categories": names.a1(), "values": er.row(0).a1(), "fill": {"color": "#5A8AC6"}},
+            {"name": "historical mean", "categories": names.a1(), "values": er.row(1).a1(),
              "fill": {"color": "#F4B183"}},
-        ], xl_rowcol_to_cell(2, n_a + 2), {"y": {"num_format": "0.0%"}})
-        s.ws.set_column(0, 0, 24)
-        s.ws.set_column(1, 2 * n_a + 2, 10)
-        return {"total": total, "excess": excess, "names": header}
+        ], 2, n + 2, {"y": {"num_format": "0.0%", "name": "excess return per period"},
+                      "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
+            size=(max(620, 22 * n + 200), 380))
+        s.ws.set_column(0, 0, 30)
+        s.ws.set_column(1, n, 10)
+        s.ws.freeze_panes(0, 1)
+        s.preview_rows = excess_r0 + 12
+        return {"excess": excess, "names": names}
 
     # Lambda --------------------------------------------------------------------------------------------------------
-    def _lambda(self, book: Book, start: Sheet, factors: dict, market: dict) -> dict:
-        s, f, inp = book.sheet("Lambda"), book.fmt, self.inputs
+    def _lambda(self, book: Book, factors: dict, market: dict) -> dict:
+        s, f = book.sheet("Lambda"), book.fmt
         s.text(0, 0, "Lambda: time-ordered cross-validation (one lambda pooled over all assets)", f["title"])
-        s.text(8, 0, "Error curve of the lambda method on Start (lasso or ridge):", f["note"])
         s.text(1, 0, "Lasso objective 1/(2n)||y-a-Xb||^2 + lambda|b|_1; ridge ||y-a-Xb||^2 + lambda||b||^2 "
                      "(different scales). Folds, scheme, gap and rule come from Start.", f["note"])
         ex, fx = market["excess"], factors["factors"]
-        cvopt = [self.start_ref(book, "folds"), self.start_ref(book, "scheme")]
-        gap, rule = self.start_ref(book, "gap"), self.start_ref(book, "rule")
-        method = self.start_ref(book, "method")
-        rows = ["Lambda method on Start, rule min", "Lambda method on Start, rule 1se",
-                "Lasso lambda used (rule on Start)", "Ridge lambda used (rule on Start)"]
-        for i, lab in enumerate(rows):
-            s.text(3 + i, 0, lab, f["label"])
-        pen = [0.0, self.start_ref(book, "standardize"), factors["weights"]]  # rf (already excess), standardize, weights
-        lmin = s.udf(3, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "min", gap, True, *pen], 1, 1, f["sci"])
-        l1se = s.udf(4, 2, "CV_LAMBDA", [ex, fx, method, *cvopt, "1se", gap, True, *pen], 1, 1, f["sci"])
-        lasso = s.udf(5, 2, "CV_LAMBDA", [ex, fx, "lasso", *cvopt, rule, gap, True, *pen], 1, 1, f["sci"])
-        ridge = s.udf(6, 2, "CV_LAMBDA", [ex, fx, "ridge", *cvopt, rule, gap, True, *pen], 1, 1, f["sci"])
-        heads = ["lambda", "mean error", "std error", "non-zero loadings", "mean + 1 SE", "mean - 1 SE"]
+        cvopt = [self.start_ref("folds"), self.start_ref("scheme")]
+        gap, rule = self.start_ref("gap"), self.start_ref("rule")
+        method = self.start_ref("method")
+        lay = Layout(s, 3)
+        chosen = lay.take("chosen", 4, 6)
+        pen = [0.0, self.start_ref("standardize"), factors["weights"]]  # rf (already excess), standardize, weights
+        rows = [("lambda_min", "Lambda method on Start, rule min", [method, *cvopt, "min"]),
+                ("lambda_1se", "Lambda method on Start, rule 1se", [method, *cvopt, "1se"]),
+                ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
+                ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule])]
+        out = {}
+        lam_fmt = book.number(decimals=6)
+        for i, (key, label, opts) in enumerate(rows):
+            s.text(chosen.r0 + i, 0, label, f["label"])
+            out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
+        note = lay.take("curve_note", 1)
+        s.text(note.r0, 0, "Error curve of the lambda method on Start (lasso or ridge). Error = squared error "
+                           "summed over the assets, averaged over the folds; SE = its standard error over folds.",
+               f["note"])
+        head = lay.take("curve_head", 1, 6, gap=0)
+        heads = ["lambda", "summed MSE (mean of folds)", "standard error", "non-zero loadings per asset",
+                 "error + 1 SE", "error - 1 SE"]
         for j, h in enumerate(heads):
-            s.text(9, j, h, f["head"])
-        curve = s.udf(10, 0, "CV_CURVE", [ex, fx, method, *cvopt, gap, "", *pen], 100, 4, f["sci"])
-        cv_vals = np.array(curve.values(), dtype=float)
-        for i in range(100):
-            r = 10 + i
+            s.text(head.r0, j, h, f["head"])
+        cur = lay.take("curve", CV_ROWS, 6)
+        curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
+        cv_vals = np.array(curve_call.values(), dtype=float)
+        err_fmt = book.number(cv_vals[:, 1], sig=4)
+        s.udf(cur.r0, 0, "CV_CURVE", list(curve_call.args), block="curve",
+              col_formats=[lam_fmt, err_fmt, err_fmt, book.number(decimals=2)])
+        n_rows = len(cv_vals)
+        for i in range(n_rows):
+            r = cur.r0 + i
             b, c = xl_rowcol_to_cell(r, 1), xl_rowcol_to_cell(r, 2)
-            s.formula(r, 4, f"={b}+{c}", cv_vals[i, 1] + cv_vals[i, 2], f["sci"])
-            s.formula(r, 5, f"={b}-{c}", cv_vals[i, 1] - cv_vals[i, 2], f["sci"])
-        lam_col, mean_col = s.ref(10, 0, 109, 0), s.ref(10, 1, 109, 1)
-        s.text(3, 4, "mean error at it", f["label"])
-        for i, ref in enumerate((lmin, l1se)):
-            k = int(np.flatnonzero(cv_vals[:, 0] == ref.value())[0])
-            s.formula(3 + i, 5, f"=INDEX({mean_col.a1()},MATCH({ref.a1()},{lam_col.a1()},0))", cv_vals[k, 1], f["sci"])
-        book.chart(s, {"type": "scatter", "subtype": "straight"}, "Cross-validated error (pooled over assets)", [
-            {"name": "mean error", "categories": lam_col.a1(), "values": mean_col.a1(), "line": {"color": "#1F3864"}},
-            {"name": "mean + 1 SE", "categories": lam_col.a1(), "values": s.ref(10, 4, 109, 4).a1(),
+            s.formula(r, 4, f"={b}+{c}", cv_vals[i, 1] + cv_vals[i, 2], err_fmt)
+            s.formula(r, 5, f"={b}-{c}", cv_vals[i, 1] - cv_vals[i, 2], err_fmt)
+        lam_col, mean_col = s.ref(cur.r0, 0, cur.r0 + n_rows - 1, 0), s.ref(cur.r0, 1, cur.r0 + n_rows - 1, 1)
+        s.text(chosen.r0, 4, "error at it", f["label"])
+        s.text(chosen.r0 + 1, 4, "error at it", f["label"])
+        for i, key in enumerate(("lambda_min", "lambda_1se")):
+            k = int(np.flatnonzero(cv_vals[:, 0] == out[key].value())[0])
+            s.formula(chosen.r0 + i, 5, f"=INDEX({mean_col.a1()},MATCH({out[key].cell().a1()},{lam_col.a1()},0))",
+                      cv_vals[k, 1], err_fmt)
+        book.chart(s, {"type": "scatter", "subtype": "straight"}, "Cross-validated error (summed over assets)", [
+            {"name": "error", "categories": lam_col.a1(), "values": mean_col.a1(), "line": {"color": "#1F3864"}},
+            {"name": "error + 1 SE", "categories": lam_col.a1(), "values": s.ref(cur.r0, 4, cur.r1, 4).a1(),
              "line": {"color": "#8EA9DB", "dash_type": "dash"}},
-            {"name": "mean - 1 SE", "categories": lam_col.a1(), "values": s.ref(10, 5, 109, 5).a1(),
+            {"name": "error - 1 SE", "categories": lam_col.a1(), "values": s.ref(cur.r0, 5, cur.r1, 5).a1(),
              "line": {"color": "#8EA9DB", "dash_type": "dash"}},
-            {"name": "chosen: min, 1se", "categories": s.ref(3, 2, 4, 2).a1(), "values": s.ref(3, 5, 4, 5).a1(),
-             "line": {"none": True}, "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}}},
-        ], "H9", {"x": {"log_base": 10, "name": "lambda of the method on Start (log scale)", "num_format": "0.0E+00"},
-                  "y": {"name": "mean squared error", "num_format": "0.0E+00"}}, size=(720, 420))
+            {"name": "chosen: min, 1se", "categories": s.ref(chosen.r0, 2, chosen.r0 + 1, 2).a1(),
+             "values": s.ref(chosen.r0, 5, chosen.r0 + 1, 5).a1(), "line": {"none": True},
+             "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
+             "data_labels": {"custom": [{"value": "min"}, {"value": "1se"}], "position": "above",
+                             "font": {"bold": True, "color": "#C00000"}}},
+        ], chosen.r0 + 5, 7, {"x": {"log_base": 10, "name": "lambda (log scale)", "num_format": "0.0000",
+                                    "label_position": "low"},
+                              "y": {"name": "summed MSE", "num_format": err_fmt.num_format}},
+            size=(760, 440))
         s.ws.set_column(0, 0, 34)
-        s.ws.set_column(1, 5, 13)
-        return {"lasso": lasso, "ridge": ridge}
+        s.ws.set_column(1, 1, 24)
+        s.ws.set_column(2, 3, 16)
+        s.ws.set_column(4, 5, 13)
+        s.preview_rows = chosen.r0 + 32
+        return {"lasso": out["lasso"], "ridge": out["ridge"]}
 
     # Loadings ------------------------------------------------------------------------------------------------------
-    def _loadings(self, book: Book, start: Sheet, factors: dict, market: dict, lam: dict) -> dict:
-        s, f = book.sheet("Loadings"), book.fmt
-        n_a = self.n_assets
+    def _loadings(self, book: Book, data: dict, factors: dict, market: dict, lam: dict) -> dict:
+        s, f, cap, d = book.sheet("Loadings"), book.fmt, self.capacity, self.data
+        n, k = d.shape()[1], factors["k"]
         ex, fx = market["excess"], factors["factors"]
         s.text(0, 0, "Loadings: OLS, ridge and lasso at the chosen lambdas", f["title"])
-        s.text(1, 0, "Factor rows x asset columns. Colours: red negative, white zero, blue positive; lasso "
-                     "zeros are factors the penalty dropped.", f["note"])
-        names = factors["names"]
-        # rf 0 (the returns are already excess), standardize, intercept FALSE, the selected factors' penalty weights
-        pen = [0.0, self.start_ref(book, "standardize"), False, factors["weights"]]
+        s.text(1, 0, f"Factor rows x asset columns (room for {cap.factors} factors). Colours: red negative, white "
+                     "zero, blue positive; lasso zeros are factors the penalty dropped. Charts: the three side by "
+                     "side, one chart per factor.", f["note"])
+        pen = [0.0, self.start_ref("standardize"), False, factors["weights"]]
+        lay = Layout(s, 3)
         blocks = {}
-        for key, (r0, title) in {"ols": (3, "OLS (alpha first)"), "ridge": (12, "Ridge"), "lasso": (20, "Lasso")}.items():
-            s.text(r0, 0, title, f["h2"])
-            for j in range(n_a):
-                src = market["names"].sheet.ref(market["names"].r0, market["names"].c0 + j)
-                s.formula(r0 + 1, 1 + j, f"={src.a1()}", src.value(), f["head"])
-            first = r0 + 2
+        num = book.number(decimals=3)
+        for key, title in (("ols", "OLS (alpha first)"), ("ridge", "Ridge"), ("lasso", "Lasso")):
+            head = lay.take(f"{key}_head", 2, n + 1, gap=0)
+            s.text(head.r0, 0, title, f["h2"])
+            if key != "ols":
+                s.text(head.r0, 2, "lambda", f["label"])
+                s.formula(head.r0, 3, f"={lam[key].cell().a1()}", lam[key].value(), book.number(decimals=6))
+            s.array(head.r0 + 1, 1, data["asset_names"], f["head"])
+            room = lay.take(key, cap.factors + (key == "ols"), n + 1)
             if key == "ols":
-                s.text(first, 0, "alpha", f["label"])
-                first += 1
-            for k in range(5):
-                ref = names.sheet.ref(names.r0, names.c0 + k)
-                s.formula(first + k, 0, f"={ref.a1()}", ref.value(), f["label"])
-            if key == "ols":
-                blocks[key] = s.udf(r0 + 2, 1, "OLS_LOADINGS", [ex, fx], 6, n_a, f["num"])
-            elif key == "ridge":
-                blocks[key] = s.udf(first, 1, "RIDGE_LOADINGS", [ex, fx, lam["ridge"], *pen], 5, n_a, f["num"])
+                s.array(room.r0, 0, Expr(f'VSTACK("alpha",{factors["names_col"].a1()})',
+                                         [["alpha"], *factors["names_col"].values()]), f["label"])
+                blocks[key] = s.udf(room.r0, 1, "OLS_LOADINGS", [ex, fx], num, block=key,
+                                    row_formats=[book.number(decimals=3, percent=True)] + [num] * k)
             else:
-                blocks[key] = s.udf(first, 1, "LASSO_LOADINGS", [ex, fx, lam["lasso"], *pen], 5, n_a, f["num"])
-            b = blocks[key]
-            s.ws.conditional_format(b.r0, b.c0, b.r1, b.c1, {
+                s.array(room.r0, 0, factors["names_col"], f["label"])
+                fn = "RIDGE_LOADINGS" if key == "ridge" else "LASSO_LOADINGS"
+                blocks[key] = s.udf(room.r0, 1, fn, [ex, fx, lam[key], *pen], num, block=key)
+            s.ws.conditional_format(room.r0 + (key == "ols"), 1, room.r1, room.c1, {
                 "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
                 "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
-        s.text(11, 0, "Ridge lambda", f["label"])
-        s.formula(11, 1, f"={lam['ridge'].a1()}", lam["ridge"].value(), f["sci"])
-        s.text(19, 0, "Lasso lambda", f["label"])
-        s.formula(19, 1, f"={lam['lasso'].a1()}", lam["lasso"].value(), f["sci"])
-        lasso = blocks["lasso"]
-        cats = s.ref(21, 1, 21, n_a)
-        colours = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000"]
-        series = [{"name": s.ref(lasso.r0 + k, 0).a1(), "categories": cats.a1(),
-                   "values": s.ref(lasso.r0 + k, 1, lasso.r0 + k, n_a).a1(), "fill": {"color": colours[k]}}
-                  for k in range(5)]
-        book.chart(s, {"type": "column"}, "Lasso loadings by asset", series, xl_rowcol_to_cell(2, n_a + 2),
-                   size=(720, 420))
+        cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
+        width = max(560, 24 * n + 160)
+        names = self.inp.selected(d.factor_names)
+        for i in range(k):
+            series = [{"name": title, "categories": cats.a1(), "values": blocks[key].row(i + (key == "ols")).a1(),
+                       "fill": {"color": colour}, "gap": 80}
+                      for key, title, colour in (("ols", "OLS", "#A6A6A6"), ("ridge", "ridge", "#5A8AC6"),
+                                                 ("lasso", "lasso", "#C00000"))]
+            book.chart(s, {"type": "column"}, f"{names[i]} loadings: OLS vs ridge vs lasso", series,
+                       3 + 20 * (i // 2), n + 2 + (i % 2) * (width // 64 + 1),
+                       {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
+                        "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
+                       size=(width, 380))
         s.ws.set_column(0, 0, 14)
-        s.ws.set_column(1, n_a, 9)
-        return {"lasso": lasso, "ridge": blocks["ridge"], "ols": s.ref(blocks["ols"].r0 + 1, 1, blocks["ols"].r1, n_a)}
+        s.ws.set_column(1, n, 9)
+        s.ws.freeze_panes(0, 1)
+        return blocks
 
     # Risk ------------------------------------------------------------------------------------------------------------
-    def _risk(self, book: Book, start: Sheet, factors: dict, market: dict, loadings: dict) -> None:
-        s, f, inp = book.sheet("Risk"), book.fmt, self.inputs
-        n_a = self.n_assets
+    def _risk(self, book: Book, data: dict, factors: dict, market: dict, loadings: dict) -> None:
+        s, f, inp, cap, d = book.sheet("Risk"), book.fmt, self.inp, self.capacity, self.data
+        n = d.shape()[1]
         ex, fx = market["excess"], factors["factors"]
-        names = factors["names"]
+        pct1 = book.number(decimals=1, percent=True)
         s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
-        s.text(1, 0, f"Asset covariance = B F B' + D: loadings B chosen on Start (rows {RISK_LOADINGS_ROW + 1}-"
-                     f"{RISK_LOADINGS_ROW + 5}), factor covariance F (method on Start), specific variances D. "
-                     "Weights are long-only and sum to 1.", f["note"])
-        choice, n_sel = self.start_ref(book, "loadings"), sum(bool(u) for u in inp.use_factors)
-        s.text(RISK_LOADINGS_ROW - 1, 0, "Risk model loadings: OLS, ridge or lasso as chosen on Start, from the Loadings sheet",
+        lay = Layout(s, 3)
+        cov_head = lay.take("cov_head", 2, gap=0)
+        cov_room = lay.take("cov_room", cap.factors, cap.factors + 1)
+        asset_head = lay.take("asset_head", 1, n + 1, gap=0)
+        per_asset = lay.take("allocation", 4, n + 1)
+        shares = lay.take("factor_share_room", cap.factors + 2, 2)  # heading, factors, specific; charts beside
+        model_head = lay.take("model_head", 2, n + 1, gap=0)
+        lr0 = lay.row  # the risk model's loadings, last on the sheet: they grow with factors and assets
+        s.text(1, 0, f"Asset covariance = B F B' + D: loadings B chosen on Start (rows {lr0 + 1} on), factor "
+                     "covariance F (method on Start), specific variances D. Weights are long-only and sum to 1.",
+               f["note"])
+        # the risk model's loadings
+        choice = self.start_ref("loadings").a1()
+        ols, ridge, lasso = (loadings[m].a1() for m in ("ols", "ridge", "lasso"))
+        chosen = {"ols": loadings["ols"].values()[1:], "ridge": loadings["ridge"].values(),
+                  "lasso": loadings["lasso"].values()}[inp.loadings.lower()]
+        s.text(model_head.r0, 0, "Risk model loadings: OLS, ridge or lasso as chosen on Start, from the Loadings sheet",
                f["h2"])
-        for k in range(5):
-            ref = names.sheet.ref(names.r0, names.c0 + k)
-            s.formula(RISK_LOADINGS_ROW + k, 0, f"={ref.a1()}", ref.value(), f["label"])
-            for j in range(n_a):
-                cells_ = {m: loadings[m].sheet.ref(loadings[m].r0 + k, loadings[m].c0 + j) for m in ("ols", "lasso", "ridge")}
-                value = cells_[inp.loadings.lower()].value() if k < n_sel else None
-                o, r, l = cells_["ols"].a1(), cells_["ridge"].a1(), cells_["lasso"].a1()
-                s.formula(RISK_LOADINGS_ROW + k, 1 + j,
-                          f'=IF({choice.a1()}="ols",IF({o}="","",{o}),IF({choice.a1()}="ridge",IF({r}="","",{r}),'
-                          f'IF({l}="","",{l})))', value, f["num"])
-        model_loadings = s.ref(RISK_LOADINGS_ROW, 1, RISK_LOADINGS_ROW + 4, n_a)  # the loadings the risk model uses
-        s.text(3, 0, "Factor covariance", f["h2"])
-        for k in range(5):
-            ref = names.sheet.ref(names.r0, names.c0 + k)
-            s.formula(4, 1 + k, f"={ref.a1()}", ref.value(), f["head"])
-            s.formula(5 + k, 0, f"={ref.a1()}", ref.value(), f["label"])
-        cov = s.udf(5, 1, "FACTOR_COV", [fx, self.start_ref(book, "cov_method"), self.start_ref(book, "halflife")],
-                    5, 5, f["sci"])
-        for j in range(n_a):
-            src = market["names"].sheet.ref(market["names"].r0, market["names"].c0 + j)
-            s.formula(11, 1 + j, f"={src.a1()}", src.value(), f["head"])
-        s.text(12, 0, "Specific variance", f["label"])
-        spec = s.udf(12, 1, "SPECIFIC_VAR", [ex, fx, model_loadings], 1, n_a, f["sci"])
-        s.text(13, 0, "Budgets in use", f["label"])
-        risk_ref = self.start_ref(book, "risk_method")
-        order = start.ref(FACTOR_ROW0, 3, FACTOR_ROW0 + 4, 3)
-        fb = start.ref(FACTOR_ROW0, 4, FACTOR_ROW0 + 4, 4)
-        selected_budgets = [b for b, u in zip(inp.factor_budgets, inp.use_factors) if u]
-        asset_budgets = inp.budgets(n_a)
-        for j in range(n_a):
-            ab = start.ref(BUDGET_ROW + 1, 2 + j)
-            if inp.risk_method.lower() == "factor":
-                value = selected_budgets[j] if j < len(selected_budgets) else ""
-            else:
-                value = asset_budgets[j]
-            s.formula(13, 1 + j, f'=IF({risk_ref.a1()}="factor",IFERROR(INDEX({fb.a1()},MATCH({j + 1},{order.a1()},0)),""),'
-                                 f"{ab.a1()})", value, f["num"])
-        budgets = s.ref(13, 1, 13, n_a)
-        s.text(14, 0, "Weights", f["label"])
-        weights = s.udf(14, 1, "RISK_ALLOC", [model_loadings, cov, spec, risk_ref, budgets,
-                                              self.start_ref(book, "target_vol")], 1, n_a, f["pct"])
-        s.text(15, 0, "Risk share by asset", f["label"])
-        by_asset = s.udf(15, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec], 1, n_a, f["pct"])
-        s.text(17, 0, "Risk share by factor", f["h2"])
-        count = count_true(start.ref(FACTOR_ROW0, 2, FACTOR_ROW0 + 4, 2).a1())
-        for k in range(6):
-            ref = names.sheet.ref(names.r0, names.c0 + min(k, 4))
-            value = ref.value() if k < n_sel else ("Specific" if k == n_sel else "")
-            s.formula(18 + k, 0, f'=IF({k + 1}<={count},{ref.a1() if k < 5 else chr(34) * 2},'
-                                 f'IF({k + 1}={count}+1,"Specific",""))', value, f["label"])
-        by_factor = s.udf(18, 1, "RISK_CONTRIB", [weights, model_loadings, cov, spec, "factor"], 6, 1, f["pct"])
-        cats = s.ref(11, 1, 11, n_a)
+        s.array(model_head.r0 + 1, 1, data["asset_names"], f["head"])
+        s.array(lr0, 0, factors["names_col"], f["label"])
+        model = s.array(lr0, 1, Expr(f'IF({choice}="ols",DROP({ols},1),IF({choice}="ridge",{ridge},{lasso}))', chosen),
+                        book.number(decimals=3))
+        s.blocks["model_loadings"] = model
+        # factor covariance
+        s.text(cov_head.r0, 0, f"Factor covariance (per period; room for {cap.factors} factors)", f["h2"])
+        s.array(cov_head.r0 + 1, 1, factors["names_row"], f["head"])
+        s.array(cov_room.r0, 0, factors["names_col"], f["label"])
+        cov_call = Call("FACTOR_COV", (fx, self.start_ref("cov_method"), self.start_ref("halflife")))
+        cov = s.udf(cov_room.r0, 1, "FACTOR_COV", list(cov_call.args), book.number(cov_call.values(), sig=3),
+                    block="cov")
+        # per asset: specific variance, budgets, weights, risk shares
+        s.array(asset_head.r0, 1, data["asset_names"], f["head"])
+        names = s.ref(asset_head.r0, 1, asset_head.r0, n)
+        r0 = per_asset.r0
+        for i, lab in enumerate(["Specific variance", "Budgets in use", "Weights", "Risk share by asset"]):
+            s.text(r0 + i, 0, lab, f["label"])
+        spec_call = Call("SPECIFIC_VAR", (ex, fx, model))
+        spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(spec_call.values(), sig=3),
+                     block="specific_var")
+        risk = self.start_ref("risk_method")
+        room = self.book.sheets["Start"].blocks["asset_budgets"].a1()
+        n_assets = data["n_assets"].a1()
+        asset_budgets = f'TOROW(IF(TAKE({room},{n_assets})="",1,TAKE({room},{n_assets})))'
+        factor_budgets = self._selected("factor_budgets", inp.factor_budgets, row=True)
+        in_use = factor_budgets.result if inp.risk_method.lower() == "factor" else [list(inp.asset_budgets)]
+        budgets = s.array(r0 + 1, 1, Expr(f'IF({risk.a1()}="factor",{factor_budgets.text},{asset_budgets})', in_use),
+                          book.number(decimals=2))
+        weights = s.udf(r0 + 2, 1, "RISK_ALLOC", [model, cov, spec, risk, budgets, self.start_ref("target_vol")],
+                        pct1, block="weights")
+        by_asset = s.udf(r0 + 3, 1, "RISK_CONTRIB", [weights, model, cov, spec], pct1, block="risk_by_asset")
+        # by factor
+        s.text(shares.r0, 0, "Risk share by factor", f["h2"])
+        s.array(shares.r0 + 1, 0, Expr(f'VSTACK({factors["names_col"].a1()},"Specific")',
+                                       [*factors["names_col"].values(), ["Specific"]]), f["label"])
+        by_factor = s.udf(shares.r0 + 1, 1, "RISK_CONTRIB", [weights, model, cov, spec, "factor"], pct1,
+                          block="risk_by_factor")
+        width = max(600, 22 * n + 200)
         book.chart(s, {"type": "column"}, "Weights and risk shares by asset", [
-            {"name": "weight", "categories": cats.a1(), "values": weights.a1(), "fill": {"color": "#5A8AC6"}},
-            {"name": "risk share", "categories": cats.a1(), "values": by_asset.a1(), "fill": {"color": "#F4B183"}},
-        ], xl_rowcol_to_cell(17, 3), {"y": {"num_format": "0%"}}, size=(640, 360))
+            {"name": "weight", "categories": names.a1(), "values": weights.address(), "fill": {"color": "#5A8AC6"}},
+            {"name": "risk share", "categories": names.a1(), "values": by_asset.address(), "fill": {"color": "#F4B183"}},
+        ], shares.r0, 3, {"y": {"num_format": "0%", "name": "share"},
+                          "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
+            size=(width, 380))
         book.chart(s, {"type": "bar"}, "Risk share by factor and specific risk", [
-            {"name": "share of variance", "categories": s.ref(18, 0, 23, 0).a1(), "values": by_factor.a1(),
-             "fill": {"color": "#1F3864"}},
-        ], xl_rowcol_to_cell(17, 13), {"x": {"num_format": "0%"}}, size=(520, 360))
-        s.ws.set_column(0, 0, 18)
-        s.ws.set_column(1, n_a, 10)
+            {"name": "share of variance", "categories": s.ref(by_factor.r0, 0, by_factor.r1, 0).a1(),
+             "values": by_factor.address(), "fill": {"color": "#1F3864"}, "data_labels": {"value": True, "num_format": "0%"}},
+        ], shares.r0, 3 + width // 64 + 2, {"x": {"num_format": "0%", "name": "share of variance"},
+                                            "y": {"name": "factor", "reverse": True}},
+            size=(480, 380))
+        s.ws.set_column(0, 0, 20)
+        s.ws.set_column(1, n, 10)
+        s.ws.freeze_panes(0, 1)
+
+    # pages ------------------------------------------------------------------------------------------------------------
+    def _pages(self, book: Book) -> None:
+        """Landscape pages one wide with the labels repeated; the values flavour prints one page a sheet."""
+        for sheet in book.sheets.values():
+            ws = sheet.ws
+            ws.set_landscape()
+            ws.set_paper(9)  # A4
+            last_row, last_col = sheet.extent
+            if book.flavor == "values":
+                rows = min(last_row, sheet.preview_rows or last_row)
+                ws.fit_to_pages(1, 1)
+                ws.print_area(0, 0, rows, min(last_col, 40))
+            else:
+                ws.fit_to_pages(1, 0)
+                ws.print_area(0, 0, last_row, last_col)
+                ws.repeat_columns(0)
 
 
-def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False) -> list[Path]:
+def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,
+              capacity: Capacity | None = None) -> list[Path]:
     """Write the three flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
 
     Existing files are checked before any work; each flavour is written to a temporary file beside
@@ -738,11 +1007,11 @@ def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False) -
     """
     paths = [Path(folder) / FILE_NAMES[fl] for fl in FLAVORS]
     refuse_overwrite(paths, force)
-    template = Template(inputs or Inputs())
+    template = Template(inputs or Inputs(), data, capacity)
     with atomic_paths(paths) as temps:
         for flavor, tmp in zip(FLAVORS, temps):
             template.build(tmp, flavor)
     return paths
 
 
-__all__ = ["Inputs", "Template", "build_all", "FLAVORS", "FILE_NAMES", "START_CELLS"]
+__all__ = ["Inputs", "Template", "Capacity", "Layout", "build_all", "FLAVORS", "FILE_NAMES"]

@@ -1,0 +1,248 @@
+"""The data a template is built on: the shipped Ken French data, or the user's own files.
+
+A ``Dataset`` is periods (YYYYMM for monthly data, YYYYMMDD for daily), the risk-free rate, the factors
+(excess returns; the first is the market) and the assets' total returns. ``from_files`` reads CSV or XLSX
+files with dates in the first column and says exactly what is wrong with a bad file: the cell that is not a
+number, the dates that repeat or do not match between files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.factors import LOW_VOL_RULE
+from ..core.options import DEFAULTS
+from ..errors import InputShapeError, InputValueError
+
+MAX_FACTORS = 20  # the template's factor tables have room for this many
+PERCENT_LIKE = 0.5  # a median absolute return above 50% a period means the file holds percentages
+
+
+class DataFileError(InputValueError):
+    """A returns, factors or rf file that cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    periods: np.ndarray  # int, YYYYMM (monthly) or YYYYMMDD (daily), increasing
+    rf: np.ndarray  # (T,) risk-free rate per period
+    factors: np.ndarray  # (T, K) factor excess returns; column 0 is the market
+    factor_names: tuple[str, ...]
+    returns: np.ndarray  # (T, N) asset total returns
+    asset_names: tuple[str, ...]
+    title: str
+    notes: tuple[str, ...] = ()
+    default_start: int | None = None  # the template's sample start; None: the first period
+    frequency: str = "monthly"
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def periods_per_year(self) -> int:
+        return 12 if self.frequency == "monthly" else 252
+
+    @property
+    def period_word(self) -> str:
+        return "month" if self.frequency == "monthly" else "day"
+
+    @property
+    def market(self) -> np.ndarray:
+        """The market's excess return: the first factor."""
+        return self.factors[:, 0]
+
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.periods), self.returns.shape[1], self.factors.shape[1]
+
+
+def french(assets: str = "industries", low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
+    """The shipped monthly Ken French data: five factors (with LowVol) and 12 industries or all 30 portfolios."""
+    from ..data import load_french
+
+    if assets not in ("industries", "all"):
+        raise InputValueError(f"assets must be industries or all; got {assets!r}.")
+    d = load_french()
+    table = d.industries if assets == "industries" else d.portfolios
+    factors = d.factor_table(low_vol_from)
+    months = np.array([p.year * 100 + p.month for p in d.factors.index], dtype=np.int64)
+    source = ("the 9 size/value portfolios (apart from the industries it explains)" if low_vol_from == "size_value"
+              else "the 12 industries")
+    notes = ("Source: Kenneth R. French Data Library, as shipped by linearmodels (see xlfactor/data/PROVENANCE.md).",
+             LOW_VOL_RULE.format(n=2 if low_vol_from == "size_value" else 4, window=36) + f" Built from {source}.")
+    return Dataset(months, d.rf.to_numpy(float), factors.to_numpy(float), tuple(factors.columns), table.to_numpy(float),
+                   tuple(table.columns), "Monthly Ken French factors and portfolios, 1949-01 to 2017-03", notes,
+                   default_start=196307, sources={"returns": "shipped", "factors": "shipped"})
+
+
+# --- the user's files ---------------------------------------------------------------------------------------------
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    """A CSV or XLSX file as text cells (dates in the first column, a header row)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{what} file {path} does not exist.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=object, header=0)
+            df = df.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else x)
+        else:
+            raise DataFileError(f"{what} file {path.name}: use .csv or .xlsx (got {suffix or 'no extension'}).")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        if isinstance(exc, DataFileError):
+            raise
+        raise DataFileError(f"{what} file {path.name} cannot be read as a table: {exc}") from None
+    if df.shape[1] < 2:
+        raise DataFileError(f"{what} file {path.name} needs dates in the first column and at least one data column.")
+    if df.shape[0] == 0:
+        raise DataFileError(f"{what} file {path.name} has a header but no rows.")
+    df.columns = [str(c).strip() for c in df.columns]
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise DataFileError(f"{what} file {path.name}: column name {dup[0]!r} appears twice; names must be unique.")
+    return df
+
+
+def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
+    """Dates (any format pandas reads, or YYYYMM / YYYYMMDD numbers) as YYYYMM if monthly, else YYYYMMDD."""
+    text = column.map(lambda x: x.strftime("%Y-%m-%d") if hasattr(x, "strftime") else str(x).strip())
+    blank = np.flatnonzero(text.eq("").to_numpy())
+    if blank.size:
+        raise DataFileError(f"{name}: row {blank[0] + 2} has no date in the first column.")
+    digits = text.str.fullmatch(r"\d{6}(\.0)?|\d{8}(\.0)?")
+    if digits.all():
+        t = text.str.replace(".0", "", regex=False)
+        fmt = "%Y%m" if t.str.len().eq(6).all() else "%Y%m%d"
+        dates = pd.to_datetime(t, format=fmt, errors="coerce")
+    else:
+        dates = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        raise DataFileError(f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r} in the date column, which is not a date.")
+    months = (dates.dt.year * 100 + dates.dt.month).to_numpy(np.int64)
+    days = (months * 100 + dates.dt.day.to_numpy(np.int64))
+    monthly = len(np.unique(months)) == len(months)
+    out = months if monthly else days
+    seen: dict[int, int] = {}
+    for i, p in enumerate(days if not monthly else months):
+        if p in seen:
+            raise DataFileError(f"{name}: the date {text.iloc[i]} (row {i + 2}) repeats row {seen[p] + 2}; "
+                                "each period must appear once.")
+        seen[p] = i
+    order = np.argsort(out, kind="stable")
+    if (order != np.arange(len(out))).any():
+        raise DataFileError(f"{name}: the dates are not in increasing order (row {int(np.flatnonzero(np.diff(out) < 0)[0]) + 3}); "
+                            "sort the file by date.")
+    return out, "monthly" if monthly else "daily"
+
+
+def _numbers(df: pd.DataFrame, name: str) -> np.ndarray:
+    """The data columns as floats; blanks are missing values; anything else that is not a number is an error."""
+    out = np.empty(df.shape, dtype=float)
+    for j, col in enumerate(df.columns):
+        for i, x in enumerate(df[col].tolist()):
+            if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+                out[i, j] = float(x)
+                continue
+            s = str(x).strip()
+            if s == "" or s.upper() in ("NA", "NAN", "N/A", "#N/A"):
+                out[i, j] = np.nan
+                continue
+            try:
+                out[i, j] = float(s.replace(",", "")) if s.count(",") and s.count(".") else float(s)
+            except ValueError:
+                raise DataFileError(f"{name}: row {i + 2}, column {col!r} holds {s!r}, which is not a number.") from None
+    if not np.isfinite(out[~np.isnan(out)]).all():
+        raise DataFileError(f"{name}: infinite values; use blanks for missing values.")
+    med = np.nanmedian(np.abs(out)) if np.isfinite(out).any() else 0.0
+    if med > PERCENT_LIKE:
+        raise DataFileError(f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
+                            "1.2%). Divide the file by 100 if it holds percentages.")
+    return out
+
+
+def _read(path, what: str):
+    df = _read_table(path, what)
+    name = f"{what} file {Path(path).name}"
+    periods, freq = _periods(df.iloc[:, 0], name)
+    data = df.iloc[:, 1:]
+    return periods, freq, _numbers(data, name), [str(c) for c in data.columns]
+
+
+def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` (rows of ``other`` periods) at the returns' periods; every returns period must be there."""
+    pos = {int(p): i for i, p in enumerate(other)}
+    missing = [int(p) for p in periods if int(p) not in pos]
+    if missing:
+        shown = ", ".join(str(p) for p in missing[:3])
+        raise InputShapeError(f"the {what} have no row for {len(missing)} of the returns' periods (first: {shown}); "
+                              f"the {what} cover {other[0]} to {other[-1]}. The dates must match period by period.")
+    return values[[pos[int(p)] for p in periods]]
+
+
+def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
+    """A data set from the user's files.
+
+    ``returns``: assets' total returns (CSV/XLSX, dates first). ``factors``: a file of factor excess returns
+    (the first column after the dates is the market's), or ``"french"`` for the shipped monthly factors.
+    ``rf``: a file (dates, one column), the name of a column of the factors file, or None: the shipped RF with
+    ``factors="french"``, else 0 (then the returns are taken to be excess returns already).
+    """
+    periods, freq, r, names = _read(returns, "returns")
+    notes = [f"Returns: {Path(returns).name} ({len(periods)} {freq} periods, {len(names)} assets)."]
+    shipped = str(factors).lower() == "french"
+    if shipped:
+        if freq != "monthly":
+            raise DataFileError("the shipped French factors are monthly; the returns file has daily dates. "
+                                "Pass a daily factors file with --factors.")
+        base = french(low_vol_from=low_vol_from)
+        fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
+        notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
+    else:
+        fp, ffreq, fv, fnames = _read(factors, "factors")
+        if ffreq != freq:
+            raise DataFileError(f"the returns are {freq} but the factors file {Path(factors).name} is {ffreq}.")
+        base_rf = None
+    where = "shipped French factors" if shipped else f"factors file {Path(factors).name}"
+    if rf is not None and not shipped and str(rf) in fnames:  # a column of the factors file
+        j = fnames.index(str(rf))
+        rf_values = _align(periods, fp, fv[:, j], where)
+        fv, fnames = np.delete(fv, j, axis=1), fnames[:j] + fnames[j + 1:]
+        notes.append(f"RF: column {rf} of {Path(factors).name}.")
+    elif rf is not None:
+        if not Path(rf).exists():
+            raise DataFileError(f"--rf {rf!s}: no such file" + ("" if shipped else ", and no such column of the factors file")
+                                + ".")
+        rp, _, rv, _ = _read(rf, "rf")
+        if rv.shape[1] != 1:
+            raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
+        rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")
+        notes.append(f"RF: {Path(rf).name}.")
+    elif shipped:
+        rf_values = _align(periods, fp, base_rf, where)
+    else:
+        rf_values = np.zeros(len(periods))
+        notes.append("RF: none given, so 0: the returns are taken to be excess returns.")
+    f = _align(periods, fp, fv, where)
+    if not shipped:
+        notes.append(f"Factors: {Path(factors).name} ({', '.join(fnames)}); the first, {fnames[0]}, is the market.")
+    if not 1 <= len(fnames) <= MAX_FACTORS:
+        raise InputShapeError(f"the template takes 1 to {MAX_FACTORS} factors; the factors have {len(fnames)}.")
+    if np.isnan(f).any() or np.isnan(rf_values).any():
+        i = int(np.flatnonzero(np.isnan(f).any(axis=1) | np.isnan(rf_values))[0])
+        raise DataFileError(f"the factors or RF are missing for period {periods[i]}; factors need a value every period.")
+    clash = set(names) & set(fnames)
+    if clash:
+        raise DataFileError(f"{sorted(clash)[0]!r} names both an asset and a factor; rename one.")
+    first, last = periods[0], periods[-1]
+    return Dataset(periods, np.asarray(rf_values, float), np.asarray(f, float), tuple(fnames), r, tuple(names),
+                   f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})", tuple(notes),
+                   frequency=freq, sources={"returns": str(returns), "factors": str(factors), "rf": str(rf)})
+
+
+__all__ = ["Dataset", "DataFileError", "french", "from_files", "MAX_FACTORS"]
