@@ -15,36 +15,49 @@ from ._files import refuse_overwrite
 from .errors import XLFactorError
 
 
-def _inputs(args: argparse.Namespace):
-    """The Start sheet's inputs from the command line."""
-    from .workbook.template import FACTOR_NAMES, Inputs
+def _dataset(args: argparse.Namespace):
+    """The data: the user's files (--returns, --factors, --rf), or the shipped Ken French data."""
+    from .workbook import dataset
 
-    names = [n.strip().lower() for n in args.factors.split(",") if n.strip()]
-    unknown = [n for n in names if n not in [f.lower() for f in FACTOR_NAMES]]
-    if unknown or not names:
-        raise XLFactorError(f"--factors takes names from {', '.join(FACTOR_NAMES)}; got {args.factors!r}.")
-    budgets = _five(args.factor_budgets, "--factor-budgets", (1.0,) * 5)
-    weights = _five(args.penalty_weights, "--penalty-weights", None)
+    if args.returns:
+        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from)
+    if str(args.factors).lower() != "french" or args.rf:
+        raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
+    return dataset.french(args.assets, args.low_vol_from)
+
+
+def _inputs(args: argparse.Namespace, data):
+    """The Start sheet's inputs from the command line, for the factors of ``data``."""
+    from .workbook.template import Inputs
+
+    names = list(data.factor_names)
+    chosen = [n.strip().lower() for n in args.use_factors.split(",") if n.strip()] if args.use_factors else None
+    if chosen is not None:
+        unknown = [n for n in chosen if n not in [f.lower() for f in names]]
+        if unknown or not chosen:
+            raise XLFactorError(f"--use-factors takes names from {', '.join(names)}; got {args.use_factors!r}.")
     return Inputs(
-        start=args.start, end=args.end, use_factors=tuple(f.lower() in names for f in FACTOR_NAMES),
+        start=args.start, end=args.end,
+        use_factors=None if chosen is None else tuple(f.lower() in chosen for f in names),
         folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
-        cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, factor_budgets=budgets, assets=args.assets,
-        loadings=args.loadings, standardize=args.standardize, low_vol_from=args.low_vol_from,
-        target_vol=None if args.target_vol is None else args.target_vol / 100 / 12 ** 0.5,
-        **({} if weights is None else {"penalty_weights": weights}),
+        cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, loadings=args.loadings,
+        standardize=args.standardize, factor_budgets=_per_factor(args.factor_budgets, "--factor-budgets", names),
+        penalty_weights=_per_factor(args.penalty_weights, "--penalty-weights", names),
+        target_vol=None if args.target_vol is None else args.target_vol / 100 / data.periods_per_year ** 0.5,
     )
 
 
-def _five(text: str, flag: str, default):
-    """Five numbers, one per factor in FACTOR_NAMES order, from '1,0.5,1,1,1'."""
+def _per_factor(text: str, flag: str, names: list[str]):
+    """One number per factor of the data, in its order, from '1,0.5,1,1,1'; None when not given."""
     if not text:
-        return default
+        return None
     try:
         values = tuple(float(b) for b in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != 5:
-        raise XLFactorError(f"{flag} takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol; got {text!r}.")
+    if len(values) != len(names):
+        raise XLFactorError(f"{flag} takes {len(names)} numbers, one per factor in the order {','.join(names)}; "
+                            f"got {text!r}.")
     return values
 
 
@@ -59,17 +72,18 @@ def demo(args: argparse.Namespace) -> int:
     from .workbook import procedure
     from .workbook.template import FILE_NAMES, build_all
 
-    inputs = _inputs(args)
+    data = _dataset(args)
+    inputs = _inputs(args, data)
     refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
     t0 = time.perf_counter()
 
     def progress(step, total, message):
         print(f"[{step}/{total}] {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
 
-    print(f"xlfactor {__version__}: the factor-model procedure on the Ken French data")
-    res = procedure.run(inputs, progress)
-    n, ann = len(res.months), 12
-    print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} months); assets: {inputs.assets}; "
+    print(f"xlfactor {__version__}: the factor-model procedure on {data.title}")
+    res = procedure.run(inputs, progress, data)
+    n, ann = len(res.months), data.periods_per_year
+    print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} {data.period_word}s); {len(res.asset_names)} assets; "
           f"factors: {', '.join(res.factor_names)}.")
     capm = res.table("capm")
     shown = pd.DataFrame({"alpha %/yr": 100 * ann * capm["alpha"], "t(alpha)": capm["t(alpha)"], "beta": capm["beta"],
@@ -99,7 +113,7 @@ def demo(args: argparse.Namespace) -> int:
     print(f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
           f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
           + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
-    paths = build_all(Path(args.out), inputs, force=args.force)
+    paths = build_all(Path(args.out), inputs, force=args.force, data=data)
     print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
     for p in paths:
         print(f"  {p}")
@@ -107,12 +121,34 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def workbook(args: argparse.Namespace) -> int:
-    """Rebuild the template workbooks (all flavours) with the default inputs."""
+    """Write the template workbooks (all flavours) for the shipped data or the user's files."""
     from .workbook.template import Inputs, build_all
 
-    for p in build_all(Path(args.out), Inputs(assets=args.assets), force=args.force):
+    data = _dataset(args)
+    t, n, k = data.shape()
+    print(f"{data.title}: {t} periods, {n} assets, {k} factors ({', '.join(data.factor_names)})")
+    for p in build_all(Path(args.out), Inputs(), force=args.force, data=data):
         print(p)
     return 0
+
+
+def _data_arguments(p: argparse.ArgumentParser) -> None:
+    from .core import options
+
+    p.add_argument("--returns", metavar="FILE",
+                   help="your assets' total returns: CSV or XLSX, dates in the first column, one column per asset "
+                        "(decimals: 0.012 for 1.2%%); default: the shipped Ken French portfolios")
+    p.add_argument("--factors", metavar="FILE|french", default="french",
+                   help="factor excess returns, same layout (the first factor is the market), or french for the "
+                        "shipped monthly factors (default)")
+    p.add_argument("--rf", metavar="FILE|COLUMN",
+                   help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
+                        "shipped RF with --factors french, else 0 (returns already excess)")
+    p.add_argument("--assets", choices=["industries", "all"], default="industries",
+                   help="shipped data: the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
+    p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=options.DEFAULTS["low_vol_from"],
+                   help="portfolios the shipped LowVol factor is built from (default size_value: not the industries "
+                        "it explains)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -149,12 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlfactor", description="Factor models for spreadsheets.")
     parser.add_argument("--version", action="version", version=f"xlfactor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="run the template's procedure on the shipped data; print it; write the workbooks")
-    p.add_argument("--start", type=int, default=196307, help="first month of the window, YYYYMM (default 196307)")
-    p.add_argument("--end", type=int, default=201703, help="last month of the window, YYYYMM (default 201703)")
-    p.add_argument("--factors", default="Mkt-RF,SMB,HML,Mom,LowVol", help="factors to use, comma-separated")
-    p.add_argument("--assets", choices=["industries", "all"], default="industries",
-                   help="the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
+    p = sub.add_parser("demo", help="run the template's procedure (shipped data or --returns FILE); print it; "
+                                    "write the workbooks")
+    _data_arguments(p)
+    p.add_argument("--start", type=int, default=None,
+                   help="first period of the window, YYYYMM or YYYYMMDD (default: 196307 on the shipped data, else the first)")
+    p.add_argument("--end", type=int, default=None, help="last period of the window (default: the last)")
+    p.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
     p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
     p.add_argument("--gap", type=int, default=D["gap"], help="months purged around each test fold (default 0)")
@@ -165,26 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"loadings of the risk model (default {D['loadings']})")
     p.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
     p.add_argument("--penalty-weights", default="",
-                   help="5 penalty weights, Mkt-RF,SMB,HML,Mom,LowVol (default 0,1,1,1,1: the market unpenalised)")
-    p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=D["low_vol_from"],
-                   help="portfolios the LowVol factor is built from (default size_value: not the industries it explains)")
+                   help="one penalty weight per factor, in the data's order (default 0,1,1,...: the market unpenalised)")
     p.add_argument("--lags", type=int, default=D["lags"], help=f"Newey-West lags for t-stats (default {D['lags']})")
     p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in months (default 36)")
+    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
     p.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
                    help=f"risk allocation method (default {D['risk_method']})")
     p.add_argument("--target-vol", type=float, default=None,
                    help="risk method targetvol: the volatility to aim for, in percent a year (e.g. 10)")
-    p.add_argument("--factor-budgets", default="", help="5 factor risk budgets for --risk factor, e.g. 4,1,1,1,1")
+    p.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
     p.add_argument("--out", default="xlfactor-output", help="folder for the workbooks (default xlfactor-output)")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
     p.set_defaults(func=demo)
 
-    p = sub.add_parser("workbook", help="rebuild the template workbooks (default: into workbooks/)")
-    p.add_argument("--out", default="workbooks")
+    p = sub.add_parser("workbook", help="write the template workbooks for the shipped data or your files "
+                                        "(--returns FILE --factors FILE|french [--rf FILE|COLUMN])")
+    _data_arguments(p)
+    p.add_argument("--out", default="workbooks", help="folder for the workbooks (default workbooks)")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
-    p.add_argument("--assets", choices=["industries", "all"], default="industries")
     p.set_defaults(func=workbook)
 
     p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")

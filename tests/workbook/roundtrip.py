@@ -1,4 +1,9 @@
-"""The template evaluated through one runtime: defaults, then changed Start inputs (shared by both runtimes)."""
+"""The template evaluated through one runtime (shared by both runtimes' suites).
+
+Three workbooks: the shipped data with its defaults and then changed Start inputs; a data set of
+another shape (1,200 months x 45 assets x 7 factors, read from CSV files as the CLI reads them); and
+that workbook after 24 months are pasted below its data, which every sheet must follow.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +11,121 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from xlsxwriter.utility import xl_rowcol_to_cell
 
-from tests.workbook import bridge, check
-from xlfactor.workbook import procedure
-from xlfactor.workbook.template import FACTOR_ROW0, START_CELLS, Inputs, Template
+from tests.workbook import bridge, check, synthetic
+from xlfactor.workbook import dataset, procedure
+from xlfactor.workbook.template import Capacity, Inputs, Template
 
 CHANGED = {"start": 198001, "end": 201212, "rule": "1se", "method": "ridge", "loadings": "ridge"}
+SMALL = Capacity(periods=900, assets=40)  # the engine reads every cell of a room: keep the rooms small here
+GROWN = 24  # months pasted below the data
 
 
-def run(runtime: str, flavor: str, tmp_path) -> dict:
+def _cell(book, sheet: str, block: str, i: int = 0) -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    ref = book.block(sheet, block)
+    return xl_rowcol_to_cell(ref.r0 + i, ref.c0)
+
+
+def shipped(runtime: str, flavor: str, tmp_path) -> dict:
     from xlfactor.excel import coerce
 
     coerce.RECENT_ERRORS.clear()  # as after a restart of the UDF server: XLFACTOR_ERROR has nothing to say
     bridge.register(runtime)
     path = tmp_path / f"template_{flavor}.xlsx"
-    book = Template().build(path, flavor)
+    book = Template(capacity=SMALL).build(path, flavor)
     model, solution = bridge.evaluate(path)
     defaults = procedure.run(Inputs())
     n_udf = check.check(path, book, solution, defaults)
     n_plain = check.check_plain_formulas(path, book, solution)
 
     # a typed 1 in a factor's Use cell selects it as TRUE does (COUNTIF alone would not count it)
-    use = {bridge.cell_key(path, "Start", xl_rowcol_to_cell(FACTOR_ROW0 + k, 2)): 1 for k in (0, 2)}
+    use = {bridge.cell_key(path, "Start", _cell(book, "Start", "use", k)): 1 for k in (0, 2)}
     typed_one = model.calculate(inputs=use)
     check.check(path, book, typed_one, defaults, cached=False)
     check.check_plain_formulas(path, book, typed_one)  # factor names, orders and labels too
 
     # change the window and the lambda rule in the Start sheet's cells and recalculate
-    changes = {bridge.cell_key(path, "Start", xl_rowcol_to_cell(*START_CELLS[k])): v for k, v in CHANGED.items()}
+    changes = {bridge.cell_key(path, "Start", _cell(book, "Start", k)): v for k, v in CHANGED.items()}
     changed_solution = model.calculate(inputs=changes)
     changed_inputs = replace(Inputs(), **CHANGED)
     changed = procedure.run(changed_inputs)
     check.check(path, book, changed_solution, changed, cached=False)
-    changed_book = Template(changed_inputs).build(tmp_path / "changed.xlsx", flavor)
-    check.check_plain_formulas(path, changed_book, changed_solution)
-
-    key = bridge.cell_key(path, "Market model", "B5:M12")
-    before, after = np.asarray(solution[key].value[1], float), np.asarray(changed_solution[key].value[1], float)
-    assert np.abs(before - after).max() > 1e-3  # betas follow the window
-    lam = bridge.cell_key(path, "Lambda", "C6")
-    assert solution[lam].value[0][0] == pytest.approx(defaults.lambda_lasso, rel=1e-12)  # lasso, rule min by default
-    assert changed_solution[lam].value[0][0] == pytest.approx(changed.lambda_lasso, rel=1e-12)  # rule 1se after
+    betas = book.block("Market model", "capm").row(1)
+    key = bridge.cell_key(path, "Market model", betas.address().split("!")[1].replace("$", ""))
+    before = np.asarray(solution[bridge.cell_key(path, "Market model", book.block("Market model", "capm").address()
+                                                 .split("!")[1].replace("$", ""))].value[1], float)
+    after = np.asarray(changed_solution[bridge.cell_key(path, "Market model", book.block("Market model", "capm")
+                                                        .address().split("!")[1].replace("$", ""))].value[1], float)
+    assert np.abs(before - after).max() > 1e-3, key  # betas follow the window
     assert changed.lambda_lasso != defaults.lambda_lasso
-    risk_loadings = bridge.cell_key(path, "Risk", "B39:M43")
-    np.testing.assert_allclose(np.asarray(changed_solution[risk_loadings].value, float), changed.ridge.loadings[0].T,
-                               rtol=1e-9)  # the risk model now uses the ridge loadings
+    model_loadings = book.block("Risk", "model_loadings").address().split("!")[1].replace("$", "")
+    np.testing.assert_allclose(np.asarray(changed_solution[bridge.cell_key(path, "Risk", model_loadings)].value, float),
+                               changed.ridge.loadings[0].T, rtol=1e-9)  # the risk model now uses the ridge loadings
     return {"udf_cells": n_udf, "plain_formulas": n_plain}
+
+
+def other_shape(runtime: str, flavor: str, tmp_path) -> dict:
+    """1,200 x 45 x 7 from CSV files: every block equals the core on the same data."""
+    bridge.register(runtime)
+    files = synthetic.write(tmp_path / "data")
+    data = dataset.from_files(files["returns"], files["factors"], "RF")
+    assert data.shape() == (synthetic.T, synthetic.N, synthetic.K)
+    path = tmp_path / f"other_{flavor}.xlsx"
+    book = Template(data=data, capacity=Capacity(periods=1300, assets=50)).build(path, flavor)
+    _, solution = bridge.evaluate(path)
+    res = procedure.run(Inputs(), data=data)
+    return {"udf_cells": check.check(path, book, solution, res),
+            "plain_formulas": check.check_plain_formulas(path, book, solution)}
+
+
+def pasted_rows(runtime: str, flavor: str, tmp_path) -> dict:
+    """Paste 24 months below the Data sheet's rows (openpyxl): every sheet follows, as the core on all the months."""
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+    from openpyxl.utils.cell import range_boundaries
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    bridge.register(runtime)
+    months, rf, f, r, _, fnames, anames = synthetic.make(t=600 + GROWN, n=20, k=6, seed=3)
+    full = dataset.Dataset(months, rf, f, tuple(fnames), r, tuple(anames), "synthetic")
+    t0 = len(months) - GROWN
+    first = replace(full, periods=months[:t0], rf=rf[:t0], factors=f[:t0], returns=r[:t0])
+    path = tmp_path / f"grow_{flavor}.xlsx"
+    book = Template(data=first, capacity=Capacity(periods=700, assets=30)).build(path, flavor)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Data"]
+    rooms = {k: book.block("Data", f"room_{k}") for k in ("periods", "rf", "factors", "assets")}
+    for i in range(t0, len(months)):
+        row = rooms["periods"].r0 + i + 1
+        ws.cell(row, rooms["periods"].c0 + 1, int(months[i]))
+        ws.cell(row, rooms["rf"].c0 + 1, float(rf[i]))
+        for j in range(f.shape[1]):
+            ws.cell(row, rooms["factors"].c0 + 1 + j, float(f[i, j]))
+        for j in range(r.shape[1]):
+            ws.cell(row, rooms["assets"].c0 + 1 + j, float(r[i, j]))
+    # Excel 365 re-spills a dynamic array to its new size; the engine keeps the stored area, so grow the
+    # areas of the blocks that run down the periods, as Excel would
+    for sheet, block in (("Factors", "months"), ("Factors", "rf"), ("Factors", "market"), ("Factors", "factors"),
+                         ("Market model", "excess"), ("Market model", "excess_months")):
+        ref = book.block(sheet, block)
+        cell = wb[sheet].cell(ref.r0 + 1, ref.c0 + 1)
+        c0, r0, c1, r1 = range_boundaries(cell.value.ref)
+        cell.value = ArrayFormula(f"{xl_rowcol_to_cell(r0 - 1, c0 - 1)}:{xl_rowcol_to_cell(r1 - 1 + GROWN, c1 - 1)}",
+                                  cell.value.text)
+    grown = tmp_path / f"grown_{flavor}.xlsx"
+    wb.save(grown)
+    _, solution = bridge.evaluate(grown)
+    res = procedure.run(Inputs(), data=full)
+    assert len(res.months) == len(months)  # the sample end (=MAX of the periods) took the new rows in
+    n = check.check(grown, book, solution, res, cached=False, grown=True)
+    obs = bridge.cell_key(grown, "Market model", book.block("Market model", "capm").address().split("!")[1]
+                          .replace("$", ""))
+    assert np.asarray(solution[obs].value[6], float) == pytest.approx(len(months))  # observations per asset
+    return {"udf_cells": n}
+
+
+def run(runtime: str, flavor: str, tmp_path) -> dict:
+    return {"shipped": shipped(runtime, flavor, tmp_path), "other": other_shape(runtime, flavor, tmp_path),
+            "pasted": pasted_rows(runtime, flavor, tmp_path)}

@@ -648,6 +648,7 @@ class Template:
         s.blocks["asset_names"] = names
         s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
         s.preview_rows = r0 + min(n, 12)
+        s._used(0, 9)  # the notes run over the columns to the right
 
     # Factors -------------------------------------------------------------------------------------------------------
     def _selected(self, block: str, values, row: bool = False) -> Expr:
@@ -685,7 +686,7 @@ class Template:
         s.text(window.r0, 0, "Sample window (every later sheet uses these blocks)", f["h2"])
         for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
             s.text(window.r0 + 1, j, h, f["head"])
-        s.formula(window.r0 + 1, 2, f"={data['market_name'].a1()}&\" (market)\"", f"{d.factor_names[0]} (market)",
+        s.formula(window.r0 + 1, 2, f"=\"Market: \"&{data['market_name'].a1()}", f"Market: {d.factor_names[0]}",
                   f["head"])
         s.array(window.r0 + 1, 3, names_row, f["head"])
         s.text(corr_head.r0, 0, f"Correlation (room for {cap.factors} factors)", f["h2"])
@@ -711,6 +712,7 @@ class Template:
                           book.number(decimals=2))
         s.ws.set_column(0, 0, 16)
         s.ws.set_column(1, 3 + k_sel, 11)
+        s.ws.set_column(2, 2, 15)
         s.ws.freeze_panes(0, 1)
         s.preview_rows = win_r0 + 15
         return {**win, "names_row": names_row, "names_col": names_col, "weights": weights, "k": k_sel}
@@ -795,7 +797,8 @@ class Template:
                 ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
                 ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule])]
         out = {}
-        lam_fmt = book.number(decimals=6)
+        grid = np.array(Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen)).values(), dtype=float)[:, 0]
+        lam_fmt = book.number([grid.min()], sig=2)  # enough digits for the smallest lambda of the grid
         for i, (key, label, opts) in enumerate(rows):
             s.text(chosen.r0 + i, 0, label, f["label"])
             out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
@@ -838,13 +841,14 @@ class Template:
              "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
              "data_labels": {"custom": [{"value": "min"}, {"value": "1se"}], "position": "above",
                              "font": {"bold": True, "color": "#C00000"}}},
-        ], chosen.r0 + 5, 7, {"x": {"log_base": 10, "name": "lambda (log scale)", "num_format": "0.0000",
+        ], chosen.r0 + 5, 7, {"x": {"log_base": 10, "name": "lambda (log scale)", "num_format": "0.0E+0",
                                     "label_position": "low"},
                               "y": {"name": "summed MSE", "num_format": err_fmt.num_format}},
             size=(760, 440))
         s.ws.set_column(0, 0, 34)
-        s.ws.set_column(1, 1, 24)
-        s.ws.set_column(2, 3, 16)
+        s.ws.set_column(1, 1, 25)
+        s.ws.set_column(2, 2, 15)
+        s.ws.set_column(3, 3, 25)
         s.ws.set_column(4, 5, 13)
         s.preview_rows = chosen.r0 + 32
         return {"lasso": out["lasso"], "ridge": out["ridge"]}
@@ -973,8 +977,8 @@ class Template:
         book.chart(s, {"type": "bar"}, "Risk share by factor and specific risk", [
             {"name": "share of variance", "categories": s.ref(by_factor.r0, 0, by_factor.r1, 0).a1(),
              "values": by_factor.address(), "fill": {"color": "#1F3864"}, "data_labels": {"value": True, "num_format": "0%"}},
-        ], shares.r0, 3 + width // 64 + 2, {"x": {"num_format": "0%", "name": "share of variance"},
-                                            "y": {"name": "factor", "reverse": True}},
+        ], shares.r0, 3 + width // 72 + 1, {"x": {"num_format": "0%", "name": "share of variance"},
+                                            "y": {"name": "factor", "reverse": True, "label_position": "low"}},
             size=(480, 380))
         s.ws.set_column(0, 0, 20)
         s.ws.set_column(1, n, 10)

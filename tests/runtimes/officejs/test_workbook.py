@@ -4,5 +4,14 @@ from tests.workbook import roundtrip
 
 
 def test_officejs_template_evaluates_to_the_core(tmp_path):
-    counts = roundtrip.run("officejs", "officejs", tmp_path)
-    assert counts["udf_cells"] > 20_000 and counts["plain_formulas"] > 200
+    counts = roundtrip.shipped("officejs", "officejs", tmp_path)
+    assert counts["udf_cells"] > 10_000 and counts["plain_formulas"] > 200
+
+
+def test_officejs_template_on_data_of_another_shape(tmp_path):
+    counts = roundtrip.other_shape("officejs", "officejs", tmp_path)
+    assert counts["udf_cells"] > 60_000
+
+
+def test_officejs_template_follows_pasted_rows(tmp_path):
+    assert roundtrip.pasted_rows("officejs", "officejs", tmp_path)["udf_cells"] > 10_000
