@@ -18,16 +18,19 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["xlfactor_classic.xlsx", "xlfactor_officejs.xlsx", "xlfactor_preview.xlsx"]
     assert cli.main(["demo", "--out", str(out)]) == 2
     assert "exists; pass --force to overwrite" in capsys.readouterr().err
-    assert cli.main(["demo", "--out", str(out), "--force", "--start", "199001", "--rule", "min", "--factors",
+    assert cli.main(["demo", "--out", str(out), "--force", "--start", "199001", "--rule", "min", "--use-factors",
                      "Mkt-RF,HML", "--risk", "factor", "--factor-budgets", "3,1,1,1,1"]) == 0
     text = capsys.readouterr().out
     assert "Sample 199001 to 201703" in text and "factors: Mkt-RF, HML." in text and "factor budgets" in text
+    assert cli.main(["demo", "--out", str(out), "--force", "--risk", "factor", "--factor-budgets", "3,1"]) == 2
+    assert "--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol" in \
+        capsys.readouterr().err
 
 
 def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
     assert cli.main(["demo", "--start", "203001", "--out", str(tmp_path)]) == 2
-    assert cli.main(["demo", "--factors", "Mkt,SMB", "--out", str(tmp_path)]) == 2
-    assert "--factors takes names from Mkt-RF" in capsys.readouterr().err
+    assert cli.main(["demo", "--use-factors", "Mkt,SMB", "--out", str(tmp_path)]) == 2
+    assert "--use-factors takes names from Mkt-RF" in capsys.readouterr().err
 
 
 def test_console_script_module_runs():
@@ -154,11 +157,13 @@ def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_p
     # the other new methods through the same inputs the CLI builds, without writing workbooks again
     from xlfactor.workbook import procedure
 
-    args = cli.build_parser().parse_args(["demo", "--risk", "targetvol", "--target-vol", "10"])
-    predicted, _ = procedure.run(cli._inputs(args)).volatility()
+    def run(*argv):
+        args = cli.build_parser().parse_args(["demo", *argv])
+        return procedure.run(cli._inputs(args, cli._dataset(args)))
+
+    predicted, _ = run("--risk", "targetvol", "--target-vol", "10").volatility()
     assert predicted == pytest.approx(0.10, rel=1e-9)
-    minvar = procedure.run(cli._inputs(cli.build_parser().parse_args(["demo", "--risk", "minvar"])))
-    erc = procedure.run(cli._inputs(cli.build_parser().parse_args(["demo"])))
+    minvar, erc = run("--risk", "minvar"), run()
     assert minvar.allocation.volatility < erc.allocation.volatility
 
 

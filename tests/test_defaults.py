@@ -46,7 +46,9 @@ def test_registry_is_what_every_interface_uses():
     assert defaults["rule"] == options.DEFAULTS["rule"] and defaults["cov"] == options.DEFAULTS["cov_method"]
     assert defaults["folds"] == options.DEFAULTS["folds"] and defaults["scheme"] == options.DEFAULTS["scheme"]
     assert Inputs().rule == options.DEFAULTS["rule"] and Inputs().cov_method == options.DEFAULTS["cov_method"]
-    assert Inputs().penalty_weights[0] == options.DEFAULTS["market_weight"] == 0.0
+    from xlfactor.workbook.dataset import french
+
+    assert Inputs().resolve(french()).penalty_weights[0] == options.DEFAULTS["market_weight"] == 0.0
     kw = cv.cross_validate.__wrapped__.__kwdefaults__
     assert (kw["method"], kw["folds"], kw["scheme"]) == (options.DEFAULTS["method"], options.DEFAULTS["folds"],
                                                          options.DEFAULTS["scheme"])

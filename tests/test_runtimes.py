@@ -1,4 +1,8 @@
-"""Run each Excel runtime's suite in its own pytest process (xlwings binds its decorators at import)."""
+"""Run each Excel runtime's suite in its own pytest process (xlwings binds its decorators at import).
+
+The two processes start when the session has collected them (``conftest.pytest_collection_finish``)
+and run beside the rest of the suite; each test here waits for its process and reports it.
+"""
 
 import os
 import subprocess
@@ -13,14 +17,31 @@ ENV = {
     # xlwings PRO code path (PolyForm Noncommercial): fine for this open-source project's tests
     "officejs": {"XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"},
 }
+TIMEOUT = 900
+_RUNNING: dict = {}
+
+
+def start(runtime: str) -> None:
+    """Start a runtime's suite in the background (once)."""
+    if runtime in _RUNNING:
+        return
+    env = {**os.environ, "XLFACTOR_RUNTIME": runtime, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           **ENV[runtime]}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/runtimes/{runtime}"]
+    _RUNNING[runtime] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True)
 
 
 @pytest.mark.parametrize("runtime", sorted(ENV))
 def test_runtime_suite(runtime):
-    env = {**os.environ, "XLFACTOR_RUNTIME": runtime, **ENV[runtime]}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/runtimes/{runtime}"]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    start(runtime)
+    proc = _RUNNING[runtime]
+    try:
+        stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"{runtime} suite still running after {TIMEOUT} s")
+    summary = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     print(f"{runtime}: {summary}")
-    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-4000:]
+    assert proc.returncode == 0, stdout[-8000:] + stderr[-4000:]
     assert " passed" in summary and "failed" not in summary

@@ -1,6 +1,7 @@
 """Render the values-only template with LibreOffice and check every chart sheet shows its charts.
 
-The PNGs of the last run are kept in previews/ (one per sheet) for a person to look at.
+Both the shipped data and a data set of another shape (1,200 x 45 x 7). The PNGs of the last run are
+kept in previews/shipped/ and previews/other/ (one per sheet) for a person to look at.
 """
 
 import os
@@ -25,13 +26,22 @@ def _ppm(path: Path) -> np.ndarray:
     return np.frombuffer(parts[4][: w * h * 3], dtype=np.uint8).reshape(h, w, 3)
 
 
-def test_values_copy_renders_with_charts(tmp_path):
+@pytest.mark.parametrize("data_set", ["shipped", "other"])
+def test_values_copy_renders_with_charts(tmp_path, data_set):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice or not shutil.which("pdftoppm"):
         if os.environ.get("CI"):
             pytest.fail("LibreOffice or poppler-utils missing: .ci/run installs them")
         pytest.skip("LibreOffice (libreoffice-calc-nogui) and poppler-utils are not installed")
-    book = Template().build(tmp_path / "xlfactor_preview.xlsx", "values")
+    if data_set == "shipped":
+        template = Template()
+    else:  # 1,200 months x 45 assets x 7 factors from CSV files
+        from tests.workbook import synthetic
+        from xlfactor.workbook.dataset import from_files
+
+        files = synthetic.write(tmp_path / "data")
+        template = Template(data=from_files(files["returns"], files["factors"], "RF"))
+    book = template.build(tmp_path / "xlfactor_preview.xlsx", "values")
     env = {**os.environ, "HOME": str(tmp_path)}  # a fresh LibreOffice profile
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(tmp_path / "xlfactor_preview.xlsx")], check=True, capture_output=True, timeout=300, env=env)
@@ -41,8 +51,9 @@ def test_values_copy_renders_with_charts(tmp_path):
     pages = sorted(tmp_path.glob("page-*.ppm"))
     names = list(book.sheets)
     assert len(pages) == len(names), f"{len(pages)} pages for sheets {names}"
-    PREVIEWS.mkdir(exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(PREVIEWS / "sheet")], check=True, timeout=120)
+    folder = PREVIEWS / data_set
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(folder / "sheet")], check=True, timeout=120)
     for name, page in zip(names, pages):
         img = _ppm(page).astype(int)
         ink = (img.min(axis=2) < 200).mean()
@@ -51,6 +62,6 @@ def test_values_copy_renders_with_charts(tmp_path):
         if name in CHART_SHEETS:  # a chart with empty series shows colour only in its legend keys (~0.03%)
             assert coloured > 0.0006, f"sheet {name}: no chart visible ({coloured:.4%} coloured pixels)"
     for i, name in enumerate(names, start=1):
-        src = PREVIEWS / f"sheet-{i}.png"
+        src = folder / f"sheet-{i}.png"
         if src.exists():
-            src.replace(PREVIEWS / f"{i}-{name.replace(' ', '_')}.png")
+            src.replace(folder / f"{i}-{name.replace(' ', '_')}.png")

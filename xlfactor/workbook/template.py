@@ -390,6 +390,7 @@ class Book:
         for s in series:
             ch.add_series(s)
         ch.set_title({"name": title, "name_font": {"size": 12}})
+        assert all(axes.get(a, {}).get("name") for a in ("x", "y")), f"chart {title!r}: name both axes"
         for axis, opts in axes.items():
             getattr(ch, f"set_{axis}_axis")(opts)
         ch.set_size({"width": size[0], "height": size[1]})
@@ -471,8 +472,8 @@ class Template:
         last = row0 + cap.periods - 1
         a0 = 3 + cap.factors  # first asset column: one blank column after the factors' room
         cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}
-        room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in cols.items()}
         names = {key: s.ref(head, c0, head, c1) for key, (c0, c1) in cols.items()}
+        room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in {**cols, "market": (2, 2)}.items()}
         # sizes: what every formula reads of the data
         sizes = {}
         for j, (key, label, text, value) in enumerate([
@@ -506,7 +507,7 @@ class Template:
             "periods": self._take(room["periods"], np_, None, d.periods[:, None].astype(float)),
             "rf": self._take(room["rf"], np_, None, d.rf[:, None]),
             "factors": self._take(room["factors"], np_, nf, d.factors),
-            "market": self._take(s.ref(row0, 2, last, 2), np_, None, d.factors[:, :1]),
+            "market": self._take(room["market"], np_, None, d.factors[:, :1]),
             "assets": self._take(room["assets"], np_, na, d.returns),
             "asset_names": self._take(names["assets"], None, na, [list(d.asset_names)]),
             "market_name": s.ref(head, 2),
@@ -730,6 +731,7 @@ class Template:
         r2_rows = lay.take("r2", 5, n + 1)  # a heading, then 4 rows
         er_rows = lay.take("er", 3, n + 1)
         grs = lay.take("grs", 3, 3)
+        chart_band = lay.take("chart", 20, n + 1)  # the chart sits between the tables and the window
         window = lay.take("window_head", 2, n + 1, gap=0)
         excess_r0 = lay.row  # the return window, last on the sheet: it grows down with the periods
         s.array(head.r0, 1, data["asset_names"], f["head"])
@@ -770,7 +772,7 @@ class Template:
             {"name": "CAPM E[R-rf]", "categories": names.a1(), "values": er.row(0).a1(), "fill": {"color": "#5A8AC6"}},
             {"name": "historical mean", "categories": names.a1(), "values": er.row(1).a1(),
              "fill": {"color": "#F4B183"}},
-        ], 2, n + 2, {"y": {"num_format": "0.0%", "name": "excess return per period"},
+        ], chart_band.r0, 0, {"y": {"num_format": "0.0%", "name": "excess return per period"},
                       "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
             size=(max(620, 22 * n + 200), 380))
         s.ws.set_column(0, 0, 30)
@@ -846,7 +848,7 @@ class Template:
                               "y": {"name": "summed MSE", "num_format": err_fmt.num_format}},
             size=(760, 440))
         s.ws.set_column(0, 0, 34)
-        s.ws.set_column(1, 1, 25)
+        s.ws.set_column(1, 1, 28)
         s.ws.set_column(2, 2, 15)
         s.ws.set_column(3, 3, 25)
         s.ws.set_column(4, 5, 13)
@@ -889,13 +891,15 @@ class Template:
         cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
         width = max(560, 24 * n + 160)
         names = self.inp.selected(d.factor_names)
+        charts = lay.take("charts", 20 * ((k + 1) // 2), n + 1)  # below the blocks, two a row
+        s.text(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor", f["h2"])
         for i in range(k):
             series = [{"name": title, "categories": cats.a1(), "values": blocks[key].row(i + (key == "ols")).a1(),
                        "fill": {"color": colour}, "gap": 80}
                       for key, title, colour in (("ols", "OLS", "#A6A6A6"), ("ridge", "ridge", "#5A8AC6"),
                                                  ("lasso", "lasso", "#C00000"))]
             book.chart(s, {"type": "column"}, f"{names[i]} loadings: OLS vs ridge vs lasso", series,
-                       3 + 20 * (i // 2), n + 2 + (i % 2) * (width // 64 + 1),
+                       charts.r0 + 20 * (i // 2), (i % 2) * (width // 64 + 2),
                        {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                         "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
                        size=(width, 380))
@@ -1000,6 +1004,9 @@ class Template:
                 ws.fit_to_pages(1, 0)
                 ws.print_area(0, 0, last_row, last_col)
                 ws.repeat_columns(0)
+                breaks = [sheet.blocks[b].r0 for b in ("window_head", "charts", "model_head") if b in sheet.blocks]
+                if breaks:  # the long tables start on a page of their own: the summaries are not cut mid-way
+                    ws.set_h_pagebreaks(breaks)
 
 
 def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,

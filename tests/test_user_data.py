@@ -1,0 +1,117 @@
+"""The user's own data: CSV/XLSX files read into the template, with clear errors for bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.workbook import synthetic
+from xlfactor import cli
+from xlfactor.workbook import dataset, procedure
+from xlfactor.workbook.dataset import DataFileError
+from xlfactor.workbook.template import Inputs
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return synthetic.write(tmp_path_factory.mktemp("data"))
+
+
+def test_files_give_the_data_and_the_core_recovers_the_known_loadings(files):
+    d = dataset.from_files(files["returns"], files["factors"], "RF")
+    assert d.shape() == (1200, 45, 7) and d.factor_names[0] == "MKT" and d.frequency == "monthly"
+    np.testing.assert_array_equal(d.periods, files["months"])  # month-end dates became YYYYMM
+    res = procedure.run(Inputs(), data=d)
+    x = np.column_stack([np.ones(len(d.periods)), d.factors])
+    resid = (d.returns - d.rf[:, None]) - x @ res.ols.coef.T
+    se = np.sqrt(np.diag(np.linalg.inv(x.T @ x)))[1:, None] * resid.std(axis=0, ddof=x.shape[1])[None, :]
+    z = (res.ols.loadings - files["loadings"]).T / se
+    assert np.abs(z).max() < 4.5 and 0.85 < z.std() < 1.15  # the truth, to sampling error (z ~ N(0, 1))
+    assert len(res.months) == 1200 and res.allocation.weights.sum() == pytest.approx(1.0)
+
+
+def test_xlsx_files_daily_dates_and_the_shipped_factors(tmp_path, files):
+    r = pd.read_csv(files["returns"], index_col=0)
+    r.to_excel(tmp_path / "r.xlsx")
+    f = pd.read_csv(files["factors"], index_col=0)
+    f.to_excel(tmp_path / "f.xlsx")
+    d = dataset.from_files(tmp_path / "r.xlsx", tmp_path / "f.xlsx", "RF")
+    assert d.shape() == (1200, 45, 7)
+    days = r.iloc[:30].copy()
+    days.index = pd.bdate_range("2020-01-01", periods=30).strftime("%Y-%m-%d")
+    days.to_csv(tmp_path / "daily.csv")
+    fd = f.iloc[:30].copy()
+    fd.index = days.index
+    fd.to_csv(tmp_path / "fdaily.csv")
+    daily = dataset.from_files(tmp_path / "daily.csv", tmp_path / "fdaily.csv")
+    assert daily.frequency == "daily" and daily.periods[0] == 20200101 and (daily.rf == 0).all()
+    assert "RF" in daily.factor_names  # without --rf every column is a factor
+    french_months = r.loc["1963-07-31":"1970-12-31"]
+    french_months.to_csv(tmp_path / "ind.csv")
+    shipped = dataset.from_files(tmp_path / "ind.csv", "french")
+    assert shipped.factor_names == ("Mkt-RF", "SMB", "HML", "Mom", "LowVol") and shipped.periods[0] == 196307
+    assert shipped.rf[0] == pytest.approx(dataset.french().rf[dataset.french().periods.tolist().index(196307)])
+
+
+def _edit(path, out, row, col, value):
+    df = pd.read_csv(path, dtype=str)
+    df.iloc[row, col] = value
+    df.to_csv(out, index=False)
+    return out
+
+
+@pytest.mark.parametrize("change, message", [
+    ((5, 3, "n/a?"), r"returns file bad.csv: row 7, column 'A03' holds 'n/a\?', which is not a number"),
+    ((5, 0, "1920-05-31"), r"the date 1920-05-31 \(row 7\) repeats row 6"),
+    ((5, 0, "hello"), r"row 7 has 'hello' in the date column, which is not a date"),
+    ((5, 0, "2030-01-31"), r"not in increasing order"),
+])
+def test_bad_files_say_what_is_wrong_and_where(tmp_path, files, change, message):
+    bad = _edit(files["returns"], tmp_path / "bad.csv", *change)
+    with pytest.raises(DataFileError, match=message):
+        dataset.from_files(bad, files["factors"], "RF")
+
+
+def test_misaligned_and_percent_files(tmp_path, files):
+    f = pd.read_csv(files["factors"], index_col=0)
+    f.iloc[12:].to_csv(tmp_path / "late.csv")
+    with pytest.raises(ValueError, match=r"no row for 12 of the returns' periods \(first: 192001, 192002, 192003\)"):
+        dataset.from_files(files["returns"], tmp_path / "late.csv", "RF")
+    (pd.read_csv(files["returns"], index_col=0) * 100).to_csv(tmp_path / "pct.csv")
+    with pytest.raises(DataFileError, match="Divide the file by 100"):
+        dataset.from_files(tmp_path / "pct.csv", files["factors"], "RF")
+    with pytest.raises(DataFileError, match="no such file, and no such column of the factors file"):
+        dataset.from_files(files["returns"], files["factors"], "Rf")
+    with pytest.raises(DataFileError, match="does not exist"):
+        dataset.from_files(tmp_path / "nope.csv", files["factors"])
+    with pytest.raises(DataFileError, match="the shipped French factors are monthly"):
+        days = pd.read_csv(files["returns"], index_col=0).iloc[:5]
+        days.index = pd.bdate_range("2020-01-01", periods=5).strftime("%Y-%m-%d")
+        days.to_csv(tmp_path / "d.csv")
+        dataset.from_files(tmp_path / "d.csv", "french")
+
+
+def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
+    out = tmp_path / "wb"
+    argv = ["workbook", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
+            "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert "45 assets, 7 factors" in capsys.readouterr().out
+    wb = openpyxl.load_workbook(out / "xlfactor_classic.xlsx", data_only=True)
+    data = wb["Data"]
+    assert [data.cell(3, c).value for c in (2, 4, 6)] == [1200, 7, 45]  # periods, factors, assets counted
+    assert data.cell(6, 3).value == "MKT" and data.cell(7, 1).value == 192001
+    assert cli.main(argv) == 2 and "pass --force" in capsys.readouterr().err  # nothing overwritten
+    bad = _edit(files["returns"], tmp_path / "bad.csv", 3, 2, "x")
+    assert cli.main(["workbook", "--returns", str(bad), "--factors", str(files["factors"]), "--rf", "RF",
+                     "--out", str(tmp_path / "w2")]) == 2
+    assert "row 5, column 'A02' holds 'x'" in capsys.readouterr().err
+    assert not (tmp_path / "w2").exists()
+    assert cli.main(["demo", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
+                     "--use-factors", "MKT,SIZE,VALUE", "--out", str(tmp_path / "demo")]) == 0
+    text = capsys.readouterr().out
+    assert "Sample 192001 to 201912 (1200 months); 45 assets; factors: MKT, SIZE, VALUE." in text
+    assert cli.main(["workbook", "--factors", str(files["factors"]), "--out", str(tmp_path / "w3")]) == 2
+    assert "need --returns FILE" in capsys.readouterr().err
