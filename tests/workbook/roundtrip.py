@@ -1,8 +1,8 @@
 """The template evaluated through one runtime (shared by both runtimes' suites).
 
 Three workbooks: the shipped data with its defaults and then changed Start inputs; a data set of
-another shape (1,200 months x 45 assets x 7 factors, read from CSV files as the CLI reads them); and
-that workbook after 24 months are pasted below its data, which every sheet must follow.
+another shape (1,200 months x 45 assets x 7 factors, read from CSV files as the CLI reads them); and a
+workbook into whose Data sheet 24 months, 2 assets and a factor are pasted, which every sheet must follow.
 """
 
 from __future__ import annotations
@@ -80,52 +80,69 @@ def other_shape(runtime: str, flavor: str, tmp_path) -> dict:
             "plain_formulas": check.check_plain_formulas(path, book, solution)}
 
 
-def pasted_rows(runtime: str, flavor: str, tmp_path) -> dict:
-    """Paste 24 months below the Data sheet's rows (openpyxl): every sheet follows, as the core on all the months."""
+def pasted(runtime: str, flavor: str, tmp_path) -> dict:
+    """Paste 24 months, 2 assets and a factor into a built workbook's Data sheet (openpyxl): every sheet follows.
+
+    Excel 365 re-sizes each dynamic array to its new result; the engine keeps the stored areas, so the test
+    gives every formula of the pasted workbook the area its result now takes (read from a build on all the
+    data; the anchors are the same cells) and evaluates the pasted workbook's own formulas.
+    """
     import openpyxl
     from openpyxl.worksheet.formula import ArrayFormula
-    from openpyxl.utils.cell import range_boundaries
-    from xlsxwriter.utility import xl_rowcol_to_cell
 
     bridge.register(runtime)
-    months, rf, f, r, _, fnames, anames = synthetic.make(t=600 + GROWN, n=20, k=6, seed=3)
+    months, rf, f, r, _, fnames, anames = synthetic.make(t=600 + GROWN, n=22, k=6, seed=3)
     full = dataset.Dataset(months, rf, f, tuple(fnames), r, tuple(anames), "synthetic")
-    t0 = len(months) - GROWN
-    first = replace(full, periods=months[:t0], rf=rf[:t0], factors=f[:t0], returns=r[:t0])
-    path = tmp_path / f"grow_{flavor}.xlsx"
-    book = Template(data=first, capacity=Capacity(periods=700, assets=30)).build(path, flavor)
+    t0, n0, k0 = len(months) - GROWN, r.shape[1] - 2, f.shape[1] - 1
+    first = dataset.Dataset(months[:t0], rf[:t0], f[:t0, :k0], tuple(fnames[:k0]), r[:t0, :n0], tuple(anames[:n0]),
+                            "synthetic")
+    room = Capacity(periods=700, assets=30, factors=8)
+    path, all_path = tmp_path / f"paste_{flavor}.xlsx", tmp_path / f"all_{flavor}.xlsx"
+    Template(data=first, capacity=room).build(path, flavor)
+    book = Template(data=full, capacity=room).build(all_path, flavor)
     wb = openpyxl.load_workbook(path)
     ws = wb["Data"]
     rooms = {k: book.block("Data", f"room_{k}") for k in ("periods", "rf", "factors", "assets")}
-    for i in range(t0, len(months)):
+    head = rooms["periods"].r0  # 1-based row of the names: one above the first data row
+    for j in range(k0, f.shape[1]):
+        ws.cell(head, rooms["factors"].c0 + 1 + j, fnames[j])
+    for j in range(n0, r.shape[1]):
+        ws.cell(head, rooms["assets"].c0 + 1 + j, anames[j])
+    for i in range(len(months)):
         row = rooms["periods"].r0 + i + 1
-        ws.cell(row, rooms["periods"].c0 + 1, int(months[i]))
-        ws.cell(row, rooms["rf"].c0 + 1, float(rf[i]))
+        if i >= t0:
+            ws.cell(row, rooms["periods"].c0 + 1, int(months[i]))
+            ws.cell(row, rooms["rf"].c0 + 1, float(rf[i]))
         for j in range(f.shape[1]):
-            ws.cell(row, rooms["factors"].c0 + 1 + j, float(f[i, j]))
+            if i >= t0 or j >= k0:
+                ws.cell(row, rooms["factors"].c0 + 1 + j, float(f[i, j]))
         for j in range(r.shape[1]):
-            ws.cell(row, rooms["assets"].c0 + 1 + j, float(r[i, j]))
-    # Excel 365 re-spills a dynamic array to its new size; the engine keeps the stored area, so grow the
-    # areas of the blocks that run down the periods, as Excel would
-    for sheet, block in (("Factors", "months"), ("Factors", "rf"), ("Factors", "market"), ("Factors", "factors"),
-                         ("Market model", "excess"), ("Market model", "excess_months")):
-        ref = book.block(sheet, block)
-        cell = wb[sheet].cell(ref.r0 + 1, ref.c0 + 1)
-        c0, r0, c1, r1 = range_boundaries(cell.value.ref)
-        cell.value = ArrayFormula(f"{xl_rowcol_to_cell(r0 - 1, c0 - 1)}:{xl_rowcol_to_cell(r1 - 1 + GROWN, c1 - 1)}",
-                                  cell.value.text)
-    grown = tmp_path / f"grown_{flavor}.xlsx"
-    wb.save(grown)
-    _, solution = bridge.evaluate(grown)
+            if i >= t0 or j >= n0:
+                ws.cell(row, rooms["assets"].c0 + 1 + j, float(r[i, j]))
+    spills = openpyxl.load_workbook(all_path)
+    resized = 0
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, ArrayFormula):
+                    want = spills[sheet.title][cell.coordinate].value
+                    assert isinstance(want, ArrayFormula), f"{sheet.title}!{cell.coordinate}: no formula in the full build"
+                    resized += want.ref != cell.value.ref
+                    cell.value = ArrayFormula(want.ref, cell.value.text)
+    assert resized > 30  # the blocks that run down the periods or across the assets and factors
+    pasted_path = tmp_path / f"pasted_{flavor}.xlsx"
+    wb.save(pasted_path)
+    _, solution = bridge.evaluate(pasted_path)
     res = procedure.run(Inputs(), data=full)
-    assert len(res.months) == len(months)  # the sample end (=MAX of the periods) took the new rows in
-    n = check.check(grown, book, solution, res, cached=False, grown=True)
-    obs = bridge.cell_key(grown, "Market model", book.block("Market model", "capm").address().split("!")[1]
-                          .replace("$", ""))
-    assert np.asarray(solution[obs].value[6], float) == pytest.approx(len(months))  # observations per asset
-    return {"udf_cells": n}
+    assert len(res.months) == len(months) and res.factors.shape[1] == f.shape[1]  # the end (=MAX) took the new rows
+    n = check.check(pasted_path, book, solution, res, cached=False, grown=True)
+    n_plain = check.check_plain_formulas(pasted_path, book, solution)  # names, selections and budgets followed
+    capm = book.block("Market model", "capm").address().split("!")[1].replace("$", "")
+    assert np.asarray(solution[bridge.cell_key(pasted_path, "Market model", capm)].value[6], float) == \
+        pytest.approx(len(months))  # observations per asset, the two new assets included
+    return {"udf_cells": n, "plain_formulas": n_plain}
 
 
 def run(runtime: str, flavor: str, tmp_path) -> dict:
     return {"shipped": shipped(runtime, flavor, tmp_path), "other": other_shape(runtime, flavor, tmp_path),
-            "pasted": pasted_rows(runtime, flavor, tmp_path)}
+            "pasted": pasted(runtime, flavor, tmp_path)}

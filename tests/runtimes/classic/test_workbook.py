@@ -13,8 +13,9 @@ def test_classic_template_on_data_of_another_shape(tmp_path):
     assert counts["udf_cells"] > 60_000
 
 
-def test_classic_template_follows_pasted_rows(tmp_path):
-    assert roundtrip.pasted_rows("classic", "classic", tmp_path)["udf_cells"] > 10_000
+def test_classic_template_follows_pasted_rows_assets_and_factors(tmp_path):
+    counts = roundtrip.pasted("classic", "classic", tmp_path)
+    assert counts["udf_cells"] > 10_000 and counts["plain_formulas"] > 200
 
 
 
