@@ -4,7 +4,6 @@ inputs gives one lambda through Python, the command line and the Excel functions
 import re
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from xlfactor import cli

@@ -212,3 +212,12 @@ def test_cv_bad_input():
         cv.cross_validate(y, x, folds=1)
     with pytest.raises(InputValueError, match=r"n_lambdas must be a whole number >= 1 and <= 1000; got 0"):
         cv.cross_validate(y, x, n_lambdas=0)
+
+
+def test_work_beyond_the_memory_limit_is_refused_with_a_message(monkeypatch, french_xy):
+    from xlfactor.core import cv as cvmod
+
+    y, x = french_xy
+    monkeypatch.setattr(cvmod, "MAX_WORK_BYTES", 1024)
+    with pytest.raises(ValueError, match=r"GiB of coefficients \(100 lambdas x 4 factors x 30 assets x 5 folds\)"):
+        cvmod.cross_validate.__wrapped__(y[200:], x[200:], method="lasso")

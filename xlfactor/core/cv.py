@@ -233,7 +233,7 @@ def cross_validate(
     parts = splits(t, folds, scheme, gap, seed, min_train=x.shape[1] + 2)
     need = 8 * grid.shape[0] * x.shape[1] * n_assets * (len(parts) + 1)
     if need > MAX_WORK_BYTES:
-        raise InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
+        raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
                               f"({grid.shape[0]} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
                               f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
     probs, test = penalized.build_problems(

@@ -453,9 +453,10 @@ class Template:
     def start_ref(self, key: str) -> Ref:
         return self.book.block("Start", key)
 
-    def _take(self, block: Ref, rows: Ref | None, cols: Ref | None, values) -> Expr:
-        """TAKE(room, rows, cols): the used part of a block with room to grow."""
-        args = ",".join(["" if rows is None else rows.a1()] + ([cols.a1()] if cols is not None else []))
+    @staticmethod
+    def _take(block: Ref, rows: Ref, cols: Ref | None, values) -> Expr:
+        """TAKE(room, rows[, cols]): the used part of a block with room to grow."""
+        args = rows.a1() + ("" if cols is None else f",{cols.a1()}")
         return Expr(f"TAKE({block.a1()},{args})", _grid(values))
 
     # Data ---------------------------------------------------------------------------------------------------------
@@ -509,12 +510,11 @@ class Template:
             "factors": self._take(room["factors"], np_, nf, d.factors),
             "market": self._take(room["market"], np_, None, d.factors[:, :1]),
             "assets": self._take(room["assets"], np_, na, d.returns),
-            "asset_names": self._take(names["assets"], None, na, [list(d.asset_names)]),
+            "asset_names": Expr(f"TAKE({names['assets'].a1()},1,{na.a1()})", [list(d.asset_names)]),
+            "factor_names": names["factors"],
             "market_name": s.ref(head, 2),
             **sizes,
         }
-        out["asset_names"] = Expr(f"TAKE({names['assets'].a1()},1,{na.a1()})", [list(d.asset_names)])
-        out["factor_names"] = names["factors"]
         s.blocks.update({f"room_{key}": ref for key, ref in room.items()})
         return out
 
