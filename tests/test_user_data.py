@@ -98,7 +98,8 @@ def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     argv = ["workbook", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
             "--out", str(out)]
     assert cli.main(argv) == 0
-    assert "45 assets, 7 factors" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "45 assets, 7 factors" in text and "xlfactor_officejs.xlsx: Lambda (cross-validation) ... (" in text
     wb = openpyxl.load_workbook(out / "xlfactor_classic.xlsx", data_only=True)
     data = wb["Data"]
     assert [data.cell(3, c).value for c in (2, 4, 6)] == [1200, 7, 45]  # periods, factors, assets counted
@@ -115,3 +116,21 @@ def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     assert "Sample 192001 to 201912 (1200 months); 45 assets; factors: MKT, SIZE, VALUE." in text
     assert cli.main(["workbook", "--factors", str(files["factors"]), "--out", str(tmp_path / "w3")]) == 2
     assert "need --returns FILE" in capsys.readouterr().err
+    assert cli.main(["workbook", "--flavor", "classic", "--out", str(tmp_path / "w4")]) == 0
+    assert [p.name for p in (tmp_path / "w4").iterdir()] == ["xlfactor_classic.xlsx"]
+
+
+def test_daily_data_builds_a_template_in_days(tmp_path):
+    """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day."""
+    from xlfactor.workbook.template import Template
+
+    months, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
+    days = np.array(pd.bdate_range("2015-01-01", periods=1500).strftime("%Y%m%d"), dtype=np.int64)
+    data = dataset.Dataset(days, rf / 21, f / 5, tuple(fnames), r / 5, tuple(anames), "daily", frequency="daily")
+    book = Template(data=data).build(tmp_path / "daily.xlsx", "values")
+    start = openpyxl.load_workbook(tmp_path / "daily.xlsx")["Start"]
+    labels = [start.cell(r, 2).value for r in range(1, 30)]
+    assert "EWMA half-life (days)" in labels and "Target volatility per day (for targetvol)" in labels
+    assert book.block("Start", "target_vol").value() == pytest.approx(round(0.10 / 252 ** 0.5, 6))
+    assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
+    assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations

@@ -122,12 +122,16 @@ def demo(args: argparse.Namespace) -> int:
 
 def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
-    from .workbook.template import Inputs, build_all
+    from .workbook.template import FLAVORS, Inputs, build_all
 
+    t0 = time.perf_counter()
     data = _dataset(args)
     t, n, k = data.shape()
-    print(f"{data.title}: {t} periods, {n} assets, {k} factors ({', '.join(data.factor_names)})")
-    for p in build_all(Path(args.out), Inputs(), force=args.force, data=data):
+    names = ", ".join(data.factor_names[:8]) + (", ..." if k > 8 else "")
+    print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
+    flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
+    progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
+    for p in build_all(Path(args.out), Inputs(), force=args.force, data=data, flavors=flavors, progress=progress):
         print(p)
     return 0
 
@@ -220,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(--returns FILE --factors FILE|french [--rf FILE|COLUMN])")
     _data_arguments(p)
     p.add_argument("--out", default="workbooks", help="folder for the workbooks (default workbooks)")
+    p.add_argument("--flavor", choices=["all", "classic", "officejs", "values"], default="all",
+                   help="which workbook: classic Excel, officejs (xlwings Server and Lite), values (a preview); "
+                        "default all three")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
     p.set_defaults(func=workbook)
 

@@ -141,23 +141,25 @@ def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
     return out, "monthly" if monthly else "daily"
 
 
+MISSING_TEXT = ("", "NA", "NAN", "N/A", "#N/A")  # cells read as missing values
+
+
 def _numbers(df: pd.DataFrame, name: str) -> np.ndarray:
     """The data columns as floats; blanks are missing values; anything else that is not a number is an error."""
     out = np.empty(df.shape, dtype=float)
     for j, col in enumerate(df.columns):
-        for i, x in enumerate(df[col].tolist()):
-            if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
-                out[i, j] = float(x)
-                continue
-            s = str(x).strip()
-            if s == "" or s.upper() in ("NA", "NAN", "N/A", "#N/A"):
-                out[i, j] = np.nan
-                continue
-            try:
-                out[i, j] = float(s.replace(",", "")) if s.count(",") and s.count(".") else float(s)
-            except ValueError:
-                raise DataFileError(f"{name}: row {i + 2}, column {col!r} holds {s!r}, which is not a number.") from None
-    if not np.isfinite(out[~np.isnan(out)]).all():
+        cells = df[col]
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+        failed = np.isnan(values)
+        if failed.any():
+            text = cells[failed].map(lambda x: str(x).strip())
+            missing = text.str.upper().isin(MISSING_TEXT).to_numpy()
+            if not missing.all():
+                i = int(np.flatnonzero(failed)[np.flatnonzero(~missing)[0]])
+                raise DataFileError(f"{name}: row {i + 2}, column {col!r} holds {str(cells.iloc[i]).strip()!r}, "
+                                    "which is not a number.")
+        out[:, j] = values
+    if np.isinf(out).any():
         raise DataFileError(f"{name}: infinite values; use blanks for missing values.")
     med = np.nanmedian(np.abs(out)) if np.isfinite(out).any() else 0.0
     if med > PERCENT_LIKE:

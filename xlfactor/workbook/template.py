@@ -142,11 +142,10 @@ class Ref:
         return Ref.a1(self)
 
     def values(self) -> list[list]:
-        v = self.sheet.values
-        return [[v.get((r, c)) for c in range(self.c0, self.c1 + 1)] for r in range(self.r0, self.r1 + 1)]
+        return [[self.sheet.get(r, c) for c in range(self.c0, self.c1 + 1)] for r in range(self.r0, self.r1 + 1)]
 
     def value(self):
-        return self.sheet.values.get((self.r0, self.c0))
+        return self.sheet.get(self.r0, self.c0)
 
     def cell(self, i: int = 0, j: int = 0) -> "Ref":
         return self.sheet.ref(self.r0 + i, self.c0 + j)
@@ -163,8 +162,16 @@ class Ref:
 class Spill(Ref):
     """The result of a dynamic-array formula, referred to by its spill (``B5#``), so references follow it."""
 
+    grid: list = field(default=None, compare=False, repr=False)  # the result, rows of values
+
     def a1(self) -> str:
         return f"ANCHORARRAY({Ref(self.sheet, self.r0, self.c0, self.r0, self.c0).a1()})"
+
+    def values(self) -> list[list]:
+        return self.grid
+
+    def value(self):
+        return self.grid[0][0]
 
 
 @dataclass(frozen=True)
@@ -192,12 +199,18 @@ class Call:
         stored = self.name if flavor == "classic" else f"_xldudf_{self.name}"
         return f"{stored}({','.join(_literal(a, flavor) for a in self.args)})"
 
-    def values(self) -> list[list]:
-        py = getattr(udfs, self.name.lower())
-        result = py(*[a.values() if isinstance(a, (Ref, Expr, Call)) else a for a in self.args])
-        if isinstance(result, str) or not isinstance(result, list):
-            return [[result]]
-        return result
+    def values(self, results: dict | None = None) -> list[list]:
+        """The result; with ``results`` (call text -> result, one Template's), computed once per call."""
+        key = self.text("classic")
+        if results is None or key not in results:
+            py = getattr(udfs, self.name.lower())
+            out = py(*[a.values(results) if isinstance(a, Call) else a.values() if isinstance(a, (Ref, Expr)) else a
+                       for a in self.args])
+            out = [[out]] if isinstance(out, str) or not isinstance(out, list) else out
+            if results is None:
+                return out
+            results[key] = out
+        return results[key]
 
 
 def _literal(arg, flavor: str) -> str:
@@ -231,11 +244,21 @@ class Sheet:
     ws: object
     values: dict = field(default_factory=dict)
     blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
+    spills: list = field(default_factory=list)  # every dynamic-array result (its values are on the Spill)
     extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
     preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
         return Ref(self, r0, c0, r0 if r1 is None else r1, c0 if c1 is None else c1)
+
+    def get(self, r: int, c: int):
+        """The value of a cell: a constant or formula written here, or a cell of a spilled result."""
+        if (r, c) in self.values:
+            return self.values[(r, c)]
+        for s in self.spills:
+            if s.r0 <= r <= s.r1 and s.c0 <= c <= s.c1:
+                return s.grid[r - s.r0][c - s.c0]
+        return None
 
     def _used(self, r, c):
         self.extent[0], self.extent[1] = max(self.extent[0], r), max(self.extent[1], c)
@@ -262,10 +285,14 @@ class Sheet:
         return self.put(r, c, value, fmt or self.book.fmt["text"])
 
     def table(self, r0, c0, array, fmt=None) -> Ref:
+        """Numbers (NaN left blank); not kept in ``values``: the data reach formulas as ``Expr`` values."""
         a = np.asarray(array, dtype=float)
-        for i, row in enumerate(a):
+        write = self.ws.write_number
+        for i, row in enumerate(a.tolist()):
             for j, x in enumerate(row):
-                self.put(r0 + i, c0 + j, None if np.isnan(x) else float(x), fmt)
+                if x == x:
+                    write(r0 + i, c0 + j, x, fmt)
+        self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
         return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
 
     def formula(self, r, c, text: str, value, fmt=None) -> Ref:
@@ -281,18 +308,23 @@ class Sheet:
     def _spill(self, r, c, text: str, result: list[list], fmt, row_formats=None, col_formats=None) -> Spill:
         """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
         rows, cols = len(result), max(len(x) for x in result)
-        area = Spill(self, r, c, r + rows - 1, c + cols - 1)
         cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt  # noqa: E731
-        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and np.isnan(x)) else x
+        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x
                   for x in row] + [None] * (cols - len(row)) for row in result]
+        area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
         if self.book.flavor != "values":  # the formula first: XlsxWriter caches 0 in the whole area
             first = "" if clean[0][0] is None else clean[0][0]
             self.ws.write_dynamic_array_formula(r, c, area.r1, area.c1, f"={text}", cell_fmt(0, 0), first)
+        plain = self.book.fmt["plain"]
         for i, row in enumerate(clean):
             for j, x in enumerate(row):
-                self.values[(r + i, c + j)] = x
                 if self.book.flavor == "values" or (i, j) != (0, 0):
-                    self.put(r + i, c + j, x, cell_fmt(i, j) or self.book.fmt["plain"])
+                    f = cell_fmt(i, j) or plain
+                    if type(x) is float:  # the common case, fast
+                        self.ws.write_number(r + i, c + j, x, f)
+                    else:
+                        self.put(r + i, c + j, x, f)
+        self.spills.append(area)
         self._used(area.r1, area.c1)
         return area
 
@@ -307,7 +339,7 @@ class Sheet:
         """An xlfactor function spilling from (r, c); ``block`` names it for the layout and the tests."""
         call = Call(name, tuple(args))
         try:
-            result = call.values()
+            result = self.book.evaluate(call)
         except XLFactorError as exc:
             raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
         result = [[None if x == "" else x for x in row] for row in result]
@@ -333,8 +365,9 @@ class Layout:
 
 
 class Book:
-    def __init__(self, path: Path, flavor: str):
+    def __init__(self, path: Path, flavor: str, results: dict | None = None):
         self.flavor = flavor
+        self.results = {} if results is None else results
         self.wb = xlsxwriter.Workbook(str(path))
         self.sheets: dict[str, Sheet] = {}
         self.formulas: list = []  # (block, area, function) of every xlfactor formula
@@ -375,6 +408,9 @@ class Book:
             self._formats[code] = self.wb.add_format({"num_format": code})
         return self._formats[code]
 
+    def evaluate(self, call: Call) -> list[list]:
+        return call.values(self.results)
+
     def sheet(self, name: str) -> Sheet:
         s = Sheet(self, name, self.wb.add_worksheet(name))
         self.sheets[name] = s
@@ -412,6 +448,7 @@ class Template:
     capacity: Capacity | None = None
 
     def __post_init__(self):
+        self._results: dict = {}  # every function's result, shared by the flavours
         self.data = self.data or french()
         self.capacity = self.capacity or Capacity.for_data(self.data)
         t, n, k = self.data.shape()
@@ -421,20 +458,29 @@ class Template:
                                 f"({cap.periods}, {cap.assets}, {cap.factors}).")
         self.inp = self.inputs.resolve(self.data)
 
-    def build(self, path: Path, flavor: str = "classic") -> Book:
+    def build(self, path: Path, flavor: str = "classic", progress=None) -> Book:
+        """Write one flavour; ``progress(message)`` is called before each sheet and before saving."""
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}; got {flavor!r}")
-        book = Book(Path(path), flavor)
+        say = progress or (lambda message: None)
+        book = Book(Path(path), flavor, self._results)
         self.book = book
         start = book.sheet("Start")
+        say("Data")
         data = self._data(book)
         self._start(start, data)
+        say("Factors")
         factors = self._factors(book, data)
+        say("Market model")
         market = self._market_model(book, data, factors)
+        say("Lambda (cross-validation)")
         lam = self._lambda(book, factors, market)
+        say("Loadings")
         loadings = self._loadings(book, data, factors, market, lam)
+        say("Risk")
         self._risk(book, data, factors, market, loadings)
         self._pages(book)
+        say("saving")
         if flavor == "classic":
             conf = book.sheet("xlwings.conf")
             conf.put(0, 0, "UDF Modules")
@@ -799,7 +845,7 @@ class Template:
                 ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
                 ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule])]
         out = {}
-        grid = np.array(Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen)).values(), dtype=float)[:, 0]
+        grid = np.array(book.evaluate(Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))), dtype=float)[:, 0]
         lam_fmt = book.number([grid.min()], sig=2)  # enough digits for the smallest lambda of the grid
         for i, (key, label, opts) in enumerate(rows):
             s.text(chosen.r0 + i, 0, label, f["label"])
@@ -815,7 +861,7 @@ class Template:
             s.text(head.r0, j, h, f["head"])
         cur = lay.take("curve", CV_ROWS, 6)
         curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
-        cv_vals = np.array(curve_call.values(), dtype=float)
+        cv_vals = np.array(book.evaluate(curve_call), dtype=float)
         err_fmt = book.number(cv_vals[:, 1], sig=4)
         s.udf(cur.r0, 0, "CV_CURVE", list(curve_call.args), block="curve",
               col_formats=[lam_fmt, err_fmt, err_fmt, book.number(decimals=2)])
@@ -943,7 +989,7 @@ class Template:
         s.array(cov_head.r0 + 1, 1, factors["names_row"], f["head"])
         s.array(cov_room.r0, 0, factors["names_col"], f["label"])
         cov_call = Call("FACTOR_COV", (fx, self.start_ref("cov_method"), self.start_ref("halflife")))
-        cov = s.udf(cov_room.r0, 1, "FACTOR_COV", list(cov_call.args), book.number(cov_call.values(), sig=3),
+        cov = s.udf(cov_room.r0, 1, "FACTOR_COV", list(cov_call.args), book.number(book.evaluate(cov_call), sig=3),
                     block="cov")
         # per asset: specific variance, budgets, weights, risk shares
         s.array(asset_head.r0, 1, data["asset_names"], f["head"])
@@ -952,7 +998,7 @@ class Template:
         for i, lab in enumerate(["Specific variance", "Budgets in use", "Weights", "Risk share by asset"]):
             s.text(r0 + i, 0, lab, f["label"])
         spec_call = Call("SPECIFIC_VAR", (ex, fx, model))
-        spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(spec_call.values(), sig=3),
+        spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(book.evaluate(spec_call), sig=3),
                      block="specific_var")
         risk = self.start_ref("risk_method")
         room = self.book.sheets["Start"].blocks["asset_budgets"].a1()
@@ -1010,18 +1056,23 @@ class Template:
 
 
 def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,
-              capacity: Capacity | None = None) -> list[Path]:
-    """Write the three flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
+              capacity: Capacity | None = None, flavors=FLAVORS, progress=None) -> list[Path]:
+    """Write the flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
 
     Existing files are checked before any work; each flavour is written to a temporary file beside
-    its target and all three are renamed into place at the end, so a failure leaves the old files.
+    its target and all are renamed into place at the end, so a failure leaves the old files.
+    ``progress(message)`` hears of each flavour's sheets.
     """
-    paths = [Path(folder) / FILE_NAMES[fl] for fl in FLAVORS]
+    unknown = [fl for fl in flavors if fl not in FLAVORS]
+    if unknown or not flavors:
+        raise XLFactorError(f"flavours are {', '.join(FLAVORS)}; got {', '.join(unknown) or 'none'}.")
+    paths = [Path(folder) / FILE_NAMES[fl] for fl in flavors]
     refuse_overwrite(paths, force)
     template = Template(inputs or Inputs(), data, capacity)
+    say = progress or (lambda message: None)
     with atomic_paths(paths) as temps:
-        for flavor, tmp in zip(FLAVORS, temps):
-            template.build(tmp, flavor)
+        for flavor, tmp in zip(flavors, temps):
+            template.build(tmp, flavor, lambda message, fl=flavor: say(f"{FILE_NAMES[fl]}: {message}"))
     return paths
 
 
