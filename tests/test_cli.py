@@ -91,8 +91,8 @@ def test_a_failure_while_writing_leaves_the_old_workbooks(tmp_path, monkeypatch)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     real = template.Template.build
 
-    def build_then_fail(self, path, flavor="classic"):
-        real(self, path, flavor)
+    def build_then_fail(self, path, flavor="classic", progress=None):
+        real(self, path, flavor, progress)
         if flavor == "officejs":
             raise OSError(28, "No space left on device", str(path))
 
