@@ -239,12 +239,7 @@ def cross_validate(
     probs, test = penalized.build_problems(
         y, x, [tr for tr, _ in parts], bool(standardize), [te for _, te in parts], asset_names
     )
-    coef, _, conv = penalized.fit_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter)
-    sse = test["yty"] - 2 * np.einsum("lkp,kp->lp", coef, test["xty"])
-    for blk in range(probs.gram.shape[0]):
-        sel = probs.block == blk
-        c = coef[:, :, sel]
-        sse[:, sel] += np.einsum("lkp,lkp->lp", c, test["gram"][blk] @ c)
+    sse, _, conv = penalized.score_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter, test)
     with np.errstate(invalid="ignore", divide="ignore"):
         mse = np.where(test["n"] > 0, sse / test["n"], np.nan)
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)
@@ -252,9 +247,9 @@ def cross_validate(
 
     if method == "ridge":
         nonzero = np.full(grid.shape, x.shape[1])
-    else:
-        full_coef, _, _ = penalized.fit_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter)
-        nonzero = (full_coef != 0).sum(axis=1)[:, order]
+    else:  # the full-sample path, for the non-zero counts of the curve
+        _, nz, _ = penalized.score_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter)
+        nonzero = nz[:, order]
     usable = np.where(np.isfinite(x).all(axis=1)[:, None], y, np.nan)
     return CVResult(
         method=method, lambdas=grid, fold_mse=fold_mse, nonzero=nonzero, common_grid=common,

@@ -241,14 +241,22 @@ def check_weights(weights, k: int) -> np.ndarray:
 
 
 def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form.
+    """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form."""
+    lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)
+    out = np.empty((lambdas.shape[0], probs.gram.shape[1], probs.xty.shape[1]))
+    for sel, coef in ridge_blocks(probs, lambdas, weights):
+        out[:, :, sel] = coef
+    return out
+
+
+def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray):
+    """Yields (problems of a block, their coefficients (L, K, m)): one block at a time, to keep memory low.
 
     Unpenalised factors are profiled out; the rest are rescaled by ``1/sqrt(w)`` so that one
     eigendecomposition per block gives the whole path.
     """
     k = probs.gram.shape[1]
     lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
-    out = np.empty((lambdas.shape[0], k, probs.xty.shape[1]))
     pen, u = weights > 0, weights == 0
     root = np.sqrt(weights[pen])
     for blk in range(probs.gram.shape[0]):
@@ -264,13 +272,13 @@ def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.
             gpp, cp = g, c
         d, vec = np.linalg.eigh(gpp / np.outer(root, root))
         vc = vec.T @ (cp / root[:, None])  # (Kp, m)
-        bp = np.einsum("ij,ljm->lim", vec, vc[None] / (d[None, :, None] + lam[:, None, :])) / root[None, :, None]
+        scaled = vc[None] / (d[None, :, None] + lam[:, None, :])  # (L, Kp, m) in the eigenbasis
+        bp = np.matmul(vec, scaled) / root[None, :, None]
         full = np.empty((lam.shape[0], k, sel.size))
         full[:, pen] = bp
         if u.any():
-            full[:, u] = guu_inv_cu[None] - np.einsum("ij,ljm->lim", guu_inv_gup, bp)
-        out[:, :, sel] = full
-    return out
+            full[:, u] = guu_inv_cu[None] - np.matmul(guu_inv_gup, bp)
+        yield sel, full
 
 
 # --- lasso / elastic net -------------------------------------------------------------------------------------------
@@ -291,15 +299,18 @@ def enet_path(
     l1_ratio: float = 1.0,
     tol: float = 1e-12,
     max_iter: int = 10_000,
+    on_step=None,
+    keep: bool = True,
 ) -> _Fit:
     """Elastic-net coefficients for every lambda (descending order is fastest): (L, K, P) and diagnostics.
 
-    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem.
+    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. ``on_step(i, b)`` sees the
+    coefficients (K, P) at the i-th lambda; with ``keep=False`` they are not stored (``coef`` is None).
     """
     k, p = probs.xty.shape
     lam = np.broadcast_to(np.asarray(lambdas, float).reshape(len(lambdas), -1), (len(lambdas), p))
     shared = _SharedGram(probs.gram, probs.block)
-    coef = np.empty((lam.shape[0], k, p))
+    coef = np.empty((lam.shape[0], k, p)) if keep else None
     gap = np.empty((lam.shape[0], p))
     n_iter = np.zeros((lam.shape[0], p), int)
     conv = np.zeros((lam.shape[0], p), bool)
@@ -322,7 +333,10 @@ def enet_path(
             )
             if l1_ratio == 1.0:
                 cache = _update_cache(cache, shared, c, b, weights, r, l1)
-        coef[i] = b
+        if keep:
+            coef[i] = b
+        if on_step is not None:
+            on_step(i, b)
     return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv)
 
 
@@ -622,6 +636,40 @@ def default_grid(probs: Problems, method: str, weights, l1_ratio, n_lambdas, eps
     if common:
         lam_max = np.full(p, lam_max.max())
     return lasso_grid(lam_max, n_lambdas, eps)
+
+
+def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter, test=None):
+    """Held-out squared errors (L, P) on ``test`` (from ``build_problems``; None: skip), non-zero loadings
+    (L, P) and convergence (L, P), without keeping the coefficients (L x K x P floats) in memory."""
+    L, p = grid.shape[0], probs.xty.shape[1]
+    sse = np.full((L, p), np.nan) if test is not None else None
+    nonzero = np.empty((L, p), int)
+    tg = _SharedGram(test["gram"], probs.block) if test is not None else None
+
+    def errors(b, cols, gram_times):
+        return (test["yty"][cols] - 2 * np.einsum("k...p,kp->...p", b, test["xty"][:, cols])
+                + np.einsum("k...p,k...p->...p", b, gram_times))
+
+    if method == "ridge":
+        grid = np.asarray(grid, float).reshape(L, -1)
+        for sel, coef in ridge_blocks(probs, grid, weights):
+            nonzero[:, sel] = (coef != 0).sum(axis=1)
+            if test is not None:
+                gt = test["gram"][probs.block[sel[0]]]
+                sse[:, sel] = (test["yty"][sel] - 2 * np.einsum("lkm,km->lm", coef, test["xty"][:, sel])
+                               + np.einsum("lkm,lkm->lm", coef, np.matmul(gt, coef)))
+        return sse, nonzero, np.ones((L, p), bool)
+    if l1_ratio == 0.0:
+        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
+    every = np.arange(p)
+
+    def step(i, b):
+        nonzero[i] = (b != 0).sum(axis=0)
+        if test is not None:
+            sse[i] = errors(b, every, tg.times(every, b))
+
+    fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter, on_step=step, keep=False)
+    return sse, nonzero, fit.converged
 
 
 def fit_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter):
