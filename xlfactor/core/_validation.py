@@ -79,6 +79,8 @@ MAX_ABS = 1e100  # beyond this, squares and cross-products overflow: no estimate
 
 def check_magnitude(arr: np.ndarray, name: str) -> None:
     """Reject numbers too large to compute with (e.g. 1e300, whose square is infinite)."""
+    if arr.size and np.fmax.reduce(arr, axis=None) <= MAX_ABS and np.fmin.reduce(arr, axis=None) >= -MAX_ABS:
+        return  # the usual case, without a temporary the size of the input (NaN are ignored by fmax/fmin)
     with np.errstate(invalid="ignore"):
         huge = (np.abs(arr) > MAX_ABS) & np.isfinite(arr)  # infinities have their own message
     if huge.any():

@@ -244,13 +244,14 @@ def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.
     """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form."""
     lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)
     out = np.empty((lambdas.shape[0], probs.gram.shape[1], probs.xty.shape[1]))
-    for sel, coef in ridge_blocks(probs, lambdas, weights):
-        out[:, :, sel] = coef
+    for sel, ls, coef in ridge_blocks(probs, lambdas, weights):
+        out[ls, :, sel] = coef
     return out
 
 
-def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray):
-    """Yields (problems of a block, their coefficients (L, K, m)): one block at a time, to keep memory low.
+def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, chunk: int = 20):
+    """Yields (problems of a block, a slice of the lambdas, coefficients (l, K, m)): a block and ``chunk``
+    lambdas at a time, to keep memory low.
 
     Unpenalised factors are profiled out; the rest are rescaled by ``1/sqrt(w)`` so that one
     eigendecomposition per block gives the whole path.
@@ -272,13 +273,15 @@ def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray):
             gpp, cp = g, c
         d, vec = np.linalg.eigh(gpp / np.outer(root, root))
         vc = vec.T @ (cp / root[:, None])  # (Kp, m)
-        scaled = vc[None] / (d[None, :, None] + lam[:, None, :])  # (L, Kp, m) in the eigenbasis
-        bp = np.matmul(vec, scaled) / root[None, :, None]
-        full = np.empty((lam.shape[0], k, sel.size))
-        full[:, pen] = bp
-        if u.any():
-            full[:, u] = guu_inv_cu[None] - np.matmul(guu_inv_gup, bp)
-        yield sel, full
+        for i in range(0, lam.shape[0], chunk):
+            ls = slice(i, min(i + chunk, lam.shape[0]))
+            scaled = vc[None] / (d[None, :, None] + lam[ls, None, :])  # (l, Kp, m) in the eigenbasis
+            bp = np.matmul(vec, scaled) / root[None, :, None]
+            full = np.empty((bp.shape[0], k, sel.size))
+            full[:, pen] = bp
+            if u.any():
+                full[:, u] = guu_inv_cu[None] - np.matmul(guu_inv_gup, bp)
+            yield sel, ls, full
 
 
 # --- lasso / elastic net -------------------------------------------------------------------------------------------
@@ -652,12 +655,12 @@ def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio
 
     if method == "ridge":
         grid = np.asarray(grid, float).reshape(L, -1)
-        for sel, coef in ridge_blocks(probs, grid, weights):
-            nonzero[:, sel] = (coef != 0).sum(axis=1)
+        for sel, ls, coef in ridge_blocks(probs, grid, weights):
+            nonzero[ls, sel] = (coef != 0).sum(axis=1)
             if test is not None:
                 gt = test["gram"][probs.block[sel[0]]]
-                sse[:, sel] = (test["yty"][sel] - 2 * np.einsum("lkm,km->lm", coef, test["xty"][:, sel])
-                               + np.einsum("lkm,lkm->lm", coef, np.matmul(gt, coef)))
+                sse[ls, sel] = (test["yty"][sel] - 2 * np.einsum("lkm,km->lm", coef, test["xty"][:, sel])
+                                + np.einsum("lkm,lkm->lm", coef, np.matmul(gt, coef)))
         return sse, nonzero, np.ones((L, p), bool)
     if l1_ratio == 0.0:
         raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
