@@ -356,8 +356,7 @@ def _active_set_steps(cache, g, c, l1, w, b, attempts: int = 4) -> np.ndarray:
     """
     active, sign, u, v, gu, gv, nxt = cache
     todo = nxt >= l1 * (1 - 1e-9)  # an event at or above the new penalty: check these
-    safe = np.flatnonzero(~todo)
-    b[:, safe] = u[:, safe] - l1[safe] * v[:, safe]
+    np.subtract(u, l1 * v, out=b)  # every problem's linear solution (the checked ones are overwritten below)
     r = np.flatnonzero(todo)
     if not r.size:
         return np.zeros(c.shape[1], bool)
