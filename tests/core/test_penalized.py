@@ -249,3 +249,21 @@ def test_prior_shapes(french_xy):
     np.testing.assert_allclose(a, b, rtol=1e-12)
     with pytest.raises(InputShapeError, match=r"prior has 3 values; give one per factor \(4\)"):
         penalized.fit(y, x, [0.1], method="ridge", prior=[1.0, 0.0, 0.0])
+
+
+def test_solutions_reported_with_gap_zero_have_a_zero_duality_gap(french_xy):
+    """The path reports gap 0 where the KKT check verified the exact solution: recompute the gap to be sure."""
+    y, x = french_xy
+    probs, _ = penalized.build_problems(y, x, [np.arange(len(x))], False)
+    w = penalized.check_weights([0, 1, 1, 1], 4)
+    grid = penalized.default_grid(probs, "lasso", w, 1.0, 100, 1e-3, common=False)
+    fit = penalized.enet_path(probs, grid, w)
+    g = np.ascontiguousarray(probs.gram[probs.block].transpose(1, 2, 0))
+    worst = 0.0
+    for i in range(0, 100, 3):
+        l1 = probs.n * grid[i]
+        gap = penalized._gap(g, probs.xty, probs.yty, fit.coef[i], l1, np.zeros_like(l1), w) / probs.yty
+        zero = fit.gap[i] == 0
+        assert zero.mean() > 0.9  # most problems are solved exactly on their active set
+        worst = max(worst, float(np.abs(gap[zero]).max()))
+    assert worst < 1e-12, worst
