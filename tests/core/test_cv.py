@@ -221,3 +221,22 @@ def test_work_beyond_the_memory_limit_is_refused_with_a_message(monkeypatch, fre
     monkeypatch.setattr(cvmod, "MAX_WORK_BYTES", 1024)
     with pytest.raises(ValueError, match=r"GiB of coefficients \(100 lambdas x 4 factors x 30 assets x 5 folds\)"):
         cvmod.cross_validate.__wrapped__(y[200:], x[200:], method="lasso")
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_ridge_cv_errors_equal_the_closed_form_with_penalty_weights(french_xy, standardize):
+    """Held-out errors scored in the eigenbasis equal (X'X + lambda W)^-1 X'y fold by fold, an unpenalised market included."""
+    y, x = french_xy
+    y, x = y[:, :6], x
+    w = np.array([0.0, 1.0, 2.0, 0.5])
+    res = cv.cross_validate(y, x, method="ridge", folds=4, scheme="blocked", gap=3, penalty_weights=w,
+                            standardize=standardize)
+    for f, (tr, te) in enumerate(cv.splits(len(x), 4, "blocked", 3)):
+        xm, ym = x[tr].mean(0), y[tr].mean(0)
+        sd = (x[tr] - xm).std(0) if standardize else np.ones(4)
+        xs, xt = (x[tr] - xm) / sd, (x[te] - xm) / sd
+        for i in range(0, 100, 9):
+            lam = res.lambdas[i, 0]
+            b = np.linalg.solve(xs.T @ xs + lam * np.diag(w), xs.T @ (y[tr] - ym))
+            want = (((y[te] - ym) - xt @ b) ** 2).mean(axis=0)
+            np.testing.assert_allclose(res.fold_mse[i, f], want, rtol=1e-9)

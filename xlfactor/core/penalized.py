@@ -284,6 +284,47 @@ def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, chun
             yield sel, ls, full
 
 
+def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, test: dict, chunk: int = 20):
+    """Held-out squared errors of the ridge path (L, P), computed in each block's eigenbasis.
+
+    With ``b = M s + f`` (``s = V'c / (d + lambda)`` the penalised part in the eigenbasis, ``f`` the
+    unpenalised factors' profile), the error ``y'y - 2 b'c + b'Gb`` of the test rows is a constant, a
+    linear and a quadratic term in ``s``: K x K x P work per lambda, no coefficients formed.
+    """
+    k = probs.gram.shape[1]
+    out = np.empty((lambdas.shape[0], probs.xty.shape[1]))
+    pen, u = weights > 0, weights == 0
+    root = np.sqrt(weights[pen])
+    for blk in range(probs.gram.shape[0]):
+        sel = np.flatnonzero(probs.block == blk)
+        g, c = probs.gram[blk], probs.xty[:, sel]
+        gt, ct, yt = test["gram"][blk], test["xty"][:, sel], test["yty"][sel]
+        lam = lambdas[:, sel] if lambdas.shape[1] > 1 else lambdas
+        m_map = np.zeros((k, pen.sum()))  # b = M s + f
+        f = np.zeros((k, sel.size))
+        if u.any():
+            guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
+            guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
+            gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
+            cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
+            f[u] = guu_inv_cu
+        else:
+            gpp, cp = g, c
+        d, vec = np.linalg.eigh(gpp / np.outer(root, root))
+        vc = vec.T @ (cp / root[:, None])
+        m_map[pen] = vec / root[:, None]
+        if u.any():
+            m_map[u] = -guu_inv_gup @ m_map[pen]
+        h = m_map.T @ gt @ m_map
+        q = m_map.T @ (ct - gt @ f)
+        const = yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f)
+        for i in range(0, lam.shape[0], chunk):
+            ls = slice(i, min(i + chunk, lam.shape[0]))
+            sc = vc[None] / (d[None, :, None] + lam[ls, None, :])  # (l, Kp, m)
+            out[ls, sel] = const - 2 * np.einsum("lkm,km->lm", sc, q) + np.einsum("lkm,lkm->lm", sc, np.matmul(h, sc))
+    return out
+
+
 # --- lasso / elastic net -------------------------------------------------------------------------------------------
 
 
@@ -653,13 +694,9 @@ def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio
                 + np.einsum("k...p,k...p->...p", b, gram_times))
 
     if method == "ridge":
-        grid = np.asarray(grid, float).reshape(L, -1)
-        for sel, ls, coef in ridge_blocks(probs, grid, weights):
-            nonzero[ls, sel] = (coef != 0).sum(axis=1)
-            if test is not None:
-                gt = test["gram"][probs.block[sel[0]]]
-                sse[ls, sel] = (test["yty"][sel] - 2 * np.einsum("lkm,km->lm", coef, test["xty"][:, sel])
-                                + np.einsum("lkm,lkm->lm", coef, np.matmul(gt, coef)))
+        nonzero[:] = probs.gram.shape[1]
+        if test is not None:
+            sse[:] = _ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), weights, test)
         return sse, nonzero, np.ones((L, p), bool)
     if l1_ratio == 0.0:
         raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
