@@ -19,7 +19,8 @@ import numpy as np
 def _key_part(x) -> tuple:
     if isinstance(x, np.ndarray) or (isinstance(x, (list, tuple)) and x and not isinstance(x[0], str)):
         a = np.ascontiguousarray(np.asarray(x, dtype=float))
-        return ("array", a.shape, hashlib.blake2b(memoryview(a).cast("B"), digest_size=16).hexdigest())  # no copy
+        # sha256: hardware-accelerated on current CPUs (0.11 s for 121 MB here, blake2b 0.26 s); no copy
+        return ("array", a.shape, hashlib.sha256(memoryview(a).cast("B")).hexdigest())
     return ("value", repr(x))
 
 

@@ -250,10 +250,9 @@ def cross_validate(
     else:  # the full-sample path, for the non-zero counts of the curve
         _, nz, _ = penalized.score_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter)
         nonzero = nz[:, order]
-    rows = np.isfinite(x).all(axis=1)
-    usable = y if rows.all() else y[rows]
-    asset_var = np.concatenate([np.nanvar(usable[:, j:j + 256], axis=0, ddof=1)  # in slices: no copy of y
-                                for j in range(0, n_assets, 256)])
+    # each asset's variance over its usable rows, from the full-sample problems' centred sums of squares
+    asset_var = np.empty(n_assets)
+    asset_var[full.asset] = full.yty / np.maximum(full.n - 1, 1)
     return CVResult(
         method=method, lambdas=grid, fold_mse=fold_mse, nonzero=nonzero, common_grid=common,
         converged=bool(conv.all()), asset_var=asset_var,
