@@ -30,7 +30,6 @@ if os.environ.get("XLWINGS_ON_SERVER") != "true":
 
 sys.modules.setdefault("pyodide", None)
 sys.path.insert(0, str(ROOT))
-import numpy as np  # noqa: E402
 import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
