@@ -8,6 +8,7 @@ from . import frames
 from .core.cv import CVResult, cross_validate, splits
 from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
 from .core.regression import capm, collinearity, fama_macbeth, grs, ols
+from .core.rolling import RollingResult, rolling, windows
 from .core.risk import (
     AllocationResult,
     FactorModel,
@@ -43,6 +44,9 @@ __all__ = [
     "elastic_net",
     "cross_validate",
     "splits",
+    "rolling",
+    "windows",
+    "RollingResult",
     "PenalizedResult",
     "factor_covariance",
     "specific_variance",

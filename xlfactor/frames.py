@@ -98,3 +98,27 @@ def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | Non
 
 
 __all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth"]
+
+
+def rolling(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options) -> dict:
+    """``core.rolling.rolling`` with labels: frames keyed by each window's last date.
+
+    Returns ``loadings`` (index (end, asset), one column per factor), ``intercept``, ``r2`` and
+    ``specific_var`` (index end, one column per asset), ``lambdas`` (a Series by end) and ``factor_cov``
+    (index (end, factor), one column per factor).
+    """
+    from .core import rolling as core_rolling
+
+    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
+    res = core_rolling.rolling(returns.to_numpy(float), factors.to_numpy(float), window, **options)
+    ends = returns.index[res.ends]
+    assets, names = list(returns.columns), list(factors.columns)
+    by_asset = lambda a: pd.DataFrame(a, index=ends, columns=assets)  # noqa: E731
+    return {
+        "loadings": pd.DataFrame(res.loadings.reshape(-1, len(names)), columns=names,
+                                 index=pd.MultiIndex.from_product([ends, assets], names=["end", "asset"])),
+        "intercept": by_asset(res.intercept), "r2": by_asset(res.r2), "specific_var": by_asset(res.specific_var),
+        "lambdas": pd.Series(res.lambdas, index=ends, name="lambda"),
+        "factor_cov": pd.DataFrame(res.factor_cov.reshape(-1, len(names)), columns=names,
+                                   index=pd.MultiIndex.from_product([ends, names], names=["end", "factor"])),
+    }
