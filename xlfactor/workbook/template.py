@@ -695,7 +695,7 @@ class Template:
         s.blocks["asset_names"] = names
         s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
         s.preview_rows = r0 + min(n, 12)
-        s._used(0, 9)  # the notes run over the columns to the right
+        s._used(0, 12)  # the notes run over the columns to the right
 
     # Factors -------------------------------------------------------------------------------------------------------
     def _selected(self, block: str, values, row: bool = False) -> Expr:
