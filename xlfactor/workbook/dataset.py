@@ -8,7 +8,7 @@ number, the dates that repeat or do not match between files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,6 @@ class Dataset:
     notes: tuple[str, ...] = ()
     default_start: int | None = None  # the template's sample start; None: the first period
     frequency: str = "monthly"
-    sources: dict = field(default_factory=dict)
 
     @property
     def periods_per_year(self) -> int:
@@ -73,7 +72,7 @@ def french(assets: str = "industries", low_vol_from: str = DEFAULTS["low_vol_fro
              LOW_VOL_RULE.format(n=2 if low_vol_from == "size_value" else 4, window=36) + f" Built from {source}.")
     return Dataset(months, d.rf.to_numpy(float), factors.to_numpy(float), tuple(factors.columns), table.to_numpy(float),
                    tuple(table.columns), "Monthly Ken French factors and portfolios, 1949-01 to 2017-03", notes,
-                   default_start=196307, sources={"returns": "shipped", "factors": "shipped"})
+                   default_start=196307)
 
 
 # --- the user's files ---------------------------------------------------------------------------------------------
@@ -85,17 +84,15 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
     if not path.exists():
         raise DataFileError(f"{what} file {path} does not exist.")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
+        raise DataFileError(f"{what} file {path.name}: use .csv or .xlsx (got {suffix or 'no extension'}).")
     try:
         if suffix in (".csv", ".txt"):
             df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        elif suffix in (".xlsx", ".xlsm"):
+        else:
             df = pd.read_excel(path, dtype=object, header=0)
             df = df.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else x)
-        else:
-            raise DataFileError(f"{what} file {path.name}: use .csv or .xlsx (got {suffix or 'no extension'}).")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        if isinstance(exc, DataFileError):
-            raise
         raise DataFileError(f"{what} file {path.name} cannot be read as a table: {exc}") from None
     if df.shape[1] < 2:
         raise DataFileError(f"{what} file {path.name} needs dates in the first column and at least one data column.")
@@ -126,18 +123,17 @@ def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
         raise DataFileError(f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r} in the date column, which is not a date.")
     months = (dates.dt.year * 100 + dates.dt.month).to_numpy(np.int64)
     days = (months * 100 + dates.dt.day.to_numpy(np.int64))
-    monthly = len(np.unique(months)) == len(months)
+    monthly = len(np.unique(months)) == len(months)  # one row a month; else daily (days must not repeat)
     out = months if monthly else days
-    seen: dict[int, int] = {}
-    for i, p in enumerate(days if not monthly else months):
-        if p in seen:
-            raise DataFileError(f"{name}: the date {text.iloc[i]} (row {i + 2}) repeats row {seen[p] + 2}; "
-                                "each period must appear once.")
-        seen[p] = i
-    order = np.argsort(out, kind="stable")
-    if (order != np.arange(len(out))).any():
-        raise DataFileError(f"{name}: the dates are not in increasing order (row {int(np.flatnonzero(np.diff(out) < 0)[0]) + 3}); "
-                            "sort the file by date.")
+    repeat = pd.Series(out).duplicated().to_numpy()
+    if repeat.any():
+        i = int(np.flatnonzero(repeat)[0])
+        first = int(np.flatnonzero(out == out[i])[0])
+        raise DataFileError(f"{name}: the date {text.iloc[i]} (row {i + 2}) repeats row {first + 2}; "
+                            "each period must appear once.")
+    down = np.flatnonzero(np.diff(out) < 0)
+    if down.size:
+        raise DataFileError(f"{name}: the dates are not in increasing order (row {int(down[0]) + 3}); sort the file by date.")
     return out, "monthly" if monthly else "daily"
 
 
@@ -244,7 +240,7 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
     first, last = periods[0], periods[-1]
     return Dataset(periods, np.asarray(rf_values, float), np.asarray(f, float), tuple(fnames), r, tuple(names),
                    f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})", tuple(notes),
-                   frequency=freq, sources={"returns": str(returns), "factors": str(factors), "rf": str(rf)})
+                   frequency=freq)
 
 
 __all__ = ["Dataset", "DataFileError", "french", "from_files", "MAX_FACTORS"]

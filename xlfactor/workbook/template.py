@@ -342,7 +342,6 @@ class Sheet:
             result = self.book.evaluate(call)
         except XLFactorError as exc:
             raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
-        result = [[None if x == "" else x for x in row] for row in result]
         area = self._spill(r, c, call.text(self.book.flavor), result, fmt or self.book.fmt["plain"], row_formats,
                            col_formats)
         self.book.formulas.append((block or name.lower(), area, name))
@@ -576,9 +575,9 @@ class Template:
         s.text(1, 1, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
                      "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", f["note"])
         lay = Layout(s, 3)
-        lay.take("inputs_head", 2, gap=0)
-        s.text(3, 1, "Inputs", f["h2"])
-        s.text(4, 1, f"Periods as on the Data sheet ({'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+        head = lay.take("inputs_head", 2, gap=0)
+        s.text(head.r0, 1, "Inputs", f["h2"])
+        s.text(head.r0 + 1, 1, f"Periods as on the Data sheet ({'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
                      "The sample end follows pasted rows until you type a period.", f["note"])
         periods = data["periods"].a1()
         rows = [
@@ -845,8 +844,9 @@ class Template:
                 ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
                 ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule])]
         out = {}
-        grid = np.array(book.evaluate(Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))), dtype=float)[:, 0]
-        lam_fmt = book.number([grid.min()], sig=2)  # enough digits for the smallest lambda of the grid
+        curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
+        cv_vals = np.array(book.evaluate(curve_call), dtype=float)
+        lam_fmt = book.number([cv_vals[:, 0].min()], sig=2)  # enough digits for the smallest lambda of the grid
         for i, (key, label, opts) in enumerate(rows):
             s.text(chosen.r0 + i, 0, label, f["label"])
             out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
@@ -860,8 +860,6 @@ class Template:
         for j, h in enumerate(heads):
             s.text(head.r0, j, h, f["head"])
         cur = lay.take("curve", CV_ROWS, 6)
-        curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
-        cv_vals = np.array(book.evaluate(curve_call), dtype=float)
         err_fmt = book.number(cv_vals[:, 1], sig=4)
         s.udf(cur.r0, 0, "CV_CURVE", list(curve_call.args), block="curve",
               col_formats=[lam_fmt, err_fmt, err_fmt, book.number(decimals=2)])
