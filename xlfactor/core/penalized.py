@@ -249,79 +249,66 @@ def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.
     return out
 
 
-def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, chunk: int = 20):
-    """Yields (problems of a block, a slice of the lambdas, coefficients (l, K, m)): a block and ``chunk``
-    lambdas at a time, to keep memory low.
+def _ridge_basis(g: np.ndarray, c: np.ndarray, weights: np.ndarray):
+    """One block's ridge path in closed form: ``b(lambda) = M (vc / (d + lambda)) + f`` for every lambda.
 
-    Unpenalised factors are profiled out; the rest are rescaled by ``1/sqrt(w)`` so that one
-    eigendecomposition per block gives the whole path.
+    Unpenalised factors are profiled out (Schur complement); the penalised ones are rescaled by
+    ``1/sqrt(w)`` so that one eigendecomposition ``(d, V)`` gives the whole path. Returns (d, vc, M, f).
     """
-    k = probs.gram.shape[1]
-    lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
+    k = g.shape[0]
     pen, u = weights > 0, weights == 0
     root = np.sqrt(weights[pen])
+    m_map, f = np.zeros((k, pen.sum())), np.zeros((k, c.shape[1]))
+    if u.any():
+        guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
+        guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
+        gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
+        cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
+        f[u] = guu_inv_cu
+    else:
+        gpp, cp = g, c
+    d, vec = np.linalg.eigh(gpp / np.outer(root, root))
+    m_map[pen] = vec / root[:, None]
+    if u.any():
+        m_map[u] = -guu_inv_gup @ m_map[pen]
+    return d, vec.T @ (cp / root[:, None]), m_map, f
+
+
+def _ridge_chunks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, chunk: int = 20):
+    """Yields (block, its problems, a slice of the lambdas, (d, vc, M, f), s = vc / (d + lambda) (l, Kp, m)):
+    a block and ``chunk`` lambdas at a time, to keep memory low."""
+    lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
     for blk in range(probs.gram.shape[0]):
         sel = np.flatnonzero(probs.block == blk)
-        g, c = probs.gram[blk], probs.xty[:, sel]
+        basis = _ridge_basis(probs.gram[blk], probs.xty[:, sel], weights)
+        d, vc = basis[0], basis[1]
         lam = lambdas[:, sel] if lambdas.shape[1] > 1 else lambdas
-        if u.any():  # Schur complement: penalised part after removing the unpenalised factors
-            guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
-            guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
-            gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
-            cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
-        else:
-            gpp, cp = g, c
-        d, vec = np.linalg.eigh(gpp / np.outer(root, root))
-        vc = vec.T @ (cp / root[:, None])  # (Kp, m)
         for i in range(0, lam.shape[0], chunk):
             ls = slice(i, min(i + chunk, lam.shape[0]))
-            scaled = vc[None] / (d[None, :, None] + lam[ls, None, :])  # (l, Kp, m) in the eigenbasis
-            bp = np.matmul(vec, scaled) / root[None, :, None]
-            full = np.empty((bp.shape[0], k, sel.size))
-            full[:, pen] = bp
-            if u.any():
-                full[:, u] = guu_inv_cu[None] - np.matmul(guu_inv_gup, bp)
-            yield sel, ls, full
+            yield blk, sel, ls, basis, vc[None] / (d[None, :, None] + lam[ls, None, :])
 
 
-def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, test: dict, chunk: int = 20):
+def ridge_blocks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray):
+    """Yields (problems of a block, a slice of the lambdas, coefficients (l, K, m))."""
+    for _, sel, ls, (_, _, m_map, f), sc in _ridge_chunks(probs, lambdas, weights):
+        yield sel, ls, np.matmul(m_map, sc) + f[None]
+
+
+def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, test: dict):
     """Held-out squared errors of the ridge path (L, P), computed in each block's eigenbasis.
 
-    With ``b = M s + f`` (``s = V'c / (d + lambda)`` the penalised part in the eigenbasis, ``f`` the
-    unpenalised factors' profile), the error ``y'y - 2 b'c + b'Gb`` of the test rows is a constant, a
-    linear and a quadratic term in ``s``: K x K x P work per lambda, no coefficients formed.
+    With ``b = M s + f`` (see ``_ridge_basis``), the error ``y'y - 2 b'c + b'Gb`` of the test rows is a
+    constant, a linear and a quadratic term in ``s``: K x K x P work per lambda, no coefficients formed.
     """
-    k = probs.gram.shape[1]
-    out = np.empty((lambdas.shape[0], probs.xty.shape[1]))
-    pen, u = weights > 0, weights == 0
-    root = np.sqrt(weights[pen])
-    for blk in range(probs.gram.shape[0]):
-        sel = np.flatnonzero(probs.block == blk)
-        g, c = probs.gram[blk], probs.xty[:, sel]
-        gt, ct, yt = test["gram"][blk], test["xty"][:, sel], test["yty"][sel]
-        lam = lambdas[:, sel] if lambdas.shape[1] > 1 else lambdas
-        m_map = np.zeros((k, pen.sum()))  # b = M s + f
-        f = np.zeros((k, sel.size))
-        if u.any():
-            guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
-            guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
-            gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
-            cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
-            f[u] = guu_inv_cu
-        else:
-            gpp, cp = g, c
-        d, vec = np.linalg.eigh(gpp / np.outer(root, root))
-        vc = vec.T @ (cp / root[:, None])
-        m_map[pen] = vec / root[:, None]
-        if u.any():
-            m_map[u] = -guu_inv_gup @ m_map[pen]
-        h = m_map.T @ gt @ m_map
-        q = m_map.T @ (ct - gt @ f)
-        const = yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f)
-        for i in range(0, lam.shape[0], chunk):
-            ls = slice(i, min(i + chunk, lam.shape[0]))
-            sc = vc[None] / (d[None, :, None] + lam[ls, None, :])  # (l, Kp, m)
-            out[ls, sel] = const - 2 * np.einsum("lkm,km->lm", sc, q) + np.einsum("lkm,lkm->lm", sc, np.matmul(h, sc))
+    out = np.empty((len(lambdas), probs.xty.shape[1]))
+    terms = {}
+    for blk, sel, ls, (_, _, m_map, f), sc in _ridge_chunks(probs, lambdas, weights):
+        if blk not in terms:
+            gt, ct, yt = test["gram"][blk], test["xty"][:, sel], test["yty"][sel]
+            terms = {blk: (m_map.T @ gt @ m_map, m_map.T @ (ct - gt @ f),
+                           yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f))}
+        h, q, const = terms[blk]
+        out[ls, sel] = const - 2 * np.einsum("lkm,km->lm", sc, q) + np.einsum("lkm,lkm->lm", sc, np.matmul(h, sc))
     return out
 
 
@@ -351,6 +338,8 @@ def enet_path(
     ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. ``on_step(i, b)`` sees the
     coefficients (K, P) at the i-th lambda; with ``keep=False`` they are not stored (``coef`` is None).
     """
+    if l1_ratio == 0.0:
+        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
     k, p = probs.xty.shape
     lam = np.broadcast_to(np.asarray(lambdas, float).reshape(len(lambdas), -1), (len(lambdas), p))
     shared = _SharedGram(probs.gram, probs.block)
@@ -686,26 +675,19 @@ def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio
     (L, P) and convergence (L, P), without keeping the coefficients (L x K x P floats) in memory."""
     L, p = grid.shape[0], probs.xty.shape[1]
     sse = np.full((L, p), np.nan) if test is not None else None
-    nonzero = np.empty((L, p), int)
-    tg = _SharedGram(test["gram"], probs.block) if test is not None else None
-
-    def errors(b, cols, gram_times):
-        return (test["yty"][cols] - 2 * np.einsum("k...p,kp->...p", b, test["xty"][:, cols])
-                + np.einsum("k...p,k...p->...p", b, gram_times))
-
     if method == "ridge":
-        nonzero[:] = probs.gram.shape[1]
         if test is not None:
             sse[:] = _ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), weights, test)
-        return sse, nonzero, np.ones((L, p), bool)
-    if l1_ratio == 0.0:
-        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
+        return sse, np.full((L, p), probs.gram.shape[1]), np.ones((L, p), bool)
+    nonzero = np.empty((L, p), int)
     every = np.arange(p)
+    tg = _SharedGram(test["gram"], probs.block) if test is not None else None
 
     def step(i, b):
         nonzero[i] = (b != 0).sum(axis=0)
         if test is not None:
-            sse[i] = errors(b, every, tg.times(every, b))
+            sse[i] = (test["yty"] - 2 * np.einsum("kp,kp->p", b, test["xty"])
+                      + np.einsum("kp,kp->p", b, tg.times(every, b)))
 
     fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter, on_step=step, keep=False)
     return sse, nonzero, fit.converged
@@ -716,8 +698,6 @@ def fit_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, 
     if method == "ridge":
         coef = ridge_path(probs, grid, weights)
         return coef, np.zeros(grid.shape), np.ones(grid.shape, bool)
-    if l1_ratio == 0.0:
-        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
     fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter)
     return fit.coef, fit.gap, fit.converged
 
