@@ -62,7 +62,7 @@ def _numbers(block) -> np.ndarray:
     return out
 
 
-def _value(solution, path, ref):
+def value(solution, path, ref):
     """An area's values as the engine computed them: the array formula anchored at the area's first cell."""
     anchor = ref.address().split("!")[1].replace("$", "").split(":")[0]
     key = bridge.cell_key(path, ref.sheet.name, anchor)
@@ -91,7 +91,7 @@ def check(path: Path, book, solution, res: Results, cached: bool = True, grown: 
         key = (area.sheet.name, block)
         seen.add(key)
         want = expected[key]
-        got = _value(solution, path, area)
+        got = value(solution, path, area)
         r, c = want.shape
         if not np.isnan(want).all():  # the engine keeps a spill's stored area: a shorter result leaves #N/A padding
             assert got.shape[0] >= r and got.shape[1] >= c, f"{key}: result cut to {got.shape}, want {want.shape}"

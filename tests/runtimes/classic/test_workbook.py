@@ -4,18 +4,15 @@ from tests.workbook import roundtrip
 
 
 def test_classic_template_evaluates_to_the_core(tmp_path):
-    counts = roundtrip.shipped("classic", "classic", tmp_path)
-    assert counts["udf_cells"] > 10_000 and counts["plain_formulas"] > 200
+    roundtrip.shipped("classic", tmp_path)
 
 
 def test_classic_template_on_data_of_another_shape(tmp_path):
-    counts = roundtrip.other_shape("classic", "classic", tmp_path)
-    assert counts["udf_cells"] > 60_000
+    roundtrip.other_shape("classic", tmp_path)
 
 
 def test_classic_template_follows_pasted_rows_assets_and_factors(tmp_path):
-    counts = roundtrip.pasted("classic", "classic", tmp_path)
-    assert counts["udf_cells"] > 10_000 and counts["plain_formulas"] > 200
+    roundtrip.pasted("classic", tmp_path)
 
 
 
