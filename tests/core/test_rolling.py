@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Lasso, lasso_path
 
-from xlfactor.core import cv, penalized, regression, rolling
-from xlfactor.errors import InputValueError
+from xlfactor.core import cv, penalized, regression, risk, rolling
+from tests.conftest import synthetic
+from xlfactor.errors import CollinearityError, InputValueError
 
 
 def test_windows_end_on_the_last_row_and_expand_from_the_first():
@@ -25,14 +26,54 @@ def industries(french):
     return y, french.factors.to_numpy()[window]
 
 
+def loop(y, x, window, step=1, method="ols", **opts):
+    """The reference: one window after another through the single-window API."""
+    out = []
+    for first, last in rolling.windows(len(x), window, step):
+        yw, xw = y[first:last + 1], x[first:last + 1]
+        if method == "ols":
+            fit = regression.ols(yw, xw)
+            lam, icpt, load = np.nan, fit.coef[:, 0], fit.loadings
+        else:
+            res = cv.cross_validate(yw, xw, method=method, pooled=True, **opts)
+            lam = res.pooled_lambda("min")
+            fit = penalized.fit(yw, xw, [lam], method=method, **opts)
+            icpt, load = fit.intercept[0], fit.loadings[0]
+        out.append((lam, icpt, load, risk.specific_variance(yw, xw, load), risk.factor_covariance(xw)))
+    return out
+
+
+def assert_matches_loop(res, ref):
+    for w, (lam, icpt, load, spec, fcov) in enumerate(ref):
+        np.testing.assert_allclose(res.lambdas[w], lam, rtol=1e-12)
+        np.testing.assert_allclose(res.loadings[w], load, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(res.intercept[w], icpt, rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(res.specific_var[w], spec, rtol=1e-9)
+        np.testing.assert_allclose(res.factor_cov[w], fcov, rtol=1e-12)
+
+
 def test_rolling_ols_equals_each_windows_regression(industries):
     y, x = industries
     res = rolling.rolling(y, x, 120, step=60)
     assert res.loadings.shape == (len(res.ends), 12, 4) and res.ends[-1] == len(x) - 1
+    assert_matches_loop(res, loop(y, x, 120, 60))
     for w, (first, last) in enumerate(zip(res.starts, res.ends)):
         fit = regression.ols(y[first:last + 1], x[first:last + 1])
-        np.testing.assert_array_equal(res.loadings[w], fit.loadings)
-        np.testing.assert_allclose(res.r2[w], fit.r2, rtol=1e-12)  # 1 - specific/total is OLS's R2
+        np.testing.assert_allclose(res.r2[w], fit.r2, rtol=1e-10)  # 1 - specific/total is OLS's R2
+        assert (res.nobs[w] == last - first + 1).all()
+
+
+@pytest.mark.parametrize("method, opts", [
+    ("lasso", {}),
+    ("lasso", {"penalty_weights": [0, 1, 1, 1], "standardize": True}),
+    ("ridge", {"penalty_weights": [0, 1, 1, 1]}),
+    ("enet", {"l1_ratio": 0.5}),
+])
+def test_batched_windows_equal_the_loop_of_single_windows(industries, method, opts):
+    y, x = industries
+    res = rolling.rolling(y, x, 90, step=45, method=method, **opts)
+    assert len(res.ends) == 13
+    assert_matches_loop(res, loop(y, x, 90, 45, method, **opts))
 
 
 def test_rolling_lasso_chooses_lambda_inside_each_window_as_scikit_learn_does(industries):
@@ -49,29 +90,61 @@ def test_rolling_lasso_chooses_lambda_inside_each_window_as_scikit_learn_does(in
             for j in range(12):
                 _, coefs, _ = lasso_path(xw[tr] - xm, yw[tr, j] - ym[j], alphas=grid, tol=1e-12, max_iter=100_000)
                 err += (((yw[te, j] - ym[j])[:, None] - (xw[te] - xm) @ coefs) ** 2).mean(axis=0) / len(parts)
-        assert res.lambdas[w] == grid[np.argmin(err)]
+        np.testing.assert_allclose(res.lambdas[w], grid[np.argmin(err)], rtol=1e-12)
         for j in range(0, 12, 3):
             ref = Lasso(alpha=res.lambdas[w], tol=1e-14, max_iter=1_000_000).fit(xw, yw[:, j])
             np.testing.assert_allclose(res.loadings[w, j], ref.coef_, atol=1e-10)
-        one = penalized.fit(yw, xw, [res.lambdas[w]], method="lasso")
-        np.testing.assert_array_equal(res.loadings[w], one.loadings[0])
 
 
-@pytest.mark.parametrize("method", ["ols", "ridge", "lasso"])
-def test_no_look_ahead(industries, method):
-    """Changing the data after a window's last row changes nothing in that window."""
+def test_lasso_cv_on_synthetic_windows_equals_scikit_learn_lassocv():
+    """Per asset (pooled over one asset), the window's lambda is LassoCV's on the same blocked folds."""
+    from sklearn.linear_model import LassoCV
+    from sklearn.model_selection import KFold
+
+    y, x, _, _ = synthetic(t=200, k=4, n=1, seed=3, noise=0.05)
+    x[:, 2:] *= 0.05  # two weak factors, so the lasso drops something
+    res = rolling.rolling(y, x, 100, step=50, method="lasso")
+    for w, (first, last) in enumerate(zip(res.starts, res.ends)):
+        grid = cv.cross_validate(y[first:last + 1], x[first:last + 1], method="lasso", pooled=True).lambdas[:, 0]
+        ref = LassoCV(alphas=grid, cv=KFold(5), tol=1e-12, max_iter=100_000).fit(x[first:last + 1], y[first:last + 1, 0])
+        np.testing.assert_allclose(res.lambdas[w], ref.alpha_, rtol=1e-12)
+        np.testing.assert_allclose(res.loadings[w, 0], ref.coef_, atol=1e-9)
+
+
+def test_chunks_change_nothing_but_rounding(industries):
     y, x = industries
-    base = rolling.rolling(y, x, 200, step=150, method=method)
-    y2, x2 = y.copy(), x.copy()
-    cut = base.ends[1] + 1
-    y2[cut:] = y2[cut:] * -3 + 0.01
-    x2[cut:] = x2[cut:] * 1.5 + 0.002
-    moved = rolling.rolling(y2, x2, 200, step=150, method=method)
-    for field in ("loadings", "intercept", "r2", "factor_cov", "specific_var", "lambdas"):
-        a, b = getattr(base, field), getattr(moved, field)
-        # equal to rounding (a copied array may be summed in another SIMD order), while later windows move
-        np.testing.assert_allclose(a[:2], b[:2], rtol=1e-12, atol=1e-15, err_msg=field)
-        assert not np.allclose(a[2:], b[2:], equal_nan=True) or field == "lambdas" and method == "ols", field
+    one = rolling.rolling(y, x, 60, step=30, method="lasso")
+    many = rolling.rolling(y, x, 60, step=30, method="lasso", chunk_windows=4)
+    np.testing.assert_allclose(one.lambdas, many.lambdas, rtol=1e-12)  # the grid point chosen is the same
+    np.testing.assert_allclose(one.loadings, many.loadings, rtol=1e-9, atol=1e-13)
+
+
+def test_assets_before_their_first_return_are_missing_not_an_error(industries):
+    y, x = industries
+    y = y.copy()
+    y[:300, 3] = np.nan  # listed at row 300
+    y[100:110, 5] = np.nan  # a gap
+    res = rolling.rolling(y, x, 60, step=30, method="lasso")
+    early = res.ends < 300
+    assert np.isnan(res.loadings[early, 3]).all() and (res.nobs[early, 3] == 0).all()
+    late = res.starts >= 300
+    assert np.isfinite(res.loadings[late]).all()
+    w = int(np.flatnonzero((res.starts <= 100) & (res.ends >= 109))[0])
+    assert res.nobs[w, 5] == 50
+    ref = loop(y[:, [5]], x, 60, 30, "ols")[w]
+    ols = rolling.rolling(y, x, 60, step=30)
+    np.testing.assert_allclose(ols.loadings[w, 5], ref[2][0], rtol=1e-9)
+
+
+def test_bad_windows_are_named(industries):
+    y, x = industries
+    x = x.copy()
+    x[200:260, 1] = 0.01  # a factor constant for 60 rows
+    with pytest.raises(CollinearityError, match="factors column 2 is constant over the 50 rows in the window of rows "
+                       "206-255 where every factor is present"):
+        rolling.rolling(y, x, 50, step=10)
+    with pytest.raises(InputValueError, match="method must be one of"):
+        rolling.rolling(y, x, 50, method="lars")
 
 
 def test_frames_label_each_window_by_its_last_date(french):

@@ -98,80 +98,97 @@ def _moments(x, y, cols, atom_rows, x0):
     return n, sx, sxx, sy, sxy, syy
 
 
-def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_names: v.Names = None):
+def _set_sums(member: np.ndarray, moments) -> tuple[np.ndarray, ...]:
+    """Each set's sums of the atoms' moments, by one matrix product per moment (sets x atoms membership)."""
+    m = member.astype(float)
+    return tuple((m @ a.reshape(a.shape[0], -1)).reshape((m.shape[0], *a.shape[1:])) for a in moments)
+
+
+def _fold_label(s: int, n_sets: int) -> str:
+    return f" in the training rows of fold {s + 1}" if n_sets > 1 else ""
+
+
+def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_names: v.Names = None,
+                   set_label=_fold_label, short: str = "raise"):
     """Problems for every (row set, missing-data group); optionally the matching test quantities.
 
     ``row_sets`` are arrays of rows (e.g. training folds); ``test_sets`` the matching held-out rows,
     for which the returned dict holds ``gram`` (B, K, K), ``xty`` (K, P), ``yty`` (P,), ``n`` (P,)
-    of the test rows centred and scaled with the training block's means and scales.
+    of the test rows centred and scaled with the training block's means and scales. ``set_label(s, S)``
+    says where set ``s`` is in an error message. An asset with fewer than K + 2 usable rows in a set is an
+    error (``short="raise"``) or has no problem for that set (``"drop"``: e.g. a stock before its listing).
 
     Block sufficient statistics: the rows are split into atoms (runs that belong to the same row and test
-    sets), their moments are summed once, and every set's centred Gram quantities are sums of atoms' minus
-    the mean corrections, so no fold copies the returns. Data are first centred on the group's means, so
-    the corrections are small and lose no precision.
+    sets), their moments are summed once, and every set's centred Gram quantities are sums of atoms' (one
+    matrix product over all sets) minus the mean corrections, so no set copies the returns. Data are first
+    centred on the means over the first set's rows, so the corrections are small and lose no precision, and
+    no set's result depends on rows outside the first set and itself (rolling windows rely on this).
     """
     ok = np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
     k = x.shape[1]
     sets = [np.asarray(r) for r in row_sets] + ([np.asarray(r) for r in test_sets] if test_sets is not None else [])
     n_sets = len(row_sets)
-    grams, xmeans, xscales, blocks, assets, xtys, ytys, ns, ymeans, rowsets = [], [], [], [], [], [], [], [], [], []
+    parts = {name: [] for name in ("gram", "xty", "yty", "n", "block", "asset", "rowset", "xmean", "xscale", "ymean")}
     test = {"gram": [], "xty": [], "yty": [], "n": []} if test_sets is not None else None
-    per_group = []
+    n_blocks = 0
     for grows, cols in usable_groups(ok):
         atom_rows, member = _atoms(grows, sets, x.shape[0])
-        x0 = x[grows].mean(axis=0)
-        n_a, sx_a, sxx_a, sy_a, sxy_a, syy_a = _moments(x, y, cols, atom_rows, x0)
-        y0 = sy_a.sum(axis=0) / max(n_a.sum(), 1.0)  # centre y on its mean too (analytically: no copy)
+        pivot = np.intersect1d(grows, sets[0]) if sets[0].size else grows
+        x0 = x[pivot].mean(axis=0) if pivot.size else np.zeros(k)
+        mom = _moments(x, y, cols, atom_rows, x0)
+        first = member[0]
+        y0 = mom[3][first].sum(axis=0) / max(mom[0][first].sum(), 1.0)  # centre y too (analytically: no copy)
+        n_a, sx_a, sxx_a, sy_a, sxy_a, syy_a = mom
         sxy_a = sxy_a - sx_a[:, :, None] * y0[None, None, :]
         syy_a = syy_a - 2 * y0 * sy_a + n_a[:, None] * y0 * y0
         sy_a = sy_a - n_a[:, None] * y0
-        per_group.append((cols, x0, y0, member, (n_a, sx_a, sxx_a, sy_a, sxy_a, syy_a)))
-    b = 0
-    for s in range(n_sets):
-        for cols, x0, y0, member, (n_a, sx_a, sxx_a, sy_a, sxy_a, syy_a) in per_group:
-            m = member[s]
-            n = n_a[m].sum()
-            if n < k + 2:
-                raise InsufficientDataError(
-                    f"returns {v.label('column', cols[0], asset_names)} has {int(n)} usable rows"
-                    + (f" in the training rows of fold {s + 1}" if n_sets > 1 else "")
-                    + f"; a penalised regression on {k} factor(s) needs at least {k + 2}."
-                )
-            sx, sy = sx_a[m].sum(axis=0), sy_a[m].sum(axis=0)
-            xm, ym = sx / n, sy / n  # means of the centred data over the set
-            gram_c = sxx_a[m].sum(axis=0) - n * np.outer(xm, xm)
-            sd = np.sqrt(np.maximum(np.diag(gram_c), 0) / n) if standardize else np.ones(k)
-            sd = np.where(sd > 0, sd, 1.0)
-            grams.append(gram_c / np.outer(sd, sd))
-            xtys.append((sxy_a[m].sum(axis=0) - n * np.outer(xm, ym)) / sd[:, None])
-            ytys.append(np.maximum(syy_a[m].sum(axis=0) - n * ym * ym, 0.0))
-            xmeans.append(x0 + xm)
-            xscales.append(sd)
-            ymeans.append(y0 + ym)
-            ns.append(np.full(cols.size, int(n)))
-            blocks.append(np.full(cols.size, b))
-            assets.append(cols)
-            rowsets.append(np.full(cols.size, s))
-            if test is not None:  # the held-out rows centred on the training means: sum (x - xm)(y - ym)' etc.
-                mt = member[n_sets + s]
-                nt = n_a[mt].sum()
-                tx, ty = sx_a[mt].sum(axis=0), sy_a[mt].sum(axis=0)
-                txx, txy, tyy = sxx_a[mt].sum(axis=0), sxy_a[mt].sum(axis=0), syy_a[mt].sum(axis=0)
-                g_t = txx - np.outer(tx, xm) - np.outer(xm, tx) + nt * np.outer(xm, xm)
-                c_t = txy - np.outer(tx, ym) - np.outer(xm, ty) + nt * np.outer(xm, ym)
-                test["gram"].append(g_t / np.outer(sd, sd))
-                test["xty"].append(c_t / sd[:, None])
-                test["yty"].append(np.maximum(tyy - 2 * ym * ty + nt * ym * ym, 0.0))
-                test["n"].append(np.full(cols.size, int(nt)))
-            b += 1
-    probs = Problems(
-        gram=np.array(grams), xty=np.hstack(xtys), yty=np.concatenate(ytys), n=np.concatenate(ns),
-        block=np.concatenate(blocks), asset=np.concatenate(assets), rowset=np.concatenate(rowsets),
-        xmean=np.array(xmeans), xscale=np.array(xscales), ymean=np.concatenate(ymeans),
-    )
+        mom = (n_a, sx_a, sxx_a, sy_a, sxy_a, syy_a)
+        n, sx, sxx, sy, sxy, syy = _set_sums(member[:n_sets], mom)
+        few = np.flatnonzero(n < k + 2)
+        if few.size and short == "raise":
+            s = few[0]
+            raise InsufficientDataError(
+                f"returns {v.label('column', cols[0], asset_names)} has {int(n[s])} usable rows"
+                + set_label(s, n_sets) + f"; a penalised regression on {k} factor(s) needs at least {k + 2}."
+            )
+        used = np.flatnonzero(n >= k + 2)
+        if used.size < n.size:
+            member = np.vstack([member[:n_sets][used], member[n_sets:][used]]) if test is not None else member[used]
+            n, sx, sxx, sy, sxy, syy = (a[used] for a in (n, sx, sxx, sy, sxy, syy))
+        xm, ym = sx / n[:, None], sy / n[:, None]  # (S, K), (S, m): means of the centred data over each set
+        gram_c = sxx - n[:, None, None] * xm[:, :, None] * xm[:, None, :]
+        sd = np.sqrt(np.maximum(np.einsum("skk->sk", gram_c), 0) / n[:, None]) if standardize else np.ones_like(xm)
+        sd = np.where(sd > 0, sd, 1.0)
+        outer_sd = sd[:, :, None] * sd[:, None, :]
+        n_s, m = len(n), cols.size
+        parts["gram"].append(gram_c / outer_sd)
+        xty = (sxy - n[:, None, None] * xm[:, :, None] * ym[:, None, :]) / sd[:, :, None]  # (S, K, m)
+        parts["xty"].append(xty.transpose(1, 0, 2).reshape(k, n_s * m))
+        parts["yty"].append(np.maximum(syy - n[:, None] * ym * ym, 0.0).ravel())
+        parts["n"].append(np.repeat(n.astype(int), m))
+        parts["block"].append(np.repeat(np.arange(n_blocks, n_blocks + n_s), m))
+        parts["asset"].append(np.tile(cols, n_s))
+        parts["rowset"].append(np.repeat(used, m))
+        parts["xmean"].append(x0 + xm)
+        parts["xscale"].append(sd)
+        parts["ymean"].append((y0 + ym).ravel())
+        if test is not None:  # the held-out rows centred on the training means: sum (x - xm)(y - ym)' etc.
+            nt, tx, txx, ty, txy, tyy = _set_sums(member[len(n):], mom)
+            g_t = (txx - tx[:, :, None] * xm[:, None, :] - xm[:, :, None] * tx[:, None, :]
+                   + nt[:, None, None] * xm[:, :, None] * xm[:, None, :])
+            c_t = (txy - tx[:, :, None] * ym[:, None, :] - xm[:, :, None] * ty[:, None, :]
+                   + nt[:, None, None] * xm[:, :, None] * ym[:, None, :])
+            test["gram"].append(g_t / outer_sd)
+            test["xty"].append((c_t / sd[:, :, None]).transpose(1, 0, 2).reshape(k, n_s * m))
+            test["yty"].append(np.maximum(tyy - 2 * ym * ty + nt[:, None] * ym * ym, 0.0).ravel())
+            test["n"].append(np.repeat(nt.astype(int), m))
+        n_blocks += n_s
+    if not n_blocks:
+        raise InsufficientDataError(f"no asset has the {k + 2} usable rows a regression on {k} factor(s) needs.")
+    join = {"gram": np.concatenate, "xty": np.hstack, "xmean": np.concatenate, "xscale": np.concatenate}
+    probs = Problems(**{name: join.get(name, np.concatenate)(vals) for name, vals in parts.items()})
     if test is not None:
-        test = {"gram": np.array(test["gram"]), "xty": np.hstack(test["xty"]),
-                "yty": np.concatenate(test["yty"]), "n": np.concatenate(test["n"])}
+        test = {name: join.get(name, np.concatenate)(vals) for name, vals in test.items()}
     return probs, test
 
 
@@ -186,14 +203,12 @@ def lasso_lambda_max(probs: Problems, weights: np.ndarray, l1_ratio: float = 1.0
     ``lambda_max``.
     """
     pen = weights > 0
-    corr = probs.xty.copy()
-    if not pen.all():
+    corr = probs.xty
+    if not pen.all():  # the residual of y on the unpenalised factors, every block's system at once
         u = ~pen
-        for blk in range(probs.gram.shape[0]):
-            sel = probs.block == blk
-            g = probs.gram[blk]
-            bu = np.linalg.solve(g[np.ix_(u, u)], probs.xty[u][:, sel])
-            corr[:, sel] = probs.xty[:, sel] - g[:, u] @ bu
+        g_u = probs.gram[:, :, u]  # (B, K, U)
+        bu = np.einsum("puv,vp->up", np.linalg.inv(g_u[:, u])[probs.block], probs.xty[u])
+        corr = probs.xty - np.einsum("pku,up->kp", g_u[probs.block], bu)
     ratio = np.abs(corr[pen]) / weights[pen, None]
     return ratio.max(axis=0) / (probs.n * max(l1_ratio, 1e-300))
 
@@ -569,15 +584,29 @@ def _active_solve(gram, blk, c, active, s, l2, w):
 
 
 class _SharedGram:
-    """The Gram matrices of the blocks, shared by their problems: products by one GEMM per block."""
+    """The Gram matrices of the blocks, shared by their problems: products by one matrix product per run of
+    equal-sized consecutive blocks (all problems), per block (a subset, few blocks), or per problem (a subset,
+    many small blocks: rolling windows)."""
+
+    MANY_BLOCKS = 64
 
     def __init__(self, gram: np.ndarray, block: np.ndarray):
         self.gram, self.block = gram, block
+        self.runs = _runs(block)
 
     def times(self, r: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """``G_p z_p`` for the problems ``r`` (columns of z)."""
-        out = np.empty_like(z)
+        """``G_p z_p`` for the problems ``r`` (sorted; columns of z)."""
+        k = z.shape[0]
+        if r.size == self.block.size and self.runs is not None:  # every problem, laid out block after block
+            out = np.empty_like(z)
+            for p0, p1, b0, b1 in self.runs:
+                zz = z[:, p0:p1].reshape(k, b1 - b0, -1).transpose(1, 0, 2)
+                out[:, p0:p1] = np.matmul(self.gram[b0:b1], zz).transpose(1, 0, 2).reshape(k, p1 - p0)
+            return out
         br = self.block[r]
+        if self.gram.shape[0] > self.MANY_BLOCKS:
+            return np.einsum("pkj,jp->kp", self.gram[br], z)
+        out = np.empty_like(z)
         for bb in np.unique(br):
             m = br == bb
             out[:, m] = self.gram[bb] @ z[:, m]
@@ -586,6 +615,20 @@ class _SharedGram:
     def stack(self, r: np.ndarray) -> np.ndarray:
         """(K, K, len(r)): each problem's Gram matrix, in the layout coordinate descent uses."""
         return np.ascontiguousarray(self.gram[self.block[r]].transpose(1, 2, 0))
+
+
+def _runs(block: np.ndarray):
+    """[(first problem, end problem, first block, end block)] of runs of consecutive blocks with the same number
+    of problems each, problems in block order; None when the problems are not laid out block after block."""
+    if block.size == 0:
+        return None
+    starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    if not np.array_equal(block[starts], np.arange(starts.size)):
+        return None
+    size = np.diff(np.r_[starts, block.size])
+    cuts = np.flatnonzero(np.r_[True, size[1:] != size[:-1]])
+    ends = np.r_[cuts[1:], starts.size]
+    return [(int(starts[a]), int(starts[a] + size[a] * (b - a)), int(a), int(b)) for a, b in zip(cuts, ends)]
 
 
 def _kkt_ok(exact, grad, active, s, l1, w, c):
