@@ -241,14 +241,14 @@ def cross_validate(
     )
     sse, _, conv = penalized.score_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter, test)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mse = np.where(test["n"] > 0, sse / test["n"], np.nan)
+        sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)
-    fold_mse[:, probs.rowset, probs.asset] = mse
+    fold_mse[:, probs.rowset, probs.asset] = sse
 
     if method == "ridge":
         nonzero = np.full(grid.shape, x.shape[1])
     else:  # the full-sample path, for the non-zero counts of the curve
-        _, nz, _ = penalized.score_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter)
+        _, nz, _ = penalized.score_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter, count=True)
         nonzero = nz[:, order]
     # each asset's variance over its usable rows, from the full-sample problems' centred sums of squares
     asset_var = np.empty(n_assets)

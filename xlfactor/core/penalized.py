@@ -73,10 +73,14 @@ def _atoms(rows: np.ndarray, sets: list[np.ndarray], t: int) -> tuple[list[np.nd
     for i, r in enumerate(sets):
         member[i, r] = True
     member = member[:, rows]
-    keys, atom = np.unique(member.T, axis=0, return_inverse=True)
-    atom = atom.ravel()
-    used = np.flatnonzero(keys.any(axis=1))
-    return [rows[atom == a] for a in used], keys[used].T
+    packed = np.ascontiguousarray(np.packbits(member, axis=0).T)  # one byte string per row: its sets
+    _, first, atom = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_index=True,
+                               return_inverse=True)
+    keys = member[:, first]  # (sets, atoms)
+    used = np.flatnonzero(keys.any(axis=0))
+    order = np.argsort(atom, kind="stable")
+    bounds = np.searchsorted(atom[order], np.arange(len(first) + 1))
+    return [rows[order[bounds[a]:bounds[a + 1]]] for a in used], keys[:, used]
 
 
 def _moments(x, y, cols, atom_rows, x0):
@@ -332,10 +336,60 @@ def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, tes
 
 @dataclass(frozen=True, eq=False)
 class _Fit:
-    coef: np.ndarray  # (L, K, P) on scaled factors
-    gap: np.ndarray  # (L, P) duality gap relative to y'y
-    n_iter: np.ndarray  # (L, P) sweeps used
-    converged: np.ndarray  # (L, P)
+    coef: np.ndarray | None  # (L, K, P) on scaled factors (None unless kept)
+    gap: np.ndarray | None  # (L, P) duality gap relative to y'y (0 where the KKT check verified the exact solution)
+    n_iter: np.ndarray | None  # (L, P) sweeps used
+    converged: np.ndarray  # (L, P) when kept, else (P,): converged at every lambda
+    sse: np.ndarray | None  # (L, P) held-out squared errors (None without test rows)
+    nonzero: np.ndarray | None  # (L, P) non-zero loadings (None unless kept or asked for)
+
+
+class _Path:
+    """The path's state at the current lambda. Problems whose exact active-set solution is cached are
+    ``u - l1 v`` (never formed for all problems); the others (coordinate descent's answers) are explicit."""
+
+    def __init__(self, k: int, p: int):
+        self.b = np.zeros((k, p))  # explicit coefficients, valid where ``explicit``
+        self.explicit = np.ones(p, bool)
+        self.cache = None
+        self.l1 = np.zeros(p)
+
+    def coef(self, cols: np.ndarray | None = None) -> np.ndarray:
+        """Coefficients (K, len(cols)) of the problems ``cols`` (all: None) at the current lambda."""
+        cols = np.arange(self.b.shape[1]) if cols is None else cols
+        if self.cache is None:
+            return self.b[:, cols]
+        _, _, u, v, *_ = self.cache
+        return np.where(self.explicit[cols], self.b[:, cols], u[:, cols] - self.l1[cols] * v[:, cols])
+
+
+class _Scores:
+    """Held-out squared errors along the path. For a cached problem ``b = u - l1 v``, so its error
+    ``y'y - 2 b'c + b'Gb`` on the test rows is ``A + l1 B + l1^2 C``: refreshed only when (u, v) change."""
+
+    def __init__(self, test: dict, block: np.ndarray):
+        self.test, self.gram = test, _SharedGram(test["gram"], block)
+        p = block.size
+        self.a, self.b, self.c = np.zeros(p), np.zeros(p), np.zeros(p)
+
+    def direct(self, cols: np.ndarray, b: np.ndarray) -> np.ndarray:
+        t = self.test
+        return t["yty"][cols] - 2 * np.einsum("kp,kp->p", b, t["xty"][:, cols]) + np.einsum(
+            "kp,kp->p", b, self.gram.times(cols, b))
+
+    def refresh(self, cols: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        t, ct = self.test, self.test["xty"][:, cols]
+        gu, gv = self.gram.times(cols, u), self.gram.times(cols, v)
+        self.a[cols] = t["yty"][cols] - 2 * np.einsum("kp,kp->p", u, ct) + np.einsum("kp,kp->p", u, gu)
+        self.b[cols] = 2 * (np.einsum("kp,kp->p", v, ct) - np.einsum("kp,kp->p", u, gv))
+        self.c[cols] = np.einsum("kp,kp->p", v, gv)
+
+    def at(self, path: _Path) -> np.ndarray:
+        l1 = path.l1
+        out = self.a + l1 * (self.b + l1 * self.c)
+        e = np.flatnonzero(path.explicit)
+        out[e] = self.direct(e, path.b[:, e])
+        return out
 
 
 def enet_path(
@@ -347,70 +401,110 @@ def enet_path(
     max_iter: int = 10_000,
     on_step=None,
     keep: bool = True,
+    test: dict | None = None,
+    count: bool | None = None,
 ) -> _Fit:
     """Elastic-net coefficients for every lambda (descending order is fastest): (L, K, P) and diagnostics.
 
-    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. ``on_step(i, b)`` sees the
-    coefficients (K, P) at the i-th lambda; with ``keep=False`` they are not stored (``coef`` is None).
+    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. ``on_step(i, coef)`` is called at
+    the i-th lambda with ``coef(cols)`` giving the coefficients (K, len(cols)) of problems ``cols`` (all: None);
+    with ``keep=False`` they are not stored (``coef`` is None), nor are the per-lambda diagnostics (only whether
+    each problem converged at every lambda), and the non-zero counts only with ``count``. With ``test`` (from
+    ``build_problems``) the held-out squared errors are scored at every lambda.
+
+    The lasso moves along each problem's exact piecewise-linear path: between events nothing is computed
+    for a problem but its held-out error (a quadratic in lambda), so a step costs in proportion to the
+    problems whose active set changes.
     """
     if l1_ratio == 0.0:
         raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
     k, p = probs.xty.shape
-    lam = np.broadcast_to(np.asarray(lambdas, float).reshape(len(lambdas), -1), (len(lambdas), p))
+    n_l = len(lambdas)
+    lam = np.broadcast_to(np.asarray(lambdas, float).reshape(n_l, -1), (n_l, p))
     shared = _SharedGram(probs.gram, probs.block)
-    coef = np.empty((lam.shape[0], k, p)) if keep else None
-    gap = np.empty((lam.shape[0], p))
-    n_iter = np.zeros((lam.shape[0], p), int)
-    conv = np.zeros((lam.shape[0], p), bool)
-    b = np.zeros((k, p))
+    coef = np.empty((n_l, k, p)) if keep else None
+    count = keep if count is None else count
+    rows = n_l if keep else 1  # the per-lambda diagnostics, or one row: every lambda's folded in
+    gap, n_iter, conv = np.zeros((rows, p)), np.zeros((rows, p), int), np.ones((rows, p), bool)
+    nonzero = np.empty((n_l, p), int) if count else None
+    sse = np.empty((n_l, p)) if test is not None else None
+    scores = _Scores(test, probs.block) if test is not None else None
     c, yy = probs.xty, probs.yty
-    cache = None  # lasso only: exact solution on each problem's active set is u - l1 v, linear in lambda
-    for i in range(lam.shape[0]):
+    path = _Path(k, p)
+    n_active = np.zeros(p, int)  # non-zero loadings of the cached problems
+    no_l2 = np.zeros(p)
+    for i in range(n_l):
         l1 = probs.n * lam[i] * l1_ratio
-        l2 = probs.n * lam[i] * (1.0 - l1_ratio)
-        redo = np.ones(p, bool)
-        if cache is not None:
-            redo = _active_set_steps(cache, shared, c, l1, weights, b)
-            ok = ~redo
-            gap[i, ok] = 0.0  # the KKT conditions hold: exact on the active set, up to rounding
-            conv[i, ok] = True
-        if redo.any():
-            r = np.flatnonzero(redo)
-            b[:, r], gap[i, r], n_iter[i, r], conv[i, r] = _solve(
-                shared.stack(r), c[:, r], yy[r], l1[r], l2[r], weights, b[:, r], tol, max_iter
+        l2 = probs.n * lam[i] * (1.0 - l1_ratio) if l1_ratio < 1.0 else no_l2
+        path.explicit[:] = False
+        if path.cache is None:
+            r, warm = np.arange(p), path.b
+        else:  # lasso only: exact on each problem's active set, linear in lambda until the next event
+            changed, r, warm = _active_set_steps(path.cache, shared, c, l1, weights)
+            if scores is not None and changed.size:
+                scores.refresh(changed, path.cache[2][:, changed], path.cache[3][:, changed])
+            n_active[changed] = _count_nonzero(path.cache, changed)
+        path.l1 = l1
+        if r.size:
+            row = i if keep else 0
+            path.b[:, r], g_r, n_iter[row, r], ok_r = _solve(
+                shared.stack(r), c[:, r], yy[r], l1[r], l2[r], weights, warm, tol, max_iter
             )
+            gap[row, r] = g_r if keep else np.maximum(gap[row, r], g_r)
+            conv[row, r] &= ok_r
+            path.explicit[r] = True
             if l1_ratio == 1.0:
-                cache = _update_cache(cache, shared, c, b, weights, r, l1)
+                path.cache = _update_cache(path.cache, shared, c, path.b, weights, r, l1)
+                if scores is not None:
+                    scores.refresh(r, path.cache[2][:, r], path.cache[3][:, r])
+                n_active[r] = _count_nonzero(path.cache, r)
+        if not count:
+            pass
+        elif path.cache is None:
+            nonzero[i] = (path.b != 0).sum(axis=0)
+        else:
+            nonzero[i] = n_active
+            e = np.flatnonzero(path.explicit)
+            nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
+        if scores is not None:
+            sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)
         if keep:
-            coef[i] = b
+            coef[i] = path.coef()
         if on_step is not None:
-            on_step(i, b)
-    return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv)
+            on_step(i, path.coef)
+    if not keep:
+        return _Fit(coef=None, gap=None, n_iter=None, converged=conv[0], sse=sse, nonzero=nonzero)
+    return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv, sse=sse, nonzero=nonzero)
 
 
-def _active_set_steps(cache, g, c, l1, w, b, attempts: int = 4) -> np.ndarray:
+def _count_nonzero(cache, cols):
+    """Non-zero loadings of cached problems: the active ones (an unpenalised loading counts when non-zero)."""
+    return cache[0][:, cols].sum(axis=0)
+
+
+def _active_set_steps(cache, g, c, l1, w, attempts: int = 4):
     """Lasso homotopy steps to the new penalty ``l1`` (per problem).
 
     On its active set a problem's solution is ``u - l1 v``, linear in ``l1``, until the next event: an
     active loading reaching zero or an inactive one's gradient reaching the bound. Problems whose next
-    event (cached) lies above ``l1`` take the linear solution as it is, with no check needed. The others
-    are checked (KKT); where the check fails the violating loadings enter (with the gradient's sign) and
-    those whose sign flipped leave, re-solved exactly, up to ``attempts`` times.
+    event (cached) lies above ``l1`` take the linear solution as it is, with no check and no work. The
+    others are checked (KKT); where the check fails the violating loadings enter (with the gradient's sign)
+    and those whose sign flipped leave, re-solved exactly, up to ``attempts`` times.
 
-    Writes the accepted solutions into ``b`` and the cache; returns the problems still failing.
+    Updates the cache; returns (problems whose (u, v) changed, problems still failing, their linear
+    solutions at ``l1`` as warm starts).
     """
     active, sign, u, v, gu, gv, nxt = cache
-    todo = nxt >= l1 * (1 - 1e-9)  # an event at or above the new penalty: check these
-    np.subtract(u, l1 * v, out=b)  # every problem's linear solution (the checked ones are overwritten below)
-    r = np.flatnonzero(todo)
+    r = np.flatnonzero(nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty: check these
     if not r.size:
-        return np.zeros(c.shape[1], bool)
+        return r, r, np.zeros((c.shape[0], 0))
     seen = r
-    exact = u[:, r] - l1[r] * v[:, r]
+    warm = u[:, r] - l1[r] * v[:, r]
+    exact = warm
     grad = gu[:, r] + l1[r] * gv[:, r]
     ok = _kkt_ok(exact, grad, active[:, r], sign[:, r], l1[r], w, c[:, r])
-    b[:, r[ok]] = exact[:, ok]
-    exact, grad, r = exact[:, ~ok], grad[:, ~ok], r[~ok]
+    exact, grad, r, warm = exact[:, ~ok], grad[:, ~ok], r[~ok], warm[:, ~ok]
+    changed = r
     for _ in range(attempts):
         if not r.size:
             break
@@ -427,12 +521,9 @@ def _active_set_steps(cache, g, c, l1, w, b, attempts: int = 4) -> np.ndarray:
         exact = ur - l1[r] * vr
         grad = gu[:, r] + l1[r] * gv[:, r]
         ok_r = _kkt_ok(exact, grad, act, sg, l1[r], w, c[:, r])
-        b[:, r[ok_r]] = exact[:, ok_r]
-        exact, grad, r = exact[:, ~ok_r], grad[:, ~ok_r], r[~ok_r]
+        exact, grad, r, warm = exact[:, ~ok_r], grad[:, ~ok_r], r[~ok_r], warm[:, ~ok_r]
     nxt[seen] = _next_event(u[:, seen], v[:, seen], gu[:, seen], gv[:, seen], active[:, seen], w, l1[seen])
-    redo = np.zeros(c.shape[1], bool)
-    redo[r] = True
-    return redo
+    return changed, r, warm
 
 
 def _next_event(u, v, gu, gv, active, w, l1):
@@ -555,6 +646,25 @@ def _gap(g, c, yy, b, l1, l2, w):
     return gap
 
 
+SMALL_K = 6  # systems up to this size: Gaussian elimination vectorised over the batch beats LAPACK's call per system
+
+
+def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve the symmetric positive definite systems ``a[i] x[i] = b[i]`` ((n, k, k), (n, k, m)) by Gaussian
+    elimination without pivoting (stable for SPD matrices), each step one operation on the whole batch."""
+    a, b = a.copy(), b.copy()
+    k = a.shape[1]
+    for j in range(k - 1):
+        f = a[:, j + 1:, j] / a[:, j, j][:, None]
+        a[:, j + 1:, j + 1:] -= f[:, :, None] * a[:, None, j, j + 1:]
+        b[:, j + 1:] -= f[:, :, None] * b[:, None, j]
+    x = np.empty_like(b)
+    for j in range(k - 1, -1, -1):
+        acc = b[:, j] if j == k - 1 else b[:, j] - np.einsum("ni,nim->nm", a[:, j, j + 1:], x[:, j + 1:])
+        x[:, j] = acc / a[:, j, j][:, None]
+    return x
+
+
 def _active_solve(gram, blk, c, active, s, l2, w):
     """``(u, v)`` with ``u - l1 * v`` the exact minimiser on the active set with signs ``s``.
 
@@ -563,21 +673,23 @@ def _active_solve(gram, blk, c, active, s, l2, w):
     only (a 10-of-20 system costs an eighth of the full one).
     """
     k, p = c.shape
+    ws = w[:, None] * s
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
-    order = np.argsort(~active, axis=0, kind="stable")  # each problem's active rows first, in order
-    ws = w[:, None] * s
     for a in np.unique(counts):
         if a == 0:
             continue
         sel = np.flatnonzero(counts == a)
-        idx = order[:a, sel].T  # (n, a) the active rows of each problem
+        idx = np.nonzero(active[:, sel].T)[1].reshape(sel.size, a)  # (n, a) the active rows of each problem, in order
         ga = gram[blk[sel][:, None, None], idx[:, :, None], idx[:, None, :]]  # one gather of the active blocks
         if np.any(l2[sel]):
             diag = np.arange(a)
             ga[:, diag, diag] += l2[sel, None] * w[idx]
         rhs = np.stack([c[idx, sel[:, None]], ws[idx, sel[:, None]]], axis=2)
-        sol = np.linalg.solve(ga, rhs)
+        sol = _spd_solve(ga, rhs) if a <= SMALL_K else np.linalg.solve(ga, rhs)
+        bad = ~np.isfinite(sol).all(axis=(1, 2))
+        if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
+            sol[bad] = np.linalg.solve(ga[bad], rhs[bad])
         u[idx, sel[:, None]] = sol[:, :, 0]
         v[idx, sel[:, None]] = sol[:, :, 1]
     return u, v
@@ -713,27 +825,17 @@ def default_grid(probs: Problems, method: str, weights, l1_ratio, n_lambdas, eps
     return lasso_grid(lam_max, n_lambdas, eps)
 
 
-def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter, test=None):
+def score_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter, test=None,
+               count: bool = False):
     """Held-out squared errors (L, P) on ``test`` (from ``build_problems``; None: skip), non-zero loadings
-    (L, P) and convergence (L, P), without keeping the coefficients (L x K x P floats) in memory."""
+    (L, P; with ``count``, else None) and whether each problem converged at every lambda (P,), without keeping
+    the coefficients (L x K x P floats) in memory."""
     L, p = grid.shape[0], probs.xty.shape[1]
-    sse = np.full((L, p), np.nan) if test is not None else None
     if method == "ridge":
-        if test is not None:
-            sse[:] = _ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), weights, test)
-        return sse, np.full((L, p), probs.gram.shape[1]), np.ones((L, p), bool)
-    nonzero = np.empty((L, p), int)
-    every = np.arange(p)
-    tg = _SharedGram(test["gram"], probs.block) if test is not None else None
-
-    def step(i, b):
-        nonzero[i] = (b != 0).sum(axis=0)
-        if test is not None:
-            sse[i] = (test["yty"] - 2 * np.einsum("kp,kp->p", b, test["xty"])
-                      + np.einsum("kp,kp->p", b, tg.times(every, b)))
-
-    fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter, on_step=step, keep=False)
-    return sse, nonzero, fit.converged
+        sse = _ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), weights, test) if test is not None else None
+        return sse, np.full((L, p), probs.gram.shape[1]) if count else None, np.ones(p, bool)
+    fit = enet_path(probs, grid, weights, l1_ratio, tol=tol, max_iter=max_iter, keep=False, test=test, count=count)
+    return fit.sse, fit.nonzero, fit.converged
 
 
 def fit_path(probs: Problems, grid: np.ndarray, method: str, weights, l1_ratio, tol, max_iter):

@@ -22,7 +22,8 @@ from . import cv, penalized, risk
 from .options import DEFAULTS, METHODS
 
 ROLLING_METHODS = ("ols", *METHODS)
-CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB each at K = 5)
+CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
+# a step along the path has a fixed cost, so fewer, larger chunks are faster
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +161,17 @@ def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | N
 
 def _chunk(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec: Spec) -> dict:
     """Every estimate on the windows ``windows_`` (first, last row), given the chunk's rows of the data from row
-    ``first`` on."""
+    ``first`` on. BLAS runs on one thread here, so a chunk's numbers do not depend on where it runs (a
+    multi-threaded matrix product may sum in another order)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return _estimate(y, x, first, windows_, spec)
+    with threadpool_limits(1, user_api="blas"):
+        return _estimate(y, x, first, windows_, spec)
+
+
+def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec: Spec) -> dict:
     spans = windows_ - first
     n_win, n, k = len(spans), y.shape[1], x.shape[1]
     w = np.asarray(spec.weights)
@@ -222,16 +233,18 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
     sse, _, conv = penalized.score_path(probs, grid[:, win], spec.method, w, spec.l1_ratio, spec.tol, spec.max_iter,
                                         test)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mse = np.where(test["n"] > 0, sse / test["n"], np.nan)
+        sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((spec.n_lambdas, n_win, spec.folds, n), np.nan)
-    fold_mse[:, win, probs.rowset % spec.folds, probs.asset] = mse
+    fold_mse[:, win, probs.rowset % spec.folds, probs.asset] = sse
+    del sse
     asset_var = np.full((n_win, n), np.nan)
     asset_var[full.rowset, full.asset] = full.yty / np.maximum(full.n - 1, 1)
+    failed = np.bincount(win, weights=~conv, minlength=n_win) > 0
     lam = np.empty(n_win)
+    no_counts = np.zeros((spec.n_lambdas, n), int)
     for s in range(n_win):
         res = cv.CVResult(method=spec.method, lambdas=np.repeat(grid[:, s:s + 1], n, axis=1), fold_mse=fold_mse[:, s],
-                          nonzero=np.zeros((spec.n_lambdas, n), int), common_grid=True,
-                          converged=bool(conv[:, win == s].all()), asset_var=asset_var[s])
+                          nonzero=no_counts, common_grid=True, converged=not failed[s], asset_var=asset_var[s])
         try:
             lam[s] = res.pooled_lambda(spec.rule, spec.pooled_loss)
         except InsufficientDataError as exc:
@@ -248,9 +261,9 @@ def _coef_at(full, grid, lam, spec: Spec, w):
     idx = np.argmax(grid == lam[None, :], axis=0)[win]  # the chosen lambda is a grid point
     coef = np.zeros(full.xty.shape)
 
-    def keep(i, b):
-        at = idx == i
-        coef[:, at] = b[:, at]
+    def keep(i, current):
+        at = np.flatnonzero(idx == i)
+        coef[:, at] = current(at)
 
     depth = int(idx.max()) + 1
     penalized.enet_path(full, grid[:depth, win], w, spec.l1_ratio, spec.tol, spec.max_iter, on_step=keep, keep=False)
