@@ -30,6 +30,8 @@ METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf")
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
+# the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
+BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
 
 DEFAULTS = {
     "method": "lasso",

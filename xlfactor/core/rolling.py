@@ -193,7 +193,10 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
         coef = _coef_at(full, grid, lam, spec, w)
     intercept, load = full.original_units(coef)
     c, g = full.xty, full.gram[full.block]
-    rss = np.maximum(full.yty - 2 * np.einsum("kp,kp->p", coef, c) + np.einsum("kp,pkj,jp->p", coef, g, coef), 0.0)
+    gb = sum(g[:, :, j].T * coef[j] for j in range(k))  # G b per problem by elementwise operations only: sums in
+    # one order whatever the arrays' memory alignment (numpy's SIMD reductions are not; chunks must give the
+    # same numbers in any process)
+    rss = np.maximum(full.yty - 2 * (coef * c).sum(axis=0) + (coef * gb).sum(axis=0), 0.0)
     out = {"lambdas": lam, "intercept": np.full((n_win, n), np.nan), "loadings": np.full((n_win, n, k), np.nan),
            "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
            "nobs": np.zeros((n_win, n), int)}

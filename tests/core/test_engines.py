@@ -1,0 +1,69 @@
+"""The Dask engine runs the same chunks as the local one, so its numbers are identical, not merely close."""
+
+import builtins
+
+import numpy as np
+import pytest
+
+from xlfactor.core import backtest, engines, rolling
+from xlfactor.errors import InputValueError
+
+FIELDS = ("lambdas", "intercept", "loadings", "r2", "specific_var", "factor_cov", "nobs")
+
+
+@pytest.fixture(scope="module")
+def data(french):
+    y = french.portfolios.sub(french.rf, axis=0).to_numpy()[174:]
+    return y, french.five_factors.to_numpy()[174:]
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.mark.parametrize("method", ["lasso", "ridge", "ols"])
+def test_dask_equals_local_exactly(data, client, method):
+    y, x = data
+    opts = dict(step=3, method=method, chunk_windows=40)
+    local = rolling.rolling(y, x, 60, **opts)
+    seen = []
+    remote = rolling.rolling(y, x, 60, engine="dask", scheduler=client, progress=lambda d, t: seen.append((d, t)), **opts)
+    assert len(local.ends) == 196 and seen[-1] == (5, 5)  # 196 windows in chunks of 40
+    for field in FIELDS:
+        np.testing.assert_array_equal(getattr(remote, field), getattr(local, field), err_msg=field)
+
+
+def test_dask_backtest_equals_local_exactly(data, client):
+    y, x = data
+    local = backtest.backtest(y, x, 60, step=12, models=["lasso_market_free"])
+    remote = backtest.backtest(y, x, 60, step=12, models=["lasso_market_free"], engine="dask",
+                               scheduler=client.scheduler.address)  # an address, as on the command line
+    np.testing.assert_array_equal(remote.weights, local.weights)
+    np.testing.assert_array_equal(remote.returns, local.returns)
+
+
+def test_local_engine_reports_progress_and_refuses_a_scheduler():
+    seen = []
+    assert engines.run_chunks("local", None, lambda a: a * 2, [(1,), (2,)], lambda d, t: seen.append((d, t))) == [2, 4]
+    assert seen == [(1, 2), (2, 2)]
+    with pytest.raises(InputValueError, match="scheduler is for engine 'dask'"):
+        engines.run_chunks("local", "tcp://x:8786", len, [])
+    with pytest.raises(InputValueError, match="engine must be one of"):
+        engines.run_chunks("spark", None, len, [])
+
+
+def test_without_dask_the_message_says_how_to_install_it(monkeypatch):
+    real = builtins.__import__
+
+    def no_dask(name, *a, **k):
+        if name.startswith("dask"):
+            raise ImportError(name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(InputValueError, match=r'pip install "xlfactor\[dask\]"'):
+        engines.run_chunks("dask", None, len, [("ab",)])
