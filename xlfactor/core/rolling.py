@@ -163,6 +163,8 @@ def _chunk(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec:
     """Every estimate on the windows ``windows_`` (first, last row), given the chunk's rows of the data from row
     ``first`` on. BLAS runs on one thread here, so a chunk's numbers do not depend on where it runs (a
     multi-threaded matrix product may sum in another order)."""
+    # fresh copies, as a worker unpickles them: numpy's SIMD reductions may round by memory alignment
+    y, x = np.array(y, order="C"), np.array(x, order="C")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
