@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlfactor.core import cv, options, penalized, regression, risk
+from xlfactor.core import backtest, cv, options, penalized, regression, risk, rolling
 from xlfactor.data import load_french
 
 ERROR = "#N/A cell"  # marker: an error cell in a range
@@ -63,7 +63,20 @@ def build_cases() -> list[Case]:
     grs = regression.grs(y[np.isfinite(y).all(axis=1)], f[np.isfinite(y).all(axis=1)])
     L, FC, SV = cells(ols.loadings.T), cells(risk.factor_covariance(f)), cells(ols.risk.specific_var[None, :])
     pm = pooled.pooled_fold_mse
+    roll_b = rolling.rolling(y, (m - rf)[:, None], 60, step=30)
+    roll_l = rolling.rolling(y, f, 80, step=40, method="lasso", penalty_weights=mw)
+    bt = backtest.backtest(np.where(np.isfinite(y), y, np.nan), f, 120, step=24, models=["ols", "lasso_market_free"])
+    st = bt.stats
     return [
+        Case("rolling_beta", [R, M, [[60]], [[30]], RF], roll_b.beta),
+        Case("rolling_beta", [R, M, [[60]], [[30]], RF, cells(months[:, None])],
+             np.column_stack([months[roll_b.ends], roll_b.beta])),
+        Case("rolling_loadings", [R, F, [[80]], [["lasso"]], [[40]], [[2]], None, RF], roll_l.loadings[:, 1, :]),
+        Case("rolling_loadings", [R, F, [[80]], [["lasso"]], [[40]], None, [["lambda"]], RF], roll_l.lambdas[:, None]),
+        Case("backtest", [R, F, [[120]], [[24]], [["ols, lasso_market_free"]], None, [["cumulative"]], RF],
+             bt.cumulative.T),
+        Case("backtest", [R, F, [[120]], [[24]], [["ols"], ["lasso_market_free"]], None, [["predicted_vol"]], RF],
+             bt.predicted_vol.T),
         Case("capm_beta", [R, M, RF], capm.beta[None, :]),
         Case("capm_beta", [R, M, RF, [[True]], [[3]]],
              np.vstack([capm.alpha, capm.beta, capm.tstat_alpha, capm.tstat_beta, capm.r2, capm.resid_vol, capm.nobs,
@@ -123,6 +136,12 @@ def as_array(result) -> np.ndarray:
 
 ERROR_CASES = [
     # (function, args as cells, expected message fragment)
+    ("rolling_beta", [[[0.01]] * 6, [[0.02]] * 6, None], r"ROLLING_BETA: window is required: the number of periods"),
+    ("rolling_beta", [[[0.01]] * 6, [[0.02]] * 6, [[9]]], r"ROLLING_BETA: window is 9 rows but the data have 6"),
+    ("rolling_loadings", [[[0.01]] * 6, [[0.02]] * 6, [[4]], [["lars"]]], r"ROLLING_LOADINGS: method must be one of ols"),
+    ("backtest", [[[0.01]] * 6, [[0.02]] * 6, [[4]], None, [["ols, lasoo"]]],
+     r"BACKTEST: models must be one of ols, ridge, lasso, lasso_market_free; got 'lasoo'. Did you mean 'lasso'\?"),
+    ("backtest", [[[0.01]] * 6, [[0.02]] * 6, [[4]], None, [[1.5]]], r"BACKTEST: models holds the number 1.5; give names"),
     ("capm_beta", [[["Date"], [0.01]], [[0.02], [0.01]]], r"CAPM_BETA: returns row 1, column 1 is text 'Date'; select numbers only"),
     ("capm_beta", [[[0.01], [0.02], [0.03]], [[0.02], [0.01]]], r"CAPM_BETA: returns has 3 rows but market has 2"),
     ("factor_r2", [[[0.01, 0.02]] * 5, [[True]] * 5], r"FACTOR_R2: factors row 1, column 1 is a logical value \(TRUE\)"),

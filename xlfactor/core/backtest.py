@@ -156,6 +156,10 @@ def backtest(
             rebalances = est.ends
             spans = np.append(rebalances, n_rows - 1)  # period t in (spans[j], spans[j + 1]] holds weights j
             oos = np.arange(rebalances[0] + 1, n_rows)
+            if oos.size < 2:
+                raise InsufficientDataError(f"the first rebalance is at period {rebalances[0] + 1} of {n_rows}, so "
+                                            f"{oos.size} period is left to score; a backtest needs at least 2: use a "
+                                            "shorter window or step.")
             held = np.searchsorted(spans, oos, side="left") - 1
             realised_cov = _realised_cov(y[oos])
         w, pred = _allocate_all(est, alloc, budgets, target_vol)
@@ -193,7 +197,7 @@ def _realised_cov(r: np.ndarray) -> np.ndarray:
     """Sample covariance of the out-of-sample asset returns (pairwise complete)."""
     import numpy.ma as ma
 
-    return np.asarray(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
+    return np.atleast_2d(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
 
 
 def _dispersion(w: np.ndarray, cov: np.ndarray) -> float:

@@ -136,6 +136,11 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
     test = {"gram": [], "xty": [], "yty": [], "n": []} if test_sets is not None else None
     n_blocks = 0
     for grows, cols in usable_groups(ok):
+        if grows.size == 0:  # no usable row at all (a column of blanks)
+            if short == "raise":
+                raise InsufficientDataError(f"returns {v.label('column', cols[0], asset_names)} has no usable rows; "
+                                            f"a penalised regression on {k} factor(s) needs at least {k + 2}.")
+            continue
         atom_rows, member = _atoms(grows, sets, x.shape[0])
         pivot = np.intersect1d(grows, sets[0]) if sets[0].size else grows
         x0 = x[pivot].mean(axis=0) if pivot.size else np.zeros(k)

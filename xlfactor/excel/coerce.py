@@ -237,6 +237,14 @@ def periods(args, rf=None) -> tuple:
     return (*arrays, rate)
 
 
+def labels(value, name: str, n_rows: int) -> np.ndarray:
+    """One label (a number) per row of data, from a column reaching at least ``n_rows`` rows; blanks are NaN."""
+    arr = one_column(_matrix(value, name), name)
+    if arr.size < n_rows:
+        raise InputShapeError(f"{name} has {arr.size} rows but the data have {n_rows}; select the same periods.")
+    return arr[:n_rows]
+
+
 def one_column(arr: np.ndarray, name: str) -> np.ndarray:
     if arr.shape[1] != 1:
         raise InputShapeError(f"{name} is {arr.shape[0]} rows x {arr.shape[1]} columns; select a single column.")
@@ -254,6 +262,16 @@ def blank(value) -> bool:
     if isinstance(value, (list, tuple)):
         return all(_is_blank(x) for x in itertools.chain.from_iterable(_rows(value)))
     return _is_blank(value)
+
+
+def words(value, name: str) -> list[str]:
+    """The texts of a cell or range, each split at commas, blanks skipped ("ols, lasso" or one name per cell)."""
+    raw = [x for r in _rows(value) for x in r if not _is_blank(x)]
+    bad = [x for x in raw if not isinstance(x, str)]
+    if bad:
+        what = f"the number {bad[0]:g}" if isinstance(bad[0], (int, float)) and not isinstance(bad[0], bool) else _describe(bad[0])
+        raise InputValueError(f"{name} holds {what}; give names, one per cell or separated by commas.")
+    return [w.strip() for x in raw for w in x.split(",") if w.strip()]
 
 
 def scalar(value):

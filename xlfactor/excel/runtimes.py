@@ -36,6 +36,7 @@ globals().update(threaded_functions())  # each function computes in a worker thr
 LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.excel")
 LITE_MODULES = ("xlfactor.errors", "xlfactor.core._cache", "xlfactor.core._validation", "xlfactor.core.cv", "xlfactor.core.options",
                 "xlfactor.core.penalized", "xlfactor.core.regression", "xlfactor.core.results", "xlfactor.core.risk",
+                "xlfactor.core.engines", "xlfactor.core.rolling", "xlfactor.core.backtest",
                 "xlfactor.excel.coerce", "xlfactor.excel.udfs")
 LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
 

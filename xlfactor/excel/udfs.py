@@ -12,7 +12,9 @@ import numpy as np
 import xlwings as xw
 
 from ..core import _validation as v
-from ..core import cv, options, penalized, regression, risk
+from ..core import backtest as walkforward
+from ..core import cv, options, penalized, regression, risk, rolling
+from ..core._cache import memoize
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from .coerce import excel_errors
@@ -510,9 +512,148 @@ def xlfactor_error(error_cell=None):
     return [[m] for m in recent] or [["No xlfactor function has failed since the UDF server started."]]
 
 
+# --- out of sample: rolling windows and the walk-forward backtest -----------------------------------------------
+
+_rolling = memoize()(rolling.rolling)  # Excel recalculates often; the same call costs only hashing
+_backtest = memoize()(walkforward.backtest)
+
+WINDOW = "Estimation window: number of periods (rows) in each window, e.g. 60 months."
+STEP = "Periods between window ends (default 1: every period). The last window ends at the last period."
+PERIODS = "Optional: the period labels (one per row of data, e.g. YYYYMM numbers); adds them as the first column."
+EXPANDING = "TRUE for expanding windows (all start at the first period); default FALSE: rolling."
+ROLLING_OUTPUTS = ("loadings", "lambda", "r2", "specific_var", "intercept")
+BACKTEST_OUTPUTS = ("summary", "cumulative", "returns", "predicted_vol", "weights")
+
+
+def _labelled(values: np.ndarray, rows: np.ndarray, periods, n_rows: int) -> list[list]:
+    """A per-window (or per-period) block, with the period of each row first when ``periods`` is given."""
+    if cells.blank(periods):
+        return cells.block(values)
+    return cells.block(np.column_stack([cells.labels(periods, "periods", n_rows)[rows], values]))
+
+
+def _windows(window, step, expanding) -> dict:
+    size = cells.count(window, "window", None, minimum=2)
+    if size is None:
+        raise InputValueError("window is required: the number of periods in each estimation window, e.g. 60.")
+    return {"window": size, "step": cells.count(step, "step", 1, minimum=1),
+            "expanding": cells.flag(expanding, "expanding")}
+
+
+@xw.func(category=CATEGORY, cache=True)
+@_args(
+    returns=RETURNS,
+    market=MARKET,
+    window=WINDOW,
+    step=STEP,
+    rf=RF,
+    periods=PERIODS,
+    expanding=EXPANDING,
+)
+@excel_errors
+def rolling_beta(returns, market, window, step=None, rf=None, periods=None, expanding=None):
+    """Market beta of each asset on every window (rows: window ends, oldest first; columns: assets), for charting."""
+    y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
+    m = cells.one_column(m, "market")
+    res = _rolling(y - r[:, None], (m - r)[:, None], **_windows(window, step, expanding))
+    return _labelled(res.beta, res.ends, periods, len(m))
+
+
+@xw.func(category=CATEGORY, cache=True)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    window=WINDOW,
+    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    step=STEP,
+    asset="loadings: which asset (column of returns, default 1).",
+    output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
+            "specific_var or intercept (one column per asset)."),
+    rf=RF,
+    periods=PERIODS,
+    folds=FOLDS,
+    scheme=SCHEME,
+    rule=RULE,
+    penalty_weights=WEIGHTS_PENALTY,
+    standardize=STANDARDIZE,
+    expanding=EXPANDING,
+)
+@excel_errors
+def rolling_loadings(returns, factors, window, method=None, step=None, asset=None, output=None, rf=None, periods=None,
+                     folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
+    """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
+    j = cells.count(asset, "asset", 1, minimum=1)
+    if j > y.shape[1]:
+        raise InputValueError(f"asset is {j} but returns has {y.shape[1]} columns.")
+    pen = {} if method == "ols" else {k: val for k, val in _penalty_options(x, standardize, penalty_weights, None,
+                                                                            method).items() if val is not None}
+    res = _rolling(y, x, method=method, folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
+                   scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
+                   rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
+                   **pen, **_windows(window, step, expanding))
+    values = {"loadings": lambda: res.loadings[:, j - 1, :], "lambda": lambda: res.lambdas[:, None],
+              "r2": lambda: res.r2, "specific_var": lambda: res.specific_var, "intercept": lambda: res.intercept}[out]()
+    return _labelled(values, res.ends, periods, y.shape[0])
+
+
+@xw.func(category=CATEGORY, cache=True)
+@_args(
+    returns=RETURNS,
+    factors=FACTORS,
+    window=WINDOW,
+    step="Periods between rebalances (default 1); weights are held until the next.",
+    models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
+    alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
+    output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
+            "predicted_vol (ex-ante, per period) or weights (rebalances x assets, first model)."),
+    rf=RF,
+    periods=PERIODS,
+    periods_per_year="Periods in a year, to annualise (default 12: monthly data).",
+    folds=FOLDS,
+    scheme=SCHEME,
+    rule=RULE,
+    budgets="budget: one positive number per asset; factor: one per factor.",
+    target_vol="targetvol only: the volatility to aim for, per period.",
+)
+@excel_errors
+def backtest(returns, factors, window, step=None, models=None, alloc=None, output=None, rf=None, periods=None,
+                    periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None):
+    """Walk-forward backtest of the procedure (estimate, choose lambda, allocate, hold) per risk model: out-of-sample statistics."""
+    y, x = cells.returns_and_factors(returns, factors, rf)
+    names = _model_names(models)
+    out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
+    windows = _windows(window, step, None)
+    del windows["expanding"]
+    res = _backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
+                                                           options.DEFAULTS["risk_method"]),
+                    periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
+                    folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
+                    scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
+                    rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
+                    budgets=cells.optional_table(budgets, "budgets"),
+                    target_vol=cells.number(target_vol, "target_vol", None), **windows)
+    if out == "summary":
+        st = res.stats
+        return [["Statistic", *res.models]] + [[label, *cells.row(st[key])[0]] for key, label in walkforward.STATS]
+    if out == "weights":
+        return _labelled(res.weights[0], res.rebalances, periods, y.shape[0])
+    series = {"cumulative": res.cumulative, "returns": res.returns, "predicted_vol": res.predicted_vol}[out]
+    return _labelled(series.T, res.rows, periods, y.shape[0])
+
+
+def _model_names(models) -> tuple[str, ...]:
+    if cells.blank(models):
+        return options.BACKTEST_MODELS
+    names = cells.words(models, "models")
+    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+
+
 __all__ = [
     "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "risk_alloc",
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
-    "excess_returns", "xlfactor_error",
+    "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
 ]

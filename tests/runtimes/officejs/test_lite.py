@@ -78,7 +78,13 @@ def test_requirements_name_what_the_functions_import_and_pyodide_has(lite):
     namespace = {}
     exec((folder / "main.py").read_text().split("\nclass _Bundle")[0], namespace)
     for module, source in namespace["SOURCES"].items():
-        for node in ast.walk(ast.parse(source)):
+        tree = ast.parse(source)
+        optional = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try)  # try: import x / except ImportError
+                    and any(isinstance(h.type, ast.Name) and h.type.id == "ImportError" for h in t.handlers)
+                    for n in ast.walk(ast.Module(body=t.body, type_ignores=[]))}
+        for node in ast.walk(tree):
+            if id(node) in optional:
+                continue
             tops = [a.name.split(".")[0] for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module.split(".")[0]] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
             for top in tops:
