@@ -178,3 +178,35 @@ def test_written_files_get_the_usual_permissions(tmp_path):
             assert path.stat().st_mode & 0o777 == 0o644, path  # not mkstemp's 0600
     finally:
         os.umask(mask)
+
+
+def test_backtest_prints_a_table_per_model_writes_csv_and_chart_and_refuses_to_overwrite(tmp_path, capsys):
+    from matplotlib.image import imread
+
+    argv = ["backtest", "--step", "24", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "[8/8] lasso_market_free: 25 portfolios allocated (erc) ... (" in text  # progress, model by model
+    head = next(ln for ln in text.splitlines() if ln.split()[:1] == ["ols"])
+    assert head.split() == ["ols", "ridge", "lasso", "lasso_market_free"]
+    # 25 rebalances every 24 months, the last at 2017-02 (row 644 of 645): the first at row 68 (1969-02)
+    assert "Bias statistic (1 = forecasts right)" in text and "Out of sample, 196903 to 201703" in text
+    png = imread(tmp_path / "backtest.png")
+    assert png.shape[0] > 600 and png.shape[1] > 1000
+    table = __import__("pandas").read_csv(tmp_path / "backtest.csv", header=[0, 1], index_col=0)
+    assert table.shape == (645 - 68, 12) and table.index[0] == 196903
+    assert cli.main(argv) == 2 and "pass --force" in capsys.readouterr().err
+
+
+def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
+    from tests.workbook import synthetic
+
+    files = synthetic.write(tmp_path / "data", t=300, n=12, k=4)
+    assert cli.main(["backtest", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
+                     "--window", "48", "--step", "12", "--models", "ols,lasso", "--no-chart",
+                     "--out", str(tmp_path / "out")]) == 0
+    text = capsys.readouterr().out
+    assert "12 assets, factors MKT, SIZE, VALUE, MOM" in text and "[4/4] lasso" in text
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["backtest.csv"]
+    assert cli.main(["backtest", "--models", "ols,lars", "--out", str(tmp_path / "o2")]) == 2
+    assert "model must be one of ols, ridge, lasso, lasso_market_free; got 'lars'" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from . import frames
 from .core.cv import CVResult, cross_validate, splits
 from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
 from .core.regression import capm, collinearity, fama_macbeth, grs, ols
+from .core.backtest import BacktestResult, backtest
 from .core.rolling import RollingResult, rolling, windows
 from .core.risk import (
     AllocationResult,
@@ -47,6 +48,8 @@ __all__ = [
     "rolling",
     "windows",
     "RollingResult",
+    "backtest",
+    "BacktestResult",
     "PenalizedResult",
     "factor_covariance",
     "specific_variance",

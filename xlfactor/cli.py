@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from ._files import refuse_overwrite
+from . import frames
+from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 
 
@@ -136,6 +137,112 @@ def workbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def backtest(args: argparse.Namespace) -> int:
+    """Walk-forward backtest of every risk model on the shipped data (or the user's files): table and chart."""
+    from .core import options
+
+    data = _dataset(args)
+    out = Path(args.out)
+    targets = [out / "backtest.csv"] + ([] if args.no_chart else [out / "backtest.png"])
+    refuse_overwrite(targets, args.force)  # before the work
+    start = args.start or data.default_start or int(data.periods[0])
+    keep = (data.periods >= start) & (data.periods <= (args.end or data.periods[-1]))
+    if not keep.any():
+        raise XLFactorError(f"no period lies between --start {start} and --end {args.end}.")
+    periods = pd.Index(data.periods[keep], name="period")
+    y = pd.DataFrame(data.returns[keep] - data.rf[keep, None], index=periods, columns=list(data.asset_names))
+    x = pd.DataFrame(data.factors[keep], index=periods, columns=list(data.factor_names))
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    t0 = time.perf_counter()
+    print(f"xlfactor {__version__}: walk-forward backtest on {data.title}: {len(y)} {data.period_word}s from {start}, "
+          f"{y.shape[1]} assets, factors {', '.join(x.columns)}; {args.window}-{data.period_word} windows, rebalanced "
+          f"every {args.step}, lambda by {args.folds}-fold {args.scheme} CV in each window, {args.alloc} weights "
+          f"({args.engine} engine)", flush=True)
+
+    def progress(done, total, what):
+        print(f"[{done}/{total}] {what} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+    res = frames.backtest(y, x, args.window, step=args.step, models=models, alloc=args.alloc, folds=args.folds,
+                          scheme=args.scheme, gap=args.gap, rule=args.rule, cov_method=args.cov,
+                          halflife=args.halflife, periods_per_year=data.periods_per_year, engine=args.engine,
+                          scheduler=args.scheduler, progress=progress)
+    summary = res["summary"]
+    pct = [i for i in summary.index if "annualised" in i or "dispersion" in i or "Turnover" in i]
+    shown = summary.copy().astype(object)
+    for label in summary.index:
+        shown.loc[label] = [f"{100 * v:.2f}%" if label in pct else f"{v:.0f}" if label in ("Periods out of sample",
+                            "Rebalances") else f"{v:.3f}" for v in summary.loc[label]]
+    print(f"\nOut of sample, {res['returns'].index[0]} to {res['returns'].index[-1]} (excess returns):")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(shown.to_string())
+    print("Bias statistic: std of return / predicted volatility; inside the 95% band the risk forecasts are right, "
+          "above it they are too low.")
+    table = pd.concat({"return": res["returns"], "predicted_vol": res["predicted_vol"],
+                       "cumulative": res["cumulative"]}, axis=1)
+    with atomic_paths(targets) as temps:
+        table.to_csv(temps[0])
+        if not args.no_chart:
+            _chart(res, data, temps[1])
+    print(f"\nWritten ({time.perf_counter() - t0:.1f} s):")
+    for p in targets:
+        print(f"  {p}")
+    return 0
+
+
+def _chart(res: dict, data, path: Path) -> None:
+    """Cumulative excess returns over time, and predicted vs realised volatility per model."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise XLFactorError('the chart needs matplotlib: pip install "xlfactor[plot]", or pass --no-chart.') from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cum, st = res["cumulative"], res["summary"]
+    fmt = "%Y%m" if data.frequency == "monthly" else "%Y%m%d"
+    when = pd.to_datetime(cum.index.astype(str), format=fmt)
+    fig, axes = plt.subplot_mosaic([["cum", "bars"], ["ratio", "ratio"]], figsize=(13, 8.5),
+                                   gridspec_kw={"width_ratios": [3, 2], "height_ratios": [5, 3.5]})
+    a1, a2, a3 = axes["cum"], axes["bars"], axes["ratio"]
+    span = 3 * int(data.periods_per_year)  # three years
+    real_roll = res["returns"].rolling(span).std()
+    pred_roll = (res["predicted_vol"] ** 2).rolling(span).mean() ** 0.5
+    for m in cum.columns:
+        a3.plot(when, real_roll[m] / pred_roll[m], label=m, linewidth=1.0)
+    a3.axhline(1.0, color="black", linewidth=0.8)
+    a3.set_title(f"Realised / predicted volatility over trailing {span} periods (above 1: risk under-predicted)")
+    a3.set_xlabel("period")
+    a3.set_ylabel("ratio")
+    a3.legend(ncol=4, fontsize=8)
+    a3.grid(alpha=0.3)
+    for m in cum.columns:
+        a1.plot(when, cum[m], label=m, linewidth=1.2)
+    a1.set_yscale("log")
+    a1.set_title("Cumulative excess return (growth of 1, log scale; the models' portfolios nearly coincide)"
+                 if (cum.max(axis=1) / cum.min(axis=1)).max() < 1.05 else "Cumulative excess return (growth of 1, log scale)",
+                 fontsize=10)
+    a1.set_xlabel("period")
+    a1.set_ylabel("growth of 1")
+    a1.legend()
+    a1.grid(alpha=0.3)
+    models = list(st.columns)
+    pos = range(len(models))
+    pred = st.loc["Predicted volatility (annualised, RMS)"] * 100
+    real = st.loc["Realised volatility (annualised)"] * 100
+    a2.bar([p - 0.2 for p in pos], pred, width=0.4, label="predicted")
+    a2.bar([p + 0.2 for p in pos], real, width=0.4, label="realised")
+    for p, m in zip(pos, models):
+        a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
+                    ha="center", va="bottom", fontsize=8)
+    a2.set_xticks(list(pos), models, rotation=15)
+    a2.set_title("Predicted vs realised volatility, out of sample")
+    a2.set_ylabel("% a year")
+    a2.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
 def _data_arguments(p: argparse.ArgumentParser) -> None:
     from .core import options
 
@@ -229,6 +336,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "default all three")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
     p.set_defaults(func=workbook)
+
+    p = sub.add_parser("backtest", help="walk-forward backtest of the risk models (ols, ridge, lasso, lasso with the "
+                                        "market free): a table, backtest.csv and backtest.png")
+    _data_arguments(p)
+    p.add_argument("--start", type=int, default=None, help="first period (default: 196307 on the shipped data)")
+    p.add_argument("--end", type=int, default=None, help="last period (default: the last)")
+    p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
+    p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
+    p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
+    p.add_argument("--alloc", choices=[m for m in options.ALLOC_METHODS if m not in ("budget", "factor", "targetvol")],
+                   default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
+    p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
+    p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
+    p.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
+    p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
+                   help=f"factor covariance (default {D['cov_method']})")
+    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="where the windows run: here (default) or on a Dask cluster (pip install \"xlfactor[dask]\")")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)")
+    p.add_argument("--no-chart", action="store_true", help="skip backtest.png (no matplotlib needed)")
+    p.add_argument("--out", default="xlfactor-output", help="folder for backtest.csv and backtest.png")
+    p.add_argument("--force", action="store_true", help="overwrite backtest.csv and backtest.png")
+    p.set_defaults(func=backtest)
 
     p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")
     p.add_argument("--dir", default="xlfactor-server", help="server project folder (created; default xlfactor-server)")

@@ -97,7 +97,7 @@ def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | Non
                          "p-value": res.pvalues}, index=names).assign(periods=res.nperiods)
 
 
-__all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth"]
+__all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth", "rolling", "backtest"]
 
 
 def rolling(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options) -> dict:
@@ -121,4 +121,30 @@ def rolling(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options
         "lambdas": pd.Series(res.lambdas, index=ends, name="lambda"),
         "factor_cov": pd.DataFrame(res.factor_cov.reshape(-1, len(names)), columns=names,
                                    index=pd.MultiIndex.from_product([ends, names], names=["end", "factor"])),
+    }
+
+
+def backtest(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options) -> dict:
+    """``core.backtest.backtest`` with labels. ``returns`` are excess returns.
+
+    Returns ``summary`` (one row per statistic, one column per model), ``returns``, ``predicted_vol`` and
+    ``cumulative`` (indexed by the out-of-sample periods, one column per model), ``weights`` (index
+    (rebalance, model), one column per asset) and ``lambdas`` (index rebalance, one column per model).
+    """
+    from .core import backtest as core_backtest
+
+    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
+    res = core_backtest.backtest(returns.to_numpy(float), factors.to_numpy(float), window, **options)
+    models = list(res.models)
+    oos, reb = returns.index[res.rows], returns.index[res.rebalances]
+    st = res.stats
+    series = lambda a: pd.DataFrame(a.T, index=oos, columns=models)  # noqa: E731
+    return {
+        "summary": pd.DataFrame({m: [st[k][i] for k, _ in core_backtest.STATS] for i, m in enumerate(models)},
+                                index=[label for _, label in core_backtest.STATS]),
+        "returns": series(res.returns), "predicted_vol": series(res.predicted_vol), "cumulative": series(res.cumulative),
+        "weights": pd.DataFrame(res.weights.transpose(1, 0, 2).reshape(-1, returns.shape[1]), columns=returns.columns,
+                                index=pd.MultiIndex.from_product([reb, models], names=["rebalance", "model"])),
+        "lambdas": pd.DataFrame(res.lambdas.T, index=reb, columns=models),
+        "result": res,
     }
