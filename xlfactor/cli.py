@@ -139,8 +139,6 @@ def workbook(args: argparse.Namespace) -> int:
 
 def backtest(args: argparse.Namespace) -> int:
     """Walk-forward backtest of every risk model on the shipped data (or the user's files): table and chart."""
-    from .core import options
-
     data = _dataset(args)
     out = Path(args.out)
     targets = [out / "backtest.csv"] + ([] if args.no_chart else [out / "backtest.png"])

@@ -66,7 +66,6 @@ def build_cases() -> list[Case]:
     roll_b = rolling.rolling(y, (m - rf)[:, None], 60, step=30)
     roll_l = rolling.rolling(y, f, 80, step=40, method="lasso", penalty_weights=mw)
     bt = backtest.backtest(np.where(np.isfinite(y), y, np.nan), f, 120, step=24, models=["ols", "lasso_market_free"])
-    st = bt.stats
     return [
         Case("rolling_beta", [R, M, [[60]], [[30]], RF], roll_b.beta),
         Case("rolling_beta", [R, M, [[60]], [[30]], RF, cells(months[:, None])],
