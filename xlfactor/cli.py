@@ -114,6 +114,13 @@ def demo(args: argparse.Namespace) -> int:
     print(f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
           f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
           + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
+    bt = res.backtest
+    st = bt.stats
+    print(f"\nWalk-forward backtest ({inputs.bt_window}-{data.period_word} windows, rebalanced every {inputs.bt_step}; "
+          f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility, realised / predicted, bias")
+    for i, m in enumerate(bt.models):
+        print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
+              f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})")
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
     print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
     for p in paths:

@@ -47,7 +47,20 @@ def expected_blocks(res: Results) -> dict[tuple[str, str], np.ndarray]:
         ("Risk", "weights"): al.weights[None, :],
         ("Risk", "risk_by_asset"): al.contributions[None, :],
         ("Risk", "risk_by_factor"): al.risk.factor_percent[:, None],
+        ("Backtest", "bt_summary"): _summary(res.backtest),
+        ("Backtest", "bt_cumulative"): np.column_stack([res.months[res.backtest.rows], res.backtest.cumulative.T]),
+        ("Backtest", "bt_predicted"): np.column_stack([res.months[res.backtest.rows], res.backtest.predicted_vol.T]),
+        ("Backtest", "rolling_beta"): np.column_stack([res.months[res.rolling_beta.ends], res.rolling_beta.beta]),
     }
+
+
+def _summary(bt) -> np.ndarray:
+    """BACKTEST's summary: a header row of model names and a label column (text: NaN here), then the statistics."""
+    from xlfactor.core.backtest import STATS
+
+    st = bt.stats
+    return np.vstack([np.full(len(bt.models) + 1, np.nan),
+                      *[np.r_[np.nan, st[key]] for key, _ in STATS]])
 
 
 def _numbers(block) -> np.ndarray:

@@ -112,7 +112,7 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
                 assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
     assert n > 250
     prefix = "" if flavor == "classic" else "_XLDUDF_"
-    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS"}  # companions for analysts, not steps of the procedure
+    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS"}  # companions for analysts
     assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
     if flavor == "classic":
         conf = openpyxl.load_workbook(path)["xlwings.conf"]
@@ -216,7 +216,18 @@ def test_chart_series_point_at_blocks(books):
     assert set(by_title) == {"CAPM expected excess return vs historical mean (per period)",
                              "Cross-validated error (summed over assets)", "Weights and risk shares by asset",
                              "Risk share by factor and specific risk",
-                             *[f"{n} loadings: OLS vs ridge vs lasso" for n in factors]}
+                             *[f"{n} loadings: OLS vs ridge vs lasso" for n in factors],
+                             "Cumulative excess return of each model's portfolio (growth of 1)",
+                             "Predicted vs realised volatility, out of sample (a year)",
+                             "Rolling market beta (window on Start), first 6 assets"}
+    cum, summary = book.block("Backtest", "bt_cumulative"), book.block("Backtest", "bt_summary")
+    lines = by_title["Cumulative excess return of each model's portfolio (growth of 1)"]
+    assert [s["name"] for s in lines] == ["ols", "ridge", "lasso", "lasso_market_free"]
+    assert [s["values"] for s in lines] == [cum.sheet.ref(cum.r0, j, cum.r1, j).address() for j in range(1, 5)]
+    bars = by_title["Predicted vs realised volatility, out of sample (a year)"]
+    labels = [summary.sheet.get(r, 0) for r in range(summary.r0, summary.r1 + 1)]
+    assert [labels[summary.sheet.ref(0, 0).r0 + int(s["values"].split("$")[-1]) - 1 - summary.r0] for s in bars] == [
+        "Predicted volatility (annualised, RMS)", "Realised volatility (annualised)"]
     curve = book.block("Lambda", "curve")
     cv = by_title["Cross-validated error (summed over assets)"]
     assert cv[0]["categories"] == curve.sheet.ref(curve.r0, 0, curve.r1, 0).address()

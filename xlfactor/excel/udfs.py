@@ -617,10 +617,13 @@ def rolling_loadings(returns, factors, window, method=None, step=None, asset=Non
     rule=RULE,
     budgets="budget: one positive number per asset; factor: one per factor.",
     target_vol="targetvol only: the volatility to aim for, per period.",
+    cov_method=f"Factor covariance in each window: {options.describe('cov_method')}.",
+    halflife="EWMA half-life in periods (ewma only).",
 )
 @excel_errors
 def backtest(returns, factors, window, step=None, models=None, alloc=None, output=None, rf=None, periods=None,
-                    periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None):
+             periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None, cov_method=None,
+             halflife=None):
     """Walk-forward backtest of the procedure (estimate, choose lambda, allocate, hold) per risk model: out-of-sample statistics."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     names = _model_names(models)
@@ -634,7 +637,9 @@ def backtest(returns, factors, window, step=None, models=None, alloc=None, outpu
                     scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
                     rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
                     budgets=cells.optional_table(budgets, "budgets"),
-                    target_vol=cells.number(target_vol, "target_vol", None), **windows)
+                    target_vol=cells.number(target_vol, "target_vol", None),
+                    cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
+                    halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]), **windows)
     if out == "summary":
         st = res.stats
         return [["Statistic", *res.models]] + [[label, *cells.row(st[key])[0]] for key, label in walkforward.STATS]

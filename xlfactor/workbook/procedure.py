@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import cv, penalized, regression, risk
+from ..core import backtest, cv, penalized, regression, risk, rolling
 from .dataset import Dataset, french
 from .template import Inputs
 
@@ -42,6 +42,8 @@ class Results:
     specific_var: np.ndarray
     allocation: risk.AllocationResult
     periods_per_year: int = 12
+    backtest: object = None  # core.backtest.BacktestResult: the Backtest sheet
+    rolling_beta: object = None  # core.rolling.RollingResult of the CAPM on the backtest's windows
 
     @property
     def excess(self) -> np.ndarray:
@@ -93,13 +95,13 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     data = data or french()
     inputs = (inputs or Inputs()).resolve(data)
     say = progress or (lambda *a: None)
-    say(1, 6, "selecting the sample window and the factors")
+    say(1, 7, "selecting the sample window and the factors")
     months, rf, f, m, r, fnames, anames = window(inputs, data)
     y = r - rf[:, None]
-    say(2, 6, "market model (CAPM) and factor regressions")
+    say(2, 7, "market model (CAPM) and factor regressions")
     capm = regression.capm(y, m, lags=inputs.lags)  # excess returns on the market's excess return
     ols = regression.ols(y, f)
-    say(3, 6, "cross-validating lambda (lasso and ridge)")
+    say(3, 7, "cross-validating lambda (lasso and ridge)")
     weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
     opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
@@ -108,14 +110,14 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
     lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
     lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
-    say(4, 6, "ridge and lasso loadings at the chosen lambdas")
+    say(4, 7, "ridge and lasso loadings at the chosen lambdas")
     ridge = penalized.fit(y, f, [lam_ridge], method="ridge", **pen)
     lasso = penalized.fit(y, f, [lam_lasso], method="lasso", **pen)
-    say(5, 6, "factor covariance and specific variances")
+    say(5, 7, "factor covariance and specific variances")
     cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
     loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
     spec = risk.specific_variance(y, f, loadings)
-    say(6, 6, f"risk allocation ({inputs.risk_method})")
+    say(6, 7, f"risk allocation ({inputs.risk_method})")
     model = risk.FactorModel.from_arrays(loadings, cov, spec)
     method = inputs.risk_method.lower()
     budgets = None
@@ -124,11 +126,17 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     elif method == "factor":
         budgets = inputs.selected(inputs.factor_budgets)
     allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol)
+    say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
+    walk = backtest.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=method, budgets=budgets,
+                             target_vol=inputs.target_vol, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
+                             cov_method=inputs.cov_method, halflife=inputs.halflife,
+                             periods_per_year=data.periods_per_year)
+    betas = rolling.rolling(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
     complete = np.isfinite(y).all(axis=1)
     return Results(
         inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames,
         capm=capm, ols=ols, collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]),
         method_cv=method_cv, lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
         ridge=ridge, lasso=lasso, risk_loadings=loadings, factor_cov=cov, specific_var=spec, allocation=allocation,
-        periods_per_year=data.periods_per_year,
+        periods_per_year=data.periods_per_year, backtest=walk, rolling_beta=betas,
     )

@@ -31,7 +31,8 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .._files import atomic_paths, refuse_overwrite
 from ..core.options import CHOICES as OPTION_CHOICES
-from ..core.options import DEFAULTS, market_first_weights
+from ..core.backtest import STATS
+from ..core.options import BACKTEST_MODELS, DEFAULTS, market_first_weights
 from ..errors import XLFactorError
 from ..excel import udfs
 from .dataset import MAX_FACTORS, Dataset, french
@@ -43,7 +44,7 @@ EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
            "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
-WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0}  # input: smallest allowed value
+WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1}  # input: smallest allowed value
 CV_ROWS = 100  # the lambda grid's length (CV_CURVE rows)
 COLOURS = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000", "#7F7F7F", "#FFC000", "#70AD47"]
 
@@ -90,6 +91,8 @@ class Inputs:
     target_vol: float | None = None  # risk method targetvol: volatility per period; default 10% a year
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
+    bt_window: int = 60  # backtest: estimation window (periods)
+    bt_step: int = 12  # backtest: periods between rebalances (12: yearly on monthly data, a quick recalculation)
 
     def resolve(self, data: Dataset) -> "Inputs":
         """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
@@ -477,7 +480,9 @@ class Template:
         say("Loadings")
         loadings = self._loadings(book, data, factors, market, lam)
         say("Risk")
-        self._risk(book, data, factors, market, loadings)
+        risk_blocks = self._risk(book, data, factors, market, loadings)
+        say("Backtest")
+        self._backtest(book, data, factors, market, risk_blocks)
         self._pages(book)
         say("saving")
         if flavor == "classic":
@@ -594,6 +599,8 @@ class Template:
             ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
             ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
             ("target_vol", f"Target volatility per {d.period_word} (for targetvol)", inp.target_vol),
+            ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
+            ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
         ]
         for key, label, value in rows:
             ref = lay.take(key, 1, col=2, gap=0)
@@ -660,6 +667,8 @@ class Template:
                 "Lambda: the cross-validation error curve and the chosen penalties (lasso and ridge).",
                 "Loadings: OLS, ridge and lasso loadings at the chosen lambdas, compared asset by asset.",
                 "Risk: factor covariance, specific variances, weights and risk contributions.",
+                "Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
+                "per risk model: realised vs predicted risk out of sample.",
             ]),
             ("Connect the functions", [
                 "Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
@@ -1031,6 +1040,97 @@ class Template:
         s.ws.set_column(0, 0, 20)
         s.ws.set_column(1, n, 10)
         s.ws.freeze_panes(0, 1)
+        return {"budgets": budgets}
+
+    # Backtest ---------------------------------------------------------------------------------------------------------
+    def _backtest(self, book: Book, data: dict, factors: dict, market: dict, risk_blocks: dict) -> None:
+        s, f, d = book.sheet("Backtest"), book.fmt, self.data
+        ex, fx, months = market["excess"], factors["factors"], factors["months"]
+        models = BACKTEST_MODELS
+        s.text(0, 0, "Backtest: the procedure walked forward, out of sample", f["title"])
+        s.text(1, 0, "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
+                     "B F B' + D, allocate (method on Start), hold to the next. Window and rebalancing on Start.",
+               f["note"])
+        s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
+                     f"unpenalised. Excess returns per {d.period_word}, annualised with {d.periods_per_year} a year.",
+               f["note"])
+        lay = Layout(s, 4)
+        head = lay.take("summary_head", 1, gap=0)
+        summary_room = lay.take("summary", len(STATS) + 1, len(models) + 1)
+        charts = lay.take("charts", 21, 16)
+        beta_head = lay.take("beta_head", 2, gap=0)
+        beta_charts = lay.take("beta_chart", 21, 16)
+        series_head = lay.take("window_head", 3, 2 * len(models) + 2, gap=0)
+        r0 = lay.row  # the series, last on the sheet: they grow with the periods
+        window, step = self.start_ref("bt_window"), self.start_ref("bt_step")
+        common = [window, step, "", self.start_ref("risk_method")]
+        tail = [0.0, months, float(d.periods_per_year), self.start_ref("folds"), self.start_ref("scheme"),
+                self.start_ref("rule"), risk_blocks["budgets"], self.start_ref("target_vol"),
+                self.start_ref("cov_method"), self.start_ref("halflife")]
+        s.text(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
+                           "inside the band they are, above it too low)", f["h2"])
+        pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)
+        row_formats = [f["head"]] + [pct if key in ("return", "volatility", "predicted_vol", "turnover", "turnover_year",
+                                                     "rc_dispersion") else f["int"] if key in ("periods", "rebalances")
+                                      else num3 for key, _ in STATS]
+        summary = s.udf(summary_room.r0, 0, "BACKTEST", [ex, fx, *common, "summary", *tail], block="bt_summary",
+                        row_formats=row_formats)
+        s.text(series_head.r0, 0, "Out-of-sample series by model (each period with the weights held in it), and the "
+                                  "rolling betas", f["h2"])
+        m_ = len(models)
+        for c, label in ((0, "Growth of 1 (cumulative excess return)"), (1 + m_, "Predicted volatility, per period"),
+                         (3 + 2 * m_, "Rolling market beta at each rebalance, by asset")):
+            s.text(series_head.r0 + 1, c, label, f["label"])
+        for c in (0, 1 + m_):
+            s.text(series_head.r0 + 2, c, "Month" if d.frequency == "monthly" else "Date", f["head"])
+        for j, m in enumerate(models):
+            s.text(series_head.r0 + 2, 1 + j, m, f["head"])
+            s.text(series_head.r0 + 2, 2 + m_ + j, m, f["head"])
+        cum = s.udf(r0, 0, "BACKTEST", [ex, fx, *common, "cumulative", *tail], block="bt_cumulative",
+                    col_formats=[f["period"]] + [num3] * len(models))
+        pred = s.udf(r0, 1 + len(models), "BACKTEST", [ex, fx, *common, "predicted_vol", *tail], block="bt_predicted",
+                     col_formats=[f["period"]] + [book.number(decimals=4)] * len(models))
+        n_rows = cum.r1 - cum.r0 + 1
+        dates = s.ref(cum.r0, 0, cum.r1, 0)
+        colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
+        book.chart(s, {"type": "line"}, "Cumulative excess return of each model's portfolio (growth of 1)", [
+            {"name": m, "categories": dates.a1(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
+             "line": {"color": colours[j % 4], "width": 1.25}} for j, m in enumerate(models)],
+            charts.r0, 0, {"y": {"name": "growth of 1", "log_base": 10, "num_format": "0.0"},
+                           "x": {"name": "period", "label_position": "low", "interval_unit": max(1, n_rows // 8),
+                                 "num_font": {"rotation": -45}}}, size=(720, 400))
+        real = s.ref(summary.r0 + 2, 1, summary.r0 + 2, len(models))  # Realised volatility row
+        pred_row = s.ref(summary.r0 + 3, 1, summary.r0 + 3, len(models))
+        cats = s.ref(summary.r0, 1, summary.r0, len(models))
+        book.chart(s, {"type": "column"}, "Predicted vs realised volatility, out of sample (a year)", [
+            {"name": "predicted", "categories": cats.a1(), "values": pred_row.a1(), "fill": {"color": "#5A8AC6"}},
+            {"name": "realised", "categories": cats.a1(), "values": real.a1(), "fill": {"color": "#F4B183"}},
+        ], charts.r0, 5, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
+                           "x": {"name": "risk model", "label_position": "low"}}, size=(520, 400))
+        # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
+        s.text(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)",
+               f["h2"])
+        s.text(beta_head.r0 + 1, 0, "Every asset's path is in the table at the bottom of the sheet, right of the "
+                                    "backtest series.", f["note"])
+        beta = s.udf(r0, 3 + 2 * len(models), "ROLLING_BETA", [ex, factors["market"], window, step, 0.0, months],
+                     block="rolling_beta", col_formats=[f["period"]] + [num3] * d.shape()[1])
+        s.text(series_head.r0 + 2, 3 + 2 * len(models), "Window end", f["head"])
+        s.array(series_head.r0 + 2, 4 + 2 * len(models), data["asset_names"], f["head"])
+        b_rows = beta.r1 - beta.r0 + 1
+        shown = min(d.shape()[1], 6)
+        book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} assets", [
+            {"name": d.asset_names[j], "categories": s.ref(beta.r0, beta.c0, beta.r0 + b_rows - 1, beta.c0).a1(),
+             "values": s.ref(beta.r0, beta.c0 + 1 + j, beta.r0 + b_rows - 1, beta.c0 + 1 + j).a1()}
+            for j in range(shown)],
+            beta_charts.r0, 0, {"y": {"name": "beta", "num_format": "0.00"},
+                                "x": {"name": "window end", "label_position": "low",
+                                      "interval_unit": max(1, b_rows // 8), "num_font": {"rotation": -45}}},
+            size=(720, 400))
+        s.ws.set_column(0, 0, 44)
+        s.ws.set_column(1, 2 * len(models) + 3 + d.shape()[1], 10)
+        s.ws.set_column(1, 2 * len(models) + 1, 17)  # model names as headers
+        s.ws.freeze_panes(0, 1)
+        s.preview_rows = r0 + 12
 
     # pages ------------------------------------------------------------------------------------------------------------
     def _pages(self, book: Book) -> None:
