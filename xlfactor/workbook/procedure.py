@@ -90,6 +90,9 @@ def window(inputs: Inputs, data: Dataset | None = None):
             [n for n, u in zip(data.factor_names, use) if u], list(data.asset_names))
 
 
+BACKTEST_ALLOC = {"factor": "erc"}  # the Backtest sheet's allocation: factor budgeting is too slow at every rebalance
+
+
 def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None) -> Results:
     """The whole procedure on ``data`` (default: the shipped data); ``progress(step, total, message)`` before each step."""
     data = data or french()
@@ -127,7 +130,8 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         budgets = inputs.selected(inputs.factor_budgets)
     allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol)
     say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
-    walk = backtest.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=method, budgets=budgets,
+    walk = backtest.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
+                             budgets=budgets if method == "budget" else None,
                              target_vol=inputs.target_vol, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
                              cov_method=inputs.cov_method, halflife=inputs.halflife,
                              periods_per_year=data.periods_per_year)

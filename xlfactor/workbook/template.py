@@ -91,8 +91,8 @@ class Inputs:
     target_vol: float | None = None  # risk method targetvol: volatility per period; default 10% a year
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
-    bt_window: int = 60  # backtest: estimation window (periods)
-    bt_step: int = 12  # backtest: periods between rebalances (12: yearly on monthly data, a quick recalculation)
+    bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
+    bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
 
     def resolve(self, data: Dataset) -> "Inputs":
         """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
@@ -115,6 +115,8 @@ class Inputs:
             factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
             asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
             target_vol=round(0.10 / data.periods_per_year ** 0.5, 6) if self.target_vol is None else self.target_vol,
+            bt_window=(60 if data.frequency == "monthly" else 252) if self.bt_window is None else int(self.bt_window),
+            bt_step=(12 if data.frequency == "monthly" else 63) if self.bt_step is None else int(self.bt_step),
         )
 
     def selected(self, values) -> list:
@@ -1049,8 +1051,8 @@ class Template:
         models = BACKTEST_MODELS
         s.text(0, 0, "Backtest: the procedure walked forward, out of sample", f["title"])
         s.text(1, 0, "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
-                     "B F B' + D, allocate (method on Start), hold to the next. Window and rebalancing on Start.",
-               f["note"])
+                     "B F B' + D, allocate (method on Start; erc when it is factor, whose search is too slow to "
+                     "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", f["note"])
         s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
                      f"unpenalised. Excess returns per {d.period_word}, annualised with {d.periods_per_year} a year.",
                f["note"])
@@ -1063,7 +1065,10 @@ class Template:
         series_head = lay.take("window_head", 3, 2 * len(models) + 2, gap=0)
         r0 = lay.row  # the series, last on the sheet: they grow with the periods
         window, step = self.start_ref("bt_window"), self.start_ref("bt_step")
-        common = [window, step, "", self.start_ref("risk_method")]
+        method = self.start_ref("risk_method")
+        alloc = Expr(f'IF({method.a1()}="factor","erc",{method.a1()})',
+                     [["erc" if self.inp.risk_method.lower() == "factor" else self.inp.risk_method]])
+        common = [window, step, "", alloc]
         tail = [0.0, months, float(d.periods_per_year), self.start_ref("folds"), self.start_ref("scheme"),
                 self.start_ref("rule"), risk_blocks["budgets"], self.start_ref("target_vol"),
                 self.start_ref("cov_method"), self.start_ref("halflife")]
@@ -1088,7 +1093,7 @@ class Template:
             s.text(series_head.r0 + 2, 2 + m_ + j, m, f["head"])
         cum = s.udf(r0, 0, "BACKTEST", [ex, fx, *common, "cumulative", *tail], block="bt_cumulative",
                     col_formats=[f["period"]] + [num3] * len(models))
-        pred = s.udf(r0, 1 + len(models), "BACKTEST", [ex, fx, *common, "predicted_vol", *tail], block="bt_predicted",
+        s.udf(r0, 1 + len(models), "BACKTEST", [ex, fx, *common, "predicted_vol", *tail], block="bt_predicted",
                      col_formats=[f["period"]] + [book.number(decimals=4)] * len(models))
         n_rows = cum.r1 - cum.r0 + 1
         dates = s.ref(cum.r0, 0, cum.r1, 0)
