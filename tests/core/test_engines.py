@@ -28,11 +28,11 @@ def client():
 @pytest.mark.parametrize("method", ["lasso", "ridge", "ols"])
 def test_dask_equals_local_exactly(data, client, method):
     y, x = data
-    opts = dict(step=3, method=method, chunk_windows=40)
+    opts = dict(step=6, method=method, chunk_windows=20)
     local = rolling.rolling(y, x, 60, **opts)
     seen = []
     remote = rolling.rolling(y, x, 60, engine="dask", scheduler=client, progress=lambda d, t: seen.append((d, t)), **opts)
-    assert len(local.ends) == 196 and seen[-1] == (5, 5)  # 196 windows in chunks of 40
+    assert len(local.ends) == 98 and seen[-1] == (5, 5)  # 98 windows in chunks of 20
     for field in FIELDS:
         np.testing.assert_array_equal(getattr(remote, field), getattr(local, field), err_msg=field)
 

@@ -49,7 +49,6 @@ def expected_blocks(res: Results) -> dict[tuple[str, str], np.ndarray]:
         ("Risk", "risk_by_factor"): al.risk.factor_percent[:, None],
         ("Backtest", "bt_summary"): _summary(res.backtest),
         ("Backtest", "bt_cumulative"): np.column_stack([res.months[res.backtest.rows], res.backtest.cumulative.T]),
-        ("Backtest", "bt_predicted"): np.column_stack([res.months[res.backtest.rows], res.backtest.predicted_vol.T]),
         ("Backtest", "rolling_beta"): np.column_stack([res.months[res.rolling_beta.ends], res.rolling_beta.beta]),
     }
 

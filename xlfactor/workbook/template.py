@@ -1062,7 +1062,7 @@ class Template:
         charts = lay.take("charts", 21, 16)
         beta_head = lay.take("beta_head", 2, gap=0)
         beta_charts = lay.take("beta_chart", 21, 16)
-        series_head = lay.take("window_head", 3, 2 * len(models) + 2, gap=0)
+        series_head = lay.take("window_head", 3, len(models) + 1, gap=0)
         r0 = lay.row  # the series, last on the sheet: they grow with the periods
         window, step = self.start_ref("bt_window"), self.start_ref("bt_step")
         method = self.start_ref("risk_method")
@@ -1080,21 +1080,17 @@ class Template:
                                       else num3 for key, _ in STATS]
         summary = s.udf(summary_room.r0, 0, "BACKTEST", [ex, fx, *common, "summary", *tail], block="bt_summary",
                         row_formats=row_formats)
-        s.text(series_head.r0, 0, "Out-of-sample series by model (each period with the weights held in it), and the "
-                                  "rolling betas", f["h2"])
+        s.text(series_head.r0, 0, "Out-of-sample growth by model (each period with the weights held in it), and the "
+                                  "rolling betas (BACKTEST output predicted_vol gives the ex-ante volatilities)", f["h2"])
         m_ = len(models)
-        for c, label in ((0, "Growth of 1 (cumulative excess return)"), (1 + m_, "Predicted volatility, per period"),
-                         (3 + 2 * m_, "Rolling market beta at each rebalance, by asset")):
+        for c, label in ((0, "Growth of 1 (cumulative excess return)"),
+                         (2 + m_, "Rolling market beta at each rebalance, by asset")):
             s.text(series_head.r0 + 1, c, label, f["label"])
-        for c in (0, 1 + m_):
-            s.text(series_head.r0 + 2, c, "Month" if d.frequency == "monthly" else "Date", f["head"])
+        s.text(series_head.r0 + 2, 0, "Month" if d.frequency == "monthly" else "Date", f["head"])
         for j, m in enumerate(models):
             s.text(series_head.r0 + 2, 1 + j, m, f["head"])
-            s.text(series_head.r0 + 2, 2 + m_ + j, m, f["head"])
         cum = s.udf(r0, 0, "BACKTEST", [ex, fx, *common, "cumulative", *tail], block="bt_cumulative",
                     col_formats=[f["period"]] + [num3] * len(models))
-        s.udf(r0, 1 + len(models), "BACKTEST", [ex, fx, *common, "predicted_vol", *tail], block="bt_predicted",
-                     col_formats=[f["period"]] + [book.number(decimals=4)] * len(models))
         n_rows = cum.r1 - cum.r0 + 1
         dates = s.ref(cum.r0, 0, cum.r1, 0)
         colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
@@ -1116,11 +1112,11 @@ class Template:
         s.text(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)",
                f["h2"])
         s.text(beta_head.r0 + 1, 0, "Every asset's path is in the table at the bottom of the sheet, right of the "
-                                    "backtest series.", f["note"])
-        beta = s.udf(r0, 3 + 2 * len(models), "ROLLING_BETA", [ex, factors["market"], window, step, 0.0, months],
+                                    "growth series.", f["note"])
+        beta = s.udf(r0, 2 + len(models), "ROLLING_BETA", [ex, factors["market"], window, step, 0.0, months],
                      block="rolling_beta", col_formats=[f["period"]] + [num3] * d.shape()[1])
-        s.text(series_head.r0 + 2, 3 + 2 * len(models), "Window end", f["head"])
-        s.array(series_head.r0 + 2, 4 + 2 * len(models), data["asset_names"], f["head"])
+        s.text(series_head.r0 + 2, 2 + len(models), "Window end", f["head"])
+        s.array(series_head.r0 + 2, 3 + len(models), data["asset_names"], f["head"])
         b_rows = beta.r1 - beta.r0 + 1
         shown = min(d.shape()[1], 6)
         book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} assets", [
@@ -1132,8 +1128,8 @@ class Template:
                                       "interval_unit": max(1, b_rows // 8), "num_font": {"rotation": -45}}},
             size=(720, 400))
         s.ws.set_column(0, 0, 44)
-        s.ws.set_column(1, 2 * len(models) + 3 + d.shape()[1], 10)
-        s.ws.set_column(1, 2 * len(models) + 1, 17)  # model names as headers
+        s.ws.set_column(1, len(models) + 2 + d.shape()[1], 10)
+        s.ws.set_column(1, len(models), 17)  # model names as headers
         s.ws.freeze_panes(0, 1)
         s.preview_rows = r0 + 12
 
