@@ -44,8 +44,9 @@ def _nbytes(result) -> int:
 MAX_BYTES = 256 * 2**20  # per cached function
 
 
-def memoize(maxsize: int = 8, max_bytes: int = MAX_BYTES):
-    """Least-recently-used cache of at most ``maxsize`` results and ``max_bytes`` of their arrays.
+def memoize(maxsize: int = 8, max_bytes: int = MAX_BYTES, ignore: tuple = ()):
+    """Least-recently-used cache of at most ``maxsize`` results and ``max_bytes`` of their arrays; keyword
+    arguments named in ``ignore`` (e.g. a progress callback) are not part of the key.
 
     Thread-safe (xlwings Server runs calls in threads): lookups and updates hold a lock; the computation
     does not, so two threads may compute the same result once each. A result larger than ``max_bytes``
@@ -59,7 +60,8 @@ def memoize(maxsize: int = 8, max_bytes: int = MAX_BYTES):
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            key = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items()))
+            key = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items())
+                                                            if k not in ignore)
             with lock:
                 hit = store.get(key)
                 if hit is not None:

@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import risk, rolling
-from .options import BACKTEST_MODELS, DEFAULTS, market_first_weights
+from ._cache import memoize
+from .options import ALLOC_METHODS, BACKTEST_MODELS, DEFAULTS, market_first_weights
 
 STATS = (
     ("return", "Realised return (annualised)"),
@@ -128,7 +129,9 @@ def backtest(
 ) -> BacktestResult:
     """Walk-forward backtest (see the module docstring). ``returns`` are excess returns (subtract rf first).
 
-    ``progress(done, total, what)`` is called after each model's estimation and each model's allocations.
+    ``progress(done, total, what)`` is called after each model's estimation and each model's allocations
+    (not when the result is remembered: the last few results are kept, keyed on the inputs' bytes and the
+    options, so the template's sheet and the procedure that checks it compute a backtest once).
     """
     y = v.as_float_2d(returns, "returns")
     x = v.as_float_2d(factors, "factors")
@@ -138,6 +141,18 @@ def backtest(
     if not models:
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
+    alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
+    budgets = None if budgets is None or alloc not in ("budget", "factor") else np.asarray(budgets, float)
+    target_vol = None if target_vol is None or alloc != "targetvol" else float(target_vol)
+    halflife = None if halflife is None or cov_method != "ewma" else float(halflife)
+    return _backtest(y, x, int(window), int(step), models, alloc, budgets, target_vol, bool(expanding), int(folds),
+                     str(scheme), int(gap), str(rule), str(cov_method), halflife, float(ppy), str(engine),
+                     scheduler, progress=progress)
+
+
+@memoize(maxsize=4, ignore=("progress",))
+def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule, cov_method,
+              halflife, ppy, engine, scheduler, progress=None) -> BacktestResult:
     n_rows, n = y.shape
     if v.check_nonneg_int(window, "window", minimum=2) >= n_rows:
         raise InsufficientDataError(f"window is {window} periods but the data have {n_rows}; a backtest needs "
