@@ -66,19 +66,20 @@ def shipped(runtime: str, tmp_path) -> dict:
 
 
 def other_shape(runtime: str, tmp_path) -> dict:
-    """1,200 x 45 x 7 from CSV files: every block equals the core on the same data."""
+    """720 x 45 x 7 from CSV files (the synthetic set's first 60 years: the full 1,200 months go through the CLI
+    and the rendering; the engine's evaluation costs in proportion to cells): every block equals the core."""
     flavor = runtime
     bridge.register(runtime)
-    files = synthetic.write(tmp_path / "data")
+    files = synthetic.write(tmp_path / "data", t=720)
     data = dataset.from_files(files["returns"], files["factors"], "RF")
-    assert data.shape() == (synthetic.T, synthetic.N, synthetic.K)
+    assert data.shape() == (720, synthetic.N, synthetic.K)
     path = tmp_path / f"other_{flavor}.xlsx"
-    book = Template(data=data, capacity=Capacity(periods=1300, assets=50)).build(path, flavor)
+    book = Template(data=data, capacity=Capacity(periods=800, assets=50)).build(path, flavor)
     _, solution = bridge.evaluate(path)
     res = procedure.run(Inputs(), data=data)
     counts = {"udf_cells": check.check(path, book, solution, res),
               "plain_formulas": check.check_plain_formulas(path, book, solution)}
-    assert counts["udf_cells"] > 60_000
+    assert counts["udf_cells"] > 35_000
     return counts
 
 
