@@ -29,6 +29,7 @@ VB_GlobalNameSpace VB_HelpID VB_Invoke_Func VB_Invoke_Property VB_Invoke_Propert
 VB_MemberFlags VB_Name VB_PredeclaredId VB_ProcData VB_TemplateDerived VB_UserMemId VB_VarDescription
 VB_VarHelpID VB_VarMemberFlags VB_VarProcData VB_VarUserMemId CDecl Decimal DefDec Error Mid MidB
 Application ThisWorkbook ActiveWorkbook XLPy Err Range App failed
+Step Time Binary Property
 """.split()}
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
 SIGNATURE = re.compile(r"^(?:Function|Sub) (\w+)\(([^)]*)\)", re.M)

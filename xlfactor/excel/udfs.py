@@ -532,11 +532,11 @@ def _labelled(values: np.ndarray, rows: np.ndarray, periods, n_rows: int) -> lis
     return cells.block(np.column_stack([cells.labels(periods, "periods", n_rows)[rows], values]))
 
 
-def _windows(window, step, expanding) -> dict:
+def _windows(window, every, expanding) -> dict:
     size = cells.count(window, "window", None, minimum=2)
     if size is None:
         raise InputValueError("window is required: the number of periods in each estimation window, e.g. 60.")
-    return {"window": size, "step": cells.count(step, "step", 1, minimum=1),
+    return {"window": size, "step": cells.count(every, "every", 1, minimum=1),
             "expanding": cells.flag(expanding, "expanding")}
 
 
@@ -545,17 +545,17 @@ def _windows(window, step, expanding) -> dict:
     returns=RETURNS,
     market=MARKET,
     window=WINDOW,
-    step=STEP,
+    every=STEP,
     rf=RF,
     periods=PERIODS,
     expanding=EXPANDING,
 )
 @excel_errors
-def rolling_beta(returns, market, window, step=None, rf=None, periods=None, expanding=None):
+def rolling_beta(returns, market, window, every=None, rf=None, periods=None, expanding=None):
     """Market beta of each asset on every window (rows: window ends, oldest first; columns: assets), for charting."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
     m = cells.one_column(m, "market")
-    res = _rolling(y - r[:, None], (m - r)[:, None], **_windows(window, step, expanding))
+    res = _rolling(y - r[:, None], (m - r)[:, None], **_windows(window, every, expanding))
     return _labelled(res.beta, res.ends, periods, len(m))
 
 
@@ -565,7 +565,7 @@ def rolling_beta(returns, market, window, step=None, rf=None, periods=None, expa
     factors=FACTORS,
     window=WINDOW,
     method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
-    step=STEP,
+    every=STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
             "specific_var or intercept (one column per asset)."),
@@ -579,7 +579,7 @@ def rolling_beta(returns, market, window, step=None, rf=None, periods=None, expa
     expanding=EXPANDING,
 )
 @excel_errors
-def rolling_loadings(returns, factors, window, method=None, step=None, asset=None, output=None, rf=None, periods=None,
+def rolling_loadings(returns, factors, window, method=None, every=None, asset=None, output=None, rf=None, periods=None,
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -593,7 +593,7 @@ def rolling_loadings(returns, factors, window, method=None, step=None, asset=Non
     res = _rolling(y, x, method=method, folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
                    scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
                    rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
-                   **pen, **_windows(window, step, expanding))
+                   **pen, **_windows(window, every, expanding))
     values = {"loadings": lambda: res.loadings[:, j - 1, :], "lambda": lambda: res.lambdas[:, None],
               "r2": lambda: res.r2, "specific_var": lambda: res.specific_var, "intercept": lambda: res.intercept}[out]()
     return _labelled(values, res.ends, periods, y.shape[0])
@@ -604,7 +604,7 @@ def rolling_loadings(returns, factors, window, method=None, step=None, asset=Non
     returns=RETURNS,
     factors=FACTORS,
     window=WINDOW,
-    step="Periods between rebalances (default 1); weights are held until the next.",
+    rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
     models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
@@ -621,14 +621,14 @@ def rolling_loadings(returns, factors, window, method=None, step=None, asset=Non
     halflife="EWMA half-life in periods (ewma only).",
 )
 @excel_errors
-def backtest(returns, factors, window, step=None, models=None, alloc=None, output=None, rf=None, periods=None,
+def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=None, output=None, rf=None, periods=None,
              periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None, cov_method=None,
              halflife=None):
     """Walk-forward backtest of the procedure (estimate, choose lambda, allocate, hold) per risk model: out-of-sample statistics."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     names = _model_names(models)
     out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
-    windows = _windows(window, step, None)
+    windows = _windows(window, rebalance_every, None)
     del windows["expanding"]
     res = _backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
                                                            options.DEFAULTS["risk_method"]),
