@@ -153,7 +153,7 @@ def backtest(
 @memoize(maxsize=4, ignore=("progress",))
 def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule, cov_method,
               halflife, ppy, engine, scheduler, progress=None) -> BacktestResult:
-    n_rows, n = y.shape
+    n_rows = y.shape[0]
     if v.check_nonneg_int(window, "window", minimum=2) >= n_rows:
         raise InsufficientDataError(f"window is {window} periods but the data have {n_rows}; a backtest needs "
                                     "periods after the first window to score; shorten the window.")

@@ -463,13 +463,9 @@ def enet_path(
                 if scores is not None:
                     scores.refresh(r, path.cache[2][:, r], path.cache[3][:, r])
                 n_active[r] = _count_nonzero(path.cache, r)
-        if not count:
-            pass
-        elif path.cache is None:
-            nonzero[i] = (path.b != 0).sum(axis=0)
-        else:
-            nonzero[i] = n_active
+        if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
             e = np.flatnonzero(path.explicit)
+            nonzero[i] = n_active
             nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
         if scores is not None:
             sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)

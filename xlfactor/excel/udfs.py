@@ -196,6 +196,16 @@ def enet_loadings(returns, factors, penalty, l1_ratio=None, rf=None, standardize
     return _penalized("enet", returns, factors, penalty, rf, standardize, intercept, penalty_weights, l1_ratio)
 
 
+def _cv_options(folds, scheme) -> dict:
+    """Folds and scheme from cells, blanks the defaults: what every cross-validating function takes."""
+    return {"folds": cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
+            "scheme": cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"])}
+
+
+def _rule(rule) -> str:
+    return cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
+
+
 def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
                     prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -203,8 +213,7 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
     return cv.cross_validate(
         y, x,
         method=method,
-        folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
-        scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
+        **_cv_options(folds, scheme),
         gap=cells.count(gap, "gap", options.DEFAULTS["gap"]),
         pooled=pooled,
         prior=cells.optional_table(prior, "prior"),
@@ -240,7 +249,7 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
         pooled, loss = cells.flag(pooled, "pooled"), options.DEFAULTS["pooled_loss"]
     res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
                           prior)
-    rule = cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
+    rule = _rule(rule)
     return [[res.pooled_lambda(rule, loss)]] if pooled else cells.row(res.best_lambda(rule))
 
 
@@ -590,10 +599,8 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
         raise InputValueError(f"asset is {j} but returns has {y.shape[1]} columns.")
     pen = {} if method == "ols" else {k: val for k, val in _penalty_options(x, standardize, penalty_weights, None,
                                                                             method).items() if val is not None}
-    res = _rolling(y, x, method=method, folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
-                   scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
-                   rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
-                   **pen, **_windows(window, every, expanding))
+    res = _rolling(y, x, method=method, rule=_rule(rule), **_cv_options(folds, scheme), **pen,
+                   **_windows(window, every, expanding))
     values = {"loadings": lambda: res.loadings[:, j - 1, :], "lambda": lambda: res.lambdas[:, None],
               "r2": lambda: res.r2, "specific_var": lambda: res.specific_var, "intercept": lambda: res.intercept}[out]()
     return _labelled(values, res.ends, periods, y.shape[0])
@@ -633,9 +640,7 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
     res = _backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
                                                            options.DEFAULTS["risk_method"]),
                     periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
-                    folds=cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
-                    scheme=cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
-                    rule=cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"]),
+                    rule=_rule(rule), **_cv_options(folds, scheme),
                     budgets=cells.optional_table(budgets, "budgets"),
                     target_vol=cells.number(target_vol, "target_vol", None),
                     cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
