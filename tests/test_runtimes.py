@@ -1,12 +1,15 @@
 """Run each Excel runtime's suite in its own pytest process (xlwings binds its decorators at import).
 
-The two processes start when the session has collected them (``conftest.pytest_collection_finish``)
-and run beside the rest of the suite; each test here waits for its process and reports it.
+The two processes run one after the other, beside the rest of the suite: they start when the session has collected
+them (``conftest.pytest_collection_finish``), so on two cores the main suite keeps one core and the runtime suites
+take the other (run side by side, the three processes would share two cores and the main suite would finish
+last). Each test here waits for its process and reports it.
 """
 
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,28 +22,28 @@ ENV = {
 }
 TIMEOUT = 900
 _RUNNING: dict = {}
+_QUEUE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runtime-suites")  # one suite at a time
 
 
 def start(runtime: str) -> None:
-    """Start a runtime's suite in the background (once)."""
+    """Queue a runtime's suite to run in the background (once)."""
     if runtime in _RUNNING:
         return
     env = {**os.environ, "XLFACTOR_RUNTIME": runtime, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            **ENV[runtime]}
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/runtimes/{runtime}"]
-    _RUNNING[runtime] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         text=True)
+    _RUNNING[runtime] = _QUEUE.submit(subprocess.run, cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                      timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("runtime", sorted(ENV))
 def test_runtime_suite(runtime):
     start(runtime)
-    proc = _RUNNING[runtime]
     try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc = _RUNNING[runtime].result(timeout=2 * TIMEOUT)  # queued behind the other suite at most
+    except (subprocess.TimeoutExpired, TimeoutError):
         pytest.fail(f"{runtime} suite still running after {TIMEOUT} s")
+    stdout, stderr = proc.stdout, proc.stderr
     summary = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     print(f"{runtime}: {summary}")
     assert proc.returncode == 0, stdout[-8000:] + stderr[-4000:]

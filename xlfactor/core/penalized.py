@@ -488,43 +488,40 @@ def _active_set_steps(cache, g, c, l1, w, attempts: int = 4):
 
     On its active set a problem's solution is ``u - l1 v``, linear in ``l1``, until the next event: an
     active loading reaching zero or an inactive one's gradient reaching the bound. Problems whose next
-    event (cached) lies above ``l1`` take the linear solution as it is, with no check and no work. The
-    others are checked (KKT); where the check fails the violating loadings enter (with the gradient's sign)
-    and those whose sign flipped leave, re-solved exactly, up to ``attempts`` times.
+    event (cached) lies above ``l1`` take the linear solution as it is, with no check and no work. For the
+    others the loadings that violate the KKT conditions at ``l1`` enter (with the gradient's sign) and those
+    whose sign flipped leave; they are re-solved exactly and checked, up to ``attempts`` times.
 
     Updates the cache; returns (problems whose (u, v) changed, problems still failing, their linear
     solutions at ``l1`` as warm starts).
     """
     active, sign, u, v, gu, gv, nxt = cache
-    r = np.flatnonzero(nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty: check these
-    if not r.size:
-        return r, r, np.zeros((c.shape[0], 0))
-    seen = r
-    warm = u[:, r] - l1[r] * v[:, r]
-    exact = warm
-    grad = gu[:, r] + l1[r] * gv[:, r]
-    ok = _kkt_ok(exact, grad, active[:, r], sign[:, r], l1[r], w, c[:, r])
-    exact, grad, r, warm = exact[:, ~ok], grad[:, ~ok], r[~ok], warm[:, ~ok]
-    changed = r
+    seen = np.flatnonzero(nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty
+    if not seen.size:
+        return seen, seen, np.zeros((c.shape[0], 0))
+    act, sg, us, vs, gus, gvs, cs = (np.take(a, seen, axis=1) for a in (active, sign, u, v, gu, gv, c))
+    ls = l1[seen]
+    warm = us - ls * vs  # the linear solution past its event: the warm start of any that fail
+    exact, grad = warm, gus + ls * gvs
+    todo = np.arange(seen.size)  # (positions in ``seen``) still to solve
     for _ in range(attempts):
-        if not r.size:
+        if not todo.size:
             break
-        act, sg = active[:, r], sign[:, r]
-        bound = l1[r][None, :] * w[:, None]
-        enter = ~act & (np.abs(grad) > bound)
-        leave = act & (w > 0)[:, None] & (np.sign(exact) != sg)
-        act = (act | enter) & ~leave
-        sg = np.where(enter, np.sign(grad), np.where(leave, 0.0, sg))
-        ur, vr = _active_solve(g.gram, g.block[r], c[:, r], act, sg, np.zeros(r.size), w)
-        active[:, r], sign[:, r], u[:, r], v[:, r] = act, sg, ur, vr
-        gu[:, r] = c[:, r] - g.times(r, ur)
-        gv[:, r] = g.times(r, vr)
-        exact = ur - l1[r] * vr
-        grad = gu[:, r] + l1[r] * gv[:, r]
-        ok_r = _kkt_ok(exact, grad, act, sg, l1[r], w, c[:, r])
-        exact, grad, r, warm = exact[:, ~ok_r], grad[:, ~ok_r], r[~ok_r], warm[:, ~ok_r]
-    nxt[seen] = _next_event(u[:, seen], v[:, seen], gu[:, seen], gv[:, seen], active[:, seen], w, l1[seen])
-    return changed, r, warm
+        a, sgn, lt, ct = act[:, todo], sg[:, todo], ls[todo], cs[:, todo]
+        bound = lt[None, :] * w[:, None]
+        enter = ~a & (np.abs(grad) > bound)
+        leave = a & (w > 0)[:, None] & (np.sign(exact) != sgn)
+        a = (a | enter) & ~leave
+        sgn = np.where(enter, np.sign(grad), np.where(leave, 0.0, sgn))
+        ur, vr = _active_solve(g.gram, g.block[seen[todo]], ct, a, sgn, np.zeros(todo.size), w)
+        gur, gvr = ct - g.times(seen[todo], ur), g.times(seen[todo], vr)
+        act[:, todo], sg[:, todo], us[:, todo], vs[:, todo], gus[:, todo], gvs[:, todo] = a, sgn, ur, vr, gur, gvr
+        exact, grad = ur - lt * vr, gur + lt * gvr
+        ok = _kkt_ok(exact, grad, a, sgn, lt, w, ct)
+        exact, grad, todo = exact[:, ~ok], grad[:, ~ok], todo[~ok]
+    active[:, seen], sign[:, seen], u[:, seen], v[:, seen], gu[:, seen], gv[:, seen] = act, sg, us, vs, gus, gvs
+    nxt[seen] = _next_event(us, vs, gus, gvs, act, w, ls)
+    return seen, seen[todo], warm[:, todo]
 
 
 def _next_event(u, v, gu, gv, active, w, l1):
@@ -533,17 +530,12 @@ def _next_event(u, v, gu, gv, active, w, l1):
     Active penalised loadings reach zero at ``t = u / v``; an inactive one's gradient ``gu + t gv``
     reaches the bound ``t w`` at ``t = gu / (w - gv)`` or ``-gu / (w + gv)``.
     """
-    pen = (w > 0)[:, None]
     wc = w[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        cands = [np.where(active & pen, u / v, 0.0),
-                 np.where(~active & pen, gu / (wc - gv), 0.0),
-                 np.where(~active & pen, -gu / (wc + gv), 0.0)]
-    best = np.zeros(l1.shape)
-    for t in cands:
-        t = np.where(np.isfinite(t) & (t > 0) & (t < l1[None, :] * (1 + 1e-9)), t, 0.0)  # ties: at l1 itself
-        best = np.maximum(best, t.max(axis=0))
-    return best
+        t = np.stack([u / v, gu / (wc - gv), -gu / (wc + gv)])  # (3, K, P): leave; enter at +bound, at -bound
+    which = np.stack([active, ~active, ~active]) & (w > 0)[None, :, None]
+    ok = which & (t > 0) & (t < l1 * (1 + 1e-9))  # ties: at l1 itself; NaN and inf compare False or fail the bound
+    return np.where(ok, t, 0.0).max(axis=(0, 1))
 
 
 def _update_cache(cache, g, c, b, w, r, l1):
@@ -651,18 +643,19 @@ SMALL_K = 6  # systems up to this size: Gaussian elimination vectorised over the
 
 
 def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve the symmetric positive definite systems ``a[i] x[i] = b[i]`` ((n, k, k), (n, k, m)) by Gaussian
-    elimination without pivoting (stable for SPD matrices), each step one operation on the whole batch."""
+    """Solve the symmetric positive definite systems ``a[:, :, i] x[:, :, i] = b[:, :, i]`` ((k, k, n), (k, m, n):
+    the batch last, so every step is one contiguous operation on the whole batch) by Gaussian elimination without
+    pivoting (stable for SPD matrices)."""
     a, b = a.copy(), b.copy()
-    k = a.shape[1]
+    k = a.shape[0]
     for j in range(k - 1):
-        f = a[:, j + 1:, j] / a[:, j, j][:, None]
-        a[:, j + 1:, j + 1:] -= f[:, :, None] * a[:, None, j, j + 1:]
-        b[:, j + 1:] -= f[:, :, None] * b[:, None, j]
+        f = a[j + 1:, j] / a[j, j]
+        a[j + 1:, j + 1:] -= f[:, None] * a[j, j + 1:][None]
+        b[j + 1:] -= f[:, None] * b[j][None]
     x = np.empty_like(b)
     for j in range(k - 1, -1, -1):
-        acc = b[:, j] if j == k - 1 else b[:, j] - np.einsum("ni,nim->nm", a[:, j, j + 1:], x[:, j + 1:])
-        x[:, j] = acc / a[:, j, j][:, None]
+        acc = b[j] if j == k - 1 else b[j] - (a[j, j + 1:, None] * x[j + 1:]).sum(axis=0)
+        x[j] = acc / a[j, j]
     return x
 
 
@@ -675,6 +668,8 @@ def _active_solve(gram, blk, c, active, s, l2, w):
     """
     k, p = c.shape
     ws = w[:, None] * s
+    if k <= SMALL_K:
+        return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
     for a in np.unique(counts):
@@ -687,13 +682,32 @@ def _active_solve(gram, blk, c, active, s, l2, w):
             diag = np.arange(a)
             ga[:, diag, diag] += l2[sel, None] * w[idx]
         rhs = np.stack([c[idx, sel[:, None]], ws[idx, sel[:, None]]], axis=2)
-        sol = _spd_solve(ga, rhs) if a <= SMALL_K else np.linalg.solve(ga, rhs)
+        if a <= SMALL_K:
+            sol = _spd_solve(ga.transpose(1, 2, 0), rhs.transpose(1, 2, 0)).transpose(2, 0, 1)
+        else:
+            sol = np.linalg.solve(ga, rhs)
         bad = ~np.isfinite(sol).all(axis=(1, 2))
         if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
             sol[bad] = np.linalg.solve(ga[bad], rhs[bad])
         u[idx, sel[:, None]] = sol[:, :, 0]
         v[idx, sel[:, None]] = sol[:, :, 1]
     return u, v
+
+
+def _masked_solve(ga, c, active, ws, l2, w):
+    """``_active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
+    columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
+    batched elimination."""
+    m = active  # (k, n)
+    ga = np.where(m[:, None] & m[None, :], ga.transpose(1, 2, 0), 0.0)
+    diag = np.arange(ga.shape[0])
+    ga[diag, diag] = np.where(m, ga[diag, diag] + l2 * w[:, None], 1.0)
+    rhs = np.stack([np.where(m, c, 0.0), np.where(m, ws, 0.0)], axis=1)  # (k, 2, n)
+    sol = _spd_solve(ga, rhs)
+    bad = ~np.isfinite(sol).all(axis=(0, 1))
+    if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
+        sol[:, :, bad] = np.linalg.solve(ga[:, :, bad].transpose(2, 0, 1), rhs[:, :, bad].transpose(2, 0, 1)).transpose(1, 2, 0)
+    return sol[:, 0], sol[:, 1]
 
 
 class _SharedGram:

@@ -191,8 +191,8 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
     if spec.method == "ols":
         coef = np.linalg.solve(full.gram[full.block], full.xty.T[:, :, None])[:, :, 0].T
     else:
-        lam, grid = _choose_lambdas(y, x, spans, windows_, full, spec, w)
-        coef = _coef_at(full, grid, lam, spec, w)
+        lam = _choose_lambdas(y, x, spans, windows_, full, spec, w)
+        coef = _coef_at(full, lam, spec, w)
     intercept, load = full.original_units(coef)
     c, g = full.xty, full.gram[full.block]
     gb = sum(g[:, :, j].T * coef[j] for j in range(k))  # G b per problem by elementwise operations only: sums in
@@ -213,7 +213,7 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
 
 
 def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
-    """Each window's pooled lambda by CV inside it, and the windows' grids (L, W)."""
+    """Each window's pooled lambda by CV inside it (one of the window's grid)."""
     n_win, n, k = len(spans), y.shape[1], x.shape[1]
     if spec.method == "ridge":
         present, first = np.unique(full.rowset, return_index=True)  # each window's first block (as cv's grid)
@@ -254,25 +254,16 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
             lam[s] = res.pooled_lambda(spec.rule, spec.pooled_loss)
         except InsufficientDataError as exc:
             raise InsufficientDataError(f"in the window of rows {windows_[s][0] + 1}-{windows_[s][1] + 1}: {exc}") from None
-    return lam, grid
+    return lam
 
 
-def _coef_at(full, grid, lam, spec: Spec, w):
-    """The full-window coefficients (K, P) at each window's chosen lambda: ridge in closed form, the lasso and
-    elastic net along the window's path (warm starts) down to it."""
-    win = full.rowset
+def _coef_at(full, lam, spec: Spec, w):
+    """The full-window coefficients (K, P) at each window's chosen lambda, as the single-window fit finds them:
+    ridge in closed form, the lasso and elastic net by one exact solve at that lambda (no path down to it)."""
+    at = lam[full.rowset][None, :]
     if spec.method == "ridge":
-        return penalized.ridge_path(full, lam[win][None, :], w)[0]
-    idx = np.argmax(grid == lam[None, :], axis=0)[win]  # the chosen lambda is a grid point
-    coef = np.zeros(full.xty.shape)
-
-    def keep(i, current):
-        at = np.flatnonzero(idx == i)
-        coef[:, at] = current(at)
-
-    depth = int(idx.max()) + 1
-    penalized.enet_path(full, grid[:depth, win], w, spec.l1_ratio, spec.tol, spec.max_iter, on_step=keep, keep=False)
-    return coef
+        return penalized.ridge_path(full, at, w)[0]
+    return penalized.enet_path(full, at, w, spec.l1_ratio, spec.tol, spec.max_iter).coef[0]
 
 
 __all__ = ["RollingResult", "rolling", "windows", "ROLLING_METHODS"]

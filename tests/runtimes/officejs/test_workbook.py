@@ -1,14 +1,15 @@
-"""The Office.js template (stored _xldudf_ names) evaluated with `formulas` through xlwings' Office.js path."""
+"""The Office.js template (stored _xldudf_ names) evaluated with `formulas` through xlwings' Office.js path.
+
+The 720 x 45 x 7 data set from CSV files runs in the classic suite only (the evaluation costs by cells, and the
+flavours' formulas do not depend on the data); this runtime meets data of another shape in the pasted workbook
+(624 x 22 x 6, grown from 600 x 20 x 5).
+"""
 
 from tests.workbook import roundtrip
 
 
 def test_officejs_template_evaluates_to_the_core(tmp_path):
     roundtrip.shipped("officejs", tmp_path)
-
-
-def test_officejs_template_on_data_of_another_shape(tmp_path):
-    roundtrip.other_shape("officejs", tmp_path)
 
 
 def test_officejs_template_follows_pasted_rows_assets_and_factors(tmp_path):
