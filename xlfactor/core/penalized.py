@@ -364,8 +364,30 @@ class _Path:
         cols = np.arange(self.b.shape[1]) if cols is None else cols
         if self.cache is None:
             return self.b[:, cols]
-        _, _, u, v, *_ = self.cache
-        return np.where(self.explicit[cols], self.b[:, cols], u[:, cols] - self.l1[cols] * v[:, cols])
+        part = self.cache.get(cols)
+        return np.where(self.explicit[cols], self.b[:, cols], part[_Cache.U] - self.l1[cols] * part[_Cache.V])
+
+
+class _Cache:
+    """Per problem, the exact active-set solution ``u - l1 v`` with what moves it along the path: the active set and
+    signs, the gradient's parts ``c - G u`` and ``G v``, ``c`` itself, and the next event. Stored problem-major
+    ((P, parts, K)), so the few problems with an event at a step are read and written as contiguous rows."""
+
+    ACTIVE, SIGN, U, V, GU, GV, C = range(7)
+
+    def __init__(self, c: np.ndarray):
+        k, p = c.shape
+        self.rows = np.zeros((p, 7, k))
+        self.rows[:, self.C] = c.T
+        self.nxt = np.zeros(p)
+
+    def get(self, r: np.ndarray) -> np.ndarray:
+        """(parts, K, len(r)): the problems ``r``, contiguous (the active set as 0/1)."""
+        return np.ascontiguousarray(np.take(self.rows, r, axis=0).transpose(1, 2, 0))
+
+    def put(self, r: np.ndarray, part: np.ndarray, nxt: np.ndarray) -> None:
+        self.rows[r] = part.transpose(2, 0, 1)
+        self.nxt[r] = nxt
 
 
 class _Scores:
@@ -425,7 +447,7 @@ def enet_path(
         raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
     k, p = probs.xty.shape
     n_l = len(lambdas)
-    lam = np.broadcast_to(np.asarray(lambdas, float).reshape(n_l, -1), (n_l, p))
+    lam = np.broadcast_to(np.ascontiguousarray(lambdas, float).reshape(n_l, -1), (n_l, p))  # rows contiguous
     shared = _SharedGram(probs.gram, probs.block)
     coef = np.empty((n_l, k, p)) if keep else None
     count = keep if count is None else count
@@ -438,17 +460,19 @@ def enet_path(
     path = _Path(k, p)
     n_active = np.zeros(p, int)  # non-zero loadings of the cached problems
     no_l2 = np.zeros(p)
+    n_l1 = probs.n * l1_ratio
     for i in range(n_l):
-        l1 = probs.n * lam[i] * l1_ratio
+        l1 = n_l1 * lam[i]
         l2 = probs.n * lam[i] * (1.0 - l1_ratio) if l1_ratio < 1.0 else no_l2
         path.explicit[:] = False
         if path.cache is None:
             r, warm = np.arange(p), path.b
         else:  # lasso only: exact on each problem's active set, linear in lambda until the next event
-            changed, r, warm = _active_set_steps(path.cache, shared, c, l1, weights)
-            if scores is not None and changed.size:
-                scores.refresh(changed, path.cache[2][:, changed], path.cache[3][:, changed])
-            n_active[changed] = _count_nonzero(path.cache, changed)
+            changed, r, warm, part = _active_set_steps(path.cache, shared, l1, weights)
+            if changed.size:
+                if scores is not None:
+                    scores.refresh(changed, part[_Cache.U], part[_Cache.V])
+                n_active[changed] = part[_Cache.ACTIVE].sum(axis=0)
         path.l1 = l1
         if r.size:
             row = i if keep else 0
@@ -459,10 +483,11 @@ def enet_path(
             conv[row, r] &= ok_r
             path.explicit[r] = True
             if l1_ratio == 1.0:
-                path.cache = _update_cache(path.cache, shared, c, path.b, weights, r, l1)
+                path.cache = path.cache or _Cache(c)
+                part = _update_cache(path.cache, shared, path.b, weights, r, l1)
                 if scores is not None:
-                    scores.refresh(r, path.cache[2][:, r], path.cache[3][:, r])
-                n_active[r] = _count_nonzero(path.cache, r)
+                    scores.refresh(r, part[_Cache.U], part[_Cache.V])
+                n_active[r] = part[_Cache.ACTIVE].sum(axis=0)
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
             e = np.flatnonzero(path.explicit)
             nonzero[i] = n_active
@@ -478,12 +503,7 @@ def enet_path(
     return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv, sse=sse, nonzero=nonzero)
 
 
-def _count_nonzero(cache, cols):
-    """Non-zero loadings of cached problems: the active ones (an unpenalised loading counts when non-zero)."""
-    return cache[0][:, cols].sum(axis=0)
-
-
-def _active_set_steps(cache, g, c, l1, w, attempts: int = 4):
+def _active_set_steps(cache: _Cache, g, l1, w, attempts: int = 4):
     """Lasso homotopy steps to the new penalty ``l1`` (per problem).
 
     On its active set a problem's solution is ``u - l1 v``, linear in ``l1``, until the next event: an
@@ -493,13 +513,14 @@ def _active_set_steps(cache, g, c, l1, w, attempts: int = 4):
     whose sign flipped leave; they are re-solved exactly and checked, up to ``attempts`` times.
 
     Updates the cache; returns (problems whose (u, v) changed, problems still failing, their linear
-    solutions at ``l1`` as warm starts).
+    solutions at ``l1`` as warm starts, the changed problems' cache parts).
     """
-    active, sign, u, v, gu, gv, nxt = cache
-    seen = np.flatnonzero(nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty
+    seen = np.flatnonzero(cache.nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty
     if not seen.size:
-        return seen, seen, np.zeros((c.shape[0], 0))
-    act, sg, us, vs, gus, gvs, cs = (np.take(a, seen, axis=1) for a in (active, sign, u, v, gu, gv, c))
+        return seen, seen, np.zeros((g.gram.shape[1], 0)), None
+    part = cache.get(seen)
+    act, sg, us, vs, gus, gvs, cs = part
+    act = act != 0
     ls = l1[seen]
     warm = us - ls * vs  # the linear solution past its event: the warm start of any that fail
     exact, grad = warm, gus + ls * gvs
@@ -519,9 +540,9 @@ def _active_set_steps(cache, g, c, l1, w, attempts: int = 4):
         exact, grad = ur - lt * vr, gur + lt * gvr
         ok = _kkt_ok(exact, grad, a, sgn, lt, w, ct)
         exact, grad, todo = exact[:, ~ok], grad[:, ~ok], todo[~ok]
-    active[:, seen], sign[:, seen], u[:, seen], v[:, seen], gu[:, seen], gv[:, seen] = act, sg, us, vs, gus, gvs
-    nxt[seen] = _next_event(us, vs, gus, gvs, act, w, ls)
-    return seen, seen[todo], warm[:, todo]
+    part[_Cache.ACTIVE] = act
+    cache.put(seen, part, _next_event(us, vs, gus, gvs, act, w, ls))
+    return seen, seen[todo], warm[:, todo], part
 
 
 def _next_event(u, v, gu, gv, active, w, l1):
@@ -538,20 +559,18 @@ def _next_event(u, v, gu, gv, active, w, l1):
     return np.where(ok, t, 0.0).max(axis=(0, 1))
 
 
-def _update_cache(cache, g, c, b, w, r, l1):
-    """Recompute the lasso active-set solution ``(u, v)``, its gradients and next event for problems ``r``."""
-    if cache is None:
-        k, p = c.shape
-        cache = (*(np.zeros((k, p), dtype) for dtype in (bool, float, float, float, float, float)), np.zeros(p))
-    active, sign, u, v, gu, gv, nxt = cache
+def _update_cache(cache: _Cache, g, b, w, r, l1):
+    """Recompute the lasso active-set solution ``(u, v)``, its gradients and next event for problems ``r`` from
+    their coefficients ``b``; returns their cache parts."""
+    part = cache.get(r)
+    c = part[_Cache.C]
     act = (b[:, r] != 0) | (w == 0)[:, None]
     sg = np.sign(b[:, r])
-    ur, vr = _active_solve(g.gram, g.block[r], c[:, r], act, sg, np.zeros(r.size), w)
-    active[:, r], sign[:, r], u[:, r], v[:, r] = act, sg, ur, vr
-    gu[:, r] = c[:, r] - g.times(r, ur)
-    gv[:, r] = g.times(r, vr)
-    nxt[r] = _next_event(ur, vr, gu[:, r], gv[:, r], act, w, l1[r])
-    return cache
+    ur, vr = _active_solve(g.gram, g.block[r], c, act, sg, np.zeros(r.size), w)
+    gu, gv = c - g.times(r, ur), g.times(r, vr)
+    part[:_Cache.C] = act, sg, ur, vr, gu, gv
+    cache.put(r, part, _next_event(ur, vr, gu, gv, act, w, l1[r]))
+    return part
 
 
 def _soft(z, t):
@@ -563,8 +582,8 @@ def _solve(g, c, yy, l1, l2, w, b0, tol, max_iter):
 
     Minimises ``0.5 b'Gb - c'b + l1 * sum w|b| + 0.5 * l2 * sum w b^2`` per problem (columns).
     Along a fine lambda grid the active set rarely changes, so most problems are solved exactly by
-    the first polish; the others run coordinate descent until their duality gap is small, are
-    polished again on their new active set, and so on. Returns (b, relative gap, sweeps, converged).
+    the first polish; the others run coordinate descent until their duality gap is small or a round leaves
+    their signs unchanged, are polished again on their new active set, and so on. Returns (b, relative gap, sweeps, converged).
     """
     k, p = c.shape
     b = b0.copy()
@@ -589,6 +608,7 @@ def _solve(g, c, yy, l1, l2, w, b0, tol, max_iter):
         gs, cs, bs = g[:, :, todo], c[:, todo], b[:, todo]
         l1s, l2s, ds = l1[todo], l2[todo], diag[:, todo]
         r = cs - np.einsum("kjp,jp->kp", gs, bs)  # c - G b, kept up to date
+        support = np.sign(bs)
         for _ in range(rounds):
             for j in range(k):
                 old = bs[j]
@@ -599,7 +619,8 @@ def _solve(g, c, yy, l1, l2, w, b0, tol, max_iter):
         rounds = min(2 * rounds, 16)
         b[:, todo] = bs
         rel_gap[todo] = _gap(gs, cs, yy[todo], bs, l1s, l2s, w) / scale[todo]
-        candidates = todo[rel_gap[todo] <= target]
+        stable = (np.sign(bs) == support).all(axis=0)  # signs unchanged by the last round: the polish may finish it
+        candidates = todo[(rel_gap[todo] <= target) | stable]
         if not candidates.size and rounds == 16:
             target = max(target, 10 * rel_gap[todo].min())  # descent stalls: let the polish try
     rel_gap[done] = 0.0  # polished and KKT-verified: exact on the active set, up to rounding
