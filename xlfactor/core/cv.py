@@ -126,6 +126,22 @@ def choose_index(fold_err: np.ndarray, lambdas: np.ndarray, rule: str, who=lambd
     return one_se_index(mean, fold_se(fold_err), lambdas)
 
 
+def pooled_loss(fold_mse: np.ndarray, asset_var: np.ndarray, loss: str = DEFAULTS["pooled_loss"],
+                who=lambda j: "") -> np.ndarray:
+    """Held-out error pooled over the assets scored in every fold, (L, F, ...) from ``fold_mse`` (L, F, N, ...)
+    and ``asset_var`` (N, ...): summed ("sum"), or each asset's divided by its variance first ("normalized":
+    every asset counts alike, whatever its volatility). Trailing axes are separate CVs (rolling windows); an
+    asset missing from a fold is left out of every fold's total, which would otherwise look better."""
+    loss = v.choose(loss, POOLED_LOSSES, "loss", DEFAULTS["pooled_loss"])
+    keep = np.isfinite(fold_mse).all(axis=(0, 1))  # (N, ...)
+    if not keep.any(axis=0).all():
+        j = int(np.flatnonzero(~keep.any(axis=0).reshape(-1))[0])
+        raise InsufficientDataError(f"{who(j)}no asset is scored in every fold, so pooled totals would compare "
+                                    "different assets; use fewer folds or a window where the assets have data.")
+    err = fold_mse / asset_var if loss == "normalized" else fold_mse
+    return np.where(keep, err, 0.0).sum(axis=2)
+
+
 @dataclass(frozen=True, eq=False)
 class CVResult:
     """Cross-validated error curves of every asset, and the lambdas they choose.
@@ -167,17 +183,10 @@ class CVResult:
         return np.isfinite(self.fold_mse).all(axis=(0, 1))
 
     def pooled_fold_loss(self, loss: str = DEFAULTS["pooled_loss"]) -> np.ndarray:
-        """Held-out error over the pooled assets, (L, F): summed ("sum"), or each asset's divided by its variance
-        first ("normalized": every asset counts alike, whatever its volatility). Needs a common grid."""
+        """Held-out error over the pooled assets, (L, F) (see ``pooled_loss``). Needs a common grid."""
         if not self.common_grid:
             raise v.InputValueError("a pooled lambda needs one grid for all assets; cross-validate with pooled=True.")
-        loss = v.choose(loss, POOLED_LOSSES, "loss", DEFAULTS["pooled_loss"])
-        keep = self.pooled_assets
-        if not keep.any():
-            raise InsufficientDataError("no asset is scored in every fold, so pooled totals would compare different "
-                                        "assets; use fewer folds or a window where the assets have data.")
-        err = self.fold_mse[:, :, keep]
-        return (err / self.asset_var[keep] if loss == "normalized" else err).sum(axis=2)
+        return pooled_loss(self.fold_mse, self.asset_var, loss)
 
     @property
     def pooled_fold_mse(self) -> np.ndarray:

@@ -224,9 +224,11 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
         lam_max = np.zeros(n_win)
         np.maximum.at(lam_max, full.rowset, penalized.lasso_lambda_max(full, w, spec.l1_ratio))
         grid = penalized.lasso_grid(lam_max, spec.n_lambdas, spec.eps)
-    trains, tests, owner = [], [], []
+    trains, tests, owner, parts = [], [], [], {}
     for s, (a, b) in enumerate(spans):
-        for tr, te in cv.splits(b - a + 1, spec.folds, spec.scheme, spec.gap, min_train=k + 2):
+        if b - a + 1 not in parts:  # the folds depend on the window's length only
+            parts[b - a + 1] = cv.splits(b - a + 1, spec.folds, spec.scheme, spec.gap, min_train=k + 2)
+        for tr, te in parts[b - a + 1]:
             trains.append(tr + a)
             tests.append(te + a)
             owner.append(s)
@@ -235,26 +237,18 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
                                f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
     probs, test = penalized.build_problems(y, x, trains, spec.standardize, tests, set_label=label, short="drop")
     win = owner[probs.rowset]
-    sse, _, conv = penalized.score_path(probs, grid[:, win], spec.method, w, spec.l1_ratio, spec.tol, spec.max_iter,
-                                        test)
+    sse, _, _ = penalized.score_path(probs, grid[:, win], spec.method, w, spec.l1_ratio, spec.tol, spec.max_iter, test)
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
-    fold_mse = np.full((spec.n_lambdas, n_win, spec.folds, n), np.nan)
-    fold_mse[:, win, probs.rowset % spec.folds, probs.asset] = sse
+    fold_mse = np.full((spec.n_lambdas, spec.folds, n, n_win), np.nan)  # each window a CV of its own (last axis)
+    fold_mse[:, probs.rowset % spec.folds, probs.asset, win] = sse
     del sse
-    asset_var = np.full((n_win, n), np.nan)
-    asset_var[full.rowset, full.asset] = full.yty / np.maximum(full.n - 1, 1)
-    failed = np.bincount(win, weights=~conv, minlength=n_win) > 0
-    lam = np.empty(n_win)
-    no_counts = np.zeros((spec.n_lambdas, n), int)
-    for s in range(n_win):
-        res = cv.CVResult(method=spec.method, lambdas=np.repeat(grid[:, s:s + 1], n, axis=1), fold_mse=fold_mse[:, s],
-                          nonzero=no_counts, common_grid=True, converged=not failed[s], asset_var=asset_var[s])
-        try:
-            lam[s] = res.pooled_lambda(spec.rule, spec.pooled_loss)
-        except InsufficientDataError as exc:
-            raise InsufficientDataError(f"in the window of rows {windows_[s][0] + 1}-{windows_[s][1] + 1}: {exc}") from None
-    return lam
+    asset_var = np.full((n, n_win), np.nan)
+    asset_var[full.asset, full.rowset] = full.yty / np.maximum(full.n - 1, 1)
+    where = lambda s: f"in the window of rows {windows_[s][0] + 1}-{windows_[s][1] + 1}: "  # noqa: E731
+    pooled = cv.pooled_loss(fold_mse, asset_var, spec.pooled_loss, where)  # (L, F, W)
+    idx = cv.choose_index(pooled, grid, spec.rule, lambda s: where(s) + "the pooled loss")
+    return grid[idx, np.arange(n_win)]
 
 
 def _coef_at(full, lam, spec: Spec, w):
