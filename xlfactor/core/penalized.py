@@ -461,18 +461,28 @@ def enet_path(
     n_active = np.zeros(p, int)  # non-zero loadings of the cached problems
     no_l2 = np.zeros(p)
     n_l1 = probs.n * l1_ratio
+    def cached(cols, part):  # problems whose (u, v) changed: their held-out error's quadratic and active count
+        if scores is not None:
+            scores.refresh(cols, part[_Cache.U], part[_Cache.V])
+        n_active[cols] = part[_Cache.ACTIVE].sum(axis=0)
+
     for i in range(n_l):
         l1 = n_l1 * lam[i]
         l2 = probs.n * lam[i] * (1.0 - l1_ratio) if l1_ratio < 1.0 else no_l2
         path.explicit[:] = False
+        if path.cache is None and l1_ratio == 1.0 and (weights > 0).any():
+            # the lasso starts at each problem's lambda_max (or the first lambda, if higher), where its penalised
+            # loadings are 0: exact with no solve but the unpenalised part's; the homotopy takes it from there
+            path.cache = _Cache(c)
+            every = np.arange(p)
+            top = np.maximum(l1, n_l1 * lasso_lambda_max(probs, weights, 1.0))
+            cached(every, _update_cache(path.cache, shared, np.zeros((k, p)), weights, every, top))
         if path.cache is None:
             r, warm = np.arange(p), path.b
         else:  # lasso only: exact on each problem's active set, linear in lambda until the next event
             changed, r, warm, part = _active_set_steps(path.cache, shared, l1, weights)
             if changed.size:
-                if scores is not None:
-                    scores.refresh(changed, part[_Cache.U], part[_Cache.V])
-                n_active[changed] = part[_Cache.ACTIVE].sum(axis=0)
+                cached(changed, part)
         path.l1 = l1
         if r.size:
             row = i if keep else 0
@@ -484,10 +494,7 @@ def enet_path(
             path.explicit[r] = True
             if l1_ratio == 1.0:
                 path.cache = path.cache or _Cache(c)
-                part = _update_cache(path.cache, shared, path.b, weights, r, l1)
-                if scores is not None:
-                    scores.refresh(r, part[_Cache.U], part[_Cache.V])
-                n_active[r] = part[_Cache.ACTIVE].sum(axis=0)
+                cached(r, _update_cache(path.cache, shared, path.b, weights, r, l1))
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
             e = np.flatnonzero(path.explicit)
             nonzero[i] = n_active
