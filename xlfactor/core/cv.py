@@ -245,20 +245,22 @@ def cross_validate(
         raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
                               f"({grid.shape[0]} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
                               f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
-    probs, test = penalized.build_problems(
-        y, x, [tr for tr, _ in parts], bool(standardize), [te for _, te in parts], asset_names
-    )
-    sse, _, conv = penalized.score_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter, test)
+    trains, tests = [tr for tr, _ in parts], [te for _, te in parts]
+    lasso = method != "ridge"
+    if lasso:  # the full sample rides along the folds' path (no held-out rows): the curve's non-zero counts
+        trains.append(np.arange(t))
+        tests.append(np.arange(0))
+    probs, test = penalized.build_problems(y, x, trains, bool(standardize), tests, asset_names)
+    sse, nz, conv = penalized.score_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter, test,
+                                         count=lasso)
+    fold = probs.rowset < len(parts)
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)
-    fold_mse[:, probs.rowset, probs.asset] = sse
-
-    if method == "ridge":
-        nonzero = np.full(grid.shape, x.shape[1])
-    else:  # the full-sample path, for the non-zero counts of the curve
-        _, nz, _ = penalized.score_path(full, grid[:, full.asset], method, w, l1_ratio, tol, max_iter, count=True)
-        nonzero = nz[:, order]
+    fold_mse[:, probs.rowset[fold], probs.asset[fold]] = sse[:, fold]
+    nonzero = np.full(grid.shape, x.shape[1])
+    if lasso:
+        nonzero[:, probs.asset[~fold]] = nz[:, ~fold]
     # each asset's variance over its usable rows, from the full-sample problems' centred sums of squares
     asset_var = np.empty(n_assets)
     asset_var[full.asset] = full.yty / np.maximum(full.n - 1, 1)
