@@ -667,7 +667,8 @@ def _gap(g, c, yy, b, l1, l2, w):
     return gap
 
 
-SMALL_K = 6  # systems up to this size: Gaussian elimination vectorised over the batch beats LAPACK's call per system
+SMALL_K = 12  # systems up to this size: Gaussian elimination vectorised over the batch beats LAPACK's call per system
+MASKED_K = 6  # up to this many factors, every problem's full system (inactive rows masked) in one elimination
 
 
 def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -696,7 +697,7 @@ def _active_solve(gram, blk, c, active, s, l2, w):
     """
     k, p = c.shape
     ws = w[:, None] * s
-    if k <= SMALL_K:
+    if k <= MASKED_K:
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
