@@ -204,6 +204,18 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
 # --- lambda grids ----------------------------------------------------------------------------------------
 
 
+def _unpenalised_fit(probs: Problems, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(b, c - G b)`` per problem with only the unpenalised factors (0 if none), every block's system at once:
+    the lasso's solution at and above its ``lambda_max``."""
+    u = weights == 0
+    b = np.zeros(probs.xty.shape)
+    if not u.any():
+        return b, probs.xty.copy()
+    g_u = probs.gram[:, :, u]  # (B, K, U)
+    b[u] = np.einsum("puv,vp->up", np.linalg.inv(g_u[:, u])[probs.block], probs.xty[u])
+    return b, probs.xty - np.einsum("pku,up->kp", g_u[probs.block], b[u])
+
+
 def lasso_lambda_max(probs: Problems, weights: np.ndarray, l1_ratio: float = 1.0) -> np.ndarray:
     """Smallest lambda at which every penalised loading is zero, per problem.
 
@@ -212,12 +224,7 @@ def lasso_lambda_max(probs: Problems, weights: np.ndarray, l1_ratio: float = 1.0
     ``lambda_max``.
     """
     pen = weights > 0
-    corr = probs.xty
-    if not pen.all():  # the residual of y on the unpenalised factors, every block's system at once
-        u = ~pen
-        g_u = probs.gram[:, :, u]  # (B, K, U)
-        bu = np.einsum("puv,vp->up", np.linalg.inv(g_u[:, u])[probs.block], probs.xty[u])
-        corr = probs.xty - np.einsum("pku,up->kp", g_u[probs.block], bu)
+    corr = _unpenalised_fit(probs, weights)[1]
     ratio = np.abs(corr[pen]) / weights[pen, None]
     return ratio.max(axis=0) / (probs.n * max(l1_ratio, 1e-300))
 
@@ -385,6 +392,16 @@ class _Cache:
         """(parts, K, len(r)): the problems ``r``, contiguous (the active set as 0/1)."""
         return np.ascontiguousarray(np.take(self.rows, r, axis=0).transpose(1, 2, 0))
 
+    def start(self, b: np.ndarray, grad: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Every problem at its own ``lambda_max`` (l1 units): the unpenalised fit ``b`` with gradient ``grad``
+        (``_unpenalised_fit``), linear in nothing (v = 0), its next event at that ``lambda_max``. Returns the parts."""
+        rows = self.rows
+        rows[:, self.ACTIVE] = (w == 0)[None, :]
+        rows[:, self.U], rows[:, self.GU] = b.T, grad.T
+        pen = w > 0
+        self.nxt = (np.abs(grad[pen]) / w[pen, None]).max(axis=0)
+        return rows.transpose(1, 2, 0)
+
     def put(self, r: np.ndarray, part: np.ndarray, nxt: np.ndarray) -> None:
         self.rows[r] = part.transpose(2, 0, 1)
         self.nxt[r] = nxt
@@ -474,9 +491,7 @@ def enet_path(
             # the lasso starts at each problem's lambda_max (or the first lambda, if higher), where its penalised
             # loadings are 0: exact with no solve but the unpenalised part's; the homotopy takes it from there
             path.cache = _Cache(c)
-            every = np.arange(p)
-            top = np.maximum(l1, n_l1 * lasso_lambda_max(probs, weights, 1.0))
-            cached(every, _update_cache(path.cache, shared, np.zeros((k, p)), weights, every, top))
+            cached(np.arange(p), path.cache.start(*_unpenalised_fit(probs, weights), weights))
         if path.cache is None:
             r, warm = np.arange(p), path.b
         else:  # lasso only: exact on each problem's active set, linear in lambda until the next event
