@@ -251,8 +251,8 @@ def cross_validate(
         trains.append(np.arange(t))
         tests.append(np.arange(0))
     probs, test = penalized.build_problems(y, x, trains, bool(standardize), tests, asset_names)
-    sse, nz, conv = penalized.score_path(probs, grid[:, probs.asset], method, w, l1_ratio, tol, max_iter, test,
-                                         count=lasso)
+    sse, nz, conv = penalized.score_path(probs, np.take(grid, probs.asset, axis=1), method, w, l1_ratio, tol,
+                                         max_iter, test, count=lasso)
     fold = probs.rowset < len(parts)
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place

@@ -237,7 +237,8 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
                                f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
     probs, test = penalized.build_problems(y, x, trains, spec.standardize, tests, set_label=label, short="drop")
     win = owner[probs.rowset]
-    sse, _, _ = penalized.score_path(probs, grid[:, win], spec.method, w, spec.l1_ratio, spec.tol, spec.max_iter, test)
+    sse, _, _ = penalized.score_path(probs, np.take(grid, win, axis=1), spec.method, w, spec.l1_ratio, spec.tol,
+                                     spec.max_iter, test)  # np.take: each lambda's row contiguous
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((spec.n_lambdas, spec.folds, n, n_win), np.nan)  # each window a CV of its own (last axis)
