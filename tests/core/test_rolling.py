@@ -136,6 +136,20 @@ def test_assets_before_their_first_return_are_missing_not_an_error(industries):
     np.testing.assert_allclose(ols.loadings[w, 5], ref[2][0], rtol=1e-9)
 
 
+def test_a_window_whose_folds_score_no_common_asset_is_named(industries):
+    """The pooled loss compares folds on the assets scored in all of them: a window with none says which."""
+    y, x = industries
+    y, x = y[:120, :2].copy(), x[:120]  # windows on rows 1-60, 31-90 and 61-120
+    y[0:12, 0] = np.nan  # asset 1 misses the first window's first test block, asset 2 its second
+    y[12:24, 1] = np.nan
+    from xlfactor.errors import InsufficientDataError
+
+    with pytest.raises(InsufficientDataError, match="in the window of rows 1-60: no asset is scored in every fold"):
+        rolling.rolling(y, x, 60, step=30, method="lasso")
+    later = rolling.rolling(y[30:], x[30:], 60, step=30, method="lasso")  # from row 31 on both are complete
+    assert np.isfinite(later.lambdas).all()
+
+
 def test_bad_windows_are_named(industries):
     y, x = industries
     x = x.copy()

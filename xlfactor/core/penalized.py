@@ -393,8 +393,8 @@ class _Cache:
         return np.ascontiguousarray(np.take(self.rows, r, axis=0).transpose(1, 2, 0))
 
     def start(self, b: np.ndarray, grad: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Every problem at its own ``lambda_max`` (l1 units): the unpenalised fit ``b`` with gradient ``grad``
-        (``_unpenalised_fit``), linear in nothing (v = 0), its next event at that ``lambda_max``. Returns the parts."""
+        """Every problem at its own ``lambda_max`` (in l1 units): the unpenalised fit ``b`` with gradient ``grad``
+        (``_unpenalised_fit``), constant above it (v = 0), its next event at that ``lambda_max``. Returns the parts."""
         rows = self.rows
         rows[:, self.ACTIVE] = (w == 0)[None, :]
         rows[:, self.U], rows[:, self.GU] = b.T, grad.T
@@ -478,6 +478,7 @@ def enet_path(
     n_active = np.zeros(p, int)  # non-zero loadings of the cached problems
     no_l2 = np.zeros(p)
     n_l1 = probs.n * l1_ratio
+
     def cached(cols, part):  # problems whose (u, v) changed: their held-out error's quadratic and active count
         if scores is not None:
             scores.refresh(cols, part[_Cache.U], part[_Cache.V])
