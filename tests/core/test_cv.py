@@ -240,3 +240,18 @@ def test_ridge_cv_errors_equal_the_closed_form_with_penalty_weights(french_xy, s
             b = np.linalg.solve(xs.T @ xs + lam * np.diag(w), xs.T @ (y[tr] - ym))
             want = (((y[te] - ym) - xt @ b) ** 2).mean(axis=0)
             np.testing.assert_allclose(res.fold_mse[i, f], want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_at_lambda_max_only_the_unpenalised_loadings_are_non_zero(french, pooled):
+    """At the top of the grid (each asset's lambda_max, or the widest) every penalised loading is 0: a factor
+    whose gradient only ties the bound there has not entered (the curve's non-zero counts start at the
+    unpenalised factors), on the shipped data and on synthetic data of another shape."""
+    y = french.portfolios.sub(french.rf, axis=0).to_numpy()
+    x = french.five_factors.to_numpy()
+    for weights, want in ((None, 0), ([0, 1, 1, 1, 1], 1)):
+        res = cv.cross_validate(y, x, method="lasso", pooled=pooled, penalty_weights=weights)
+        assert (res.nonzero[0] == want).all(), res.nonzero[0]
+    for seed in range(3):
+        ys, xs, _, _ = synthetic(t=300, k=6, n=20, seed=seed)
+        assert (cv.cross_validate(ys, xs, method="lasso", pooled=pooled).nonzero[0] == 0).all()

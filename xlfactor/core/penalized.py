@@ -553,7 +553,7 @@ def _active_set_steps(cache: _Cache, g, l1, w, attempts: int = 4):
             break
         a, sgn, lt, ct = act[:, todo], sg[:, todo], ls[todo], cs[:, todo]
         bound = lt[None, :] * w[:, None]
-        enter = ~a & (np.abs(grad) > bound)
+        enter = ~a & (np.abs(grad) > bound + _slack(ct, bound))  # a tie (at lambda_max, say) is no event
         leave = a & (w > 0)[:, None] & (np.sign(exact) != sgn)
         a = (a | enter) & ~leave
         sgn = np.where(enter, np.sign(grad), np.where(leave, 0.0, sgn))
@@ -803,6 +803,11 @@ def _runs(block: np.ndarray):
     return [(int(starts[a]), int(starts[a] + size[a] * (b - a)), int(a), int(b)) for a, b in zip(cuts, ends)]
 
 
+def _slack(c, bound):
+    """Rounding allowance of the KKT bound per problem: 1e-9 of the problem's scale."""
+    return 1e-9 * (np.abs(c).max(axis=0) + bound.max(axis=0) + 1e-300)
+
+
 def _kkt_ok(exact, grad, active, s, l1, w, c):
     """KKT conditions of the candidate ``exact`` whose gradient ``c - Gb - l2 w b`` is ``grad``.
 
@@ -810,8 +815,7 @@ def _kkt_ok(exact, grad, active, s, l1, w, c):
     their sign.
     """
     bound = l1[None, :] * w[:, None]
-    slack = 1e-9 * (np.abs(c).max(axis=0) + bound.max(axis=0) + 1e-300)
-    inactive_ok = active | (np.abs(grad) <= bound + slack)
+    inactive_ok = active | (np.abs(grad) <= bound + _slack(c, bound))
     sign_ok = ~(active & (w > 0)[:, None]) | (np.sign(exact) == s)
     return inactive_ok.all(axis=0) & sign_ok.all(axis=0)
 
