@@ -15,12 +15,17 @@ import numpy as np
 from xlfactor.excel import udfs
 
 
+_NUMBERS = (float, int, np.float64, np.int64)  # the usual cells, converted first (the bridge sees millions)
+
+
 def _plain(x, error):
     """A value as the runtime sends it; ``error`` maps an error text (#DIV/0!) to the runtime's error cell.
 
     `formulas` pads an array formula's unused cells with #N/A; Excel 365 leaves the cells beyond a
     dynamic array's spill empty, so padding #N/A arrives as a blank, as it would in Excel.
     """
+    if type(x) in _NUMBERS:
+        return float(x)
     import schedula as sh
     from formulas.tokens.operand import XlError
 

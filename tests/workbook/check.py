@@ -67,7 +67,9 @@ def _numbers(block) -> np.ndarray:
 
     out = np.full(block.shape, np.nan)
     for (i, j), x in np.ndenumerate(block):
-        if isinstance(x, XlError):
+        if type(x) is float:  # the usual cell first
+            out[i, j] = x
+        elif isinstance(x, XlError):
             out[i, j] = np.inf  # marks an error cell
         elif isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
             out[i, j] = float(x)
@@ -78,8 +80,11 @@ def value(solution, path, ref):
     """An area's values as the engine computed them: the array formula anchored at the area's first cell."""
     anchor = ref.address().split("!")[1].replace("$", "").split(":")[0]
     key = bridge.cell_key(path, ref.sheet.name, anchor)
-    for k in (key, *[k for k in solution if isinstance(k, str) and k.startswith(key + ":")]):
-        if k in solution:
+    if key in solution:
+        return np.asarray(solution[key].value, dtype=object)
+    prefix = key + ":"  # an array formula's key is its whole area
+    for k in solution:
+        if isinstance(k, str) and k.startswith(prefix):
             return np.asarray(solution[k].value, dtype=object)
     raise KeyError(f"{ref.sheet.name}!{anchor}: not evaluated")
 

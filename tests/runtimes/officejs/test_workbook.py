@@ -1,8 +1,8 @@
 """The Office.js template (stored _xldudf_ names) evaluated with `formulas` through xlwings' Office.js path.
 
-The 720 x 45 x 7 data set from CSV files runs in the classic suite only (the evaluation costs by cells, and the
-flavours' formulas do not depend on the data); this runtime meets data of another shape in the pasted workbook
-(624 x 22 x 6, grown from 600 x 20 x 5).
+The engine's evaluation costs by cells, so each runtime evaluates the shipped workbook and one of the two of
+another shape: this one the pasted workbook (624 x 22 x 6, grown from 600 x 20 x 5), the classic suite the
+720 x 45 x 7 data set from CSV files (the flavours differ in the functions' stored names only).
 """
 
 from tests.workbook import roundtrip
