@@ -685,6 +685,7 @@ def _gap(g, c, yy, b, l1, l2, w):
 
 SMALL_K = 12  # systems up to this size: Gaussian elimination vectorised over the batch beats LAPACK's call per system
 MASKED_K = 6  # up to this many factors, every problem's full system (inactive rows masked) in one elimination
+FEW_PROBLEMS = 1024  # and up to SMALL_K for this many problems: one call beats one per active count
 
 
 def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -713,7 +714,7 @@ def _active_solve(gram, blk, c, active, s, l2, w):
     """
     k, p = c.shape
     ws = w[:, None] * s
-    if k <= MASKED_K:
+    if k <= MASKED_K or (k <= SMALL_K and p <= FEW_PROBLEMS):
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
