@@ -10,7 +10,9 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["demo", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for needle in ["[1/7]", "[7/7] walk-forward backtest", "lasso_market_free", "bias", "Sample 196307 to 201703 (645 months)", "Market model", "GRS test",
+    for needle in ["[1/7]", "[7/7] walk-forward backtest (60-month windows, every 12)",
+                   "Walk-forward backtest (60-month windows, rebalanced every 12 months;",  # the defaults, resolved
+                   "lasso_market_free", "bias", "Sample 196307 to 201703 (645 months)", "Market model", "GRS test",
                    "lasso: min", "Lasso loadings", "Ridge loadings", "Risk allocation (erc, lasso factor model)", "Specific", "Workbooks written"]:
         assert needle in text, needle
     lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]

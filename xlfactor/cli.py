@@ -116,7 +116,9 @@ def demo(args: argparse.Namespace) -> int:
           + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
     bt = res.backtest
     st = bt.stats
-    print(f"\nWalk-forward backtest ({inputs.bt_window}-{data.period_word} windows, rebalanced every {inputs.bt_step}; "
+    done = res.inputs  # resolved: the defaults that depend on the data filled in
+    print(f"\nWalk-forward backtest ({done.bt_window}-{data.period_word} windows, rebalanced every {done.bt_step} "
+          f"{data.period_word}s; "
           f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility, realised / predicted, bias")
     for i, m in enumerate(bt.models):
         print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
