@@ -213,7 +213,7 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
 
 
 def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
-    """Each window's pooled lambda by CV inside it (one of the window's grid)."""
+    """Each window's pooled lambda by CV inside it (a point of the window's grid)."""
     n_win, n, k = len(spans), y.shape[1], x.shape[1]
     if spec.method == "ridge":
         present, first = np.unique(full.rowset, return_index=True)  # each window's first block (as cv's grid)
