@@ -366,13 +366,12 @@ class _Path:
         self.cache = None
         self.l1 = np.zeros(p)
 
-    def coef(self, cols: np.ndarray | None = None) -> np.ndarray:
-        """Coefficients (K, len(cols)) of the problems ``cols`` (all: None) at the current lambda."""
-        cols = np.arange(self.b.shape[1]) if cols is None else cols
+    def coef(self) -> np.ndarray:
+        """Every problem's coefficients (K, P) at the current lambda."""
         if self.cache is None:
-            return self.b[:, cols]
-        part = self.cache.get(cols)
-        return np.where(self.explicit[cols], self.b[:, cols], part[_Cache.U] - self.l1[cols] * part[_Cache.V])
+            return self.b.copy()
+        part = self.cache.get(np.arange(self.b.shape[1]))
+        return np.where(self.explicit, self.b, part[_Cache.U] - self.l1 * part[_Cache.V])
 
 
 class _Cache:
@@ -443,17 +442,15 @@ def enet_path(
     l1_ratio: float = 1.0,
     tol: float = 1e-12,
     max_iter: int = 10_000,
-    on_step=None,
     keep: bool = True,
     test: dict | None = None,
     count: bool | None = None,
 ) -> _Fit:
     """Elastic-net coefficients for every lambda (descending order is fastest): (L, K, P) and diagnostics.
 
-    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. ``on_step(i, coef)`` is called at
-    the i-th lambda with ``coef(cols)`` giving the coefficients (K, len(cols)) of problems ``cols`` (all: None);
-    with ``keep=False`` they are not stored (``coef`` is None), nor are the per-lambda diagnostics (only whether
-    each problem converged at every lambda), and the non-zero counts only with ``count``. With ``test`` (from
+    ``lambdas`` is (L,) common to all problems or (L, P) one grid per problem. With ``keep=False`` the
+    coefficients are not stored (``coef`` is None), nor are the per-lambda diagnostics (only whether each
+    problem converged at every lambda), and the non-zero counts only with ``count``. With ``test`` (from
     ``build_problems``) the held-out squared errors are scored at every lambda.
 
     The lasso moves along each problem's exact piecewise-linear path: between events nothing is computed
@@ -519,8 +516,6 @@ def enet_path(
             sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)
         if keep:
             coef[i] = path.coef()
-        if on_step is not None:
-            on_step(i, path.coef)
     if not keep:
         return _Fit(coef=None, gap=None, n_iter=None, converged=conv[0], sse=sse, nonzero=nonzero)
     return _Fit(coef=coef, gap=gap, n_iter=n_iter, converged=conv, sse=sse, nonzero=nonzero)
