@@ -358,7 +358,8 @@ class _Fit:
 
 class _Path:
     """The path's state at the current lambda. Problems whose exact active-set solution is cached are
-    ``u - l1 v`` (never formed for all problems); the others (coordinate descent's answers) are explicit."""
+    ``u - l1 v`` (formed only when the path keeps its coefficients); the others (coordinate descent's answers)
+    are explicit."""
 
     def __init__(self, k: int, p: int):
         self.b = np.zeros((k, p))  # explicit coefficients, valid where ``explicit``
