@@ -422,7 +422,7 @@ class _Scores:
             "kp,kp->p", b, self.gram.times(cols, b))
 
     def refresh(self, cols: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
-        t, ct = self.test, self.test["xty"][:, cols]
+        t, ct = self.test, np.take(self.test["xty"], cols, axis=1)
         gu, gv = self.gram.times(cols, u), self.gram.times(cols, v)
         self.a[cols] = t["yty"][cols] - 2 * np.einsum("kp,kp->p", u, ct) + np.einsum("kp,kp->p", u, gu)
         self.b[cols] = 2 * (np.einsum("kp,kp->p", v, ct) - np.einsum("kp,kp->p", u, gv))
