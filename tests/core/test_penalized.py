@@ -269,3 +269,26 @@ def test_solutions_reported_with_gap_zero_have_a_zero_duality_gap(french_xy):
         assert zero.mean() > 0.9  # most problems are solved exactly on their active set
         worst = max(worst, float(np.abs(gap[zero]).max()))
     assert worst < 1e-12, worst
+
+
+@pytest.mark.parametrize("weights", [[1, 1, 1, 1], [0, 1, 1, 1]])
+def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights, monkeypatch):
+    """Rolling windows give hundreds of small blocks, whose ridge paths and held-out errors are computed all at
+    once (gathered per problem); they equal the block-by-block computation, for a common grid and for one grid
+    per problem."""
+    y, x = french_xy
+    starts = range(0, 400, 5)  # 80 training sets of 40 rows, each scored on the next 12
+    probs, test = penalized.build_problems(y, x, [np.arange(a, a + 40) for a in starts], False,
+                                           [np.arange(a + 40, a + 52) for a in starts])
+    assert probs.gram.shape[0] > penalized._SharedGram.MANY_BLOCKS
+    w = np.array(weights, float)
+    common = np.logspace(1, -3, 7)
+    own = common[:, None] * np.random.default_rng(0).uniform(0.5, 2.0, probs.xty.shape[1])  # (L, P)
+    runs = []
+    for many in (penalized._SharedGram.MANY_BLOCKS, 10**9):  # gathered, then block by block
+        monkeypatch.setattr(penalized._SharedGram, "MANY_BLOCKS", many)
+        runs.append([penalized.ridge_path(probs, common, w), penalized.ridge_path(probs, own, w),
+                     penalized._ridge_scores(probs, common[:, None], w, test),
+                     penalized._ridge_scores(probs, own, w, test)])
+    for gathered, blockwise in zip(*runs):
+        np.testing.assert_allclose(gathered, blockwise, rtol=1e-10, atol=1e-12)

@@ -274,35 +274,49 @@ def check_weights(weights, k: int) -> np.ndarray:
 def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form."""
     lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)
+    if probs.gram.shape[0] > _SharedGram.MANY_BLOCKS:  # many small blocks (rolling windows): all at once
+        d, m_map, a_map, f_map = _ridge_bases(probs.gram, weights)
+        blk, c = probs.block, probs.xty.T[:, :, None]
+        s = (a_map[blk] @ c) / (d[blk][:, :, None] + lambdas.T[:, None, :])  # (P, Kp, L)
+        return (m_map[blk] @ s + f_map[blk] @ c).transpose(2, 1, 0)
     out = np.empty((lambdas.shape[0], probs.gram.shape[1], probs.xty.shape[1]))
     for sel, ls, coef in ridge_blocks(probs, lambdas, weights):
         out[ls, :, sel] = coef
     return out
 
 
-def _ridge_basis(g: np.ndarray, c: np.ndarray, weights: np.ndarray):
-    """One block's ridge path in closed form: ``b(lambda) = M (vc / (d + lambda)) + f`` for every lambda.
+def _ridge_bases(gram: np.ndarray, weights: np.ndarray):
+    """Every block's ridge path in closed form: ``b(lambda) = M (A c / (d + lambda)) + F c`` for every lambda and
+    right-hand side ``c``; (d (B, Kp), M (B, K, Kp), A (B, Kp, K), F (B, K, K)) from the Gram matrices (B, K, K).
 
     Unpenalised factors are profiled out (Schur complement); the penalised ones are rescaled by
-    ``1/sqrt(w)`` so that one eigendecomposition ``(d, V)`` gives the whole path. Returns (d, vc, M, f).
+    ``1/sqrt(w)`` so that one eigendecomposition ``(d, V)`` per block gives the whole path.
     """
-    k = g.shape[0]
+    n_b, k = gram.shape[:2]
     pen, u = weights > 0, weights == 0
     root = np.sqrt(weights[pen])
-    m_map, f = np.zeros((k, pen.sum())), np.zeros((k, c.shape[1]))
+    m_map, f_map = np.zeros((n_b, k, pen.sum())), np.zeros((n_b, k, k))
+    p_map = np.zeros((n_b, pen.sum(), k))  # c's penalised part after profiling: cp = P c
+    p_map[:, :, pen] = np.eye(pen.sum())
+    gpp = gram[:, pen][:, :, pen]
     if u.any():
-        guu_inv_gup = np.linalg.solve(g[np.ix_(u, u)], g[np.ix_(u, pen)])
-        guu_inv_cu = np.linalg.solve(g[np.ix_(u, u)], c[u])
-        gpp = g[np.ix_(pen, pen)] - g[np.ix_(pen, u)] @ guu_inv_gup
-        cp = c[pen] - g[np.ix_(pen, u)] @ guu_inv_cu
-        f[u] = guu_inv_cu
-    else:
-        gpp, cp = g, c
+        guu_inv = np.linalg.inv(gram[:, u][:, :, u])
+        gpu = gram[:, pen][:, :, u]
+        guu_inv_gup = guu_inv @ gram[:, u][:, :, pen]
+        gpp = gpp - gpu @ guu_inv_gup
+        f_map[:, u[:, None] & u[None, :]] = guu_inv.reshape(n_b, -1)
+        p_map[:, :, u] = -gpu @ guu_inv
     d, vec = np.linalg.eigh(gpp / np.outer(root, root))
-    m_map[pen] = vec / root[:, None]
+    m_map[:, pen] = vec / root[:, None]
     if u.any():
-        m_map[u] = -guu_inv_gup @ m_map[pen]
-    return d, vec.T @ (cp / root[:, None]), m_map, f
+        m_map[:, u] = -guu_inv_gup @ m_map[:, pen]
+    return d, m_map, vec.transpose(0, 2, 1) @ (p_map / root[:, None]), f_map
+
+
+def _ridge_basis(g: np.ndarray, c: np.ndarray, weights: np.ndarray):
+    """One block's ridge path (see ``_ridge_bases``): (d, vc = A c, M, f = F c)."""
+    d, m_map, a_map, f_map = (z[0] for z in _ridge_bases(g[None], weights))
+    return d, a_map @ c, m_map, f_map @ c
 
 
 def _ridge_chunks(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, chunk: int = 20):
@@ -331,6 +345,8 @@ def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, tes
     With ``b = M s + f`` (see ``_ridge_basis``), the error ``y'y - 2 b'c + b'Gb`` of the test rows is a
     constant, a linear and a quadratic term in ``s``: K x K x P work per lambda, no coefficients formed.
     """
+    if probs.gram.shape[0] > _SharedGram.MANY_BLOCKS:
+        return _ridge_scores_gathered(probs, lambdas, weights, test)
     out = np.empty((len(lambdas), probs.xty.shape[1]))
     terms = {}
     for blk, sel, ls, (_, _, m_map, f), sc in _ridge_chunks(probs, lambdas, weights):
@@ -340,6 +356,30 @@ def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, tes
                            yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f))}
         h, q, const = terms[blk]
         out[ls, sel] = const - 2 * np.einsum("lkm,km->lm", sc, q) + np.einsum("lkm,lkm->lm", sc, np.matmul(h, sc))
+    return out
+
+
+def _ridge_scores_gathered(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, test: dict, chunk: int = 20):
+    """``_ridge_scores`` for many small blocks (rolling windows): every block's basis at once, each problem's
+    terms gathered from its block's, then ``chunk`` lambdas at a time for all problems (no loop over blocks;
+    problem-major arrays, so the small products are batched matrix products)."""
+    d, m_map, a_map, f_map = _ridge_bases(probs.gram, weights)
+    blk = probs.block
+    c, ct = probs.xty.T[:, :, None], test["xty"].T[:, :, None]  # (P, K, 1)
+    gt = test["gram"][blk]  # (P, K, K)
+    m_p = m_map[blk]  # (P, K, Kp)
+    vc, f = a_map[blk] @ c, f_map[blk] @ c  # (P, Kp, 1), (P, K, 1)
+    gtf = gt @ f
+    q = m_p.transpose(0, 2, 1) @ (ct - gtf)  # (P, Kp, 1)
+    const = test["yty"] - 2 * (f * ct).sum(axis=(1, 2)) + (f * gtf).sum(axis=(1, 2))
+    h = m_p.transpose(0, 2, 1) @ gt @ m_p  # (P, Kp, Kp)
+    dp = d[blk][:, :, None]  # (P, Kp, 1)
+    lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
+    out = np.empty((len(lambdas), blk.size))
+    for i in range(0, len(lambdas), chunk):
+        ls = slice(i, min(i + chunk, len(lambdas)))
+        sc = vc / (dp + lambdas[ls].T[:, None, :])  # (P, Kp, l)
+        out[ls] = (const[:, None] - 2 * (sc * q).sum(axis=1) + (sc * (h @ sc)).sum(axis=1)).T
     return out
 
 
