@@ -275,10 +275,8 @@ def ridge_path(probs: Problems, lambdas: np.ndarray, weights: np.ndarray) -> np.
     """Ridge coefficients on the scaled factors for every lambda: (L, K, P). Exact, closed form."""
     lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)
     if probs.gram.shape[0] > _SharedGram.MANY_BLOCKS:  # many small blocks (rolling windows): all at once
-        d, m_map, a_map, f_map = _ridge_bases(probs.gram, weights)
-        blk, c = probs.block, probs.xty.T[:, :, None]
-        s = (a_map[blk] @ c) / (d[blk][:, :, None] + lambdas.T[:, None, :])  # (P, Kp, L)
-        return (m_map[blk] @ s + f_map[blk] @ c).transpose(2, 1, 0)
+        dp, m_p, vc, f = _ridge_terms(probs, weights)
+        return (m_p @ (vc / (dp + lambdas.T[:, None, :])) + f).transpose(2, 1, 0)
     out = np.empty((lambdas.shape[0], probs.gram.shape[1], probs.xty.shape[1]))
     for sel, ls, coef in ridge_blocks(probs, lambdas, weights):
         out[ls, :, sel] = coef
@@ -359,23 +357,27 @@ def _ridge_scores(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, tes
     return out
 
 
+def _ridge_terms(probs: Problems, weights: np.ndarray):
+    """Each problem's ridge path from its block's basis (``_ridge_bases``), problem-major: eigenvalues d (P, Kp, 1),
+    M (P, K, Kp), ``vc = A c`` (P, Kp, 1) and ``f = F c`` (P, K, 1), so ``b = M vc / (d + lambda) + f``."""
+    d, m_map, a_map, f_map = _ridge_bases(probs.gram, weights)
+    blk, c = probs.block, probs.xty.T[:, :, None]
+    return d[blk][:, :, None], m_map[blk], a_map[blk] @ c, f_map[blk] @ c
+
+
 def _ridge_scores_gathered(probs: Problems, lambdas: np.ndarray, weights: np.ndarray, test: dict, chunk: int = 20):
     """``_ridge_scores`` for many small blocks (rolling windows): every block's basis at once, each problem's
     terms gathered from its block's, then ``chunk`` lambdas at a time for all problems (no loop over blocks;
     problem-major arrays, so the small products are batched matrix products)."""
-    d, m_map, a_map, f_map = _ridge_bases(probs.gram, weights)
-    blk = probs.block
-    c, ct = probs.xty.T[:, :, None], test["xty"].T[:, :, None]  # (P, K, 1)
-    gt = test["gram"][blk]  # (P, K, K)
-    m_p = m_map[blk]  # (P, K, Kp)
-    vc, f = a_map[blk] @ c, f_map[blk] @ c  # (P, Kp, 1), (P, K, 1)
+    dp, m_p, vc, f = _ridge_terms(probs, weights)
+    ct = test["xty"].T[:, :, None]  # (P, K, 1)
+    gt = test["gram"][probs.block]  # (P, K, K)
     gtf = gt @ f
     q = m_p.transpose(0, 2, 1) @ (ct - gtf)  # (P, Kp, 1)
     const = test["yty"] - 2 * (f * ct).sum(axis=(1, 2)) + (f * gtf).sum(axis=(1, 2))
     h = m_p.transpose(0, 2, 1) @ gt @ m_p  # (P, Kp, Kp)
-    dp = d[blk][:, :, None]  # (P, Kp, 1)
     lambdas = np.asarray(lambdas, float).reshape(len(lambdas), -1)  # (L, 1) or (L, P)
-    out = np.empty((len(lambdas), blk.size))
+    out = np.empty((len(lambdas), probs.block.size))
     for i in range(0, len(lambdas), chunk):
         ls = slice(i, min(i + chunk, len(lambdas)))
         sc = vc / (dp + lambdas[ls].T[:, None, :])  # (P, Kp, l)
@@ -439,7 +441,7 @@ class _Cache:
         rows[:, self.ACTIVE] = (w == 0)[None, :]
         rows[:, self.U], rows[:, self.GU] = b.T, grad.T
         pen = w > 0
-        self.nxt = (np.abs(grad[pen]) / w[pen, None]).max(axis=0)
+        self.nxt = (np.abs(grad[pen]) / w[pen, None]).max(axis=0) if pen.any() else np.zeros(b.shape[1])
         return rows.transpose(1, 2, 0)
 
     def put(self, r: np.ndarray, part: np.ndarray, nxt: np.ndarray) -> None:
@@ -526,7 +528,7 @@ def enet_path(
         l1 = n_l1 * lam[i]
         l2 = probs.n * lam[i] * (1.0 - l1_ratio) if l1_ratio < 1.0 else no_l2
         path.explicit[:] = False
-        if path.cache is None and l1_ratio == 1.0 and (weights > 0).any():
+        if path.cache is None and l1_ratio == 1.0:
             # the lasso starts at each problem's lambda_max (or the first lambda, if higher), where its penalised
             # loadings are 0: exact with no solve but the unpenalised part's; the homotopy takes it from there
             path.cache = _Cache(c)
@@ -547,7 +549,6 @@ def enet_path(
             conv[row, r] &= ok_r
             path.explicit[r] = True
             if l1_ratio == 1.0:
-                path.cache = path.cache or _Cache(c)
                 cached(r, _update_cache(path.cache, shared, path.b, weights, r, l1))
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
             e = np.flatnonzero(path.explicit)
