@@ -98,7 +98,7 @@ def _moments(x, y, cols, atom_rows, x0):
             ya = y[rows] if every else y[np.ix_(rows, cols)]
         xa = x[rows] - x0
         sx[a], sxx[a] = xa.sum(axis=0), xa.T @ xa
-        sy[a], sxy[a], syy[a] = ya.sum(axis=0), xa.T @ ya, (ya * ya).sum(axis=0)
+        sy[a], sxy[a], syy[a] = ya.sum(axis=0), xa.T @ ya, np.einsum("ij,ij->j", ya, ya)  # no (rows, m) temporary
     return n, sx, sxx, sy, sxy, syy
 
 
