@@ -1,6 +1,6 @@
 """Cross-validated lambda for all assets (xlfactor) versus per-asset scikit-learn loops.
 
-Run: python benchmarks/bench_cv.py [--quick]
+Run: python benchmarks/bench_cv.py [--quick] [--glmnet-python PATH]
 
 Walk-forward folds (TimeSeriesSplit(5)), 100 lambdas, seeded synthetic daily data.
 - lasso: xlfactor.core.cv.cross_validate vs a loop of LassoCV(alphas=<same grid>, cv=<same folds>)
@@ -9,8 +9,9 @@ Walk-forward folds (TimeSeriesSplit(5)), 100 lambdas, seeded synthetic daily dat
 - lasso reference: scikit-learn ``lasso_path`` at tol 1e-12 on the same folds and grid for a subset of
   assets: the share given the same lambda; and the loadings at the chosen lambda against
   ``Lasso(tol=1e-14)`` (largest difference).
-- glmnet (python-glmnet, Fortran) when installed; it does not build against numpy 2 from its sdist, so
-  without it the line says so.
+- glmnet's Fortran (python-glmnet's ``elnet``) on the same folds and grid (benchmarks/glmnet_peer.py); it
+  does not build against numpy 2, so it runs in an environment of its own, given by --glmnet-python
+  (benchmarks/README.md says how to make it); without it the line says so.
 - ridge: vs a loop of GridSearchCV(Ridge(), same grid, same folds) (what RidgeCV does with cv=...), and
   vs a minimal eigenbasis prototype (one eigendecomposition per fold, every lambda's held-out error in
   closed form), the fastest numpy formulation we know.
@@ -22,7 +23,11 @@ cold call: the result caches are cleared before each repeat (a cached repeat cos
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -101,15 +106,30 @@ def loadings_check(y, x, lam, cols):
     return worst
 
 
-def glmnet_peer(y, x, cols):
-    try:
-        from glmnet import ElasticNet  # python-glmnet
-    except ImportError:
-        return None
-    t0 = time.perf_counter()
-    for j in cols:
-        ElasticNet(alpha=1.0, n_lambda=100, n_splits=5).fit(x, y[:, j])
-    return time.perf_counter() - t0
+def glmnet_peer(y, x, grid, cols, python):
+    """(seconds, best lambdas) of glmnet's Fortran on the same folds and grid for the assets ``cols``
+    (benchmarks/glmnet_peer.py), run by the interpreter ``python`` that has python-glmnet, or in this
+    process when it has; None when neither has it."""
+    folds = folds_of(len(x))
+    if python is None:
+        try:
+            from benchmarks import glmnet_peer as peer
+
+            t0 = time.perf_counter()
+            best = peer.cross_validate(y, x, grid, folds, cols)
+            return time.perf_counter() - t0, best
+        except ImportError:
+            return None
+    data = {"y": y[:, cols], "x": x, "grid": grid[:, cols], "cols": np.arange(cols.size), "n_folds": len(folds)}
+    for i, (tr, te) in enumerate(folds):
+        data[f"train{i}"], data[f"test{i}"] = tr, te
+    with tempfile.TemporaryDirectory() as tmp:
+        problem = Path(tmp) / "problem.npz"
+        np.savez(problem, **data)
+        out = subprocess.run([python, str(Path(__file__).with_name("glmnet_peer.py")), str(problem)],
+                             capture_output=True, text=True, check=True)
+    res = json.loads(out.stdout)
+    return res["seconds"], np.array(res["best"])
 
 
 def ridge_prototype(y, x, grid):
@@ -129,7 +149,7 @@ def ridge_prototype(y, x, grid):
     return err
 
 
-def run(t, k, n, lasso_subset, ridge_subset):
+def run(t, k, n, lasso_subset, ridge_subset, glmnet_python=None):
     y, x = sparse_data(t, k, n, seed=t + k + n)
     print(f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds")
     ours = median_time(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"), 3,
@@ -149,12 +169,15 @@ def run(t, k, n, lasso_subset, ridge_subset):
     worst = loadings_check(y, x, res.best_lambda()[ref_cols], ref_cols[:5])
     print(f"  lasso reference (lasso_path tol 1e-12, same folds and grid, {ref_cols.size} assets): same lambda "
           f"{100 * same_tight:.1f}%; loadings vs Lasso(tol=1e-14) differ by at most {worst:.1e}")
-    g = glmnet_peer(y, x, cols[:10])
+    g = glmnet_peer(y, x, res.lambdas, cols, glmnet_python)
     if g is None:
-        print("  glmnet: not installed (python-glmnet does not build against numpy 2 from its sdist); skipped")
+        print("  glmnet: not installed here (python-glmnet does not build against numpy 2); skipped. "
+              "benchmarks/README.md says how to build it and pass --glmnet-python")
     else:
-        g_all = g * n / 10
-        print(f"  glmnet loop {g_all:.1f} s (extrapolated from 10 assets); ratio {g_all / ours:.1f}x")
+        g_all = g[0] * n / cols.size
+        same_g = np.isclose(res.best_lambda()[cols], g[1], rtol=1e-9).mean()
+        print(f"  glmnet's Fortran (elnet, same folds and grid, thr 1e-7) loop {g_all:.1f} s{note}; "
+              f"ratio {g_all / ours:.1f}x; same lambda {100 * same_g:.1f}% of assets")
 
     ours_r = median_time(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"), 3,
                          setup=clear_result_caches)
@@ -174,12 +197,15 @@ def run(t, k, n, lasso_subset, ridge_subset):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="only the middle size, peers on small subsets")
+    ap.add_argument("--glmnet-python", default=os.environ.get("XLFACTOR_GLMNET_PYTHON"),
+                    help="a Python that has python-glmnet (see benchmarks/README.md); default $XLFACTOR_GLMNET_PYTHON")
     args = ap.parse_args()
-    header("cross-validated lambda: xlfactor vs scikit-learn loops")
-    run(2520, 10, 500, lasso_subset=50 if args.quick else 500, ridge_subset=5 if args.quick else 20)
+    header("cross-validated lambda: xlfactor vs scikit-learn loops and glmnet")
+    gp = args.glmnet_python
+    run(2520, 10, 500, lasso_subset=50 if args.quick else 500, ridge_subset=5 if args.quick else 20, glmnet_python=gp)
     if not args.quick:
-        run(1260, 10, 100, lasso_subset=100, ridge_subset=20)
-        run(5040, 20, 3000, lasso_subset=30, ridge_subset=5)
+        run(1260, 10, 100, lasso_subset=100, ridge_subset=20, glmnet_python=gp)
+        run(5040, 20, 3000, lasso_subset=30, ridge_subset=5, glmnet_python=gp)
 
 
 if __name__ == "__main__":
