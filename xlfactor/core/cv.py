@@ -199,6 +199,11 @@ class CVResult:
         return float(self.lambdas[choose_index(pm, self.lambdas[:, :1], rule, lambda j: "the pooled loss")[0], 0])
 
 
+def _set_label(s: int, n_sets: int) -> str:
+    """Where row set ``s`` of cross-validation's build is, in an error message: 0 is the full sample."""
+    return f" in the training rows of fold {s}" if s else ""
+
+
 @memoize()
 def cross_validate(
     returns,
@@ -230,7 +235,19 @@ def cross_validate(
     y, x, method, l1_ratio, w = penalized.prepare(returns, factors, method, l1_ratio, penalty_weights)
     y, _ = penalized.toward_prior(y, x, prior)  # the held-out errors of y - X b0 are those of y
     t, n_assets = y.shape
-    full, _ = penalized.build_problems(y, x, [np.arange(t)], bool(standardize), asset_names=asset_names)
+    parts = splits(t, folds, scheme, gap, seed, min_train=x.shape[1] + 2)
+    n_l = n_lambdas if lambdas is None else np.size(lambdas)
+    need = 8 * n_l * x.shape[1] * n_assets * (len(parts) + 1)
+    if need > MAX_WORK_BYTES:
+        raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
+                              f"({n_l} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
+                              f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
+    # one build: the full sample first (its grid, the assets' variances and, for the lasso, riding along the folds'
+    # path, the curve's non-zero counts; a short asset is named for it first), then every fold's training rows
+    trains, tests = [np.arange(t)] + [tr for tr, _ in parts], [np.arange(0)] + [te for _, te in parts]
+    probs, test = penalized.build_problems(y, x, trains, bool(standardize), tests, asset_names, set_label=_set_label)
+    fold = probs.rowset > 0
+    full, _ = probs.take(np.flatnonzero(~fold))
     order = np.argsort(full.asset)
     if lambdas is None:
         grid = penalized.default_grid(full, method, w, l1_ratio, n_lambdas, eps, common=bool(pooled))[:, order]
@@ -239,25 +256,16 @@ def cross_validate(
         grid = np.repeat(np.sort(g)[::-1][:, None], n_assets, axis=1)
     common = bool(pooled) or lambdas is not None or method == "ridge"
 
-    parts = splits(t, folds, scheme, gap, seed, min_train=x.shape[1] + 2)
-    need = 8 * grid.shape[0] * x.shape[1] * n_assets * (len(parts) + 1)
-    if need > MAX_WORK_BYTES:
-        raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
-                              f"({grid.shape[0]} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
-                              f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
-    trains, tests = [tr for tr, _ in parts], [te for _, te in parts]
     lasso = method != "ridge"
-    if lasso:  # the full sample rides along the folds' path (no held-out rows): the curve's non-zero counts
-        trains.append(np.arange(t))
-        tests.append(np.arange(0))
-    probs, test = penalized.build_problems(y, x, trains, bool(standardize), tests, asset_names)
+    if not lasso:  # ridge scores the folds only
+        probs, test = probs.take(np.flatnonzero(fold), test)
+        fold = np.ones(probs.asset.size, bool)
     sse, nz, conv = penalized.score_path(probs, np.take(grid, probs.asset, axis=1), method, w, l1_ratio, tol,
                                          max_iter, test, count=lasso)
-    fold = probs.rowset < len(parts)
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)
-    fold_mse[:, probs.rowset[fold], probs.asset[fold]] = sse[:, fold]
+    fold_mse[:, probs.rowset[fold] - 1, probs.asset[fold]] = sse[:, fold]
     nonzero = np.full(grid.shape, x.shape[1])
     if lasso:
         nonzero[:, probs.asset[~fold]] = nz[:, ~fold]

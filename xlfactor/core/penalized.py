@@ -55,6 +55,18 @@ class Problems:
     xscale: np.ndarray  # (B, K) 1, or the factors' standard deviations when standardising
     ymean: np.ndarray  # (P,)
 
+    def take(self, cols: np.ndarray, test: dict | None = None) -> tuple[Problems, dict | None]:
+        """The problems ``cols`` (sorted), with only their blocks, renumbered in order; and the matching ``test``
+        quantities (``build_problems``'), when given."""
+        used, block = np.unique(self.block[cols], return_inverse=True)
+        sub = Problems(gram=self.gram[used], xty=self.xty[:, cols], yty=self.yty[cols], n=self.n[cols], block=block,
+                       asset=self.asset[cols], rowset=self.rowset[cols], xmean=self.xmean[used],
+                       xscale=self.xscale[used], ymean=self.ymean[cols])
+        if test is None:
+            return sub, None
+        return sub, {"gram": test["gram"][used], "xty": test["xty"][:, cols], "yty": test["yty"][cols],
+                     "n": test["n"][cols]}
+
     def original_units(self, bs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(intercept (..., P), loadings (..., K, P)) from coefficients on the scaled factors."""
         b = bs / self.xscale[self.block].T
@@ -817,6 +829,11 @@ class _SharedGram:
         if self.gram.shape[0] > self.MANY_BLOCKS:
             return np.einsum("pkj,jp->kp", self.gram[br], z)
         out = np.empty_like(z)
+        if self.runs is not None and br.size:  # blocks in problem order: each block's problems are one slice of r
+            cuts = np.flatnonzero(br[1:] != br[:-1]) + 1
+            for p0, p1 in zip(np.r_[0, cuts], np.r_[cuts, br.size]):
+                out[:, p0:p1] = self.gram[br[p0]] @ z[:, p0:p1]
+            return out
         for bb in np.unique(br):
             m = br == bb
             out[:, m] = self.gram[bb] @ z[:, m]
