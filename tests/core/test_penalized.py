@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from sklearn.linear_model import ElasticNet, Lasso, LassoCV, Ridge
+from sklearn.linear_model import ElasticNet, Lasso, LassoCV, Ridge, lasso_path
 
 from tests.conftest import synthetic
 from xlfactor.core import cv, penalized, regression
@@ -87,6 +87,30 @@ def test_lasso_path_matches_sklearn_and_kkt_holds(french_xy):
             on = b != 0
             np.testing.assert_allclose(grad[on], lam * np.sign(b[on]), rtol=1e-8)
             assert np.all(np.abs(grad[~on]) <= lam * (1 + 1e-9))
+
+
+def test_lasso_with_many_factors_matches_sklearn_along_its_path():
+    """20 correlated factors, so most active sets exceed SMALL_K and take the Cholesky path (padded triangular
+    solves of every size at once); the path and the CV choice against scikit-learn at tight tolerances."""
+    rng = np.random.default_rng(5)
+    t, k, n = 400, 20, 12
+    x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.3 * rng.normal(size=(k, k)))  # correlated factors
+    b = rng.normal(0.5, 0.5, size=(n, k)) * (rng.random((n, k)) < 0.7)
+    y = x @ b.T + rng.normal(0, 0.02, size=(t, n))
+    res = penalized.lasso(y, x)
+    assert res.all_converged and res.nonzero.max() > penalized.SMALL_K + 4  # the large systems are exercised
+    for j in range(0, n, 3):
+        for i in range(0, 100, 9):
+            ref = sk_lasso(res.lambdas[i, j]).fit(x, y[:, j]).coef_
+            np.testing.assert_allclose(res.loadings[i, j], ref, rtol=0, atol=1e-8)
+    folds = cv.splits(t, 5, "walkforward")
+    got = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
+    for j in range(0, n, 3):
+        for f, (tr, te) in enumerate(folds):
+            xm, ym = x[tr].mean(0), y[tr, j].mean()
+            _, coefs, _ = lasso_path(x[tr] - xm, y[tr, j] - ym, alphas=got.lambdas[:, j], tol=1e-12, max_iter=100_000)
+            err = (((y[te, j] - ym)[:, None] - (x[te] - xm) @ coefs) ** 2).mean(axis=0)
+            np.testing.assert_allclose(got.fold_mse[:, f, j], err, rtol=1e-7)
 
 
 def test_lasso_grid_equals_lassocv_grid(french_xy):
