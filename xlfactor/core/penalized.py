@@ -766,7 +766,6 @@ def _active_solve(gram, blk, c, active, s, l2, w):
     if k <= MASKED_K or (k <= SMALL_K and p <= FEW_PROBLEMS):
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
-    big = []  # (problems, active rows, Cholesky factor, right-hand sides) of the systems larger than SMALL_K
     counts = active.sum(axis=0)
     for a in np.unique(counts):
         if a == 0:
@@ -778,52 +777,36 @@ def _active_solve(gram, blk, c, active, s, l2, w):
             diag = np.arange(a)
             ga[:, diag, diag] += l2[sel, None] * w[idx]
         rhs = np.stack([c[idx, sel[:, None]], ws[idx, sel[:, None]]], axis=2)
-        if a > SMALL_K:
-            try:  # LAPACK's Cholesky is 3x its LU solve here; the triangular solves follow, all sizes at once
-                big.append((sel, idx, np.linalg.cholesky(ga), rhs))
-                continue
+        if a <= SMALL_K:
+            sol = _spd_solve(ga.transpose(1, 2, 0), rhs.transpose(1, 2, 0)).transpose(2, 0, 1)
+        else:
+            try:
+                sol = _cholesky_solve(ga, rhs)
             except np.linalg.LinAlgError:  # not numerically positive definite: LU says whether it is singular
                 sol = np.linalg.solve(ga, rhs)
-        else:
-            sol = _spd_solve(ga.transpose(1, 2, 0), rhs.transpose(1, 2, 0)).transpose(2, 0, 1)
         bad = ~np.isfinite(sol).all(axis=(1, 2))
         if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
             sol[bad] = np.linalg.solve(ga[bad], rhs[bad])
         u[idx, sel[:, None]] = sol[:, :, 0]
         v[idx, sel[:, None]] = sol[:, :, 1]
-    if big:
-        _cholesky_solves(big, u, v)
     return u, v
 
 
-def _cholesky_solves(systems, u, v):
-    """Finish ``_active_solve``'s Cholesky-factored systems: every factor ``L`` (n, a, a) padded to K x K with the
-    identity and the batch last, so the triangular solves ``L L' x = rhs`` of every size are one pass of K steps each
-    way; the solutions are written to ``u`` and ``v`` (K, P) at the systems' active rows."""
-    k = u.shape[0]
-    n = sum(sel.size for sel, _, _, _ in systems)
-    lt, b = np.zeros((k, k, n)), np.zeros((k, 2, n))
-    lt[np.arange(k), np.arange(k)] = 1.0
-    o = 0
-    for sel, idx, chol, rhs in systems:
-        a = idx.shape[1]
-        lt[:a, :a, o:o + sel.size] = chol.transpose(1, 2, 0)
-        b[:a, :, o:o + sel.size] = rhs.transpose(1, 2, 0)
-        o += sel.size
-    for j in range(k):  # L y = rhs
+def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve the SPD systems ``ga`` (n, a, a) for ``rhs`` (n, a, m): LAPACK's Cholesky (3x its LU solve for these sizes),
+    then both triangular solves vectorised over the batch (last axis), in place."""
+    lt = np.ascontiguousarray(np.linalg.cholesky(ga).transpose(1, 2, 0))
+    b = np.ascontiguousarray(rhs.transpose(1, 2, 0))
+    a = lt.shape[0]
+    for j in range(a):  # L y = rhs
         if j:
             b[j] -= (lt[j, :j, None] * b[:j]).sum(axis=0)
         b[j] /= lt[j, j]
-    for j in range(k - 1, -1, -1):  # L' x = y
-        if j < k - 1:
+    for j in range(a - 1, -1, -1):  # L' x = y
+        if j < a - 1:
             b[j] -= (lt[j + 1:, j, None] * b[j + 1:]).sum(axis=0)
         b[j] /= lt[j, j]
-    o = 0
-    for sel, idx, _, _ in systems:
-        a = idx.shape[1]
-        u[idx, sel[:, None]] = b[:a, 0, o:o + sel.size].T
-        v[idx, sel[:, None]] = b[:a, 1, o:o + sel.size].T
-        o += sel.size
+    return b.transpose(2, 0, 1)
 
 
 def _masked_solve(ga, c, active, ws, l2, w):
