@@ -198,6 +198,12 @@ def test_cv_with_missing_values_scores_each_asset_on_its_rows(french_xy):
     keep_tr, keep_te = tr[np.isfinite(y[tr, 1])], te[np.isfinite(y[te, 1])]
     m = Lasso(alpha=1e-4, tol=1e-12, max_iter=1_000_000).fit(x[keep_tr], y[keep_tr, 1])
     assert res.fold_mse[1, 1, 1] == pytest.approx(np.mean((y[keep_te, 1] - m.predict(x[keep_te])) ** 2), rel=1e-8)
+    # ridge scores the folds only (the full sample's problems and their blocks set aside): the same rows
+    ridge = cv.cross_validate(y, x, method="ridge", lambdas=[1e-3, 1e-1], folds=4, scheme="blocked")
+    m = Ridge(alpha=1e-1).fit(x[keep_tr], y[keep_tr, 1])
+    assert ridge.fold_mse[0, 1, 1] == pytest.approx(np.mean((y[keep_te, 1] - m.predict(x[keep_te])) ** 2), rel=1e-8)
+    m = Ridge(alpha=1e-3).fit(x[tr], y[tr, 0])
+    assert ridge.fold_mse[1, 1, 0] == pytest.approx(np.mean((y[te, 0] - m.predict(x[te])) ** 2), rel=1e-8)
 
 
 def test_cv_bad_input():
