@@ -850,8 +850,8 @@ class _SharedGram:
             return np.einsum("pkj,jp->kp", self.gram[br], z)
         out = np.empty_like(z)
         if self.runs is not None and br.size:  # blocks in problem order: each block's problems are one slice of r
-            cuts = np.flatnonzero(br[1:] != br[:-1]) + 1
-            for p0, p1 in zip(np.r_[0, cuts], np.r_[cuts, br.size]):
+            cuts = (np.flatnonzero(br[1:] != br[:-1]) + 1).tolist()
+            for p0, p1 in zip([0] + cuts, cuts + [br.size]):
                 out[:, p0:p1] = self.gram[br[p0]] @ z[:, p0:p1]
             return out
         for bb in np.unique(br):
