@@ -152,7 +152,7 @@ def ridge_prototype(y, x, grid):
 ROUNDS = 3  # cold calls of xlfactor, interleaved with the peers
 
 
-def run(t, k, n, lasso_subset, ridge_subset, glmnet_python=None):
+def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None):
     y, x = sparse_data(t, k, n, seed=t + k + n)
     print(f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds")
     res = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
@@ -186,7 +186,7 @@ def run(t, k, n, lasso_subset, ridge_subset, glmnet_python=None):
         same_g = np.isclose(res.best_lambda()[cols], g_best, rtol=1e-9).mean()
         print(f"  glmnet's Fortran (elnet, same folds and grid, thr 1e-7) loop {g_all:.1f} s{note}; "
               f"ratio {g_all / ours:.1f}x; same lambda {100 * same_g:.1f}% of assets")
-    ref_cols = cols[: min(cols.size, 20)]
+    ref_cols = np.arange(min(n, tight_subset))
     tight = tight_reference(y, x, res.lambdas, ref_cols)
     same_tight = np.isclose(res.best_lambda()[ref_cols], tight, rtol=1e-9).mean()
     worst = loadings_check(y, x, res.best_lambda()[ref_cols], ref_cols[:5])
@@ -218,10 +218,11 @@ def main() -> None:
     args = ap.parse_args()
     header("cross-validated lambda: xlfactor vs scikit-learn loops and glmnet")
     gp = args.glmnet_python
-    run(2520, 10, 500, lasso_subset=50 if args.quick else 500, ridge_subset=5 if args.quick else 20, glmnet_python=gp)
+    run(2520, 10, 500, lasso_subset=50 if args.quick else 500, ridge_subset=5 if args.quick else 20,
+        tight_subset=50 if args.quick else 500, glmnet_python=gp)
     if not args.quick:
-        run(1260, 10, 100, lasso_subset=100, ridge_subset=20, glmnet_python=gp)
-        run(5040, 20, 3000, lasso_subset=30, ridge_subset=5, glmnet_python=gp)
+        run(1260, 10, 100, lasso_subset=100, ridge_subset=20, tight_subset=100, glmnet_python=gp)
+        run(5040, 20, 3000, lasso_subset=30, ridge_subset=5, tight_subset=100, glmnet_python=gp)
 
 
 if __name__ == "__main__":
