@@ -113,6 +113,23 @@ def test_lasso_with_many_factors_matches_sklearn_along_its_path():
             np.testing.assert_allclose(got.fold_mse[:, f, j], err, rtol=1e-7)
 
 
+def test_a_large_system_that_cholesky_refuses_is_solved_by_lu(monkeypatch):
+    """The LU fallback of the large active systems gives the same path (Cholesky made to refuse every system)."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 0.02, size=(200, 16))
+    y = x @ rng.normal(0.5, 0.5, size=(16, 3)) + rng.normal(0, 0.02, size=(200, 3))
+    ref = penalized.lasso(y, x, n_lambdas=30)
+    assert ref.nonzero.max() > penalized.SMALL_K
+
+    def refuse(a):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+    monkeypatch.setattr(penalized.np.linalg, "cholesky", refuse)
+    penalized.fit.cache_clear()
+    got = penalized.lasso(y, x, n_lambdas=30)
+    np.testing.assert_allclose(got.loadings, ref.loadings, rtol=0, atol=1e-12)
+
+
 def test_lasso_grid_equals_lassocv_grid(french_xy):
     y, x = french_xy
     res = penalized.lasso(y, x)
