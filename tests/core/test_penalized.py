@@ -90,8 +90,8 @@ def test_lasso_path_matches_sklearn_and_kkt_holds(french_xy):
 
 
 def test_lasso_with_many_factors_matches_sklearn_along_its_path():
-    """20 correlated factors, so most active sets exceed SMALL_K and take the Cholesky path (padded triangular
-    solves of every size at once); the path and the CV choice against scikit-learn at tight tolerances."""
+    """20 correlated factors, so most active sets exceed SMALL_K and take the Cholesky path (grouped by size);
+    the path and every fold's held-out errors against scikit-learn at tight tolerances."""
     rng = np.random.default_rng(5)
     t, k, n = 400, 20, 12
     x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.3 * rng.normal(size=(k, k)))  # correlated factors

@@ -793,8 +793,8 @@ def _active_solve(gram, blk, c, active, s, l2, w):
 
 
 def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve the SPD systems ``ga`` (n, a, a) for ``rhs`` (n, a, m): LAPACK's Cholesky (3x its LU solve for these sizes),
-    then both triangular solves vectorised over the batch (last axis), in place."""
+    """Solve the SPD systems ``ga`` (n, a, a) for ``rhs`` (n, a, m): LAPACK's Cholesky (a third of its LU solve's time
+    for these sizes; with the triangular solves, vectorised over the batch and in place, about 20% faster in all)."""
     lt = np.ascontiguousarray(np.linalg.cholesky(ga).transpose(1, 2, 0))
     b = np.ascontiguousarray(rhs.transpose(1, 2, 0))
     a = lt.shape[0]
