@@ -596,9 +596,9 @@ def _active_set_steps(cache: _Cache, g, l1, w, attempts: int = 4):
     ls = l1[seen]
     warm = us - ls * vs  # the linear solution past its event: the warm start of any that fail
     exact, grad = warm, gus + ls * gvs
-    todo = np.arange(seen.size)  # (positions in ``seen``) still to solve
+    todo = slice(None)  # (positions in ``seen``) still to solve: at first all of them, as views, not copies
     for _ in range(attempts):
-        if not todo.size:
+        if not exact.shape[1]:
             break
         a, sgn, lt, ct = act[:, todo], sg[:, todo], ls[todo], cs[:, todo]
         bound = lt[None, :] * w[:, None]
@@ -606,12 +606,13 @@ def _active_set_steps(cache: _Cache, g, l1, w, attempts: int = 4):
         leave = a & (w > 0)[:, None] & (np.sign(exact) != sgn)
         a = (a | enter) & ~leave
         sgn = np.where(enter, np.sign(grad), np.where(leave, 0.0, sgn))
-        ur, vr = _active_solve(g.gram, g.block[seen[todo]], ct, a, sgn, np.zeros(todo.size), w)
-        gur, gvr = ct - g.times(seen[todo], ur), g.times(seen[todo], vr)
+        r = seen[todo]
+        ur, vr = _active_solve(g.gram, g.block[r], ct, a, sgn, np.zeros(r.size), w, g, r)
+        gur, gvr = ct - g.times(r, ur), g.times(r, vr)
         act[:, todo], sg[:, todo], us[:, todo], vs[:, todo], gus[:, todo], gvs[:, todo] = a, sgn, ur, vr, gur, gvr
         exact, grad = ur - lt * vr, gur + lt * gvr
         ok = _kkt_ok(exact, grad, a, sgn, lt, w, ct)
-        exact, grad, todo = exact[:, ~ok], grad[:, ~ok], todo[~ok]
+        exact, grad, todo = exact[:, ~ok], grad[:, ~ok], np.arange(seen.size)[todo][~ok]
     part[_Cache.ACTIVE] = act
     cache.put(seen, part, _next_event(us, vs, gus, gvs, act, w, ls))
     return seen, seen[todo], warm[:, todo], part
@@ -623,12 +624,17 @@ def _next_event(u, v, gu, gv, active, w, l1):
     Active penalised loadings reach zero at ``t = u / v``; an inactive one's gradient ``gu + t gv``
     reaches the bound ``t w`` at ``t = gu / (w - gv)`` or ``-gu / (w + gv)``.
     """
-    wc = w[:, None]
+    wc, pen = w[:, None], (w > 0)[:, None]
+    cap = l1 * (1 + 1e-9)  # ties: at l1 itself
+
+    def first(t, which):  # NaN and inf compare False or fail the bound
+        return np.where(which & (t > 0) & (t < cap), t, 0.0)
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.stack([u / v, gu / (wc - gv), -gu / (wc + gv)])  # (3, K, P): leave; enter at +bound, at -bound
-    which = np.stack([active, ~active, ~active]) & (w > 0)[None, :, None]
-    ok = which & (t > 0) & (t < l1 * (1 + 1e-9))  # ties: at l1 itself; NaN and inf compare False or fail the bound
-    return np.where(ok, t, 0.0).max(axis=(0, 1))
+        inactive = ~active & pen
+        t = np.maximum(first(gu / (wc - gv), inactive), first(-gu / (wc + gv), inactive))  # enter at +bound, -bound
+        t = np.maximum(t, first(u / v, active & pen))  # leave
+    return t.max(axis=0)
 
 
 def _update_cache(cache: _Cache, g, b, w, r, l1):
@@ -638,7 +644,7 @@ def _update_cache(cache: _Cache, g, b, w, r, l1):
     c = part[_Cache.C]
     act = (b[:, r] != 0) | (w == 0)[:, None]
     sg = np.sign(b[:, r])
-    ur, vr = _active_solve(g.gram, g.block[r], c, act, sg, np.zeros(r.size), w)
+    ur, vr = _active_solve(g.gram, g.block[r], c, act, sg, np.zeros(r.size), w, g, r)
     gu, gv = c - g.times(r, ur), g.times(r, vr)
     part[:_Cache.C] = act, sg, ur, vr, gu, gv
     cache.put(r, part, _next_event(ur, vr, gu, gv, act, w, l1[r]))
@@ -754,12 +760,14 @@ def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
-def _active_solve(gram, blk, c, active, s, l2, w):
+def _active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None):
     """``(u, v)`` with ``u - l1 * v`` the exact minimiser on the active set with signs ``s``.
 
     Solves ``(G_AA + l2 W_A) [u, v] = [c_A, (w s)_A]`` for every problem (columns; problem p's Gram
     matrix is ``gram[blk[p]]``) at once: problems with the same number of active loadings are solved together on their active rows
-    only (a 10-of-20 system costs an eighth of the full one).
+    only (a 10-of-20 system costs an eighth of the full one). With ``shared`` (the problems' ``_SharedGram``; ``r``
+    their indices, sorted, and no ``l2``) a system with more active loadings than inactive ones is solved on the
+    inactive ones instead, by the block's inverse Gram matrix (``_complement_solve``): a 16-of-20 system costs a 4x4 one.
     """
     k, p = c.shape
     ws = w[:, None] * s
@@ -767,6 +775,11 @@ def _active_solve(gram, blk, c, active, s, l2, w):
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
+    if shared is not None and 2 * counts.max() > k and shared.inverse() is not None:
+        inv, well = shared.inverse()
+        comp = np.flatnonzero((2 * counts > k) & well[blk])
+        u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], inv, c[:, comp], active[:, comp], ws[:, comp])
+        counts[comp] = 0  # solved
     for a in np.unique(counts):
         if a == 0:
             continue
@@ -809,6 +822,32 @@ def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return b.transpose(2, 0, 1)
 
 
+def _complement_solve(shared, r, inv, c, active, ws):
+    """``_active_solve`` without ``l2`` for the problems ``r`` (sorted) by their blocks' inverse Gram matrices ``inv``.
+
+    With ``H = G^-1`` and ``I`` the inactive loadings, ``G_AA x_A = b_A`` is ``x = H (b~ + z~)``, with ``b~`` the
+    right-hand side zeroed on ``I`` and ``z~`` zero but on ``I``, where ``H_II z = -(H b~)_I`` (so that ``x_I = 0``):
+    two products by ``H`` per block and a system the size of the inactive set. Used for well-conditioned blocks only
+    (``_SharedGram.inverse``), as its rounding grows with the condition of ``G`` where the direct solve's grows
+    with that of ``G_AA``.
+    """
+    k, n = c.shape
+    rhs = np.where(active, c, 0.0), np.where(active, ws, 0.0)
+    x = [shared.times(r, b, inv) for b in rhs]  # H b~
+    z = [np.zeros((k, n)), np.zeros((k, n))]
+    counts = k - active.sum(axis=0)
+    blk = shared.block[r]
+    for m in np.unique(counts):
+        if m == 0:
+            continue
+        sel = np.flatnonzero(counts == m)
+        out = np.nonzero(~active[:, sel].T)[1].reshape(sel.size, m).T  # (m, n) each problem's inactive rows
+        hii = inv[blk[sel], out[:, None, :], out[None, :, :]]  # (m, m, n)
+        zs = _spd_solve(hii, -np.stack([x[0][out, sel], x[1][out, sel]], axis=1))  # (m, 2, n)
+        z[0][out, sel], z[1][out, sel] = zs[:, 0], zs[:, 1]
+    return tuple(shared.times(r, b + zz, inv) * active for b, zz in zip(rhs, z))  # exactly zero off the active set
+
+
 def _masked_solve(ga, c, active, ws, l2, w):
     """``_active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
     columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
@@ -836,27 +875,42 @@ class _SharedGram:
         self.gram, self.block = gram, block
         self.runs = _runs(block)
 
-    def times(self, r: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """``G_p z_p`` for the problems ``r`` (sorted; columns of z)."""
+    COND_MAX = 1e3  # blocks better conditioned than this: large active systems solved by their inverse
+
+    def inverse(self):
+        """(the blocks' inverse Gram matrices, which blocks are conditioned well enough to use them), computed once;
+        None when none is."""
+        if not hasattr(self, "_inverse"):
+            d, q = np.linalg.eigh(self.gram)
+            well = (d[:, 0] > 0) & (d[:, -1] <= self.COND_MAX * d[:, 0])
+            with np.errstate(divide="ignore"):
+                inv = np.matmul(q / np.where(well[:, None], d, 1.0)[:, None, :], q.transpose(0, 2, 1))
+            self._inverse = (inv, well) if well.any() else None
+        return self._inverse
+
+    def times(self, r: np.ndarray, z: np.ndarray, mats: np.ndarray | None = None) -> np.ndarray:
+        """``G_p z_p`` for the problems ``r`` (sorted; columns of z); with ``mats`` the blocks' other matrices
+        (the inverses) instead of ``G``."""
+        mats = self.gram if mats is None else mats
         k = z.shape[0]
         if r.size == self.block.size and self.runs is not None:  # every problem, laid out block after block
             out = np.empty_like(z)
             for p0, p1, b0, b1 in self.runs:
                 zz = z[:, p0:p1].reshape(k, b1 - b0, -1).transpose(1, 0, 2)
-                out[:, p0:p1] = np.matmul(self.gram[b0:b1], zz).transpose(1, 0, 2).reshape(k, p1 - p0)
+                out[:, p0:p1] = np.matmul(mats[b0:b1], zz).transpose(1, 0, 2).reshape(k, p1 - p0)
             return out
         br = self.block[r]
-        if self.gram.shape[0] > self.MANY_BLOCKS:
-            return np.einsum("pkj,jp->kp", self.gram[br], z)
+        if mats.shape[0] > self.MANY_BLOCKS:
+            return np.einsum("pkj,jp->kp", mats[br], z)
         out = np.empty_like(z)
         if self.runs is not None and br.size:  # blocks in problem order: each block's problems are one slice of r
             cuts = (np.flatnonzero(br[1:] != br[:-1]) + 1).tolist()
             for p0, p1 in zip([0] + cuts, cuts + [br.size]):
-                out[:, p0:p1] = self.gram[br[p0]] @ z[:, p0:p1]
+                out[:, p0:p1] = mats[br[p0]] @ z[:, p0:p1]
             return out
         for bb in np.unique(br):
             m = br == bb
-            out[:, m] = self.gram[bb] @ z[:, m]
+            out[:, m] = mats[bb] @ z[:, m]
         return out
 
     def stack(self, r: np.ndarray) -> np.ndarray:
