@@ -89,16 +89,38 @@ def test_lasso_path_matches_sklearn_and_kkt_holds(french_xy):
             assert np.all(np.abs(grad[~on]) <= lam * (1 + 1e-9))
 
 
-def test_lasso_with_many_factors_matches_sklearn_along_its_path():
-    """20 correlated factors, so most active sets exceed SMALL_K and take the Cholesky path (grouped by size);
-    the path and every fold's held-out errors against scikit-learn at tight tolerances."""
+def spy(monkeypatch, name, arg):
+    """Count the problems (columns of argument ``arg``) that ``penalized.<name>`` is called with."""
+    seen = {"problems": 0}
+    real = getattr(penalized, name)
+
+    def counted(*args, **kw):
+        seen["problems"] += args[arg].shape[1]
+        return real(*args, **kw)
+
+    monkeypatch.setattr(penalized, name, counted)
+    return seen
+
+
+@pytest.mark.parametrize("by_inverse", [True, False])
+def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, by_inverse):
+    """20 correlated factors (condition 5e3), so most active sets exceed SMALL_K: solved on their inactive loadings by
+    the inverse Gram matrix, or (blocks deemed ill-conditioned) directly by Cholesky, grouped by size; the path and
+    every fold's held-out errors against scikit-learn at tight tolerances."""
     rng = np.random.default_rng(5)
     t, k, n = 400, 20, 12
     x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.3 * rng.normal(size=(k, k)))  # correlated factors
     b = rng.normal(0.5, 0.5, size=(n, k)) * (rng.random((n, k)) < 0.7)
     y = x @ b.T + rng.normal(0, 0.02, size=(t, n))
+    if not by_inverse:
+        monkeypatch.setattr(penalized._SharedGram, "COND_MAX", 1.0)
+    comp, chol = spy(monkeypatch, "_complement_solve", 3), {"n": 0}
+    real = penalized._cholesky_solve
+    monkeypatch.setattr(penalized, "_cholesky_solve", lambda ga, rhs: chol.__setitem__("n", chol["n"] + 1) or real(ga, rhs))
+    penalized.fit.cache_clear()
     res = penalized.lasso(y, x)
     assert res.all_converged and res.nonzero.max() > penalized.SMALL_K + 4  # the large systems are exercised
+    assert (comp["problems"] > 100, chol["n"] > 0) == (by_inverse, not by_inverse)  # the path under test is taken
     for j in range(0, n, 3):
         for i in range(0, 100, 9):
             ref = sk_lasso(res.lambdas[i, j]).fit(x, y[:, j]).coef_
@@ -114,10 +136,13 @@ def test_lasso_with_many_factors_matches_sklearn_along_its_path():
 
 
 def test_a_large_system_that_cholesky_refuses_is_solved_by_lu(monkeypatch):
-    """The LU fallback of the large active systems gives the same path (Cholesky made to refuse every system)."""
+    """The LU fallback of the large active systems gives the same path (Cholesky made to refuse every system; the
+    blocks deemed ill-conditioned, so that the large systems are solved directly)."""
     rng = np.random.default_rng(6)
     x = rng.normal(0, 0.02, size=(200, 16))
     y = x @ rng.normal(0.5, 0.5, size=(16, 3)) + rng.normal(0, 0.02, size=(200, 3))
+    monkeypatch.setattr(penalized._SharedGram, "COND_MAX", 1.0)
+    penalized.fit.cache_clear()
     ref = penalized.lasso(y, x, n_lambdas=30)
     assert ref.nonzero.max() > penalized.SMALL_K
 
@@ -128,6 +153,42 @@ def test_a_large_system_that_cholesky_refuses_is_solved_by_lu(monkeypatch):
     penalized.fit.cache_clear()
     got = penalized.lasso(y, x, n_lambdas=30)
     np.testing.assert_allclose(got.loadings, ref.loadings, rtol=0, atol=1e-12)
+
+
+def random_active_sets(rng, k, p, low):
+    active = np.zeros((k, p), bool)
+    for j, a in enumerate(rng.integers(low, k + 1, p)):
+        active[rng.choice(k, a, replace=False), j] = True
+    return active
+
+
+def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch):
+    """``_complement_solve`` (systems over half the factors, on well-conditioned blocks) against the direct solve of
+    the same systems: 3 blocks, one of them ill-conditioned (an almost duplicated factor), so solved directly."""
+    rng = np.random.default_rng(7)
+    k, p = 16, 600
+    z = rng.normal(size=(3, 500, k))
+    z[2, :, 1] = z[2, :, 0] + 1e-4 * z[2, :, 1]
+    gram = np.einsum("btk,btj->bkj", z, z) / 500
+    blk = np.repeat(np.arange(3), p // 3)
+    active = random_active_sets(rng, k, p, 1)
+    c, s, w = rng.normal(size=(k, p)), np.sign(rng.normal(size=(k, p))), np.r_[0.0, np.ones(k - 1)]
+    active[0] = True  # an unpenalised factor is always active
+    s = np.where(active & (w > 0)[:, None], s, 0.0)
+    shared = penalized._SharedGram(gram, blk)
+    inv, well = shared.inverse()
+    assert well.tolist() == [True, True, False]
+    np.testing.assert_allclose(inv[:2] @ gram[:2], np.broadcast_to(np.eye(k), (2, k, k)), atol=1e-12)
+    comp = spy(monkeypatch, "_complement_solve", 3)
+    u, v = penalized._active_solve(gram, blk, c, active, s, np.zeros(p), w, shared, np.arange(p))
+    big = 2 * active.sum(axis=0) > k
+    assert comp["problems"] == (big & (blk < 2)).sum() > 200
+    for j in range(p):
+        a = active[:, j]
+        ref = np.linalg.solve(gram[blk[j]][np.ix_(a, a)], np.c_[c[a, j], w[a] * s[a, j]])
+        tol = 1e-11 if blk[j] < 2 else 1e-7  # the ill-conditioned block: any solver's rounding, times cond 1e8
+        np.testing.assert_allclose(np.c_[u[a, j], v[a, j]], ref, rtol=tol, atol=tol * np.abs(ref).max())
+        assert (u[~a, j] == 0).all() and (v[~a, j] == 0).all()
 
 
 def test_lasso_grid_equals_lassocv_grid(french_xy):
