@@ -13,11 +13,15 @@ before use, so the same fit has ``lambda_glmnet = lambda_xlfactor * sum(w) / K``
 is 1; with the market at 0 and four factors at 1 of five, glmnet's lambda is 0.8 times ours).
 
 Every fit is reduced to its Gram quantities ``X'X``, ``X'y``, ``y'y`` over the rows it uses, so
-one set of matrix products serves every asset, lambda and cross-validation fold. Lasso and
-elastic net run coordinate descent vectorised over all (fold, asset) problems at once, with warm
-starts along the lambda path; a problem stops when its duality gap is below ``tol * y'y``, and is
-then polished by solving exactly on its active set (kept when the KKT conditions hold), so the
-loadings are exact to rounding.
+one set of matrix products serves every asset, lambda and cross-validation fold. The lasso follows each
+problem's exact piecewise-linear path (a homotopy on its active set, all (fold, asset) problems batched):
+only problems whose active set changes are solved again, small systems by one batched elimination, systems
+with more active loadings than inactive ones on the inactive ones by the block's inverse Gram matrix (well-
+conditioned blocks), the others by LAPACK's Cholesky; every step is checked against the KKT conditions.
+Elastic net (and any lasso problem the check rejects) runs coordinate descent vectorised over the
+problems, with warm starts along the lambda path; a problem stops when its duality gap is below
+``tol * y'y``, and is then polished by solving exactly on its active set (kept when the KKT conditions
+hold), so the loadings are exact to rounding.
 """
 
 from __future__ import annotations
