@@ -176,7 +176,7 @@ def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch)
     active[0] = True  # an unpenalised factor is always active
     s = np.where(active & (w > 0)[:, None], s, 0.0)
     shared = penalized._SharedGram(gram, blk)
-    inv, well = shared.inverse()
+    inv, well = shared.inverse
     assert well.tolist() == [True, True, False]
     np.testing.assert_allclose(inv[:2] @ gram[:2], np.broadcast_to(np.eye(k), (2, k, k)), atol=1e-12)
     comp = spy(monkeypatch, "_complement_solve", 3)

@@ -26,6 +26,7 @@ hold), so the loadings are exact to rounding.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -779,8 +780,8 @@ def _active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None):
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
-    if shared is not None and 2 * counts.max() > k and shared.inverse() is not None:
-        inv, well = shared.inverse()
+    if shared is not None and 2 * counts.max() > k and shared.inverse is not None:
+        inv, well = shared.inverse
         comp = np.flatnonzero((2 * counts > k) & well[blk])
         u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], inv, c[:, comp], active[:, comp], ws[:, comp])
         counts[comp] = 0  # solved
@@ -884,16 +885,14 @@ class _SharedGram:
     # 4e-16 solving directly; realistic factor sets (correlations up to 0.99) are at cond 2e2
     COND_MAX = 1e4
 
+    @functools.cached_property
     def inverse(self):
-        """(the blocks' inverse Gram matrices, which blocks are conditioned well enough to use them), computed once;
-        None when none is."""
-        if not hasattr(self, "_inverse"):
-            d, q = np.linalg.eigh(self.gram)
-            well = (d[:, 0] > 0) & (d[:, -1] <= self.COND_MAX * d[:, 0])
-            with np.errstate(divide="ignore"):
-                inv = np.matmul(q / np.where(well[:, None], d, 1.0)[:, None, :], q.transpose(0, 2, 1))
-            self._inverse = (inv, well) if well.any() else None
-        return self._inverse
+        """(the blocks' inverse Gram matrices, which blocks are conditioned well enough to use them); None when no
+        block is."""
+        d, q = np.linalg.eigh(self.gram)
+        well = (d[:, 0] > 0) & (d[:, -1] <= self.COND_MAX * d[:, 0])
+        inv = np.matmul(q / np.where(well[:, None], d, 1.0)[:, None, :], q.transpose(0, 2, 1))  # unused where not well
+        return (inv, well) if well.any() else None
 
     def times(self, r: np.ndarray, z: np.ndarray, mats: np.ndarray | None = None) -> np.ndarray:
         """``G_p z_p`` for the problems ``r`` (sorted; columns of z); with ``mats`` the blocks' other matrices
