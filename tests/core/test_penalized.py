@@ -162,20 +162,27 @@ def random_active_sets(rng, k, p, low):
     return active
 
 
-def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch):
+@pytest.mark.parametrize("layout", ["block after block", "gathered", "unordered"])
+def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch, layout):
     """``_complement_solve`` (systems over half the factors, on well-conditioned blocks) against the direct solve of
-    the same systems: 3 blocks, one of them ill-conditioned (an almost duplicated factor), so solved directly."""
+    the same systems: 3 blocks, one of them ill-conditioned (an almost duplicated factor), so solved directly; the
+    products by the inverses in each of ``_SharedGram.times``' layouts."""
     rng = np.random.default_rng(7)
     k, p = 16, 600
     z = rng.normal(size=(3, 500, k))
     z[2, :, 1] = z[2, :, 0] + 1e-4 * z[2, :, 1]
     gram = np.einsum("btk,btj->bkj", z, z) / 500
     blk = np.repeat(np.arange(3), p // 3)
+    if layout == "gathered":  # as with many blocks (rolling windows)
+        monkeypatch.setattr(penalized._SharedGram, "MANY_BLOCKS", 0)
+    if layout == "unordered":  # problems not laid out block after block
+        blk = rng.permutation(blk)
     active = random_active_sets(rng, k, p, 1)
     c, s, w = rng.normal(size=(k, p)), np.sign(rng.normal(size=(k, p))), np.r_[0.0, np.ones(k - 1)]
     active[0] = True  # an unpenalised factor is always active
     s = np.where(active & (w > 0)[:, None], s, 0.0)
     shared = penalized._SharedGram(gram, blk)
+    assert (shared.runs is None) == (layout == "unordered")
     inv, well = shared.inverse
     assert well.tolist() == [True, True, False]
     np.testing.assert_allclose(inv[:2] @ gram[:2], np.broadcast_to(np.eye(k), (2, k, k)), atol=1e-12)
