@@ -888,7 +888,11 @@ class _SharedGram:
     @functools.cached_property
     def inverse(self):
         """(the blocks' inverse Gram matrices, which blocks are conditioned well enough to use them); None when no
-        block is."""
+        block is, or when there are many blocks (one per rolling window or gappy asset): then each product by the
+        inverses would gather a K x K matrix per problem, and the direct solve is faster (6.5 s against 8.7 s for
+        1000 gappy assets on 20 factors)."""
+        if self.gram.shape[0] > self.MANY_BLOCKS:
+            return None
         d, q = np.linalg.eigh(self.gram)
         well = (d[:, 0] > 0) & (d[:, -1] <= self.COND_MAX * d[:, 0])
         inv = np.matmul(q / np.where(well[:, None], d, 1.0)[:, None, :], q.transpose(0, 2, 1))  # unused where not well
