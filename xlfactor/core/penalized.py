@@ -81,19 +81,24 @@ class Problems:
 MAX_LAMBDAS = 1000  # a longer grid only costs time: 100 points resolve the error curve
 
 
-def _atoms(rows: np.ndarray, sets: list[np.ndarray], t: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Split ``rows`` into atoms: the rows that belong to the same sets (in no set: dropped).
-
-    Returns (the rows of each atom, membership (sets, atoms) bool).
-    """
+def _membership(sets: list[np.ndarray], t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(which sets each of the ``t`` rows belongs to, (sets, t) bool; the same as one byte string per row)."""
     member = np.zeros((len(sets), t), bool)
     for i, r in enumerate(sets):
         member[i, r] = True
-    member = member[:, rows]
-    packed = np.ascontiguousarray(np.packbits(member, axis=0).T)  # one byte string per row: its sets
-    _, first, atom = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_index=True,
-                               return_inverse=True)
-    keys = member[:, first]  # (sets, atoms)
+    packed = np.ascontiguousarray(np.packbits(member, axis=0).T)
+    return member, packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def _atoms(rows: np.ndarray, membership: tuple[np.ndarray, np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Split ``rows`` into atoms: the rows that belong to the same sets (in no set: dropped); ``membership`` is
+    ``_membership(sets, t)``.
+
+    Returns (the rows of each atom, membership (sets, atoms) bool).
+    """
+    member, packed = membership
+    _, first, atom = np.unique(packed[rows], return_index=True, return_inverse=True)
+    keys = member[:, rows[first]]  # (sets, atoms)
     used = np.flatnonzero(keys.any(axis=0))
     order = np.argsort(atom, kind="stable")
     bounds = np.searchsorted(atom[order], np.arange(len(first) + 1))
@@ -152,14 +157,16 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
     parts = {name: [] for name in ("gram", "xty", "yty", "n", "block", "asset", "rowset", "xmean", "xscale", "ymean")}
     test = {"gram": [], "xty": [], "yty": [], "n": []} if test_sets is not None else None
     n_blocks = 0
+    membership = _membership(sets, x.shape[0])
+    in_first = membership[0][0]
     for grows, cols in usable_groups(ok):
         if grows.size == 0:  # no usable row at all (a column of blanks)
             if short == "raise":
                 raise InsufficientDataError(f"returns {v.label('column', cols[0], asset_names)} has no usable rows; "
                                             f"a penalised regression on {k} factor(s) needs at least {k + 2}.")
             continue
-        atom_rows, member = _atoms(grows, sets, x.shape[0])
-        pivot = np.intersect1d(grows, sets[0]) if sets[0].size else grows
+        atom_rows, member = _atoms(grows, membership)
+        pivot = grows[in_first[grows]] if sets[0].size else grows
         x0 = x[pivot].mean(axis=0) if pivot.size else np.zeros(k)
         mom = _moments(x, y, cols, atom_rows, x0)
         first = member[0]
