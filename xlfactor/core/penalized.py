@@ -787,7 +787,7 @@ def _active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None):
         return _masked_solve(gram[blk], c, active, ws, l2, w)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
-    if shared is not None and 2 * counts.max() > k and shared.inverse is not None:
+    if shared is not None and p and 2 * counts.max() > k and shared.inverse is not None:
         inv, well = shared.inverse
         comp = np.flatnonzero((2 * counts > k) & well[blk])
         u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], inv, c[:, comp], active[:, comp], ws[:, comp])
@@ -896,8 +896,8 @@ class _SharedGram:
     def inverse(self):
         """(the blocks' inverse Gram matrices, which blocks are conditioned well enough to use them); None when no
         block is, or when there are many blocks (one per rolling window or gappy asset): then each product by the
-        inverses would gather a K x K matrix per problem, and the direct solve is faster (6.5 s against 8.7 s for
-        1000 gappy assets on 20 factors)."""
+        inverses would gather a K x K matrix per problem, and the direct solve is faster (measured on 1000 gappy
+        assets on 20 factors: the whole call took 8.7 s by the inverses, 6.5 s directly)."""
         if self.gram.shape[0] > self.MANY_BLOCKS:
             return None
         d, q = np.linalg.eigh(self.gram)
