@@ -788,9 +788,8 @@ def _active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None):
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
     if shared is not None and p and 2 * counts.max() > k and shared.inverse is not None:
-        inv, well = shared.inverse
-        comp = np.flatnonzero((2 * counts > k) & well[blk])
-        u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], inv, c[:, comp], active[:, comp], ws[:, comp])
+        comp = np.flatnonzero((2 * counts > k) & shared.inverse[1][blk])
+        u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], c[:, comp], active[:, comp], ws[:, comp])
         counts[comp] = 0  # solved
     for a in np.unique(counts):
         if a == 0:
@@ -834,8 +833,9 @@ def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return b.transpose(2, 0, 1)
 
 
-def _complement_solve(shared, r, inv, c, active, ws):
-    """``_active_solve`` without ``l2`` for the problems ``r`` (sorted) by their blocks' inverse Gram matrices ``inv``.
+def _complement_solve(shared, r, c, active, ws):
+    """``_active_solve`` without ``l2`` for the problems ``r`` (sorted) by their blocks' inverse Gram matrices
+    (``shared.inverse``).
 
     With ``H = G^-1`` and ``I`` the inactive loadings, ``G_AA x_A = b_A`` is ``x = H (b~ + z~)``, with ``b~`` the
     right-hand side zeroed on ``I`` and ``z~`` zero but on ``I``, where ``H_II z = -(H b~)_I`` (so that ``x_I = 0``):
@@ -844,6 +844,7 @@ def _complement_solve(shared, r, inv, c, active, ws):
     with that of ``G_AA``.
     """
     k, n = c.shape
+    inv = shared.inverse[0]
     rhs = np.where(active, c, 0.0), np.where(active, ws, 0.0)
     x = [shared.times(r, b, inv) for b in rhs]  # H b~
     z = [np.zeros((k, n)), np.zeros((k, n))]
