@@ -261,3 +261,36 @@ def test_at_lambda_max_only_the_unpenalised_loadings_are_non_zero(french, pooled
     for seed in range(3):
         ys, xs, _, _ = synthetic(t=300, k=6, n=20, seed=seed)
         assert (cv.cross_validate(ys, xs, method="lasso", pooled=pooled).nonzero[0] == 0).all()
+
+
+# --- options validated once -------------------------------------------------------------------------------------
+
+
+def _public_calls():
+    from xlfactor.core import backtest, penalized, rolling
+
+    return {
+        "penalized.fit": lambda y, x: penalized.fit(y, x, [1e-3], method="lasso"),
+        "cv.cross_validate": lambda y, x: cv.cross_validate(y, x, method="ridge", folds=3),
+        "rolling.rolling": lambda y, x: rolling.rolling(y, x, 40, step=20, method="lasso", folds=3, n_lambdas=5),
+        "backtest.backtest": lambda y, x: backtest.backtest(y, x, 40, step=20, folds=3, alloc="invvol"),
+    }
+
+
+@pytest.mark.parametrize("call", ["penalized.fit", "cv.cross_validate", "rolling.rolling", "backtest.backtest"])
+def test_returns_are_checked_once_per_public_call(monkeypatch, call):
+    """A backtest estimates four models by rolling windows, each a penalised fit: the returns are converted and
+    checked once, at the public entry, not once per layer (it was five times in a backtest)."""
+    from xlfactor.core import _validation
+
+    seen = []
+    real = _validation.as_float_2d
+
+    def counted(values, name, **kw):
+        seen.append(name)
+        return real(values, name, **kw)
+
+    monkeypatch.setattr(_validation, "as_float_2d", counted)
+    y, x, _, _ = synthetic(t=120 + len(call), k=3, n=4, seed=len(call))  # a shape of its own: no cached result
+    _public_calls()[call](y, x)
+    assert seen.count("returns") == 1, seen  # (factors: risk.factor_covariance converts each window's again)

@@ -229,3 +229,25 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
         hi = "" if high is None else f"<= {high:g}"
         raise InputValueError(f"{name} must be {' and '.join(p for p in (lo, hi) if p)}; got {value!r}.")
     return f
+
+
+def returns_and_factors(returns, factors) -> tuple[FloatArray, FloatArray]:
+    """(returns, factors) as float matrices with the same number of rows: a public entry's data, checked once."""
+    y = as_float_2d(returns, "returns")
+    x = as_float_2d(factors, "factors")
+    check_same_rows(y, x, "returns", "factors")
+    return y, x
+
+
+def checks_data(fn):
+    """A public entry ``fn(returns, factors, ...)`` that converts and checks its data once (``returns_and_factors``)
+    and passes the arrays on; ``fn.checked`` skips the check, for a caller that holds checked arrays (a backtest
+    estimating several models on the same data)."""
+    import functools
+
+    @functools.wraps(fn)
+    def entry(returns, factors, *args, **kw):
+        return fn(*returns_and_factors(returns, factors), *args, **kw)
+
+    entry.checked = fn
+    return entry

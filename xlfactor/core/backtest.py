@@ -133,9 +133,7 @@ def backtest(
     (not when the result is remembered: the last few results are kept, keyed on the inputs' bytes and the
     options, so the template's sheet and the procedure that checks it compute a backtest once).
     """
-    y = v.as_float_2d(returns, "returns")
-    x = v.as_float_2d(factors, "factors")
-    v.check_same_rows(y, x, "returns", "factors")
+    y, x = v.returns_and_factors(returns, factors)
     models = tuple(v.choose(m, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1]) for m in
                    ([models] if isinstance(models, str) else models))
     if not models:
@@ -162,9 +160,10 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
     spans = rebalances = None
     for m, model in enumerate(models):
         # estimation on every window ending before the last row: each has at least one period to hold
-        est = rolling.rolling(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds, scheme=scheme,
-                              gap=gap, rule=rule, cov_method=cov_method, halflife=halflife, engine=engine,
-                              scheduler=scheduler, **model_options(model, x.shape[1]))
+        # y, x checked already: ``checked`` skips the conversion
+        est = rolling.rolling.checked(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds,
+                                      scheme=scheme, gap=gap, rule=rule, cov_method=cov_method, halflife=halflife,
+                                      engine=engine, scheduler=scheduler, **model_options(model, x.shape[1]))
         if progress is not None:
             progress(2 * m + 1, total, f"{model}: estimated on {len(est.ends)} windows")
         if spans is None:

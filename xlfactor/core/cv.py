@@ -265,6 +265,7 @@ def _set_label(s: int, n_sets: int) -> str:
 
 
 @memoize()
+@v.checks_data
 def cross_validate(
     returns: ArrayLike,
     factors: ArrayLike,
@@ -340,7 +341,8 @@ def cross_validate(
     >>> bool(res.lambdas[-1, 0] <= res.pooled_lambda("min") <= res.lambdas[0, 0])
     True
     """
-    y, x, method, pen = penalized.prepare(returns, factors, method, Penalty(penalty_weights, l1_ratio, standardize))
+    y, x = returns, factors  # checked by the decorator
+    method, pen = penalized.prepare(y, x, method, Penalty(penalty_weights, l1_ratio, standardize))
     opts = CVOptions(folds, scheme, gap, seed=seed).checked()
     grid_opts = Grid(n_lambdas, eps, lambdas).checked("lambdas")
     solver = Solver(strategy, tol, max_iter).checked()

@@ -79,6 +79,7 @@ class Spec:
     max_iter: int = 10_000
 
 
+@v.checks_data
 def rolling(
     returns,
     factors,
@@ -124,15 +125,13 @@ def rolling(
 
 def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize, penalty_weights, l1_ratio,
              cov_method, halflife, n_lambdas):
+    y, x = returns, factors  # checked by ``rolling``'s decorator
     method = v.choose(method, ROLLING_METHODS, "method", "ols")
     if method == "ols":
-        y = v.as_float_2d(returns, "returns")
-        x = v.as_float_2d(factors, "factors")
-        v.check_same_rows(y, x, "returns", "factors")
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
-        y, x, method, pen = penalized.prepare(returns, factors, method, penalized.Penalty(penalty_weights, l1_ratio))
+        method, pen = penalized.prepare(y, x, method, penalized.Penalty(penalty_weights, l1_ratio))
         ratio, w = pen.l1_ratio, pen.weights
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
     spec = Spec(

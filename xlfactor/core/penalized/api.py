@@ -77,19 +77,16 @@ class PenalizedResult:
         return (self.loadings != 0).sum(axis=2)
 
 
-def prepare(returns: ArrayLike, factors: ArrayLike, method: str, penalty: Penalty
-            ) -> tuple[np.ndarray, np.ndarray, str, Penalty]:
-    """Validated (y, x, method, checked penalty) shared by fitting, cross-validation and rolling windows."""
-    y = v.as_float_2d(returns, "returns")
-    x = v.as_float_2d(factors, "factors")
-    v.check_same_rows(y, x, "returns", "factors")
+def prepare(y: np.ndarray, x: np.ndarray, method: str, penalty: Penalty) -> tuple[str, Penalty]:
+    """(method, checked penalty) for checked data (``_validation.returns_and_factors``), after the checks of the
+    factors every penalised fit needs: shared by fitting, cross-validation and rolling windows."""
     method = v.choose(method, METHODS, "method", DEFAULTS["method"])
     complete = v.check_factor_columns(x)
     where = f"the {complete.sum()} rows where every factor is present"
     v.check_not_constant(x[complete], where)
     if method != "ridge":  # ridge with lambda > 0 is unique for collinear factors; lambda 0 is checked in fit
         v.check_not_collinear(x[complete], where, "the lasso cannot tell them apart (its loadings are not unique).")
-    return y, x, method, penalty.checked(x.shape[1], method)
+    return method, penalty.checked(x.shape[1], method)
 
 
 def score_path(probs: Problems, grid: np.ndarray, method: str, pen: Penalty, solver: Solver, test=None,
@@ -115,6 +112,7 @@ def fit_path(probs: Problems, grid: np.ndarray, method: str, pen: Penalty, solve
     return fit.coef, fit.gap, fit.converged
 
 
+@v.checks_data
 def fit(
     returns: ArrayLike,
     factors: ArrayLike,
@@ -191,11 +189,11 @@ def fit(
     >>> x = rng.normal(size=(100, 3))
     >>> y = x @ [[0.9], [0.0], [0.5]] + 0.2 * rng.normal(size=(100, 1))
     >>> res = penalized.fit(y, x, [0.05], method="lasso", penalty_weights=[0, 1, 1])
-    >>> np.round(res.loadings[0, 0], 2)
-    array([0.91, 0.  , 0.45])
+    >>> np.round(res.loadings[0, 0], 2)  # the market-like first factor unpenalised; the second dropped
+    array([0.9 , 0.  , 0.43])
     """
-    penalty = Penalty(penalty_weights, l1_ratio, standardize, prior)
-    y, x, method, pen = prepare(returns, factors, method, penalty)
+    y, x = returns, factors  # checked by the decorator
+    method, pen = prepare(y, x, method, Penalty(penalty_weights, l1_ratio, standardize, prior))
     solver = Solver(strategy, tol, max_iter).checked()
     y, b0 = toward_prior(y, x, prior)
     probs, _ = build_problems(y, x, [np.arange(y.shape[0])], pen.standardize, asset_names=asset_names)
@@ -271,9 +269,13 @@ def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw) -
     >>> from xlfactor.core import penalized
     >>> x = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
     >>> y = x @ [[2.0], [1.0]]
-    >>> np.round(penalized.ridge(y, x, [0.0, 1.0]).loadings[:, 0], 4)
+    >>> res = penalized.ridge(y, x, [0.0, 1.0])
+    >>> np.round(res.loadings[:, 0], 4)  # lambda 0 is OLS
     array([[2.    , 1.    ],
-           [1.5556, 0.8889]])
+           [1.5072, 0.8406]])
+    >>> xc, yc = x - x.mean(0), y - y.mean(0)  # the closed form on centred data
+    >>> np.allclose(res.loadings[1, 0], np.linalg.solve(xc.T @ xc + np.eye(2), xc.T @ yc)[:, 0])
+    True
     """
     return fit(returns, factors, lam, method="ridge", **kw)
 
