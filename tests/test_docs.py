@@ -119,12 +119,13 @@ def test_public_function_is_annotated(name):
 
 def _public_doctests() -> dict[str, list[doctest.DocTest]]:
     """The doctests of each public object: its docstring, and for a class the docstrings of its public members."""
-    finder = doctest.DocTestFinder(exclude_empty=True)
+    finder = doctest.DocTestFinder()
     out = {}
     for name, obj in PUBLIC.items():
         if isinstance(obj, types.ModuleType):
             continue  # its functions are public names of their own
-        tests = [t for t in finder.find(obj, name, globs={}) if not t.name.split(".")[-1].startswith("_")]
+        found = finder.find(obj, name, globs={})
+        tests = [t for t in found if t.examples and not t.name.split(".")[-1].startswith("_")]
         out[name] = tests
     return out
 
@@ -136,9 +137,10 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 def _run(tests: list[doctest.DocTest]) -> None:
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     report: list[str] = []
+    failed = attempted = 0
     for t in tests:
-        runner.run(t, out=report.append)
-    failed, attempted = runner.summarize(verbose=False)
+        result = runner.run(t, out=report.append)
+        failed, attempted = failed + result.failed, attempted + result.attempted
     assert failed == 0, "".join(report)
     assert attempted > 0
 
@@ -178,7 +180,7 @@ def _other_doctests() -> dict[str, list[doctest.DocTest]]:
     out = {}
     for module in _modules():
         mod = importlib.import_module(module)
-        found = doctest.DocTestFinder(exclude_empty=True).find(mod, module, globs={})
+        found = doctest.DocTestFinder().find(mod, module, globs={})
         rest = [t for t in found if t.examples and _where(t) not in public]
         if rest:
             out[module] = rest
