@@ -17,14 +17,13 @@ Enrgy  0.000   0.904  0.465   645
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
 from .core import regression
 
-
-Table = pd.DataFrame | pd.Series  # one column per asset or factor, indexed by period
+Table: TypeAlias = "pd.DataFrame | pd.Series"  # one column per asset or factor, indexed by period
 
 
 def _frame(x, default: str) -> pd.DataFrame:
