@@ -9,6 +9,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import pathlib
 import pkgutil
 import re
 import types
@@ -193,3 +194,21 @@ OTHER_DOCTESTS = _other_doctests()
 @pytest.mark.parametrize("module", sorted(OTHER_DOCTESTS))
 def test_module_examples_run(module):
     _run(OTHER_DOCTESTS[module])
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUTSIDE = ("DESIGN.md", "../shared", "shared/notes", "notes/xlwings")  # documents that are not in the repository
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "xlfactor").rglob("*.py"),
+             *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py"), ROOT / "pyproject.toml"]
+    me = pathlib.Path(__file__).resolve()
+    cited = [f"{p.relative_to(ROOT)}: {ref}" for p in files if p.resolve() != me
+             for ref in OUTSIDE if ref in p.read_text(encoding="utf-8")]
+    assert not cited, f"cite docs/architecture.md instead of: {cited}"
+
+
+def test_readme_links_the_architecture_document():
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text(encoding="utf-8")

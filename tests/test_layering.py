@@ -1,4 +1,4 @@
-"""The dependency direction of DESIGN.md: core imports neither pandas nor xlwings; the package root never imports xlwings."""
+"""The dependency direction of docs/architecture.md (section 3): core imports neither pandas nor xlwings; the package root never imports xlwings."""
 
 import ast
 import pathlib
