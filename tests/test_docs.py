@@ -125,7 +125,7 @@ def _public_doctests() -> dict[str, list[doctest.DocTest]]:
     for name, obj in PUBLIC.items():
         if isinstance(obj, types.ModuleType):
             continue  # its functions are public names of their own
-        found = finder.find(obj, name, globs={})
+        found = finder.find(obj, name)  # globals: the defining module's, as pytest --doctest-modules
         tests = [t for t in found if t.examples and not t.name.split(".")[-1].startswith("_")]
         out[name] = tests
     return out
@@ -181,7 +181,7 @@ def _other_doctests() -> dict[str, list[doctest.DocTest]]:
     out = {}
     for module in _modules():
         mod = importlib.import_module(module)
-        found = doctest.DocTestFinder().find(mod, module, globs={})
+        found = doctest.DocTestFinder().find(mod, module)
         rest = [t for t in found if t.examples and _where(t) not in public]
         if rest:
             out[module] = rest
