@@ -1,7 +1,18 @@
-"""xlfactor: factor models for spreadsheets, backed by a tested numpy core.
+"""Factor models for spreadsheets, backed by a tested numpy core.
 
-The public Python API. This module never imports xlwings; the Excel functions live in
-``xlfactor.excel.udfs``.
+The public Python API: numpy arrays in (periods down rows, one column per asset or factor), frozen
+result dataclasses out; ``xlfactor.frames`` gives the same with labelled pandas tables. This module never
+imports xlwings; the Excel functions live in ``xlfactor.excel.udfs``. How the package is built:
+``docs/architecture.md``.
+
+Examples
+--------
+>>> import xlfactor as xf
+>>> data = xf.load_french()
+>>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+>>> fit = xf.ols(excess.to_numpy(), data.factors.loc["1963-07":].to_numpy())
+>>> print(fit.r2.round(2))
+[0.69 0.73 0.88 0.47 0.75 0.81 0.59 0.42 0.75 0.63 0.84 0.89]
 """
 
 from . import frames

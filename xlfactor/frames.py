@@ -1,29 +1,104 @@
-"""pandas wrappers around the core: align on dates, keep labels, return labelled tables.
+"""Pandas wrappers around the core: align on dates, keep labels, return labelled tables.
 
-Nothing here computes: every number comes from ``xlfactor.core``.
+Nothing here computes: every number comes from ``xlfactor.core``. Inputs are DataFrames (one column per
+asset or factor) or Series indexed by period; they are aligned on their common index first.
+
+Examples
+--------
+>>> import xlfactor as xf
+>>> from xlfactor import frames
+>>> data = xf.load_french()
+>>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+>>> print(frames.ols(excess, data.factors).loc[["NoDur", "Enrgy"], ["alpha", "Mkt-RF", "R2", "nobs"]].round(3))
+       alpha  Mkt-RF     R2  nobs
+NoDur  0.002   0.830  0.695   645
+Enrgy  0.000   0.904  0.465   645
 """
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import pandas as pd
 
 from .core import regression
+
+Table: TypeAlias = "pd.DataFrame | pd.Series"  # one column per asset or factor, indexed by period
 
 
 def _frame(x, default: str) -> pd.DataFrame:
     return x.to_frame(x.name or default) if isinstance(x, pd.Series) else pd.DataFrame(x)
 
 
-def align(*objs):
-    """Restrict Series/DataFrames to their common index (inner join on dates), keeping order."""
+def align(*objs: Table) -> list[Table]:
+    """Restrict Series/DataFrames to their common index (inner join on dates), keeping order.
+
+    Parameters
+    ----------
+    *objs : DataFrame or Series
+        Tables indexed by period.
+
+    Returns
+    -------
+    list of DataFrame or Series
+        Each table restricted to the periods all of them have, in the first one's order.
+
+    Raises
+    ------
+    TypeError
+        When no table is given.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor.frames import align
+    >>> data = xf.load_french()
+    >>> rf, market = align(data.rf.loc["2000-01":"2000-03"], data.market.loc["2000-02":"2000-06"])
+    >>> [str(p) for p in rf.index], len(market)
+    (['2000-02', '2000-03'], 2)
+    """
+    if not objs:
+        raise TypeError("align needs at least one table.")
     idx = objs[0].index
     for o in objs[1:]:
         idx = idx.intersection(o.index, sort=False)
     return [o.loc[idx] for o in objs]
 
 
-def ols(returns: pd.DataFrame, factors: pd.DataFrame, lags: int | None = None) -> pd.DataFrame:
-    """Factor regression of every asset: one row per asset, coefficients, t-stats and fit."""
+def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame:
+    """Factor regression of every asset: one row per asset, coefficients, t-stats and fit.
+
+    Parameters
+    ----------
+    returns : DataFrame or Series
+        Asset returns, one column per asset, indexed by period; NaN is a missing value.
+    factors : DataFrame or Series
+        Factor returns, one column per factor; aligned with ``returns`` on the index.
+    lags : int, optional
+        Newey-West lags for the t-statistics (see ``xlfactor.ols``).
+
+    Returns
+    -------
+    DataFrame
+        One row per asset: ``alpha``, one column per factor, ``t(alpha)``, ``t(<factor>)``, ``R2``,
+        ``adj R2``, ``resid vol`` and ``nobs``.
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.ols``: too few rows, a constant or collinear factor, bad values.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> print(frames.ols(excess, data.factors).loc[["NoDur", "Enrgy"], ["alpha", "Mkt-RF", "R2", "nobs"]].round(3))
+           alpha  Mkt-RF     R2  nobs
+    NoDur  0.002   0.830  0.695   645
+    Enrgy  0.000   0.904  0.465   645
+    """
     returns, factors = _frame(returns, "asset"), _frame(factors, "factor")
     returns, factors = align(returns, factors)
     fit = regression.ols(
@@ -37,8 +112,44 @@ def ols(returns: pd.DataFrame, factors: pd.DataFrame, lags: int | None = None) -
     return out
 
 
-def capm(returns: pd.DataFrame, market: pd.Series, rf=None, lags: int | None = None) -> pd.DataFrame:
-    """Market model and risk split per asset, with CAPM expected returns next to historical means."""
+def capm(
+    returns: Table, market: pd.Series, rf: pd.Series | float | None = None, lags: int | None = None
+) -> pd.DataFrame:
+    """Market model and risk split per asset, with CAPM expected returns next to historical means.
+
+    Parameters
+    ----------
+    returns : DataFrame or Series
+        Asset total returns, one column per asset, indexed by period.
+    market : Series
+        The market's total return.
+    rf : Series or float, optional
+        Risk-free rate per period, subtracted from the assets and the market (see ``xlfactor.capm``).
+    lags : int, optional
+        Newey-West lags for the t-statistics.
+
+    Returns
+    -------
+    DataFrame
+        One row per asset: ``alpha``, ``beta``, their t-statistics, ``R2``, total, systematic and specific
+        volatility, the historical ``mean``, ``CAPM E[R]`` and ``nobs`` (all per period).
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.capm``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> table = frames.capm(data.industries.loc["1963-07":], data.market, rf=data.rf, lags=6)
+    >>> print(table.loc[["NoDur", "Enrgy"], ["beta", "t(beta)"]].round(3))
+            beta  t(beta)
+    NoDur  0.795   19.144
+    Enrgy  0.805   18.636
+    """
     returns = _frame(returns, "asset")
     objs = align(returns, market) if not isinstance(rf, pd.Series) else align(returns, market, rf)
     returns, market = objs[0], objs[1]
@@ -59,8 +170,37 @@ def capm(returns: pd.DataFrame, market: pd.Series, rf=None, lags: int | None = N
     )
 
 
-def risk_split(returns: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
-    """Total, systematic and specific variance per asset, and each factor's share of it."""
+def risk_split(returns: Table, factors: Table) -> pd.DataFrame:
+    """Total, systematic and specific variance per asset, and each factor's share of it.
+
+    Parameters
+    ----------
+    returns : DataFrame or Series
+        Asset returns, one column per asset, indexed by period.
+    factors : DataFrame or Series
+        Factor returns, one column per factor.
+
+    Returns
+    -------
+    DataFrame
+        One row per asset: ``total var``, ``systematic var``, ``specific var``, ``R2`` and ``var(<factor>)``,
+        each factor's (Euler) part of the systematic variance, per period; see ``RiskSplit``.
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.ols``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> print(frames.risk_split(excess, data.factors).loc[["NoDur"], ["R2", "var(Mkt-RF)", "var(SMB)"]].round(5))
+                R2  var(Mkt-RF)  var(SMB)
+    NoDur  0.69477      0.00129  -0.00002
+    """
     returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
     risk = regression.ols(returns.to_numpy(float), factors.to_numpy(float),
                           asset_names=list(map(str, returns.columns))).risk
@@ -74,14 +214,70 @@ def risk_split(returns: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
 
 
 def collinearity(factors: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, float]:
-    """(correlation matrix, VIF per factor, condition number) of the factors."""
+    """Correlation matrix, VIF per factor and condition number of the factors, labelled.
+
+    Parameters
+    ----------
+    factors : DataFrame
+        Factor returns, one column per factor, indexed by period.
+
+    Returns
+    -------
+    corr : DataFrame
+        The factors' correlation matrix.
+    vif : Series
+        Variance inflation factor of each factor.
+    condition_number : float
+        Condition number of the standardised factors.
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.collinearity``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> corr, vif, cond = frames.collinearity(xf.load_french().factors.loc["1963-07":])
+    >>> print(vif.round(2).to_dict(), round(cond, 2))
+    {'Mkt-RF': 1.19, 'SMB': 1.12, 'HML': 1.15, 'Mom': 1.07} 1.58
+    """
     res = regression.collinearity(factors.to_numpy(float), factor_names=list(map(str, factors.columns)))
     corr = pd.DataFrame(res.corr, index=factors.columns, columns=factors.columns)
     return corr, pd.Series(res.vif, index=factors.columns, name="VIF"), res.condition_number
 
 
-def grs(excess_returns: pd.DataFrame, factors: pd.DataFrame) -> pd.Series:
-    """GRS test of zero alphas: statistic, p-value, degrees of freedom, periods used."""
+def grs(excess_returns: Table, factors: Table) -> pd.Series:
+    """GRS test of zero alphas: statistic, p-value, degrees of freedom, periods used.
+
+    Parameters
+    ----------
+    excess_returns : DataFrame or Series
+        Asset excess returns, one column per asset, indexed by period.
+    factors : DataFrame or Series
+        Traded factors' excess returns.
+
+    Returns
+    -------
+    Series
+        ``GRS F``, ``p-value``, ``df1``, ``df2`` and ``periods``.
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.grs``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> test = frames.grs(excess, data.factors)
+    >>> print(round(test["GRS F"], 2), test["df1"], test["df2"])
+    4.1 12.0 629.0
+    """
     excess_returns, factors = align(_frame(excess_returns, "asset"), _frame(factors, "factor"))
     res = regression.grs(excess_returns.to_numpy(float), factors.to_numpy(float))
     return pd.Series({"GRS F": res.statistic, "p-value": res.pvalue, "df1": res.df_num,
@@ -89,7 +285,42 @@ def grs(excess_returns: pd.DataFrame, factors: pd.DataFrame) -> pd.Series:
 
 
 def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | None = None) -> pd.DataFrame:
-    """Fama-MacBeth premia of static exposures (one row per asset, one column per exposure)."""
+    """Fama-MacBeth premia of static exposures (one row per asset, one column per exposure).
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Asset (excess) returns, one column per asset, indexed by period.
+    exposures : DataFrame
+        One row per asset (its index holds the asset names of ``returns``' columns), one column per exposure.
+    lags : int, optional
+        Newey-West lags on the period estimates.
+
+    Returns
+    -------
+    DataFrame
+        One row for the intercept and one per exposure: ``premium``, ``std err``, ``t``, ``p-value`` and
+        ``periods``.
+
+    Raises
+    ------
+    KeyError
+        When an asset of ``returns`` has no row in ``exposures``.
+    XLFactorError
+        As ``xlfactor.fama_macbeth``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> beta = frames.ols(excess, data.factors[["Mkt-RF"]])[["Mkt-RF"]]
+    >>> print(frames.fama_macbeth(excess, beta)[["premium", "t"]].round(4))
+               premium       t
+    intercept   0.0055  2.3308
+    Mkt-RF      0.0002  0.0829
+    """
     exposures = exposures.loc[returns.columns]
     res = regression.fama_macbeth(returns.to_numpy(float), exposures.to_numpy(float), lags=lags)
     names = ["intercept", *map(str, exposures.columns)]
@@ -100,12 +331,45 @@ def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | Non
 __all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth", "rolling", "backtest"]
 
 
-def rolling(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options) -> dict:
-    """``core.rolling.rolling`` with labels: frames keyed by each window's last date.
+def rolling(returns: Table, factors: Table, window: int, **options: Any) -> dict[str, Any]:
+    """Rolling or expanding estimates (``xlfactor.rolling``) labelled by each window's last period.
 
-    Returns ``loadings`` (index (end, asset), one column per factor), ``intercept``, ``r2`` and
-    ``specific_var`` (index end, one column per asset), ``lambdas`` (a Series by end) and ``factor_cov``
-    (index (end, factor), one column per factor).
+    Parameters
+    ----------
+    returns : DataFrame or Series
+        Asset (excess) returns, one column per asset, indexed by period.
+    factors : DataFrame or Series
+        Factor returns, one column per factor.
+    window : int
+        Rows per window.
+    **options
+        Any keyword of ``xlfactor.rolling`` (``step``, ``expanding``, ``method``, ``folds``, ...).
+
+    Returns
+    -------
+    dict
+        ``loadings`` (index (end, asset), one column per factor), ``intercept``, ``r2`` and
+        ``specific_var`` (index end, one column per asset), ``lambdas`` (a Series by end) and ``factor_cov``
+        (index (end, factor), one column per factor).
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.rolling``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> out = frames.rolling(excess, data.factors[["Mkt-RF"]], 60, step=60)
+    >>> print(out["loadings"].xs("Enrgy", level="asset").round(2).tail(3))
+             Mkt-RF
+    end
+    2007-03    0.75
+    2012-03    0.94
+    2017-03    1.13
     """
     from .core import rolling as core_rolling
 
@@ -124,12 +388,42 @@ def rolling(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options
     }
 
 
-def backtest(returns: pd.DataFrame, factors: pd.DataFrame, window: int, **options) -> dict:
-    """``core.backtest.backtest`` with labels. ``returns`` are excess returns.
+def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dict[str, Any]:
+    """Walk-forward backtest (``xlfactor.backtest``) with labels; ``returns`` are excess returns.
 
-    Returns ``summary`` (one row per statistic, one column per model), ``returns``, ``predicted_vol`` and
-    ``cumulative`` (indexed by the out-of-sample periods, one column per model), ``weights`` (index
-    (rebalance, model), one column per asset) and ``lambdas`` (index rebalance, one column per model).
+    Parameters
+    ----------
+    returns : DataFrame or Series
+        Asset excess returns, one column per asset, indexed by period.
+    factors : DataFrame or Series
+        Factor returns, one column per factor (the market first).
+    window : int
+        Rows of each estimation window.
+    **options
+        Any keyword of ``xlfactor.backtest`` (``step``, ``models``, ``alloc``, ...).
+
+    Returns
+    -------
+    dict
+        ``summary`` (one row per statistic, one column per model), ``returns``, ``predicted_vol`` and
+        ``cumulative`` (indexed by the out-of-sample periods, one column per model), ``weights`` (index
+        (rebalance, model), one column per asset), ``lambdas`` (index rebalance, one column per model) and
+        ``result`` (the ``BacktestResult``).
+
+    Raises
+    ------
+    XLFactorError
+        As ``xlfactor.backtest``.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> from xlfactor import frames
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> out = frames.backtest(excess, data.factors, 60, step=12, models=["ols"])
+    >>> out["returns"].shape, list(out["summary"].columns)
+    ((577, 1), ['ols'])
     """
     from .core import backtest as core_backtest
 

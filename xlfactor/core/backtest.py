@@ -25,9 +25,12 @@ Reported per model (``BacktestResult.stats``), returns being the portfolio's exc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InsufficientDataError
 from . import _validation as v
@@ -53,7 +56,45 @@ STATS = (
 
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
-    """Out-of-sample portfolios of every model (model axis first)."""
+    """Out-of-sample portfolios of every model (model axis first).
+
+    Attributes
+    ----------
+    models : tuple of str
+        The risk models, in the order of the first axis.
+    rebalances : ndarray of int, shape (R,)
+        The row at which each rebalance is made (its estimation window's last row).
+    rows : ndarray of int, shape (T,)
+        The out-of-sample rows, from the row after the first rebalance to the last.
+    returns : ndarray, shape (M, T)
+        Each model's portfolio excess return in each out-of-sample period.
+    predicted_vol : ndarray, shape (M, T)
+        The ex-ante volatility (per period) of the weights held in each period.
+    weights : ndarray, shape (M, R, N)
+        The weights set at each rebalance.
+    lambdas : ndarray, shape (M, R)
+        The lambda chosen at each rebalance (NaN for OLS).
+    rc_dispersion_path : ndarray, shape (M, R)
+        The risk-contribution dispersion of each rebalance's weights.
+    periods_per_year : float
+        For annualising the statistics.
+
+    Derived (properties): ``cumulative`` (growth of 1, (M, T)) and ``stats`` (each statistic of ``STATS`` per
+    model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import backtest
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0, 0.04, size=(120, 2))
+    >>> y = f @ [[1.0, 0.8, 1.2], [0.5, -0.3, 0.0]] + rng.normal(0, 0.01, size=(120, 3))
+    >>> res = backtest(y, f, 60, step=12, models=("ols", "lasso"))
+    >>> res.returns.shape, res.weights.shape, res.rebalances
+    ((2, 49), (2, 5, 3), array([ 70,  82,  94, 106, 118]))
+    >>> bool(np.allclose(res.weights.sum(axis=2), 1.0))
+    True
+    """
 
     models: tuple[str, ...]
     rebalances: np.ndarray  # (R,) the row at which each rebalance is made (the estimation window's last row)
@@ -106,14 +147,14 @@ def model_options(model: str, n_factors: int) -> dict:
 
 
 def backtest(
-    returns,
-    factors,
+    returns: ArrayLike,
+    factors: ArrayLike,
     window: int,
     *,
     step: int = 1,
-    models=BACKTEST_MODELS,
+    models: str | Sequence[str] = BACKTEST_MODELS,
     alloc: str = DEFAULTS["risk_method"],
-    budgets=None,
+    budgets: ArrayLike | None = None,
     target_vol: float | None = None,
     expanding: bool = False,
     folds: int = DEFAULTS["folds"],
@@ -124,14 +165,73 @@ def backtest(
     halflife: float | None = None,
     periods_per_year: float = 12.0,
     engine: str = "local",
-    scheduler=None,
-    progress=None,
+    scheduler: Any = None,
+    progress: Callable[..., object] | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest (see the module docstring). ``returns`` are excess returns (subtract rf first).
 
     ``progress(done, total, what)`` is called after each model's estimation and each model's allocations
     (not when the result is remembered: the last few results are kept, keyed on the inputs' bytes and the
     options, so the template's sheet and the procedure that checks it compute a backtest once).
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset excess returns, periods down rows; NaN is a missing value.
+    factors : array_like, shape (T, K)
+        Factor returns over the same periods, the market first.
+    window : int
+        Rows of each estimation window.
+    step : int, default 1
+        Rows between rebalances.
+    models : str or sequence of str
+        Risk models among ``options.BACKTEST_MODELS`` (ols, ridge, lasso, lasso_market_free). Default: all.
+    alloc : str
+        The allocation (``xlfactor.allocate``'s methods); default from ``options.DEFAULTS``.
+    budgets : array_like, optional
+        Risk budgets for ``alloc`` "budget" (per asset) or "factor" (per factor).
+    target_vol : float, optional
+        Volatility per period for ``alloc`` "targetvol".
+    expanding : bool, default False
+        Estimate on every row up to the rebalance instead of a trailing window.
+    folds, scheme, gap, rule
+        The time-ordered cross-validation choosing lambda inside each window.
+    cov_method : str
+        The factor covariance ("sample", "ewma", "ledoitwolf"); ``halflife`` for "ewma".
+    halflife : float, optional
+        EWMA half-life in periods.
+    periods_per_year : float, default 12.0
+        For the annualised statistics.
+    engine : {"local", "dask"}, default "local"
+        Where the windows are estimated (``xlfactor.rolling``).
+    scheduler : dask.distributed.Client or str, optional
+        The Dask cluster for ``engine="dask"``.
+    progress : callable, optional
+        ``progress(done, total, what)`` as the work advances.
+
+    Returns
+    -------
+    BacktestResult
+        Per model: out-of-sample returns, predicted volatilities, weights, lambdas; ``.stats`` and
+        ``.cumulative``.
+
+    Raises
+    ------
+    InputShapeError
+        When ``returns`` and ``factors`` have different numbers of rows.
+    InputValueError
+        For bad values or options (an unknown model or allocation, no model, ...).
+    InsufficientDataError
+        When the data leave no out-of-sample period.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":].to_numpy()
+    >>> res = xf.backtest(excess, data.factors.loc["1963-07":].to_numpy(), 60, step=12, models=("ols",))
+    >>> print(res.models, res.returns.shape, round(float(res.stats["vol_ratio"][0]), 1))
+    ('ols',) (1, 577) 1.0
     """
     y, x = v.returns_and_factors(returns, factors)
     models = tuple(v.choose(m, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1]) for m in

@@ -9,14 +9,53 @@ installed), or None for a ``LocalCluster`` on this machine for the duration of t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..errors import InputValueError
 from . import _validation as v
 
 ENGINES = ("local", "dask")
 
 
-def run_chunks(engine: str, scheduler, fn, args: list[tuple], progress=None) -> list:
-    """``[fn(*a) for a in args]``, in order, on the chosen engine; ``progress(done, total)`` after each chunk."""
+def run_chunks(
+    engine: str,
+    scheduler: Any,
+    fn: Callable[..., Any],
+    args: list[tuple],
+    progress: Callable[[int, int], object] | None = None,
+) -> list:
+    """Run ``[fn(*a) for a in args]``, in order, on the chosen engine.
+
+    Parameters
+    ----------
+    engine : {"local", "dask"}
+        Here, one chunk after another, or on a Dask cluster.
+    scheduler : dask.distributed.Client or str or None
+        The cluster for "dask" (None: a 2-process ``LocalCluster`` for the call); must be None for "local".
+    fn : callable
+        A pure function of its arguments (a chunk), picklable for Dask.
+    args : list of tuple
+        One argument tuple per chunk.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk.
+
+    Returns
+    -------
+    list
+        ``fn``'s results, in the order of ``args``.
+
+    Raises
+    ------
+    InputValueError
+        For an unknown engine, a scheduler with "local", or "dask" without Dask installed.
+
+    Examples
+    --------
+    >>> from xlfactor.core.engines import run_chunks
+    >>> run_chunks("local", None, pow, [(2, 3), (3, 2)])
+    [8, 9]
+    """
     engine = v.choose(engine, ENGINES, "engine", "local")
     if engine == "local":
         if scheduler is not None:

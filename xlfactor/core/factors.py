@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _validation as v
 
@@ -13,8 +14,40 @@ LOW_VOL_RULE = (
 )
 
 
-def low_volatility(returns, window: int = 36, n: int = 4) -> np.ndarray:
-    """Long-short low-volatility factor from asset returns (T x N): NaN for the first ``window`` months."""
+def low_volatility(returns: ArrayLike, window: int = 36, n: int = 4) -> np.ndarray:
+    """Long-short low-volatility factor from asset returns (T x N): NaN for the first ``window`` months.
+
+    The rule is ``LOW_VOL_RULE``: each period, the equal-weighted return of the ``n`` assets with the lowest
+    volatility over the previous ``window`` periods minus that of the ``n`` with the highest.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset returns with no missing value.
+    window : int, default 36
+        Trailing periods over which volatilities are ranked.
+    n : int, default 4
+        Assets in each leg (2 n <= N).
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        The factor's return per period; NaN for the first ``window`` periods.
+
+    Raises
+    ------
+    InputValueError
+        For missing or non-numeric values, ``window`` below 2, or ``n`` too large for the assets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> from xlfactor.core.factors import low_volatility
+    >>> lv = low_volatility(xf.load_french().size_value.to_numpy(), n=2)
+    >>> bool(np.isnan(lv[:36]).all()), round(float(np.nanmean(lv)) * 12, 4)  # mean a year
+    (True, 0.0303)
+    """
     y = v.as_float_2d(returns, "returns", allow_missing=False)
     window = v.check_nonneg_int(window, "window", minimum=2)
     n = v.check_nonneg_int(n, "n", minimum=1)

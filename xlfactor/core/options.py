@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -45,7 +46,7 @@ BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
 # how the penalised solvers solve their batched linear systems (see ``SolvePolicy`` below)
 STRATEGIES = ("auto", "masked", "grouped", "inverse", "cholesky")
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "method": "lasso",
     "folds": 5,
     "scheme": "blocked",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
@@ -34,8 +35,8 @@ def usable_groups(ok: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 
 def ols(
-    returns,
-    factors,
+    returns: ArrayLike,
+    factors: ArrayLike,
     *,
     lags: int | None = None,
     asset_names: v.Names = None,
@@ -44,8 +45,58 @@ def ols(
 ) -> RegressionResult:
     """Regress every column of ``returns`` (T x N) on ``factors`` (T x K) with an intercept.
 
-    ``lags`` switches the standard errors to Newey-West with a Bartlett kernel of that many
-    lags (statsmodels ``cov_type="HAC", cov_kwds={"maxlags": lags}``).
+    All assets at once: assets with the same usable rows share one factorisation of the factors.
+    The estimates equal statsmodels ``OLS(y, add_constant(X)).fit()`` asset by asset.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset returns, periods down rows; a vector is one asset. NaN is a missing value: each
+        asset uses the rows where it and every factor are present.
+    factors : array_like, shape (T, K)
+        Factor returns over the same periods; a vector is one factor.
+    lags : int, optional
+        Newey-West standard errors with a Bartlett kernel of that many lags, as statsmodels
+        ``cov_type="HAC", cov_kwds={"maxlags": lags}`` (no small-sample correction). Default:
+        classic OLS standard errors.
+    asset_names, factor_names : sequence of str, optional
+        Names used in error messages ("returns column 3 ('Enrgy')").
+    factors_arg : str, default "factors"
+        The argument name error messages give the factors (``capm`` passes "market").
+
+    Returns
+    -------
+    RegressionResult
+        Per asset: alpha and loadings (``coef``), standard errors, t-statistics, R², residual
+        volatility, rows used and the risk split (``.risk``).
+
+    Raises
+    ------
+    InputShapeError
+        When ``returns`` and ``factors`` have different numbers of rows.
+    InputValueError
+        For text, logical values or infinities in the data, or a negative ``lags``.
+    InsufficientDataError
+        When an asset has fewer than K + 2 usable rows, or ``lags`` is not below them.
+    CollinearityError
+        When a factor is constant or a linear combination of the others on an asset's rows.
+
+    See Also
+    --------
+    capm : the one-factor market model on excess returns.
+    xlfactor.frames.ols : the same with labelled pandas input and output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import ols
+    >>> x = np.array([0.01, -0.02, 0.03, 0.00, -0.01, 0.02])
+    >>> e = np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.0])
+    >>> fit = ols(np.column_stack([0.002 + 1.5 * x + e, -0.001 + 0.5 * x - e]), x)
+    >>> fit.coef.round(4).tolist()  # alpha, beta per asset
+    [[0.0018, 1.5343], [-0.0008, 0.4657]]
+    >>> print(np.round(fit.r2, 4), fit.nobs)
+    [0.9981 0.9795] [6 6]
     """
     y = v.as_float_2d(returns, "returns")
     x = v.as_float_2d(factors, factors_arg)
@@ -184,10 +235,10 @@ def _hac_var(z: np.ndarray, a: np.ndarray, e: np.ndarray, lags: int) -> np.ndarr
 
 
 def capm(
-    returns,
-    market,
+    returns: ArrayLike,
+    market: ArrayLike,
     *,
-    rf=None,
+    rf: ArrayLike | None = None,
     lags: int | None = None,
     asset_names: v.Names = None,
 ) -> CapmResult:
@@ -196,6 +247,48 @@ def capm(
     ``market`` is the market's total return; ``rf`` (scalar or per-period series, default 0)
     is subtracted from both sides. For a market series that is already an excess return,
     leave ``rf`` out and pass excess asset returns.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset total returns, periods down rows; NaN is a missing value.
+    market : array_like, shape (T,)
+        The market's total return over the same periods.
+    rf : float or array_like of shape (T,), optional
+        Risk-free rate per period, subtracted from the assets and the market. Default 0.
+    lags : int, optional
+        Newey-West lags for the standard errors (see ``ols``). Default: classic.
+    asset_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    CapmResult
+        Alpha, beta, their t-statistics, R², Blume's beta, and the CAPM expected return
+        ``rf + beta (E[R_m] - rf)`` next to the historical mean, per asset.
+
+    Raises
+    ------
+    InputShapeError
+        When ``market`` or ``rf`` does not cover the rows of ``returns``.
+    InputValueError
+        For text, logical values or infinities in the data.
+    InsufficientDataError
+        When an asset has fewer than 3 usable rows.
+    CollinearityError
+        When the market's excess return is constant on an asset's rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> data = xf.load_french()
+    >>> r, m, rf = (s.loc["1963-07":].to_numpy() for s in (data.industries, data.market, data.rf))
+    >>> fit = xf.capm(r[:, :3], m, rf=rf, lags=6)
+    >>> print(np.round(fit.beta, 3), np.round(fit.tstat_beta, 1))
+    [0.795 1.147 1.107] [19.1 20.  42. ]
+    >>> print(np.round(12 * fit.expected_return, 4))  # a year
+    [0.0962 0.118  0.1156]
     """
     y = v.as_float_2d(returns, "returns")
     m = v.as_float_1d(market, "market")
@@ -220,11 +313,41 @@ def capm(
     )
 
 
-def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
+def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Collinearity:
     """Correlation matrix, variance inflation factors and condition number of the factors.
 
     Uses the rows where every factor is present. With exactly collinear factors the VIFs are
     infinite and the condition number is infinite: a diagnosis, not an error.
+
+    Parameters
+    ----------
+    factors : array_like, shape (T, K)
+        Factor returns, periods down rows; NaN is a missing value.
+    factor_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    Collinearity
+        ``corr`` (K x K), ``vif`` (K,), ``condition_number`` and the rows used.
+
+    Raises
+    ------
+    InputValueError
+        For text, logical values or infinities in the data.
+    InsufficientDataError
+        When fewer than K + 2 rows have every factor present.
+    CollinearityError
+        When a factor is constant (its correlations are undefined).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> five = xf.load_french().factor_table().loc["1963-07":]
+    >>> diag = xf.collinearity(five.to_numpy())
+    >>> print(np.round(diag.vif, 2), round(diag.condition_number, 2), diag.nobs)
+    [1.27 3.03 1.38 1.1  3.79] 3.81 645
     """
     x = v.as_float_2d(factors, "factors")
     x = x[np.isfinite(x).all(axis=1)]
@@ -242,12 +365,47 @@ def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
     return Collinearity(corr=corr, vif=vif, condition_number=float(np.sqrt(eig[-1] / eig[0])), nobs=x.shape[0])
 
 
-def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
+def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names = None) -> GRSResult:
     """Gibbons-Ross-Shanken F-test of ``alpha = 0`` for all assets jointly.
 
     Needs a balanced panel: rows where any asset or factor is missing are dropped for all.
     ``W = (T - N - K) / N * a' S^-1 a / (1 + m' O^-1 m)`` with ``S`` the residual and ``O`` the
     factor covariance (both divided by T), distributed F(N, T - N - K) under normal errors.
+
+    Parameters
+    ----------
+    excess_returns : array_like, shape (T, N)
+        Asset returns in excess of the risk-free rate.
+    factors : array_like, shape (T, K)
+        Traded factors' excess returns over the same periods.
+    asset_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    GRSResult
+        The F statistic, its p-value, degrees of freedom (N, T - N - K), the alphas and T.
+
+    Raises
+    ------
+    InputShapeError
+        When the two arguments have different numbers of rows.
+    InputValueError
+        For text, logical values or infinities in the data.
+    InsufficientDataError
+        When the complete rows do not exceed N + K.
+    CollinearityError
+        When the residual covariance is singular (an asset fitted exactly, or duplicated), or a
+        factor is constant or collinear.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]
+    >>> test = xf.grs(excess.to_numpy(), data.factors.loc["1963-07":].to_numpy())
+    >>> print(round(test.statistic, 3), test.df_num, test.df_den, test.pvalue < 0.01)
+    4.1 12 629 True
     """
     y = v.as_float_2d(excess_returns, "returns")
     x = v.as_float_2d(factors, "factors")
@@ -288,7 +446,7 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
     )
 
 
-def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethResult:
+def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None = None) -> FamaMacBethResult:
     """Fama-MacBeth risk premia of given exposures.
 
     ``returns`` is T x N. ``exposures`` is N x K (the same for every period, e.g. full-sample
@@ -296,6 +454,40 @@ def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethR
     Each period regresses the cross-section of returns on [1, exposures] using the assets
     present; periods with fewer than K + 2 such assets are skipped. ``lags`` gives Newey-West
     standard errors on the period estimates.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset (excess) returns, periods down rows; NaN is a missing value.
+    exposures : array_like, shape (N, K) or (T, N, K)
+        Each asset's exposures: static, or per period.
+    lags : int, optional
+        Newey-West lags on the period estimates. Default: the plain standard deviation.
+
+    Returns
+    -------
+    FamaMacBethResult
+        Premia (intercept first), standard errors, t-statistics, p-values and the period estimates.
+
+    Raises
+    ------
+    InputShapeError
+        When ``exposures`` does not have one row per asset (and one slice per period).
+    InputValueError
+        For text, logical values or infinities.
+    InsufficientDataError
+        When fewer than 2 periods can be estimated, or ``lags`` is not below them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> data = xf.load_french()
+    >>> excess = data.industries.sub(data.rf, axis=0).loc["1963-07":].to_numpy()
+    >>> beta = xf.ols(excess, data.factors.loc["1963-07":, "Mkt-RF"].to_numpy()).loadings
+    >>> fm = xf.fama_macbeth(excess, beta)
+    >>> print(np.round(fm.premia, 4), np.round(fm.tstat, 2), fm.nperiods)
+    [0.0055 0.0002] [2.33 0.08] 645
     """
     y = v.as_float_2d(returns, "returns")
     t, n = y.shape

@@ -19,6 +19,36 @@ class RegressionResult:
     ``factor_ss`` splits the explained sum of squares by factor (Euler: ``b_k (X_c'X_c b)_k``).
     Standard errors are classic OLS, or Newey-West (Bartlett kernel, ``lags``) when
     ``cov_type == "hac"``, as statsmodels ``cov_type="HAC"`` without small-sample correction.
+
+    Attributes
+    ----------
+    coef, stderr : ndarray, shape (N, 1 + K)
+        Intercept and loadings per asset, and their standard errors.
+    resid_ss, total_ss : ndarray, shape (N,)
+        Residual and total (centred) sums of squares.
+    factor_ss : ndarray, shape (N, K)
+        Each factor's part of the explained sum of squares.
+    nobs : ndarray of int, shape (N,)
+        Rows used per asset.
+    cov_type : {"classic", "hac"}
+        The standard errors' kind.
+    lags : int or None
+        Newey-West lags when ``cov_type`` is "hac".
+
+    Derived (properties): ``intercept``, ``loadings``, ``tstat``, ``pvalues``, ``df_resid``, ``r2``,
+    ``adj_r2``, ``resid_vol`` and ``risk`` (a ``RiskSplit``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import ols
+    >>> x = np.array([0.01, -0.02, 0.03, 0.00, -0.01, 0.02])
+    >>> e = np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.0])
+    >>> fit = ols(np.column_stack([0.002 + 1.5 * x + e, -0.001 + 0.5 * x - e]), x)
+    >>> fit.tstat.round(2).tolist()
+    [[3.05, 45.55], [-1.38, 13.83]]
+    >>> print(fit.r2.round(4), fit.adj_r2.round(4), fit.resid_vol.round(5))
+    [0.9981 0.9795] [0.9976 0.9744] [0.00141 0.00141]
     """
 
     coef: FloatArray  # (n_assets, 1 + n_factors)
@@ -91,7 +121,29 @@ class RiskSplit:
     """Per-asset variance split: total = systematic + specific, systematic = sum of factor parts.
 
     ``factor_var[i, k] = b_ik (Cov(F) b_i)_k``: factor k's Euler contribution to asset i's
-    systematic variance (can be negative when factors are correlated).
+    systematic variance (can be negative when factors are correlated). Every variance divides by
+    n - 1, so ``total_var == systematic_var + specific_var`` holds exactly.
+
+    Attributes
+    ----------
+    total_var, specific_var : ndarray, shape (N,)
+        Each asset's variance and its residual variance, per period.
+    factor_var : ndarray, shape (N, K)
+        Each factor's part of the systematic variance.
+
+    Derived (properties): ``systematic_var``, ``r2`` and the volatilities ``total_vol``,
+    ``systematic_vol``, ``specific_vol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import ols
+    >>> x = np.array([0.01, -0.02, 0.03, 0.00, -0.01, 0.02])
+    >>> e = np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.0])
+    >>> fit = ols(np.column_stack([0.002 + 1.5 * x + e, -0.001 + 0.5 * x - e]), x)
+    >>> split = fit.risk
+    >>> print(split.r2.round(4), np.allclose(split.total_var, split.systematic_var + split.specific_var))
+    [0.9981 0.9795] True
     """
 
     total_var: FloatArray  # (n_assets,)
@@ -125,6 +177,30 @@ class CapmResult:
 
     Means are over the rows each asset's regression used, so that
     ``mean_return - expected_return == alpha`` exactly.
+
+    Attributes
+    ----------
+    fit : RegressionResult
+        The regression of excess returns on the market's excess return.
+    mean_return : ndarray, shape (N,)
+        Historical mean of each asset's total return over the rows it used.
+    mean_rf, mean_premium : ndarray, shape (N,)
+        Mean risk-free rate and mean market excess return over the same rows.
+
+    Derived (properties): ``alpha``, ``beta``, ``tstat_alpha``, ``tstat_beta``, ``r2``, ``resid_vol``,
+    ``nobs``, ``blume_beta`` (2/3 beta + 1/3) and ``expected_return``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import capm
+    >>> m = np.array([0.011, -0.019, 0.031, 0.001, -0.009, 0.021])  # the market's total return
+    >>> e = np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.0])
+    >>> fit = capm(np.column_stack([0.003 + 1.5 * m + e, 0.5 * m - e]), m, rf=0.001)
+    >>> print(fit.beta.round(3), fit.blume_beta.round(3))
+    [1.534 0.466] [1.356 0.644]
+    >>> np.allclose(fit.mean_return - fit.expected_return, fit.alpha)
+    True
     """
 
     fit: RegressionResult
@@ -180,6 +256,26 @@ class Collinearity:
     ``sqrt(max eigenvalue / min eigenvalue)`` of the correlation matrix, the condition
     number of the standardised factors. Rules of thumb: VIF above 10 or a condition
     number above 30 signals harmful collinearity.
+
+    Attributes
+    ----------
+    corr : ndarray, shape (K, K)
+        Correlation matrix of the factors.
+    vif : ndarray, shape (K,)
+        Variance inflation factor of each factor (infinite under exact collinearity).
+    condition_number : float
+        Condition number of the standardised factors (infinite under exact collinearity).
+    nobs : int
+        Rows used (every factor present).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import collinearity
+    >>> x = np.array([0.01, -0.02, 0.03, 0.00, -0.01, 0.02])
+    >>> diag = collinearity(np.column_stack([x, 2 * x, x ** 2]))  # the second doubles the first
+    >>> print(diag.vif, diag.condition_number)
+    [inf inf inf] inf
     """
 
     corr: FloatArray  # (n_factors, n_factors)
@@ -190,7 +286,32 @@ class Collinearity:
 
 @dataclass(frozen=True, eq=False)
 class GRSResult:
-    """Gibbons-Ross-Shanken (1989) test that every alpha is zero, on a balanced panel."""
+    """Gibbons-Ross-Shanken (1989) test that every alpha is zero, on a balanced panel.
+
+    Attributes
+    ----------
+    statistic : float
+        The F statistic.
+    pvalue : float
+        Its p-value under F(``df_num``, ``df_den``).
+    df_num, df_den : int
+        Degrees of freedom: N, and T - N - K.
+    alpha : ndarray, shape (N,)
+        The alphas tested, per period.
+    nobs : int
+        The complete rows used, T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import grs
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0.005, 0.04, size=(120, 1))
+    >>> y = f @ [[0.8, 1.2]] + rng.normal(0, 0.02, size=(120, 2))  # no alpha: the test should not reject
+    >>> test = grs(y, f)
+    >>> print(test.df_num, test.df_den, test.pvalue > 0.05)
+    2 117 True
+    """
 
     statistic: float
     pvalue: float
@@ -208,6 +329,30 @@ class FamaMacBethResult:
     exposures. Standard errors are the standard deviation of the period estimates over
     sqrt(T), or Newey-West (Bartlett, ``lags``) on them, each divided by T - 1 as linearmodels'
     ``FamaMacBeth`` with ``debiased=True`` does.
+
+    Attributes
+    ----------
+    premia, stderr : ndarray, shape (1 + K,)
+        Mean period estimates (intercept first) and their standard errors.
+    period_premia : ndarray, shape (T, 1 + K)
+        Each period's cross-sectional estimates; NaN rows for the periods skipped.
+    nperiods : int
+        Periods whose cross-section could be estimated.
+    lags : int or None
+        Newey-West lags, or None for the plain standard deviation.
+
+    Derived (properties): ``tstat`` and ``pvalues`` (Student t with ``nperiods - 1`` degrees of freedom).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import fama_macbeth
+    >>> beta = np.array([0.5, 1.0, 1.5, 2.0])
+    >>> rng = np.random.default_rng(1)
+    >>> returns = 0.002 + 0.004 * beta + rng.normal(0, 0.001, size=(60, 4))  # a premium of 0.4% per unit
+    >>> fm = fama_macbeth(returns, beta[:, None])
+    >>> print(fm.premia.round(3), fm.nperiods)
+    [0.002 0.004] 60
     """
 
     premia: FloatArray  # (1 + n_exposures,)

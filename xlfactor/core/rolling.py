@@ -12,9 +12,12 @@ lambda grid. ``engine`` only decides where the chunks run: here (``"local"``) or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InsufficientDataError
 from . import _validation as v
@@ -28,7 +31,46 @@ CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds mem
 
 @dataclass(frozen=True, eq=False)
 class RollingResult:
-    """Estimates per window (window axis first)."""
+    """Estimates per window (window axis first).
+
+    Attributes
+    ----------
+    method : str
+        ols, ridge, lasso or enet.
+    starts, ends : ndarray of int, shape (W,)
+        First and last row (inclusive) of each window: its estimates use those rows only.
+    lambdas : ndarray, shape (W,)
+        The pooled lambda chosen in each window (NaN for OLS).
+    intercept : ndarray, shape (W, N)
+        Each asset's intercept.
+    loadings : ndarray, shape (W, N, K)
+        Each asset's loadings.
+    r2 : ndarray, shape (W, N)
+        1 - specific / total variance in the window (OLS: its R²).
+    factor_cov : ndarray, shape (W, K, K)
+        The factor covariance (``cov_method``) in the window.
+    specific_var : ndarray, shape (W, N)
+        Each asset's residual variance in the window.
+    nobs : ndarray of int, shape (W, N)
+        Rows each asset used; an asset without enough rows in a window is NaN there.
+
+    Derived (property): ``beta``, the loadings on the first factor, (W, N).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import rolling
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0, 0.04, size=(120, 2))
+    >>> y = f @ [[1.0, 0.8, 1.2], [0.5, -0.3, 0.0]] + rng.normal(0, 0.01, size=(120, 3))
+    >>> res = rolling(y, f, 60, step=30)
+    >>> res.ends, res.loadings.shape
+    (array([ 59,  89, 119]), (3, 3, 2))
+    >>> print(res.beta.round(2))
+    [[1.03 0.74 1.21]
+     [1.   0.8  1.24]
+     [0.96 0.84 1.27]]
+    """
 
     method: str
     starts: np.ndarray  # (W,) first row of each window
@@ -48,8 +90,40 @@ class RollingResult:
 
 
 def windows(n_rows: int, window: int, step: int = 1, expanding: bool = False) -> list[tuple[int, int]]:
-    """(first, last) rows of each window: ``window`` rows ending every ``step`` rows, the last ending at the
-    last row; expanding windows all start at row 0 (the first holds ``window`` rows)."""
+    """The (first, last) rows of each window, oldest first.
+
+    ``window`` rows ending every ``step`` rows, the last window ending at the last row; expanding windows
+    all start at row 0 (the first holds ``window`` rows).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the data.
+    window : int
+        Rows per window (at least 2).
+    step : int, default 1
+        Rows between the ends of consecutive windows.
+    expanding : bool, default False
+        Start every window at row 0.
+
+    Returns
+    -------
+    list of (int, int)
+        First and last row (0-based, inclusive) of each window.
+
+    Raises
+    ------
+    InputValueError
+        When ``window`` is below 2 or above ``n_rows``, or ``step`` below 1.
+
+    Examples
+    --------
+    >>> from xlfactor import windows
+    >>> windows(10, 4, step=3)
+    [(0, 3), (3, 6), (6, 9)]
+    >>> windows(10, 4, step=3, expanding=True)
+    [(0, 3), (0, 6), (0, 9)]
+    """
     window = v.check_nonneg_int(window, "window", minimum=2)
     step = v.check_nonneg_int(step, "step", minimum=1)
     if window > n_rows:
@@ -81,8 +155,8 @@ class Spec:
 
 @v.checks_data
 def rolling(
-    returns,
-    factors,
+    returns: ArrayLike,
+    factors: ArrayLike,
     window: int,
     *,
     step: int = 1,
@@ -94,15 +168,15 @@ def rolling(
     rule: str = DEFAULTS["rule"],
     pooled_loss: str = DEFAULTS["pooled_loss"],
     standardize: bool = False,
-    penalty_weights=None,
+    penalty_weights: ArrayLike | None = None,
     l1_ratio: float | None = None,
     cov_method: str = DEFAULTS["cov_method"],
     halflife: float | None = None,
     n_lambdas: int = 100,
     engine: str = "local",
-    scheduler=None,
+    scheduler: Any = None,
     chunk_windows: int | None = None,
-    progress=None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> RollingResult:
     """Loadings, R2, factor covariance and specific variances on every window (see the module docstring).
 
@@ -110,6 +184,69 @@ def rolling(
     assets, ``rule`` and ``pooled_loss`` as in ``cv.CVResult.pooled_lambda``) by ``folds`` ``scheme`` folds inside
     the window. ``engine`` "local" (default) or "dask" with ``scheduler`` a ``dask.distributed.Client``, a
     scheduler address, or None (a local cluster). ``progress(done, total)`` is called after each chunk.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset (excess) returns, periods down rows; NaN is a missing value.
+    factors : array_like, shape (T, K)
+        Factor returns over the same periods.
+    window : int
+        Rows per window (see ``windows``).
+    step : int, default 1
+        Rows between consecutive window ends.
+    expanding : bool, default False
+        Windows all starting at row 0.
+    method : {"ols", "ridge", "lasso", "enet"}, default "ols"
+        The fit in each window.
+    folds, scheme, gap, rule, pooled_loss
+        The time-ordered cross-validation inside each window (``xlfactor.cross_validate``); defaults from
+        ``xlfactor.core.options``.
+    standardize : bool, default False
+        Penalise unit-variance factors, report loadings in original units.
+    penalty_weights : array_like of shape (K,), optional
+        Per-factor penalty weights (0 leaves a factor unpenalised). Default: all 1.
+    l1_ratio : float, optional
+        The elastic net's mix (``method="enet"``).
+    cov_method : {"sample", "ewma", "ledoitwolf"}
+        The factor covariance in each window; ``halflife`` for ``ewma``.
+    halflife : float, optional
+        EWMA half-life in periods.
+    n_lambdas : int, default 100
+        Points of each window's lambda grid.
+    engine : {"local", "dask"}, default "local"
+        Where the chunks of windows run; the results are the same.
+    scheduler : dask.distributed.Client or str, optional
+        The Dask cluster (``engine="dask"``); None starts a local one for the call.
+    chunk_windows : int, optional
+        Windows per chunk. Default: about 200,000 (window, fold, asset) problems a chunk.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk.
+
+    Returns
+    -------
+    RollingResult
+        Intercepts, loadings, R², factor covariance, specific variances, lambdas and rows used per window.
+
+    Raises
+    ------
+    InputShapeError
+        When ``returns`` and ``factors`` have different numbers of rows.
+    InputValueError
+        For bad values or options (an unknown method, a window longer than the data, ...).
+    InsufficientDataError
+        When a window's folds leave too few rows to fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor import rolling
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0, 0.04, size=(120, 2))
+    >>> y = f @ [[1.0, 0.8, 1.2], [0.5, -0.3, 0.0]] + rng.normal(0, 0.01, size=(120, 3))
+    >>> res = rolling(y, f, 60, step=30, method="lasso")
+    >>> res.loadings[-1].round(2).tolist()  # the last window's loadings, one row per asset
+    [[0.96, 0.53], [0.84, -0.26], [1.27, -0.03]]
     """
     y, x, spec = _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize,
                           penalty_weights, l1_ratio, cov_method, halflife, n_lambdas)

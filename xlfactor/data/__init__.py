@@ -73,7 +73,43 @@ def _raw() -> pd.DataFrame:
 
 
 def load_french() -> FrenchData:
-    """Load the shipped data set as DataFrames indexed by month."""
+    """Load the shipped monthly Ken French data as DataFrames indexed by month.
+
+    819 months, 1949-01 to 2017-03, simple decimal returns per month, from Ken French's Data Library as
+    redistributed by linearmodels (provenance and checks in ``xlfactor/data/PROVENANCE.md``). No network:
+    the CSV ships with the package and is read once per process.
+
+    Returns
+    -------
+    FrenchData
+        ``factors`` (Mkt-RF, SMB, HML, Mom: excess or long-short returns), ``rf`` (the risk-free rate per
+        month), ``industries`` (12 industry portfolios), ``size_value`` and ``size_momentum`` (9 portfolios
+        each), all total returns; ``portfolios`` (the 30 together), ``market`` (Mkt-RF + RF), ``low_vol()``
+        and ``factor_table()`` (the four factors plus a low-volatility factor built from the portfolios).
+
+    Raises
+    ------
+    OSError
+        When the installed package lacks its data file (a broken installation).
+
+    See Also
+    --------
+    xlfactor.frames.ols : labelled regressions on these tables.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> data = xf.load_french()
+    >>> data.industries.shape
+    (819, 12)
+    >>> list(data.factors.columns)
+    ['Mkt-RF', 'SMB', 'HML', 'Mom']
+    >>> print(data.factors.iloc[:2].round(4))
+             Mkt-RF     SMB     HML     Mom
+    month
+    1949-01  0.0023  0.0181  0.0117 -0.0292
+    1949-02 -0.0293 -0.0189 -0.0091 -0.0041
+    """
     df = raw_table()
     return FrenchData(
         factors=df[FACTORS],

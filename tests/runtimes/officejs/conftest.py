@@ -4,4 +4,4 @@ import os
 import sys
 
 assert os.environ.get("XLWINGS_ON_SERVER") == "true", "run through tests/test_runtimes.py (it sets the environment)"
-sys.modules.setdefault("pyodide", None)  # as a server process would (DESIGN.md section 3)
+sys.modules.setdefault("pyodide", None)  # as a server process would (docs/architecture.md, section 6)
