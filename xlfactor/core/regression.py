@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.linalg import solve_triangular
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
@@ -72,6 +73,7 @@ def ols(
             raise InsufficientDataError(f"lags is {lags} but {who} has only {n} usable rows; use fewer lags.")
         whole = n == y.shape[0] and cols.size == n_assets
         yg = y if whole else y[np.ix_(rows, cols)]
+        _check_returns_vary(yg, cols, f"the {n} rows used", asset_names)
         xg = x if n == x.shape[0] else x[rows]
         g = centred_gram(xg, f"the {n} rows used for {who}", factor_names, factors_arg)
         block = _fit_block(g, yg)
@@ -98,18 +100,37 @@ def ols(
     )
 
 
+def _check_returns_vary(y: np.ndarray, cols: np.ndarray, where: str, asset_names: v.Names) -> None:
+    """A returns column that is constant over its rows has no variance to explain: its R2 is undefined (0 / 0).
+
+    Every regression-based function refuses it with this one message rather than show an arbitrary R2.
+    """
+    flat = np.flatnonzero(np.ptp(y, axis=0) == 0)
+    if flat.size:
+        j = int(flat[0])
+        raise InputValueError(
+            f"returns {v.label('column', int(cols[j]), asset_names)} is constant ({y[0, j]:.6g}) over {where}: "
+            "there is no variance for the factors to explain (R2 undefined); remove that asset."
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class CentredGram:
     """The factor side of a regression on n complete rows, computed once and shared by all assets.
 
-    ``xc`` are the centred factors, ``gram_inv`` is ``(Xc'Xc)^-1`` obtained from the QR factor of
-    the standardised factors (so the rank check and the inverse come from one factorisation).
+    One QR of the centred, unit-length factors ``Xc / scale = Q R`` serves everything: the coefficients are
+    ``R^-1 Q'y / scale`` (the condition number of the factors, not its square as in the normal equations), the
+    explained sum of squares is ``|Q'y|^2``, and ``gram_inv = (Xc'Xc)^-1 = (R'R)^-1 / scale scale'`` gives
+    the standard errors.
     """
 
     mean: np.ndarray  # (K,)
-    xc: np.ndarray  # (n, K)
-    gram: np.ndarray  # (K, K) = Xc'Xc
+    xc: np.ndarray  # (n, K) centred factors
+    q: np.ndarray  # (n, K) orthonormal basis of the centred factors
+    r: np.ndarray  # (K, K) upper triangular: xc / scale = q r
+    scale: np.ndarray  # (K,) Euclidean norm of each centred factor
     gram_inv: np.ndarray  # (K, K)
+    cond: float  # condition number of xc / scale
 
     @property
     def n(self) -> int:
@@ -125,39 +146,53 @@ class CentredGram:
         out[1:, 1:] = self.gram_inv
         return out
 
+    def solve(self, qy: np.ndarray) -> np.ndarray:
+        """Loadings (K, m) from ``Q'y`` (K, m)."""
+        return solve_triangular(self.r, qy) / self.scale[:, None]
+
+    def quad_inv(self, a: np.ndarray) -> float:
+        """``a' (Xc'Xc)^-1 a`` without forming the inverse: ``|R^-T (a / scale)|^2``."""
+        z = solve_triangular(self.r, a / self.scale, trans="T")
+        return float(z @ z)
+
 
 def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None, arg: str = "factors") -> CentredGram:
-    """Centre the factors, check they are non-constant and not collinear, and invert their Gram matrix."""
+    """Centre the factors, check they vary and are not (nearly) collinear (``v.COND_LIMIT_QR``), and factor them."""
     mean = x.mean(axis=0)
     xc = x - mean
     v.check_not_constant(x, where, factor_names, arg)
     scale = np.linalg.norm(xc, axis=0)
-    r = np.linalg.qr(xc / scale, mode="r")
-    v.check_full_rank(np.diag(r), where, factor_names, arg)
-    r_inv = np.linalg.inv(r)
+    q, r = np.linalg.qr(xc / scale)
+    cond = v.check_conditioning(r, where, v.COND_LIMIT_QR, factor_names, arg)
+    r_inv = solve_triangular(r, np.eye(r.shape[0]))
     gram_inv = (r_inv @ r_inv.T) / np.outer(scale, scale)
-    return CentredGram(mean=mean, xc=xc, gram=xc.T @ xc, gram_inv=gram_inv)
+    return CentredGram(mean=mean, xc=xc, q=q, r=r, scale=scale, gram_inv=gram_inv, cond=cond)
 
 
 def _fit_block(g: CentredGram, y: np.ndarray):
     """OLS of complete columns ``y`` (n, m) on the factors of ``g``, without forming residuals.
 
     Returns (coef (m, K+1), rss, tss, factor_ss (m, K), centred coefficients (K+1, m) whose
-    row 0 is the mean of y): one matrix product ``[1, Xc]' y`` and one sum of squares touch y.
+    row 0 is the mean of y): one matrix product ``[1, Q]' y`` and one sum of squares touch y.
+    The explained sum of squares is ``|Q'y|^2`` (Q orthonormal: no cancellation), so that
+    0 <= rss <= tss and R2 lies in [0, 1].
     """
     n = g.n
-    zy = (y.T @ np.column_stack([np.ones(n), g.xc])).T  # y.T @ z runs faster than z.T @ y here
+    zy = (y.T @ np.column_stack([np.ones(n), g.q])).T  # y.T @ z runs faster than z.T @ y here
     ym = zy[0] / n
-    b = g.gram_inv @ zy[1:]  # (K, m)
+    qy = zy[1:]  # Q'y = Q'(y - ym): the columns of Q are centred
+    b = g.solve(qy)  # (K, m)
     yy = np.einsum("ij,ij->j", y, y)
     tss = yy - n * ym**2
     cancel = n * ym**2 > 0.5 * yy  # the mean dominates: recompute the centred sum exactly
     if cancel.any():
         yc = y[:, cancel] - ym[cancel]
         tss[cancel] = np.einsum("ij,ij->j", yc, yc)
-    gb = g.gram @ b
+    tss = np.maximum(tss, 0.0)
+    ess = np.einsum("ij,ij->j", qy, qy)
+    gb = (g.r.T @ qy) * g.scale[:, None]  # Xc'Xc b = scale R'Q'y
     factor_ss = (b * gb).T
-    rss = np.maximum(tss - factor_ss.sum(axis=1), 0.0)
+    rss = np.maximum(tss - ess, 0.0)
     alpha = ym - g.mean @ b
     coef = np.column_stack([alpha, b.T])
     return coef, rss, tss, factor_ss, np.vstack([ym, b])
@@ -223,8 +258,10 @@ def capm(
 def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
     """Correlation matrix, variance inflation factors and condition number of the factors.
 
-    Uses the rows where every factor is present. With exactly collinear factors the VIFs are
-    infinite and the condition number is infinite: a diagnosis, not an error.
+    Uses the rows where every factor is present. VIFs and the condition number come from one QR of the
+    centred, unit-length factors (``corr = R'R``, ``VIF_k = |row k of R^-1|^2``), not from inverting the
+    correlation matrix, so they stay accurate up to a condition number of ``v.COND_LIMIT_DIAGNOSTIC``
+    (1e12); beyond it (or for exactly collinear factors) a ``CollinearityError`` names the factors.
     """
     x = v.as_float_2d(factors, "factors")
     x = x[np.isfinite(x).all(axis=1)]
@@ -233,13 +270,16 @@ def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
         raise InsufficientDataError(
             f"factors has {x.shape[0]} rows with every factor present; {k} factor(s) need at least {k + 2}."
         )
-    v.check_not_constant(x, f"the {x.shape[0]} complete rows; its correlations are undefined", factor_names)
-    corr = np.corrcoef(x, rowvar=False).reshape(k, k)
-    eig = np.linalg.eigvalsh(corr)
-    if eig[0] <= 1e-12 * eig[-1]:
-        return Collinearity(corr=corr, vif=np.full(k, np.inf), condition_number=np.inf, nobs=x.shape[0])
-    vif = np.diag(np.linalg.inv(corr)).copy()
-    return Collinearity(corr=corr, vif=vif, condition_number=float(np.sqrt(eig[-1] / eig[0])), nobs=x.shape[0])
+    where = f"the {x.shape[0]} complete rows"
+    v.check_not_constant(x, f"{where}; its correlations are undefined", factor_names)
+    xc = x - x.mean(axis=0)
+    r = np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r")
+    cond = v.check_conditioning(r, where, v.COND_LIMIT_DIAGNOSTIC, factor_names)
+    corr = np.clip(r.T @ r, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    r_inv = solve_triangular(r, np.eye(k))
+    vif = np.einsum("ij,ij->i", r_inv, r_inv)
+    return Collinearity(corr=corr, vif=vif, condition_number=cond, nobs=x.shape[0])
 
 
 def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
@@ -262,12 +302,11 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
             f"returns and factors share {t} complete rows. Use fewer assets or a longer window."
         )
     fit = ols(y, x, asset_names=asset_names)
-    z = np.column_stack([np.ones(t), x])
-    resid = y - z @ fit.coef.T
+    g = centred_gram(x, f"the {t} complete rows", None)
+    yc = y - y.mean(axis=0)
+    resid = yc - g.q @ (g.q.T @ yc)  # by the orthonormal basis: no cancellation of large opposite loadings
     sigma = resid.T @ resid / t
-    mu = x.mean(axis=0)
-    xc = x - mu
-    omega = xc.T @ xc / t
+    mu = g.mean
     alpha = fit.intercept
     eig = np.linalg.eigvalsh(sigma)
     if eig[0] <= 1e-12 * max(eig[-1], np.finfo(float).tiny):
@@ -276,7 +315,7 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
                  if flat.size else "the assets' residuals are linearly dependent (e.g. an asset duplicated)")
         raise CollinearityError(f"the GRS test needs a non-singular residual covariance, but {which}; remove that asset.")
     quad = alpha @ np.linalg.solve(sigma, alpha)
-    sharpe2 = mu @ np.linalg.solve(omega, mu)
+    sharpe2 = t * g.quad_inv(mu)  # mu' Omega^-1 mu with Omega = Xc'Xc / t
     stat = (t - n - k) / n * quad / (1.0 + sharpe2)
     return GRSResult(
         statistic=float(stat),
