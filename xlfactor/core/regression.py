@@ -327,6 +327,21 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
     )
 
 
+def _cross_section(y: np.ndarray, ex: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """([intercept, premia] of one period by QR of the centred, unit-length exposures, or None when they are
+    constant or (nearly) collinear: condition number above ``v.COND_LIMIT_QR``), R."""
+    mean = ex.mean(axis=0)
+    ec = ex - mean
+    scale = np.linalg.norm(ec, axis=0)
+    if not (scale > 0).all():
+        return None, np.zeros((ex.shape[1], ex.shape[1]))
+    q, r = np.linalg.qr(ec / scale)
+    if v.condition_number(r) > v.COND_LIMIT_QR:
+        return None, r
+    b = solve_triangular(r, q.T @ (y - y.mean())) / scale
+    return np.concatenate([[y.mean() - mean @ b], b]), r
+
+
 def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethResult:
     """Fama-MacBeth risk premia of given exposures.
 
@@ -363,16 +378,21 @@ def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethR
         lags = v.check_nonneg_int(lags, "lags")
 
     period = np.full((t, k + 1), np.nan)
+    collinear = None  # (period, R) of the first cross-section skipped for (near-)collinear exposures
     for s in range(t):
         ok = np.isfinite(y[s]) & np.isfinite(ex[s]).all(axis=1)
         if ok.sum() < k + 2:
             continue
-        z = np.column_stack([np.ones(ok.sum()), ex[s][ok]])
-        sol, _, rank, _ = np.linalg.lstsq(z, y[s][ok], rcond=None)
-        if rank == k + 1:
+        sol, r = _cross_section(y[s][ok], ex[s][ok])
+        if sol is None:
+            collinear = collinear or (s, r)
+        else:
             period[s] = sol
     used = period[np.isfinite(period).all(axis=1)]
     m = used.shape[0]
+    if m < 2 and collinear is not None:
+        v.check_conditioning(collinear[1], f"the assets of period {collinear[0] + 1}", v.COND_LIMIT_QR, None,
+                             "exposures")
     if m < 2:
         raise InsufficientDataError(
             f"only {m} period(s) have at least {k + 2} assets with returns and full-rank exposures; "
