@@ -139,9 +139,10 @@ class CentredGram:
     def inv_design_gram(self) -> np.ndarray:
         """``(Z'Z)^-1`` for the uncentred design ``Z = [1, X]`` (intercept first)."""
         k = self.mean.size
-        gm = self.gram_inv @ self.mean
+        z = solve_triangular(self.r, self.mean / self.scale, trans="T")  # R^-T (mean / scale)
+        gm = solve_triangular(self.r, z) / self.scale  # (Xc'Xc)^-1 mean, by two triangular solves
         out = np.empty((k + 1, k + 1))
-        out[0, 0] = 1.0 / self.n + self.mean @ gm
+        out[0, 0] = 1.0 / self.n + z @ z  # mean' (Xc'Xc)^-1 mean as a sum of squares: no cancellation
         out[0, 1:] = out[1:, 0] = -gm
         out[1:, 1:] = self.gram_inv
         return out
@@ -151,7 +152,7 @@ class CentredGram:
         return solve_triangular(self.r, qy) / self.scale[:, None]
 
     def quad_inv(self, a: np.ndarray) -> float:
-        """``a' (Xc'Xc)^-1 a`` without forming the inverse: ``|R^-T (a / scale)|^2``."""
+        """``a' (Xc'Xc)^-1 a`` without forming the inverse: ``|R^-T (a / scale)|^2`` (a sum of squares)."""
         z = solve_triangular(self.r, a / self.scale, trans="T")
         return float(z @ z)
 
