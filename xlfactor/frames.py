@@ -37,14 +37,15 @@ def ols(returns: pd.DataFrame, factors: pd.DataFrame, lags: int | None = None) -
     return out
 
 
-def capm(returns: pd.DataFrame, market: pd.Series, rf=None, lags: int | None = None) -> pd.DataFrame:
+def capm(returns: pd.DataFrame, market: pd.Series, rf=None, lags: int | None = None,
+         market_is: str | None = None) -> pd.DataFrame:
     """Market model and risk split per asset, with CAPM expected returns next to historical means."""
     returns = _frame(returns, "asset")
     objs = align(returns, market) if not isinstance(rf, pd.Series) else align(returns, market, rf)
     returns, market = objs[0], objs[1]
     rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
     res = regression.capm(
-        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags,
+        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags, market_is=market_is,
         asset_names=list(map(str, returns.columns)),
     )
     risk = res.fit.risk

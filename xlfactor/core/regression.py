@@ -16,6 +16,7 @@ from scipy.linalg import solve_triangular
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
+from .options import DEFAULTS, MARKET_KINDS
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
 
 
@@ -224,14 +225,16 @@ def capm(
     market,
     *,
     rf=None,
+    market_is: str = DEFAULTS["market_is"],
     lags: int | None = None,
     asset_names: v.Names = None,
 ) -> CapmResult:
     """Market model ``R_i - rf = alpha + beta (R_m - rf) + e`` for every asset.
 
-    ``market`` is the market's total return; ``rf`` (scalar or per-period series, default 0)
-    is subtracted from both sides. For a market series that is already an excess return,
-    leave ``rf`` out and pass excess asset returns.
+    ``rf`` (scalar or per-period series, default 0) is subtracted from the returns, and from ``market`` when
+    ``market_is`` is ``"total"`` (the default: ``market`` is the market's total return). With
+    ``market_is="excess"`` the market is already net of rf (e.g. Ken French's Mkt-RF) and rf is subtracted from
+    the returns only, as in the factor functions. Both spellings of the same data give the same fit.
     """
     y = v.as_float_2d(returns, "returns")
     m = v.as_float_1d(market, "market")
@@ -239,8 +242,9 @@ def capm(
         raise InputShapeError(
             f"returns has {y.shape[0]} rows but market has {m.size}; both must cover the same periods."
         )
+    kind = v.choose(market_is, MARKET_KINDS, "market_is", DEFAULTS["market_is"])
     r = v.rate(rf, y.shape[0], "rf")
-    premium = m - r
+    premium = m - r if kind == "total" else m
     fit = ols(y - r[:, None], premium, lags=lags, asset_names=asset_names, factors_arg="market")
     ok = np.isfinite(y) & np.isfinite(premium)[:, None]
 

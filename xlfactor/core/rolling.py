@@ -239,7 +239,7 @@ def _build_problems(y, x, sets, standardize, test_sets=None, set_label=None):
     problems are dropped as too short), not on the mean of the first window: a window with one huge value
     (a market cell of 1e8) would otherwise take every other window's precision (and its Gram matrix) with it."""
     first = [np.array([_typical_row(y, x)])]
-    label = (lambda s, n=None: set_label(s - 1, n))  # noqa: E731
+    label = lambda s, n=None: set_label(s - 1, n)  # noqa: E731
     tests = None if test_sets is None else [np.array([], int), *test_sets]
     probs, test = penalized.build_problems(y, x, first + list(sets), standardize, tests, set_label=label,
                                            short="drop")
