@@ -113,7 +113,11 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
 
 
 def capm(
-    returns: Table, market: pd.Series, rf: pd.Series | float | None = None, lags: int | None = None
+    returns: Table,
+    market: pd.Series,
+    rf: pd.Series | float | None = None,
+    lags: int | None = None,
+    market_is: str | None = None,
 ) -> pd.DataFrame:
     """Market model and risk split per asset, with CAPM expected returns next to historical means.
 
@@ -124,9 +128,12 @@ def capm(
     market : Series
         The market's total return.
     rf : Series or float, optional
-        Risk-free rate per period, subtracted from the assets and the market (see ``xlfactor.capm``).
+        Risk-free rate per period, subtracted from the assets, and from the market unless
+        ``market_is="excess"`` (see ``xlfactor.capm``).
     lags : int, optional
         Newey-West lags for the t-statistics.
+    market_is : {"total", "excess"}, optional
+        Whether ``market`` is the market's total return (default) or already net of rf.
 
     Returns
     -------
@@ -155,7 +162,7 @@ def capm(
     returns, market = objs[0], objs[1]
     rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
     res = regression.capm(
-        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags,
+        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags, market_is=market_is,
         asset_names=list(map(str, returns.columns)),
     )
     risk = res.fit.risk

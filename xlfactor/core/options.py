@@ -43,6 +43,10 @@ ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
 
+# what the market series of the CAPM functions holds: its total return (rf is subtracted from it as from the returns)
+# or its excess return already (e.g. Ken French's Mkt-RF: rf is subtracted from the returns only, as with factors)
+MARKET_KINDS = ("total", "excess")
+
 # how the penalised solvers solve their batched linear systems (see ``SolvePolicy`` below)
 STRATEGIES = ("auto", "masked", "grouped", "inverse", "cholesky")
 
@@ -68,10 +72,11 @@ DEFAULTS: dict[str, Any] = {
     "strategy": "auto",
     "tol": 1e-12,
     "max_iter": 10_000,
+    "market_is": "total",  # unchanged from before the option existed: a workbook's CAPM betas stay what they were
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
            "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
-           "strategy": STRATEGIES}
+           "strategy": STRATEGIES, "market_is": MARKET_KINDS}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
+from scipy.linalg import solve_triangular
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
+from .options import DEFAULTS, MARKET_KINDS
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
 
 
@@ -123,6 +125,7 @@ def ols(
             raise InsufficientDataError(f"lags is {lags} but {who} has only {n} usable rows; use fewer lags.")
         whole = n == y.shape[0] and cols.size == n_assets
         yg = y if whole else y[np.ix_(rows, cols)]
+        _check_returns_vary(yg, cols, f"the {n} rows used", asset_names)
         xg = x if n == x.shape[0] else x[rows]
         g = centred_gram(xg, f"the {n} rows used for {who}", factor_names, factors_arg)
         block = _fit_block(g, yg)
@@ -149,18 +152,37 @@ def ols(
     )
 
 
+def _check_returns_vary(y: np.ndarray, cols: np.ndarray, where: str, asset_names: v.Names) -> None:
+    """A returns column that is constant over its rows has no variance to explain: its R2 is undefined (0 / 0).
+
+    Every regression-based function refuses it with this one message rather than show an arbitrary R2.
+    """
+    flat = np.flatnonzero(np.ptp(y, axis=0) == 0)
+    if flat.size:
+        j = int(flat[0])
+        raise InputValueError(
+            f"returns {v.label('column', int(cols[j]), asset_names)} is constant ({y[0, j]:.6g}) over {where}: "
+            "there is no variance for the factors to explain (R2 undefined); remove that asset."
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class CentredGram:
     """The factor side of a regression on n complete rows, computed once and shared by all assets.
 
-    ``xc`` are the centred factors, ``gram_inv`` is ``(Xc'Xc)^-1`` obtained from the QR factor of
-    the standardised factors (so the rank check and the inverse come from one factorisation).
+    One QR of the centred, unit-length factors ``Xc / scale = Q R`` serves everything: the coefficients are
+    ``R^-1 Q'y / scale`` (the condition number of the factors, not its square as in the normal equations), the
+    explained sum of squares is ``|Q'y|^2``, and ``gram_inv = (Xc'Xc)^-1 = (R'R)^-1 / scale scale'`` gives
+    the standard errors.
     """
 
     mean: np.ndarray  # (K,)
-    xc: np.ndarray  # (n, K)
-    gram: np.ndarray  # (K, K) = Xc'Xc
+    xc: np.ndarray  # (n, K) centred factors
+    q: np.ndarray  # (n, K) orthonormal basis of the centred factors
+    r: np.ndarray  # (K, K) upper triangular: xc / scale = q r
+    scale: np.ndarray  # (K,) Euclidean norm of each centred factor
     gram_inv: np.ndarray  # (K, K)
+    cond: float  # condition number of xc / scale
 
     @property
     def n(self) -> int:
@@ -169,46 +191,61 @@ class CentredGram:
     def inv_design_gram(self) -> np.ndarray:
         """``(Z'Z)^-1`` for the uncentred design ``Z = [1, X]`` (intercept first)."""
         k = self.mean.size
-        gm = self.gram_inv @ self.mean
+        z = solve_triangular(self.r, self.mean / self.scale, trans="T")  # R^-T (mean / scale)
+        gm = solve_triangular(self.r, z) / self.scale  # (Xc'Xc)^-1 mean, by two triangular solves
         out = np.empty((k + 1, k + 1))
-        out[0, 0] = 1.0 / self.n + self.mean @ gm
+        out[0, 0] = 1.0 / self.n + z @ z  # mean' (Xc'Xc)^-1 mean as a sum of squares: no cancellation
         out[0, 1:] = out[1:, 0] = -gm
         out[1:, 1:] = self.gram_inv
         return out
 
+    def solve(self, qy: np.ndarray) -> np.ndarray:
+        """Loadings (K, m) from ``Q'y`` (K, m)."""
+        return solve_triangular(self.r, qy) / self.scale[:, None]
+
+    def quad_inv(self, a: np.ndarray) -> float:
+        """``a' (Xc'Xc)^-1 a`` without forming the inverse: ``|R^-T (a / scale)|^2`` (a sum of squares)."""
+        z = solve_triangular(self.r, a / self.scale, trans="T")
+        return float(z @ z)
+
 
 def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None, arg: str = "factors") -> CentredGram:
-    """Centre the factors, check they are non-constant and not collinear, and invert their Gram matrix."""
+    """Centre the factors, check they vary and are not (nearly) collinear (``v.COND_LIMIT_QR``), and factor them."""
     mean = x.mean(axis=0)
     xc = x - mean
     v.check_not_constant(x, where, factor_names, arg)
     scale = np.linalg.norm(xc, axis=0)
-    r = np.linalg.qr(xc / scale, mode="r")
-    v.check_full_rank(np.diag(r), where, factor_names, arg)
-    r_inv = np.linalg.inv(r)
+    q, r = np.linalg.qr(xc / scale)
+    cond = v.check_conditioning(r, where, v.COND_LIMIT_QR, factor_names, arg)
+    r_inv = solve_triangular(r, np.eye(r.shape[0]))
     gram_inv = (r_inv @ r_inv.T) / np.outer(scale, scale)
-    return CentredGram(mean=mean, xc=xc, gram=xc.T @ xc, gram_inv=gram_inv)
+    return CentredGram(mean=mean, xc=xc, q=q, r=r, scale=scale, gram_inv=gram_inv, cond=cond)
 
 
 def _fit_block(g: CentredGram, y: np.ndarray):
     """OLS of complete columns ``y`` (n, m) on the factors of ``g``, without forming residuals.
 
     Returns (coef (m, K+1), rss, tss, factor_ss (m, K), centred coefficients (K+1, m) whose
-    row 0 is the mean of y): one matrix product ``[1, Xc]' y`` and one sum of squares touch y.
+    row 0 is the mean of y): one matrix product ``[1, Q]' y`` and one sum of squares touch y.
+    The explained sum of squares is ``|Q'y|^2`` (Q orthonormal: no cancellation), so that
+    0 <= rss <= tss and R2 lies in [0, 1].
     """
     n = g.n
-    zy = (y.T @ np.column_stack([np.ones(n), g.xc])).T  # y.T @ z runs faster than z.T @ y here
+    zy = (y.T @ np.column_stack([np.ones(n), g.q])).T  # y.T @ z runs faster than z.T @ y here
     ym = zy[0] / n
-    b = g.gram_inv @ zy[1:]  # (K, m)
+    qy = zy[1:]  # Q'y = Q'(y - ym): the columns of Q are centred
+    b = g.solve(qy)  # (K, m)
     yy = np.einsum("ij,ij->j", y, y)
     tss = yy - n * ym**2
     cancel = n * ym**2 > 0.5 * yy  # the mean dominates: recompute the centred sum exactly
     if cancel.any():
         yc = y[:, cancel] - ym[cancel]
         tss[cancel] = np.einsum("ij,ij->j", yc, yc)
-    gb = g.gram @ b
+    tss = np.maximum(tss, 0.0)
+    ess = np.einsum("ij,ij->j", qy, qy)
+    gb = (g.r.T @ qy) * g.scale[:, None]  # Xc'Xc b = scale R'Q'y
     factor_ss = (b * gb).T
-    rss = np.maximum(tss - factor_ss.sum(axis=1), 0.0)
+    rss = np.maximum(tss - ess, 0.0)
     alpha = ym - g.mean @ b
     coef = np.column_stack([alpha, b.T])
     return coef, rss, tss, factor_ss, np.vstack([ym, b])
@@ -239,14 +276,16 @@ def capm(
     market: ArrayLike,
     *,
     rf: ArrayLike | None = None,
+    market_is: str = DEFAULTS["market_is"],
     lags: int | None = None,
     asset_names: v.Names = None,
 ) -> CapmResult:
     """Market model ``R_i - rf = alpha + beta (R_m - rf) + e`` for every asset.
 
-    ``market`` is the market's total return; ``rf`` (scalar or per-period series, default 0)
-    is subtracted from both sides. For a market series that is already an excess return,
-    leave ``rf`` out and pass excess asset returns.
+    ``rf`` (scalar or per-period series, default 0) is subtracted from the returns, and from ``market`` when
+    ``market_is`` is ``"total"`` (the default: ``market`` is the market's total return). With
+    ``market_is="excess"`` the market is already net of rf (e.g. Ken French's Mkt-RF) and rf is subtracted from
+    the returns only, as in the factor functions. Both spellings of the same data give the same fit.
 
     Parameters
     ----------
@@ -255,7 +294,10 @@ def capm(
     market : array_like, shape (T,)
         The market's total return over the same periods.
     rf : float or array_like of shape (T,), optional
-        Risk-free rate per period, subtracted from the assets and the market. Default 0.
+        Risk-free rate per period, subtracted from the assets, and from the market unless
+        ``market_is="excess"``. Default 0.
+    market_is : {"total", "excess"}
+        Whether ``market`` is the market's total return (default) or already net of rf.
     lags : int, optional
         Newey-West lags for the standard errors (see ``ols``). Default: classic.
     asset_names : sequence of str, optional
@@ -296,8 +338,9 @@ def capm(
         raise InputShapeError(
             f"returns has {y.shape[0]} rows but market has {m.size}; both must cover the same periods."
         )
+    kind = v.choose(market_is, MARKET_KINDS, "market_is", DEFAULTS["market_is"])
     r = v.rate(rf, y.shape[0], "rf")
-    premium = m - r
+    premium = m - r if kind == "total" else m
     fit = ols(y - r[:, None], premium, lags=lags, asset_names=asset_names, factors_arg="market")
     ok = np.isfinite(y) & np.isfinite(premium)[:, None]
 
@@ -316,8 +359,10 @@ def capm(
 def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Collinearity:
     """Correlation matrix, variance inflation factors and condition number of the factors.
 
-    Uses the rows where every factor is present. With exactly collinear factors the VIFs are
-    infinite and the condition number is infinite: a diagnosis, not an error.
+    Uses the rows where every factor is present. VIFs and the condition number come from one QR of the
+    centred, unit-length factors (``corr = R'R``, ``VIF_k = |row k of R^-1|^2``), not from inverting the
+    correlation matrix, so they stay accurate up to a condition number of ``v.COND_LIMIT_DIAGNOSTIC``
+    (1e12); beyond it (or for exactly collinear factors) a ``CollinearityError`` names the factors.
 
     Parameters
     ----------
@@ -338,7 +383,8 @@ def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Colline
     InsufficientDataError
         When fewer than K + 2 rows have every factor present.
     CollinearityError
-        When a factor is constant (its correlations are undefined).
+        When a factor is constant (its correlations are undefined), or the factors are collinear
+        beyond a condition number of 1e12 (the message names them).
 
     Examples
     --------
@@ -356,13 +402,16 @@ def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Colline
         raise InsufficientDataError(
             f"factors has {x.shape[0]} rows with every factor present; {k} factor(s) need at least {k + 2}."
         )
-    v.check_not_constant(x, f"the {x.shape[0]} complete rows; its correlations are undefined", factor_names)
-    corr = np.corrcoef(x, rowvar=False).reshape(k, k)
-    eig = np.linalg.eigvalsh(corr)
-    if eig[0] <= 1e-12 * eig[-1]:
-        return Collinearity(corr=corr, vif=np.full(k, np.inf), condition_number=np.inf, nobs=x.shape[0])
-    vif = np.diag(np.linalg.inv(corr)).copy()
-    return Collinearity(corr=corr, vif=vif, condition_number=float(np.sqrt(eig[-1] / eig[0])), nobs=x.shape[0])
+    where = f"the {x.shape[0]} complete rows"
+    v.check_not_constant(x, f"{where}; its correlations are undefined", factor_names)
+    xc = x - x.mean(axis=0)
+    r = np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r")
+    cond = v.check_conditioning(r, where, v.COND_LIMIT_DIAGNOSTIC, factor_names)
+    corr = np.clip(r.T @ r, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    r_inv = solve_triangular(r, np.eye(k))
+    vif = np.einsum("ij,ij->i", r_inv, r_inv)
+    return Collinearity(corr=corr, vif=vif, condition_number=cond, nobs=x.shape[0])
 
 
 def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names = None) -> GRSResult:
@@ -420,12 +469,11 @@ def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names =
             f"returns and factors share {t} complete rows. Use fewer assets or a longer window."
         )
     fit = ols(y, x, asset_names=asset_names)
-    z = np.column_stack([np.ones(t), x])
-    resid = y - z @ fit.coef.T
+    g = centred_gram(x, f"the {t} complete rows", None)
+    yc = y - y.mean(axis=0)
+    resid = yc - g.q @ (g.q.T @ yc)  # by the orthonormal basis: no cancellation of large opposite loadings
     sigma = resid.T @ resid / t
-    mu = x.mean(axis=0)
-    xc = x - mu
-    omega = xc.T @ xc / t
+    mu = g.mean
     alpha = fit.intercept
     eig = np.linalg.eigvalsh(sigma)
     if eig[0] <= 1e-12 * max(eig[-1], np.finfo(float).tiny):
@@ -434,7 +482,7 @@ def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names =
                  if flat.size else "the assets' residuals are linearly dependent (e.g. an asset duplicated)")
         raise CollinearityError(f"the GRS test needs a non-singular residual covariance, but {which}; remove that asset.")
     quad = alpha @ np.linalg.solve(sigma, alpha)
-    sharpe2 = mu @ np.linalg.solve(omega, mu)
+    sharpe2 = t * g.quad_inv(mu)  # mu' Omega^-1 mu with Omega = Xc'Xc / t
     stat = (t - n - k) / n * quad / (1.0 + sharpe2)
     return GRSResult(
         statistic=float(stat),
@@ -444,6 +492,21 @@ def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names =
         alpha=alpha,
         nobs=t,
     )
+
+
+def _cross_section(y: np.ndarray, ex: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """([intercept, premia] of one period by QR of the centred, unit-length exposures, or None when they are
+    constant or (nearly) collinear: condition number above ``v.COND_LIMIT_QR``), R."""
+    mean = ex.mean(axis=0)
+    ec = ex - mean
+    scale = np.linalg.norm(ec, axis=0)
+    if not (scale > 0).all():
+        return None, np.zeros((ex.shape[1], ex.shape[1]))
+    q, r = np.linalg.qr(ec / scale)
+    if v.condition_number(r) > v.COND_LIMIT_QR:
+        return None, r
+    b = solve_triangular(r, q.T @ (y - y.mean())) / scale
+    return np.concatenate([[y.mean() - mean @ b], b]), r
 
 
 def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None = None) -> FamaMacBethResult:
@@ -516,16 +579,21 @@ def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None =
         lags = v.check_nonneg_int(lags, "lags")
 
     period = np.full((t, k + 1), np.nan)
+    collinear = None  # (period, R) of the first cross-section skipped for (near-)collinear exposures
     for s in range(t):
         ok = np.isfinite(y[s]) & np.isfinite(ex[s]).all(axis=1)
         if ok.sum() < k + 2:
             continue
-        z = np.column_stack([np.ones(ok.sum()), ex[s][ok]])
-        sol, _, rank, _ = np.linalg.lstsq(z, y[s][ok], rcond=None)
-        if rank == k + 1:
+        sol, r = _cross_section(y[s][ok], ex[s][ok])
+        if sol is None:
+            collinear = collinear or (s, r)
+        else:
             period[s] = sol
     used = period[np.isfinite(period).all(axis=1)]
     m = used.shape[0]
+    if m < 2 and collinear is not None:
+        v.check_conditioning(collinear[1], f"the assets of period {collinear[0] + 1}", v.COND_LIMIT_QR, None,
+                             "exposures")
     if m < 2:
         raise InsufficientDataError(
             f"only {m} period(s) have at least {k + 2} assets with returns and full-rank exposures; "

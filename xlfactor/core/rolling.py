@@ -13,7 +13,7 @@ lambda grid. ``engine`` only decides where the chunks run: here (``"local"``) or
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -78,7 +78,8 @@ class RollingResult:
     lambdas: np.ndarray  # (W,) the pooled lambda chosen in the window (NaN for OLS)
     intercept: np.ndarray  # (W, N)
     loadings: np.ndarray  # (W, N, K)
-    r2: np.ndarray  # (W, N) 1 - specific / total variance in the window (OLS: its R2)
+    r2: np.ndarray  # (W, N) 1 - specific / total variance in the window (OLS: its R2, in [0, 1]); NaN where the
+    # asset's return is constant over the window (no variance to explain: R2 undefined)
     factor_cov: np.ndarray  # (W, K, K)
     specific_var: np.ndarray  # (W, N)
     nobs: np.ndarray  # (W, N) rows used by each asset in each window
@@ -322,8 +323,12 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
         if len(xs) < k + 2:
             raise InsufficientDataError(f"{what} are too few: a regression on {k} factor(s) needs {k + 2}.")
         v.check_not_constant(xs, what)
-        v.check_not_collinear(xs, what, "their loadings are not unique.")
-    full, _ = penalized.build_problems(y, x, sets, spec.standardize, set_label=where, short="drop")
+        if spec.method == "ols":  # solved from Gram sums below: refuse where they cannot give 6 digits
+            xc = xs - xs.mean(axis=0)
+            v.check_conditioning(np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"), what, v.COND_LIMIT_GRAM)
+        else:
+            v.check_not_collinear(xs, what, "their loadings are not unique.")
+    full, _ = _build_problems(y, x, sets, spec.standardize, set_label=where)
     lam = np.full(n_win, np.nan)
     if spec.method == "ols":
         coef = np.linalg.solve(full.gram[full.block], full.xty.T[:, :, None])[:, :, 0].T
@@ -343,10 +348,45 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
     out["intercept"][at], out["loadings"][at] = intercept, load.T + 0.0
     out["specific_var"][at] = rss / (full.n - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["r2"][at] = 1.0 - rss / full.yty
+        out["r2"][at] = np.clip(1.0 - rss / full.yty, 0.0, 1.0) if spec.method == "ols" else 1.0 - rss / full.yty
+    out["r2"][_constant(y, spans)] = np.nan  # 0 / 0: no variance to explain (see RollingResult.r2)
     out["nobs"][at] = full.n
     out["factor_cov"] = np.array([risk.factor_covariance(x[r], spec.cov_method, spec.halflife) for r in sets])
     return out
+
+
+def _typical_row(y: np.ndarray, x: np.ndarray) -> int:
+    """The row whose factors (and then returns) lie closest to their medians, in units of their spread: the
+    Gram sums are centred on it (``_build_problems``)."""
+    def z(a):
+        med = np.nanmedian(a, axis=0)
+        spread = np.nanmedian(np.abs(a - med), axis=0)
+        return np.abs(a - med) / np.where(spread > 0, spread, 1.0)
+    with np.errstate(invalid="ignore"):
+        score = np.nan_to_num(z(x).max(axis=1), nan=np.inf)
+        full = np.isfinite(y).all(axis=1)
+        if full.any():
+            score = score + np.where(full, np.nan_to_num(z(y).max(axis=1), nan=np.inf), np.inf)
+    return int(np.argmin(score))
+
+
+def _build_problems(y, x, sets, standardize, test_sets=None, set_label=None):
+    """``penalized.build_problems`` with the sums centred on a typical row (a first set of that one row, whose
+    problems are dropped as too short), not on the mean of the first window: a window with one huge value
+    (a market cell of 1e8) would otherwise take every other window's precision (and its Gram matrix) with it."""
+    first = [np.array([_typical_row(y, x)])]
+    label = lambda s, n=None: set_label(s - 1, n)  # noqa: E731
+    tests = None if test_sets is None else [np.array([], int), *test_sets]
+    probs, test = penalized.build_problems(y, x, first + list(sets), standardize, tests, set_label=label,
+                                           short="drop")
+    return replace(probs, rowset=probs.rowset - 1), test
+
+
+def _constant(y: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """(W, N): the returns that do not vary over the window's rows where they are present."""
+    with np.errstate(invalid="ignore"):
+        return np.array([np.fmax.reduce(y[a:b + 1], axis=0) == np.fmin.reduce(y[a:b + 1], axis=0)
+                         for a, b in spans]).reshape(len(spans), y.shape[1])
 
 
 def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
@@ -372,7 +412,7 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
     owner = np.array(owner)
     label = lambda i, _=None: (f" in the training rows of fold {i % spec.folds + 1} of the window of rows "  # noqa: E731
                                f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
-    probs, test = penalized.build_problems(y, x, trains, spec.standardize, tests, set_label=label, short="drop")
+    probs, test = _build_problems(y, x, trains, spec.standardize, tests, set_label=label)
     win = owner[probs.rowset]
     sse, _, _ = penalized.score_path(probs, np.take(grid, win, axis=1), spec.method, w, _solver(spec),
                                      test)  # np.take: each lambda's row contiguous

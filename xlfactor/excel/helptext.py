@@ -7,9 +7,14 @@ option lists come from ``core.options`` (``options.describe``), never retyped he
 from ..core import options
 
 RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
-MARKET = "Market total returns over the same periods: one column."
+MARKET = "Market returns over the same periods: one column; its total return unless market_is is excess."
 FACTORS = "Factor returns over the same periods: one column per factor."
-RF = "Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the returns."
+RF = ("Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the "
+      "returns only (factors are excess returns already, as Ken French's Mkt-RF).")
+RF_MARKET = ("Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the "
+             "returns, and from the market too unless market_is is excess.")
+MARKET_IS = (f"{options.describe('market_is')}: total = the market's total return (rf is subtracted from it); "
+             "excess = already net of rf, e.g. Mkt-RF (rf is subtracted from the returns only).")
 LAGS = "Newey-West lags for t-stats (blank: classic OLS standard errors)."
 STANDARDIZE = "TRUE to penalise factors scaled to unit variance (loadings still in original units). Default FALSE."
 INTERCEPT = "TRUE to add the alpha row on top of the loadings. Default FALSE."

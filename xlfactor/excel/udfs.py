@@ -56,6 +56,11 @@ def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalt
     return cells.block(out)
 
 
+def _market_is(value) -> str:
+    """total or excess (``options.MARKET_KINDS``): whether rf is subtracted from the market too."""
+    return cells.option(value, options.MARKET_KINDS, "market_is", options.DEFAULTS["market_is"])
+
+
 def _collinearity(factors):
     """VIF and condition number need independent factors: exactly collinear ones are an error naming them."""
     x = cells.table(factors, "factors")
@@ -73,14 +78,16 @@ def _collinearity(factors):
 @udf(
     returns=doc.RETURNS,
     market=doc.MARKET,
-    rf=doc.RF,
+    rf=doc.RF_MARKET,
     stats="TRUE for 8 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations, Blume beta.",
     lags=doc.LAGS,
+    market_is=doc.MARKET_IS,
 )
-def capm_beta(returns, market, rf=None, stats=None, lags=None):
+def capm_beta(returns, market, rf=None, stats=None, lags=None, market_is=None):
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
-    res = regression.capm(y, cells.one_column(m, "market"), rf=r, lags=cells.count(lags, "lags", None))
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is),
+                          lags=cells.count(lags, "lags", None))
     if not cells.flag(stats, "stats"):
         return cells.row(res.beta)
     return cells.block([res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs,
@@ -355,12 +362,13 @@ def factor_corr(factors):
 @udf(
     returns=doc.RETURNS,
     market=doc.MARKET,
-    rf=doc.RF,
+    rf=doc.RF_MARKET,
+    market_is=doc.MARKET_IS,
 )
-def capm_er(returns, market, rf=None):
-    """CAPM expected return per period, rf + beta*(mean market - rf) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
+def capm_er(returns, market, rf=None, market_is=None):
+    """CAPM expected return per period, rf + beta*(mean market premium) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
-    res = regression.capm(y, cells.one_column(m, "market"), rf=r)
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is))
     return cells.block([res.expected_return, res.mean_return])
 
 
@@ -473,15 +481,17 @@ def _windows(window, every, expanding) -> dict:
     market=doc.MARKET,
     window=doc.WINDOW,
     every=doc.STEP,
-    rf=doc.RF,
+    rf=doc.RF_MARKET,
     periods=doc.PERIODS,
     expanding=doc.EXPANDING,
+    market_is=doc.MARKET_IS,
 )
-def rolling_beta(returns, market, window, every=None, rf=None, periods=None, expanding=None):
+def rolling_beta(returns, market, window, every=None, rf=None, periods=None, expanding=None, market_is=None):
     """Market beta of each asset on every window (rows: window ends, oldest first; columns: assets), for charting."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
     m = cells.one_column(m, "market")
-    res = _rolling(y - r[:, None], (m - r)[:, None], **_windows(window, every, expanding))
+    premium = m - r if _market_is(market_is) == "total" else m
+    res = _rolling(y - r[:, None], premium[:, None], **_windows(window, every, expanding))
     return _labelled(res.beta, res.ends, periods, len(m))
 
 
