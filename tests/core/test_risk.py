@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 from sklearn.covariance import LedoitWolf
 
 from tests.peers import rpp_vanilla, skfolio_risk_budgeting
@@ -261,14 +262,51 @@ def test_target_volatility_scales_erc(model):
         risk.allocate("targetvol", model=model)
 
 
-def test_unreachable_factor_budgets_move_as_far_as_they_can(model):
-    """Equal budgets for 4 factors cannot be met long-only: the shares lie on the line from ERC's, exactly."""
-    al = risk.allocate("factor", model=model)
-    assert al.feasible is False and 0 < al.reached < 1 and al.weights.min() >= 0
-    assert al.weights.sum() == pytest.approx(1.0) and "not reachable with long-only weights" in al.note
-    erc = risk.allocate("erc", model=model)
-    start = erc.risk.factor_variance / erc.risk.factor_variance.sum()
-    np.testing.assert_allclose(al.achieved, start + al.reached * (al.target - start), atol=1e-8)
+def direct_distance(model, budgets, n_starts=20, seed=123):
+    """Reference: min ||shares(w) - b||_2 on the simplex by SLSQP from many seeded starts."""
+    b = np.asarray(budgets, float) / np.sum(budgets)
+    spec = b.size == model.loadings.shape[1] + 1
+
+    def loss(w):
+        beta = model.loadings.T @ w
+        parts = beta * (model.factor_cov @ beta)
+        if spec:
+            parts = np.append(parts, w @ (model.specific_var * w))
+        return np.sum((parts / parts.sum() - b) ** 2)
+
+    best = np.inf
+    for x0 in np.random.default_rng(seed).dirichlet(np.ones(model.n_assets), size=n_starts):
+        s = optimize.minimize(loss, x0, method="SLSQP", bounds=[(0, 1)] * model.n_assets,
+                              constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+                              options={"ftol": 1e-16, "maxiter": 2000})
+        best = min(best, np.sqrt(s.fun))
+    return best
+
+
+@pytest.mark.parametrize("budgets", [None, [0.9, 0.025, 0.025, 0.025, 0.025], [0.1, 0.3, 0.3, 0.3]])
+def test_factor_budgets_are_nearest_as_a_direct_optimisation(model, budgets):
+    """The review's three budget sets: the distance reached is within 1e-4 of multistart SLSQP's."""
+    al = risk.allocate("factor", model=model, budgets=budgets)
+    ref = direct_distance(model, [0.25] * 4 if budgets is None else budgets)
+    assert al.distance <= ref + 1e-4
+    assert al.distance == pytest.approx(np.linalg.norm(al.achieved - al.target), abs=1e-15)
+    np.testing.assert_allclose(al.risk.factor_percent[:al.target.size] if al.target.size == 5 else
+                               al.risk.factor_variance / al.risk.factor_variance.sum(), al.achieved, atol=1e-12)
+    assert al.weights.min() >= 0 and al.weights.sum() == pytest.approx(1.0, rel=1e-14)
+    assert al.feasible == (al.distance < 1e-8)
+    if not al.feasible:
+        assert "nearest shares found (distance" in al.note
+
+
+def test_factor_budgets_nearest_on_a_synthetic_model():
+    """Another shape (N=12, K=3, mixed-sign loadings): nearest to budgets no long-only portfolio meets."""
+    m = synthetic_model(12, 3, seed=7)
+    budgets = [0.7, 0.2, 0.1]
+    al = risk.allocate("factor", model=m, budgets=budgets)
+    assert al.distance <= direct_distance(m, budgets) + 1e-4
+
+
+def test_factor_budget_note_names_an_unloaded_factor(model):
     unloaded = risk.FactorModel.from_arrays(np.column_stack([model.loadings[:, :2], np.zeros(model.n_assets)]),
                                             model.factor_cov[:3, :3], model.specific_var)
     assert "No asset loads on factor 3" in risk.allocate("factor", model=unloaded).note
