@@ -11,7 +11,13 @@ Modules: ``covariance`` (factor covariance, specific variance and their Barra-st
 
 from ..options import ALLOC_METHODS, COV_METHODS
 from .allocation import allocate
-from .covariance import check_covariance, factor_covariance, specific_variance
+from .covariance import (
+    check_covariance,
+    factor_covariance,
+    newey_west,
+    shrink_specific,
+    specific_variance,
+)
 from .model import (
     AllocationResult,
     DenseCov,
@@ -23,5 +29,6 @@ from .model import (
 
 __all__ = [
     "ALLOC_METHODS", "COV_METHODS", "AllocationResult", "DenseCov", "FactorModel", "RiskContributions",
-    "allocate", "check_budgets", "check_covariance", "factor_covariance", "risk_contributions", "specific_variance",
+    "allocate", "check_budgets", "check_covariance", "factor_covariance", "newey_west", "risk_contributions",
+    "shrink_specific", "specific_variance",
 ]
