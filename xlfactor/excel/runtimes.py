@@ -33,9 +33,11 @@ globals().update(threaded_functions())  # each function computes in a worker thr
 # xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
 # xlfactor is on no package index, so `xlfactor lite` writes a main.py that carries the pure-Python modules the
 # functions import, served from memory by an import hook, and a requirements.txt naming only what they import.
-LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.excel")
+LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.core.risk", "xlfactor.excel")
 LITE_MODULES = ("xlfactor.errors", "xlfactor.core._cache", "xlfactor.core._validation", "xlfactor.core.cv", "xlfactor.core.options",
-                "xlfactor.core.penalized", "xlfactor.core.regression", "xlfactor.core.results", "xlfactor.core.risk",
+                "xlfactor.core.penalized", "xlfactor.core.regression", "xlfactor.core.results",
+                "xlfactor.core.risk.covariance", "xlfactor.core.risk.model", "xlfactor.core.risk.factor_budget",
+                "xlfactor.core.risk.allocation", "xlfactor.core.evaluation",
                 "xlfactor.core.engines", "xlfactor.core.rolling", "xlfactor.core.backtest",
                 "xlfactor.excel.coerce", "xlfactor.excel.decorate", "xlfactor.excel.helptext", "xlfactor.excel.udfs")
 LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
