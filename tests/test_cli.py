@@ -155,7 +155,7 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
 def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
-    assert "Note (factor): budgets not reachable with long-only weights; reached" in out and "Mkt-RF 10" in out
+    assert "Note (factor): budgets not reachable with long-only weights; nearest shares found" in out and "Mkt-RF " in out
     # the other new methods through the same inputs the CLI builds, without writing workbooks again
     from xlfactor.workbook import procedure
 

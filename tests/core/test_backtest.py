@@ -3,6 +3,7 @@ nothing after it, and the statistics are what their definitions say."""
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from tests.conftest import synthetic
 from xlfactor.core import backtest, cv, penalized, regression, risk
@@ -67,17 +68,97 @@ def test_statistics_follow_their_definitions(industries):
     np.testing.assert_allclose(st["return"], 12 * r.mean(axis=1))
     np.testing.assert_allclose(st["volatility"], np.sqrt(12) * np.array([np.std(a, ddof=1) for a in r]))
     np.testing.assert_allclose(st["bias"], [np.std(a / b, ddof=1) for a, b in zip(r, s)])
-    np.testing.assert_allclose(st["bias_high"] - 1, 1.96 / np.sqrt(2 * t))
-    turn = [np.mean([0.5 * np.abs(w[j] - w[j - 1]).sum() for j in range(1, len(w))]) for w in res.weights]
-    np.testing.assert_allclose(st["turnover"], turn)
-    np.testing.assert_allclose(st["turnover_year"], np.array(turn) * len(res.rebalances) / t * 12)
+    np.testing.assert_allclose(st["bias_high"] - 1, stats.norm.ppf(0.975) / np.sqrt(2 * t))
+    z = r[1] / s[1]
+    kappa = np.mean((z - z.mean()) ** 4) / np.var(z) ** 2
+    assert st["bias_kurt_high"][1] - 1 == pytest.approx(stats.norm.ppf(0.975) * np.sqrt((kappa - 1) / (4 * t)))
+    assert st["bias_boot_low"][1] < st["bias"][1] < st["bias_boot_high"][1]
+    # turnover: each period's trade back to the target from the weights the previous period's returns drifted
+    rows = res.rows
+    targets = res.weights[1][np.searchsorted(np.append(res.rebalances, len(y) - 1), rows, side="left") - 1]
+    trades = []
+    for k in range(1, t):
+        grown = targets[k - 1] * (1 + y[rows[k - 1]])
+        trades.append(0.5 * np.abs(targets[k] - grown / grown.sum()).sum())
+    assert st["turnover"][1] == pytest.approx(np.mean(trades), rel=1e-12)
+    assert st["turnover_year"][1] == pytest.approx(12 * np.mean(trades), rel=1e-12)
+    assert np.mean(trades) > 0.5 * np.abs(np.diff(res.weights[1], axis=0)).sum(axis=1).sum() / t  # drift counts
     np.testing.assert_allclose(res.cumulative[:, -1], np.prod(1 + r, axis=1))
-    # dispersion: percentage risk contributions under the realised out-of-sample covariance
-    cov = np.cov(y[res.rows], rowvar=False)
+    # dispersion: percentage risk contributions under the realised covariance of rebalance 5's own holding period
+    cov = np.cov(y[res.rows[(res.rows > res.rebalances[5]) & (res.rows <= res.rebalances[6])]], rowvar=False)
     w = res.weights[1, 5]
     pct = w * (cov @ w) / (w @ cov @ w)
     np.testing.assert_allclose(res.rc_dispersion_path[1, 5], pct.std(), rtol=1e-10)
+    assert np.isnan(res.rc_dispersion_path[1, -1])  # the last rebalance holds one period: no covariance
+    assert st["rc_dispersion"][1] == pytest.approx(np.nanmean(res.rc_dispersion_path[1]))
     assert (st["periods"] == t).all() and 0.9 < st["vol_ratio"][1] < 1.2
+
+
+def test_test_portfolios_are_scored_with_their_own_forecasts(industries):
+    """Each asset, equal weight, ERC, minimum variance and seeded random portfolios under each rebalance's model."""
+    y, x = industries
+    res = backtest.backtest(y, x, 120, step=60, models=["ols"], n_random=5)
+    n = y.shape[1]
+    assert res.test_portfolios[n:n + 3] == ("equal weight", "ERC", "minimum variance") and len(res.test_portfolios) == n + 8
+    end = res.rebalances[2]
+    fm = by_hand_model(y, x, end - 119, end)
+    at = np.flatnonzero((res.rows > end) & (res.rows <= res.rebalances[3]))
+    dense = fm.dense()
+    np.testing.assert_allclose(res.test_variances[0, 4, at], dense[4, 4], rtol=1e-10)
+    np.testing.assert_allclose(res.test_returns[0, 4, at], y[res.rows[at], 4], rtol=1e-14)
+    ew = np.full(n, 1 / n)
+    np.testing.assert_allclose(res.test_variances[0, n, at], ew @ dense @ ew, rtol=1e-10)
+    np.testing.assert_allclose(res.test_returns[0, n + 1], res.returns[0], rtol=1e-12)  # alloc erc: the ERC portfolio
+    mv = risk.allocate("minvar", model=fm).weights
+    np.testing.assert_allclose(res.test_variances[0, n + 2, at], mv @ dense @ mv, rtol=1e-8)
+    rand = np.random.default_rng(backtest.RANDOM_SEED).dirichlet(np.ones(n), size=5)
+    np.testing.assert_allclose(res.test_returns[0, n + 3:, at], y[res.rows[at]] @ rand.T, rtol=1e-12)
+    ev = res.evaluation
+    assert ev.bias.shape == (1, n + 8) and res.stats["qlike"][0] == pytest.approx(ev.qlike.mean())
+
+
+def by_hand_model(y, x, first, last):
+    yw, xw = y[first:last + 1], x[first:last + 1]
+    b = regression.ols(yw, xw).loadings
+    return risk.FactorModel.from_arrays(b, risk.factor_covariance(xw), risk.specific_variance(yw, xw, b))
+
+
+def test_missing_returns_are_left_out_not_counted_as_zero(industries):
+    y, x = industries
+    y = y.copy()
+    base = backtest.backtest(y, x, 120, step=60, models=["ols"])
+    t_row = base.rows[10]
+    y[t_row, [0, 3]] = np.nan
+    res = backtest.backtest(y, x, 120, step=60, models=["ols"])
+    w = res.weights[0, 0].copy()
+    w[[0, 3]] = 0.0
+    w /= w.sum()
+    assert res.returns[0, 10] == pytest.approx(np.nansum(w * y[t_row]), rel=1e-12)
+    fm = by_hand_model(y, x, res.rebalances[0] - 119, res.rebalances[0])
+    assert res.predicted_vol[0, 10] == pytest.approx(np.sqrt(w @ fm.dense() @ w), rel=1e-9)
+    assert res.returns[0, 10] != pytest.approx(np.nansum(res.weights[0, 0] * y[t_row]), rel=1e-6)  # not as zeros
+    first = int((res.rows <= res.rebalances[1]).sum())  # the periods held before the gap enters an estimate
+    np.testing.assert_allclose(np.delete(res.returns[0, :first], 10), np.delete(base.returns[0, :first], 10),
+                               rtol=1e-12)
+    y[t_row] = np.nan
+    with pytest.raises(InsufficientDataError, match=f"row {t_row + 1}: no asset held has a return"):
+        backtest.backtest(y, x, 120, step=60, models=["ols"])
+
+
+def test_barra_options_reach_each_rebalance(industries):
+    """The factor covariance of each rebalance is risk.factor_covariance of its window with the options, and
+    specific variances are shrunk as risk.shrink_specific."""
+    y, x = industries
+    opts = {"cov_method": "barra", "halflife": 36, "corr_halflife": 84, "nw_lags": 2, "regime_halflife": 12}
+    res = backtest.backtest(y, x, 120, step=60, models=["ols"], specific_shrink=0.1, **opts)
+    end = res.rebalances[1]
+    yw, xw = y[end - 119:end + 1], x[end - 119:end + 1]
+    b = regression.ols(yw, xw).loadings
+    f = risk.factor_covariance(xw, "barra", 36, corr_halflife=84, nw_lags=2, regime_halflife=12)
+    fm = risk.FactorModel.from_arrays(b, f, risk.shrink_specific(risk.specific_variance(yw, xw, b), 0.1))
+    np.testing.assert_allclose(res.weights[0, 1], risk.allocate("erc", model=fm).weights, rtol=1e-8)
+    plain = backtest.backtest(y, x, 120, step=60, models=["ols"])
+    assert not np.allclose(plain.predicted_vol, res.predicted_vol)
 
 
 def test_a_correct_risk_model_has_a_bias_statistic_inside_its_band():

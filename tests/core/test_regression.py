@@ -368,6 +368,20 @@ def test_grs_and_fama_macbeth_errors():
         regression.fama_macbeth(y, b, lags=30)
 
 
+def test_vasicek_beta_by_hand(french):
+    """Closed form with the cross-sectional prior, on the shipped 30 portfolios and on 7 synthetic assets."""
+    y = french.portfolios.sub(french.rf, axis=0).to_numpy()
+    m = french.market.sub(french.rf).to_numpy()
+    for yy, mm in ((y, m), (np.random.default_rng(1).normal(0, 0.05, (60, 7)) + np.outer(m[:60], np.linspace(0.2, 2, 7)),
+                             m[:60])):
+        c = regression.capm(yy, mm)
+        b = c.beta
+        se = np.array([sm.OLS(yy[:, i], sm.add_constant(mm)).fit().bse[1] for i in range(yy.shape[1])])
+        w = b.var(ddof=1) / (b.var(ddof=1) + se**2)
+        np.testing.assert_allclose(c.vasicek_beta, w * b + (1 - w) * b.mean(), rtol=1e-12)
+        assert np.all(np.abs(c.vasicek_beta - b.mean()) < np.abs(b - b.mean()))
+
+
 def test_blume_beta_is_two_thirds_raw_plus_one_third(french):
     fit = regression.capm(french.industries.to_numpy(), french.market.to_numpy(), rf=french.rf.to_numpy())
     np.testing.assert_allclose(fit.blume_beta, 2 / 3 * fit.beta + 1 / 3, rtol=1e-15)

@@ -1,7 +1,12 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from scipy import optimize
 from sklearn.covariance import LedoitWolf
+from statsmodels.stats.sandwich_covariance import S_hac_simple, cov_hac
 
 from tests.peers import rpp_vanilla, skfolio_risk_budgeting
 from xlfactor.core import regression, risk
@@ -30,26 +35,95 @@ def test_factor_covariance_sample_ewma_ledoitwolf(french):
     np.testing.assert_allclose(risk.factor_covariance(x), np.cov(x, rowvar=False), rtol=1e-13)
     ref = french.factors.ewm(halflife=24).cov().loc[french.factors.index[-1]].to_numpy()
     np.testing.assert_allclose(risk.factor_covariance(x, "ewma", halflife=24), ref, rtol=1e-10)
-    np.testing.assert_allclose(risk.factor_covariance(x, "LedoitWolf"), LedoitWolf().fit(x).covariance_, rtol=1e-12)
+    n = len(x)  # Ledoit-Wolf on the ddof-1 scale of sample and ewma
+    np.testing.assert_allclose(risk.factor_covariance(x, "LedoitWolf"), LedoitWolf().fit(x).covariance_ * n / (n - 1),
+                               rtol=1e-12)
 
 
 def test_ledoitwolf_shrinks_more_with_short_history(french):
     x = french.factors.to_numpy()[-30:]
-    lw, s = risk.factor_covariance(x, "ledoitwolf"), np.cov(x, rowvar=False, ddof=0)
-    np.testing.assert_allclose(lw, LedoitWolf().fit(x).covariance_, rtol=1e-12)
+    lw, s = risk.factor_covariance(x, "ledoitwolf"), np.cov(x, rowvar=False, ddof=1)
+    np.testing.assert_allclose(lw, LedoitWolf().fit(x).covariance_ * 30 / 29, rtol=1e-12)
     assert np.abs(lw - s).max() > 0
     assert np.linalg.cond(lw) < np.linalg.cond(s)
 
 
-def test_specific_variance_under_given_loadings(french_xy):
+def test_specific_variance_is_dof_corrected(french_xy):
+    """One forecast convention: RSS / (n - K - 1), the square of OLS's resid_vol (statsmodels' scale)."""
     y, x = french_xy
     fit = regression.ols(y, x)
-    np.testing.assert_allclose(risk.specific_variance(y, x, fit.loadings), fit.risk.specific_var, rtol=1e-10)
+    np.testing.assert_allclose(risk.specific_variance(y, x, fit.loadings), fit.resid_vol**2, rtol=1e-10)
+    ref = sm.OLS(y[:, 3], sm.add_constant(x)).fit()
+    assert risk.specific_variance(y, x, fit.loadings)[3] == pytest.approx(ref.scale, rel=1e-10)
     y2 = y.copy()
     y2[:10, 0] = np.nan
     keep = np.isfinite(y2[:, 0])
     e = y[keep, 0] - x[keep] @ fit.loadings[0]
-    assert risk.specific_variance(y2, x, fit.loadings)[0] == pytest.approx(e.var(ddof=1), rel=1e-12)
+    assert risk.specific_variance(y2, x, fit.loadings)[0] == pytest.approx(e.var(ddof=5), rel=1e-12)
+    with pytest.raises(InsufficientDataError, match="needs at least 6"):
+        risk.specific_variance(y[:5], x[:5], fit.loadings)
+
+
+def test_newey_west_factor_covariance_is_statsmodels_hac(french):
+    x = french.factors.to_numpy()
+    n = len(x)
+    for lags in (0, 1, 6):
+        ours = risk.factor_covariance(x, nw_lags=lags)
+        ref = S_hac_simple(x - x.mean(axis=0), nlags=lags) / (n - 1)  # statsmodels sums; over T, then T/(T-1)
+        np.testing.assert_allclose(ours, ref, rtol=1e-12)
+        for k in range(x.shape[1]):  # each factor's long-run variance: cov_hac of its mean, times T
+            fit = sm.OLS(x[:, k], np.ones(n)).fit()
+            assert ours[k, k] == pytest.approx(cov_hac(fit, nlags=lags, use_correction=False)[0, 0] * n * n / (n - 1),
+                                               rel=1e-10)
+    assert not np.allclose(risk.factor_covariance(x, nw_lags=3), risk.factor_covariance(x))
+    with pytest.raises(InputValueError, match="nw_lags applies to method 'sample' or 'barra'"):
+        risk.factor_covariance(x, "ledoitwolf", nw_lags=2)
+
+
+@pytest.mark.parametrize("shape", ["shipped", "synthetic"])
+@pytest.mark.parametrize("hl, chl, lags, rhl", [(36, None, 0, None), (36, 84, 0, None), (24, None, 2, None),
+                                                (36, 84, 2, 12), (24, None, 0, 6)])
+def test_barra_covariance_is_skfolio_regime_adjusted_ew(french, shape, hl, chl, lags, rhl):
+    """Separate half-lives, Newey-West lags and USE4's regime adjustment (DIAGONAL target, RMS) as skfolio."""
+    from skfolio.moments import (
+        RegimeAdjustedEWCovariance,
+        RegimeAdjustmentMethod,
+        RegimeAdjustmentTarget,
+    )
+
+    if shape == "shipped":
+        x = french.factors.to_numpy()[-240:]
+    else:  # 7 factors, 150 periods, volatility doubling half-way: the regime multiplier moves
+        rng = np.random.default_rng(9)
+        x = rng.normal(size=(150, 7)) @ rng.normal(size=(7, 7)) * 0.01
+        x[75:] *= 2.0
+    ref = RegimeAdjustedEWCovariance(
+        half_life=hl, corr_half_life=chl, hac_lags=lags or None, regime_half_life=rhl or 1e9,
+        regime_target=RegimeAdjustmentTarget.DIAGONAL, regime_method=RegimeAdjustmentMethod.RMS,
+        regime_multiplier_clip=None, nearest=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skfolio warns that a 1e9 regime half-life (= off) moves slowly
+        ref.fit(x)
+    ours = risk.factor_covariance(x, "barra", hl, corr_halflife=chl, nw_lags=lags, regime_halflife=rhl)
+    np.testing.assert_allclose(ours, ref.covariance_, rtol=1e-12)
+    if rhl is not None:
+        assert ref.regime_multiplier_ != pytest.approx(1.0, abs=1e-3)
+
+
+def test_specific_risk_shrinkage_is_use4_by_hand():
+    d = np.array([0.01, 0.04, 0.0025, 0.09, 0.02]) ** 1
+    w = np.array([3.0, 1.0, 2.0, 1.0, 1.0])
+    sig = np.sqrt(d)
+    bar = (w / w.sum()) @ sig
+    delta = np.sqrt(np.mean((sig - bar) ** 2))
+    for q in (0.1, 0.5):
+        v = q * np.abs(sig - bar) / (delta + q * np.abs(sig - bar))
+        np.testing.assert_allclose(risk.shrink_specific(d, q, w), (v * bar + (1 - v) * sig) ** 2, rtol=1e-14)
+    shrunk = risk.shrink_specific(d, 0.1)
+    assert np.ptp(np.sqrt(shrunk)) < np.ptp(sig)  # pulled together, order kept
+    assert (np.argsort(shrunk) == np.argsort(d)).all()
+    np.testing.assert_array_equal(risk.shrink_specific(d, 0.0), d)
+    np.testing.assert_array_equal(risk.shrink_specific(np.full(4, 0.01), 0.1), np.full(4, 0.01))
 
 
 # --- factor form -----------------------------------------------------------------------------------------------
@@ -261,14 +335,51 @@ def test_target_volatility_scales_erc(model):
         risk.allocate("targetvol", model=model)
 
 
-def test_unreachable_factor_budgets_move_as_far_as_they_can(model):
-    """Equal budgets for 4 factors cannot be met long-only: the shares lie on the line from ERC's, exactly."""
-    al = risk.allocate("factor", model=model)
-    assert al.feasible is False and 0 < al.reached < 1 and al.weights.min() >= 0
-    assert al.weights.sum() == pytest.approx(1.0) and "not reachable with long-only weights" in al.note
-    erc = risk.allocate("erc", model=model)
-    start = erc.risk.factor_variance / erc.risk.factor_variance.sum()
-    np.testing.assert_allclose(al.achieved, start + al.reached * (al.target - start), atol=1e-8)
+def direct_distance(model, budgets, n_starts=20, seed=123):
+    """Reference: min ||shares(w) - b||_2 on the simplex by SLSQP from many seeded starts."""
+    b = np.asarray(budgets, float) / np.sum(budgets)
+    spec = b.size == model.loadings.shape[1] + 1
+
+    def loss(w):
+        beta = model.loadings.T @ w
+        parts = beta * (model.factor_cov @ beta)
+        if spec:
+            parts = np.append(parts, w @ (model.specific_var * w))
+        return np.sum((parts / parts.sum() - b) ** 2)
+
+    best = np.inf
+    for x0 in np.random.default_rng(seed).dirichlet(np.ones(model.n_assets), size=n_starts):
+        s = optimize.minimize(loss, x0, method="SLSQP", bounds=[(0, 1)] * model.n_assets,
+                              constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+                              options={"ftol": 1e-16, "maxiter": 2000})
+        best = min(best, np.sqrt(s.fun))
+    return best
+
+
+@pytest.mark.parametrize("budgets", [None, [0.9, 0.025, 0.025, 0.025, 0.025], [0.1, 0.3, 0.3, 0.3]])
+def test_factor_budgets_are_nearest_as_a_direct_optimisation(model, budgets):
+    """The review's three budget sets: the distance reached is within 1e-4 of multistart SLSQP's."""
+    al = risk.allocate("factor", model=model, budgets=budgets)
+    ref = direct_distance(model, [0.25] * 4 if budgets is None else budgets)
+    assert al.distance <= ref + 1e-4
+    assert al.distance == pytest.approx(np.linalg.norm(al.achieved - al.target), abs=1e-15)
+    np.testing.assert_allclose(al.risk.factor_percent[:al.target.size] if al.target.size == 5 else
+                               al.risk.factor_variance / al.risk.factor_variance.sum(), al.achieved, atol=1e-12)
+    assert al.weights.min() >= 0 and al.weights.sum() == pytest.approx(1.0, rel=1e-14)
+    assert al.feasible == (al.distance < 1e-8)
+    if not al.feasible:
+        assert "nearest shares found (distance" in al.note
+
+
+def test_factor_budgets_nearest_on_a_synthetic_model():
+    """Another shape (N=12, K=3, mixed-sign loadings): nearest to budgets no long-only portfolio meets."""
+    m = synthetic_model(12, 3, seed=7)
+    budgets = [0.7, 0.2, 0.1]
+    al = risk.allocate("factor", model=m, budgets=budgets)
+    assert al.distance <= direct_distance(m, budgets) + 1e-4
+
+
+def test_factor_budget_note_names_an_unloaded_factor(model):
     unloaded = risk.FactorModel.from_arrays(np.column_stack([model.loadings[:, :2], np.zeros(model.n_assets)]),
                                             model.factor_cov[:3, :3], model.specific_var)
     assert "No asset loads on factor 3" in risk.allocate("factor", model=unloaded).note

@@ -4,8 +4,15 @@ At each rebalance date (every ``step`` periods) and for each model, on the trail
 choose lambda by time-ordered CV inside the window (penalised models), fit the loadings, estimate the factor
 covariance and the specific variances, build the factor-model covariance ``B F B' + D`` and allocate
 (``risk.allocate``: erc, budget, invvol, factor, minvar, targetvol). The weights are then held (rebalanced to
-the same weights each period, no drift) until the next date. Every estimate comes from ``rolling.rolling``,
-so the estimation never sees a period it is then scored on.
+the same weights each period) until the next date. Every estimate comes from ``rolling.rolling``, so the
+estimation never sees a period it is then scored on.
+
+Forecast conventions: specific variances ``RSS / (n - K - 1)`` (``risk.specific_variance``'s); the factor
+covariance ``cov_method`` with the Barra-style options ``corr_halflife``, ``nw_lags``, ``regime_halflife`` and
+the shrinkage ``specific_shrink`` of specific risk (``risk.factor_covariance``, ``risk.shrink_specific``).
+A period in which an asset held has no return is scored on the other assets held, their weights renormalised,
+and so is the variance forecast for it (never counted as a zero return); a period in which no asset held has a
+return is refused.
 
 Models (``options.BACKTEST_MODELS``): ``ols``; ``ridge`` and ``lasso`` with every factor penalised;
 ``lasso_market_free``: the lasso with the market (the first factor) unpenalised, xlfactor's default.
@@ -14,19 +21,26 @@ Reported per model (``BacktestResult.stats``), returns being the portfolio's exc
 - realised mean return and volatility, annualised with ``periods_per_year``;
 - predicted volatility: the root mean square of the model's ex-ante volatilities over the periods held;
 - ratio realised / predicted volatility;
-- bias statistic: the standard deviation (ddof 1) of ``r_t / sigma_t`` (return over the volatility predicted
-  for it); 1 for a model whose risk forecasts are right. Under that hypothesis and normal returns it lies in
-  ``1 +- 1.96 / sqrt(2 T)`` with 95% probability (T periods): the band;
-- turnover: one-way, ``0.5 * sum |w_t - w_{t-1}|`` per rebalance, averaged, and per year;
-- risk-contribution dispersion: the cross-sectional standard deviation of the assets' percentage risk
-  contributions, the weights measured under the realised covariance of the out-of-sample asset returns (one
-  yardstick for every model), averaged over rebalances: 0 when risk is truly spread equally.
+- bias statistic: the standard deviation (ddof 1) of ``r_t / sigma_t``; 1 for right forecasts. Three 95%
+  ranges (``evaluation``): the normal band ``1 +- 1.96 / sqrt(2T)``, the kurtosis-adjusted band, and the
+  moving-block bootstrap interval of the statistic (blocks of 12 periods, seeded);
+- the evaluation on many test portfolios (each asset, equal weight, the model's own ERC and minimum-variance
+  portfolios and ``n_random`` seeded long-only portfolios): QLIKE, MRAD and the variance calibration ratio
+  averaged over them, and the share whose bias statistic lies outside its kurtosis-adjusted band
+  (``BacktestResult.evaluation`` has them all, with pairwise Diebold-Mariano tests);
+- turnover: one-way, ``0.5 * sum |w_target - w_drifted|`` each period: the trades that reset the weights that
+  drifted with the period's returns (a missing return leaves its holding unchanged) and, at a rebalance, those
+  to the new weights; averaged per period and per year;
+- risk-contribution dispersion: the cross-sectional standard deviation of the held assets' percentage risk
+  contributions under the realised covariance of each rebalance's own holding period (NaN for a holding
+  period under 2 periods), averaged over rebalances: 0 when risk is truly spread equally.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,9 +48,12 @@ from numpy.typing import ArrayLike
 
 from ..errors import InsufficientDataError
 from . import _validation as v
-from . import risk, rolling
+from . import evaluation, risk, rolling
 from ._cache import memoize
 from .options import ALLOC_METHODS, BACKTEST_MODELS, DEFAULTS, market_first_weights
+
+N_RANDOM = 20  # seeded long-only test portfolios (flat Dirichlet, seed RANDOM_SEED)
+RANDOM_SEED = 0
 
 STATS = (
     ("return", "Realised return (annualised)"),
@@ -44,9 +61,17 @@ STATS = (
     ("predicted_vol", "Predicted volatility (annualised, RMS)"),
     ("vol_ratio", "Realised / predicted volatility"),
     ("bias", "Bias statistic (1 = forecasts right)"),
-    ("bias_low", "Bias band, 95% low"),
-    ("bias_high", "Bias band, 95% high"),
-    ("turnover", "Turnover per rebalance (one-way)"),
+    ("bias_low", "Bias band if returns were normal, 95% low"),
+    ("bias_high", "Bias band if returns were normal, 95% high"),
+    ("bias_kurt_low", "Bias band, kurtosis-adjusted, 95% low"),
+    ("bias_kurt_high", "Bias band, kurtosis-adjusted, 95% high"),
+    ("bias_boot_low", "Bias statistic, block-bootstrap 95% low"),
+    ("bias_boot_high", "Bias statistic, block-bootstrap 95% high"),
+    ("qlike", "QLIKE, mean over test portfolios (lower is better)"),
+    ("mrad", "MRAD, mean over test portfolios (0 = right)"),
+    ("var_ratio", "Variance calibration ratio, mean over test portfolios"),
+    ("outside", "Test portfolios outside their kurtosis-adjusted band"),
+    ("turnover", "Turnover per period (one-way, with drift resets)"),
     ("turnover_year", "Turnover per year (one-way)"),
     ("rc_dispersion", "Risk-contribution dispersion (st. dev. of % shares)"),
     ("periods", "Periods out of sample"),
@@ -103,7 +128,11 @@ class BacktestResult:
     predicted_vol: np.ndarray  # (M, T) ex-ante volatility (per period) of the weights held in each period
     weights: np.ndarray  # (M, R, N)
     lambdas: np.ndarray  # (M, R) lambda chosen at each rebalance (NaN for OLS)
-    rc_dispersion_path: np.ndarray  # (M, R)
+    rc_dispersion_path: np.ndarray  # (M, R), NaN for a holding period under 2 periods
+    trades: np.ndarray  # (M, T) one-way trade before each period (0 before the first: the initial purchase)
+    test_portfolios: tuple[str, ...]  # (P,) names of the test portfolios
+    test_returns: np.ndarray  # (M, P, T) NaN where a test portfolio has no forecast or no return
+    test_variances: np.ndarray  # (M, P, T) the variance forecast for each
     periods_per_year: float
 
     @property
@@ -111,28 +140,39 @@ class BacktestResult:
         """Growth of 1 invested in each model's portfolio (excess returns compounded), (M, T)."""
         return np.cumprod(1.0 + self.returns, axis=1)
 
+    @cached_property
+    def evaluation(self) -> evaluation.Evaluation:
+        """Every loss of every model on the test portfolios scored in every period (``evaluation.evaluate``)."""
+        keep = np.isfinite(self.test_returns).all(axis=(0, 2)) & np.isfinite(self.test_variances).all(axis=(0, 2))
+        return evaluation.evaluate(self.test_returns[:, keep], self.test_variances[:, keep], self.models,
+                                   tuple(np.array(self.test_portfolios)[keep]))
+
     @property
     def stats(self) -> dict[str, np.ndarray]:
         """Each statistic of ``STATS`` per model, (M,)."""
-        ppy, t = self.periods_per_year, self.returns.shape[1]
-        z = self.returns / self.predicted_vol
-        moves = 0.5 * np.abs(np.diff(self.weights, axis=1)).sum(axis=2)  # (M, R - 1)
-        per_rebalance = moves.mean(axis=1) if moves.shape[1] else np.zeros(len(self.models))
-        step = t / max(len(self.rebalances), 1)
-        half = 1.96 / np.sqrt(2.0 * t)
+        ppy, t, m = self.periods_per_year, self.returns.shape[1], len(self.models)
+        var = self.predicted_vol ** 2
+        low, high = evaluation.normal_band(t)
+        k_lo, k_hi = evaluation.kurtosis_band(self.returns, var)
+        b_lo, b_hi = evaluation.block_bootstrap_interval(self.returns, var)
+        summ = self.evaluation.summary()
+        per_period = self.trades[:, 1:].mean(axis=1) if t > 1 else np.zeros(m)
+        with np.errstate(invalid="ignore"):
+            disp = np.array([np.nan if np.isnan(d).all() else np.nanmean(d) for d in self.rc_dispersion_path])
         return {
             "return": self.returns.mean(axis=1) * ppy,
             "volatility": self.returns.std(axis=1, ddof=1) * np.sqrt(ppy),
-            "predicted_vol": np.sqrt((self.predicted_vol ** 2).mean(axis=1) * ppy),
-            "vol_ratio": self.returns.std(axis=1, ddof=1) / np.sqrt((self.predicted_vol ** 2).mean(axis=1)),
-            "bias": z.std(axis=1, ddof=1),
-            "bias_low": np.full(len(self.models), 1.0 - half),
-            "bias_high": np.full(len(self.models), 1.0 + half),
-            "turnover": per_rebalance,
-            "turnover_year": per_rebalance * ppy / step,
-            "rc_dispersion": self.rc_dispersion_path.mean(axis=1),
-            "periods": np.full(len(self.models), float(t)),
-            "rebalances": np.full(len(self.models), float(len(self.rebalances))),
+            "predicted_vol": np.sqrt(var.mean(axis=1) * ppy),
+            "vol_ratio": self.returns.std(axis=1, ddof=1) / np.sqrt(var.mean(axis=1)),
+            "bias": evaluation.bias_statistic(self.returns, var),
+            "bias_low": np.full(m, low), "bias_high": np.full(m, high),
+            "bias_kurt_low": k_lo, "bias_kurt_high": k_hi, "bias_boot_low": b_lo, "bias_boot_high": b_hi,
+            "qlike": summ["qlike"], "mrad": summ["mrad"], "var_ratio": summ["ratio"], "outside": summ["outside"],
+            "turnover": per_period,
+            "turnover_year": per_period * ppy,
+            "rc_dispersion": disp,
+            "periods": np.full(m, float(t)),
+            "rebalances": np.full(m, float(len(self.rebalances))),
         }
 
 
@@ -144,6 +184,23 @@ def model_options(model: str, n_factors: int) -> dict:
     if model == "lasso_market_free":
         return {"method": "lasso", "penalty_weights": market_first_weights(n_factors)}
     return {"method": model, "penalty_weights": [1.0] * n_factors}
+
+
+@dataclass(frozen=True)
+class CovOptions:
+    """How each rebalance's risk model is built from the rolling estimates (see ``risk.factor_covariance``)."""
+
+    cov_method: str = DEFAULTS["cov_method"]
+    halflife: float | None = None
+    corr_halflife: float | None = DEFAULTS["corr_halflife"]
+    nw_lags: int = DEFAULTS["nw_lags"]
+    regime_halflife: float | None = DEFAULTS["regime_halflife"]
+    specific_shrink: float = DEFAULTS["specific_shrink"]
+
+    @property
+    def adjusted(self) -> bool:
+        """Does the factor covariance differ from the one ``rolling`` estimates?"""
+        return bool(self.nw_lags) or self.corr_halflife is not None or self.regime_halflife is not None
 
 
 def backtest(
@@ -163,6 +220,11 @@ def backtest(
     rule: str = DEFAULTS["rule"],
     cov_method: str = DEFAULTS["cov_method"],
     halflife: float | None = None,
+    corr_halflife: float | None = DEFAULTS["corr_halflife"],
+    nw_lags: int = DEFAULTS["nw_lags"],
+    regime_halflife: float | None = DEFAULTS["regime_halflife"],
+    specific_shrink: float = DEFAULTS["specific_shrink"],
+    n_random: int = N_RANDOM,
     periods_per_year: float = 12.0,
     engine: str = "local",
     scheduler: Any = None,
@@ -242,31 +304,40 @@ def backtest(
     alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
     budgets = None if budgets is None or alloc not in ("budget", "factor") else np.asarray(budgets, float)
     target_vol = None if target_vol is None or alloc != "targetvol" else float(target_vol)
-    halflife = None if halflife is None or cov_method != "ewma" else float(halflife)
+    halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
+    opts = CovOptions(str(cov_method), halflife, None if corr_halflife is None else float(corr_halflife),
+                      v.check_nonneg_int(nw_lags, "nw_lags"),
+                      None if regime_halflife is None else float(regime_halflife),
+                      v.check_number(specific_shrink, "specific_shrink", low=0.0))
+    if opts.adjusted:  # the options are checked once on the whole sample
+        risk.factor_covariance(x, opts.cov_method, halflife, corr_halflife=opts.corr_halflife, nw_lags=opts.nw_lags,
+                               regime_halflife=opts.regime_halflife)
     return _backtest(y, x, int(window), int(step), models, alloc, budgets, target_vol, bool(expanding), int(folds),
-                     str(scheme), int(gap), str(rule), str(cov_method), halflife, float(ppy), str(engine),
-                     scheduler, progress=progress)
+                     str(scheme), int(gap), str(rule), opts, v.check_nonneg_int(n_random, "n_random"), float(ppy),
+                     str(engine), scheduler, progress=progress)
 
 
 @memoize(maxsize=4, ignore=("progress",))
-def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule, cov_method,
-              halflife, ppy, engine, scheduler, progress=None) -> BacktestResult:
+def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule,
+              opts: CovOptions, n_random, ppy, engine, scheduler, progress=None) -> BacktestResult:
     n_rows = y.shape[0]
     if v.check_nonneg_int(window, "window", minimum=2) >= n_rows:
         raise InsufficientDataError(f"window is {window} periods but the data have {n_rows}; a backtest needs "
                                     "periods after the first window to score; shorten the window.")
     total = 2 * len(models)
-    out = {name: [] for name in ("returns", "pred", "weights", "lambdas", "disp")}
-    spans = rebalances = None
+    names = ("returns", "pred", "weights", "lambdas", "disp", "trades", "test_r", "test_s")
+    out: dict[str, list] = {name: [] for name in names}
+    rebalances = oos = held = None
     for m, model in enumerate(models):
         # estimation on every window ending before the last row: each has at least one period to hold
         # y, x checked already: ``checked`` skips the conversion
         est = rolling.rolling.checked(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds,
-                                      scheme=scheme, gap=gap, rule=rule, cov_method=cov_method, halflife=halflife,
-                                      engine=engine, scheduler=scheduler, **model_options(model, x.shape[1]))
+                                      scheme=scheme, gap=gap, rule=rule, cov_method=opts.cov_method,
+                                      halflife=opts.halflife, engine=engine, scheduler=scheduler,
+                                      **model_options(model, x.shape[1]))
         if progress is not None:
             progress(2 * m + 1, total, f"{model}: estimated on {len(est.ends)} windows")
-        if spans is None:
+        if rebalances is None:
             rebalances = est.ends
             spans = np.append(rebalances, n_rows - 1)  # period t in (spans[j], spans[j + 1]] holds weights j
             oos = np.arange(rebalances[0] + 1, n_rows)
@@ -275,47 +346,108 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
                                             f"{oos.size} period is left to score; a backtest needs at least 2: use a "
                                             "shorter window or step.")
             held = np.searchsorted(spans, oos, side="left") - 1
-            realised_cov = _realised_cov(y[oos])
-        w, pred = _allocate_all(est, alloc, budgets, target_vol)
-        r_oos = np.where(np.isfinite(y[oos]), y[oos], 0.0)  # a missing return counts as 0 for the period
-        out["returns"].append(np.einsum("tn,tn->t", w[held], r_oos))
-        out["pred"].append(pred[held])
+        models_j = [_risk_model(est, j, x, opts) for j in range(len(rebalances))]
+        w = _allocate_all(models_j, est, alloc, budgets, target_vol)
+        r, s = _scored(w[held][:, None, :], models_j, held, y[oos])
+        if not np.isfinite(r).all():
+            t = int(np.flatnonzero(~np.isfinite(r[:, 0]))[0])
+            raise InsufficientDataError(f"row {oos[t] + 1}: no asset held has a return, so the portfolio cannot be "
+                                        "scored; fill or drop that row.")
+        tw = _test_weights(models_j, w, y.shape[1], n_random)  # (R, P, N)
+        tr, ts = _scored(tw[held], models_j, held, y[oos])
+        out["returns"].append(r[:, 0])
+        out["pred"].append(np.sqrt(s[:, 0]))
         out["weights"].append(w)
         out["lambdas"].append(est.lambdas)
-        out["disp"].append(np.array([_dispersion(wj, realised_cov) for wj in w]))
+        out["disp"].append(np.array([_dispersion(w[j], y[oos][held == j]) for j in range(len(w))]))
+        out["trades"].append(_trades(w[held], y[oos]))
+        out["test_r"].append(tr.T)
+        out["test_s"].append(ts.T)
         if progress is not None:
             progress(2 * m + 2, total, f"{model}: {len(w)} portfolios allocated ({alloc})")
+    n = y.shape[1]
+    tests = (*(f"asset {i + 1}" for i in range(n)), "equal weight", "ERC", "minimum variance",
+             *(f"random {i + 1}" for i in range(n_random)))
     return BacktestResult(models=models, rebalances=rebalances, rows=oos, returns=np.array(out["returns"]),
                           predicted_vol=np.array(out["pred"]), weights=np.array(out["weights"]),
                           lambdas=np.array(out["lambdas"]), rc_dispersion_path=np.array(out["disp"]),
-                          periods_per_year=ppy)
+                          trades=np.array(out["trades"]), test_portfolios=tests, test_returns=np.array(out["test_r"]),
+                          test_variances=np.array(out["test_s"]), periods_per_year=ppy)
 
 
-def _allocate_all(est: rolling.RollingResult, alloc, budgets, target_vol):
-    """Weights (R, N) and ex-ante volatility (R,) at each rebalance; assets without an estimate get weight 0."""
-    n_reb, n = est.loadings.shape[:2]
-    w, vol = np.zeros((n_reb, n)), np.empty(n_reb)
-    for j in range(n_reb):
-        have = np.isfinite(est.loadings[j]).all(axis=1) & np.isfinite(est.specific_var[j])
-        if not have.any():
-            raise InsufficientDataError(f"no asset has an estimate in the window ending at row {est.ends[j] + 1}.")
-        model = risk.FactorModel.from_arrays(est.loadings[j, have], est.factor_cov[j], est.specific_var[j, have])
+def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOptions):
+    """The assets with an estimate in window j and their factor model under the forecast conventions."""
+    have = np.isfinite(est.loadings[j]).all(axis=1) & np.isfinite(est.specific_var[j])
+    if not have.any():
+        raise InsufficientDataError(f"no asset has an estimate in the window ending at row {est.ends[j] + 1}.")
+    n_obs, k = est.nobs[j, have], x.shape[1]
+    spec = est.specific_var[j, have] * (n_obs - 1) / np.maximum(n_obs - k - 1, 1)  # RSS / (n - K - 1)
+    spec = risk.shrink_specific(spec, opts.specific_shrink)
+    f = est.factor_cov[j]
+    if opts.adjusted:
+        f = risk.factor_covariance(x[est.starts[j]:est.ends[j] + 1], opts.cov_method, opts.halflife,
+                                   corr_halflife=opts.corr_halflife, nw_lags=opts.nw_lags,
+                                   regime_halflife=opts.regime_halflife)
+    return have, risk.FactorModel.from_arrays(est.loadings[j, have], f, spec)
+
+
+def _allocate_all(models_j, est, alloc, budgets, target_vol) -> np.ndarray:
+    """Weights (R, N) at each rebalance; assets without an estimate get weight 0."""
+    w = np.zeros((len(models_j), est.loadings.shape[1]))
+    for j, (have, model) in enumerate(models_j):
         b = np.asarray(budgets, float)[have] if alloc == "budget" and budgets is not None else budgets  # per asset
-        res = risk.allocate(alloc, model=model, budgets=b, target_vol=target_vol)
-        w[j, have] = res.weights
-        vol[j] = res.risk.volatility
-    return w, vol
+        w[j, have] = risk.allocate(alloc, model=model, budgets=b, target_vol=target_vol).weights
+    return w
 
 
-def _realised_cov(r: np.ndarray) -> np.ndarray:
-    """Sample covariance of the out-of-sample asset returns (pairwise complete)."""
-    import numpy.ma as ma
+def _test_weights(models_j, w: np.ndarray, n: int, n_random: int) -> np.ndarray:
+    """(R, P, N): each asset (NaN row when it has no estimate), equal weight, the model's ERC and minimum-variance
+    portfolios and ``n_random`` seeded long-only portfolios, each on the assets with an estimate."""
+    rand = np.random.default_rng(RANDOM_SEED).dirichlet(np.ones(n), size=n_random)
+    out = np.zeros((len(models_j), n + 3 + n_random, n))
+    for j, (have, model) in enumerate(models_j):
+        out[j, :n] = np.where(have[:, None], np.eye(n), np.nan)
+        out[j, n, have] = 1.0 / have.sum()
+        out[j, n + 1, have] = risk.allocate("erc", model=model).weights
+        out[j, n + 2, have] = risk.allocate("minvar", model=model).weights
+        out[j, n + 3:] = rand * have / (rand * have).sum(axis=1, keepdims=True)
+    return out
 
-    return np.atleast_2d(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
+
+def _scored(wt: np.ndarray, models_j, held: np.ndarray, y: np.ndarray):
+    """Returns and variance forecasts (T, P) of the weights ``wt`` (T, P, N) held in each period: the assets
+    without a return that period are left out and the others' weights scaled to the same sum (NaN if none is
+    left; the sum is below 1 for a target-volatility portfolio holding cash)."""
+    present = np.isfinite(y)[:, None, :]
+    kept = np.where(present, wt, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wt = kept * (wt.sum(axis=2, keepdims=True) / kept.sum(axis=2, keepdims=True))
+    r = np.einsum("tpn,tn->tp", wt, np.where(np.isfinite(y), y, 0.0))
+    s = np.empty(r.shape)
+    for j, (have, model) in enumerate(models_j):
+        at = held == j
+        u = wt[at][:, :, have]  # (t, P, n_have)
+        beta = u @ model.loadings
+        s[at] = np.einsum("tpk,kl,tpl->tp", beta, model.factor_cov, beta) + (u * u) @ model.specific_var
+    return r, s
 
 
-def _dispersion(w: np.ndarray, cov: np.ndarray) -> float:
-    """Standard deviation across held assets of their percentage risk contributions under ``cov``."""
+def _trades(targets: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """One-way trade ``0.5 sum |w_t - drifted w_{t-1}|`` before each period (T,), 0 before the first; cash (the
+    rest of a target-volatility portfolio) earns nothing in excess of the risk-free rate."""
+    g = targets * (1.0 + np.where(np.isfinite(y), y, 0.0))  # a missing return leaves the holding's value as it was
+    drifted = g / (g.sum(axis=1, keepdims=True) + 1.0 - targets.sum(axis=1, keepdims=True))
+    return np.append(0.0, 0.5 * np.abs(targets[1:] - drifted[:-1]).sum(axis=1))
+
+
+def _dispersion(w: np.ndarray, r: np.ndarray) -> float:
+    """Standard deviation across held assets of their percentage risk contributions under the realised
+    (pairwise complete) covariance of ``r``, the returns of the period the weights were held; NaN under 2."""
+    from numpy import ma
+
+    if r.shape[0] < 2:
+        return float("nan")
+    cov = np.atleast_2d(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
     sw = cov @ w
     var = w @ sw
     held = w > 0
@@ -324,4 +456,4 @@ def _dispersion(w: np.ndarray, cov: np.ndarray) -> float:
     return float(np.std((w * sw / var)[held], ddof=0))
 
 
-__all__ = ["BacktestResult", "backtest", "model_options", "STATS"]
+__all__ = ["STATS", "BacktestResult", "CovOptions", "backtest", "model_options"]

@@ -38,7 +38,7 @@ POOLED_LOSSES = ("sum", "normalized")  # a pooled lambda minimises the error sum
 LOW_VOL_SOURCES = ("size_value", "industries")  # the portfolios the shipped low-volatility factor is built from
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
-COV_METHODS = ("sample", "ewma", "ledoitwolf")
+COV_METHODS = ("sample", "ewma", "ledoitwolf", "barra")  # barra: USE4-style EW vols/correlations, NW lags, regime
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
@@ -64,6 +64,11 @@ DEFAULTS: dict[str, Any] = {
     "lags": 6,
     "cov_method": "sample",
     "halflife": 36.0,
+    # Barra-style options of the factor covariance and specific risk (see risk.covariance); off by default
+    "corr_halflife": None,  # None: the volatility half-life
+    "nw_lags": 0,  # Newey-West lags of the factor covariance (sample and barra)
+    "regime_halflife": None,  # None: no volatility regime adjustment (barra)
+    "specific_shrink": 0.0,  # q of the Bayesian shrinkage of specific vols to their mean; USE4 uses 0.1
     "risk_method": "erc",
     "low_vol_from": "size_value",
     "seed": 0,  # kfold's shuffle

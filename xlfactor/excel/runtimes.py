@@ -33,13 +33,25 @@ globals().update(threaded_functions())  # each function computes in a worker thr
 # xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
 # xlfactor is on no package index, so `xlfactor lite` writes a main.py that carries the pure-Python modules the
 # functions import, served from memory by an import hook, and a requirements.txt naming only what they import.
-LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.core.penalized", "xlfactor.excel")
-LITE_MODULES = ("xlfactor.errors", "xlfactor.core._cache", "xlfactor.core._validation", "xlfactor.core.cv", "xlfactor.core.options",
-                *(f"xlfactor.core.penalized.{m}" for m in ("api", "descent", "eigenbasis", "grids", "homotopy", "linalg",
-                                                           "problems")),
-                "xlfactor.core.regression", "xlfactor.core.results", "xlfactor.core.risk",
-                "xlfactor.core.engines", "xlfactor.core.rolling", "xlfactor.core.backtest",
-                "xlfactor.excel.coerce", "xlfactor.excel.decorate", "xlfactor.excel.helptext", "xlfactor.excel.udfs")
+LITE_ROOTS = ("xlfactor.core", "xlfactor.excel")  # every module under these goes in, found by walking the folders
+LITE_EXCLUDED = ("xlfactor.excel.runtimes", "xlfactor.excel.server")  # this file and the HTTP server's: not in Lite
+
+
+def _lite_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(packages, modules) that main.py carries: xlfactor.errors and every module under LITE_ROOTS, recursively."""
+    root = Path(__file__).resolve().parents[2]
+    packages, modules = ["xlfactor"], ["xlfactor.errors"]
+    for top in LITE_ROOTS:
+        for path in sorted(root.joinpath(*top.split(".")).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                packages.append(".".join(parts[:-1]))
+            elif ".".join(parts) not in LITE_EXCLUDED:
+                modules.append(".".join(parts))
+    return tuple(packages), tuple(modules)
+
+
+LITE_PACKAGES, LITE_MODULES = _lite_names()
 LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
 
 LITE_HEADER = f'''"""xlfactor {__version__} for xlwings Lite: paste this whole file into the main.py tab (written by `xlfactor lite`).

@@ -1,0 +1,200 @@
+"""The asset covariance ``S = B F B' + D`` in factor form (or dense), and risk contributions under it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ...errors import InputShapeError, InputValueError
+from .. import _validation as v
+from .covariance import check_covariance
+
+
+@dataclass(frozen=True, eq=False)
+class FactorModel:
+    """Asset covariance ``B F B' + diag(d)`` kept in factor form."""
+
+    loadings: np.ndarray  # (N, K)
+    factor_cov: np.ndarray  # (K, K)
+    specific_var: np.ndarray  # (N,)
+
+    @classmethod
+    def from_arrays(cls, loadings, factor_cov, specific_var) -> FactorModel:
+        """Validated model: loadings one row per asset, F K x K symmetric PSD, d >= 0 per asset."""
+        b = v.as_float_2d(loadings, "loadings", allow_missing=False)
+        f = check_covariance(factor_cov, "factor_cov")
+        d = v.as_float_1d(specific_var, "specific_var", allow_missing=False)
+        if f.shape[0] != b.shape[1]:
+            raise InputShapeError(
+                f"loadings has {b.shape[1]} factor columns but factor_cov is {f.shape[0]} x {f.shape[0]}; "
+                "they must name the same factors."
+            )
+        if d.size != b.shape[0]:
+            raise InputShapeError(
+                f"specific_var has {d.size} values but loadings has {b.shape[0]} assets (rows); pass one per asset."
+            )
+        if (d < 0).any():
+            raise InputValueError(f"specific_var must be >= 0; asset {int(np.argmin(d)) + 1} has {d.min():.6g}.")
+        return cls(loadings=b, factor_cov=f, specific_var=d)
+
+    @property
+    def n_assets(self) -> int:
+        return self.loadings.shape[0]
+
+    def matvec(self, w: np.ndarray) -> np.ndarray:
+        """``S w`` in O(NK)."""
+        return self.loadings @ (self.factor_cov @ (self.loadings.T @ w)) + self.specific_var * w
+
+    @cached_property
+    def root(self) -> np.ndarray:
+        """``U = B V sqrt(E)`` with ``F = V E V'``, so that ``B F B' = U U'`` (F may be singular)."""
+        e, vec = np.linalg.eigh(self.factor_cov)
+        return self.loadings @ (vec * np.sqrt(np.clip(e, 0.0, None)))
+
+    def diag(self) -> np.ndarray:
+        u = self.root
+        return (u * u).sum(axis=1) + self.specific_var
+
+    def dense(self) -> np.ndarray:
+        return self.loadings @ self.factor_cov @ self.loadings.T + np.diag(self.specific_var)
+
+    def solve_shifted(self, h: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``(S + diag(h))^-1 g`` by Woodbury on ``S = U U' + diag(d)``; h + d > 0."""
+        h = h + self.specific_var
+        u = self.root
+        hu = u / h[:, None]
+        small = np.eye(u.shape[1]) + u.T @ hu
+        hg = g / h
+        return hg - hu @ np.linalg.solve(small, u.T @ hg)
+
+
+class DenseCov:
+    """A dense covariance with the same interface as ``FactorModel`` (for RISK_ALLOC on a full matrix)."""
+
+    def __init__(self, cov) -> None:
+        self.cov = check_covariance(cov)
+
+    @property
+    def n_assets(self) -> int:
+        return self.cov.shape[0]
+
+    def matvec(self, w):
+        return self.cov @ w
+
+    def diag(self):
+        return np.diag(self.cov).copy()
+
+    def dense(self):
+        return self.cov
+
+    def solve_shifted(self, h, g):
+        return np.linalg.solve(self.cov + np.diag(h), g)
+
+
+# --- risk contributions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RiskContributions:
+    """Risk of a portfolio split by asset (Euler) and, for a factor model, by factor.
+
+    Asset view: marginal ``(S w)_i / sigma``, component ``w_i (S w)_i / sigma`` (sums to sigma),
+    percent = component / sigma (sums to 1). Factor view: exposures ``beta = B' w``, factor k's part
+    of the variance ``beta_k (F beta)_k``, specific part ``sum_i w_i^2 d_i``; percents sum to 1.
+    """
+
+    weights: np.ndarray  # (N,)
+    volatility: float
+    marginal: np.ndarray  # (N,)
+    component: np.ndarray  # (N,)
+    exposures: np.ndarray | None = None  # (K,)
+    factor_variance: np.ndarray | None = None  # (K,)
+    specific_variance: float | None = None
+
+    @property
+    def percent(self) -> np.ndarray:
+        return self.component / self.volatility
+
+    @property
+    def factor_percent(self) -> np.ndarray | None:
+        """K factor shares then the specific share of the variance, (K + 1,)."""
+        if self.factor_variance is None:
+            return None
+        return np.append(self.factor_variance, self.specific_variance) / self.volatility**2
+
+
+def _as_risk_model(cov=None, model: FactorModel | None = None):
+    if (cov is None) == (model is None):
+        raise InputValueError("pass either a covariance matrix or a factor model (loadings, factor_cov, specific_var).")
+    return model if model is not None else DenseCov(cov)
+
+
+def risk_contributions(weights, cov=None, *, model: FactorModel | None = None) -> RiskContributions:
+    """Risk contributions of ``weights`` under a dense covariance or a factor model."""
+    risk = _as_risk_model(cov, model)
+    w = v.as_float_1d(weights, "weights", allow_missing=False)
+    if w.size != risk.n_assets:
+        raise InputShapeError(f"weights has {w.size} values but the covariance covers {risk.n_assets} assets.")
+    sw = risk.matvec(w)
+    var = float(w @ sw)
+    if var <= 0:
+        raise InputValueError("the portfolio has zero variance; risk contributions are undefined.")
+    vol = np.sqrt(var)
+    out = {"weights": w, "volatility": vol, "marginal": sw / vol, "component": w * sw / vol}
+    if isinstance(risk, FactorModel):
+        beta = risk.loadings.T @ w
+        out.update(exposures=beta, factor_variance=beta * (risk.factor_cov @ beta),
+                   specific_variance=float(w @ (risk.specific_var * w)))
+    return RiskContributions(**out)
+
+
+# --- allocation results ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """Long-only, fully invested weights and the risk allocation they achieve."""
+
+    method: str
+    weights: np.ndarray  # (N,), >= 0, sum 1
+    risk: RiskContributions
+    target: np.ndarray | None  # the budgets aimed at (assets for erc/budget, factors for factor)
+    achieved: np.ndarray | None  # what was reached, in the units of ``target``
+    iterations: int
+    converged: bool
+    feasible: bool | None = None  # factor budgeting: were the factor budgets met (to 1e-8)?
+    distance: float | None = None  # factor budgeting: ||factor shares - budgets||_2 reached (0 when feasible)
+    note: str = ""  # factor budgeting: which budgets were not met and why; target volatility: the cash weight
+
+    @property
+    def volatility(self) -> float:
+        return self.risk.volatility
+
+    @property
+    def contributions(self) -> np.ndarray:
+        """Percent risk contribution of each asset (sums to 1)."""
+        return self.risk.percent
+
+
+def check_budgets(budgets, n: int, what: str) -> np.ndarray:
+    b = v.as_float_1d(budgets, "budgets", allow_missing=False)
+    if b.size != n:
+        raise InputShapeError(f"budgets has {b.size} values but there are {n} {what}; pass one per {what[:-1]}.")
+    if (b <= 0).any():
+        i = int(np.flatnonzero(b <= 0)[0])
+        raise InputValueError(
+            f"budgets must be > 0; value {i + 1} is {b[i]:g}. A zero budget has no long-only risk-budgeting "
+            "solution: drop that asset instead."
+        )
+    return b / b.sum()
+
+
+def _result(method, w, risk, target, it, ok, feasible=None, achieved=None) -> AllocationResult:
+    model = risk if isinstance(risk, FactorModel) else None
+    rc = risk_contributions(w, None if model else risk.cov, model=model)
+    if achieved is None and target is not None:
+        achieved = rc.percent
+    return AllocationResult(method=method, weights=w, risk=rc, target=target, achieved=achieved, iterations=it,
+                            converged=ok, feasible=feasible)
