@@ -8,7 +8,9 @@ the same weights each period, no drift) until the next date. Every estimate come
 so the estimation never sees a period it is then scored on.
 
 Models (``options.BACKTEST_MODELS``): ``ols``; ``ridge`` and ``lasso`` with every factor penalised;
-``lasso_market_free``: the lasso with the market (the first factor) unpenalised, xlfactor's default.
+``lasso_market_free``: the lasso with the market (the first factor) unpenalised, xlfactor's default; on request
+(``options.BACKTEST_LATENT``) ``statistical``: latent factors, the principal components of each window's returns,
+k chosen in each window by ``options.DEFAULTS["criterion"]`` (``statistical.rolling_latent``).
 
 Reported per model (``BacktestResult.stats``), returns being the portfolio's excess returns:
 - realised mean return and volatility, annualised with ``periods_per_year``;
@@ -33,7 +35,8 @@ from ..errors import InsufficientDataError
 from . import _validation as v
 from . import risk, rolling
 from ._cache import memoize
-from .options import ALLOC_METHODS, BACKTEST_MODELS, DEFAULTS, market_first_weights
+from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, market_first_weights
+from .statistical.riskmodel import rolling_latent
 
 STATS = (
     ("return", "Realised return (annualised)"),
@@ -136,7 +139,7 @@ def backtest(
     y = v.as_float_2d(returns, "returns")
     x = v.as_float_2d(factors, "factors")
     v.check_same_rows(y, x, "returns", "factors")
-    models = tuple(v.choose(m, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1]) for m in
+    models = tuple(v.choose(m, BACKTEST_MODELS + BACKTEST_LATENT, "model", BACKTEST_MODELS[-1]) for m in
                    ([models] if isinstance(models, str) else models))
     if not models:
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
@@ -162,9 +165,11 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
     spans = rebalances = None
     for m, model in enumerate(models):
         # estimation on every window ending before the last row: each has at least one period to hold
-        est = rolling.rolling(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds, scheme=scheme,
-                              gap=gap, rule=rule, cov_method=cov_method, halflife=halflife, engine=engine,
-                              scheduler=scheduler, **model_options(model, x.shape[1]))
+        est = (rolling_latent(y[:-1], window, step=step, expanding=expanding, cov_method=cov_method, halflife=halflife)
+               if model in BACKTEST_LATENT else
+               rolling.rolling(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds, scheme=scheme,
+                               gap=gap, rule=rule, cov_method=cov_method, halflife=halflife, engine=engine,
+                               scheduler=scheduler, **model_options(model, x.shape[1])))
         if progress is not None:
             progress(2 * m + 1, total, f"{model}: estimated on {len(est.ends)} windows")
         if spans is None:

@@ -32,6 +32,8 @@ COV_METHODS = ("sample", "ewma", "ledoitwolf")
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
+BACKTEST_LATENT = ("statistical",)  # on request: latent factors re-estimated in each window (core.statistical)
+NUM_FACTOR_CRITERIA = ("ic_p1", "ic_p2", "pc_p1", "pc_p2", "er", "gr")  # Bai-Ng (2002); Ahn-Horenstein (2013)
 
 DEFAULTS = {
     "method": "lasso",
@@ -49,9 +51,12 @@ DEFAULTS = {
     "halflife": 36.0,
     "risk_method": "erc",
     "low_vol_from": "size_value",
+    "criterion": "er",  # number of latent factors (statistical models)
+    "pca_standardize": False,  # latent factors of the covariance (True: of the correlation)
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES}
+           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
+           "criterion": NUM_FACTOR_CRITERIA}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:

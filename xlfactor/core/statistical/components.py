@@ -84,11 +84,11 @@ def prepare(x: np.ndarray, demean: bool, standardize: bool, names: v.Names = Non
 
 
 def signs(loadings: np.ndarray) -> np.ndarray:
-    """+1 or -1 per column so that its sum is positive (or, if it sums to zero, its largest entry)."""
+    """+1 or -1 per column so that its sum is positive (or, if it sums to zero, its largest entry): (..., 1, k)."""
     total = loadings.sum(axis=-2)
     big = np.take_along_axis(loadings, np.abs(loadings).argmax(axis=-2)[..., None, :], axis=-2)[..., 0, :]
     tiny = np.abs(total) <= 1e-12 * np.abs(loadings).sum(axis=-2)
-    return np.where(np.where(tiny, big, total) < 0, -1.0, 1.0)
+    return np.where(np.where(tiny, big, total) < 0, -1.0, 1.0)[..., None, :]
 
 
 def top_components(z: np.ndarray, q: int, exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
