@@ -105,10 +105,10 @@ def top_components(z: np.ndarray, q: int, exact: bool | None = None) -> tuple[np
         lam, vec = np.linalg.eigh(z.T @ z)
         lam, vec = lam[::-1], vec[:, ::-1]
     else:
-        lam, u = np.linalg.eigh(z @ z.T)
-        lam, u = lam[::-1][:n], u[:, ::-1][:, :n]
-        pos = lam > lam[0] * 1e-13 if lam[0] > 0 else np.zeros(n, bool)
-        vec = np.zeros((n, n))
+        lam, u = np.linalg.eigh(z @ z.T)  # T < N: T pairs
+        lam, u = lam[::-1], u[:, ::-1]
+        pos = lam > lam[0] * 1e-13 if lam[0] > 0 else np.zeros(t, bool)
+        vec = np.zeros((n, t))
         vec[:, pos] = (z.T @ u[:, pos]) / np.sqrt(lam[pos])
     return np.clip(lam, 0.0, None), vec
 
