@@ -12,7 +12,7 @@ from statsmodels.multivariate.pca import PCA as SmPCA
 
 from xlfactor.core import backtest, risk, statistical
 from xlfactor.core.options import NUM_FACTOR_CRITERIA
-from xlfactor.core.statistical import components, compare, count, riskmodel
+from xlfactor.core.statistical import compare, components, count, riskmodel
 from xlfactor.errors import ConvergenceError, InputValueError, InsufficientDataError
 from xlfactor.workbook.dataset import french
 
@@ -220,7 +220,7 @@ def published(x: np.ndarray, kmax: int) -> dict[str, list[float]]:
         out["pc_p1"].append(v_of(k) + v_of(kmax) * pen1)
         out["pc_p2"].append(v_of(k) + v_of(kmax) * pen2)
         out["er"].append(mu[k - 1] / mu[k])
-        vk = lambda j: mu[j:].sum()  # noqa: E731  (AH's V(k): the eigenvalues beyond the k-th)
+        vk = lambda j: mu[j:].sum()
         out["gr"].append(np.log(vk(k - 1) / vk(k)) / np.log(vk(k) / vk(k + 1)))
     return out
 

@@ -8,9 +8,19 @@
 """
 
 from .compare import LatentVsNamed, canonical_correlations, latent_vs_named
-from .count import FactorCount, factor_count
 from .components import PCAResult, pca
+from .count import FactorCount, factor_count
 from .riskmodel import LatentRollingResult, latent_risk_model, rolling_latent
 
-__all__ = ["PCAResult", "pca", "FactorCount", "factor_count", "LatentVsNamed", "latent_vs_named",
-           "canonical_correlations", "latent_risk_model", "rolling_latent", "LatentRollingResult"]
+__all__ = [
+           "FactorCount",
+           "LatentRollingResult",
+           "LatentVsNamed",
+           "PCAResult",
+           "canonical_correlations",
+           "factor_count",
+           "latent_risk_model",
+           "latent_vs_named",
+           "pca",
+           "rolling_latent",
+]

@@ -109,4 +109,4 @@ def latent_vs_named(returns, named, k: int, *, demean: bool = True, standardize:
                          latent_share=float(ess_l.sum() / tss_l.sum()), rows=int(rows.sum()))
 
 
-__all__ = ["LatentVsNamed", "latent_vs_named", "canonical_correlations"]
+__all__ = ["LatentVsNamed", "canonical_correlations", "latent_vs_named"]

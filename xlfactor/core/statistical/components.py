@@ -147,7 +147,7 @@ def _orthonormal(a: np.ndarray) -> np.ndarray:
 def decompose(z: np.ndarray, k: int, mean, scale, ddof: int, observed=None, exact=None, n_iter=0, n_missing=0,
               names: v.Names = None) -> PCAResult:
     """The k-component result on a complete prepared panel (R2 on the ``observed`` cells only)."""
-    t, n = z.shape
+    t = z.shape[0]
     lam, vec = top_components(z, k, exact)
     rank = int((lam > lam[0] * 1e-13).sum()) if lam.size and lam[0] > 0 else 0
     if k > rank:
@@ -206,7 +206,7 @@ def em_fill(x: np.ndarray, k: int, demean: bool, standardize: bool, observed: np
         fit = (z @ load) @ load.T
         now = fit[mask]
         z[mask] = now
-        change = np.linalg.norm(last - now) / max(np.linalg.norm(now), 1e-300)
+        change = float(np.linalg.norm(last - now) / np.maximum(np.linalg.norm(now), 1e-300))
         if change < tol:
             out = x.copy()
             out[mask] = (fit * scale + mean)[mask]
@@ -280,4 +280,4 @@ def pca(returns, k: int = 1, *, demean: bool = True, standardize: bool = False, 
                      asset_names)
 
 
-__all__ = ["PCAResult", "pca", "prepare", "signs", "top_components", "decompose", "em_fill", "check_coverage"]
+__all__ = ["PCAResult", "check_coverage", "decompose", "em_fill", "pca", "prepare", "signs", "top_components"]

@@ -146,4 +146,4 @@ def factor_count(returns, kmax: int | None = None, *, demean: bool = True,
                        explained=lam / total, kmax=kmax)
 
 
-__all__ = ["FactorCount", "factor_count", "criteria_values", "choose_k", "check_kmax"]
+__all__ = ["FactorCount", "check_kmax", "choose_k", "criteria_values", "factor_count"]

@@ -23,8 +23,8 @@ from ...errors import InsufficientDataError
 from .. import _validation as v
 from .. import risk, rolling
 from ..options import DEFAULTS, NUM_FACTOR_CRITERIA
-from . import count
 from . import components as _pca
+from . import count
 
 BATCH_CELLS = 4_000_000  # floats stacked per batch of windows (32 MB)
 
@@ -212,4 +212,4 @@ def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str,
             "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw}
 
 
-__all__ = ["latent_risk_model", "rolling_latent", "LatentRollingResult"]
+__all__ = ["LatentRollingResult", "latent_risk_model", "rolling_latent"]
