@@ -371,6 +371,8 @@ def test_rolling_latent_leaves_out_an_asset_missing_in_a_window(shipped):
     w = int(np.flatnonzero(~inside)[0])
     alone = statistical.latent_risk_model(y[roll.starts[w]:roll.ends[w] + 1], k=2, standardize=True)
     np.testing.assert_allclose(roll.loadings[w], alone.loadings, atol=1e-12)
+    np.testing.assert_allclose(roll.specific_var[w], alone.specific_var, rtol=1e-10)
+    np.testing.assert_allclose(roll.factor_cov[w], alone.factor_cov, rtol=1e-10)
     grow = statistical.rolling_latent(y, 50, step=25, k=2, expanding=True)
     assert (grow.starts == 0).all() and np.isnan(grow.loadings[:, 4]).all()
     w = len(grow.ends) - 1
