@@ -211,4 +211,4 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
     assert "12 assets, factors MKT, SIZE, VALUE, MOM" in text and "[4/4] lasso" in text
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["backtest.csv"]
     assert cli.main(["backtest", "--models", "ols,lars", "--out", str(tmp_path / "o2")]) == 2
-    assert "model must be one of ols, ridge, lasso, lasso_market_free; got 'lars'" in capsys.readouterr().err
+    assert "model must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lars'" in capsys.readouterr().err

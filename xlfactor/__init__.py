@@ -30,6 +30,16 @@ from .core.risk import (
     risk_contributions,
     specific_variance,
 )
+from .core.statistical import (
+    FactorCount,
+    LatentVsNamed,
+    PCAResult,
+    factor_count,
+    latent_risk_model,
+    latent_vs_named,
+    pca,
+    rolling_latent,
+)
 from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .data import load_french
 from .errors import (
@@ -70,6 +80,14 @@ __all__ = [
     "RiskContributions",
     "AllocationResult",
     "CVResult",
+    "pca",
+    "factor_count",
+    "latent_vs_named",
+    "latent_risk_model",
+    "rolling_latent",
+    "PCAResult",
+    "FactorCount",
+    "LatentVsNamed",
     "RegressionResult",
     "RiskSplit",
     "CapmResult",

@@ -15,7 +15,9 @@ and so is the variance forecast for it (never counted as a zero return); a perio
 return is refused.
 
 Models (``options.BACKTEST_MODELS``): ``ols``; ``ridge`` and ``lasso`` with every factor penalised;
-``lasso_market_free``: the lasso with the market (the first factor) unpenalised, xlfactor's default.
+``lasso_market_free``: the lasso with the market (the first factor) unpenalised, xlfactor's default; on request
+(``options.BACKTEST_LATENT``) ``statistical``: latent factors, the principal components of each window's returns,
+k chosen in each window by ``options.DEFAULTS["criterion"]`` (``statistical.rolling_latent``).
 
 Reported per model (``BacktestResult.stats``), returns being the portfolio's excess returns:
 - realised mean return and volatility, annualised with ``periods_per_year``;
@@ -50,7 +52,8 @@ from ..errors import InsufficientDataError
 from . import _validation as v
 from . import evaluation, risk, rolling
 from ._cache import memoize
-from .options import ALLOC_METHODS, BACKTEST_MODELS, DEFAULTS, market_first_weights
+from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, market_first_weights
+from .statistical.riskmodel import rolling_latent
 
 N_RANDOM = 20  # seeded long-only test portfolios (flat Dirichlet, seed RANDOM_SEED)
 RANDOM_SEED = 0
@@ -296,7 +299,7 @@ def backtest(
     ('ols',) (1, 577) 1.0
     """
     y, x = v.returns_and_factors(returns, factors)
-    models = tuple(v.choose(m, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1]) for m in
+    models = tuple(v.choose(m, BACKTEST_MODELS + BACKTEST_LATENT, "model", BACKTEST_MODELS[-1]) for m in
                    ([models] if isinstance(models, str) else models))
     if not models:
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
@@ -331,10 +334,13 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
     for m, model in enumerate(models):
         # estimation on every window ending before the last row: each has at least one period to hold
         # y, x checked already: ``checked`` skips the conversion
-        est = rolling.rolling.checked(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds,
-                                      scheme=scheme, gap=gap, rule=rule, cov_method=opts.cov_method,
-                                      halflife=opts.halflife, engine=engine, scheduler=scheduler,
-                                      **model_options(model, x.shape[1]))
+        est = (rolling_latent(y[:-1], window, step=step, expanding=expanding, cov_method=opts.cov_method,
+                              halflife=opts.halflife)
+               if model in BACKTEST_LATENT else
+               rolling.rolling.checked(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds,
+                                       scheme=scheme, gap=gap, rule=rule, cov_method=opts.cov_method,
+                                       halflife=opts.halflife, engine=engine, scheduler=scheduler,
+                                       **model_options(model, x.shape[1])))
         if progress is not None:
             progress(2 * m + 1, total, f"{model}: estimated on {len(est.ends)} windows")
         if rebalances is None:
