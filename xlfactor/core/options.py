@@ -32,6 +32,9 @@ COV_METHODS = ("sample", "ewma", "ledoitwolf")
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
+PREMIA_METHODS = ("twopass", "gmm")  # risk premia: two-pass regressions, or two-step efficient GMM
+PREMIA_SE = ("shanken", "plain", "robust")  # two-pass standard errors (GMM's are robust)
+FREQUENCIES = ("quarter", "year")  # what monthly returns compound to, to meet a slower series
 
 DEFAULTS = {
     "method": "lasso",
@@ -49,9 +52,13 @@ DEFAULTS = {
     "halflife": 36.0,
     "risk_method": "erc",
     "low_vol_from": "size_value",
+    "premia_method": "twopass",
+    "premia_se": "shanken",  # betas are estimated: without the correction the premia's t-stats are overstated
+    "frequency": "quarter",
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES}
+           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
+           "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:
