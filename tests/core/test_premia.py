@@ -7,7 +7,7 @@ import pytest
 from linearmodels.asset_pricing import LinearFactorModel, LinearFactorModelGMM
 
 from xlfactor.core import premia, premia_gmm, regression
-from xlfactor.errors import CollinearityError, ConvergenceError, InputValueError, InsufficientDataError
+from xlfactor.errors import CollinearityError, ConvergenceError, InputShapeError, InputValueError, InsufficientDataError
 
 TOL = 1e-8
 # linearmodels' default BFGS stops about 1e-6 from the GMM minimum on these data; Powell with tight tolerances
@@ -192,3 +192,26 @@ def test_tiny_scale_is_scale_equivariant(sv):
     np.testing.assert_allclose(b.premia, a.premia * 1e-6, rtol=1e-9)
     np.testing.assert_allclose(b.stderr, a.stderr * 1e-6, rtol=1e-9)
     np.testing.assert_allclose(b.j_stat, a.j_stat, rtol=1e-8)
+
+
+@pytest.mark.parametrize("lags", [None, 4])
+def test_fama_macbeth_shanken_option(sv, lags):
+    y, f = sv
+    tp = premia.two_pass(y, f, intercept=True, se="shanken")
+    fm = regression.fama_macbeth(y, tp.betas, shanken_factors=f, lags=lags)
+    if lags is None:  # with fixed betas Fama-MacBeth's variance is the plain one, so the correction is Shanken's
+        np.testing.assert_allclose(fm.stderr, tp.stderr, rtol=1e-10)
+    plain = regression.fama_macbeth(y, tp.betas, lags=lags)
+    np.testing.assert_allclose(fm.shanken_factor, tp.shanken_factor, rtol=1e-12)
+    assert plain.shanken_factor is None and (fm.stderr > plain.stderr).all()
+    with pytest.raises(InputShapeError, match="factors has 2 columns but the exposures have 3"):
+        regression.fama_macbeth(y, tp.betas, shanken_factors=f[:, :2])
+
+
+def test_grs_refuses_non_traded_factors(sv):
+    y, f = sv
+    assert regression.grs(y, f, traded=[True, True, True]).statistic == regression.grs(y, f).statistic
+    with pytest.raises(InputValueError, match="GRS test needs traded factors.*column 2 is not traded"):
+        regression.grs(y, f, traded=[True, False, True])
+    with pytest.raises(InputShapeError, match="traded has 2 values but there are 3 factors"):
+        regression.grs(y, f, traded=[True, False])

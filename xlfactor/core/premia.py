@@ -33,6 +33,7 @@ from ..errors import CollinearityError, InputValueError, InsufficientDataError
 from . import _validation as v
 from .options import DEFAULTS, PREMIA_METHODS, PREMIA_SE
 from .regression import bartlett_weights, ols
+from .shanken import shanken_covariance
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,19 +196,6 @@ def _lags(lags, se: str) -> int | None:
         raise InputValueError(f"lags applies to se 'robust' (Newey-West); se is '{se}'. Leave lags blank or use "
                               "se 'robust'.")
     return v.check_nonneg_int(lags, "lags")
-
-
-def shanken_covariance(resid_part: np.ndarray, factor_cov: np.ndarray, c: float, nobs: int,
-                       intercept: bool) -> np.ndarray:
-    """Shanken (1992): ``((1 + c) A S_e A' + S_f*) / T`` given ``A S_e A'``, ``S_f``, ``c`` and ``T``.
-
-    ``S_f*`` is ``S_f`` bordered with a zero row and column for the intercept (the zero-beta rate has no factor
-    part).
-    """
-    p = resid_part.shape[0]
-    border = np.zeros((p, p))
-    border[int(intercept):, int(intercept):] = factor_cov
-    return ((1.0 + c) * resid_part + border) / nobs
 
 
 def _shanken_cov(d: _Panel, a: np.ndarray, s_f: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:

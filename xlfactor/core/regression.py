@@ -15,6 +15,7 @@ from scipy import stats
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
+from .shanken import correct_fama_macbeth, require_traded
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
 
 
@@ -242,8 +243,10 @@ def collinearity(factors, *, factor_names: v.Names = None) -> Collinearity:
     return Collinearity(corr=corr, vif=vif, condition_number=float(np.sqrt(eig[-1] / eig[0])), nobs=x.shape[0])
 
 
-def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
+def grs(excess_returns, factors, *, asset_names: v.Names = None, traded=None) -> GRSResult:
     """Gibbons-Ross-Shanken F-test of ``alpha = 0`` for all assets jointly.
+
+    Only for traded factors (``traded``: one flag per factor, default all; see ``shanken.traded_flags``).
 
     Needs a balanced panel: rows where any asset or factor is missing are dropped for all.
     ``W = (T - N - K) / N * a' S^-1 a / (1 + m' O^-1 m)`` with ``S`` the residual and ``O`` the
@@ -252,6 +255,7 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
     y = v.as_float_2d(excess_returns, "returns")
     x = v.as_float_2d(factors, "factors")
     v.check_same_rows(y, x, "returns", "factors")
+    require_traded(traded, x.shape[1], "the GRS test")
     keep = np.isfinite(y).all(axis=1) & np.isfinite(x).all(axis=1)
     y, x = y[keep], x[keep]
     t, n = y.shape
@@ -288,14 +292,15 @@ def grs(excess_returns, factors, *, asset_names: v.Names = None) -> GRSResult:
     )
 
 
-def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethResult:
+def fama_macbeth(returns, exposures, *, lags: int | None = None, shanken_factors=None) -> FamaMacBethResult:
     """Fama-MacBeth risk premia of given exposures.
 
     ``returns`` is T x N. ``exposures`` is N x K (the same for every period, e.g. full-sample
     betas) or T x N x K (time-varying, e.g. characteristics known at the start of each period).
     Each period regresses the cross-section of returns on [1, exposures] using the assets
     present; periods with fewer than K + 2 such assets are skipped. ``lags`` gives Newey-West
-    standard errors on the period estimates.
+    standard errors on the period estimates. ``shanken_factors`` (T x K, the factors whose betas are the
+    exposures) applies Shanken's correction for estimated betas (``shanken.correct_fama_macbeth``).
     """
     y = v.as_float_2d(returns, "returns")
     t, n = y.shape
@@ -347,10 +352,14 @@ def fama_macbeth(returns, exposures, *, lags: int | None = None) -> FamaMacBethR
         for lag, w in enumerate(bartlett_weights(lags)[1:], start=1):
             g = dev[lag:].T @ dev[:-lag] / m
             cov += w * (g + g.T)
+    cov, factor = cov / (m - 1), None
+    if shanken_factors is not None:
+        cov, factor = correct_fama_macbeth(cov, used.mean(axis=0), shanken_factors, np.isfinite(period).all(axis=1))
     return FamaMacBethResult(
         premia=used.mean(axis=0),
-        stderr=np.sqrt(np.diag(cov) / (m - 1)),
+        stderr=np.sqrt(np.diag(cov)),
         period_premia=period,
         nperiods=m,
         lags=lags,
+        shanken_factor=factor,
     )
