@@ -438,17 +438,19 @@ def capm_er(returns, market, rf=None):
     returns=RETURNS,
     exposures="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.",
     lags=LAGS,
+    factors="Optional: the factors whose betas are the exposures (one column each); Shanken-corrects the std errors.",
 )
 @excel_errors
-def fama_macbeth(returns, exposures, lags=None):
+def fama_macbeth(returns, exposures, lags=None, factors=None):
     """Fama-MacBeth risk premia per period: rows intercept then one per exposure; columns premium, std error, t-stat."""
-    y = cells.table(returns, "returns")
+    y, f = ((cells.table(returns, "returns"), None) if cells.blank(factors)
+            else cells.aligned((returns, "returns"), (factors, "factors")))
     ex = cells.table(exposures, "exposures")
     if ex.shape[1] != y.shape[1]:
         raise InputShapeError(
             f"exposures has {ex.shape[1]} columns but returns has {y.shape[1]}; give one column per asset."
         )
-    res = regression.fama_macbeth(y, ex.T, lags=cells.count(lags, "lags", None))
+    res = regression.fama_macbeth(y, ex.T, lags=cells.count(lags, "lags", None), shanken_factors=f)
     return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
 
 
@@ -457,12 +459,13 @@ def fama_macbeth(returns, exposures, lags=None):
     returns=RETURNS,
     factors=FACTORS,
     rf=RF,
+    traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
 )
 @excel_errors
-def grs_test(returns, factors, rf=None):
+def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = regression.grs(y, x)
+    res = regression.grs(y, x, traded=None if cells.blank(traded) else cells.flags(traded, "traded"))
     return [[res.statistic, res.pvalue]]
 
 
@@ -667,3 +670,8 @@ __all__ = [
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
 ]
+
+from .fn_macro import *  # noqa: E402, F403
+from .fn_macro import __all__ as _macro  # noqa: E402
+
+__all__ += _macro
