@@ -84,7 +84,7 @@ def test_another_shape_no_industries_text_periods_one_characteristic():
 
 
 def test_periods_are_sorted_and_short_periods_skipped():
-    per, ids, x, r, ind, w, truth = panel(n_periods=4, noise=0.0)
+    per, ids, x, r, ind, _w, truth = panel(n_periods=4, noise=0.0)
     order = np.random.default_rng(0).permutation(per.size)
     r2 = r.copy()
     r2[(per == 200002) & (np.arange(per.size) % 40 > 3)] = np.nan  # period 2 keeps 4 assets < 7 factors
@@ -95,7 +95,7 @@ def test_periods_are_sorted_and_short_periods_skipped():
 
 
 def test_hostile_inputs():
-    per, ids, x, r, ind, w, _ = panel(n_periods=3)
+    per, ids, x, r, _ind, w, _ = panel(n_periods=3)
     with pytest.raises(InputShapeError, match="returns has 5 values"):
         fm.fundamental(per, ids, x, r[:5])
     with pytest.raises(InputValueError, match="appears more than once in period"):
@@ -113,7 +113,7 @@ def test_hostile_inputs():
 
 
 def test_constant_characteristic_within_a_period_skips_it_rather_than_returning_noise():
-    per, ids, x, r, ind, w, _ = panel(n_periods=3, noise=0.0)
+    per, ids, x, r, _ind, _w, _ = panel(n_periods=3, noise=0.0)
     x2 = x.copy()
     x2[per == 200002, 0] = 1.0  # collinear with the intercept in that period
     res = fm.fundamental(per, ids, x2, r)

@@ -8,7 +8,12 @@ from statsmodels.datasets import macrodata
 
 from xlfactor.core import frequency, mimicking
 from xlfactor.data.macro import load_macro, macro_labels
-from xlfactor.errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
+from xlfactor.errors import (
+    CollinearityError,
+    InputShapeError,
+    InputValueError,
+    InsufficientDataError,
+)
 
 
 def yyyymm(index) -> np.ndarray:
@@ -82,7 +87,7 @@ def test_macro_factors_from_statsmodels_macrodata():
 
 
 def test_shipped_months_meet_every_macro_quarter(quarterly):
-    ind, sv, macro, labels = quarterly
+    ind, _sv, macro, labels = quarterly
     assert ind.shape == (202, 12) and macro.shape == (202, 3) and np.isfinite(ind).all()
     assert labels[0] == 195906 and labels[-1] == 200909
 

@@ -7,7 +7,13 @@ import pytest
 from linearmodels.asset_pricing import LinearFactorModel, LinearFactorModelGMM
 
 from xlfactor.core import premia, premia_gmm, regression
-from xlfactor.errors import CollinearityError, ConvergenceError, InputShapeError, InputValueError, InsufficientDataError
+from xlfactor.errors import (
+    CollinearityError,
+    ConvergenceError,
+    InputShapeError,
+    InputValueError,
+    InsufficientDataError,
+)
 
 TOL = 1e-8
 # linearmodels' default BFGS stops about 1e-6 from the GMM minimum on these data; Powell with tight tolerances

@@ -106,7 +106,7 @@ def battery() -> list:
 
 
 def names_case():
-    per, ids, x, r, industry, w = long_table()
+    per, ids, x, r, industry, _w = long_table()
     return [column(per), column(ids), cells(x), column(r), column(industry), None, [["names"]]], \
         [["intercept", "characteristic 1", "characteristic 2", "Tech", "Bank", "Food"]]
 

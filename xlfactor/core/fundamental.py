@@ -140,7 +140,7 @@ def fundamental(periods, assets, characteristics, returns, *, industries=None, w
     p = z.shape[1]
     ok = np.isfinite(y) & np.isfinite(z).all(axis=1) & np.isfinite(w)
     pair = per * asset_names.size + asset
-    uniq, first, counts = np.unique(pair, return_index=True, return_counts=True)
+    _, first, counts = np.unique(pair, return_index=True, return_counts=True)
     if (counts > 1).any():
         i = int(first[np.flatnonzero(counts > 1)[0]])
         raise InputValueError(f"asset {asset_names[asset[i]]} appears more than once in period {per_names[per[i]]} "

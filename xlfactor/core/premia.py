@@ -171,7 +171,7 @@ def two_pass(returns, factors, *, intercept: bool = False, se: str | None = None
     se = v.choose(se, PREMIA_SE, "se", DEFAULTS["premia_se"])
     lags = _lags(lags, se)
     d = _panel(returns, factors, intercept, factor_names)
-    t, n = d.y.shape
+    t = d.y.shape[0]
     mean = d.y.mean(axis=0)
     a = np.linalg.pinv(d.x)  # (p, N) = (X'X)^-1 X' for a full-rank X
     lam = a @ mean

@@ -15,8 +15,8 @@ from scipy import stats
 
 from ..errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
-from .shanken import correct_fama_macbeth, require_traded
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
+from .shanken import correct_fama_macbeth, require_traded
 
 
 def usable_groups(ok: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:

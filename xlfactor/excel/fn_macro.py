@@ -169,4 +169,4 @@ def char_model(periods, assets, characteristics, returns, industries=None, weigh
     return cells.block(values)
 
 
-__all__ = ["risk_premia", "mimicking_portfolio", "compound_returns", "char_model"]
+__all__ = ["char_model", "compound_returns", "mimicking_portfolio", "risk_premia"]

@@ -18,6 +18,7 @@ from ..core._cache import memoize
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from .coerce import excel_errors
+from .fn_macro import *  # macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 
 CATEGORY = "xlfactor"
 # cache=True: on xlwings Server the Excel client answers a repeated call with unchanged arguments from its
@@ -669,9 +670,5 @@ __all__ = [
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
+    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
 ]
-
-from .fn_macro import *  # noqa: E402, F403
-from .fn_macro import __all__ as _macro  # noqa: E402
-
-__all__ += _macro

@@ -5,12 +5,12 @@ import re
 
 import numpy as np
 import pytest
-
 import xlwings as xw
+from xlwings.server import custom_functions_meta
+
 from tests.excel import cases, hostile, macro_cases
 from tests.runtimes.officejs.test_officejs import call
 from xlfactor.excel import coerce, udfs
-from xlwings.server import custom_functions_meta
 
 CASES = macro_cases.build_cases()
 MACRO = ("risk_premia", "mimicking_portfolio", "compound_returns", "char_model")
@@ -53,7 +53,7 @@ def test_bad_input_battery_gives_clear_errors_never_crashes():
             json.dumps(call(bad.func, bad.args), allow_nan=False)
         except coerce.ExcelInputError:
             return "error"
-        except Exception as exc:  # HTTP 500, retried, then "An error occurred."
+        except Exception as exc:  # noqa: BLE001 - HTTP 500, retried, then "An error occurred."
             return f"{type(exc).__name__}: {exc}"[:120]
         return "numbers"
 
