@@ -81,7 +81,7 @@ def compound(returns, labels, to: str | None = None) -> Compounded:
     >>> res.labels.tolist(), np.round(res.returns.ravel(), 6).tolist()
     ([199003], [0.019898])
     """
-    to = v.choose(to, FREQUENCIES, "to", DEFAULTS["frequency"])
+    to = v.choose(to, FREQUENCIES, "to", str(DEFAULTS["frequency"]))
     y = v.as_float_2d(returns, "returns")
     m = month_index(labels)
     if m.size != y.shape[0]:

@@ -176,7 +176,7 @@ def fundamental(periods, assets, characteristics, returns, *, industries=None, w
     last_rows = np.flatnonzero(per == last)
     assets_last = asset[last_rows]
     exposures = np.column_stack([np.ones(last_rows.size), x[last_rows]] +
-                                ([np.eye(n_ind)[ind[last_rows]]] if n_ind else []))
+                                ([np.eye(n_ind)[ind[last_rows]]] if ind is not None else []))
     spec = np.array([np.nanvar(resid[asset == a], ddof=1) if np.isfinite(resid[asset == a]).sum() > 1 else np.nan
                      for a in assets_last])
     if not np.isfinite(spec).all() or not np.isfinite(exposures).all():

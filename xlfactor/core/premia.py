@@ -168,7 +168,7 @@ def two_pass(returns, factors, *, intercept: bool = False, se: str | None = None
     >>> res.premia.shape, res.se
     ((1,), 'shanken')
     """
-    se = v.choose(se, PREMIA_SE, "se", DEFAULTS["premia_se"])
+    se = v.choose(se, PREMIA_SE, "se", str(DEFAULTS["premia_se"]))
     lags = _lags(lags, se)
     d = _panel(returns, factors, intercept, factor_names)
     t = d.y.shape[0]
@@ -286,7 +286,7 @@ def estimate(returns, factors, *, method: str | None = None, intercept: bool = F
     >>> estimate(r, f, method="gmm").method
     'gmm'
     """
-    method = v.choose(method, PREMIA_METHODS, "method", DEFAULTS["premia_method"])
+    method = v.choose(method, PREMIA_METHODS, "method", str(DEFAULTS["premia_method"]))
     if method == "twopass":
         return two_pass(returns, factors, intercept=intercept, se=se, lags=lags, factor_names=factor_names)
     from .premia_gmm import gmm  # the GMM module builds on this one
