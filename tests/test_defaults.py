@@ -51,4 +51,4 @@ def test_registry_is_what_every_interface_uses():
     kw = cv.cross_validate.__wrapped__.__kwdefaults__
     assert (kw["method"], kw["folds"], kw["scheme"]) == (options.DEFAULTS["method"], options.DEFAULTS["folds"],
                                                          options.DEFAULTS["scheme"])
-    assert "min (default)" in udfs.RULE and "sample (default)" in options.describe("cov_method")
+    assert "min (default)" in udfs.doc.RULE and "sample (default)" in options.describe("cov_method")

@@ -4,6 +4,8 @@ from sklearn.linear_model import ElasticNet, Lasso, LassoCV, Ridge, lasso_path
 
 from tests.conftest import synthetic
 from xlfactor.core import cv, penalized, regression
+from xlfactor.core.options import SolvePolicy
+from xlfactor.core.penalized import descent, eigenbasis, linalg
 from xlfactor.errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
 
 
@@ -90,43 +92,47 @@ def test_lasso_path_matches_sklearn_and_kkt_holds(french_xy):
 
 
 def spy(monkeypatch, name, arg=0):
-    """Count the calls of ``penalized.<name>`` and the problems (columns of argument ``arg``) they are given."""
+    """Count the calls of ``penalized.linalg.<name>`` and the problems (columns of argument ``arg``) they are given
+    (a spy only: the solver runs as it would)."""
     seen = {"calls": 0, "problems": 0}
-    real = getattr(penalized, name)
+    real = getattr(linalg, name)
 
     def counted(*args, **kw):
         seen["calls"] += 1
         seen["problems"] += args[arg].shape[1]
         return real(*args, **kw)
 
-    monkeypatch.setattr(penalized, name, counted)
+    monkeypatch.setattr(linalg, name, counted)
     return seen
 
 
-@pytest.mark.parametrize("by_inverse", [True, False])
-def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, by_inverse):
-    """20 correlated factors (condition 5e3), so most active sets exceed SMALL_K: solved on their inactive loadings by
-    the inverse Gram matrix, or (blocks deemed ill-conditioned) directly by Cholesky, grouped by size; the path and
-    every fold's held-out errors against scikit-learn at tight tolerances."""
+AUTO = SolvePolicy()
+
+
+@pytest.mark.parametrize("strategy", ["auto", "grouped", "inverse", "cholesky", "masked"])
+def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, strategy):
+    """20 correlated factors (condition 5e3), so most active sets exceed ``small_k``: under ``auto`` and ``inverse``
+    solved on their inactive loadings by the inverse Gram matrix; under ``grouped`` (no inverse) directly by Cholesky,
+    grouped by size; under ``cholesky`` every size by Cholesky; under ``masked`` every full system by one elimination.
+    The path and every fold's held-out errors against scikit-learn at tight tolerances."""
     rng = np.random.default_rng(5)
     t, k, n = 400, 20, 12
     x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.3 * rng.normal(size=(k, k)))  # correlated factors
     b = rng.normal(0.5, 0.5, size=(n, k)) * (rng.random((n, k)) < 0.7)
     y = x @ b.T + rng.normal(0, 0.02, size=(t, n))
-    if not by_inverse:
-        monkeypatch.setattr(penalized._SharedGram, "COND_MAX", 1.0)
     comp, chol = spy(monkeypatch, "_complement_solve", 2), spy(monkeypatch, "_cholesky_solve")
-    penalized.fit.cache_clear()
-    cv.cross_validate.cache_clear()  # else the second parametrisation's CV would be the first's, from the cache
-    res = penalized.lasso(y, x)
-    assert res.all_converged and res.nonzero.max() > penalized.SMALL_K + 4  # the large systems are exercised
-    assert (comp["problems"] > 100, chol["calls"] > 0) == (by_inverse, not by_inverse)  # the path under test is taken
+    masked = spy(monkeypatch, "_masked_solve", 1)
+    res = penalized.lasso(y, x, strategy=strategy)
+    assert res.all_converged and res.nonzero.max() > AUTO.small_k + 4  # the large systems are exercised
+    by_inverse = strategy in ("auto", "inverse")
+    expected = (by_inverse, strategy in ("grouped", "cholesky"), strategy == "masked")
+    assert (comp["problems"] > 100, chol["calls"] > 0, masked["calls"] > 0) == expected  # the path under test
     for j in range(0, n, 3):
         for i in range(0, 100, 9):
             ref = sk_lasso(res.lambdas[i, j]).fit(x, y[:, j]).coef_
             np.testing.assert_allclose(res.loadings[i, j], ref, rtol=0, atol=1e-8)
     folds = cv.splits(t, 5, "walkforward")
-    got = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
+    got = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward", strategy=strategy)
     for j in range(0, n, 3):
         for f, (tr, te) in enumerate(folds):
             xm, ym = x[tr].mean(0), y[tr, j].mean()
@@ -135,23 +141,33 @@ def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, by_
             np.testing.assert_allclose(got.fold_mse[:, f, j], err, rtol=1e-7)
 
 
-def test_a_large_system_that_cholesky_refuses_is_solved_by_lu(monkeypatch):
-    """The LU fallback of the large active systems gives the same path (Cholesky made to refuse every system; the
-    blocks deemed ill-conditioned, so that the large systems are solved directly)."""
+def test_a_batch_that_cholesky_refuses_is_solved_by_lu():
+    """The LU fallback of the large active systems: a batch with one symmetric system that is not positive definite
+    (Cholesky refuses the batch) is solved by LU, every system as ``numpy.linalg.solve`` solves it; an SPD batch by
+    Cholesky gives the same numbers."""
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(5, 40, 14))
+    spd = np.einsum("btk,btj->bkj", z, z) / 40
+    rhs = rng.normal(size=(5, 14, 2))
+    np.testing.assert_allclose(linalg.factor_solve(spd, rhs), np.linalg.solve(spd, rhs), rtol=1e-10, atol=1e-12)
+    indefinite = spd.copy()
+    indefinite[2] -= 2 * np.linalg.eigvalsh(spd[2]).mean() * np.eye(14)  # eigenvalues of both signs, nonsingular
+    assert np.linalg.eigvalsh(indefinite[2]).min() < 0
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.cholesky(indefinite)
+    np.testing.assert_allclose(linalg.factor_solve(indefinite, rhs), np.linalg.solve(indefinite, rhs), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_large_systems_by_cholesky_equal_elimination():
+    """The lasso path with every large system by Cholesky (strategy ``cholesky``) equals the one by Gaussian
+    elimination (``masked``), on 16 factors."""
     rng = np.random.default_rng(6)
     x = rng.normal(0, 0.02, size=(200, 16))
     y = x @ rng.normal(0.5, 0.5, size=(16, 3)) + rng.normal(0, 0.02, size=(200, 3))
-    monkeypatch.setattr(penalized._SharedGram, "COND_MAX", 1.0)
-    penalized.fit.cache_clear()
-    ref = penalized.lasso(y, x, n_lambdas=30)
-    assert ref.nonzero.max() > penalized.SMALL_K
-
-    def refuse(a):
-        raise np.linalg.LinAlgError("Matrix is not positive definite")
-
-    monkeypatch.setattr(penalized.np.linalg, "cholesky", refuse)
-    penalized.fit.cache_clear()
-    got = penalized.lasso(y, x, n_lambdas=30)
+    ref = penalized.lasso(y, x, n_lambdas=30, strategy="masked")
+    assert ref.nonzero.max() > AUTO.small_k
+    got = penalized.lasso(y, x, n_lambdas=30, strategy="cholesky")
     np.testing.assert_allclose(got.loadings, ref.loadings, rtol=0, atol=1e-12)
 
 
@@ -174,15 +190,14 @@ def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch,
     z[2, :, 1] = z[2, :, 0] + 1e-4 * z[2, :, 1]
     gram = np.einsum("btk,btj->bkj", z, z) / 500
     blk = np.repeat(np.arange(3), p // 3)
-    if layout == "many blocks":  # as with rolling windows
-        monkeypatch.setattr(penalized._SharedGram, "MANY_BLOCKS", 2)
+    policy = SolvePolicy(many_blocks=2) if layout == "many blocks" else AUTO  # many blocks: as rolling windows
     if layout == "unordered":  # problems not laid out block after block
         blk = rng.permutation(blk)
     active = random_active_sets(rng, k, p, 1)
     c, s, w = rng.normal(size=(k, p)), np.sign(rng.normal(size=(k, p))), np.r_[0.0, np.ones(k - 1)]
     active[0] = True  # an unpenalised factor is always active
     s = np.where(active & (w > 0)[:, None], s, 0.0)
-    shared = penalized._SharedGram(gram, blk)
+    shared = linalg.SharedGram(gram, blk, policy)
     assert (shared.runs is None) == (layout == "unordered")
     if layout == "many blocks":
         assert shared.inverse is None
@@ -191,7 +206,7 @@ def test_large_active_systems_by_the_inverse_equal_the_direct_solve(monkeypatch,
         assert well.tolist() == [True, True, False]
         np.testing.assert_allclose(inv[:2] @ gram[:2], np.broadcast_to(np.eye(k), (2, k, k)), atol=1e-12)
     comp = spy(monkeypatch, "_complement_solve", 2)
-    u, v = penalized._active_solve(gram, blk, c, active, s, np.zeros(p), w, shared, np.arange(p))
+    u, v = linalg.active_solve(gram, blk, c, active, s, np.zeros(p), w, shared, np.arange(p), policy)
     big = 2 * active.sum(axis=0) > k
     if layout == "many blocks":
         assert comp["problems"] == 0
@@ -373,14 +388,15 @@ def test_solutions_reported_with_gap_zero_have_a_zero_duality_gap(french_xy):
     """The path reports gap 0 where the KKT check verified the exact solution: recompute the gap to be sure."""
     y, x = french_xy
     probs, _ = penalized.build_problems(y, x, [np.arange(len(x))], False)
-    w = penalized.check_weights([0, 1, 1, 1], 4)
-    grid = penalized.default_grid(probs, "lasso", w, 1.0, 100, 1e-3, common=False)
-    fit = penalized.enet_path(probs, grid, w)
+    pen = penalized.Penalty([0, 1, 1, 1]).checked(4, "lasso")
+    w = pen.weights
+    grid = penalized.default_grid(probs, "lasso", pen, penalized.Grid().checked(), common=False)
+    fit = penalized.enet_path(probs, grid, pen)
     g = np.ascontiguousarray(probs.gram[probs.block].transpose(1, 2, 0))
     worst = 0.0
     for i in range(0, 100, 3):
         l1 = probs.n * grid[i]
-        gap = penalized._gap(g, probs.xty, probs.yty, fit.coef[i], l1, np.zeros_like(l1), w) / probs.yty
+        gap = descent.duality_gap(g, probs.xty, probs.yty, fit.coef[i], l1, np.zeros_like(l1), w) / probs.yty
         zero = fit.gap[i] == 0
         assert zero.mean() > 0.9  # most problems are solved exactly on their active set
         worst = max(worst, float(np.abs(gap[zero]).max()))
@@ -388,7 +404,7 @@ def test_solutions_reported_with_gap_zero_have_a_zero_duality_gap(french_xy):
 
 
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [0, 1, 1, 1]])
-def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights, monkeypatch):
+def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
     """Rolling windows give hundreds of small blocks, whose ridge paths and held-out errors are computed all at
     once (gathered per problem); they equal the block-by-block computation, for a common grid and for one grid
     per problem."""
@@ -396,15 +412,14 @@ def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights, 
     starts = range(0, 400, 5)  # 80 training sets of 40 rows, each scored on the next 12
     probs, test = penalized.build_problems(y, x, [np.arange(a, a + 40) for a in starts], False,
                                            [np.arange(a + 40, a + 52) for a in starts])
-    assert probs.gram.shape[0] > penalized._SharedGram.MANY_BLOCKS
-    w = np.array(weights, float)
+    assert probs.gram.shape[0] > AUTO.many_blocks
+    w = penalized.Penalty(weights).checked(4, "ridge")
     common = np.logspace(1, -3, 7)
     own = common[:, None] * np.random.default_rng(0).uniform(0.5, 2.0, probs.xty.shape[1])  # (L, P)
     runs = []
-    for many in (penalized._SharedGram.MANY_BLOCKS, 10**9):  # gathered, then block by block
-        monkeypatch.setattr(penalized._SharedGram, "MANY_BLOCKS", many)
-        runs.append([penalized.ridge_path(probs, common, w), penalized.ridge_path(probs, own, w),
-                     penalized._ridge_scores(probs, common[:, None], w, test),
-                     penalized._ridge_scores(probs, own, w, test)])
+    for policy in (AUTO, SolvePolicy(many_blocks=10**9)):  # gathered, then block by block
+        runs.append([eigenbasis.ridge_path(probs, common, w, policy), eigenbasis.ridge_path(probs, own, w, policy),
+                     eigenbasis.ridge_scores(probs, common[:, None], w, test, policy),
+                     eigenbasis.ridge_scores(probs, own, w, test, policy)])
     for gathered, blockwise in zip(*runs):
         np.testing.assert_allclose(gathered, blockwise, rtol=1e-10, atol=1e-12)

@@ -96,10 +96,12 @@ def install():
 
 
 def call(module, name: str, *args):
-    """Call a UDF exactly as Excel's COM add-in does (``xlwings.udfs.call_udf``)."""
+    """Call a UDF exactly as Excel's COM add-in does (``xlwings.udfs.call_udf``), by the name the VBA wrapper
+    passes (``__xlfunc__["name"]``: the Excel name, e.g. CAPM_BETA)."""
     import xlwings.udfs as udfs
 
-    return udfs.call_udf(module.__name__, name, args, None, mock.MagicMock())
+    excel_name = getattr(module, name).__xlfunc__["name"]
+    return udfs.call_udf(module.__name__, excel_name, args, None, mock.MagicMock())
 
 
 def com(values):

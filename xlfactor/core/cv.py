@@ -6,44 +6,76 @@ same months; an asset with missing values uses the usable rows of each fold.
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
 from ._cache import memoize
-from .options import DEFAULTS, POOLED_LOSSES, RULES, SCHEMES
+from .options import DEFAULTS, MAX_FOLDS, POOLED_LOSSES, RULES, SCHEMES, CVOptions, Grid, Penalty, SolvePolicy, Solver
 
-
-
-MAX_FOLDS = 100  # beyond this, folds only cost time (each is one more fit of every asset and lambda)
 MAX_WORK_BYTES = 2 * 2**30  # refuse a CV whose coefficient paths alone would need more memory than this
 
 
 def splits(
     n_rows: int,
-    folds: int = 5,
-    scheme: str = "blocked",
-    gap: int = 0,
-    seed: int = 0,
+    folds: int = DEFAULTS["folds"],
+    scheme: str = DEFAULTS["scheme"],
+    gap: int = DEFAULTS["gap"],
+    seed: int = DEFAULTS["seed"],
     min_train: int = 2,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train rows, test rows) per fold.
+    """(train rows, test rows) of each cross-validation fold.
 
-    - ``blocked``: ``folds`` contiguous test blocks (the first ``n % folds`` one row longer, as
-      scikit-learn ``KFold``); training uses every other row except ``gap`` rows purged on each
-      side of the test block.
-    - ``walkforward``: expanding window, identical to scikit-learn
-      ``TimeSeriesSplit(n_splits=folds, gap=gap)``: test blocks of ``n // (folds + 1)`` rows at
-      the end, training on everything up to ``gap`` rows before each.
-    - ``kfold``: rows shuffled with ``seed``, then split as ``blocked`` without a gap (for
-      comparison with textbooks; it lets the future inform the past).
+    Parameters
+    ----------
+    n_rows : int
+        Number of periods (rows).
+    folds : int
+        Number of folds, 2 to ``options.MAX_FOLDS``.
+    scheme : {"blocked", "walkforward", "kfold"}
+        ``blocked``: ``folds`` contiguous test blocks (the first ``n % folds`` one row longer, as scikit-learn
+        ``KFold``); training on every other row except ``gap`` rows purged on each side of the test block.
+        ``walkforward``: expanding window, identical to scikit-learn ``TimeSeriesSplit(n_splits=folds, gap=gap)``:
+        test blocks of ``n // (folds + 1)`` rows at the end, training on everything up to ``gap`` rows before each.
+        ``kfold``: rows shuffled with ``seed``, then split as ``blocked`` without a gap (for comparison with
+        textbooks; it lets the future inform the past).
+    gap : int
+        Rows purged between training and test rows (blocked, walkforward).
+    seed : int
+        The shuffle's seed (kfold).
+    min_train : int
+        Fewest training rows a fold may have.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        Sorted row indices (0-based) of each fold's training and test rows.
+
+    Raises
+    ------
+    InputValueError
+        An option out of range or an unknown scheme.
+    InsufficientDataError
+        Too few rows for the folds (a test block under 2 rows, or a training set under ``min_train``).
+
+    Examples
+    --------
+    >>> from xlfactor.core.cv import splits
+    >>> [(tr.tolist(), te.tolist()) for tr, te in splits(6, folds=3)]
+    [([2, 3, 4, 5], [0, 1]), ([0, 1, 4, 5], [2, 3]), ([0, 1, 2, 3], [4, 5])]
+    >>> [(tr.tolist(), te.tolist()) for tr, te in splits(6, folds=2, scheme="walkforward")]
+    [([0, 1], [2, 3]), ([0, 1, 2, 3], [4, 5])]
     """
-    folds = v.check_nonneg_int(folds, "folds", minimum=2, maximum=MAX_FOLDS)
-    gap = v.check_nonneg_int(gap, "gap")
-    scheme = v.choose(scheme, SCHEMES, "scheme", "blocked")
+    return fold_rows(n_rows, CVOptions(folds, scheme, gap, seed=seed).checked(), min_train)
+
+
+def fold_rows(n_rows: int, opts: CVOptions, min_train: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``splits`` with its options checked already (``CVOptions.checked``)."""
+    folds, scheme, gap = opts.folds, opts.scheme, opts.gap
     rows = np.arange(n_rows)
     if scheme == "walkforward":
         test_size = n_rows // (folds + 1)
@@ -59,7 +91,7 @@ def splits(
         if 2 * folds > n_rows:
             raise InsufficientDataError(f"folds is {folds} but {n_rows} rows give test blocks of fewer than 2 rows; "
                                         f"use at most {n_rows // 2} folds.")
-        order = rows if scheme == "blocked" else np.random.default_rng(seed).permutation(n_rows)
+        order = rows if scheme == "blocked" else np.random.default_rng(opts.seed).permutation(n_rows)
         purge = gap if scheme == "blocked" else 0
         out = []
         for block in np.array_split(np.arange(n_rows), folds):
@@ -148,24 +180,52 @@ class CVResult:
 
     ``fold_mse[l, f, i]`` is asset i's mean squared error on fold f's held-out rows with the model fit
     on fold f's training rows at ``lambdas[l, i]``. The mean is over folds, the standard error is
-    ``std(fold errors, ddof=1) / sqrt(folds)``. ``nonzero`` counts the non-zero loadings of the
-    full-sample fit at each lambda (K for ridge).
+    ``std(fold errors, ddof=1) / sqrt(folds)``.
+
+    Attributes
+    ----------
+    method : str
+        "ridge", "lasso" or "enet".
+    lambdas : numpy.ndarray
+        (L, N) each asset's grid, descending.
+    fold_mse : numpy.ndarray
+        (L, F, N) held-out mean squared errors; NaN where an asset has no usable row in a fold.
+    nonzero : numpy.ndarray
+        (L, N) non-zero loadings of the full-sample fit at each lambda (K for ridge).
+    common_grid : bool
+        One grid for every asset (ridge, pooled, or a grid given): needed by ``pooled_lambda``.
+    converged : bool
+        Every lasso/enet fit in every fold converged.
+    asset_var : numpy.ndarray
+        (N,) variance (ddof 1) of each asset's returns over its usable rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor.core.cv import cross_validate
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(100, 2))
+    >>> res = cross_validate(x @ [[1.0], [0.0]] + rng.normal(size=(100, 1)), x, method="ridge", folds=5)
+    >>> res.mse.shape, res.best_lambda("min").shape
+    ((100, 1), (1,))
     """
 
     method: str
-    lambdas: np.ndarray  # (L, N), descending
-    fold_mse: np.ndarray  # (L, F, N)
-    nonzero: np.ndarray  # (L, N)
-    common_grid: bool  # one grid for every asset (ridge, pooled, or a grid given)
-    converged: bool  # every lasso/enet fit in every fold converged
-    asset_var: np.ndarray  # (N,) variance (ddof 1) of each asset's returns over its usable rows
+    lambdas: np.ndarray
+    fold_mse: np.ndarray
+    nonzero: np.ndarray
+    common_grid: bool
+    converged: bool
+    asset_var: np.ndarray
 
     @property
     def mse(self) -> np.ndarray:
+        """Mean held-out error over the folds, (L, N)."""
         return np.nanmean(self.fold_mse, axis=1)
 
     @property
     def mse_se(self) -> np.ndarray:
+        """Standard error of the mean held-out error, (L, N)."""
         return fold_se(self.fold_mse)
 
     def index(self, rule: str = DEFAULTS["rule"]) -> np.ndarray:
@@ -206,62 +266,112 @@ def _set_label(s: int, n_sets: int) -> str:
 
 @memoize()
 def cross_validate(
-    returns,
-    factors,
+    returns: ArrayLike,
+    factors: ArrayLike,
     *,
     method: str = DEFAULTS["method"],
-    lambdas=None,
+    lambdas: ArrayLike | None = None,
     folds: int = DEFAULTS["folds"],
     scheme: str = DEFAULTS["scheme"],
     gap: int = DEFAULTS["gap"],
-    seed: int = 0,
+    seed: int = DEFAULTS["seed"],
     l1_ratio: float | None = None,
-    standardize: bool = False,
-    penalty_weights=None,
+    standardize: bool = DEFAULTS["standardize"],
+    penalty_weights: ArrayLike | None = None,
     pooled: bool = False,
-    n_lambdas: int = 100,
-    eps: float = 1e-3,
-    tol: float = 1e-12,
-    max_iter: int = 10_000,
+    n_lambdas: int = DEFAULTS["n_lambdas"],
+    eps: float = DEFAULTS["eps"],
+    tol: float = DEFAULTS["tol"],
+    max_iter: int = DEFAULTS["max_iter"],
+    strategy: str | SolvePolicy = DEFAULTS["strategy"],
     asset_names: v.Names = None,
-    prior=None,
+    prior: ArrayLike | None = None,
 ) -> CVResult:
-    """Cross-validate ridge, lasso or elastic net for every asset at once.
+    """Cross-validate ridge, lasso or elastic net for every asset at once, on time-ordered folds.
 
-    The default grid is each asset's own lasso grid (scikit-learn ``LassoCV``'s), or one common grid
-    when ``pooled`` (the widest) or for ridge (see ``penalized.ridge_grid``). Standardisation, when
-    asked for, uses each training fold's own means and scales. ``prior``: shrink towards b0 (see ``penalized.fit``).
+    Every asset is scored on the same periods (folds are defined on the rows of the whole sample); an asset with
+    missing values uses the usable rows of each fold. Standardisation, when asked for, uses each training fold's own
+    means and scales.
+
+    Parameters
+    ----------
+    returns : array_like
+        (T, N) asset returns, periods down the rows; NaN marks a missing value.
+    factors : array_like
+        (T, K) factor returns.
+    method : {"ridge", "lasso", "enet"}
+        The penalty (see ``penalized.fit`` for the objectives).
+    lambdas : array_like, optional
+        One grid for every asset (sorted descending). None: each asset's own lasso grid (scikit-learn ``LassoCV``'s),
+        or one common grid when ``pooled`` (the widest) or for ridge (``penalized.ridge_grid``).
+    folds, scheme, gap, seed : int, str, int, int
+        The folds (see ``splits``).
+    l1_ratio, standardize, penalty_weights, prior
+        The penalty (see ``penalized.fit``); ``prior``: shrink towards b0 (the held-out errors are those of y).
+    pooled : bool
+        One common grid for all assets, so that ``CVResult.pooled_lambda`` can choose one lambda for all.
+    n_lambdas, eps, tol, max_iter, strategy
+        The default grid and the solver (see ``penalized.fit``).
+    asset_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    CVResult
+        Fold errors (L, F, N), the grids (L, N), non-zero counts of the full-sample fit, the assets' variances.
+
+    Raises
+    ------
+    XLFactorError
+        Invalid input, naming the argument: an option out of range, too few rows for the folds
+        (``InsufficientDataError``), work beyond ``MAX_WORK_BYTES`` (``InputValueError``), and those of
+        ``penalized.fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xlfactor.core.cv import cross_validate
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(120, 3))
+    >>> y = x @ [[1.0, 0.5], [0.0, 0.0], [0.3, 0.0]] + rng.normal(size=(120, 2))
+    >>> res = cross_validate(y, x, method="lasso", folds=4, scheme="walkforward", pooled=True)
+    >>> res.fold_mse.shape, res.common_grid
+    ((100, 4, 2), True)
+    >>> bool(res.lambdas[-1, 0] <= res.pooled_lambda("min") <= res.lambdas[0, 0])
+    True
     """
-    y, x, method, l1_ratio, w = penalized.prepare(returns, factors, method, l1_ratio, penalty_weights)
+    y, x, method, pen = penalized.prepare(returns, factors, method, Penalty(penalty_weights, l1_ratio, standardize))
+    opts = CVOptions(folds, scheme, gap, seed=seed).checked()
+    grid_opts = Grid(n_lambdas, eps, lambdas).checked("lambdas")
+    solver = Solver(strategy, tol, max_iter).checked()
     y, _ = penalized.toward_prior(y, x, prior)  # the held-out errors of y - X b0 are those of y
     t, n_assets = y.shape
-    parts = splits(t, folds, scheme, gap, seed, min_train=x.shape[1] + 2)
-    n_l = n_lambdas if lambdas is None else np.size(lambdas)
+    parts = fold_rows(t, opts, min_train=x.shape[1] + 2)
+    n_l = grid_opts.n_lambdas if lambdas is None else grid_opts.lambdas.size
     need = 8 * n_l * x.shape[1] * n_assets * (len(parts) + 1)
     if need > MAX_WORK_BYTES:
         raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
-                              f"({n_l} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
-                              f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
+                                f"({n_l} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
+                                f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
     # one build: the full sample first (its grid, the assets' variances and, for the lasso, riding along the folds'
     # path, the curve's non-zero counts; a short asset is named for it first), then every fold's training rows
     trains, tests = [np.arange(t)] + [tr for tr, _ in parts], [np.arange(0)] + [te for _, te in parts]
-    probs, test = penalized.build_problems(y, x, trains, bool(standardize), tests, asset_names, set_label=_set_label)
+    probs, test = penalized.build_problems(y, x, trains, pen.standardize, tests, asset_names, set_label=_set_label)
     fold = probs.rowset > 0
     full, _ = probs.take(np.flatnonzero(~fold))
     order = np.argsort(full.asset)
     if lambdas is None:
-        grid = penalized.default_grid(full, method, w, l1_ratio, n_lambdas, eps, common=bool(pooled))[:, order]
+        grid = penalized.default_grid(full, method, pen, grid_opts, common=bool(pooled))[:, order]
     else:
-        g = penalized.check_grid(lambdas, "lambdas")
-        grid = np.repeat(np.sort(g)[::-1][:, None], n_assets, axis=1)
+        grid = np.repeat(np.sort(grid_opts.lambdas)[::-1][:, None], n_assets, axis=1)
     common = bool(pooled) or lambdas is not None or method == "ridge"
 
     lasso = method != "ridge"
     if not lasso:  # ridge scores the folds only
         probs, test = probs.take(np.flatnonzero(fold), test)
         fold = np.ones(probs.asset.size, bool)
-    sse, nz, conv = penalized.score_path(probs, np.take(grid, probs.asset, axis=1), method, w, l1_ratio, tol,
-                                         max_iter, test, count=lasso)
+    sse, nz, conv = penalized.score_path(probs, np.take(grid, probs.asset, axis=1), method, pen, solver, test,
+                                         count=lasso)
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)

@@ -132,7 +132,8 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
-        y, x, method, ratio, w = penalized.prepare(returns, factors, method, l1_ratio, penalty_weights)
+        y, x, method, pen = penalized.prepare(returns, factors, method, penalized.Penalty(penalty_weights, l1_ratio))
+        ratio, w = pen.l1_ratio, pen.weights
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
     spec = Spec(
         method=method, folds=v.check_nonneg_int(folds, "folds", minimum=2, maximum=cv.MAX_FOLDS),
@@ -176,7 +177,7 @@ def _chunk(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec:
 def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec: Spec) -> dict:
     spans = windows_ - first
     n_win, n, k = len(spans), y.shape[1], x.shape[1]
-    w = np.asarray(spec.weights)
+    w = penalized.Penalty(np.asarray(spec.weights), spec.l1_ratio, spec.standardize)  # checked in _prepare
     sets = [np.arange(a, b + 1) for a, b in spans]
     where = lambda s, _=None: f" in the window of rows {windows_[s][0] + 1}-{windows_[s][1] + 1}"  # noqa: E731
     for s, rows in enumerate(sets):
@@ -222,7 +223,7 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
             grid[:, s] = penalized.ridge_grid(full.gram[full.block[p]], spec.n_lambdas)
     else:
         lam_max = np.zeros(n_win)
-        np.maximum.at(lam_max, full.rowset, penalized.lasso_lambda_max(full, w, spec.l1_ratio))
+        np.maximum.at(lam_max, full.rowset, penalized.lasso_lambda_max(full, w))
         grid = penalized.lasso_grid(lam_max, spec.n_lambdas, spec.eps)
     trains, tests, owner, parts = [], [], [], {}
     for s, (a, b) in enumerate(spans):
@@ -237,8 +238,8 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
                                f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
     probs, test = penalized.build_problems(y, x, trains, spec.standardize, tests, set_label=label, short="drop")
     win = owner[probs.rowset]
-    sse, _, _ = penalized.score_path(probs, np.take(grid, win, axis=1), spec.method, w, spec.l1_ratio, spec.tol,
-                                     spec.max_iter, test)  # np.take: each lambda's row contiguous
+    sse, _, _ = penalized.score_path(probs, np.take(grid, win, axis=1), spec.method, w, _solver(spec),
+                                     test)  # np.take: each lambda's row contiguous
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((spec.n_lambdas, spec.folds, n, n_win), np.nan)  # each window a CV of its own (last axis)
@@ -258,7 +259,11 @@ def _coef_at(full, lam, spec: Spec, w):
     at = lam[full.rowset][None, :]
     if spec.method == "ridge":
         return penalized.ridge_path(full, at, w)[0]
-    return penalized.enet_path(full, at, w, spec.l1_ratio, spec.tol, spec.max_iter).coef[0]
+    return penalized.enet_path(full, at, w, _solver(spec)).coef[0]
+
+
+def _solver(spec: Spec) -> penalized.Solver:
+    return penalized.Solver(tol=spec.tol, max_iter=spec.max_iter).checked()
 
 
 __all__ = ["RollingResult", "rolling", "windows", "ROLLING_METHODS"]

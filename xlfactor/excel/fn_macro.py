@@ -9,36 +9,16 @@ Layout as everywhere: periods down rows, assets across columns; a per-asset resu
 from __future__ import annotations
 
 import numpy as np
-import xlwings as xw
 
 from ..core import frequency as freq
 from ..core import fundamental, mimicking, options, premia
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
-from .coerce import excel_errors
-
-CATEGORY = "xlfactor"
-
-
-def udf(slow: bool = False, **docs):
-    """Register an Excel function with one raw argument and help text per parameter (signature order).
-
-    The house decorator's calling convention (h-excel's ``excel/decorate.py``); replace by importing it once
-    it is on main.
-    """
-
-    def decorate(func):
-        wrapped = excel_errors(func)
-        for name, doc in reversed(docs.items()):
-            wrapped = xw.arg(name, "raw", doc=doc)(wrapped)
-        return xw.func(category=CATEGORY, cache=True, call_in_wizard=not slow)(wrapped)
-
-    return decorate
-
+from . import helptext as doc
+from .decorate import udf
 
 TEST_ASSETS = "Test asset returns: periods down rows, one column per asset (excess returns unless intercept is TRUE)."
 MACRO_FACTORS = "Factors over the same periods, one column each: traded (returns) or not (e.g. GDP growth)."
-RF = "Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the returns."
 PERIODS = "Period labels as YYYYMM numbers, one per row (196307 for July 1963; 1959Q1 is 195903)."
 PREMIA_OUTPUTS = ("premia", "tests", "alpha", "betas", "expected")
 CHAR_OUTPUTS = ("factor_returns", "factor_cov", "exposures", "specific_var", "specific_returns", "r2", "names",
@@ -47,6 +27,7 @@ MIMIC_OUTPUTS = ("weights", "returns", "stats")
 
 
 @udf(
+    slow=True,  # GMM iterates (about 0.1-0.3 s on 12 assets, more on hundreds): not on every Function Wizard keystroke
     returns=TEST_ASSETS,
     factors=MACRO_FACTORS,
     method=f"{options.describe('premia_method')}: two-pass cross-sectional regression, or two-step efficient GMM.",
@@ -55,7 +36,7 @@ MIMIC_OUTPUTS = ("weights", "returns", "stats")
     lags="Newey-West lags for se robust and GMM (blank: heteroskedasticity-robust only).",
     output=("premia (default: rows zero-beta rate then factors; columns premium, std error, t-stat), tests (J, df, "
             "p-value, cross-sectional R2, Shanken factor), alpha, betas or expected (a row per asset)."),
-    rf=RF,
+    rf=doc.RF,
 )
 def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=None, output=None, rf=None):
     """Risk premia of traded or non-traded factors (two-pass with plain/Shanken/robust errors, or GMM) and J test."""
@@ -81,7 +62,7 @@ def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=Non
     base_returns="Base asset returns over the same periods (e.g. size/value portfolios, excess returns), one column each.",
     output="weights (default: a row, one per base asset), returns (the mimicking portfolio per period) or stats "
            "(tracking correlation, R2, periods used).",
-    rf=RF,
+    rf=doc.RF,
 )
 def mimicking_portfolio(factor, base_returns, output=None, rf=None):
     """Factor-mimicking portfolio: OLS weights of base assets tracking a non-traded factor, its returns or stats."""

@@ -37,7 +37,7 @@ LITE_PACKAGES = ("xlfactor", "xlfactor.core", "xlfactor.excel")
 LITE_MODULES = ("xlfactor.errors", "xlfactor.core._cache", "xlfactor.core._validation", "xlfactor.core.cv", "xlfactor.core.options",
                 "xlfactor.core.penalized", "xlfactor.core.regression", "xlfactor.core.results", "xlfactor.core.risk",
                 "xlfactor.core.engines", "xlfactor.core.rolling", "xlfactor.core.backtest",
-                "xlfactor.excel.coerce", "xlfactor.excel.udfs")
+                "xlfactor.excel.coerce", "xlfactor.excel.decorate", "xlfactor.excel.helptext", "xlfactor.excel.udfs")
 LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
 
 LITE_HEADER = f'''"""xlfactor {__version__} for xlwings Lite: paste this whole file into the main.py tab (written by `xlfactor lite`).
@@ -230,17 +230,30 @@ MANIFEST_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 """
 
 
+def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
+    """The functions a catalogue module exports (its ``__all__``) and the docstrings of its functions and of
+    the topic modules it star-imports (``from .fn_x import *``), read from the sources, not imported.
+
+    Importing xlwings here, before xlwings Server's settings are in the environment, would bind xlwings'
+    no-op decorators for the server that runs in this process.
+    """
+    import ast
+
+    tree = ast.parse(path.read_text())
+    docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.names[0].name == "*":
+            docs.update(catalogue(path.with_name(node.module + ".py"))[1])
+    names = next((ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__"), [])
+    return names, docs
+
+
 def taskpane_html() -> str:
     """The task pane (it also hosts the functions' runtime): what xlfactor offers, one line per function."""
-    import ast
     from html import escape
 
-    # read udfs.py rather than import it: importing xlwings here, before xlwings Server's settings are in the
-    # environment, would bind xlwings' no-op decorators for the server that runs in this process
-    tree = ast.parse(Path(__file__).with_name("udfs.py").read_text())
-    docs = {node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    names = next(ast.literal_eval(node.value) for node in tree.body
-                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__")
+    names, docs = catalogue(Path(__file__).with_name("udfs.py"))
     rows = "\n".join(f"        <li><code>{name.upper()}</code>: {escape(docs[name].splitlines()[0])}</li>"
                      for name in names)
     return f"""{{% extends "base.html" %}}

@@ -9,7 +9,6 @@ one line naming the function (see ``coerce.excel_errors``).
 from __future__ import annotations
 
 import numpy as np
-import xlwings as xw
 
 from ..core import _validation as v
 from ..core import backtest as walkforward
@@ -17,49 +16,12 @@ from ..core import cv, options, penalized, regression, risk, rolling
 from ..core._cache import memoize
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
-from .coerce import excel_errors
-from .fn_macro import *  # macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
+from . import helptext as doc  # the help texts the functions share
+from .decorate import excel_names, udf
+from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 
-CATEGORY = "xlfactor"
-# cache=True: on xlwings Server the Excel client answers a repeated call with unchanged arguments from its
-# own cache, without calling Python (every function here is deterministic); classic Excel ignores it.
-
-RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
-MARKET = "Market total returns over the same periods: one column."
-FACTORS = "Factor returns over the same periods: one column per factor."
-RF = "Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the returns."
-LAGS = "Newey-West lags for t-stats (blank: classic OLS standard errors)."
-STANDARDIZE = "TRUE to penalise factors scaled to unit variance (loadings still in original units). Default FALSE."
-INTERCEPT = "TRUE to add the alpha row on top of the loadings. Default FALSE."
-RIDGE_LAMBDA = "Ridge penalty lambda >= 0 in ||y - a - Xb||^2 + lambda*||b||^2 (squared error not divided by n; not the lasso scale)."
-LASSO_LAMBDA = "Lasso penalty lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*|b|_1 (not the ridge scale)."
-METHOD_CV = f"{options.describe('method')}: enet is the elastic net (l1_ratio); each lambda is on its own objective's scale."
-FOLDS = f"Number of cross-validation folds (default {options.DEFAULTS['folds']})."
-SCHEME = f"{options.describe('scheme')}: blocked = contiguous folds, walkforward = expanding window, kfold = shuffled."
-GAP = "Rows purged between training and test data on each side (default 0)."
-RULE = f"{options.describe('rule')}: min = lowest mean error; 1se = largest lambda within one standard error of it."
-WEIGHTS_PENALTY = ("Penalty weight per factor (a row; 0 = unpenalised). Blank: the first factor, the market (put it "
-                   "first), 0 and the others 1.")
-L1_RATIO = f"Elastic net only: the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
-PRIOR = ("Optional: loadings to shrink towards, one per factor (a row or column), e.g. 1 for the market "
-         "(betas revert to 1); blank: 0. A factor with penalty weight 0 ignores it.")
-ENET_LAMBDA = ("Elastic net lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*(l1_ratio*|b|_1 + (1-l1_ratio)/2*||b||^2) "
-               "(scikit-learn ElasticNet; not the ridge scale).")
-LOADINGS = "Loadings: one row per factor, one column per asset (no alpha row)."
-FACTOR_COV = "Factor covariance matrix: factors x factors."
-SPECIFIC_VAR = "Specific (residual) variance of each asset: one row, one column per asset."
-WEIGHTS = "Portfolio weights: one row, one column per asset."
-
-
-def _args(**docs):
-    """Declare every argument raw (``coerce`` interprets the cells) with its help text, in signature order."""
-
-    def decorate(func):
-        for name, doc in reversed(docs.items()):
-            func = xw.arg(name, "raw", doc=doc)(func)
-        return func
-
-    return decorate
+# New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
+# `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
 
 
 def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
@@ -109,15 +71,13 @@ def _collinearity(factors):
 # --- the six main functions ---------------------------------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    market=MARKET,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    market=doc.MARKET,
+    rf=doc.RF,
     stats="TRUE for 8 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations, Blume beta.",
-    lags=LAGS,
+    lags=doc.LAGS,
 )
-@excel_errors
 def capm_beta(returns, market, rf=None, stats=None, lags=None):
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
@@ -128,14 +88,12 @@ def capm_beta(returns, market, rf=None, stats=None, lags=None):
                         res.blume_beta])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    rf=doc.RF,
     split="TRUE for 4 rows per asset: R2, total variance, systematic variance, specific variance.",
 )
-@excel_errors
 def factor_r2(returns, factors, rf=None, split=None):
     """Share of each asset's variance explained by the factors (R2); optionally the systematic/specific split."""
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -145,52 +103,46 @@ def factor_r2(returns, factors, rf=None, split=None):
     return cells.block([risk_split.r2, risk_split.total_var, risk_split.systematic_var, risk_split.specific_var])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    penalty=RIDGE_LAMBDA,
-    rf=RF,
-    standardize=STANDARDIZE,
-    intercept=INTERCEPT,
-    penalty_weights=WEIGHTS_PENALTY,
-    prior=PRIOR,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    penalty=doc.RIDGE_LAMBDA,
+    rf=doc.RF,
+    standardize=doc.STANDARDIZE,
+    intercept=doc.INTERCEPT,
+    penalty_weights=doc.WEIGHTS_PENALTY,
+    prior=doc.PRIOR,
 )
-@excel_errors
 def ridge_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None,
                    prior=None):
     """Ridge loadings (factor rows x asset columns), shrunk towards the prior (default 0): (X'X + lambda W)^-1 (X'y + lambda W b0)."""
     return _penalized("ridge", returns, factors, penalty, rf, standardize, intercept, penalty_weights, prior=prior)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    penalty=LASSO_LAMBDA,
-    rf=RF,
-    standardize=STANDARDIZE,
-    intercept=INTERCEPT,
-    penalty_weights=WEIGHTS_PENALTY,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    penalty=doc.LASSO_LAMBDA,
+    rf=doc.RF,
+    standardize=doc.STANDARDIZE,
+    intercept=doc.INTERCEPT,
+    penalty_weights=doc.WEIGHTS_PENALTY,
 )
-@excel_errors
 def lasso_loadings(returns, factors, penalty, rf=None, standardize=None, intercept=None, penalty_weights=None):
     """Lasso loadings (factor rows x asset columns) with exact zeros for dropped factors; market and intercept unpenalised."""
     return _penalized("lasso", returns, factors, penalty, rf, standardize, intercept, penalty_weights)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    penalty=ENET_LAMBDA,
-    l1_ratio=L1_RATIO,
-    rf=RF,
-    standardize=STANDARDIZE,
-    intercept=INTERCEPT,
-    penalty_weights=WEIGHTS_PENALTY,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    penalty=doc.ENET_LAMBDA,
+    l1_ratio=doc.L1_RATIO,
+    rf=doc.RF,
+    standardize=doc.STANDARDIZE,
+    intercept=doc.INTERCEPT,
+    penalty_weights=doc.WEIGHTS_PENALTY,
 )
-@excel_errors
 def enet_loadings(returns, factors, penalty, l1_ratio=None, rf=None, standardize=None, intercept=None,
                   penalty_weights=None):
     """Elastic-net loadings (factor rows x asset columns): lasso and ridge penalties mixed by l1_ratio; market unpenalised."""
@@ -222,24 +174,23 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
     )
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    method=METHOD_CV,
-    folds=FOLDS,
-    scheme=SCHEME,
-    rule=RULE,
-    gap=GAP,
+@udf(
+    slow=True,
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    method=doc.METHOD_CV,
+    folds=doc.FOLDS,
+    scheme=doc.SCHEME,
+    rule=doc.RULE,
+    gap=doc.GAP,
     pooled=("TRUE (or sum) for one lambda for all assets, lowest error summed over assets; normalized: each asset's "
             "error over its variance first. Default FALSE: one lambda per asset."),
-    rf=RF,
-    standardize=STANDARDIZE,
-    penalty_weights=WEIGHTS_PENALTY,
-    l1_ratio=L1_RATIO,
-    prior=PRIOR,
+    rf=doc.RF,
+    standardize=doc.STANDARDIZE,
+    penalty_weights=doc.WEIGHTS_PENALTY,
+    l1_ratio=doc.L1_RATIO,
+    prior=doc.PRIOR,
 )
-@excel_errors
 def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None, gap=None, pooled=None, rf=None,
               standardize=None, penalty_weights=None, l1_ratio=None, prior=None):
     """Penalty lambda chosen by time-ordered cross-validation, per asset (or one pooled); market unpenalised by default."""
@@ -254,16 +205,14 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
     return [[res.pooled_lambda(rule, loss)]] if pooled else cells.row(res.best_lambda(rule))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    loadings=LOADINGS,
-    factor_covariance=FACTOR_COV,
-    specific_variance=SPECIFIC_VAR,
+@udf(
+    loadings=doc.LOADINGS,
+    factor_covariance=doc.FACTOR_COV,
+    specific_variance=doc.SPECIFIC_VAR,
     method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, factor = factor risk budgets.",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
     target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
 )
-@excel_errors
 def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
     model = _model(loadings, factor_covariance, specific_variance)
@@ -275,15 +224,13 @@ def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budg
 # --- companions: every step of the template is a live formula ------------------------------------------------------
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    rf=RF,
-    lags=LAGS,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    rf=doc.RF,
+    lags=doc.LAGS,
     tstats="TRUE to add the t-stats below the coefficients (same layout). Default FALSE.",
 )
-@excel_errors
 def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
     """OLS alpha (first row) and loadings (one row per factor) of each asset; optionally their t-stats below."""
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -294,13 +241,11 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
     return cells.block(out)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    factors=FACTORS,
+@udf(
+    factors=doc.FACTORS,
     method=f"{options.describe('cov_method')}: ewma needs halflife; ledoitwolf shrinks towards a scaled identity.",
     halflife="ewma only: periods over which the weights halve.",
 )
-@excel_errors
 def factor_cov(factors, method=None, halflife=None):
     """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
     x = cells.table(factors, "factors")
@@ -308,29 +253,25 @@ def factor_cov(factors, method=None, halflife=None):
     return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    loadings=LOADINGS,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    loadings=doc.LOADINGS,
+    rf=doc.RF,
 )
-@excel_errors
 def specific_var(returns, factors, loadings, rf=None):
     """Specific (residual) variance of each asset under the given loadings: one row, one column per asset."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     return cells.row(risk.specific_variance(y, x, cells.table(loadings, "loadings").T))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    weights=WEIGHTS,
-    loadings=LOADINGS,
-    factor_covariance=FACTOR_COV,
-    specific_variance=SPECIFIC_VAR,
+@udf(
+    weights=doc.WEIGHTS,
+    loadings=doc.LOADINGS,
+    factor_covariance=doc.FACTOR_COV,
+    specific_variance=doc.SPECIFIC_VAR,
     by="asset (default: one share per asset, a row) or factor (one share per factor then specific risk, a column).",
 )
-@excel_errors
 def risk_contrib(weights, loadings, factor_covariance, specific_variance, by=None):
     """Shares of portfolio risk by asset (a row summing to 1) or by factor plus specific risk (a column summing to 1)."""
     model = _model(loadings, factor_covariance, specific_variance)
@@ -340,21 +281,20 @@ def risk_contrib(weights, loadings, factor_covariance, specific_variance, by=Non
     return cells.row(rc.percent)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    method=METHOD_CV,
-    folds=FOLDS,
-    scheme=SCHEME,
-    gap=GAP,
+@udf(
+    slow=True,
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    method=doc.METHOD_CV,
+    folds=doc.FOLDS,
+    scheme=doc.SCHEME,
+    gap=doc.GAP,
     asset="Column number of the asset whose curve to show; blank for the curve pooled over all assets.",
-    rf=RF,
-    standardize=STANDARDIZE,
-    penalty_weights=WEIGHTS_PENALTY,
-    l1_ratio=L1_RATIO,
+    rf=doc.RF,
+    standardize=doc.STANDARDIZE,
+    penalty_weights=doc.WEIGHTS_PENALTY,
+    l1_ratio=doc.L1_RATIO,
 )
-@excel_errors
 def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, asset=None, rf=None, standardize=None,
              penalty_weights=None, l1_ratio=None):
     """Cross-validation error curve for charting: columns lambda, mean error, standard error, non-zero loadings."""
@@ -371,16 +311,15 @@ def cv_curve(returns, factors, method=None, folds=None, scheme=None, gap=None, a
     return cells.block(np.column_stack([res.lambdas[:, k], res.mse[:, k], res.mse_se[:, k], res.nonzero[:, k]]))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
+@udf(
+    slow=True,
     returns="Returns of one asset: one column.",
-    factors=FACTORS,
+    factors=doc.FACTORS,
     n_lambdas="Number of lambdas from lambda_max down to lambda_max/1000 (default 100, at most 1000).",
-    standardize=STANDARDIZE,
-    rf=RF,
-    penalty_weights=WEIGHTS_PENALTY,
+    standardize=doc.STANDARDIZE,
+    rf=doc.RF,
+    penalty_weights=doc.WEIGHTS_PENALTY,
 )
-@excel_errors
 def lasso_path(returns, factors, n_lambdas=None, standardize=None, rf=None, penalty_weights=None):
     """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -390,43 +329,35 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None, rf=None, pena
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    factors=FACTORS,
+@udf(
+    factors=doc.FACTORS,
 )
-@excel_errors
 def factor_vif(factors):
     """Variance inflation factor of each factor (above 10 signals harmful collinearity): one row."""
     return cells.row(_collinearity(factors).vif)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    factors=FACTORS,
+@udf(
+    factors=doc.FACTORS,
 )
-@excel_errors
 def factor_cond(factors):
     """Condition number of the standardised factors (above 30 signals harmful collinearity)."""
     return cells.block([[_collinearity(factors).condition_number]])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    factors=FACTORS,
+@udf(
+    factors=doc.FACTORS,
 )
-@excel_errors
 def factor_corr(factors):
     """Correlation matrix of the factors (factors x factors), on the rows where every factor is present."""
     return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    market=MARKET,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    market=doc.MARKET,
+    rf=doc.RF,
 )
-@excel_errors
 def capm_er(returns, market, rf=None):
     """CAPM expected return per period, rf + beta*(mean market - rf) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
@@ -434,14 +365,12 @@ def capm_er(returns, market, rf=None):
     return cells.block([res.expected_return, res.mean_return])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
+@udf(
+    returns=doc.RETURNS,
     exposures="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.",
-    lags=LAGS,
+    lags=doc.LAGS,
     factors="Optional: the factors whose betas are the exposures (one column each); Shanken-corrects the std errors.",
 )
-@excel_errors
 def fama_macbeth(returns, exposures, lags=None, factors=None):
     """Fama-MacBeth risk premia per period: rows intercept then one per exposure; columns premium, std error, t-stat."""
     y, f = ((cells.table(returns, "returns"), None) if cells.blank(factors)
@@ -455,14 +384,12 @@ def fama_macbeth(returns, exposures, lags=None, factors=None):
     return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    rf=doc.RF,
     traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
 )
-@excel_errors
 def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
     y, x = cells.returns_and_factors(returns, factors, rf)
@@ -470,15 +397,13 @@ def grs_test(returns, factors, rf=None, traded=None):
     return [[res.statistic, res.pvalue]]
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
+@udf(
     data="The full table: periods down rows (e.g. the Data sheet's factor or return columns).",
     periods="Period labels as numbers, one per row of data, e.g. 196307 for July 1963 (YYYYMM).",
     first_period="First period to keep, in the form of periods (e.g. 196307).",
     last_period="Last period to keep, in the form of periods (e.g. 201703).",
     use_columns="Optional: one TRUE/FALSE (or 1/0) per column of data; keeps the TRUE columns, in order.",
 )
-@excel_errors
 def sample_window(data, periods, first_period, last_period, use_columns=None):
     """The rows of data whose period lies between start and end (inclusive), optionally only the selected columns."""
     table, labels = cells.aligned((data, "data"), (periods, "periods"))
@@ -501,20 +426,17 @@ def sample_window(data, periods, first_period, last_period, use_columns=None):
     return cells.block(out)
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    rf=RF,
+@udf(
+    returns=doc.RETURNS,
+    rf=doc.RF,
 )
-@excel_errors
 def excess_returns(returns, rf=None):
     """Returns minus the risk-free rate, period by period (same shape as returns)."""
     y, r = cells.periods([(returns, "returns")], rf)
     return cells.block(y - r[:, None])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
+@udf(
     error_cell="Optional: the cell showing the error; referring to it makes this recalculate when that cell does.",
 )
 def xlfactor_error(error_cell=None):
@@ -530,10 +452,6 @@ def xlfactor_error(error_cell=None):
 _rolling = memoize()(rolling.rolling)  # Excel recalculates often; the same call costs only hashing
 _backtest = memoize()(walkforward.backtest)
 
-WINDOW = "Estimation window: number of periods (rows) in each window, e.g. 60 months."
-STEP = "Periods between window ends (default 1: every period). The last window ends at the last period."
-PERIODS = "Optional: the period labels (one per row of data, e.g. YYYYMM numbers); adds them as the first column."
-EXPANDING = "TRUE for expanding windows (all start at the first period); default FALSE: rolling."
 ROLLING_OUTPUTS = ("loadings", "lambda", "r2", "specific_var", "intercept")
 BACKTEST_OUTPUTS = ("summary", "cumulative", "returns", "predicted_vol", "weights")
 
@@ -553,17 +471,16 @@ def _windows(window, every, expanding) -> dict:
             "expanding": cells.flag(expanding, "expanding")}
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    market=MARKET,
-    window=WINDOW,
-    every=STEP,
-    rf=RF,
-    periods=PERIODS,
-    expanding=EXPANDING,
+@udf(
+    slow=True,
+    returns=doc.RETURNS,
+    market=doc.MARKET,
+    window=doc.WINDOW,
+    every=doc.STEP,
+    rf=doc.RF,
+    periods=doc.PERIODS,
+    expanding=doc.EXPANDING,
 )
-@excel_errors
 def rolling_beta(returns, market, window, every=None, rf=None, periods=None, expanding=None):
     """Market beta of each asset on every window (rows: window ends, oldest first; columns: assets), for charting."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
@@ -572,26 +489,25 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     return _labelled(res.beta, res.ends, periods, len(m))
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    window=WINDOW,
+@udf(
+    slow=True,
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    window=doc.WINDOW,
     method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
-    every=STEP,
+    every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
             "specific_var or intercept (one column per asset)."),
-    rf=RF,
-    periods=PERIODS,
-    folds=FOLDS,
-    scheme=SCHEME,
-    rule=RULE,
-    penalty_weights=WEIGHTS_PENALTY,
-    standardize=STANDARDIZE,
-    expanding=EXPANDING,
+    rf=doc.RF,
+    periods=doc.PERIODS,
+    folds=doc.FOLDS,
+    scheme=doc.SCHEME,
+    rule=doc.RULE,
+    penalty_weights=doc.WEIGHTS_PENALTY,
+    standardize=doc.STANDARDIZE,
+    expanding=doc.EXPANDING,
 )
-@excel_errors
 def rolling_loadings(returns, factors, window, method=None, every=None, asset=None, output=None, rf=None, periods=None,
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
@@ -610,28 +526,27 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
     return _labelled(values, res.ends, periods, y.shape[0])
 
 
-@xw.func(category=CATEGORY, cache=True)
-@_args(
-    returns=RETURNS,
-    factors=FACTORS,
-    window=WINDOW,
+@udf(
+    slow=True,
+    returns=doc.RETURNS,
+    factors=doc.FACTORS,
+    window=doc.WINDOW,
     rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
     models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
             "predicted_vol (ex-ante, per period) or weights (rebalances x assets, first model)."),
-    rf=RF,
-    periods=PERIODS,
+    rf=doc.RF,
+    periods=doc.PERIODS,
     periods_per_year="Periods in a year, to annualise (default 12: monthly data).",
-    folds=FOLDS,
-    scheme=SCHEME,
-    rule=RULE,
+    folds=doc.FOLDS,
+    scheme=doc.SCHEME,
+    rule=doc.RULE,
     budgets="budget: one positive number per asset; factor: one per factor.",
     target_vol="targetvol only: the volatility to aim for, per period.",
     cov_method=f"Factor covariance in each window: {options.describe('cov_method')}.",
     halflife="EWMA half-life in periods (ewma only).",
 )
-@excel_errors
 def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=None, output=None, rf=None, periods=None,
              periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None, cov_method=None,
              halflife=None):
@@ -672,3 +587,5 @@ __all__ = [
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
     "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
 ]
+
+__getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too

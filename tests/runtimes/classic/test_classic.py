@@ -57,11 +57,44 @@ def _vba_module() -> str:
     return out.getvalue()
 
 
-def test_vba_wrapper_calls_every_function():
+def test_vba_wrapper_calls_every_function_by_its_upper_case_name():
+    """Excel's autocomplete and Function Wizard show the name the VBA module declares: CAPM_BETA, as Excel's own."""
     module = _vba_module()
+    declared = [name for name, _ in vba.SIGNATURE.findall(module)]
+    assert sorted(declared) == sorted(n.upper() for n in NAMES)
     for name in NAMES:
-        assert re.search(rf"Function {name}\(", module), name
-        assert f'XLPy.CallUDF("xlfactor.excel.udfs", "{name}"' in module
+        assert f'{name.upper()} = XLPy.CallUDF("xlfactor.excel.udfs", "{name.upper()}"' in module
+    assert winstubs.cell_value(call("capm_beta", [[[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]]])) == pytest.approx(
+        udfs.capm_beta([[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]])[0][0], rel=1e-15)  # call_udf("CAPM_BETA")
+
+
+SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest"}
+WIZARD_GUARD = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
+
+
+def test_slow_functions_are_not_evaluated_in_the_function_wizard():
+    module = _vba_module()
+    bodies = dict(re.findall(r"^Function (\w+)\(.*?\n(.*?)^End Function", module, re.M | re.S))
+    assert set(bodies) == {n.upper() for n in NAMES}
+    guarded = {name.lower() for name, body in bodies.items() if WIZARD_GUARD in body}
+    assert guarded == SLOW
+    assert {n for n in NAMES if not getattr(udfs, n).__xlfunc__["call_in_wizard"]} == SLOW
+
+
+def test_functions_re_exported_from_a_topic_module_are_registered_and_called():
+    """New topics live in fn_<topic>.py, star-imported into the catalogue: xlwings' classic scan must see them."""
+    from tests.excel import catalogue
+
+    out = io.StringIO()
+    xludfs.generate_vba_wrapper("tests.excel.catalogue", catalogue, out, mock.MagicMock(Name="x.xlsm"))
+    module = out.getvalue()
+    assert sorted(name for name, _ in vba.SIGNATURE.findall(module)) == ["DEMO_HERE", "DEMO_SLOW", "DEMO_TWICE"]
+    assert vba.problems(module) == []
+    assert winstubs.call(catalogue, "demo_twice", 2.5) == [[5.0]]
+    assert winstubs.call(catalogue, "demo_here", 2.5) == [[3.5]]
+    assert winstubs.cell_value(winstubs.call(catalogue, "demo_twice", "x")) == "#VALUE!"
+    assert udfs.xlfactor_error()[0][0] == "DEMO_TWICE: x must be a number; got text 'x'."
+    assert not catalogue.demo_slow.__xlfunc__["call_in_wizard"] and catalogue.demo_twice.__xlfunc__["call_in_wizard"]
 
 
 def test_vba_module_compiles():

@@ -39,6 +39,20 @@ def call(name, args, runtime="1.4"):
     return asyncio.run(custom_functions_call(payload(name, args, runtime), udfs))
 
 
+def test_meta_names_are_upper_case_and_include_re_exported_topic_modules():
+    """Office.js registers the names custom_functions_meta lists; functions of fn_<topic> modules must be there."""
+    from tests.excel import catalogue
+
+    meta = custom_functions_meta(catalogue)
+    assert sorted(f["name"] for f in meta["functions"]) == ["DEMO_HERE", "DEMO_SLOW", "DEMO_TWICE"]
+    assert all(f["id"] == f["name"] for f in meta["functions"])
+    got = asyncio.run(custom_functions_call({**payload("capm_beta", []), "func_name": "demo_twice",
+                                             "args": [[[2.5]]]}, catalogue))
+    assert got == [[5.0]]
+    names = {f["name"] for f in custom_functions_meta(udfs)["functions"]}
+    assert names == {n.upper() for n in udfs.__all__} and all(n.isupper() for n in names)
+
+
 def test_meta_lists_every_function_with_help():
     meta = {f["name"]: f for f in custom_functions_meta(udfs)["functions"]}
     assert set(meta) == {n.upper() for n in NAMES}
@@ -54,7 +68,7 @@ def test_meta_lists_every_function_with_help():
     for name in penalised:  # every penalised function takes the same options, with the same help
         params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
         assert {"rf", "standardize", "penalty_weights"} <= set(params), name
-        assert params["penalty_weights"] == udfs.WEIGHTS_PENALTY
+        assert params["penalty_weights"] == udfs.doc.WEIGHTS_PENALTY
     assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True]
     assert all(getattr(udfs, n).__xlfunc__["cache"] for n in NAMES)  # the client answers unchanged repeats
 

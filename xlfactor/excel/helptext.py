@@ -1,0 +1,37 @@
+"""Help texts the Excel functions share: shown in the Function Wizard (classic) and the formula bar (Office.js).
+
+Import them in a function module (``from .helptext import RETURNS, FACTORS``) and pass them to ``udf``;
+option lists come from ``core.options`` (``options.describe``), never retyped here.
+"""
+
+from ..core import options
+
+RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
+MARKET = "Market total returns over the same periods: one column."
+FACTORS = "Factor returns over the same periods: one column per factor."
+RF = "Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the returns."
+LAGS = "Newey-West lags for t-stats (blank: classic OLS standard errors)."
+STANDARDIZE = "TRUE to penalise factors scaled to unit variance (loadings still in original units). Default FALSE."
+INTERCEPT = "TRUE to add the alpha row on top of the loadings. Default FALSE."
+RIDGE_LAMBDA = "Ridge penalty lambda >= 0 in ||y - a - Xb||^2 + lambda*||b||^2 (squared error not divided by n; not the lasso scale)."
+LASSO_LAMBDA = "Lasso penalty lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*|b|_1 (not the ridge scale)."
+METHOD_CV = f"{options.describe('method')}: enet is the elastic net (l1_ratio); each lambda is on its own objective's scale."
+FOLDS = f"Number of cross-validation folds (default {options.DEFAULTS['folds']})."
+SCHEME = f"{options.describe('scheme')}: blocked = contiguous folds, walkforward = expanding window, kfold = shuffled."
+GAP = "Rows purged between training and test data on each side (default 0)."
+RULE = f"{options.describe('rule')}: min = lowest mean error; 1se = largest lambda within one standard error of it."
+WEIGHTS_PENALTY = ("Penalty weight per factor (a row; 0 = unpenalised). Blank: the first factor, the market (put it "
+                   "first), 0 and the others 1.")
+L1_RATIO = f"Elastic net only: the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
+PRIOR = ("Optional: loadings to shrink towards, one per factor (a row or column), e.g. 1 for the market "
+         "(betas revert to 1); blank: 0. A factor with penalty weight 0 ignores it.")
+ENET_LAMBDA = ("Elastic net lambda >= 0 in 1/(2n)*||y - a - Xb||^2 + lambda*(l1_ratio*|b|_1 + (1-l1_ratio)/2*||b||^2) "
+               "(scikit-learn ElasticNet; not the ridge scale).")
+LOADINGS = "Loadings: one row per factor, one column per asset (no alpha row)."
+FACTOR_COV = "Factor covariance matrix: factors x factors."
+SPECIFIC_VAR = "Specific (residual) variance of each asset: one row, one column per asset."
+WEIGHTS = "Portfolio weights: one row, one column per asset."
+WINDOW = "Estimation window: number of periods (rows) in each window, e.g. 60 months."
+STEP = "Periods between window ends (default 1: every period). The last window ends at the last period."
+PERIODS = "Optional: the period labels (one per row of data, e.g. YYYYMM numbers); adds them as the first column."
+EXPANDING = "TRUE for expanding windows (all start at the first period); default FALSE: rolling."

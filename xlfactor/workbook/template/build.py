@@ -1,0 +1,147 @@
+"""The orchestra: the list of sheet builders, the ``Template`` that runs them, page setup, ``build_all``."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..._files import atomic_paths, refuse_overwrite
+from ...errors import XLFactorError
+from ..dataset import Dataset, french
+from .book import Book
+from .inputs import Capacity, Inputs
+from .model import Expr, Ref, grid
+from .sheets import backtest, data, factors, lambda_, loadings, market, risk, start
+
+# The sheets, in the workbook's order. Each is a module with TITLE, KEY, NEEDS and build(tpl, sheet, ctx);
+# a sheet is built as soon as the sheets it NEEDS are (Start, first in the book, after Data).
+SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest)
+FLAVORS = ("classic", "officejs", "values")
+FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
+BUILD_DATE = datetime.datetime(2026, 1, 1)
+EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
+PAGE_BREAKS = ("window_head", "charts", "model_head")  # blocks that start a printed page (long tables, charts)
+
+
+def build_order(sheets=SHEETS) -> list:
+    """The sheet modules in an order where each comes after the sheets it needs (stable: the list's order)."""
+    done: list = []
+    todo = list(sheets)
+    while todo:
+        ready = next((m for m in todo if set(m.NEEDS) <= {d.KEY for d in done}), None)
+        if ready is None:
+            raise ValueError(f"sheets {', '.join(m.TITLE for m in todo)} need sheets that are not in the list")
+        done.append(ready)
+        todo.remove(ready)
+    return done
+
+
+@dataclass
+class Template:
+    """Builds the workbook for one data set and one set of inputs; ``build`` writes one flavour."""
+
+    inputs: Inputs = field(default_factory=Inputs)
+    data: Dataset | None = None
+    capacity: Capacity | None = None
+
+    def __post_init__(self):
+        self._results: dict = {}  # every function's result, shared by the flavours
+        self.data = self.data or french()
+        self.capacity = self.capacity or Capacity.for_data(self.data)
+        t, n, k = self.data.shape()
+        cap = self.capacity
+        if t > cap.periods or n > cap.assets or k > cap.factors:
+            raise XLFactorError(f"the data ({t} periods, {n} assets, {k} factors) exceed the template's room "
+                                f"({cap.periods}, {cap.assets}, {cap.factors}).")
+        self.inp = self.inputs.resolve(self.data)
+
+    def build(self, path: Path, flavor: str = "classic", progress=None) -> Book:
+        """Write one flavour; ``progress(message)`` is called before each sheet and before saving."""
+        if flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}; got {flavor!r}")
+        say = progress or (lambda message: None)
+        book = Book(Path(path), flavor, self._results)
+        self.book = book
+        sheets = {m.KEY: book.sheet(m.TITLE) for m in SHEETS}  # the book's order
+        ctx: dict = {}
+        for m in build_order():
+            say(getattr(m, "PROGRESS", m.TITLE))
+            ctx[m.KEY] = m.build(self, sheets[m.KEY], ctx)
+        pages(book)
+        say("saving")
+        if flavor == "classic":
+            conf = book.sheet("xlwings.conf")
+            conf.put(0, 0, "UDF Modules")
+            conf.put(0, 1, "xlfactor.excel.udfs")
+            conf.ws.set_column(0, 1, 24)
+        # Open with the cached numbers: no full recalculation on load (XlsxWriter's default), and the calculation
+        # engine id of Excel 365, so that Excel does not recalculate a file it takes for an older version's.
+        book.wb.calc_on_load = False
+        book.wb.calc_id = EXCEL_365_CALC_ID
+        book.wb.set_properties({"title": "xlfactor template", "subject": self.data.title,
+                                "comments": f"flavour {flavor}", "created": BUILD_DATE})  # fixed: rebuilds are identical
+        book.wb.close()
+        return book
+
+    # references into the Data and Start sheets, for the sheet builders ---------------------------------------
+    def start_ref(self, key: str) -> Ref:
+        """A named input of the Start sheet."""
+        return self.book.block("Start", key)
+
+    @staticmethod
+    def take(block: Ref, rows: Ref, cols: Ref | None, values) -> Expr:
+        """TAKE(room, rows[, cols]): the used part of a block with room to grow."""
+        args = rows.a1() + ("" if cols is None else f",{cols.a1()}")
+        return Expr(f"TAKE({block.a1()},{args})", grid(values))
+
+    def selected(self, block: str, values, row: bool = False) -> Expr:
+        """The entries of a Start factor column for the selected factors (FILTER by Use), as a column or a row."""
+        data = self.book.block("Data", "n_factors")
+        text = (f"FILTER(TAKE({self.start_ref(block).a1()},{data.a1()}),"
+                f"TAKE({self.start_ref('use').a1()},{data.a1()}))")
+        chosen = self.inp.selected(values)
+        return Expr(f"TOROW({text})", [chosen]) if row else Expr(text, [[v] for v in chosen])
+
+
+def pages(book: Book) -> None:
+    """Landscape pages one wide with the labels repeated; the values flavour prints one page a sheet."""
+    for sheet in book.sheets.values():
+        ws = sheet.ws
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        last_row, last_col = sheet.extent
+        if book.flavor == "values":
+            rows = min(last_row, sheet.preview_rows or last_row)
+            ws.fit_to_pages(1, 1)
+            ws.print_area(0, 0, rows, min(last_col, 40))
+        else:
+            ws.fit_to_pages(1, 0)
+            ws.print_area(0, 0, last_row, last_col)
+            ws.repeat_columns(0)
+            breaks = [sheet.blocks[b].r0 for b in PAGE_BREAKS if b in sheet.blocks]
+            if breaks:  # the long tables start on a page of their own: the summaries are not cut mid-way
+                ws.set_h_pagebreaks(breaks)
+
+
+def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,
+              capacity: Capacity | None = None, flavors=FLAVORS, progress=None) -> list[Path]:
+    """Write the flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
+
+    Existing files are checked before any work; each flavour is written to a temporary file beside
+    its target and all are renamed into place at the end, so a failure leaves the old files.
+    ``progress(message)`` hears of each flavour's sheets.
+    """
+    unknown = [fl for fl in flavors if fl not in FLAVORS]
+    if unknown or not flavors:
+        raise XLFactorError(f"flavours are {', '.join(FLAVORS)}; got {', '.join(unknown) or 'none'}.")
+    paths = [Path(folder) / FILE_NAMES[fl] for fl in flavors]
+    refuse_overwrite(paths, force)
+    template = Template(inputs or Inputs(), data, capacity)
+    say = progress or (lambda message: None)
+    with atomic_paths(paths) as temps:
+        for flavor, tmp in zip(flavors, temps):
+            template.build(tmp, flavor, lambda message, fl=flavor: say(f"{FILE_NAMES[fl]}: {message}"))
+    return paths
+
+

@@ -1,0 +1,84 @@
+"""The Start sheet's inputs (``Inputs``) and the room the template keeps for data (``Capacity``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ...core.options import CHOICES as OPTION_CHOICES
+from ...core.options import DEFAULTS, market_first_weights
+from ...errors import XLFactorError
+from ..dataset import MAX_FACTORS, Dataset
+
+CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
+           "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
+FLAGS = ("standardize",)  # TRUE/FALSE inputs
+WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1}  # input: smallest allowed value
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Room on the Data sheet (periods, assets, factors) and in the factor tables (factors)."""
+
+    periods: int = 20_000
+    assets: int = 500
+    factors: int = MAX_FACTORS
+
+    @classmethod
+    def for_data(cls, data: Dataset) -> Capacity:
+        t, n, k = data.shape()
+        return cls(periods=max(cls.periods, 2 * t), assets=max(cls.assets, 2 * n), factors=max(MAX_FACTORS, k))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The Start sheet's inputs. ``None`` means: from the data (window = all periods from the data's default
+    start, every factor, the market unpenalised, budgets 1)."""
+
+    start: int | None = None
+    end: int | None = None  # None: the last period; the cell is =MAX(periods), so pasted rows enter the window
+    use_factors: tuple[bool, ...] | None = None
+    folds: int = DEFAULTS["folds"]
+    scheme: str = DEFAULTS["scheme"]
+    gap: int = DEFAULTS["gap"]
+    rule: str = DEFAULTS["rule"]
+    method: str = "lasso"  # penalty whose CV curve is charted: lasso or ridge
+    lags: int = DEFAULTS["lags"]
+    cov_method: str = DEFAULTS["cov_method"]
+    halflife: float = DEFAULTS["halflife"]
+    risk_method: str = DEFAULTS["risk_method"]
+    loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
+    standardize: bool = DEFAULTS["standardize"]
+    penalty_weights: tuple[float, ...] | None = None  # per factor of the data; default market 0, others 1
+    target_vol: float | None = None  # risk method targetvol: volatility per period; default 10% a year
+    factor_budgets: tuple[float, ...] | None = None
+    asset_budgets: tuple[float, ...] | None = None
+    bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
+    bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
+
+    def resolve(self, data: Dataset) -> Inputs:
+        """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
+        _t, n, k = data.shape()
+
+        def sized(values, default, what, length):
+            values = tuple(default if values is None else values)
+            if len(values) != length:
+                raise XLFactorError(f"{what} has {len(values)} values but the data has {length}; give one per "
+                                    f"{'factor' if length == k else 'asset'}.")
+            return values
+
+        return replace(
+            self,
+            start=int(data.default_start or data.periods[0]) if self.start is None else int(self.start),
+            end=int(data.periods[-1]) if self.end is None else int(self.end),
+            use_factors=tuple(bool(u) for u in sized(self.use_factors, (True,) * k, "use_factors", k)),
+            penalty_weights=tuple(float(w) for w in sized(self.penalty_weights, market_first_weights(k),
+                                                          "penalty_weights", k)),
+            factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
+            asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
+            target_vol=round(0.10 / data.periods_per_year ** 0.5, 6) if self.target_vol is None else self.target_vol,
+            bt_window=(60 if data.frequency == "monthly" else 252) if self.bt_window is None else int(self.bt_window),
+            bt_step=(12 if data.frequency == "monthly" else 63) if self.bt_step is None else int(self.bt_step),
+        )
+
+    def selected(self, values) -> list:
+        return [v for v, u in zip(values, self.use_factors) if u]

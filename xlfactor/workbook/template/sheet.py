@@ -1,0 +1,140 @@
+"""A sheet of the model (cells, formulas and spills with their values) and its layout of named blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ...errors import XLFactorError
+from .model import Call, Expr, Ref, Spill, grid
+
+if TYPE_CHECKING:
+    from .book import Book
+
+@dataclass
+class Sheet:
+    book: Book
+    name: str
+    ws: object
+    values: dict = field(default_factory=dict)
+    blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
+    spills: list = field(default_factory=list)  # every dynamic-array result (its values are on the Spill)
+    extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
+    preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
+
+    def ref(self, r0, c0, r1=None, c1=None) -> Ref:
+        return Ref(self, r0, c0, r0 if r1 is None else r1, c0 if c1 is None else c1)
+
+    def get(self, r: int, c: int):
+        """The value of a cell: a constant or formula written here, or a cell of a spilled result."""
+        if (r, c) in self.values:
+            return self.values[(r, c)]
+        for s in self.spills:
+            if s.r0 <= r <= s.r1 and s.c0 <= c <= s.c1:
+                return s.grid[r - s.r0][c - s.c0]
+        return None
+
+    def _used(self, r, c):
+        self.extent[0], self.extent[1] = max(self.extent[0], r), max(self.extent[1], c)
+
+    def put(self, r, c, value, fmt=None) -> Ref:
+        """A constant: text, number or logical value."""
+        self.values[(r, c)] = value
+        self._used(r, c)
+        if value is None or value == "":
+            if fmt is not None:
+                self.ws.write_blank(r, c, None, fmt)
+        elif isinstance(value, (bool, np.bool_)):
+            self.ws.write_boolean(r, c, bool(value), fmt)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            if np.isfinite(value):
+                self.ws.write_number(r, c, float(value), fmt)
+            elif fmt is not None:
+                self.ws.write_blank(r, c, None, fmt)
+        else:
+            self.ws.write_string(r, c, str(value), fmt)
+        return self.ref(r, c)
+
+    def text(self, r, c, value, fmt=None) -> Ref:
+        return self.put(r, c, value, fmt or self.book.fmt["text"])
+
+    def table(self, r0, c0, array, fmt=None) -> Ref:
+        """Numbers (NaN left blank); not kept in ``values``: the data reach formulas as ``Expr`` values."""
+        a = np.asarray(array, dtype=float)
+        write = self.ws.write_number
+        for i, row in enumerate(a.tolist()):
+            for j, x in enumerate(row):
+                if x == x:  # noqa: PLR0124 (not NaN; the fast test in this hot loop)
+                    write(r0 + i, c0 + j, x, fmt)
+        self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
+        return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
+
+    def formula(self, r, c, text: str, value, fmt=None) -> Ref:
+        """An ordinary one-cell Excel formula (functions every Excel has); ``value`` is its result."""
+        self.values[(r, c)] = value
+        self._used(r, c)
+        self.book.plain.append((self.name, r, c, [[value]]))
+        if self.book.flavor == "values":
+            return self.put(r, c, value, fmt)
+        self.ws.write_formula(r, c, text, fmt, "" if value is None else value)
+        return self.ref(r, c)
+
+    def _spill(self, r, c, text: str, result: list[list], fmt, row_formats=None, col_formats=None) -> Spill:
+        """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
+        rows, cols = len(result), max(len(x) for x in result)
+        cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
+        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x  # noqa: PLR0124
+                  for x in row] + [None] * (cols - len(row)) for row in result]
+        area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
+        if self.book.flavor != "values":  # the formula first: XlsxWriter caches 0 in the whole area
+            first = "" if clean[0][0] is None else clean[0][0]
+            self.ws.write_dynamic_array_formula(r, c, area.r1, area.c1, f"={text}", cell_fmt(0, 0), first)
+        plain = self.book.fmt["plain"]
+        for i, row in enumerate(clean):
+            for j, x in enumerate(row):
+                if self.book.flavor == "values" or (i, j) != (0, 0):
+                    f = cell_fmt(i, j) or plain
+                    if type(x) is float:  # the common case, fast
+                        self.ws.write_number(r + i, c + j, x, f)
+                    else:
+                        self.put(r + i, c + j, x, f)
+        self.spills.append(area)
+        self._used(area.r1, area.c1)
+        return area
+
+    def array(self, r, c, expr: Expr, fmt=None) -> Spill:
+        """An Excel formula (TAKE, FILTER, ...) spilling from (r, c)."""
+        area = self._spill(r, c, expr.text, grid(expr.result), fmt)
+        self.book.plain.append((self.name, r, c, grid(expr.result)))
+        return area
+
+    def udf(self, r, c, name: str, args: list, fmt=None, block: str | None = None, row_formats=None,
+            col_formats=None) -> Spill:
+        """An xlfactor function spilling from (r, c); ``block`` names it for the layout and the tests."""
+        call = Call(name, tuple(args))
+        try:
+            result = self.book.evaluate(call)
+        except XLFactorError as exc:
+            raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
+        area = self._spill(r, c, call.text(self.book.flavor), result, fmt or self.book.fmt["plain"], row_formats,
+                           col_formats)
+        self.book.formulas.append((block or name.lower(), area, name))
+        if block:
+            self.blocks[block] = area
+        return area
+
+
+class Layout:
+    """Places named blocks down a sheet: a block is its rows of room (results may be shorter), then a gap."""
+
+    def __init__(self, sheet: Sheet, row: int = 0):
+        self.sheet, self.row = sheet, row
+
+    def take(self, name: str, rows: int, cols: int = 1, col: int = 0, gap: int = 1) -> Ref:
+        ref = self.sheet.ref(self.row, col, self.row + rows - 1, col + cols - 1)
+        self.sheet.blocks[name] = ref
+        self.row += rows + gap
+        return ref

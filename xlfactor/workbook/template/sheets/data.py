@@ -1,0 +1,78 @@
+"""The Data sheet: the periods, the risk-free rate, the factors and the asset returns (the only pasted numbers), with room to grow."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xlsxwriter.utility import xl_col_to_name
+
+from ..model import Expr
+
+if TYPE_CHECKING:
+    from ..build import Template
+    from ..sheet import Sheet
+
+TITLE = "Data"
+KEY = "data"  # what later sheets find this sheet's blocks under
+NEEDS = ()  # the sheets whose blocks this one uses
+
+
+def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
+    book = s.book
+    f, d, cap = book.fmt, tpl.data, tpl.capacity
+    t, n, k = d.shape()
+    s.text(0, 0, f"Data: {d.title}", f["title"])
+    s.text(1, 0, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free rate in B, "
+                 f"up to {cap.factors} factors from C (the first is the market's excess return), asset total "
+                 f"returns from {xl_col_to_name(3 + cap.factors)}, names in row 6. Every sheet follows.", f["note"])
+    for i, line in enumerate(d.notes[:2]):
+        s.text(3 + i, 0, line, f["note"])
+    head, row0 = 5, 6
+    last = row0 + cap.periods - 1
+    a0 = 3 + cap.factors  # first asset column: one blank column after the factors' room
+    cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}
+    names = {key: s.ref(head, c0, head, c1) for key, (c0, c1) in cols.items()}
+    room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in {**cols, "market": (2, 2)}.items()}
+    # sizes: what every formula reads of the data
+    sizes = {}
+    for j, (key, label, text, value) in enumerate([
+            ("n_periods", "Periods", f"=COUNT({room['periods'].a1()})", t),
+            ("n_factors", "Factors", f"=COUNTA({names['factors'].a1()})", k),
+            ("n_assets", "Assets", f"=COUNTA({names['assets'].a1()})", n)]):
+        s.text(2, 2 * j, label, f["label"])
+        sizes[key] = s.formula(2, 2 * j + 1, text, value, f["int"])
+        s.blocks[key] = sizes[key]
+    s.text(head - 1, 0, "Period", f["h2"])
+    s.text(head - 1, 2, "Factors (excess returns; the first is the market)", f["h2"])
+    s.text(head - 1, a0, "Asset returns (total)", f["h2"])
+    ret_fmt = book.number(d.returns, sig=2, decimals=4 if d.frequency == "monthly" else 5)
+    for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
+        s.text(head, j, h, f["head"])
+    for j, h in enumerate(d.factor_names):
+        s.text(head, 2 + j, h, f["head"])
+    for j, h in enumerate(d.asset_names):
+        s.text(head, a0 + j, h, f["head"])
+    s.table(row0, 0, d.periods[:, None], f["period"])
+    s.table(row0, 1, d.rf[:, None], ret_fmt)
+    s.table(row0, 2, d.factors, ret_fmt)
+    s.table(row0, a0, d.returns, ret_fmt)
+    s.ws.freeze_panes(row0, 1)
+    s.ws.set_column(0, 0, 10)
+    s.ws.set_column(1, a0 + n, 9)
+    s.ws.repeat_rows(head)
+    s.preview_rows = row0 + 30
+    np_, nf, na = sizes["n_periods"], sizes["n_factors"], sizes["n_assets"]
+    out = {
+        "periods": tpl.take(room["periods"], np_, None, d.periods[:, None].astype(float)),
+        "rf": tpl.take(room["rf"], np_, None, d.rf[:, None]),
+        "factors": tpl.take(room["factors"], np_, nf, d.factors),
+        "market": tpl.take(room["market"], np_, None, d.factors[:, :1]),
+        "assets": tpl.take(room["assets"], np_, na, d.returns),
+        "asset_names": Expr(f"TAKE({names['assets'].a1()},1,{na.a1()})", [list(d.asset_names)]),
+        "factor_names": names["factors"],
+        "market_name": s.ref(head, 2),
+        **sizes,
+    }
+    s.blocks.update({f"room_{key}": ref for key, ref in room.items()})
+    return out
+

@@ -1,0 +1,164 @@
+"""The Start sheet: the inputs (yellow cells), the factor table, how the sheets link, the asset risk budgets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS
+from ..model import Expr
+from ..sheet import Layout
+
+if TYPE_CHECKING:
+    from ..build import Template
+    from ..sheet import Sheet
+
+TITLE = "Start"
+KEY = "start"  # what later sheets find this sheet's blocks under
+NEEDS = ('data',)  # the sheets whose blocks this one uses
+
+
+
+def count_true(a1: str) -> str:
+    """How many cells of a range are TRUE or 1: a typed 1 selects a factor as TRUE does (COUNTIF tells them apart)."""
+    return f"(COUNTIF({a1},TRUE)+COUNTIF({a1},1))"
+
+
+def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
+    data = ctx["data"]
+    f, inp, d, cap = s.book.fmt, tpl.inp, tpl.data, tpl.capacity
+    _t, n, k = d.shape()
+    s.ws.set_column(0, 0, 3)
+    s.ws.set_column(1, 1, 50)
+    s.ws.set_column(2, 2, 14)
+    s.ws.set_column(3, 5, 14)
+    s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
+    s.text(1, 1, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
+                 "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", f["note"])
+    lay = Layout(s, 3)
+    head = lay.take("inputs_head", 2, gap=0)
+    s.text(head.r0, 1, "Inputs", f["h2"])
+    s.text(head.r0 + 1, 1, f"Periods as on the Data sheet ({'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+                 "The sample end follows pasted rows until you type a period.", f["note"])
+    periods = data["periods"].a1()
+    rows = [
+        ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
+        ("folds", "Cross-validation folds", inp.folds),
+        ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
+        ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
+        ("rule", "Lambda rule: min, 1se or 1se_paired", inp.rule),
+        ("lags", "Newey-West lags for t-stats", inp.lags),
+        ("method", "Lambda method charted on Lambda: lasso or ridge", inp.method),
+        ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
+        ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
+        ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
+        ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
+        ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
+        ("target_vol", f"Target volatility per {d.period_word} (for targetvol)", inp.target_vol),
+        ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
+        ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
+    ]
+    for key, label, value in rows:
+        ref = lay.take(key, 1, col=2, gap=0)
+        r, c = ref.r0, ref.c0
+        s.text(r, 1, label)
+        fmt = f["flag"] if key in FLAGS else f["input"]
+        if key == "end" and tpl.inputs.end is None:
+            s.array(r, c, Expr(f"MAX({periods})", [[value]]), fmt)  # follows pasted rows
+        else:
+            s.put(r, c, value, fmt)
+        if key in FLAGS:
+            s.ws.data_validation(r, c, r, c, {"validate": "list", "source": ["TRUE", "FALSE"],
+                                              "error_title": "xlfactor", "error_message": "TRUE or FALSE."})
+        elif key in CHOICES:
+            s.ws.data_validation(r, c, r, c, {
+                "validate": "list", "source": list(CHOICES[key]), "error_title": "xlfactor",
+                "error_message": f"Choose one of {', '.join(CHOICES[key])}."})
+        elif key in WHOLE_NUMBERS:
+            s.ws.data_validation(r, c, r, c, {
+                "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
+                "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
+    lay.row += 1
+    # the factor table: one row per factor of the Data sheet (names linked), room for cap.factors
+    head = lay.take("factor_head", 1, gap=0)
+    for j, h in enumerate(["Factor (from Data)", "Use", "Order", "Risk budget", "Penalty weight"]):
+        s.text(head.r0, 1 + j, h, f["head"])
+    table = lay.take("factor_table", cap.factors, 5, col=1)
+    r0 = table.r0
+    nf = data["n_factors"].a1()
+    names_row = data["factor_names"]
+    order = 0
+    for i in range(cap.factors):
+        r = r0 + i
+        here = i < k
+        s.formula(r, 1, f'=IF({i + 1}<={nf},INDEX({names_row.a1()},{i + 1}),"")', d.factor_names[i] if here else "")
+        use = inp.use_factors[i] if here else True
+        s.put(r, 2, bool(use), f["flag"])
+        order += int(here and use)
+        cell = xl_rowcol_to_cell(r, 2)
+        first = xl_rowcol_to_cell(r0, 2, row_abs=True, col_abs=True)
+        s.formula(r, 3, f'=IF(AND({cell},{i + 1}<={nf}),{count_true(f"{first}:{cell}")},"")',
+                  order if here and use else "", f["int"])
+        s.put(r, 4, inp.factor_budgets[i] if here else 1.0, f["input"])
+        s.put(r, 5, inp.penalty_weights[i] if here else 1.0, f["input"])
+    s.ws.data_validation(r0, 2, r0 + cap.factors - 1, 2, {
+        "validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
+        "error_message": "TRUE to use the factor, FALSE to leave it out."})
+    # rows beyond the Data sheet's factors are greyed out until a factor is pasted there
+    s.ws.conditional_format(r0, 1, r0 + cap.factors - 1, 5, {
+        "type": "formula", "criteria": f"=ROW()-{r0}>{nf}", "format": f["grey"]})
+    s.blocks.update({"factor_names": s.ref(r0, 1, r0 + cap.factors - 1, 1),
+                     "use": s.ref(r0, 2, r0 + cap.factors - 1, 2),
+                     "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
+                     "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
+    note = lay.take("factor_note", 1)
+    s.text(note.r0, 1, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
+                       "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
+                       "factors on the Data sheet.", f["note"])
+    notes = [
+        ("How the sheets link", [
+            "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
+            "Factors: the selected factors over the sample window; correlations, VIF, condition number.",
+            "Market model: CAPM alpha, beta, t-stats, R2 per asset; systematic/specific split; CAPM expected returns.",
+            "Lambda: the cross-validation error curve and the chosen penalties (lasso and ridge).",
+            "Loadings: OLS, ridge and lasso loadings at the chosen lambdas, compared asset by asset.",
+            "Risk: factor covariance, specific variances, weights and risk contributions.",
+            ("Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
+            "per risk model: realised vs predicted risk out of sample."),
+        ]),
+        ("Connect the functions", [
+            ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
+            "(UDF Modules = xlfactor.excel.udfs); save as .xlsm; xlwings tab > Import Functions."),
+            ("xlwings Server: pip install \"xlfactor[server]\"; run xlfactor serve; load its manifest in Excel "
+            "(use the officejs flavour of this workbook)."),
+            ("xlwings Lite: run xlfactor lite; paste its main.py (which carries xlfactor) and requirements.txt "
+            "(xlwings, numpy, scipy) into the Lite editor's tabs (use the officejs flavour of this workbook)."),
+            "Penalty scales differ: ridge ||y-a-Xb||^2 + lambda*||b||^2; lasso 1/(2n)*||y-a-Xb||^2 + lambda*|b|_1.",
+            "Needs Excel 365 (dynamic arrays, TAKE, FILTER).",
+        ]),
+    ]
+    for head_text, lines in notes:
+        block = lay.take(head_text, len(lines) + 1)
+        s.text(block.r0, 1, head_text, f["h2"])
+        for i, line in enumerate(lines):
+            s.text(block.r0 + 1 + i, 1, line)
+    err = lay.take("errors", 8)
+    s.text(err.r0, 1, "When a result shows #VALUE! or #NUM!", f["h2"])
+    s.text(err.r0 + 1, 1, "Classic Excel: the messages of the latest failed functions, newest first (recalculate "
+                          "with F9). Server and Lite: hover over the error cell.", f["note"])
+    s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
+    # asset risk budgets: one row per asset of the Data sheet, last on the sheet (the list grows down)
+    bh = lay.take("budget_head", 2, gap=0)
+    s.text(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)", f["h2"])
+    s.text(bh.r0 + 1, 1, "Asset (from Data)", f["head"])
+    s.text(bh.r0 + 1, 2, "Risk budget", f["head"])
+    r0 = lay.row
+    names = s.array(r0, 1, Expr(f"TRANSPOSE({data['asset_names'].a1()})", [[a] for a in d.asset_names]))
+    for j in range(n):
+        s.put(r0 + j, 2, inp.asset_budgets[j], f["input"])
+    s.blocks["asset_names"] = names
+    s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
+    s.preview_rows = r0 + min(n, 12)
+    s._used(0, 12)  # the notes run over the columns to the right
+    return {}

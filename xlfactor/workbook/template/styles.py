@@ -1,0 +1,42 @@
+"""The workbook's styles: named cell formats and number formats sized to the numbers they show."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+STYLES = {
+    "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
+    "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864", "bottom": 1},
+    "head": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center"},
+    "label": {"bold": True},
+    "text": {"text_wrap": False},
+    "note": {"italic": True, "font_color": "#595959"},
+    "input": {"bg_color": "#FFF2CC", "border": 1, "bold": True},
+    # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
+    "flag": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'},
+    "period": {"num_format": "0", "align": "left"},
+    "int": {"num_format": "0"},
+    "pvalue": {"num_format": '[<0.0001]"<0.0001";0.0000'},
+    "tstat": {"num_format": "0.00"},
+    "plain": {},
+    "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+    "grey": {"font_color": "#A6A6A6", "bg_color": "#F2F2F2"},
+}
+COLOURS = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000", "#7F7F7F", "#FFC000", "#70AD47"]
+
+
+def fixed_point(values=None, sig: int = 3, percent: bool = False, decimals: int | None = None) -> str:
+    """A fixed-point number format showing ``sig`` significant digits of the typical (median) value of ``values``.
+
+    >>> fixed_point([0.0123, 0.02], sig=2), fixed_point(decimals=1, percent=True)
+    ('0.000', '0.0%')
+    """
+    if decimals is None:
+        a = np.abs(np.asarray([x for x in np.ravel(np.asarray(values, dtype=object))
+                               if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+                               and x != 0], dtype=float)) * (100 if percent else 1)
+        typical = float(np.median(a)) if a.size else 1.0
+        decimals = int(min(8, max(0, sig - 1 - math.floor(math.log10(typical)))))
+    return ("0" + ("." + "0" * decimals if decimals else "")) + ("%" if percent else "")
