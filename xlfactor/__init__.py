@@ -42,6 +42,12 @@ from .core.statistical import (
 )
 from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .data import load_french
+from .core.premia import PremiaResult, two_pass, estimate as risk_premia  # macro-economic and fundamental models
+from .core.premia_gmm import gmm
+from .core.mimicking import MimickingResult, mimicking
+from .core.frequency import Compounded, align, compound
+from .core.fundamental import FundamentalResult, fundamental
+from .data.macro import load_macro
 from .errors import (
     CollinearityError,
     ConvergenceError,
@@ -100,4 +106,17 @@ __all__ = [
     "InsufficientDataError",
     "CollinearityError",
     "ConvergenceError",
+    # macro-economic and fundamental factor models
+    "load_macro",
+    "risk_premia",
+    "two_pass",
+    "gmm",
+    "PremiaResult",
+    "mimicking",
+    "MimickingResult",
+    "compound",
+    "align",
+    "Compounded",
+    "fundamental",
+    "FundamentalResult",
 ]

@@ -60,13 +60,14 @@ SCALARS = [("a huge count", [[1e9]]), ("a negative number", [[-3.0]]), ("a fract
            ("an error cell", [[cases.ERROR]]), ("a logical value", [[True]]), ("a range of two", [[1.0, 2.0]])]
 
 
-def build() -> list[Bad]:
+def build(case_list=None) -> list[Bad]:
+    """Bad inputs from each function's first valid call in ``case_list`` (default: ``cases.build_cases()``)."""
     import inspect
 
     from xlfactor.excel import udfs
 
     out, seen = [], set()
-    for case in cases.build_cases():
+    for case in cases.build_cases() if case_list is None else case_list:
         if case.func in seen:
             continue
         seen.add(case.func)
@@ -140,12 +141,15 @@ def trailing_month_cases() -> list[tuple]:
     return out
 
 
-def check_battery(runtime: str, outcome) -> None:
-    """Run every bad input; ``outcome(bad)`` is 'numbers', 'error' or a crash description. Prints the tally."""
-    t = tally((bad, outcome(bad)) for bad in build())
+def check_battery(runtime: str, outcome, bads: list[Bad] | None = None, min_inputs: int = 1000) -> None:
+    """Run every bad input (default: ``build()``); ``outcome(bad)`` is 'numbers', 'error' or a crash description.
+
+    Prints the tally.
+    """
+    t = tally((bad, outcome(bad)) for bad in (build() if bads is None else bads))
     print(f"{runtime}: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
           f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes")
-    assert t["inputs"] > 1000 and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])
+    assert t["inputs"] > min_inputs and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])
 
 
 def check_trailing_month(call, func, args, base) -> None:

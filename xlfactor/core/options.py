@@ -56,6 +56,9 @@ NUM_FACTOR_CRITERIA = ("ic_p1", "ic_p2", "pc_p1", "pc_p2", "er", "gr")  # Bai-Ng
 # what the market series of the CAPM functions holds: its total return (rf is subtracted from it as from the returns)
 # or its excess return already (e.g. Ken French's Mkt-RF: rf is subtracted from the returns only, as with factors)
 MARKET_KINDS = ("total", "excess")
+PREMIA_METHODS = ("twopass", "gmm")  # risk premia: two-pass regressions, or two-step efficient GMM
+PREMIA_SE = ("shanken", "plain", "robust")  # two-pass standard errors (GMM's are robust)
+FREQUENCIES = ("quarter", "year")  # what monthly returns compound to, to meet a slower series
 
 # how the penalised solvers solve their batched linear systems (see ``SolvePolicy`` below)
 STRATEGIES = ("auto", "masked", "grouped", "inverse", "cholesky")
@@ -90,10 +93,14 @@ DEFAULTS: dict[str, Any] = {
     "market_is": "total",  # unchanged from before the option existed: a workbook's CAPM betas stay what they were
     "criterion": "er",  # number of latent factors (statistical models)
     "pca_standardize": False,  # latent factors of the covariance (True: of the correlation)
+    "premia_method": "twopass",
+    "premia_se": "shanken",  # betas are estimated: without the correction the premia's t-stats are overstated
+    "frequency": "quarter",
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
            "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
-           "strategy": STRATEGIES, "market_is": MARKET_KINDS, "criterion": NUM_FACTOR_CRITERIA}
+           "strategy": STRATEGIES, "market_is": MARKET_KINDS, "criterion": NUM_FACTOR_CRITERIA,
+           "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:

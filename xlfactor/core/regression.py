@@ -19,6 +19,7 @@ from ..errors import CollinearityError, InputShapeError, InputValueError, Insuff
 from . import _validation as v
 from .options import DEFAULTS, MARKET_KINDS
 from .results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult
+from .shanken import correct_fama_macbeth, require_traded
 
 
 def usable_groups(ok: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -414,8 +415,12 @@ def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Colline
     return Collinearity(corr=corr, vif=vif, condition_number=cond, nobs=x.shape[0])
 
 
-def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names = None) -> GRSResult:
+def grs(
+    excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names = None, traded: ArrayLike | None = None
+) -> GRSResult:
     """Gibbons-Ross-Shanken F-test of ``alpha = 0`` for all assets jointly.
+
+    Only for traded factors (``traded``: one flag per factor, default all; see ``shanken.traded_flags``).
 
     Needs a balanced panel: rows where any asset or factor is missing are dropped for all.
     ``W = (T - N - K) / N * a' S^-1 a / (1 + m' O^-1 m)`` with ``S`` the residual and ``O`` the
@@ -459,6 +464,7 @@ def grs(excess_returns: ArrayLike, factors: ArrayLike, *, asset_names: v.Names =
     y = v.as_float_2d(excess_returns, "returns")
     x = v.as_float_2d(factors, "factors")
     v.check_same_rows(y, x, "returns", "factors")
+    require_traded(traded, x.shape[1], "the GRS test")
     keep = np.isfinite(y).all(axis=1) & np.isfinite(x).all(axis=1)
     y, x = y[keep], x[keep]
     t, n = y.shape
@@ -509,14 +515,17 @@ def _cross_section(y: np.ndarray, ex: np.ndarray) -> tuple[np.ndarray | None, np
     return np.concatenate([[y.mean() - mean @ b], b]), r
 
 
-def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None = None) -> FamaMacBethResult:
+def fama_macbeth(
+    returns: ArrayLike, exposures: ArrayLike, *, lags: int | None = None, shanken_factors: ArrayLike | None = None
+) -> FamaMacBethResult:
     """Fama-MacBeth risk premia of given exposures.
 
     ``returns`` is T x N. ``exposures`` is N x K (the same for every period, e.g. full-sample
     betas) or T x N x K (time-varying, e.g. characteristics known at the start of each period).
     Each period regresses the cross-section of returns on [1, exposures] using the assets
     present; periods with fewer than K + 2 such assets are skipped. ``lags`` gives Newey-West
-    standard errors on the period estimates.
+    standard errors on the period estimates. ``shanken_factors`` (T x K, the factors whose betas are the
+    exposures) applies Shanken's correction for estimated betas (``shanken.correct_fama_macbeth``).
 
     Parameters
     ----------
@@ -526,6 +535,8 @@ def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None =
         Each asset's exposures: static, or per period.
     lags : int, optional
         Newey-West lags on the period estimates. Default: the plain standard deviation.
+    shanken_factors : array_like, shape (T, K), optional
+        The factors whose betas are the exposures: applies Shanken's errors-in-variables correction.
 
     Returns
     -------
@@ -607,10 +618,14 @@ def fama_macbeth(returns: ArrayLike, exposures: ArrayLike, *, lags: int | None =
         for lag, w in enumerate(bartlett_weights(lags)[1:], start=1):
             g = dev[lag:].T @ dev[:-lag] / m
             cov += w * (g + g.T)
+    cov, factor = cov / (m - 1), None
+    if shanken_factors is not None:
+        cov, factor = correct_fama_macbeth(cov, used.mean(axis=0), shanken_factors, np.isfinite(period).all(axis=1))
     return FamaMacBethResult(
         premia=used.mean(axis=0),
-        stderr=np.sqrt(np.diag(cov) / (m - 1)),
+        stderr=np.sqrt(np.diag(cov)),
         period_premia=period,
         nperiods=m,
         lags=lags,
+        shanken_factor=factor,
     )

@@ -385,6 +385,7 @@ class FamaMacBethResult:
     period_premia: FloatArray  # (n_periods, 1 + n_exposures), NaN rows for skipped periods
     nperiods: int  # periods whose cross-section could be estimated
     lags: int | None = None
+    shanken_factor: float | None = None  # 1 + c when the standard errors are Shanken-corrected (shanken.py)
 
     @property
     def tstat(self) -> FloatArray:

@@ -18,6 +18,7 @@ from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from . import helptext as doc  # the help texts the functions share
 from .decorate import excel_names, udf
+from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 
 # New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
 # `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
@@ -376,16 +377,18 @@ def capm_er(returns, market, rf=None, market_is=None):
     returns=doc.RETURNS,
     exposures="Exposures (e.g. betas from OLS_LOADINGS without the alpha row): one row per factor, one column per asset.",
     lags=doc.LAGS,
+    factors="Optional: the factors whose betas are the exposures (one column each); Shanken-corrects the std errors.",
 )
-def fama_macbeth(returns, exposures, lags=None):
+def fama_macbeth(returns, exposures, lags=None, factors=None):
     """Fama-MacBeth risk premia per period: rows intercept then one per exposure; columns premium, std error, t-stat."""
-    y = cells.table(returns, "returns")
+    y, f = ((cells.table(returns, "returns"), None) if cells.blank(factors)
+            else cells.aligned((returns, "returns"), (factors, "factors")))
     ex = cells.table(exposures, "exposures")
     if ex.shape[1] != y.shape[1]:
         raise InputShapeError(
             f"exposures has {ex.shape[1]} columns but returns has {y.shape[1]}; give one column per asset."
         )
-    res = regression.fama_macbeth(y, ex.T, lags=cells.count(lags, "lags", None))
+    res = regression.fama_macbeth(y, ex.T, lags=cells.count(lags, "lags", None), shanken_factors=f)
     return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
 
 
@@ -393,11 +396,12 @@ def fama_macbeth(returns, exposures, lags=None):
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     rf=doc.RF,
+    traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
 )
-def grs_test(returns, factors, rf=None):
+def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = regression.grs(y, x)
+    res = regression.grs(y, x, traded=None if cells.blank(traded) else cells.flags(traded, "traded"))
     return [[res.statistic, res.pvalue]]
 
 
@@ -591,6 +595,7 @@ __all__ = [
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
+    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too

@@ -1,0 +1,131 @@
+"""Mixed frequencies: compound monthly returns to quarters or years, and align series by period label.
+
+Period labels are YYYYMM numbers (196307 for July 1963), as the spreadsheet's Data sheet has them. A quarter or a
+year is labelled by its last month: 1959Q1 is 195903, 1959 is 195912 (``quarter_label``). A period's compound
+return is ``prod(1 + r) - 1`` over its months; it is NaN for an asset missing in any of them. Months must be
+consecutive and increasing: a repeated month (overlapping periods) or a gap inside the data is an error naming the
+label; incomplete quarters (years) at the two ends are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputShapeError, InputValueError, InsufficientDataError
+from . import _validation as v
+from .options import DEFAULTS, FREQUENCIES
+
+MONTHS = {"quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True, eq=False)
+class Compounded:
+    """Returns compounded to a slower frequency, one row per complete period."""
+
+    labels: np.ndarray  # (P,) YYYYMM of each period's last month
+    returns: np.ndarray  # (P, N)
+    first_row: np.ndarray  # (P,) 0-based row of each period's first month in the input
+
+
+def quarter_label(year, quarter) -> np.ndarray:
+    """YYYYMM label of a quarter's last month: ``quarter_label(1959, 1) == 195903``.
+
+    Examples
+    --------
+    >>> quarter_label([1959, 2009], [1, 3]).tolist()
+    [195903, 200909]
+    """
+    return np.asarray(year, dtype=int) * 100 + 3 * np.asarray(quarter, dtype=int)
+
+
+def month_index(labels, name: str = "periods") -> np.ndarray:
+    """Months since year 0 of YYYYMM labels; a label that is not a whole YYYYMM number is an error naming its row."""
+    lab = v.as_float_1d(labels, name, allow_missing=False)
+    month = np.mod(lab, 100)
+    bad = (lab != np.round(lab)) | (month < 1) | (month > 12) | (lab < 100)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputValueError(f"{name} row {i + 1} is {lab[i]:g}, not a month as YYYYMM (e.g. 196307 for July "
+                              "1963); write the periods as YYYYMM numbers.")
+    return (lab // 100).astype(int) * 12 + month.astype(int) - 1
+
+
+def compound(returns, labels, to: str | None = None) -> Compounded:
+    """Compound monthly ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
+
+    Parameters
+    ----------
+    returns : array_like
+        T x N simple returns, one row per month.
+    labels : array_like
+        T YYYYMM labels, consecutive and increasing.
+    to : str, optional
+        ``quarter`` (default) or ``year``.
+
+    Returns
+    -------
+    Compounded
+
+    Raises
+    ------
+    InputValueError
+        A label that is not YYYYMM, repeated or out of order, or a gap inside the months.
+    InsufficientDataError
+        No complete period.
+
+    Examples
+    --------
+    >>> res = compound([[0.01], [0.02], [-0.01], [0.03]], [199001, 199002, 199003, 199004])
+    >>> res.labels.tolist(), np.round(res.returns.ravel(), 6).tolist()
+    ([199003], [0.019898])
+    """
+    to = v.choose(to, FREQUENCIES, "to", str(DEFAULTS["frequency"]))
+    y = v.as_float_2d(returns, "returns")
+    m = month_index(labels)
+    if m.size != y.shape[0]:
+        raise InputShapeError(f"periods has {m.size} labels but returns has {y.shape[0]} rows; give one label per row.")
+    step = np.diff(m)
+    if (step != 1).any():
+        i = int(np.flatnonzero(step != 1)[0]) + 1
+        lab = v.as_float_1d(labels, "periods")
+        why = ("repeats or goes back (overlapping periods)" if step[i - 1] < 1
+               else f"skips {step[i - 1] - 1} month(s) after {lab[i - 1]:g}")
+        raise InputValueError(f"periods row {i + 1} ({lab[i]:g}) {why}; monthly returns must have one row per month, "
+                              "consecutive and increasing.")
+    size = MONTHS[to]
+    start = (-m[0]) % size  # first row that begins a period
+    count = (m.size - start) // size
+    if count < 1:
+        raise InsufficientDataError(f"returns covers {m.size} month(s) but no complete {to}; pass at least the "
+                                    f"{size} months of one {to}.")
+    block = y[start:start + count * size].reshape(count, size, y.shape[1])
+    last = m[start + size - 1:start + count * size:size]
+    labels_out = (last // 12) * 100 + last % 12 + 1
+    return Compounded(labels=labels_out, returns=np.prod(1.0 + block, axis=1) - 1.0,
+                      first_row=start + size * np.arange(count))
+
+
+def align(left, right, left_name: str = "left periods", right_name: str = "right periods") -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``(i, j)`` of the labels the two series share, in the order of ``left``.
+
+    Repeated labels in either series are an error (the match would be ambiguous); no shared label is an error.
+
+    Examples
+    --------
+    >>> align([195903, 195906, 195909], [195906, 195909, 195912])
+    (array([1, 2]), array([0, 1]))
+    """
+    a = v.as_float_1d(left, left_name, allow_missing=False)
+    b = v.as_float_1d(right, right_name, allow_missing=False)
+    for lab, name in ((a, left_name), (b, right_name)):
+        uniq, counts = np.unique(lab, return_counts=True)
+        if (counts > 1).any():
+            raise InputValueError(f"{name} has {uniq[counts > 1][0]:g} more than once; each period must appear once.")
+    common, i, j = np.intersect1d(a, b, return_indices=True)
+    if common.size == 0:
+        raise InputValueError(f"{left_name} ({a[0]:g}-{a[-1]:g}) and {right_name} ({b[0]:g}-{b[-1]:g}) share no "
+                              "period; label both as YYYYMM of the period's last month (1959Q1 is 195903).")
+    order = np.argsort(i)
+    return i[order], j[order]

@@ -1,0 +1,153 @@
+"""Risk premia by two-step efficient GMM (Cochrane, Asset Pricing, ch. 12-13; linearmodels' LinearFactorModelGMM).
+
+Parameters ``theta = (B (N x K, row by row), lam (p), mu (K))``; moments per period
+
+    e_t = r_t - X lam - B (f_t - mu)        (X = B, or [1, B] with an intercept)
+    g_t = [e_it * (1, f_t) for each asset i,  f_t - mu]
+
+so that betas, premia and factor means are estimated together and the standard errors account for the betas.
+Step 1 weights the moments by the inverse of their covariance at the two-pass estimates, step 2 at the step-1
+estimates (both centred; Newey-West with ``lags``). Each step minimises ``T g' W g`` by Gauss-Newton (the moments
+are bilinear in B and lam) to a relative step of 1e-12. The J statistic ``T g' W g`` at the step-2 estimates tests
+the N - p over-identifying restrictions (that every pricing error is zero). Covariance ``(G' S^-1 G)^-1 / (T - K)``,
+with S the centred covariance of the moments at the estimates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConvergenceError, InputValueError
+from . import _validation as v
+from .premia import PremiaResult, _long_run, _panel, cross_sectional_r2
+
+MAX_STEPS = 500
+STEP_TOL = 1e-12
+
+
+def _unpack(theta: np.ndarray, n: int, k: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return theta[: n * k].reshape(n, k), theta[n * k: n * k + p], theta[n * k + p:]
+
+
+def _moments(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
+    t, n = y.shape
+    k = f.shape[1]
+    b, lam, mu = _unpack(theta, n, k, k + int(intercept))
+    x = np.column_stack([np.ones(n), b]) if intercept else b
+    fe = f - mu
+    e = y - (x @ lam)[None, :] - fe @ b.T
+    fc = np.column_stack([np.ones(t), f])
+    return np.column_stack([(e[:, :, None] * fc[:, None, :]).reshape(t, n * (k + 1)), fe])
+
+
+def _jacobian(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
+    """d mean(g) / d theta, (N(K+1) + K) x (NK + p + K)."""
+    t, n = y.shape
+    k = f.shape[1]
+    p = k + int(intercept)
+    b, lam, mu = _unpack(theta, n, k, p)
+    x = np.column_stack([np.ones(n), b]) if intercept else b
+    fc = np.column_stack([np.ones(t), f])
+    mean_fc = fc.mean(axis=0)
+    jac = np.zeros((n * (k + 1) + k, n * k + p + k))
+    d_beta = -fc.T @ (f - mu + lam[p - k:]) / t  # (K+1, K), the same for every asset
+    for i in range(n):
+        rows = slice(i * (k + 1), (i + 1) * (k + 1))
+        jac[rows, i * k:(i + 1) * k] = d_beta
+        jac[rows, n * k:n * k + p] = -np.outer(mean_fc, x[i])
+        jac[rows, n * k + p:] = np.outer(mean_fc, b[i])
+    jac[n * (k + 1):, n * k + p:] = -np.eye(k)
+    return jac
+
+
+def _weight(g: np.ndarray, lags: int | None) -> np.ndarray:
+    s = _long_run(g - g.mean(axis=0), lags)
+    return np.linalg.inv(s)
+
+
+def _minimise(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
+    """Gauss-Newton on ``mean(g)' W mean(g)`` from ``theta``."""
+    for _ in range(MAX_STEPS):
+        gbar = _moments(theta, y, f, intercept).mean(axis=0)
+        jac = _jacobian(theta, y, f, intercept)
+        step = np.linalg.solve(jac.T @ w @ jac, -jac.T @ w @ gbar)
+        theta = theta + step
+        if np.max(np.abs(step)) <= STEP_TOL * max(1.0, np.max(np.abs(theta))):
+            return theta
+    raise ConvergenceError(f"GMM did not converge in {MAX_STEPS} Gauss-Newton steps; the model may be badly "
+                           "identified (betas close to zero or collinear). Use method 'twopass'.")
+
+
+def gmm(returns, factors, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
+        factor_names: v.Names = None) -> PremiaResult:
+    """Two-step efficient GMM risk premia with their J test (see the module docstring).
+
+    Parameters
+    ----------
+    returns : array_like
+        T x N asset returns (excess returns when ``intercept`` is False).
+    factors : array_like
+        T x K factors, traded or not.
+    intercept : bool
+        Estimate a zero-beta rate (first premium).
+    se : str, optional
+        Only ``robust`` (the default here): GMM's covariance accounts for the estimated betas already.
+    lags : int, optional
+        Newey-West lags (Bartlett kernel) for the weights and the covariance.
+    factor_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    PremiaResult
+        ``betas`` are GMM's, ``alpha`` the mean pricing errors, ``j_stat`` Hansen's J.
+
+    Raises
+    ------
+    InputValueError
+        ``se`` other than robust.
+    ConvergenceError
+        Gauss-Newton did not converge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0.01, 0.04, (240, 1))
+    >>> r = f @ np.linspace(0.5, 1.5, 6)[None, :] + rng.normal(0, 0.02, (240, 6))
+    >>> res = gmm(r, f)
+    >>> res.j_df
+    5
+    """
+    if se is not None and str(se).strip().lower() not in ("", "robust"):
+        raise InputValueError(f"se for method 'gmm' is robust (GMM's covariance already accounts for the estimated "
+                              f"betas); got {se!r}. Leave se blank, or use method 'twopass' for plain or shanken.")
+    lags = None if lags is None else v.check_nonneg_int(lags, "lags")
+    d = _panel(returns, factors, intercept, factor_names)
+    y, f = d.y, d.f
+    t, n = y.shape
+    k = f.shape[1]
+    p = k + int(intercept)
+    theta = np.concatenate([d.betas.ravel(), np.linalg.pinv(d.x) @ y.mean(axis=0), f.mean(axis=0)])  # two-pass
+    for _ in range(2):
+        w = _weight(_moments(theta, y, f, intercept), lags)
+        theta = _minimise(theta, w, y, f, intercept)
+    g = _moments(theta, y, f, intercept)
+    gbar = g.mean(axis=0)
+    j_stat = float(t * gbar @ w @ gbar)
+    jac = _jacobian(theta, y, f, intercept)
+    s = _long_run(g - gbar, lags)
+    scale = 1.0 / (t - k)
+    cov = np.linalg.inv(jac.T @ np.linalg.solve(s, jac)) * scale
+    cov = (cov + cov.T) / 2
+    moment_cov = scale * s - jac @ cov @ jac.T
+    alpha_rows = np.arange(n) * (k + 1)
+    b, lam, _ = _unpack(theta, n, k, p)
+    alpha = gbar[alpha_rows]
+    s_f = np.atleast_2d(np.cov(f, rowvar=False))
+    c = float(lam[p - k:] @ np.linalg.solve(s_f, lam[p - k:]))
+    sel = slice(n * k, n * k + p)
+    return PremiaResult(premia=lam, cov=cov[sel, sel], betas=b, alpha=alpha,
+                        alpha_cov=(moment_cov + moment_cov.T)[np.ix_(alpha_rows, alpha_rows)] / 2, j_stat=j_stat,
+                        j_df=n - p, r2=cross_sectional_r2(y.mean(axis=0), alpha), shanken_factor=1.0 + c, nobs=t,
+                        method="gmm", se="robust", intercept=intercept, lags=lags)
