@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..._files import atomic_paths, refuse_overwrite
 from ...errors import XLFactorError
+from .. import FILE_NAMES, FLAVORS
 from ..dataset import Dataset, french
 from .book import Book
 from .inputs import Capacity, Inputs
@@ -17,8 +18,6 @@ from .sheets import backtest, data, factors, lambda_, loadings, market, risk, st
 # The sheets, in the workbook's order. Each is a module with TITLE, KEY, NEEDS and build(tpl, sheet, ctx);
 # a sheet is built as soon as the sheets it NEEDS are (Start, first in the book, after Data).
 SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest)
-FLAVORS = ("classic", "officejs", "values")
-FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 PAGE_BREAKS = ("window_head", "charts", "model_head")  # blocks that start a printed page (long tables, charts)
@@ -111,7 +110,7 @@ def pages(book: Book) -> None:
         ws.set_landscape()
         ws.set_paper(9)  # A4
         last_row, last_col = sheet.extent
-        if book.flavor == "values":
+        if book.flavor == "preview":
             rows = min(last_row, sheet.preview_rows or last_row)
             ws.fit_to_pages(1, 1)
             ws.print_area(0, 0, rows, min(last_col, 40))

@@ -77,7 +77,7 @@ class Sheet:
         self.values[(r, c)] = value
         self._used(r, c)
         self.book.plain.append((self.name, r, c, [[value]]))
-        if self.book.flavor == "values":
+        if self.book.flavor == "preview":
             return self.put(r, c, value, fmt)
         self.ws.write_formula(r, c, text, fmt, "" if value is None else value)
         return self.ref(r, c)
@@ -89,13 +89,13 @@ class Sheet:
         clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x  # noqa: PLR0124
                   for x in row] + [None] * (cols - len(row)) for row in result]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
-        if self.book.flavor != "values":  # the formula first: XlsxWriter caches 0 in the whole area
+        if self.book.flavor != "preview":  # the formula first: XlsxWriter caches 0 in the whole area
             first = "" if clean[0][0] is None else clean[0][0]
             self.ws.write_dynamic_array_formula(r, c, area.r1, area.c1, f"={text}", cell_fmt(0, 0), first)
         plain = self.book.fmt["plain"]
         for i, row in enumerate(clean):
             for j, x in enumerate(row):
-                if self.book.flavor == "values" or (i, j) != (0, 0):
+                if self.book.flavor == "preview" or (i, j) != (0, 0):
                     f = cell_fmt(i, j) or plain
                     if type(x) is float:  # the common case, fast
                         self.ws.write_number(r + i, c + j, x, f)

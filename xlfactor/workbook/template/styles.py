@@ -14,6 +14,7 @@ STYLES = {
     "text": {"text_wrap": False},
     "note": {"italic": True, "font_color": "#595959"},
     "input": {"bg_color": "#FFF2CC", "border": 1, "bold": True},
+    "input_pct": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "num_format": "0.0%"},
     # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
     "flag": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'},
     "period": {"num_format": "0", "align": "left"},

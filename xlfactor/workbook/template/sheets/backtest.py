@@ -29,7 +29,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                  "B F B' + D, allocate (method on Start; erc when it is factor, whose search is too slow to "
                  "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", f["note"])
     s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
-                 f"unpenalised. Excess returns per {d.period_word}, annualised with {d.periods_per_year} a year.",
+                 f"unpenalised. Excess returns per {d.period_word}, annualised with the periods a year on Start.",
            f["note"])
     lay = Layout(s, 4)
     head = lay.take("summary_head", 1, gap=0)
@@ -44,8 +44,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     alloc = Expr(f'IF({method.a1()}="factor","erc",{method.a1()})',
                  [["erc" if tpl.inp.risk_method.lower() == "factor" else tpl.inp.risk_method]])
     common = [window, step, "", alloc]
-    tail = [0.0, months, float(d.periods_per_year), tpl.start_ref("folds"), tpl.start_ref("scheme"),
-            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol"),
+    tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
+            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol_period"),
             tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
     s.text(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
                        "inside the band they are, above it too low)", f["h2"])

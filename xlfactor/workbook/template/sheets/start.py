@@ -44,6 +44,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     periods = data["periods"].a1()
     rows = [
         ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
+        ("periods_per_year", f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
+         inp.periods_per_year),
         ("folds", "Cross-validation folds", inp.folds),
         ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
         ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
@@ -55,7 +57,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
         ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
-        ("target_vol", f"Target volatility per {d.period_word} (for targetvol)", inp.target_vol),
+        ("target_vol", "Target volatility, % a year (risk allocation targetvol)", inp.target_vol),
         ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
         ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
     ]
@@ -63,7 +65,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ref = lay.take(key, 1, col=2, gap=0)
         r, c = ref.r0, ref.c0
         s.text(r, 1, label)
-        fmt = f["flag"] if key in FLAGS else f["input"]
+        fmt = f["flag"] if key in FLAGS else f["input_pct"] if key == "target_vol" else f["input"]
         if key == "end" and tpl.inputs.end is None:
             s.array(r, c, Expr(f"MAX({periods})", [[value]]), fmt)  # follows pasted rows
         else:
@@ -79,6 +81,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             s.ws.data_validation(r, c, r, c, {
                 "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
                 "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
+    tv, ppy = s.blocks["target_vol"], s.blocks["periods_per_year"]
+    s.blocks["target_vol_period"] = s.formula(tv.r0, 3, f"={tv.a1()}/SQRT({ppy.a1()})", inp.target_vol_period,
+                                              s.book.number(decimals=3, percent=True))
+    s.text(tv.r0, 4, f"a {d.period_word}: what the formulas use", f["note"])
     lay.row += 1
     # the factor table: one row per factor of the Data sheet (names linked), room for cap.factors
     head = lay.take("factor_head", 1, gap=0)
