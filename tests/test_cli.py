@@ -212,3 +212,46 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["backtest.csv"]
     assert cli.main(["backtest", "--models", "ols,lars", "--out", str(tmp_path / "o2")]) == 2
     assert "model must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lars'" in capsys.readouterr().err
+
+
+def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
+    import openpyxl
+
+    argv = ["workbook", "--out", str(tmp_path), "--flavor", "preview", "--start", "199001", "--rule", "1se",
+            "--use-factors", "Mkt-RF,HML", "--target-vol", "12", "--lags", "3", "--bt-window", "48", "--risk", "minvar"]
+    assert cli.main(argv) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["xlfactor_preview.xlsx"]
+    ws = openpyxl.load_workbook(tmp_path / "xlfactor_preview.xlsx")["Start"]
+    shown = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 40)}
+    assert shown["Sample start"] == 199001 and shown["Lambda rule: min, 1se or 1se_paired"] == "1se"
+    assert shown["Target volatility, % a year (risk allocation targetvol)"] == pytest.approx(0.12)
+    assert shown["Newey-West lags for t-stats"] == 3 and shown["Backtest: estimation window (months)"] == 48
+    assert shown["Risk allocation (erc, budget, factor, minvar, ...)"] == "minvar"
+    use = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 80) if ws.cell(r, 2).value in
+           ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")}
+    assert use == {"Mkt-RF": True, "SMB": False, "HML": True, "Mom": False, "LowVol": False}
+
+
+def test_demo_and_workbook_share_options_and_output_folder():
+    parser = cli.build_parser()
+    sub = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+
+    def options(name):
+        return {a.dest: (a.default, tuple(a.choices or ())) for a in sub[name]._actions if a.dest != "help"}  # noqa: SLF001
+
+    demo, workbook = options("demo"), options("workbook")
+    assert set(workbook) - set(demo) == {"flavor"} and set(demo) <= set(workbook)
+    assert {k: demo[k] for k in demo} == {k: workbook[k] for k in demo}
+    assert demo["out"][0] == workbook["out"][0] == options("backtest")["out"][0] == "xlfactor-output"
+    assert workbook["flavor"][1] == ("all", "classic", "officejs", "preview")
+
+
+def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, capsys):
+    import re
+
+    assert cli.main(["demo", "--out", str(tmp_path), "--start", "200001"]) == 0
+    text = capsys.readouterr().out
+    steps = re.findall(r"^\[(\d)/7\] .* \.\.\. (\d+\.\d\d) s$", text, re.M)
+    assert [s for s, _ in steps] == list("1234567")
+    assert "Returns in excess of the risk-free rate" in text and "mean excess %/yr" in text and "CAPM E[R-rf] %/yr" in text
+    assert "Newey-West t-stats, 4 lags" in text  # 207 months: floor(4 * 2.07^(2/9)) = 4

@@ -127,10 +127,10 @@ def test_daily_data_builds_a_template_in_days(tmp_path):
     months, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
     days = np.array(pd.bdate_range("2015-01-01", periods=1500).strftime("%Y%m%d"), dtype=np.int64)
     data = dataset.Dataset(days, rf / 21, f / 5, tuple(fnames), r / 5, tuple(anames), "daily", frequency="daily")
-    book = Template(data=data).build(tmp_path / "daily.xlsx", "values")
+    book = Template(data=data).build(tmp_path / "daily.xlsx", "preview")
     start = openpyxl.load_workbook(tmp_path / "daily.xlsx")["Start"]
     labels = [start.cell(r, 2).value for r in range(1, 30)]
-    assert "EWMA half-life (days)" in labels and "Target volatility per day (for targetvol)" in labels
-    assert book.block("Start", "target_vol").value() == pytest.approx(round(0.10 / 252 ** 0.5, 6))
+    assert "EWMA half-life (days)" in labels and "Target volatility, % a year (risk allocation targetvol)" in labels
+    assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252 ** 0.5)
     assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
     assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations

@@ -14,6 +14,9 @@ from . import __version__
 from . import frames
 from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
+from .workbook import FLAVORS
+
+OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
 
 
 def _dataset(args: argparse.Namespace):
@@ -44,7 +47,8 @@ def _inputs(args: argparse.Namespace, data):
         cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, loadings=args.loadings,
         standardize=args.standardize, factor_budgets=_per_factor(args.factor_budgets, "--factor-budgets", names),
         penalty_weights=_per_factor(args.penalty_weights, "--penalty-weights", names),
-        target_vol=None if args.target_vol is None else args.target_vol / 100 / data.periods_per_year ** 0.5,
+        target_vol=args.target_vol / 100, periods_per_year=args.periods_per_year, bt_window=args.bt_window,
+        bt_step=args.bt_step,
     )
 
 
@@ -68,6 +72,23 @@ def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
         print(frame.to_string(float_format=lambda x: fmt.format(x)))
 
 
+class Steps:
+    """Progress of numbered steps: each step's line ends with how long it took."""
+
+    def __init__(self):
+        self.t = None
+
+    def start(self, step: int, total: int, message: str) -> None:
+        self.finish()
+        print(f"[{step}/{total}] {message} ...", end="", flush=True)
+        self.t = time.perf_counter()
+
+    def finish(self) -> None:
+        if self.t is not None:
+            print(f" {time.perf_counter() - self.t:.2f} s", flush=True)
+        self.t = None
+
+
 def demo(args: argparse.Namespace) -> int:
     """The template's whole procedure on the shipped data, printed, and the workbooks written."""
     from .workbook import procedure
@@ -77,20 +98,21 @@ def demo(args: argparse.Namespace) -> int:
     inputs = _inputs(args, data)
     refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
     t0 = time.perf_counter()
-
-    def progress(step, total, message):
-        print(f"[{step}/{total}] {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
-
+    steps = Steps()
     print(f"xlfactor {__version__}: the factor-model procedure on {data.title}")
-    res = procedure.run(inputs, progress, data)
-    n, ann = len(res.months), data.periods_per_year
+    for note in data.notes:
+        print(f"  {note}")
+    res = procedure.run(inputs, steps.start, data)
+    steps.finish()
+    n, ann = len(res.months), res.inputs.periods_per_year
     print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} {data.period_word}s); {len(res.asset_names)} assets; "
-          f"factors: {', '.join(res.factor_names)}.")
+          f"factors: {', '.join(res.factor_names)}. Returns in excess of the risk-free rate; annualised with "
+          f"{ann} {data.period_word}s a year.")
     capm = res.table("capm")
     shown = pd.DataFrame({"alpha %/yr": 100 * ann * capm["alpha"], "t(alpha)": capm["t(alpha)"], "beta": capm["beta"],
-                          "t(beta)": capm["t(beta)"], "R2": capm["R2"], "CAPM E[R] %/yr": 100 * ann * capm["CAPM E[R]"],
-                          "mean %/yr": 100 * ann * capm["mean"]})
-    _print(f"Market model (Newey-West t-stats, {inputs.lags} lags)", shown, "{:8.2f}")
+                          "t(beta)": capm["t(beta)"], "R2": capm["R2"], "CAPM E[R-rf] %/yr": 100 * ann * capm["CAPM E[R]"],
+                          "mean excess %/yr": 100 * ann * capm["mean"]})
+    _print(f"Market model (Newey-West t-stats, {res.inputs.lags} lags)", shown, "{:8.2f}")
     g = res.grs
     print(f"GRS test of zero alphas under the selected factors: F({g.df_num}, {g.df_den}) = {g.statistic:.3f}, "
           f"p = {g.pvalue:.4f}")
@@ -123,8 +145,9 @@ def demo(args: argparse.Namespace) -> int:
     for i, m in enumerate(bt.models):
         print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
               f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})")
+    t1 = time.perf_counter()
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
-    print(f"\nWorkbooks written ({time.perf_counter() - t0:.1f} s):")
+    print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
     for p in paths:
         print(f"  {p}")
     return 0
@@ -132,7 +155,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
-    from .workbook.template import FLAVORS, Inputs, build_all
+    from .workbook.template import build_all
 
     t0 = time.perf_counter()
     data = _dataset(args)
@@ -141,7 +164,8 @@ def workbook(args: argparse.Namespace) -> int:
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
-    for p in build_all(Path(args.out), Inputs(), force=args.force, data=data, flavors=flavors, progress=progress):
+    for p in build_all(Path(args.out), _inputs(args, data), force=args.force, data=data, flavors=flavors,
+                       progress=progress):
         print(p)
     return 0
 
@@ -241,10 +265,11 @@ def _chart(res: dict, data, path: Path) -> None:
     for p, m in zip(pos, models):
         a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
                     ha="center", va="bottom", fontsize=8)
-    a2.set_xticks(list(pos), models, rotation=15)
+    a2.set_xticks(list(pos), [m.replace("_", "_\n") for m in models])  # long names on two lines, not rotated
+    a2.set_ylim(0, 1.15 * max(pred.max(), real.max()))  # room for the bias labels
     a2.set_title("Predicted vs realised volatility, out of sample")
-    a2.set_ylabel("% a year")
-    a2.legend(loc="lower right")
+    a2.set_ylabel("volatility, % a year")
+    a2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below the bars, not on them
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
@@ -296,6 +321,47 @@ def lite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_arguments(p: argparse.ArgumentParser) -> None:
+    """The Start sheet's inputs, and where the workbooks go: one option group for demo and workbook."""
+    from .core import options
+
+    D = options.DEFAULTS
+    g = p.add_argument_group("the Start sheet's inputs (a workbook opens with them)")
+    g.add_argument("--start", type=int, default=None,
+                   help="first period of the window, YYYYMM or YYYYMMDD (default: 196307 on the shipped data, else the first)")
+    g.add_argument("--end", type=int, default=None, help="last period of the window (default: the last)")
+    g.add_argument("--periods-per-year", type=int, default=None,
+                   help="periods a year, to annualise (default: 12 for monthly data, 252 for daily)")
+    g.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
+    g.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
+    g.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
+    g.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
+    g.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
+                   help="lambda method whose CV curve is shown (default lasso)")
+    g.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
+                   help=f"loadings of the risk model (default {D['loadings']})")
+    g.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
+    g.add_argument("--penalty-weights", default="",
+                   help="one penalty weight per factor, in the data's order (default 0,1,1,...: the market unpenalised)")
+    g.add_argument("--lags", type=int, default=None,
+                   help="Newey-West lags for t-stats (default: floor(4 (T/100)^(2/9)) for the window's T periods)")
+    g.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
+                   help=f"factor covariance (default {D['cov_method']})")
+    g.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
+    g.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
+                   help=f"risk allocation method (default {D['risk_method']})")
+    g.add_argument("--target-vol", type=float, default=10.0,
+                   help="risk method targetvol: the volatility to aim for, in percent a year (default 10)")
+    g.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
+    g.add_argument("--bt-window", type=int, default=None,
+                   help="backtest estimation window in periods (default 60 months, 252 days)")
+    g.add_argument("--bt-step", type=int, default=None,
+                   help="backtest: periods between rebalances (default 12 months, 63 days)")
+    p.add_argument("--out", default=OUT, help=f"folder for the workbooks (default {OUT})")
+    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .core import options
 
@@ -306,42 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the template's procedure (shipped data or --returns FILE); print it; "
                                     "write the workbooks")
     _data_arguments(p)
-    p.add_argument("--start", type=int, default=None,
-                   help="first period of the window, YYYYMM or YYYYMMDD (default: 196307 on the shipped data, else the first)")
-    p.add_argument("--end", type=int, default=None, help="last period of the window (default: the last)")
-    p.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
-    p.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
-    p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    p.add_argument("--gap", type=int, default=D["gap"], help="months purged around each test fold (default 0)")
-    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    p.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
-                   help="lambda method whose CV curve is shown (default lasso)")
-    p.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
-                   help=f"loadings of the risk model (default {D['loadings']})")
-    p.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
-    p.add_argument("--penalty-weights", default="",
-                   help="one penalty weight per factor, in the data's order (default 0,1,1,...: the market unpenalised)")
-    p.add_argument("--lags", type=int, default=D["lags"], help=f"Newey-West lags for t-stats (default {D['lags']})")
-    p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
-                   help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
-    p.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
-                   help=f"risk allocation method (default {D['risk_method']})")
-    p.add_argument("--target-vol", type=float, default=None,
-                   help="risk method targetvol: the volatility to aim for, in percent a year (e.g. 10)")
-    p.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
-    p.add_argument("--out", default="xlfactor-output", help="folder for the workbooks (default xlfactor-output)")
-    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
+    _start_arguments(p)
     p.set_defaults(func=demo)
 
     p = sub.add_parser("workbook", help="write the template workbooks for the shipped data or your files "
-                                        "(--returns FILE --factors FILE|french [--rf FILE|COLUMN])")
+                                        "(--returns FILE --factors FILE|french [--rf FILE|COLUMN]), with the Start "
+                                        "sheet's inputs as given")
     _data_arguments(p)
-    p.add_argument("--out", default="workbooks", help="folder for the workbooks (default workbooks)")
-    p.add_argument("--flavor", choices=["all", "classic", "officejs", "values"], default="all",
-                   help="which workbook: classic Excel, officejs (xlwings Server and Lite), values (a preview); "
-                        "default all three")
-    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
+    _start_arguments(p)
+    p.add_argument("--flavor", choices=["all", *FLAVORS], default="all",
+                   help="which workbook: classic Excel, officejs (xlwings Server and Lite), preview (values only, "
+                        "for reading and printing); default all three")
     p.set_defaults(func=workbook)
 
     p = sub.add_parser("backtest", help="walk-forward backtest of the risk models (ols, ridge, lasso, lasso with the "
@@ -367,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)")
     p.add_argument("--no-chart", action="store_true", help="skip backtest.png (no matplotlib needed)")
-    p.add_argument("--out", default="xlfactor-output", help="folder for backtest.csv and backtest.png")
+    p.add_argument("--out", default=OUT, help=f"folder for backtest.csv and backtest.png (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite backtest.csv and backtest.png")
     p.set_defaults(func=backtest)
 

@@ -41,7 +41,7 @@ def test_values_copy_renders_with_charts(tmp_path, data_set):
 
         files = synthetic.write(tmp_path / "data")
         template = Template(data=from_files(files["returns"], files["factors"], "RF"))
-    book = template.build(tmp_path / "xlfactor_preview.xlsx", "values")
+    book = template.build(tmp_path / "xlfactor_preview.xlsx", "preview")
     env = {**os.environ, "HOME": str(tmp_path)}  # a fresh LibreOffice profile
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(tmp_path / "xlfactor_preview.xlsx")], check=True, capture_output=True, timeout=300, env=env)

@@ -11,7 +11,7 @@ from xlfactor.excel import udfs
 from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template, build_all
 
 ROOT = Path(__file__).resolve().parents[2]
-EXCEL_FUNCTIONS = {"IF", "IFERROR", "INDEX", "MATCH", "COUNTIF", "OR", "AND", "COUNT", "COUNTA", "MAX", "TAKE", "DROP",
+EXCEL_FUNCTIONS = {"IF", "SQRT", "IFERROR", "INDEX", "MATCH", "COUNTIF", "OR", "AND", "COUNT", "COUNTA", "MAX", "TAKE", "DROP",
                    "FILTER", "TOROW", "TRANSPOSE", "VSTACK", "ANCHORARRAY"}
 PREFIXES = re.compile(r"_xlfn\.|_xlws\.", re.I)  # how the file stores Excel 365's functions
 REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
@@ -46,12 +46,12 @@ def test_committed_workbooks_are_current(built):
     """Same parts, same XML apart from cached values, and cached values equal to a tolerance."""
     for flavor, path in built.items():
         committed = ROOT / "workbooks" / FILE_NAMES[flavor]
-        assert committed.exists(), f"run `xlfactor workbook --force` to create {committed}"
+        assert committed.exists(), f"run `xlfactor workbook --force --out workbooks` to create {committed}"
         with zipfile.ZipFile(path) as new, zipfile.ZipFile(committed) as old:
             assert new.namelist() == old.namelist()
             for name in new.namelist():
                 a, b = new.read(name).decode(), old.read(name).decode()
-                stale = f"{committed} is stale ({name}); run `xlfactor workbook --force`"
+                stale = f"{committed} is stale ({name}); run `xlfactor workbook --force --out workbooks`"
                 assert CACHED.sub(r"<\1v/>", a) == CACHED.sub(r"<\1v/>", b), stale
                 values_a, values_b = [v for _, v in CACHED.findall(a)], [v for _, v in CACHED.findall(b)]
                 bad = [(x, y) for x, y in zip(values_a, values_b) if not _close(x, y)]
@@ -209,7 +209,7 @@ def xl(r, c):
 
 
 def test_chart_series_point_at_blocks(books):
-    path, book = books["values"]
+    path, book = books["preview"]
     wb = openpyxl.load_workbook(path)
     by_title = {title: series for _, title, series in book.charts}
     factors = ["Mkt-RF", "SMB", "HML", "Mom", "LowVol"]
@@ -255,7 +255,7 @@ def test_chart_series_point_at_blocks(books):
 def test_all_thirty_portfolios_on_request(tmp_path):
     from xlfactor.workbook.dataset import french
 
-    book = Template(data=french("all")).build(tmp_path / "all.xlsx", "values")
+    book = Template(data=french("all")).build(tmp_path / "all.xlsx", "preview")
     weights = book.block("Risk", "weights").values()[0]
     assert book.block("Market model", "capm").shape == (8, 30) and len(weights) == 30
     assert sum(weights) == pytest.approx(1.0) and min(weights) > 0

@@ -128,13 +128,13 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         budgets = inputs.asset_budgets
     elif method == "factor":
         budgets = inputs.selected(inputs.factor_budgets)
-    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol)
+    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol_period)
     say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
     walk = backtest.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
                              budgets=budgets if method == "budget" else None,
-                             target_vol=inputs.target_vol, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
+                             target_vol=inputs.target_vol_period, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
                              cov_method=inputs.cov_method, halflife=inputs.halflife,
-                             periods_per_year=data.periods_per_year)
+                             periods_per_year=inputs.periods_per_year)
     betas = rolling.rolling(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
     complete = np.isfinite(y).all(axis=1)
     return Results(
@@ -142,5 +142,5 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         capm=capm, ols=ols, collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]),
         method_cv=method_cv, lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
         ridge=ridge, lasso=lasso, risk_loadings=loadings, factor_cov=cov, specific_var=spec, allocation=allocation,
-        periods_per_year=data.periods_per_year, backtest=walk, rolling_beta=betas,
+        periods_per_year=inputs.periods_per_year, backtest=walk, rolling_beta=betas,
     )

@@ -14,7 +14,7 @@ sheet has room for ``Capacity`` periods, assets and factors; the factor tables l
 and tests refer to blocks by name.
 
 Flavours from the one spec: ``classic`` (plain function names and an ``xlwings.conf`` sheet), ``officejs``
-(``_xldudf_NAME``, as Excel stores Office.js custom functions, for xlwings Server and Lite) and ``values``
+(``_xldudf_NAME``, as Excel stores Office.js custom functions, for xlwings Server and Lite) and ``preview``
 (values instead of formulas, for LibreOffice previews).
 
 The package

@@ -59,5 +59,6 @@ class Book:
         ch.set_size({"width": size[0], "height": size[1]})
         ch.set_legend({"position": "bottom"})
         sheet.ws.insert_chart(row, col, ch)
-        sheet._used(row + size[1] // 20, col + size[0] // 64)
+        sheet._used(row + size[1] // 20, col, row, col)  # its columns: by width, at the page setup
+        sheet.charts.append((row, col, size[0], size[1]))
         self.charts.append((sheet.name, title, series))

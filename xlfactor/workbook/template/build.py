@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ..._files import atomic_paths, refuse_overwrite
 from ...errors import XLFactorError
+from .. import FILE_NAMES, FLAVORS
 from ..dataset import Dataset, french
+from . import pages
 from .book import Book
 from .inputs import Capacity, Inputs
 from .model import Expr, Ref, grid
@@ -17,11 +19,8 @@ from .sheets import backtest, data, factors, lambda_, loadings, market, risk, st
 # The sheets, in the workbook's order. Each is a module with TITLE, KEY, NEEDS and build(tpl, sheet, ctx);
 # a sheet is built as soon as the sheets it NEEDS are (Start, first in the book, after Data).
 SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest)
-FLAVORS = ("classic", "officejs", "values")
-FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx", "values": "xlfactor_preview.xlsx"}
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
-PAGE_BREAKS = ("window_head", "charts", "model_head")  # blocks that start a printed page (long tables, charts)
 
 
 def build_order(sheets=SHEETS) -> list:
@@ -68,7 +67,7 @@ class Template:
         for m in build_order():
             say(getattr(m, "PROGRESS", m.TITLE))
             ctx[m.KEY] = m.build(self, sheets[m.KEY], ctx)
-        pages(book)
+        pages.setup(book)
         say("saving")
         if flavor == "classic":
             conf = book.sheet("xlwings.conf")
@@ -102,26 +101,6 @@ class Template:
                 f"TAKE({self.start_ref('use').a1()},{data.a1()}))")
         chosen = self.inp.selected(values)
         return Expr(f"TOROW({text})", [chosen]) if row else Expr(text, [[v] for v in chosen])
-
-
-def pages(book: Book) -> None:
-    """Landscape pages one wide with the labels repeated; the values flavour prints one page a sheet."""
-    for sheet in book.sheets.values():
-        ws = sheet.ws
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        last_row, last_col = sheet.extent
-        if book.flavor == "values":
-            rows = min(last_row, sheet.preview_rows or last_row)
-            ws.fit_to_pages(1, 1)
-            ws.print_area(0, 0, rows, min(last_col, 40))
-        else:
-            ws.fit_to_pages(1, 0)
-            ws.print_area(0, 0, last_row, last_col)
-            ws.repeat_columns(0)
-            breaks = [sheet.blocks[b].r0 for b in PAGE_BREAKS if b in sheet.blocks]
-            if breaks:  # the long tables start on a page of their own: the summaries are not cut mid-way
-                ws.set_h_pagebreaks(breaks)
 
 
 def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,

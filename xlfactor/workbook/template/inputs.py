@@ -12,7 +12,17 @@ from ..dataset import MAX_FACTORS, Dataset
 CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
            "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
-WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1}  # input: smallest allowed value
+WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
+                 "periods_per_year": 1}  # input: smallest allowed value
+
+
+def newey_west_lags(periods: int) -> int:
+    """Newey-West lags for ``periods`` observations: floor(4 (T/100)^(2/9)) (Newey and West 1994's rule).
+
+    >>> newey_west_lags(645), newey_west_lags(120), newey_west_lags(2265)
+    (6, 4, 8)
+    """
+    return int(4 * (max(int(periods), 1) / 100) ** (2 / 9))
 
 
 @dataclass(frozen=True)
@@ -42,14 +52,15 @@ class Inputs:
     gap: int = DEFAULTS["gap"]
     rule: str = DEFAULTS["rule"]
     method: str = "lasso"  # penalty whose CV curve is charted: lasso or ridge
-    lags: int = DEFAULTS["lags"]
+    lags: int | None = None  # Newey-West lags; None: newey_west_lags(periods in the window)
     cov_method: str = DEFAULTS["cov_method"]
     halflife: float = DEFAULTS["halflife"]
     risk_method: str = DEFAULTS["risk_method"]
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]
     penalty_weights: tuple[float, ...] | None = None  # per factor of the data; default market 0, others 1
-    target_vol: float | None = None  # risk method targetvol: volatility per period; default 10% a year
+    target_vol: float = 0.10  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
+    periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
     bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
@@ -66,19 +77,26 @@ class Inputs:
                                     f"{'factor' if length == k else 'asset'}.")
             return values
 
+        start = int(data.default_start or data.periods[0]) if self.start is None else int(self.start)
+        end = int(data.periods[-1]) if self.end is None else int(self.end)
+        window = int(((data.periods >= start) & (data.periods <= end)).sum())
         return replace(
-            self,
-            start=int(data.default_start or data.periods[0]) if self.start is None else int(self.start),
-            end=int(data.periods[-1]) if self.end is None else int(self.end),
+            self, start=start, end=end,
+            lags=newey_west_lags(window) if self.lags is None else int(self.lags),
             use_factors=tuple(bool(u) for u in sized(self.use_factors, (True,) * k, "use_factors", k)),
             penalty_weights=tuple(float(w) for w in sized(self.penalty_weights, market_first_weights(k),
                                                           "penalty_weights", k)),
             factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
             asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
-            target_vol=round(0.10 / data.periods_per_year ** 0.5, 6) if self.target_vol is None else self.target_vol,
+            periods_per_year=data.periods_per_year if self.periods_per_year is None else int(self.periods_per_year),
             bt_window=(60 if data.frequency == "monthly" else 252) if self.bt_window is None else int(self.bt_window),
             bt_step=(12 if data.frequency == "monthly" else 63) if self.bt_step is None else int(self.bt_step),
         )
+
+    @property
+    def target_vol_period(self) -> float:
+        """The target volatility per period (what the allocation needs): a year's divided by sqrt(periods a year)."""
+        return self.target_vol / self.periods_per_year ** 0.5
 
     def selected(self, values) -> list:
         return [v for v, u in zip(values, self.use_factors) if u]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,10 @@ class Sheet:
     blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
     spills: list = field(default_factory=list)  # every dynamic-array result (its values are on the Spill)
     extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
+    areas: list = field(default_factory=list)  # (r0, c0, r1, c1) of everything written: what a page must show
+    widths: dict = field(default_factory=dict)  # column -> width in characters (set_column)
+    charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
+    headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
     preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
@@ -37,8 +42,15 @@ class Sheet:
                 return s.grid[r - s.r0][c - s.c0]
         return None
 
-    def _used(self, r, c):
+    def _used(self, r, c, r0=None, c0=None):
+        """Cells up to (r, c) are used; from (r0, c0) (default the same cell) they hold something to print."""
         self.extent[0], self.extent[1] = max(self.extent[0], r), max(self.extent[1], c)
+        self.areas.append((r if r0 is None else r0, c if c0 is None else c0, r, c))
+
+    def set_column(self, c0: int, c1: int, width: float) -> None:
+        """Columns c0..c1 ``width`` characters wide (remembered for the page setup)."""
+        self.ws.set_column(c0, c1, width)
+        self.widths.update({c: width for c in range(c0, c1 + 1)})
 
     def put(self, r, c, value, fmt=None) -> Ref:
         """A constant: text, number or logical value."""
@@ -58,6 +70,39 @@ class Sheet:
             self.ws.write_string(r, c, str(value), fmt)
         return self.ref(r, c)
 
+    def paragraph(self, r: int, c0: int, c1: int, text: str, style: str = "text") -> Ref:
+        """Text wrapped across columns c0..c1 of row r, the row made tall enough for its lines."""
+        self.values[(r, c0)] = text
+        self._used(r, c1, r, c0)
+        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1))
+        lines = max(1, math.ceil(0.95 * len(text) / chars))  # prose runs narrower than the digits widths count
+        self.ws.merge_range(r, c0, r, c1, text, self.book.fmt[f"{style}_wrap"])
+        if lines > 1:
+            self.ws.set_row(r, 15 * lines)
+        return self.ref(r, c0)
+
+    def heading(self, r: int, c: int, text: str) -> Ref:
+        """A section heading, underlined across the columns its text takes (written when the widths are known)."""
+        self.values[(r, c)] = text
+        self.headings.append((r, c, text))
+        self._used(r, c)
+        return self.ref(r, c)
+
+    def write_headings(self) -> None:
+        """Write the headings, each merged over as many columns as its text takes (12 pt bold: 1.3 widths a letter)."""
+        for r, c, text in self.headings:
+            c1, chars = c, self.widths.get(c, 8.43)
+            while chars < 1.3 * len(text):
+                c1 += 1
+                chars += self.widths.get(c1, 8.43)
+            occupied = [k for k in self.values if k[0] == r and c < k[1] <= c1]
+            c1 = min([c1, *[k[1] - 1 for k in occupied]])  # up to the next cell written on the row
+            self._used(r, c1, r, c)
+            if c1 == c:
+                self.ws.write_string(r, c, text, self.book.fmt["h2"])
+            else:
+                self.ws.merge_range(r, c, r, c1, text, self.book.fmt["h2"])
+
     def text(self, r, c, value, fmt=None) -> Ref:
         return self.put(r, c, value, fmt or self.book.fmt["text"])
 
@@ -69,7 +114,7 @@ class Sheet:
             for j, x in enumerate(row):
                 if x == x:  # noqa: PLR0124 (not NaN; the fast test in this hot loop)
                     write(r0 + i, c0 + j, x, fmt)
-        self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
+        self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1, r0, c0)
         return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
 
     def formula(self, r, c, text: str, value, fmt=None) -> Ref:
@@ -77,7 +122,7 @@ class Sheet:
         self.values[(r, c)] = value
         self._used(r, c)
         self.book.plain.append((self.name, r, c, [[value]]))
-        if self.book.flavor == "values":
+        if self.book.flavor == "preview":
             return self.put(r, c, value, fmt)
         self.ws.write_formula(r, c, text, fmt, "" if value is None else value)
         return self.ref(r, c)
@@ -89,20 +134,20 @@ class Sheet:
         clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x  # noqa: PLR0124
                   for x in row] + [None] * (cols - len(row)) for row in result]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
-        if self.book.flavor != "values":  # the formula first: XlsxWriter caches 0 in the whole area
+        if self.book.flavor != "preview":  # the formula first: XlsxWriter caches 0 in the whole area
             first = "" if clean[0][0] is None else clean[0][0]
             self.ws.write_dynamic_array_formula(r, c, area.r1, area.c1, f"={text}", cell_fmt(0, 0), first)
         plain = self.book.fmt["plain"]
         for i, row in enumerate(clean):
             for j, x in enumerate(row):
-                if self.book.flavor == "values" or (i, j) != (0, 0):
+                if self.book.flavor == "preview" or (i, j) != (0, 0):
                     f = cell_fmt(i, j) or plain
                     if type(x) is float:  # the common case, fast
                         self.ws.write_number(r + i, c + j, x, f)
                     else:
                         self.put(r + i, c + j, x, f)
         self.spills.append(area)
-        self._used(area.r1, area.c1)
+        self._used(area.r1, area.c1, area.r0, area.c0)
         return area
 
     def array(self, r, c, expr: Expr, fmt=None) -> Spill:

@@ -14,6 +14,7 @@ STYLES = {
     "text": {"text_wrap": False},
     "note": {"italic": True, "font_color": "#595959"},
     "input": {"bg_color": "#FFF2CC", "border": 1, "bold": True},
+    "input_pct": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "num_format": "0.0%"},
     # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
     "flag": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'},
     "period": {"num_format": "0", "align": "left"},
@@ -21,6 +22,8 @@ STYLES = {
     "pvalue": {"num_format": '[<0.0001]"<0.0001";0.0000'},
     "tstat": {"num_format": "0.00"},
     "plain": {},
+    "text_wrap": {"text_wrap": True, "valign": "top"},
+    "note_wrap": {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
     "grey": {"font_color": "#A6A6A6", "bg_color": "#F2F2F2"},
 }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
+
+import numpy as np
+from xlsxwriter.utility import xl_col_to_name
 
 from ....core.backtest import STATS
 from ....core.options import BACKTEST_MODELS
@@ -11,11 +15,51 @@ from ..sheet import Layout
 
 if TYPE_CHECKING:
     from ..build import Template
+    from ..model import Ref
     from ..sheet import Sheet
 
 TITLE = "Backtest"
 KEY = "backtest"  # what later sheets find this sheet's blocks under
 NEEDS = ('data', 'factors', 'market', 'risk')  # the sheets whose blocks this one uses
+
+
+COINCIDE = 0.005  # models whose growth paths stay within 0.5% of each other are said to coincide
+
+
+def serial(period: int, frequency: str) -> float:
+    """Excel's date serial of a period YYYYMM (its first day) or YYYYMMDD."""
+    p = int(period)
+    day = datetime.date(p // 100, p % 100, 1) if frequency == "monthly" else datetime.date(p // 10000, p // 100 % 100,
+                                                                                             p % 100)
+    return float((day - datetime.date(1899, 12, 30)).days)
+
+
+def calendar(s: Sheet, r: int, c: int, periods: Ref, frequency: str, block: str) -> Ref:
+    """A column of dates beside a column of periods (charts need dates for a date axis)."""
+    p = periods.a1()
+    text = (f"DATE(INT({p}/100),MOD({p},100),1)" if frequency == "monthly"
+            else f"DATE(INT({p}/10000),MOD(INT({p}/100),100),MOD({p},100))")
+    values = [[serial(row[0], frequency)] for row in periods.values()]
+    s.text(r - 1, c, "Date", s.book.fmt["head"])
+    out = s.array(r, c, Expr(text, values), s.book.num_format("yyyy-mm" if frequency == "monthly" else "yyyy-mm-dd"))
+    s.blocks[block] = out
+    return out
+
+
+def date_axis(frequency: str, rows: int) -> dict:
+    """A date axis labelled by year, about eight labels across."""
+    years = max(1, round(rows / (12 if frequency == "monthly" else 252) / 8))
+    return {"name": "date", "date_axis": True, "num_format": "yyyy", "major_unit": years, "major_unit_type": "years",
+            "label_position": "low"}
+
+
+def fitted(axis: dict, values: np.ndarray, fixed: bool) -> dict:
+    """A value axis; ``fixed`` (the preview, printed by LibreOffice): its range fitted to the data, 5% margins."""
+    if fixed:
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.05 * (high - low) or 0.05
+        axis = {**axis, "min": round(low - pad, 2), "max": round(high + pad, 2)}
+    return axis
 
 
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
@@ -29,12 +73,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                  "B F B' + D, allocate (method on Start; erc when it is factor, whose search is too slow to "
                  "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", f["note"])
     s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
-                 f"unpenalised. Excess returns per {d.period_word}, annualised with {d.periods_per_year} a year.",
+                 f"unpenalised. Excess returns per {d.period_word}, annualised with the periods a year on Start.",
            f["note"])
     lay = Layout(s, 4)
     head = lay.take("summary_head", 1, gap=0)
     summary_room = lay.take("summary", len(STATS) + 1, len(models) + 1)
-    charts = lay.take("charts", 21, 16)
+    charts = lay.take("charts", 42, 8)  # two charts, one above the other
     beta_head = lay.take("beta_head", 2, gap=0)
     beta_charts = lay.take("beta_chart", 21, 16)
     series_head = lay.take("window_head", 3, len(models) + 1, gap=0)
@@ -44,19 +88,19 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     alloc = Expr(f'IF({method.a1()}="factor","erc",{method.a1()})',
                  [["erc" if tpl.inp.risk_method.lower() == "factor" else tpl.inp.risk_method]])
     common = [window, step, "", alloc]
-    tail = [0.0, months, float(d.periods_per_year), tpl.start_ref("folds"), tpl.start_ref("scheme"),
-            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol"),
+    tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
+            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol_period"),
             tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
-    s.text(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
-                       "inside the band they are, above it too low)", f["h2"])
+    s.heading(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
+                       "inside the band they are, above it too low)")
     pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)
     row_formats = [f["head"]] + [pct if key in ("return", "volatility", "predicted_vol", "turnover", "turnover_year",
                                                  "rc_dispersion") else f["int"] if key in ("periods", "rebalances")
                                   else num3 for key, _ in STATS]
     summary = s.udf(summary_room.r0, 0, "BACKTEST", [ex, fx, *common, "summary", *tail], block="bt_summary",
                     row_formats=row_formats)
-    s.text(series_head.r0, 0, "Out-of-sample growth by model (each period with the weights held in it), and the "
-                              "rolling betas (BACKTEST output predicted_vol gives the ex-ante volatilities)", f["h2"])
+    s.heading(series_head.r0, 0, "Out-of-sample growth by model (each period with the weights held in it), and the "
+                              "rolling betas (BACKTEST output predicted_vol gives the ex-ante volatilities)")
     m_ = len(models)
     for c, label in ((0, "Growth of 1 (cumulative excess return)"),
                      (2 + m_, "Rolling market beta at each rebalance, by asset")):
@@ -69,42 +113,49 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     n_rows = cum.r1 - cum.r0 + 1
     dates = s.ref(cum.r0, 0, cum.r1, 0)
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
-    book.chart(s, {"type": "line"}, "Cumulative excess return of each model's portfolio (growth of 1)", [
-        {"name": m, "categories": dates.a1(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
-         "line": {"color": colours[j % 4], "width": 1.25}} for j, m in enumerate(models)],
-        charts.r0, 0, {"y": {"name": "growth of 1", "log_base": 10, "num_format": "0.0"},
-                       "x": {"name": "period", "label_position": "low", "interval_unit": max(1, n_rows // 8),
-                             "num_font": {"rotation": -45}}}, size=(720, 400))
+    dates = calendar(s, cum.r0, 1 + m_, dates, d.frequency, "bt_dates")
+    growth = np.array([r[1:] for r in cum.values()], dtype=float)
+    same = bool(np.nanmax(np.abs(growth / growth[:, :1] - 1)) < COINCIDE)
+    title = "Cumulative excess return of each model's portfolio (growth of 1)"
+    book.chart(s, {"type": "line"}, title + (": the models' lines coincide" if same else ""), [
+        {"name": m, "categories": dates.address(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
+         "line": {"color": colours[j % 4], "width": 1.25, **({"dash_type": "dash"} if same and j else {})}}
+        for j, m in enumerate(models)],
+        charts.r0, 0, {"y": fitted({"name": "growth of 1", "num_format": "0.0"}, growth, book.flavor == "preview"),
+                       "x": date_axis(d.frequency, n_rows)}, size=(760, 400))
     real = s.ref(summary.r0 + 2, 1, summary.r0 + 2, len(models))  # Realised volatility row
     pred_row = s.ref(summary.r0 + 3, 1, summary.r0 + 3, len(models))
     cats = s.ref(summary.r0, 1, summary.r0, len(models))
     book.chart(s, {"type": "column"}, "Predicted vs realised volatility, out of sample (a year)", [
         {"name": "predicted", "categories": cats.a1(), "values": pred_row.a1(), "fill": {"color": "#5A8AC6"}},
         {"name": "realised", "categories": cats.a1(), "values": real.a1(), "fill": {"color": "#F4B183"}},
-    ], charts.r0, 5, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
+    ], charts.r0 + 21, 0, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
                        "x": {"name": "risk model", "label_position": "low"}}, size=(520, 400))
     # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
-    s.text(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)",
-           f["h2"])
-    s.text(beta_head.r0 + 1, 0, "Every asset's path is in the table at the bottom of the sheet, right of the "
-                                "growth series.", f["note"])
+    s.heading(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)")
+    n = d.shape()[1]
+    first_col, last_col = xl_col_to_name(3 + m_), xl_col_to_name(2 + m_ + n)
+    s.text(beta_head.r0 + 1, 0, f"Every asset's path is in the table at the bottom of the sheet (columns {first_col} "
+                                f"to {last_col}); to chart another asset, point a series of the chart at its column.",
+           f["note"])
     beta = s.udf(r0, 2 + len(models), "ROLLING_BETA", [ex, factors["market"], window, step, 0.0, months],
                  block="rolling_beta", col_formats=[f["period"]] + [num3] * d.shape()[1])
     s.text(series_head.r0 + 2, 2 + len(models), "Window end", f["head"])
     s.array(series_head.r0 + 2, 3 + len(models), data["asset_names"], f["head"])
     b_rows = beta.r1 - beta.r0 + 1
-    shown = min(d.shape()[1], 6)
-    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} assets", [
-        {"name": d.asset_names[j], "categories": s.ref(beta.r0, beta.c0, beta.r0 + b_rows - 1, beta.c0).a1(),
+    shown = min(n, 6)
+    ends = calendar(s, beta.r0, beta.c1 + 1, s.ref(beta.r0, beta.c0, beta.r1, beta.c0), d.frequency, "beta_dates")
+    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} of {n} assets"
+               + ("" if shown == n else f"; all in columns {first_col}-{last_col}"), [
+        {"name": d.asset_names[j], "categories": ends.address(),
          "values": s.ref(beta.r0, beta.c0 + 1 + j, beta.r0 + b_rows - 1, beta.c0 + 1 + j).a1()}
         for j in range(shown)],
         beta_charts.r0, 0, {"y": {"name": "beta", "num_format": "0.00"},
-                            "x": {"name": "window end", "label_position": "low",
-                                  "interval_unit": max(1, b_rows // 8), "num_font": {"rotation": -45}}},
-        size=(720, 400))
-    s.ws.set_column(0, 0, 44)
-    s.ws.set_column(1, len(models) + 2 + d.shape()[1], 10)
-    s.ws.set_column(1, len(models), 17)  # model names as headers
+                            "x": {**date_axis(d.frequency, b_rows), "name": "window end"}},
+        size=(760, 400))
+    s.set_column(0, 0, 44)
+    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
+    s.set_column(1, len(models), 17)  # model names as headers
     s.ws.freeze_panes(0, 1)
     s.preview_rows = r0 + 12
     return {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
 from ..model import Expr
@@ -21,15 +22,22 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book = s.book
     f, d, cap = book.fmt, tpl.data, tpl.capacity
     t, n, k = d.shape()
+    a0 = 3 + cap.factors  # first asset column: one blank column after the factors' room
+    s.set_column(0, 0, 10)
+    s.set_column(1, a0 + n, 9)
     s.text(0, 0, f"Data: {d.title}", f["title"])
-    s.text(1, 0, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free rate in B, "
-                 f"up to {cap.factors} factors from C (the first is the market's excess return), asset total "
-                 f"returns from {xl_col_to_name(3 + cap.factors)}, names in row 6. Every sheet follows.", f["note"])
-    for i, line in enumerate(d.notes[:2]):
-        s.text(3 + i, 0, line, f["note"])
+    across = 1 + k + (n if tpl.book.flavor == "preview" else 0)  # the preview hides the empty room between
+    s.paragraph(1, 0, across, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
+                f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
+                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note")
+    starts = [int(np.argmax(np.isfinite(d.factors[:, j]))) for j in range(k)]
+    warmup = " ".join(f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
+                      for name, i in zip(d.factor_names, starts) if i > 0)
+    notes = " ".join([*d.notes, warmup]).strip()
+    if notes:
+        s.paragraph(3, 0, across, notes, "note")
     head, row0 = 5, 6
     last = row0 + cap.periods - 1
-    a0 = 3 + cap.factors  # first asset column: one blank column after the factors' room
     cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}
     names = {key: s.ref(head, c0, head, c1) for key, (c0, c1) in cols.items()}
     room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in {**cols, "market": (2, 2)}.items()}
@@ -42,9 +50,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.text(2, 2 * j, label, f["label"])
         sizes[key] = s.formula(2, 2 * j + 1, text, value, f["int"])
         s.blocks[key] = sizes[key]
-    s.text(head - 1, 0, "Period", f["h2"])
-    s.text(head - 1, 2, "Factors (excess returns; the first is the market)", f["h2"])
-    s.text(head - 1, a0, "Asset returns (total)", f["h2"])
+    s.heading(head - 1, 0, "Period")
+    s.heading(head - 1, 2, "Factors (excess returns; the first is the market)")
+    s.heading(head - 1, a0, "Asset returns (total)")
     ret_fmt = book.number(d.returns, sig=2, decimals=4 if d.frequency == "monthly" else 5)
     for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
         s.text(head, j, h, f["head"])
@@ -57,8 +65,6 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.table(row0, 2, d.factors, ret_fmt)
     s.table(row0, a0, d.returns, ret_fmt)
     s.ws.freeze_panes(row0, 1)
-    s.ws.set_column(0, 0, 10)
-    s.ws.set_column(1, a0 + n, 9)
     s.ws.repeat_rows(head)
     s.preview_rows = row0 + 30
     np_, nf, na = sizes["n_periods"], sizes["n_factors"], sizes["n_assets"]

@@ -44,13 +44,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         "factors": s.udf(win_r0, 3, "SAMPLE_WINDOW", [data["factors"], *window_args, use_now], ret,
                          block="factors"),
     }
-    s.text(window.r0, 0, "Sample window (every later sheet uses these blocks)", f["h2"])
+    s.heading(window.r0, 0, "Sample window (every later sheet uses these blocks)")
     for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
         s.text(window.r0 + 1, j, h, f["head"])
-    s.formula(window.r0 + 1, 2, f"=\"Market: \"&{data['market_name'].a1()}", f"Market: {d.factor_names[0]}",
-              f["head"])
+    s.text(window.r0 + 1, 2, "Market", f["head"])  # the first factor, whose name heads the next column
     s.array(window.r0 + 1, 3, names_row, f["head"])
-    s.text(corr_head.r0, 0, f"Correlation (room for {cap.factors} factors)", f["h2"])
+    s.heading(corr_head.r0, 0, f"Correlation (room for {cap.factors} factors)")
     s.array(corr_head.r0 + 1, 1, names_row, f["head"])
     s.array(corr_room.r0, 0, names_col, f["label"])
     s.udf(corr_room.r0, 1, "FACTOR_CORR", [win["factors"]], book.number(decimals=3), block="corr")
@@ -71,9 +70,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.text(diag.r0 + 3, 0, "Penalty weight", f["label"])
     weights = s.array(diag.r0 + 3, 1, tpl.selected("penalty_weights", inp.penalty_weights, row=True),
                       book.number(decimals=2))
-    s.ws.set_column(0, 0, 16)
-    s.ws.set_column(1, 3 + k_sel, 11)
-    s.ws.set_column(2, 2, 15)
+    s.set_column(0, 0, 16)
+    s.set_column(1, 3 + k_sel, 11)
+    s.set_column(2, 2, 15)
     s.ws.freeze_panes(0, 1)
     s.preview_rows = win_r0 + 15
     return {**win, "names_row": names_row, "names_col": names_col, "weights": weights, "k": k_sel}

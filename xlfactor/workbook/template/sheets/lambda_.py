@@ -17,8 +17,25 @@ if TYPE_CHECKING:
 TITLE = "Lambda"
 KEY = "lambda"  # what later sheets find this sheet's blocks under
 NEEDS = ('factors', 'market')  # the sheets whose blocks this one uses
+LAMBDA_FORMAT = "0.00E+00"  # lambdas span orders of magnitude: scientific
 CV_ROWS = 100  # the lambda grid's length (CV_CURVE rows)
 PROGRESS = "Lambda (cross-validation)"  # what the build reports before the sheet
+
+
+def axes(curve: np.ndarray, err_format: str, fixed: bool) -> dict:
+    """The error chart's axes; ``fixed``: scaled to the curve (lambda's range, error +- 1 SE with a margin).
+
+    The live workbooks leave the scale to Excel, which follows recalculated data (and leaves 0 out of a
+    narrow range); the preview, printed by LibreOffice (whose automatic scale starts at 0), is fixed.
+    """
+    x = {"log_base": 10, "name": "lambda (log scale)", "num_format": "0.0E+0", "label_position": "low"}
+    y = {"name": "summed MSE", "num_format": err_format}
+    if fixed:
+        low, high = np.nanmin(curve[:, 1] - curve[:, 2]), np.nanmax(curve[:, 1] + curve[:, 2])
+        pad = 0.05 * (high - low)
+        x.update(min=float(np.nanmin(curve[:, 0])), max=float(np.nanmax(curve[:, 0])))
+        y.update(min=float(low - pad), max=float(high + pad))
+    return {"x": x, "y": y}
 
 
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
@@ -34,6 +51,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     method = tpl.start_ref("method")
     lay = Layout(s, 3)
     chosen = lay.take("chosen", 4, 6)
+    chart = lay.take("chart", 23, 6)  # the error curve, between the chosen lambdas and the table
     pen = [0.0, tpl.start_ref("standardize"), factors["weights"]]  # rf (already excess), standardize, weights
     rows = [("lambda_min", "Lambda method on Start, rule min", [method, *cvopt, "min"]),
             ("lambda_1se", "Lambda method on Start, rule 1se", [method, *cvopt, "1se"]),
@@ -42,7 +60,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     out = {}
     curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
     cv_vals = np.array(book.evaluate(curve_call), dtype=float)
-    lam_fmt = book.number([cv_vals[:, 0].min()], sig=2)  # enough digits for the smallest lambda of the grid
+    lam_fmt = book.num_format(LAMBDA_FORMAT)
     for i, (key, label, opts) in enumerate(rows):
         s.text(chosen.r0 + i, 0, label, f["label"])
         out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
@@ -83,14 +101,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
          "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
          "data_labels": {"custom": [{"value": "min"}, {"value": "1se"}], "position": "above",
                          "font": {"bold": True, "color": "#C00000"}}},
-    ], chosen.r0 + 5, 7, {"x": {"log_base": 10, "name": "lambda (log scale)", "num_format": "0.0E+0",
-                                "label_position": "low"},
-                          "y": {"name": "summed MSE", "num_format": err_fmt.num_format}},
-        size=(760, 440))
-    s.ws.set_column(0, 0, 34)
-    s.ws.set_column(1, 1, 28)
-    s.ws.set_column(2, 2, 15)
-    s.ws.set_column(3, 3, 25)
-    s.ws.set_column(4, 5, 13)
-    s.preview_rows = chosen.r0 + 32
+    ], chart.r0, 0, axes(cv_vals, err_fmt.num_format, fixed=book.flavor == "preview"), size=(900, 440))
+    s.set_column(0, 0, 34)
+    s.set_column(1, 1, 28)
+    s.set_column(2, 2, 15)
+    s.set_column(3, 3, 25)
+    s.set_column(4, 5, 13)
+    s.preview_rows = cur.r0 + 9
     return {"lasso": out["lasso"], "ridge": out["ridge"]}

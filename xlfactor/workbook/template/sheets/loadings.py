@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..model import Expr
 from ..sheet import Layout
+from .lambda_ import LAMBDA_FORMAT
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -32,10 +33,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     num = book.number(decimals=3)
     for key, title in (("ols", "OLS (alpha first)"), ("ridge", "Ridge"), ("lasso", "Lasso")):
         head = lay.take(f"{key}_head", 2, n + 1, gap=0)
-        s.text(head.r0, 0, title, f["h2"])
+        s.heading(head.r0, 0, title)
         if key != "ols":
             s.text(head.r0, 2, "lambda", f["label"])
-            s.formula(head.r0, 3, f"={lam[key].cell().a1()}", lam[key].value(), book.number(decimals=6))
+            s.formula(head.r0, 3, f"={lam[key].cell().a1()}", lam[key].value(), book.num_format(LAMBDA_FORMAT))
         s.array(head.r0 + 1, 1, data["asset_names"], f["head"])
         room = lay.take(key, cap.factors + (key == "ols"), n + 1)
         if key == "ols":
@@ -51,21 +52,21 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
             "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
     cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
-    width = max(560, 24 * n + 160)
+    width = min(900, max(560, 24 * n + 160))  # within a printed page
     names = tpl.inp.selected(d.factor_names)
-    charts = lay.take("charts", 20 * ((k + 1) // 2), n + 1)  # below the blocks, two a row
-    s.text(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor", f["h2"])
+    charts = lay.take("charts", 20 * k, n + 1)  # below the blocks, one a row (two overlap in Excel or run off a page)
+    s.heading(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor")
     for i in range(k):
         series = [{"name": title, "categories": cats.a1(), "values": blocks[key].row(i + (key == "ols")).a1(),
                    "fill": {"color": colour}, "gap": 80}
                   for key, title, colour in (("ols", "OLS", "#A6A6A6"), ("ridge", "ridge", "#5A8AC6"),
                                              ("lasso", "lasso", "#C00000"))]
         book.chart(s, {"type": "column"}, f"{names[i]} loadings: OLS vs ridge vs lasso", series,
-                   charts.r0 + 20 * (i // 2), (i % 2) * (width // 64 + 2),
+                   charts.r0 + 20 * i, 0,
                    {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                     "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
                    size=(width, 380))
-    s.ws.set_column(0, 0, 14)
-    s.ws.set_column(1, n, 9)
+    s.set_column(0, 0, 14)
+    s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)
     return blocks

@@ -29,21 +29,24 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     data = ctx["data"]
     f, inp, d, cap = s.book.fmt, tpl.inp, tpl.data, tpl.capacity
     _t, n, k = d.shape()
-    s.ws.set_column(0, 0, 3)
-    s.ws.set_column(1, 1, 50)
-    s.ws.set_column(2, 2, 14)
-    s.ws.set_column(3, 5, 14)
+    s.set_column(0, 0, 3)
+    s.set_column(1, 1, 50)
+    s.set_column(2, 2, 14)
+    s.set_column(3, 5, 14)
     s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
-    s.text(1, 1, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
-                 "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", f["note"])
+    s.paragraph(1, 1, 5, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
+                "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", "note")
     lay = Layout(s, 3)
     head = lay.take("inputs_head", 2, gap=0)
-    s.text(head.r0, 1, "Inputs", f["h2"])
-    s.text(head.r0 + 1, 1, f"Periods as on the Data sheet ({'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
-                 "The sample end follows pasted rows until you type a period.", f["note"])
+    s.heading(head.r0, 1, "Inputs")
+    s.paragraph(head.r0 + 1, 1, 5, "Periods as on the Data sheet ("
+                f"{'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+                "The sample end follows pasted rows until you type a period.", "note")
     periods = data["periods"].a1()
     rows = [
         ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
+        ("periods_per_year", f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
+         inp.periods_per_year),
         ("folds", "Cross-validation folds", inp.folds),
         ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
         ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
@@ -55,7 +58,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
         ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
-        ("target_vol", f"Target volatility per {d.period_word} (for targetvol)", inp.target_vol),
+        ("target_vol", "Target volatility, % a year (risk allocation targetvol)", inp.target_vol),
         ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
         ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
     ]
@@ -63,7 +66,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ref = lay.take(key, 1, col=2, gap=0)
         r, c = ref.r0, ref.c0
         s.text(r, 1, label)
-        fmt = f["flag"] if key in FLAGS else f["input"]
+        fmt = f["flag"] if key in FLAGS else f["input_pct"] if key == "target_vol" else f["input"]
         if key == "end" and tpl.inputs.end is None:
             s.array(r, c, Expr(f"MAX({periods})", [[value]]), fmt)  # follows pasted rows
         else:
@@ -79,6 +82,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             s.ws.data_validation(r, c, r, c, {
                 "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
                 "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
+    tv, ppy = s.blocks["target_vol"], s.blocks["periods_per_year"]
+    s.blocks["target_vol_period"] = s.formula(tv.r0, 3, f"={tv.a1()}/SQRT({ppy.a1()})", inp.target_vol_period,
+                                              s.book.number(decimals=3, percent=True))
+    s.text(tv.r0, 4, f"per {d.period_word}: used by formulas", f["note"])
     lay.row += 1
     # the factor table: one row per factor of the Data sheet (names linked), room for cap.factors
     head = lay.take("factor_head", 1, gap=0)
@@ -89,7 +96,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     nf = data["n_factors"].a1()
     names_row = data["factor_names"]
     order = 0
-    for i in range(cap.factors):
+    for i in range(cap.factors if s.book.flavor != "preview" else k):  # the preview prints the factors there are
         r = r0 + i
         here = i < k
         s.formula(r, 1, f'=IF({i + 1}<={nf},INDEX({names_row.a1()},{i + 1}),"")', d.factor_names[i] if here else "")
@@ -113,9 +120,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                      "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
                      "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
     note = lay.take("factor_note", 1)
-    s.text(note.r0, 1, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
-                       "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
-                       "factors on the Data sheet.", f["note"])
+    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
+                "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
+                "factors on the Data sheet.", "note")
     notes = [
         ("How the sheets link", [
             "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
@@ -140,17 +147,17 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ]
     for head_text, lines in notes:
         block = lay.take(head_text, len(lines) + 1)
-        s.text(block.r0, 1, head_text, f["h2"])
+        s.heading(block.r0, 1, head_text)
         for i, line in enumerate(lines):
-            s.text(block.r0 + 1 + i, 1, line)
+            s.paragraph(block.r0 + 1 + i, 1, 5, line)
     err = lay.take("errors", 8)
-    s.text(err.r0, 1, "When a result shows #VALUE! or #NUM!", f["h2"])
-    s.text(err.r0 + 1, 1, "Classic Excel: the messages of the latest failed functions, newest first (recalculate "
-                          "with F9). Server and Lite: hover over the error cell.", f["note"])
+    s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
+    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
+                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
     s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     # asset risk budgets: one row per asset of the Data sheet, last on the sheet (the list grows down)
     bh = lay.take("budget_head", 2, gap=0)
-    s.text(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)", f["h2"])
+    s.heading(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)")
     s.text(bh.r0 + 1, 1, "Asset (from Data)", f["head"])
     s.text(bh.r0 + 1, 2, "Risk budget", f["head"])
     r0 = lay.row
@@ -159,6 +166,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.put(r0 + j, 2, inp.asset_budgets[j], f["input"])
     s.blocks["asset_names"] = names
     s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
-    s.preview_rows = r0 + min(n, 12)
-    s._used(0, 12)  # the notes run over the columns to the right
+    s.preview_rows = r0 + n  # the full list
     return {}

@@ -1,0 +1,145 @@
+"""Printed pages: a legible scale that fills the page width, page breaks at block boundaries, no empty bands.
+
+Every sheet prints on A4 landscape at a scale chosen from its width: the scale that fills the page width,
+kept between ``SCALE`` (75%: Calibri 11 prints at 8.25 pt; wider sheets continue on pages to the right, the
+labels in column A repeated). Long sheets break into pages before a block (a table, a chart) rather than
+inside one. The preview (values only, to read and print) hides the room kept for growth (runs of empty rows
+and columns, one kept as a gap) and prints the first rows of long tables, saying in the footer how many
+more the file holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from .book import Book
+from .sheet import Sheet
+
+A4 = 9  # XlsxWriter's paper code
+PAGE = (842.0, 595.0)  # A4 landscape, points
+MARGIN, HEADER = 0.4, 0.2  # inches: page margins, header and footer margins
+SCALE = (75, 130)  # print scale bounds, %: at 75% Calibri 11 prints at 8.25 pt
+ROW = 15.0  # default row height, points
+DEFAULT_WIDTH = 8.43  # Excel's default column width, characters
+
+FILL = 0.92  # share of a page's rows planned full (titles and charts run taller than plain rows)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one sheet prints."""
+
+    scale: int
+    last_row: int
+    last_col: int
+    breaks: tuple[int, ...]  # rows that start a page
+    hidden_rows: tuple[int, ...]
+    hidden_cols: tuple[int, ...]
+    wide: bool  # more than one page wide
+    cut_cols: int  # columns the preview leaves out (it prints one page wide)
+
+
+def column_points(width: float) -> float:
+    """A column's printed width in points at 100%, as LibreOffice prints it: 7 points a character + 5.
+
+    Excel prints 7 pixels a character + 5 (0.75 points a pixel); LibreOffice prints columns a third wider
+    (measured: a column 11 wide is 82 points at 100%, from pdftotext's word boxes), so a page planned for
+    LibreOffice also fits Excel.
+    """
+    return float(int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5))
+
+
+def _empty_runs(used: set[int], last: int) -> list[int]:
+    """Indexes 0..last in runs of two or more unused ones, all but the first of each run (kept as a gap)."""
+    hidden, run = [], 0
+    for i in range(last + 1):
+        run = 0 if i in used else run + 1
+        if run >= 2:
+            hidden.append(i)
+    return hidden
+
+
+def chart_columns(sheet: Sheet) -> int:
+    """The last column a chart reaches (charts are sized in pixels: 0.75 points each)."""
+    last = 0
+    for _, col, width, _ in sheet.charts:
+        c, points = col, 0.0
+        while points < 0.75 * width:
+            points += column_points(sheet.widths.get(c, DEFAULT_WIDTH))
+            c += 1
+        last = max(last, c - 1)
+    return last
+
+
+def plan(sheet: Sheet, preview: bool) -> Plan:
+    """The page setup of ``sheet``: scale, print area, page breaks, hidden room."""
+    last_row, last_col = sheet.extent[0], max(sheet.extent[1], chart_columns(sheet))
+    if preview and sheet.preview_rows:
+        last_row = min(last_row, sheet.preview_rows)
+    rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, min(r1, last_row) + 1)}
+    cols_used = {c for _, c0, _, c1 in sheet.areas for c in range(c0, min(c1, last_col) + 1)}
+    hidden_rows = _empty_runs(rows_used, last_row) if preview else []
+    hidden_cols = _empty_runs(cols_used, last_col) if preview else []
+    printable_w = PAGE[0] - 2 * 72 * MARGIN
+    widths = [0.0 if c in hidden_cols else column_points(sheet.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)]
+    cut = 0
+    if preview:  # one page wide: the columns beyond are left out (the footer says so)
+        fits = sum(1 for edge in itertools.accumulate(widths) if edge <= printable_w * 100 / SCALE[0])
+        cut, last_col = last_col + 1 - fits, fits - 1
+        widths = widths[:fits]
+    width = sum(widths)
+    scale = int(max(SCALE[0], min(SCALE[1], 100 * printable_w / width)))
+    per_page = int(FILL * (PAGE[1] - 2 * 72 * MARGIN) / (ROW * scale / 100))
+    return Plan(scale, last_row, last_col, tuple(breaks(sheet, per_page, last_row, set(hidden_rows))),
+                tuple(hidden_rows), tuple(hidden_cols), width * scale / 100 > printable_w + 1, cut)
+
+
+def breaks(sheet: Sheet, per_page: int, last_row: int, hidden: set[int]) -> list[int]:
+    """Rows to start pages at: block and chart tops, as few as keep each page within ``per_page`` visible rows."""
+    inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + h // 20 + 1)}
+    tops = {b.r0 for b in sheet.blocks.values()} | {row for row, *_ in sheet.charts}
+    candidates = sorted(r for r in tops if 0 < r <= last_row and r not in inside)
+
+    def rows(a: int, b: int) -> int:
+        return sum(1 for r in range(a, b) if r not in hidden)
+
+    out, start, prev = [], 0, 0
+    for c in candidates:
+        while rows(start, c) > per_page:
+            cut = prev if prev > start else c
+            if cut == start:
+                break
+            out.append(cut)
+            start = cut
+        prev = c
+    if rows(start, last_row + 1) > per_page and prev > start:
+        out.append(prev)
+    return out
+
+
+def setup(book: Book) -> None:
+    """Print every sheet of ``book`` as ``plan`` says."""
+    preview = book.flavor == "preview"
+    for sheet in book.sheets.values():
+        sheet.write_headings()
+        p = plan(sheet, preview)
+        ws = sheet.ws
+        ws.set_landscape()
+        ws.set_paper(A4)
+        ws.set_margins(left=MARGIN, right=MARGIN, top=MARGIN + HEADER, bottom=MARGIN + HEADER)
+        ws.set_print_scale(p.scale)
+        ws.print_area(0, 0, p.last_row, p.last_col)
+        if p.wide:
+            ws.repeat_columns(0)
+        if p.breaks:
+            ws.set_h_pagebreaks(list(p.breaks))
+        for r in p.hidden_rows:
+            ws.set_row(r, None, None, {"hidden": True})
+        for c in p.hidden_cols:
+            ws.set_column(c, c, sheet.widths.get(c, DEFAULT_WIDTH), None, {"hidden": True})
+        more = sheet.extent[0] - p.last_row
+        left_out = [f"{more} more rows" if more > 0 else "", f"{p.cut_cols} more columns" if p.cut_cols else ""]
+        left_out = " and ".join(x for x in left_out if x)
+        note = f"&L&9Continued in the file: {left_out} than printed." if preview and left_out else ""
+        ws.set_footer(f"{note}&C&9{sheet.name}&R&9Page &P of &N", {"margin": HEADER})
