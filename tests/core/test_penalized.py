@@ -117,7 +117,6 @@ def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, by_
         monkeypatch.setattr(penalized._SharedGram, "COND_MAX", 1.0)
     comp, chol = spy(monkeypatch, "_complement_solve", 2), spy(monkeypatch, "_cholesky_solve")
     penalized.fit.cache_clear()
-    cv.cross_validate.cache_clear()  # else the second parametrisation's CV would be the first's, from the cache
     res = penalized.lasso(y, x)
     assert res.all_converged and res.nonzero.max() > penalized.SMALL_K + 4  # the large systems are exercised
     assert (comp["problems"] > 100, chol["calls"] > 0) == (by_inverse, not by_inverse)  # the path under test is taken

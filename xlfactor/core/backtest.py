@@ -32,7 +32,6 @@ import numpy as np
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import risk, rolling
-from ._cache import memoize
 from .options import ALLOC_METHODS, BACKTEST_MODELS, DEFAULTS, market_first_weights
 
 STATS = (
@@ -150,7 +149,6 @@ def backtest(
                      scheduler, progress=progress)
 
 
-@memoize(maxsize=4, ignore=("progress",))
 def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule, cov_method,
               halflife, ppy, engine, scheduler, progress=None) -> BacktestResult:
     n_rows = y.shape[0]

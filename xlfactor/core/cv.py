@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
-from ._cache import memoize
 from .options import DEFAULTS, POOLED_LOSSES, RULES, SCHEMES
 
 
@@ -204,7 +203,6 @@ def _set_label(s: int, n_sets: int) -> str:
     return f" in the training rows of fold {s}" if s else ""
 
 
-@memoize()
 def cross_validate(
     returns,
     factors,
