@@ -40,9 +40,7 @@ def factor_data(t: int, k: int, n: int, seed: int = 0, noise: float = 0.01):
 
 
 def clear_result_caches() -> None:
-    """Empty the core's result caches, so that a timed call computes instead of answering from memory."""
-    from xlfactor.core import backtest, cv
+    """Empty the Excel layer's result caches, so that a timed call computes instead of answering from memory."""
+    from xlfactor.excel import memo
 
-    for fn in (cv.cross_validate, getattr(backtest, "_backtest", None)):  # penalized.fit has no cache
-        if hasattr(fn, "cache_clear"):
-            fn.cache_clear()
+    memo.clear_all()

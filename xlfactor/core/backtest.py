@@ -51,7 +51,6 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import evaluation, risk, rolling
-from ._cache import memoize
 from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, market_first_weights
 from .statistical.riskmodel import rolling_latent
 
@@ -320,7 +319,6 @@ def backtest(
                      str(engine), scheduler, progress=progress)
 
 
-@memoize(maxsize=4, ignore=("progress",))
 def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule,
               opts: CovOptions, n_random, ppy, engine, scheduler, progress=None) -> BacktestResult:
     n_rows = y.shape[0]

@@ -14,7 +14,6 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
-from ._cache import memoize
 from .options import DEFAULTS, MAX_FOLDS, POOLED_LOSSES, RULES, SCHEMES, CVOptions, Grid, Penalty, SolvePolicy, Solver
 
 MAX_WORK_BYTES = 2 * 2**30  # refuse a CV whose coefficient paths alone would need more memory than this
@@ -264,7 +263,6 @@ def _set_label(s: int, n_sets: int) -> str:
     return f" in the training rows of fold {s}" if s else ""
 
 
-@memoize()
 @v.checks_data
 def cross_validate(
     returns: ArrayLike,

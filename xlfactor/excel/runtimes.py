@@ -10,6 +10,7 @@ is only valid for noncommercial use.
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -33,25 +34,7 @@ globals().update(threaded_functions())  # each function computes in a worker thr
 # xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
 # xlfactor is on no package index, so `xlfactor lite` writes a main.py that carries the pure-Python modules the
 # functions import, served from memory by an import hook, and a requirements.txt naming only what they import.
-LITE_ROOTS = ("xlfactor.core", "xlfactor.excel")  # every module under these goes in, found by walking the folders
-LITE_EXCLUDED = ("xlfactor.excel.runtimes", "xlfactor.excel.server")  # this file and the HTTP server's: not in Lite
-
-
-def _lite_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(packages, modules) that main.py carries: xlfactor.errors and every module under LITE_ROOTS, recursively."""
-    root = Path(__file__).resolve().parents[2]
-    packages, modules = ["xlfactor"], ["xlfactor.errors"]
-    for top in LITE_ROOTS:
-        for path in sorted(root.joinpath(*top.split(".")).rglob("*.py")):
-            parts = path.relative_to(root).with_suffix("").parts
-            if parts[-1] == "__init__":
-                packages.append(".".join(parts[:-1]))
-            elif ".".join(parts) not in LITE_EXCLUDED:
-                modules.append(".".join(parts))
-    return tuple(packages), tuple(modules)
-
-
-LITE_PACKAGES, LITE_MODULES = _lite_names()
+LITE_ENTRY = "xlfactor.excel.udfs"  # what main.py star-imports; every xlfactor module it needs is bundled
 LITE_REQUIREMENTS_NAMES = ("xlwings", "numpy", "scipy")  # xlwings: Lite's own; numpy and scipy: built into Pyodide
 
 LITE_HEADER = f'''"""xlfactor {__version__} for xlwings Lite: paste this whole file into the main.py tab (written by `xlfactor lite`).
@@ -65,7 +48,6 @@ import importlib.abc
 import importlib.util
 import sys
 
-PACKAGES = {LITE_PACKAGES!r}
 '''
 
 LITE_FOOTER = '''
@@ -100,16 +82,54 @@ LITE_REQUIREMENTS = f"""# xlfactor {__version__} for xlwings Lite: paste this in
 """ + "\n".join(LITE_REQUIREMENTS_NAMES) + "\n"
 
 
+def _module_file(root: Path, name: str) -> Path | None:
+    """The source of xlfactor module ``name`` (a package's ``__init__.py``), or None if it is not a module."""
+    base = root.joinpath(*name.split(".")[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(name: str, path: Path) -> list[str]:
+    """The xlfactor modules (or, for ``from m import x``, candidate modules ``m.x``) a module's source imports,
+    at top level or inside functions."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""
+            module = ".".join(filter(None, (base, node.module)))
+            out += [module] + [f"{module}.{a.name}" for a in node.names if a.name != "*"]
+    return [m for m in out if m.startswith("xlfactor.")]
+
+
+def lite_bundle(entry: str = LITE_ENTRY) -> dict[str, Path]:
+    """Every xlfactor module ``entry`` imports, directly or through others, and the packages holding them:
+    name -> source file (``xlfactor`` itself excluded: main.py carries a stub)."""
+    root = Path(__file__).resolve().parents[1]
+    found: dict[str, Path] = {}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        path = None if name in found or name == "xlfactor" else _module_file(root, name)
+        if path is not None:
+            found[name] = path
+            todo += [name.rpartition(".")[0], *_imported(name, path)]
+    return dict(sorted(found.items()))
+
+
 def lite_main() -> str:
     """The main.py for xlwings Lite: xlfactor's Excel modules as sources, an import hook, the functions."""
-    root = Path(__file__).resolve().parents[1]
+    bundle = lite_bundle()
+    packages = ("xlfactor", *(name for name, path in bundle.items() if path.name == "__init__.py"))
     sources = {"xlfactor": f'"""xlfactor\'s Excel functions, bundled for xlwings Lite."""\n__version__ = "{__version__}"\n'}
-    for name in LITE_PACKAGES[1:] + LITE_MODULES:
-        parts = name.split(".")[1:]
-        path = root.joinpath(*parts, "__init__.py") if name in LITE_PACKAGES else root.joinpath(*parts[:-1], parts[-1] + ".py")
-        sources[name] = path.read_text()
+    sources.update({name: path.read_text() for name, path in bundle.items()})
     body = "\n".join(f"    {name!r}: {text!r}," for name, text in sources.items())
-    return LITE_HEADER + "\nSOURCES = {\n" + body + "\n}\n" + LITE_FOOTER
+    return (LITE_HEADER + f"\nPACKAGES = {packages!r}\n" + "\nSOURCES = {\n" + body + "\n}\n" + LITE_FOOTER)
 
 
 LICENCE_NOTE = (
@@ -251,8 +271,6 @@ def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
     Importing xlwings here, before xlwings Server's settings are in the environment, would bind xlwings'
     no-op decorators for the server that runs in this process.
     """
-    import ast
-
     tree = ast.parse(path.read_text())
     docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
     for node in tree.body:

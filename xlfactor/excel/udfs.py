@@ -2,8 +2,9 @@
 
 Layout everywhere: periods run down rows; assets run across columns; a per-asset result is a row
 under the asset's column; loadings are factor rows x asset columns (factor order as given).
-Every function: coerce the cells (``coerce``), call the core, shape the output. User errors show as
-one line naming the function (see ``coerce.excel_errors``).
+Every function: coerce the cells (``coerce``), call the core (the expensive parts through the result caches
+of ``memo``), shape the output; ``udf`` registers it with its help texts (shared ones in ``helptext``) and
+shows a user error as one line naming the function.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import numpy as np
 
 from ..core import _validation as v
 from ..core import backtest as walkforward
-from ..core import cv, options, penalized, regression, risk, rolling
-from ..core._cache import memoize
+from ..core import options, regression, risk, rolling
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
-from . import helptext as doc  # the help texts the functions share
+from . import helptext as doc
+from . import memo
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 
@@ -49,7 +50,7 @@ def _penalty_options(x, standardize, penalty_weights, l1_ratio, method) -> dict:
 
 def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None, prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = penalized.fit(y, x, [_one_lambda(lam, "penalty")], method=method, prior=cells.optional_table(prior, "prior"),
+    res = memo.fit(y, x, [_one_lambda(lam, "penalty")], method=method, prior=cells.optional_table(prior, "prior"),
                         **_penalty_options(x, standardize, penalty_weights, l1_ratio, method))
     out = res.loadings[0].T  # factors x assets
     if cells.flag(intercept, "intercept"):
@@ -170,7 +171,7 @@ def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, st
                     prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
     method = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
-    return cv.cross_validate(
+    return memo.cross_validate(
         y, x,
         method=method,
         **_cv_options(folds, scheme),
@@ -331,7 +332,7 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None, rf=None, pena
     """Lasso path of one asset: lambda (lasso scale) in the first column, then one column of loadings per factor."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     cells.one_column(y, "returns")
-    res = penalized.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
+    res = memo.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
                         **_penalty_options(x, standardize, penalty_weights, None, "lasso"))
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
 
@@ -457,8 +458,6 @@ def xlfactor_error(error_cell=None):
 
 # --- out of sample: rolling windows and the walk-forward backtest -----------------------------------------------
 
-_rolling = memoize()(rolling.rolling)  # Excel recalculates often; the same call costs only hashing
-_backtest = memoize()(walkforward.backtest)
 
 ROLLING_OUTPUTS = ("loadings", "lambda", "r2", "specific_var", "intercept")
 BACKTEST_OUTPUTS = ("summary", "cumulative", "returns", "predicted_vol", "weights")
@@ -495,7 +494,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
     m = cells.one_column(m, "market")
     premium = m - r if _market_is(market_is) == "total" else m
-    res = _rolling(y - r[:, None], premium[:, None], **_windows(window, every, expanding))
+    res = memo.rolling_windows(y - r[:, None], premium[:, None], **_windows(window, every, expanding))
     return _labelled(res.beta, res.ends, periods, len(m))
 
 
@@ -529,7 +528,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
         raise InputValueError(f"asset is {j} but returns has {y.shape[1]} columns.")
     pen = {} if method == "ols" else {k: val for k, val in _penalty_options(x, standardize, penalty_weights, None,
                                                                             method).items() if val is not None}
-    res = _rolling(y, x, method=method, rule=_rule(rule), **_cv_options(folds, scheme), **pen,
+    res = memo.rolling_windows(y, x, method=method, rule=_rule(rule), **_cv_options(folds, scheme), **pen,
                    **_windows(window, every, expanding))
     values = {"loadings": lambda: res.loadings[:, j - 1, :], "lambda": lambda: res.lambdas[:, None],
               "r2": lambda: res.r2, "specific_var": lambda: res.specific_var, "intercept": lambda: res.intercept}[out]()
@@ -566,7 +565,7 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
     out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
     windows = _windows(window, rebalance_every, None)
     del windows["expanding"]
-    res = _backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
+    res = memo.backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
                                                            options.DEFAULTS["risk_method"]),
                     periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
                     rule=_rule(rule), **_cv_options(folds, scheme),

@@ -2,6 +2,8 @@
 
 ``run(inputs)`` is what ``xlfactor demo`` prints, and what the tests compare the evaluated
 workbook with: the same numbers reached by two routes (formulas through xlwings, and the core).
+The expensive steps go through the spreadsheet functions' result caches (``excel.memo``): the demo's
+printout and the workbook's cached values then compute each model once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import backtest, cv, penalized, regression, risk, rolling
+from ..core import cv, penalized, regression, risk
+from ..excel import memo
 from .dataset import Dataset, french
 from .template import Inputs
 
@@ -108,14 +111,14 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
     opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
-    lasso_cv = cv.cross_validate(y, f, method="lasso", **opts)
-    ridge_cv = cv.cross_validate(y, f, method="ridge", **opts)
+    lasso_cv = memo.cross_validate(y, f, method="lasso", **opts)
+    ridge_cv = memo.cross_validate(y, f, method="ridge", **opts)
     method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
     lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
     lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
     say(4, 7, "ridge and lasso loadings at the chosen lambdas")
-    ridge = penalized.fit(y, f, [lam_ridge], method="ridge", **pen)
-    lasso = penalized.fit(y, f, [lam_lasso], method="lasso", **pen)
+    ridge = memo.fit(y, f, [lam_ridge], method="ridge", **pen)
+    lasso = memo.fit(y, f, [lam_lasso], method="lasso", **pen)
     say(5, 7, "factor covariance and specific variances")
     cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
     loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
@@ -130,12 +133,12 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         budgets = inputs.selected(inputs.factor_budgets)
     allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol_period)
     say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
-    walk = backtest.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
+    walk = memo.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
                              budgets=budgets if method == "budget" else None,
                              target_vol=inputs.target_vol_period, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
                              cov_method=inputs.cov_method, halflife=inputs.halflife,
                              periods_per_year=inputs.periods_per_year)
-    betas = rolling.rolling(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
+    betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
     complete = np.isfinite(y).all(axis=1)
     return Results(
         inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames,

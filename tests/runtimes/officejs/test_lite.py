@@ -90,3 +90,20 @@ def test_requirements_name_what_the_functions_import_and_pyodide_has(lite):
             for top in tops:
                 assert top in sys.stdlib_module_names or top in names or top in ("xlfactor", "pythoncom", "win32com"), \
                     f"{module} imports {top}, which requirements.txt does not name"
+
+
+def test_bundle_is_derived_from_what_the_functions_import():
+    """The modules main.py carries are found by walking udfs' imports: all that importing udfs loads, no more
+    than the Excel layer, the core and the errors (no frames, workbook, CLI or server)."""
+    probe = ("import sys, types, importlib.util; "  # a stub package xlfactor, as main.py's
+             "stub = types.ModuleType('xlfactor'); "
+             "stub.__path__ = list(importlib.util.find_spec('xlfactor').submodule_search_locations); "
+             "sys.modules['xlfactor'] = stub; import xlfactor.excel.udfs; "
+             "print(sorted(m for m in sys.modules if m.startswith('xlfactor.')))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    loaded = set(ast.literal_eval(proc.stdout.strip().splitlines()[-1]))
+    bundle = runtimes.lite_bundle()
+    assert loaded <= set(bundle), loaded - set(bundle)
+    assert {"xlfactor.excel.memo", "xlfactor.excel.decorate", "xlfactor.core.options"} <= set(bundle)
+    assert all(m.split(".")[1] in ("core", "excel", "errors") for m in bundle), sorted(bundle)
+    assert not {"xlfactor.excel.server", "xlfactor.excel.runtimes"} & set(bundle)
