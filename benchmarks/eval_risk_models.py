@@ -74,9 +74,9 @@ def main() -> None:
         "sample (base)": {},
         "sample, NW 2 lags": {"nw_lags": 2},
         "ewma hl 36": {"cov_method": "ewma", "halflife": 36},
-        "barra hl 36": {"cov_method": "barra", "halflife": 36},
-        "barra hl 36/corr 84": {"cov_method": "barra", "halflife": 36, "corr_halflife": 84},
-        "barra + regime 12": {"cov_method": "barra", "halflife": 36, "regime_halflife": 12},
+        "barra hl 24": {"cov_method": "barra", "halflife": 24},
+        "barra hl 24/corr 48": {"cov_method": "barra", "halflife": 24, "corr_halflife": 48},
+        "barra hl 24, regime 12": {"cov_method": "barra", "halflife": 24, "regime_halflife": 12},
         "sample, shrink q=0.1": {"specific_shrink": 0.1},
     }
     t0 = time.perf_counter()
