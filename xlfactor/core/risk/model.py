@@ -60,14 +60,19 @@ class FactorModel:
     def dense(self) -> np.ndarray:
         return self.loadings @ self.factor_cov @ self.loadings.T + np.diag(self.specific_var)
 
-    def solve_shifted(self, h: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """``(S + diag(h))^-1 g`` by Woodbury on ``S = U U' + diag(d)``; h + d > 0."""
+    def solve_shifted(self, h: np.ndarray, g: np.ndarray, rtol: float = 0.0) -> np.ndarray:
+        """``(S + diag(h))^-1 g`` by Woodbury on ``S = U U' + diag(d)``; h + d > 0. Exact (``rtol`` unused)."""
         h = h + self.specific_var
         u = self.root
         hu = u / h[:, None]
         small = np.eye(u.shape[1]) + u.T @ hu
         hg = g / h
         return hg - hu @ np.linalg.solve(small, u.T @ hg)
+
+
+CG_MIN = 300  # from this many assets a dense shifted system is solved by conjugate gradients when allowed: at
+# N=1000 one LU costs N^3 / 3 flops, a CG iteration 2 N^2, and inexact Newton needs 20-150 of them in all (see
+# benchmarks/bench_risk.py); below it the direct solve is cheap and exact.
 
 
 class DenseCov:
@@ -89,7 +94,28 @@ class DenseCov:
     def dense(self):
         return self.cov
 
-    def solve_shifted(self, h, g):
+    def solve_shifted(self, h, g, rtol: float = 0.0):
+        """``(S + diag(h))^-1 g``: directly, or with ``rtol`` > 0 and at least ``CG_MIN`` assets by conjugate
+        gradients preconditioned by the diagonal, to a residual of ``rtol`` times the first (in the
+        preconditioner's norm); directly if that takes more than N / 4 iterations."""
+        n = g.size
+        if rtol > 0 and n >= CG_MIN:
+            m = np.diag(self.cov) + h
+            p, r = np.zeros(n), g.copy()
+            z = r / m
+            q, rz = z.copy(), r @ z
+            stop = rtol * np.sqrt(rz)
+            for _ in range(n // 4):
+                aq = self.cov @ q + h * q
+                a = rz / (q @ aq)
+                p += a * q
+                r -= a * aq
+                z = r / m
+                rz_new = r @ z
+                if np.sqrt(rz_new) <= stop:
+                    return p
+                q = z + rz_new / rz * q
+                rz = rz_new
         return np.linalg.solve(self.cov + np.diag(h), g)
 
 
