@@ -46,6 +46,7 @@ def skfolio_risk_budgeting(cov: np.ndarray, budgets: np.ndarray, t: int | None =
     # in percent: at the shipped data's scale (variances ~1e-3) CLARABEL stops short of 1e-12 ("may be
     # inaccurate", weights 4e-6 off); risk-budgeting weights do not depend on the scale
     x = 100.0 * returns_with_covariance(cov, t or cov.shape[0] + 50)
-    model = RiskBudgeting(risk_budget=budgets, solver_params={"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12,
-                                                                "tol_feas": 1e-12})
+    model = RiskBudgeting(
+        risk_budget=budgets, solver_params={"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12}
+    )
     return model.fit(x).weights_

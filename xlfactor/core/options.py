@@ -48,6 +48,7 @@ METHODS = ("ridge", "lasso", "enet")  # penalised fits
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf", "barra")  # barra: USE4-style EW vols/correlations, NW lags, regime
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
+TARGET_BASES = tuple(m for m in ALLOC_METHODS if m != "targetvol")  # what target volatility scales
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
 BACKTEST_LATENT = ("statistical",)  # on request: latent factors re-estimated in each window (core.statistical)
@@ -83,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "regime_halflife": None,  # None: no volatility regime adjustment (barra)
     "specific_shrink": 0.0,  # q of the Bayesian shrinkage of specific vols to their mean; USE4 uses 0.1
     "risk_method": "erc",
+    "target_base": "erc",  # the portfolio that target volatility scales
     "low_vol_from": "size_value",
     "seed": 0,  # kfold's shuffle
     "n_lambdas": 100,
@@ -98,7 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "frequency": "quarter",
 }
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
+           "risk_method": ALLOC_METHODS, "target_base": TARGET_BASES, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
            "strategy": STRATEGIES, "market_is": MARKET_KINDS, "criterion": NUM_FACTOR_CRITERIA,
            "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES}
 

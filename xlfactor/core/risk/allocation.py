@@ -8,7 +8,9 @@ import numpy as np
 
 from ...errors import ConvergenceError, InputValueError
 from .. import _validation as v
-from ..options import ALLOC_METHODS, DEFAULTS
+from ..options import ALLOC_METHODS, DEFAULTS, TARGET_BASES
+from . import constraints
+from .constraints import Constraints
 from .factor_budget import factor_budgeting
 from .model import AllocationResult, FactorModel, _as_risk_model, _result, check_budgets
 
@@ -24,13 +26,19 @@ def allocate(
     tol: float = 1e-12,
     max_iter: int = 100,
     target_vol: float | None = None,
+    base: str = DEFAULTS["target_base"],
+    min_weight=None,
+    max_weight=None,
+    current=None,
+    max_turnover: float | None = None,
 ) -> AllocationResult:
     """Long-only weights, fully invested except for ``targetvol``.
 
     - ``erc``: equal risk contributions; ``budget``: contributions proportional to ``budgets``
       (one positive number per asset, normalised to sum 1). Both solve Spinu's convex problem
-      ``min 0.5 x'Sx - sum b_i log x_i`` by Newton's method (Woodbury solves for a factor model),
-      stopping when every contribution is within ``tol`` of its budget.
+      ``min 0.5 x'Sx - sum b_i log x_i`` by Newton's method (Woodbury solves for a factor model; for a dense
+      matrix of 300 assets or more, inexact steps by conjugate gradients), stopping when every contribution is
+      within ``tol`` of its budget.
     - ``invvol``: weights proportional to 1 / volatility.
     - ``factor``: factor risk budgeting (needs a factor model): the long-only weights whose shares of the
       systematic variance by factor are nearest (Euclidean) to ``budgets`` (K positive numbers; default equal),
@@ -38,16 +46,58 @@ def allocate(
       they were met to 1e-8 and ``distance`` how far the shares reached are; ``note`` names the budgets missed
       (e.g. a factor on which no asset loads). Multistart bounded least squares, seeded: see ``factor_budget``.
     - ``minvar``: the long-only minimum-variance portfolio.
-    - ``targetvol``: the ERC portfolio scaled to volatility ``target_vol`` (per period, as the covariance);
-      the weights then sum to ``target_vol / vol(ERC)``, the rest (``note``) is cash, negative for borrowing.
+    - ``targetvol``: the ``base`` portfolio (any other method, default ERC) scaled to volatility ``target_vol``
+      (per period, as the covariance); the weights then sum to ``target_vol / vol(base)``, the rest (``note``) is
+      cash, negative for borrowing.
+
+    Constraints (``erc``, ``budget``, ``minvar`` and the base of ``targetvol``; see ``constraints``):
+    ``min_weight`` and ``max_weight`` per asset (one number or one per asset, shares of the fully invested
+    portfolio) and ``max_turnover``, the most ``sum |w - current|`` may be. Where they bind, risk budgeting
+    keeps Spinu's objective over the allowed weights (the contributions then differ from the budgets) and
+    ``note`` names the binding ones.
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
-    risk = _as_risk_model(cov, model)
+    with constraints.one_blas_thread():  # a dense matrix's PSD check (one Cholesky)
+        risk = _as_risk_model(cov, model)
     n = risk.n_assets
     diag = risk.diag()
     if (diag <= 0).any():
         i = int(np.flatnonzero(diag <= 0)[0])
         raise InputValueError(f"asset {i + 1} has zero variance; risk-based weights need every asset to carry risk.")
+    cons = Constraints(min_weight, max_weight, current, max_turnover)
+    if method == "targetvol":
+        if target_vol is None:
+            raise InputValueError(
+                "method 'targetvol' needs target_vol: the volatility to aim for, per period "
+                "(e.g. 0.10 / sqrt(12) for 10% a year on monthly data)."
+            )
+        target_vol = v.check_number(target_vol, "target_vol", low=0.0, low_open=True)
+        base = v.choose(base, TARGET_BASES, "base", DEFAULTS["target_base"])
+        inner = allocate(
+            base,
+            cov=cov,
+            model=model,
+            budgets=budgets,
+            tol=tol,
+            max_iter=max_iter,
+            min_weight=min_weight,
+            max_weight=max_weight,
+            current=current,
+            max_turnover=max_turnover,
+        )
+        scale = target_vol / inner.volatility
+        out = _result(method, inner.weights * scale, risk, None, inner.iterations, inner.converged)
+        note = (
+            f"cash {1 - scale:.6g}"
+            + (" (borrowed)" if scale > 1 else "")
+            + ("" if base == "erc" else f"; {base} portfolio scaled")
+        )
+        return dataclasses.replace(out, note=note + (f"; {inner.note}" if inner.note else ""))
+    if cons.active and method in ("invvol", "factor"):
+        raise InputValueError(
+            f"weight bounds and turnover apply to erc, budget, minvar and targetvol, not to "
+            f"'{method}'; drop min_weight, max_weight and max_turnover."
+        )
     if method == "invvol":
         w = 1.0 / np.sqrt(diag)
         return _result(method, w / w.sum(), risk, None, 0, True)
@@ -55,30 +105,36 @@ def allocate(
         if not isinstance(risk, FactorModel):
             raise InputValueError("method 'factor' needs a factor model: loadings, factor_cov and specific_var.")
         return factor_budgeting(risk, budgets, allocate("erc", model=risk).weights)
+    checked = cons.checked(n) if cons.active else None
     if method == "minvar":
-        return _min_variance(risk)
-    if method == "targetvol":
-        if target_vol is None:
-            raise InputValueError("method 'targetvol' needs target_vol: the volatility to aim for, per period "
-                                  "(e.g. 0.10 / sqrt(12) for 10% a year on monthly data).")
-        target_vol = v.check_number(target_vol, "target_vol", low=0.0, low_open=True)
-        erc = allocate("erc", cov=cov, model=model, tol=tol, max_iter=max_iter)
-        scale = target_vol / erc.volatility
-        out = _result(method, erc.weights * scale, risk, None, erc.iterations, erc.converged)
-        return dataclasses.replace(out, note=f"cash {1 - scale:.6g}" + (" (borrowed)" if scale > 1 else ""))
+        free = _min_variance(risk)
+        if checked is None or _allowed(free.weights, checked):
+            return free
+        w = constraints.min_variance(risk, checked, free.weights)
+        return dataclasses.replace(_result(method, w, risk, None, 0, True), note=checked.describe(w))
     if method == "erc":
         b = np.full(n, 1.0 / n)
     else:
         if budgets is None:
             raise InputValueError("method 'budget' needs budgets: one positive number per asset.")
         b = check_budgets(budgets, n, "assets")
-    x, it, ok = _newton_budgeting(risk, b, diag, tol, max_iter)
+    with constraints.one_blas_thread():  # matrix-vector products: on a shared machine BLAS threads cost 100x
+        x, it, ok = _newton_budgeting(risk, b, diag, tol, max_iter)
     if not ok:
         raise ConvergenceError(
             f"risk budgeting did not converge in {max_iter} Newton steps; check the covariance for "
             "near-zero variances or raise max_iter."
         )
-    return _result(method, x / x.sum(), risk, b, it, ok)
+    if checked is None or _allowed(x / x.sum(), checked):
+        return _result(method, x / x.sum(), risk, b, it, ok)
+    w = constraints.budgeting(risk, b, checked, x / x.sum())
+    return dataclasses.replace(_result(method, w, risk, b, it, True), note=checked.describe(w))
+
+
+def _allowed(w: np.ndarray, c: constraints.Checked) -> bool:
+    """Do unconstrained weights already satisfy the constraints (then they are the constrained answer)?"""
+    ok = bool((w >= c.lo).all() and (w <= c.hi).all())
+    return ok and (c.turnover is None or float(np.abs(w - c.current).sum()) <= c.turnover)
 
 
 def _min_variance(risk) -> AllocationResult:
@@ -140,5 +196,3 @@ def _newton_budgeting(risk, b, diag, tol, max_iter):
         x, sx = xn, sxn
     rc = x * sx
     return x, max_iter, bool(np.abs(rc / rc.sum() - b).max() <= tol)
-
-

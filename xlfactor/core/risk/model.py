@@ -151,14 +151,14 @@ class RiskContributions:
         return np.append(self.factor_variance, self.specific_variance) / self.volatility**2
 
 
-def _as_risk_model(cov=None, model: FactorModel | None = None):
+def _as_risk_model(cov=None, model: FactorModel | DenseCov | None = None):
     if (cov is None) == (model is None):
         raise InputValueError("pass either a covariance matrix or a factor model (loadings, factor_cov, specific_var).")
     return model if model is not None else DenseCov(cov)
 
 
-def risk_contributions(weights, cov=None, *, model: FactorModel | None = None) -> RiskContributions:
-    """Risk contributions of ``weights`` under a dense covariance or a factor model."""
+def risk_contributions(weights, cov=None, *, model: FactorModel | DenseCov | None = None) -> RiskContributions:
+    """Risk contributions of ``weights`` under a dense covariance or a factor model (or a checked ``DenseCov``)."""
     risk = _as_risk_model(cov, model)
     w = v.as_float_1d(weights, "weights", allow_missing=False)
     if w.size != risk.n_assets:
@@ -171,8 +171,11 @@ def risk_contributions(weights, cov=None, *, model: FactorModel | None = None) -
     out = {"weights": w, "volatility": vol, "marginal": sw / vol, "component": w * sw / vol}
     if isinstance(risk, FactorModel):
         beta = risk.loadings.T @ w
-        out.update(exposures=beta, factor_variance=beta * (risk.factor_cov @ beta),
-                   specific_variance=float(w @ (risk.specific_var * w)))
+        out.update(
+            exposures=beta,
+            factor_variance=beta * (risk.factor_cov @ beta),
+            specific_variance=float(w @ (risk.specific_var * w)),
+        )
     return RiskContributions(**out)
 
 
@@ -218,9 +221,16 @@ def check_budgets(budgets, n: int, what: str) -> np.ndarray:
 
 
 def _result(method, w, risk, target, it, ok, feasible=None, achieved=None) -> AllocationResult:
-    model = risk if isinstance(risk, FactorModel) else None
-    rc = risk_contributions(w, None if model else risk.cov, model=model)
+    rc = risk_contributions(w, model=risk)  # the model as checked: a dense matrix is not checked twice
     if achieved is None and target is not None:
         achieved = rc.percent
-    return AllocationResult(method=method, weights=w, risk=rc, target=target, achieved=achieved, iterations=it,
-                            converged=ok, feasible=feasible)
+    return AllocationResult(
+        method=method,
+        weights=w,
+        risk=rc,
+        target=target,
+        achieved=achieved,
+        iterations=it,
+        converged=ok,
+        feasible=feasible,
+    )
