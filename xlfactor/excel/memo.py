@@ -171,7 +171,8 @@ def _backtest_unused(args: dict) -> set:
     """What ``core.backtest.backtest`` ignores under the chosen allocation and covariance (it sets them to None)."""
     alloc, cov = str(args["alloc"]).strip().lower(), str(args["cov_method"]).strip().lower()
     return ({"budgets"} if alloc not in ("budget", "factor") else set()) | (
-        {"target_vol"} if alloc != "targetvol" else set()) | ({"halflife"} if cov != "ewma" else set())
+        {"target_vol"} if alloc != "targetvol" else set()) | ({"halflife"} if cov not in ("ewma", "barra") else set()) | (
+        {"corr_halflife", "regime_halflife"} if cov != "barra" else set())
 
 
 backtest = memoize(maxsize=4, ignore=("progress",), unused=_backtest_unused)(walkforward.backtest)

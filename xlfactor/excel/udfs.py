@@ -20,16 +20,11 @@ from . import helptext as doc
 from . import memo
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
+from .fn_risk import *  # noqa: F403 - risk models and allocation: RISK_ALLOC, FACTOR_COV, SPECIFIC_VAR
+from .fn_risk import _model
 
 # New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
 # `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
-
-
-def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
-    return risk.FactorModel.from_arrays(
-        cells.table(loadings, "loadings").T, cells.table(factor_covariance, "factor_covariance"),
-        cells.series(specific_variance, "specific_variance"),
-    )
 
 
 def _one_lambda(value, name: str) -> float:
@@ -213,22 +208,6 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
     return [[res.pooled_lambda(rule, loss)]] if pooled else cells.row(res.best_lambda(rule))
 
 
-@udf(
-    loadings=doc.LOADINGS,
-    factor_covariance=doc.FACTOR_COV,
-    specific_variance=doc.SPECIFIC_VAR,
-    method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, factor = factor risk budgets.",
-    budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more for specific risk.",
-    target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
-)
-def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
-    """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
-    model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
-    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets"),
-                                   target_vol=cells.number(target_vol, "target_vol", None)).weights)
-
-
 # --- companions: every step of the template is a live formula ------------------------------------------------------
 
 
@@ -247,30 +226,6 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
     if cells.flag(tstats, "tstats"):
         out = np.vstack([out, fit.tstat.T])
     return cells.block(out)
-
-
-@udf(
-    factors=doc.FACTORS,
-    method=f"{options.describe('cov_method')}: ewma needs halflife; ledoitwolf shrinks towards a scaled identity.",
-    halflife="ewma only: periods over which the weights halve.",
-)
-def factor_cov(factors, method=None, halflife=None):
-    """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
-    x = cells.table(factors, "factors")
-    method = cells.option(method, options.COV_METHODS, "method", options.DEFAULTS["cov_method"])
-    return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
-
-
-@udf(
-    returns=doc.RETURNS,
-    factors=doc.FACTORS,
-    loadings=doc.LOADINGS,
-    rf=doc.RF,
-)
-def specific_var(returns, factors, loadings, rf=None):
-    """Specific (residual) variance of each asset under the given loadings: one row, one column per asset."""
-    y, x = cells.returns_and_factors(returns, factors, rf)
-    return cells.row(risk.specific_variance(y, x, cells.table(loadings, "loadings").T))
 
 
 @udf(
@@ -554,11 +509,15 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
     budgets="budget: one positive number per asset; factor: one per factor.",
     target_vol="targetvol only: the volatility to aim for, per period.",
     cov_method=f"Factor covariance in each window: {options.describe('cov_method')}.",
-    halflife="EWMA half-life in periods (ewma only).",
+    halflife="Half-life in periods (ewma; barra: of the volatilities). Blank: 36.",
+    corr_halflife="barra only: half-life of the correlations. Blank: halflife.",
+    nw_lags="sample and barra: Newey-West lags of the factor covariance. Blank: 0.",
+    regime_halflife="barra only: half-life of the volatility regime adjustment. Blank: none.",
+    specific_shrink="Bayesian shrinkage of specific volatilities to their mean (USE4's q, 0.1 there). Blank: 0.",
 )
 def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=None, output=None, rf=None, periods=None,
              periods_per_year=None, folds=None, scheme=None, rule=None, budgets=None, target_vol=None, cov_method=None,
-             halflife=None):
+             halflife=None, corr_halflife=None, nw_lags=None, regime_halflife=None, specific_shrink=None):
     """Walk-forward backtest of the procedure (estimate, choose lambda, allocate, hold) per risk model: out-of-sample statistics."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     names = _model_names(models)
@@ -572,7 +531,11 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
                     budgets=cells.optional_table(budgets, "budgets"),
                     target_vol=cells.number(target_vol, "target_vol", None),
                     cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
-                    halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]), **windows)
+                    halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]),
+                    corr_halflife=cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
+                    nw_lags=cells.count(nw_lags, "nw_lags", options.DEFAULTS["nw_lags"]),
+                    regime_halflife=cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
+                    specific_shrink=cells.number(specific_shrink, "specific_shrink", 0.0, low=0.0), **windows)
     if out == "summary":
         st = res.stats
         return [["Statistic", *res.models]] + [[label, *cells.row(st[key])[0]] for key, label in walkforward.STATS]
@@ -590,11 +553,12 @@ def _model_names(models) -> tuple[str, ...]:
 
 
 __all__ = [
-    "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "risk_alloc",
-    "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
+    "capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda",
+    "ols_loadings", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
     "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
+    "risk_alloc", "factor_cov", "specific_var",  # fn_risk
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too
