@@ -255,3 +255,35 @@ def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, cap
     assert [s for s, _ in steps] == list("1234567")
     assert "Returns in excess of the risk-free rate" in text and "mean excess %/yr" in text and "CAPM E[R-rf] %/yr" in text
     assert "Newey-West t-stats, 4 lags" in text  # 207 months: floor(4 * 2.07^(2/9)) = 4
+
+
+def test_backtest_takes_the_barra_options_of_the_registry(tmp_path, capsys, monkeypatch):
+    """--cov barra with its half-lives, regime adjustment, NW lags and specific shrinkage reach the core, and change
+    the forecasts."""
+    import pandas as pd
+
+    from xlfactor import frames
+
+    seen = {}
+    original = frames.backtest
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(frames, "backtest", spy)
+    common = ["backtest", "--models", "ols", "--step", "48", "--no-chart"]
+    barra = ["--cov", "barra", "--halflife", "24", "--corr-halflife", "48", "--nw-lags", "1", "--regime-halflife",
+             "12", "--specific-shrink", "0.1"]
+    assert cli.main([*common, *barra, "--out", str(tmp_path / "b")]) == 0
+    assert {k: seen[k] for k in ("cov_method", "halflife", "corr_halflife", "nw_lags", "regime_halflife",
+                                  "specific_shrink")} == {"cov_method": "barra", "halflife": 24.0,
+                                                          "corr_halflife": 48.0, "nw_lags": 1,
+                                                          "regime_halflife": 12.0, "specific_shrink": 0.1}
+    assert cli.main([*common, "--out", str(tmp_path / "p")]) == 0
+    assert (seen["corr_halflife"], seen["nw_lags"], seen["regime_halflife"], seen["specific_shrink"]) == (
+        None, 0, None, 0.0)  # the registry's defaults: off
+    capsys.readouterr()
+    vol = [pd.read_csv(tmp_path / d / "backtest.csv", header=[0, 1], index_col=0)[("predicted_vol", "ols")]
+           for d in ("b", "p")]
+    assert (vol[0] - vol[1]).abs().max() > 1e-4

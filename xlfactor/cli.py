@@ -195,7 +195,9 @@ def backtest(args: argparse.Namespace) -> int:
 
     res = frames.backtest(y, x, args.window, step=args.step, models=models, alloc=args.alloc, folds=args.folds,
                           scheme=args.scheme, gap=args.gap, rule=args.rule, cov_method=args.cov,
-                          halflife=args.halflife, periods_per_year=data.periods_per_year, engine=args.engine,
+                          halflife=args.halflife, corr_halflife=args.corr_halflife, nw_lags=args.nw_lags,
+                          regime_halflife=args.regime_halflife, specific_shrink=args.specific_shrink,
+                          periods_per_year=data.periods_per_year, engine=args.engine,
                           scheduler=args.scheduler, progress=progress)
     summary = res["summary"]
     pct = [i for i in summary.index if "annualised" in i or "dispersion" in i or "Turnover" in i]
@@ -402,7 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
     p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
+    p.add_argument("--halflife", type=float, default=D["halflife"],
+                   help=f"half-life in periods of ewma, and of barra's volatilities (default {D['halflife']:g})")
+    p.add_argument("--corr-halflife", type=float, default=D["corr_halflife"],
+                   help="barra: half-life of the correlations (default: --halflife)")
+    p.add_argument("--nw-lags", type=int, default=D["nw_lags"],
+                   help=f"sample and barra: Newey-West lags of the factor covariance (default {D['nw_lags']})")
+    p.add_argument("--regime-halflife", type=float, default=D["regime_halflife"],
+                   help="barra: half-life of the volatility regime adjustment (default: none)")
+    p.add_argument("--specific-shrink", type=float, default=D["specific_shrink"],
+                   help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
+                        f"(0.1 there; default {D['specific_shrink']:g})")
     p.add_argument("--engine", choices=["local", "dask"], default="local",
                    help="where the windows run: here (default) or on a Dask cluster (pip install \"xlfactor[dask]\")")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
