@@ -14,10 +14,12 @@ A new scheme, rule or method is one edit here. Choices of the defaults:
   asset's error by its variance first, so that volatile assets do not decide for all.
 - covariance ``sample``: with a handful of factors over hundreds of periods the sample covariance is well
   conditioned, and it is the one against which in-sample risk is exact; ``ewma`` and ``ledoitwolf`` on request.
-- market penalty weight 0: penalising the market shrinks industry betas from about 0.9 to 0.6 and turns
-  the market variance they lose into "specific" risk that the model treats as uncorrelated, so the model
-  under-predicts its own portfolio's volatility (ERC on the shipped data: 11.1% predicted, 14.0% realised);
-  with the market unpenalised (glmnet's ``penalty.factor`` 0) prediction and outcome agree (14.2% vs 14.1%).
+- market penalty weight 0: penalising the market moves its variance into "specific" risk that the model treats
+  as uncorrelated, so the model under-predicts its own portfolio's volatility. Rule ``min`` (the default), pooled
+  lasso lambda, shipped 12 industries 1963-07 to 2017-03 on market, SMB, HML, Mom and LowVol: ERC predicted vs
+  realised 13.80% vs 14.13% a year (97.7%) with the market penalised, 14.20% vs 14.15% (100.4%) with it free
+  (glmnet's ``penalty.factor`` 0); mean market beta 0.940 vs 0.969. Out of sample (60-month walk-forward
+  backtest, four French factors) 96.4% vs 99.5%. Under rule ``1se`` the gap is wider: 77.4% vs 100.3%.
 - number-of-factors criterion ``er`` (Ahn-Horenstein's eigenvalue ratio): on the shipped 12 industries and on the
   30 portfolios Bai-Ng's four criteria choose kmax whatever kmax is (3, 5, 8 and 10 tried: diversified portfolios
   leave so little specific noise that every component clears their penalties), while ER and GR choose 1; on
