@@ -22,9 +22,8 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import cv, penalized, risk
-from .options import DEFAULTS, METHODS, CVOptions
+from .options import DEFAULTS, ROLLING_METHODS, CVOptions
 
-ROLLING_METHODS = ("ols", *METHODS)
 CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
 # a step along the path has a fixed cost, so fewer, larger chunks are faster
 
@@ -264,7 +263,7 @@ def rolling(
 def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize, penalty_weights, l1_ratio,
              cov_method, halflife, n_lambdas):
     y, x = returns, factors  # checked by ``rolling``'s decorator
-    method = v.choose(method, ROLLING_METHODS, "method", "ols")
+    method = v.choose(method, ROLLING_METHODS, "method", DEFAULTS["rolling_method"])
     if method == "ols":
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
