@@ -16,7 +16,9 @@ def header(title: str) -> None:
     print(f"== {title}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, cores {os.cpu_count()}")
     for pool in threadpool_info():
-        print(f"  threadpool: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} ({pool.get('prefix')})")
+        print(
+            f"  threadpool: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} ({pool.get('prefix')})"
+        )
 
 
 def median_time(fn, repeat: int = 5, setup=None) -> float:
@@ -63,8 +65,14 @@ def blas_threads() -> str:
     """The BLAS libraries and their thread counts, e.g. 'openblas threads=2'."""
     from threadpoolctl import threadpool_info
 
-    return ", ".join(f"{p.get('internal_api')} threads={p.get('num_threads')}" for p in threadpool_info()
-                     if p.get("user_api") == "blas") or "none found"
+    return (
+        ", ".join(
+            f"{p.get('internal_api')} threads={p.get('num_threads')}"
+            for p in threadpool_info()
+            if p.get("user_api") == "blas"
+        )
+        or "none found"
+    )
 
 
 class Condition:
