@@ -1,16 +1,20 @@
-"""BLAS threads chosen per operation size.
+"""BLAS threads chosen per operation.
 
 A penalised fit or cross-validation is thousands of small linear-algebra calls (K x K systems, K x P products)
-and a few large ones (the moments ``X'y`` over all rows and assets). Multi-threaded BLAS only pays on the large
-ones: on a small matrix its threads cost more to wake and join than the work, and on a busy machine (other
-processes on the cores, as on an analyst's laptop) a thread that is not scheduled holds up the others at every
-call. So a public entry runs single-threaded (``single_threaded``) and lets BLAS use its threads again only for
-an operation of at least ``PARALLEL_FLOPS`` floating-point operations (``threads_for``).
+and one large one per block of rows (the moments ``X'y`` over its rows and all assets). Multi-threaded BLAS only
+pays on the large one: on a small matrix its threads cost more to wake and join than the work, and on a busy
+machine (other processes on the cores, as on an analyst's laptop) a thread that is not scheduled holds up the
+others at every call. So a public entry runs single-threaded (``single_threaded``) and gives BLAS its usual
+threads back for the moments (``usual_threads``).
+
+The moments keep the usual threads whatever their size because their rounding depends on the thread count
+(OpenBLAS splits the sums of ``X'y`` among its threads): on one thread the loadings moved by up to 1e-15 (one
+unit in the last place of the largest), so this keeps every number what it was. The small products round the same
+on any number of threads (benchmarks/record_numbers.py agrees to 0).
 
 Without threadpoolctl (e.g. in Pyodide, which has no threaded BLAS) both are no-ops. The limit is the process's
 (BLAS has one thread count), so calls running at once in threads share it: the first in sets it, the last out
-restores it. Threads change no number here: OpenBLAS's GEMM splits the output among threads, not the sums
-(benchmarks/record_numbers.py agrees to 0 with and without).
+restores it.
 """
 
 from __future__ import annotations
@@ -19,10 +23,6 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
-
-# an operation below this runs on one thread: 2 T K N of X'y at T=1260, K=10, N=100 (the smallest benchmark) is
-# 2.5e6; at 5040 x 20 x 3000 it is 6e8, where two threads took 0.06 s against 0.10 s on a quiet machine
-PARALLEL_FLOPS = 5e7
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"depth": 0, "controller": None, "threads": 1}
@@ -69,10 +69,10 @@ def single_threaded() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def threads_for(flops: float) -> Iterator[None]:
-    """BLAS on its usual threads inside if the operation has at least ``PARALLEL_FLOPS`` flops (else as it is)."""
+def usual_threads() -> Iterator[None]:
+    """BLAS on its usual threads inside (inside ``single_threaded``; elsewhere nothing changes)."""
     ctl = _blas()
-    if not ctl or flops < PARALLEL_FLOPS or not _state["depth"]:
+    if not ctl or not _state["depth"]:
         yield
         return
     _set(ctl, _state["threads"])
