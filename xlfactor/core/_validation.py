@@ -273,8 +273,7 @@ def returns_and_factors(returns, factors) -> tuple[FloatArray, FloatArray]:
 def checks_data(fn):
     """A public entry ``fn(returns, factors, ...)`` that converts and checks its data once (``returns_and_factors``)
     and passes the arrays on; ``fn.checked`` skips the check, for a caller that holds checked arrays (a backtest
-    estimating several models on the same data). Both run with BLAS on one thread but for the moments
-    (``_threads``)."""
+    estimating several models on the same data). Both run with BLAS on one thread (``_threads``)."""
     import functools
 
     from ._threads import single_threaded

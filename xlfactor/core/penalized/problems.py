@@ -9,7 +9,6 @@ import numpy as np
 
 from ...errors import InsufficientDataError
 from .. import _validation as v
-from .._threads import usual_threads
 from ..regression import usable_groups
 
 
@@ -101,9 +100,7 @@ def _moments(x, y, cols, atom_rows, x0):
             ya = y[rows] if every else y[np.ix_(rows, cols)]
         xa = x[rows] - x0
         sx[a], sxx[a] = xa.sum(axis=0), xa.T @ xa
-        with usual_threads():  # its rounding depends on the thread count: as before
-            sxy[a] = xa.T @ ya
-        sy[a], syy[a] = ya.sum(axis=0), np.einsum("ij,ij->j", ya, ya)  # no (rows, m) temporary
+        sy[a], sxy[a], syy[a] = ya.sum(axis=0), xa.T @ ya, np.einsum("ij,ij->j", ya, ya)  # no (rows, m) temporary
     return n, sx, sxx, sy, sxy, syy
 
 
