@@ -503,7 +503,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
@@ -521,7 +521,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    method = cells.option(method, options.ROLLING_METHODS, "method", options.DEFAULTS["rolling_method"])
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
