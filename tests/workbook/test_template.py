@@ -112,7 +112,7 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
                 assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
     assert n > 250
     prefix = "" if flavor == "classic" else "_XLDUDF_"
-    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS"}  # companions for analysts
+    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS", "CHAR_MODEL"}  # companions for analysts
     assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
     if flavor == "classic":
         conf = openpyxl.load_workbook(path)["xlwings.conf"]
