@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.frequency import quarter_label
 
 MACRO_FACTORS = ("GDP", "Infl", "dUnemp")
-TRADED = {name: False for name in MACRO_FACTORS}  # growth rates and changes, not returns of a portfolio
+TRADED = dict.fromkeys(MACRO_FACTORS, False)  # growth rates and changes, not returns of a portfolio
 
 
 def load_macro() -> pd.DataFrame:

@@ -590,7 +590,7 @@ __all__ = [
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
-    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
+    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # noqa: F405 - fn_macro
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too
