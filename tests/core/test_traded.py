@@ -38,7 +38,7 @@ def test_the_data_say_which_factors_are_traded():
 
 def test_grs_refuses_what_the_data_mark_not_traded(quarterly):
     excess, m = quarterly
-    with pytest.raises(InputValueError, match="GRS test needs traded factors .*column 1 .*RISK_PREMIA"):
+    with pytest.raises(InputValueError, match=r"GRS test needs traded factors .*column 1 .*RISK_PREMIA"):
         frames.grs(excess, m)
     unmarked = m.copy()
     unmarked.attrs = {}
