@@ -219,7 +219,11 @@ def test_chart_series_point_at_blocks(books):
                              *[f"{n} loadings: OLS vs ridge vs lasso" for n in factors],
                              "Cumulative excess return of each model's portfolio (growth of 1)",
                              "Predicted vs realised volatility, out of sample (a year)",
-                             "Rolling market beta (window on Start), first 6 assets"}
+                             "Rolling market beta (window on Start), first 6 assets",
+                             "Exposures to the macro factors (betas per unit of factor)"}
+    betas = book.block("Macro", "betas")
+    assert [s["values"] for s in by_title["Exposures to the macro factors (betas per unit of factor)"]] == [
+        betas.row(i).address() for i in range(3)]
     cum, summary = book.block("Backtest", "bt_cumulative"), book.block("Backtest", "bt_summary")
     lines = by_title["Cumulative excess return of each model's portfolio (growth of 1)"]
     assert [s["name"] for s in lines] == ["ols", "ridge", "lasso", "lasso_market_free"]
