@@ -133,6 +133,10 @@ def test_labelled_shows_itself():
     y, f = synthetic()
     res = frames.ridge(y, f, [1.0])
     text = repr(res)
-    assert text.startswith("Labelled PenalizedResult (") and "loadings: DataFrame (5, 3)" in text
+    assert text.startswith("Labelled PenalizedResult (fields: lambdas, intercept, loadings") and "a4" in text
     page = res._repr_html_()
     assert "<table" in page and "loadings" in page and "a4" in page
+    table = res.to_frame()
+    assert table.index.names == ["lambda", "asset"] and table.columns.tolist()[:4] == ["intercept", "f0", "f1", "f2"]
+    np.testing.assert_array_equal(table[["f0", "f1", "f2"]].to_numpy(), res.raw.loadings[0])
+    np.testing.assert_array_equal(table["intercept"].to_numpy(), res.raw.intercept[0])

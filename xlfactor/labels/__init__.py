@@ -16,7 +16,6 @@ axis is a literal label.
 from __future__ import annotations
 
 import functools
-import html
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -272,18 +271,20 @@ class Labelled:
         return out
 
     def __repr__(self) -> str:
-        rows = [f"{n}: {type(v).__name__} {getattr(v, 'shape', '')}" for n, v in self.fields().items()]
-        return f"Labelled {type(self.raw).__name__} (" + ", ".join(rows) + ")"
+        from .show import labelled_repr
+
+        return labelled_repr(self)
 
     def _repr_html_(self) -> str:
-        parts = [f"<b>{html.escape(type(self.raw).__name__)}</b> (labelled)"]
-        for name, value in self.fields().items():
-            frame = value.to_frame(name) if isinstance(value, pd.Series) else value
-            parts.append(
-                f"<details><summary>{html.escape(name)} {frame.shape}</summary>"
-                f"{frame.head(20).to_html(float_format=lambda v: f'{v:.4g}')}</details>"
-            )
-        return "\n".join(parts)
+        from .show import result_html
+
+        return result_html(self)
+
+    def to_frame(self) -> pd.DataFrame | None:
+        """The result's natural table (``show.TABLES``), labelled; None when it has none."""
+        from .show import table
+
+        return table(self.raw, self.labels)
 
 
 def _check_index(name: str, obj: pd.Series | pd.DataFrame) -> None:
@@ -420,3 +421,8 @@ def face_doc(name: str, fn: Callable, example: list[str]) -> str:
         "shares no period or repeats one); their columns label the assets and factors.\n"
         f"Labelled axes: {axes}.\n\n" + body.rstrip() + "\n\nExamples\n--------\n" + "\n".join(example) + "\n"
     )
+
+
+from . import show  # noqa: E402  (results that show themselves: it needs the mapping above)
+
+show.install()
