@@ -20,7 +20,7 @@ import pytest
 import xlfactor
 
 # public modules not imported by the package root (their imports are heavier) and ``frames``; each one's __all__ too
-SUBMODULES = ("frames", "estimators", "plot")
+SUBMODULES = ("frames", "estimators", "plot", "interop")
 
 # a section heading: a title line, then a line of dashes as long as it
 _SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n[ \t]*-{3,}[ \t]*$", re.MULTILINE)
