@@ -140,3 +140,12 @@ def test_labelled_shows_itself():
     assert table.index.names == ["lambda", "asset"] and table.columns.tolist()[:4] == ["intercept", "f0", "f1", "f2"]
     np.testing.assert_array_equal(table[["f0", "f1", "f2"]].to_numpy(), res.raw.loadings[0])
     np.testing.assert_array_equal(table["intercept"].to_numpy(), res.raw.intercept[0])
+
+
+def test_compound_takes_the_months_from_the_index():
+    y, _ = synthetic(t=14)  # month ends from 2001-01: four complete quarters, then two months
+    q = frames.compound(y, to="quarter")
+    assert q.returns.index.tolist() == ["200103", "200106", "200109", "200112"]
+    np.testing.assert_allclose(q.returns.loc["200106"].to_numpy(), np.prod(1 + y.iloc[3:6].to_numpy(), axis=0) - 1)
+    with pytest.raises(ValueError, match="skips 1 month"):
+        frames.compound(y.drop(y.index[4]), to="quarter")

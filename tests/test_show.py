@@ -50,7 +50,7 @@ def test_every_exported_result_class_is_covered(made):
     assert exported <= set(made), exported - set(made)
 
 
-@pytest.mark.parametrize("name", sorted(show._ROWS) + ["Compounded", "FamaMacBethResult"])
+@pytest.mark.parametrize("name", sorted(show._ROWS) + ["FamaMacBethResult"])
 def test_repr_html_and_table(made, name):
     res = made[name]
     text = repr(res)

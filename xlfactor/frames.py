@@ -22,7 +22,7 @@ from typing import Any, TypeAlias
 import pandas as pd
 
 from . import labels
-from .core import cv, penalized, premia, premia_gmm, regression, risk, statistical
+from .core import cv, frequency, penalized, premia, premia_gmm, regression, risk, statistical
 from .core import fundamental as _fundamental
 from .core import mimicking as _mimicking
 from .labels.examples import EXAMPLES
@@ -464,7 +464,7 @@ FACES: dict[str, Any] = {
     "factor_count": statistical.factor_count, "latent_vs_named": statistical.latent_vs_named,
     "latent_risk_model": statistical.latent_risk_model, "rolling_latent": statistical.rolling_latent,
     "risk_premia": premia.estimate, "two_pass": premia.two_pass, "gmm": premia_gmm.gmm,
-    "mimicking": _mimicking.mimicking, "fundamental": _fundamental.fundamental,
+    "mimicking": _mimicking.mimicking, "fundamental": _fundamental.fundamental, "compound": frequency.compound,
 }
 _PREAMBLE = [
     "import numpy as np", "import pandas as pd", "import xlfactor as xf", "from xlfactor import frames",

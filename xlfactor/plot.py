@@ -41,7 +41,7 @@ def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (8.0, 4.
 
 def _unwrap(res: Any) -> tuple[Any, dict]:
     """(the core result, the labels of its axes: {} for a bare core result)."""
-    return getattr(res, "raw", res), dict(getattr(res, "labels", {}))
+    return (res.raw, dict(res.labels)) if hasattr(res, "raw") else (res, {})
 
 
 def _names(labels: dict, axis: str, n: int, prefix: str) -> list[str]:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import cv, penalized, risk, statistical
+from ..core.frequency import Compounded
 from ..core.fundamental import FundamentalResult
 from ..core.mimicking import MimickingResult
 from ..core.premia import PremiaResult
@@ -129,6 +130,7 @@ AXES: dict[Any, dict[str, tuple[str, ...]]] = {
         "nobs": ("window", "asset"),
         "beta": ("window", "asset"),
     },
+    Compounded: {"returns": ("period", "asset")},
     # functions returning a bare array
     risk.factor_covariance: {"": ("factor", "factor")},
     risk.specific_variance: {"": ("asset",)},
@@ -159,8 +161,11 @@ NAME_KEYWORDS = {
     "characteristic_names": "factor",
 }
 # labels a result carries itself
+# arguments a face fills from a table's index when not given (as YYYYMM month labels)
+LABELS_FROM_INDEX = {"labels": "returns"}
 RESULT_LABELS = {
     FundamentalResult: {"period": "periods", "asset": "assets", "factor": "factor_names"},
+    Compounded: {"period": "labels"},
     statistical.FactorCount: {"criterion": "criteria", "k": "ks"},
 }
 
@@ -326,6 +331,13 @@ def _numeric(name: str, obj: pd.Series | pd.DataFrame) -> np.ndarray:
         raise InputShapeError(f"{name} has non-numeric column(s) {bad}; give numbers (NaN for missing).") from None
 
 
+def _yyyymm(index: pd.Index) -> np.ndarray:
+    """Month labels YYYYMM of a period or date index (a numeric index as it is)."""
+    if isinstance(index, pd.PeriodIndex | pd.DatetimeIndex):
+        return np.asarray(index.year * 100 + index.month)
+    return np.asarray(index)
+
+
 def _is_numeric(col: pd.Series) -> bool:
     try:
         col.to_numpy(dtype=float)
@@ -338,6 +350,9 @@ def face(fn: Callable, name: str | None = None) -> Callable:
     """The labelled pandas face of core function ``fn``: DataFrames/Series in (tables of periods aligned on their
     index), a ``Labelled`` result out (or a labelled table for a function returning an array)."""
     sig = inspect.signature(fn)
+    sig = sig.replace(
+        parameters=[q.replace(default=None) if q.name in LABELS_FROM_INDEX else q for q in sig.parameters.values()]
+    )
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -366,6 +381,9 @@ def face(fn: Callable, name: str | None = None) -> Callable:
         for k, axis in ROW_LABELS.items():
             if isinstance(given.get(k), pd.Series | pd.DataFrame):
                 ctx.setdefault(axis, pd.Index(given[k].index.map(str), name=axis))
+        for key, source in LABELS_FROM_INDEX.items():
+            if key in sig.parameters and given.get(key) is None and source in aligned:
+                given[key] = _yyyymm(aligned[source].index)
         for k, v in list(given.items()):
             table = aligned.get(k, v)
             if isinstance(table, pd.Series | pd.DataFrame):

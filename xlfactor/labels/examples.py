@@ -176,4 +176,14 @@ EXAMPLES: dict[str, list[str]] = {
         "Mom          0.62",
         "dtype: float64",
     ],
+    "compound": [
+        '>>> q = frames.compound(data.industries.loc["2000-01":"2000-12"], to="quarter")',
+        ">>> print(q.returns.iloc[:, :3].round(4))",
+        "asset    NoDur   Durbl   Manuf",
+        "period",
+        "200003 -0.0375  0.0084  0.0080",
+        "200006  0.0778 -0.1416 -0.0125",
+        "200009  0.0239  0.0491  0.0032",
+        "200012  0.1666 -0.0857  0.0418",
+    ],
 }

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import backtest, frequency, results
+from ..core import backtest, results
 from . import AXES, RESULT_LABELS, Labelled, _derived, label
 
 # The natural table of a result: the axes of its rows, and the fields that fill its columns (a field with the row
@@ -41,6 +41,7 @@ _ROWS = {
     "Collinearity": (("factor",), ("vif",)),
     "GRSResult": (("asset",), ("alpha",)),
     "BacktestResult": (("model",), ()),
+    "Compounded": (("period",), ("returns",)),
 }
 AXES.update(
     {
@@ -73,7 +74,7 @@ AXES.update(
 
 def _classes() -> list[type]:
     out = [c for c in AXES if isinstance(c, type)]
-    return [*out, results.FamaMacBethResult, frequency.Compounded]
+    return [*out, results.FamaMacBethResult]
 
 
 def _short(value: Any) -> str:
@@ -149,7 +150,7 @@ def result_html(self: Any) -> str:
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(_short(v))}</td></tr>" for k, v in _fields(raw).items()
     )
     out = f"<b>{html.escape(type(raw).__name__)}</b><table><tr><th>field</th><th>value</th></tr>{rows}</table>"
-    frame = table(raw, getattr(self, "labels", None))
+    frame = table(raw, self.labels if isinstance(self, Labelled) else None)
     if frame is not None:
         out += frame.head(20).to_html(float_format=lambda v: f"{v:.4g}")
     return out
