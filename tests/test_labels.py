@@ -149,3 +149,21 @@ def test_compound_takes_the_months_from_the_index():
     np.testing.assert_allclose(q.returns.loc["200106"].to_numpy(), np.prod(1 + y.iloc[3:6].to_numpy(), axis=0) - 1)
     with pytest.raises(ValueError, match="skips 1 month"):
         frames.compound(y.drop(y.index[4]), to="quarter")
+
+
+def test_matrices_and_budgets_are_put_in_the_assets_and_factors_order():
+    y, f = synthetic(n=4, k=2, seed=5)
+    fit = frames.ols(y, f)
+    b = fit[list(f.columns)]
+    d = frames.specific_variance(y, f, b)
+    shuffled = frames.specific_variance(y, f, b.iloc[::-1, ::-1])  # rows and columns in another order
+    np.testing.assert_array_equal(shuffled.to_numpy(), d.to_numpy())
+    fc = frames.factor_covariance(f)
+    model = frames.factor_model(b, fc.iloc[::-1, ::-1], d.iloc[::-1])
+    np.testing.assert_array_equal(model.raw.factor_cov, fc.to_numpy())
+    np.testing.assert_array_equal(model.raw.specific_var, d.to_numpy())
+    budgets = pd.Series([0.1, 0.2, 0.3, 0.4], index=y.columns)
+    alloc = frames.allocate("budget", model=model, budgets=budgets.iloc[::-1])
+    np.testing.assert_array_equal(alloc.raw.target, budgets.to_numpy() / budgets.sum())
+    with pytest.raises(InputShapeError, match=r"loadings has the asset\(s\) \['zz'\]"):
+        frames.specific_variance(y, f, pd.concat([b, b.iloc[:1].rename(index={"a0": "zz"})]))

@@ -152,8 +152,15 @@ COLUMN_LABELS = {
     "characteristics": "factor",
     "loadings": "factor",
 }
-ROW_LABELS = {"loadings": "asset", "cov": "asset", "factor_cov": "factor", "specific_var": "asset"}
-ASSET_VECTORS = ("weights",)  # Series indexed by asset, put in the assets' order
+# arguments labelled by asset or factor (not periods): put in the order of the names known (or naming them)
+LABELLED_ARGS = {
+    "weights": ("asset",),
+    "budgets": ("budget",),
+    "loadings": ("asset", "factor"),
+    "cov": ("asset", "asset"),
+    "factor_cov": ("factor", "factor"),
+    "specific_var": ("asset",),
+}
 NAME_KEYWORDS = {
     "asset_names": "asset",
     "factor_names": "factor",
@@ -331,6 +338,29 @@ def _numeric(name: str, obj: pd.Series | pd.DataFrame) -> np.ndarray:
         raise InputShapeError(f"{name} has non-numeric column(s) {bad}; give numbers (NaN for missing).") from None
 
 
+def _conform(name: str, obj: pd.Series | pd.DataFrame, dims: tuple[str, ...], ctx: dict[str, pd.Index]) -> Any:
+    """``obj`` with each axis in the order of the names ``ctx`` has for it (an error naming what it lacks), or
+    naming that axis in ``ctx`` when no names are known yet."""
+    axes = [obj.index] if isinstance(obj, pd.Series) else [obj.index, obj.columns]
+    if len(axes) != len(dims):
+        return obj
+    out = obj.copy()
+    for i, (idx, dim) in enumerate(zip(axes, dims, strict=True)):
+        labels = pd.Index(idx.map(str), name=dim)
+        out = out.set_axis(labels, axis=i)
+        if dim not in ctx:
+            ctx[dim] = labels
+            continue
+        missing = ctx[dim].difference(labels)
+        if len(missing):
+            raise InputShapeError(f"{name} has no value for the {dim}(s) {list(missing)}.")
+        extra = labels.difference(ctx[dim])
+        if len(extra):
+            raise InputShapeError(f"{name} has the {dim}(s) {list(extra)}, which the other arguments do not have.")
+        out = out.reindex(ctx[dim], axis=i)
+    return out
+
+
 def _yyyymm(index: pd.Index) -> np.ndarray:
     """Month labels YYYYMM of a period or date index (a numeric index as it is)."""
     if isinstance(index, pd.PeriodIndex | pd.DatetimeIndex):
@@ -364,23 +394,19 @@ def face(fn: Callable, name: str | None = None) -> Callable:
         aligned, ctx_period = _align(periods)
         if ctx_period is not None:
             ctx["period"] = ctx_period
-        for k, v in list(given.items()):
-            if isinstance(v, pd.DataFrame) and k in COLUMN_LABELS:
-                ctx.setdefault(COLUMN_LABELS[k], pd.Index(v.columns.map(str), name=COLUMN_LABELS[k]))
+        for k in PERIOD_TABLES:  # the columns of the tables of periods name the assets and factors
+            if isinstance(given.get(k), pd.DataFrame) and k in COLUMN_LABELS:
+                ctx.setdefault(COLUMN_LABELS[k], pd.Index(given[k].columns.map(str), name=COLUMN_LABELS[k]))
         if "model" in given and isinstance(given["model"], Labelled):
             ctx = {**given["model"].labels, **ctx}
             given["model"] = given["model"].raw
-        for k in ASSET_VECTORS:
-            if isinstance(given.get(k), pd.Series) and "asset" in ctx:
-                missing = ctx["asset"].difference(given[k].index.map(str))
-                if len(missing):
-                    raise InputShapeError(f"{k} has no value for the asset(s) {list(missing)}.")
-                given[k] = given[k].set_axis(given[k].index.map(str)).loc[ctx["asset"]]
-            elif isinstance(given.get(k), pd.Series):
-                ctx["asset"] = pd.Index(given[k].index.map(str), name="asset")
-        for k, axis in ROW_LABELS.items():
+        for k, axes in LABELLED_ARGS.items():  # put labelled vectors and matrices in the order of those names
             if isinstance(given.get(k), pd.Series | pd.DataFrame):
-                ctx.setdefault(axis, pd.Index(given[k].index.map(str), name=axis))
+                dims = tuple(
+                    "factor" if a == "budget" and given.get("method") == "factor" else "asset" if a == "budget" else a
+                    for a in axes
+                )
+                given[k] = _conform(k, given[k], dims, ctx)
         for key, source in LABELS_FROM_INDEX.items():
             if key in sig.parameters and given.get(key) is None and source in aligned:
                 given[key] = _yyyymm(aligned[source].index)
