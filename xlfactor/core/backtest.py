@@ -103,6 +103,12 @@ class BacktestResult:
         The lambda chosen at each rebalance (NaN for OLS).
     rc_dispersion_path : ndarray, shape (M, R)
         The risk-contribution dispersion of each rebalance's weights.
+    trades : ndarray, shape (M, T)
+        One-way trade before each period, resets of drifted weights included (0 before the first).
+    test_portfolios : tuple of str, (P,)
+        Names of the evaluation's test portfolios.
+    test_returns, test_variances : ndarray, shape (M, P, T)
+        Each test portfolio's return and the variance forecast for it (NaN where either is missing).
     periods_per_year : float
         For annualising the statistics.
 
@@ -261,9 +267,18 @@ def backtest(
     folds, scheme, gap, rule
         The time-ordered cross-validation choosing lambda inside each window.
     cov_method : str
-        The factor covariance ("sample", "ewma", "ledoitwolf"); ``halflife`` for "ewma".
+        The factor covariance (``options.COV_METHODS``: sample, ewma, ledoitwolf, barra); ``halflife`` for
+        "ewma" and "barra".
     halflife : float, optional
-        EWMA half-life in periods.
+        Half-life in periods (ewma; barra: of the volatilities).
+    corr_halflife, nw_lags, regime_halflife
+        Barra-style options of ``risk.factor_covariance``: the correlations' half-life (barra), Newey-West lags
+        (sample and barra) and the volatility regime adjustment's half-life (barra); None / 0: off.
+    specific_shrink : float, default 0
+        USE4's Bayesian shrinkage ``q`` of the specific volatilities towards their mean (``risk.shrink_specific``).
+    n_random : int, default 20
+        Seeded random long-only test portfolios of the evaluation (besides each asset, equal weights and the
+        model's own ERC and minimum-variance portfolios).
     periods_per_year : float, default 12.0
         For the annualised statistics.
     engine : {"local", "dask"}, default "local"

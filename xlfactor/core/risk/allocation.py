@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import ConvergenceError, InputValueError
 from .. import _validation as v
@@ -20,19 +21,19 @@ from .model import AllocationResult, FactorModel, _as_risk_model, _result, check
 def allocate(
     method: str = DEFAULTS["risk_method"],
     *,
-    cov=None,
+    cov: ArrayLike | None = None,
     model: FactorModel | None = None,
-    budgets=None,
+    budgets: ArrayLike | None = None,
     tol: float = 1e-12,
     max_iter: int = 100,
     target_vol: float | None = None,
     base: str = DEFAULTS["target_base"],
-    min_weight=None,
-    max_weight=None,
-    current=None,
+    min_weight: ArrayLike | None = None,
+    max_weight: ArrayLike | None = None,
+    current: ArrayLike | None = None,
     max_turnover: float | None = None,
 ) -> AllocationResult:
-    """Long-only weights, fully invested except for ``targetvol``.
+    """Long-only weights from a risk model, fully invested except for ``targetvol``.
 
     - ``erc``: equal risk contributions; ``budget``: contributions proportional to ``budgets``
       (one positive number per asset, normalised to sum 1). Both solve Spinu's convex problem
@@ -51,10 +52,55 @@ def allocate(
       cash, negative for borrowing.
 
     Constraints (``erc``, ``budget``, ``minvar`` and the base of ``targetvol``; see ``constraints``):
-    ``min_weight`` and ``max_weight`` per asset (one number or one per asset, shares of the fully invested
-    portfolio) and ``max_turnover``, the most ``sum |w - current|`` may be. Where they bind, risk budgeting
-    keeps Spinu's objective over the allowed weights (the contributions then differ from the budgets) and
-    ``note`` names the binding ones.
+    where they bind, risk budgeting keeps Spinu's objective over the allowed weights (the contributions then
+    differ from the budgets; skfolio's ``RiskBudgeting`` with bounds solves the same) and ``note`` names the
+    binding ones. Weights that meet them unconstrained are returned as they are.
+
+    Parameters
+    ----------
+    method : str
+        One of ``options.ALLOC_METHODS`` (default ``erc``).
+    cov : array_like, (N, N), optional
+        A dense covariance (symmetric, positive semi-definite); or pass ``model``.
+    model : FactorModel, optional
+        The covariance ``B F B' + D`` in factor form.
+    budgets : array_like, optional
+        ``budget``: one positive number per asset; ``factor``: K (or K + 1) positive numbers.
+    tol, max_iter
+        Newton's stopping rule: every contribution within ``tol`` of its budget, at most ``max_iter`` steps.
+    target_vol : float, optional
+        ``targetvol``: the volatility per period.
+    base : str, default "erc"
+        ``targetvol``: the portfolio scaled (``options.TARGET_BASES``).
+    min_weight, max_weight : float or array_like, optional
+        Bounds per asset (one number for all or one per asset), shares of the fully invested portfolio.
+    current : array_like, optional
+        The weights held now, from which ``max_turnover`` is measured.
+    max_turnover : float, optional
+        The most ``sum |w - current|`` may be.
+
+    Returns
+    -------
+    AllocationResult
+        Weights, the risk contributions they achieve, the budgets aimed at and reached, and a note.
+
+    Raises
+    ------
+    InputValueError
+        An unknown method, missing budgets or target, a zero-variance asset, or constraints no portfolio meets
+        (e.g. ``max_turnover`` below what the bounds need: the message says how much they need).
+    ConvergenceError
+        Newton's method or the constrained solver did not converge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cov = np.array([[0.04, 0.006], [0.006, 0.01]])
+    >>> w = allocate("erc", cov=cov).weights
+    >>> [round(float(x), 4) for x in w]
+    [0.3333, 0.6667]
+    >>> [round(float(x), 4) for x in allocate("erc", cov=cov, max_weight=0.6).weights]
+    [0.4, 0.6]
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
     with constraints.one_blas_thread():  # a dense matrix's PSD check (one Cholesky)

@@ -227,7 +227,7 @@ def shrink_specific(
     return (shr * bar + (1 - shr) * sig) ** 2
 
 
-def specific_variance(returns, factors, loadings) -> np.ndarray:
+def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLike) -> np.ndarray:
     """Forecast specific variance: ``RSS / (n - K - 1)`` of each asset's residual ``y - X b`` under given
     loadings (N x K), around its mean.
 
@@ -235,6 +235,27 @@ def specific_variance(returns, factors, loadings) -> np.ndarray:
     ``RegressionResult.resid_vol``). For penalised loadings it is conservative (their effective degrees of
     freedom are fewer than K). The descriptive split ``RegressionResult.risk`` keeps ``n - 1`` so that its parts
     add up. Each asset uses the rows where it and every factor are present.
+
+    Parameters
+    ----------
+    returns : array_like, (T, N)
+        Asset returns, periods down rows; NaN is missing.
+    factors : array_like, (T, K)
+        Factor returns over the same periods.
+    loadings : array_like, (N, K)
+        One row of loadings per asset.
+
+    Returns
+    -------
+    numpy.ndarray, (N,)
+        The specific variance of each asset.
+
+    Raises
+    ------
+    InputShapeError
+        Loadings not N x K, or returns and factors of different lengths.
+    InsufficientDataError
+        An asset with fewer than K + 2 usable rows.
 
     Examples
     --------

@@ -60,8 +60,9 @@ def _solve(model, target, with_specific, x0):
     def jac(x):
         return np.vstack([_jacobian(model, x, with_specific), np.ones(x.size)])
 
-    sol = optimize.least_squares(resid, x0, jac=jac, bounds=(0.0, np.inf), xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                                 max_nfev=2000, method="trf")
+    sol = optimize.least_squares(
+        resid, x0, jac=jac, bounds=(0.0, np.inf), xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000, method="trf"
+    )
     w = np.clip(sol.x, 0.0, None)
     w[w < 1e-14 * w.max()] = 0.0  # weights pinned at the bound are zero, not 1e-55
     w /= w.sum()
@@ -103,8 +104,13 @@ def _missed_note(model: FactorModel, target, shares, dist) -> str:
     k = model.loadings.shape[1]
     names = [f"factor {j + 1}" for j in range(k)] + ["specific risk"] * (target.size - k)
     unloaded = [names[j] for j in range(k) if not model.loadings[:, j].any()]
-    missed = [f"{names[j]} {100 * shares[j]:.1f}% for {100 * target[j]:.1f}%" for j in range(target.size)
-              if abs(shares[j] - target[j]) > 1e-6]
-    return (f"budgets not reachable with long-only weights; nearest shares found (distance {dist:.4g}): "
-            f"{'; '.join(missed)}"
-            + (f". No asset loads on {', '.join(unloaded)}, so its share is 0 in every portfolio" if unloaded else ""))
+    missed = [
+        f"{names[j]} {100 * shares[j]:.1f}% for {100 * target[j]:.1f}%"
+        for j in range(target.size)
+        if abs(shares[j] - target[j]) > 1e-6
+    ]
+    return (
+        f"budgets not reachable with long-only weights; nearest shares found (distance {dist:.4g}): "
+        f"{'; '.join(missed)}"
+        + (f". No asset loads on {', '.join(unloaded)}, so its share is 0 in every portfolio" if unloaded else "")
+    )

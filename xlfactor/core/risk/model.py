@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import InputShapeError, InputValueError
 from .. import _validation as v
@@ -14,7 +15,23 @@ from .covariance import check_covariance
 
 @dataclass(frozen=True, eq=False)
 class FactorModel:
-    """Asset covariance ``B F B' + diag(d)`` kept in factor form."""
+    """Asset covariance ``B F B' + diag(d)`` kept in factor form.
+
+    Attributes
+    ----------
+    loadings : numpy.ndarray, (N, K)
+        B: each asset's loadings on the factors.
+    factor_cov : numpy.ndarray, (K, K)
+        F: the factor covariance.
+    specific_var : numpy.ndarray, (N,)
+        d: each asset's specific variance.
+
+    Examples
+    --------
+    >>> m = FactorModel.from_arrays([[1.0], [0.5]], [[0.04]], [0.01, 0.02])
+    >>> m.dense().round(4).tolist()
+    [[0.05, 0.02], [0.02, 0.03]]
+    """
 
     loadings: np.ndarray  # (N, K)
     factor_cov: np.ndarray  # (K, K)
@@ -129,6 +146,25 @@ class RiskContributions:
     Asset view: marginal ``(S w)_i / sigma``, component ``w_i (S w)_i / sigma`` (sums to sigma),
     percent = component / sigma (sums to 1). Factor view: exposures ``beta = B' w``, factor k's part
     of the variance ``beta_k (F beta)_k``, specific part ``sum_i w_i^2 d_i``; percents sum to 1.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray, (N,)
+        The portfolio.
+    volatility : float
+        Its volatility sigma.
+    marginal, component : numpy.ndarray, (N,)
+        Marginal and component contributions by asset.
+    exposures, factor_variance : numpy.ndarray, (K,), optional
+        Factor exposures and each factor's part of the variance (factor models only).
+    specific_variance : float, optional
+        The specific part of the variance (factor models only).
+
+    Examples
+    --------
+    >>> rc = risk_contributions([1.0, 0.0], np.diag([0.04, 0.01]))
+    >>> float(rc.volatility), rc.percent.round(12).tolist()
+    (0.2, [1.0, 0.0])
     """
 
     weights: np.ndarray  # (N,)
@@ -146,7 +182,7 @@ class RiskContributions:
     @property
     def factor_percent(self) -> np.ndarray | None:
         """K factor shares then the specific share of the variance, (K + 1,)."""
-        if self.factor_variance is None:
+        if self.factor_variance is None or self.specific_variance is None:
             return None
         return np.append(self.factor_variance, self.specific_variance) / self.volatility**2
 
@@ -157,8 +193,38 @@ def _as_risk_model(cov=None, model: FactorModel | DenseCov | None = None):
     return model if model is not None else DenseCov(cov)
 
 
-def risk_contributions(weights, cov=None, *, model: FactorModel | DenseCov | None = None) -> RiskContributions:
-    """Risk contributions of ``weights`` under a dense covariance or a factor model (or a checked ``DenseCov``)."""
+def risk_contributions(
+    weights: ArrayLike, cov: ArrayLike | None = None, *, model: FactorModel | DenseCov | None = None
+) -> RiskContributions:
+    """Risk contributions of ``weights`` under a dense covariance or a factor model (or a checked ``DenseCov``).
+
+    Parameters
+    ----------
+    weights : array_like, (N,)
+        Portfolio weights.
+    cov : array_like, (N, N), optional
+        A dense covariance; or pass ``model``.
+    model : FactorModel or DenseCov, optional
+        The covariance in factor form (adds the split by factor) or an already checked dense one.
+
+    Returns
+    -------
+    RiskContributions
+        Volatility, marginal and component contributions by asset; for a factor model, by factor too.
+
+    Raises
+    ------
+    InputShapeError
+        ``weights`` not one per asset.
+    InputValueError
+        Both or neither of ``cov`` and ``model``, or a portfolio of zero variance.
+
+    Examples
+    --------
+    >>> rc = risk_contributions([0.5, 0.5], np.diag([0.04, 0.01]))
+    >>> [round(float(p), 2) for p in rc.percent]
+    [0.8, 0.2]
+    """
     risk = _as_risk_model(cov, model)
     w = v.as_float_1d(weights, "weights", allow_missing=False)
     if w.size != risk.n_assets:
@@ -184,7 +250,36 @@ def risk_contributions(weights, cov=None, *, model: FactorModel | DenseCov | Non
 
 @dataclass(frozen=True, eq=False)
 class AllocationResult:
-    """Long-only, fully invested weights and the risk allocation they achieve."""
+    """Long-only weights (fully invested but for target volatility) and the risk allocation they achieve.
+
+    Attributes
+    ----------
+    method : str
+        The allocation method.
+    weights : numpy.ndarray, (N,)
+        The weights.
+    risk : RiskContributions
+        Their risk split.
+    target, achieved : numpy.ndarray, optional
+        The budgets aimed at and what was reached (assets for erc/budget, factors for factor).
+    iterations : int
+        Solver steps.
+    converged : bool
+        Whether the solver met its tolerance.
+    feasible : bool, optional
+        Factor budgeting: were the budgets met (to 1e-8)?
+    distance : float, optional
+        Factor budgeting: ``||shares - budgets||_2`` reached.
+    note : str
+        What was not met or binds; target volatility's cash weight.
+
+    Examples
+    --------
+    >>> from xlfactor import allocate
+    >>> res = allocate("minvar", cov=np.diag([0.04, 0.01]))
+    >>> res.weights.round(2).tolist(), round(float(res.volatility), 4)
+    ([0.2, 0.8], 0.0894)
+    """
 
     method: str
     weights: np.ndarray  # (N,), >= 0, sum 1
