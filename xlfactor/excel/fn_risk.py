@@ -94,7 +94,7 @@ def factor_cov(factors, method=None, halflife=None, corr_halflife=None, nw_lags=
             method,
             cells.number(halflife, "halflife", None, low=0.0, low_open=True),
             corr_halflife=cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
-            nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]),
+            nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]) or 0,
             regime_halflife=cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
         )
     )
@@ -111,7 +111,8 @@ def specific_var(returns, factors, loadings, rf=None, shrink=None):
     """Specific (residual) variance of each asset under the given loadings: one row, one column per asset."""
     y, x = cells.returns_and_factors(returns, factors, rf)
     d = risk.specific_variance(y, x, cells.table(loadings, "loadings").T)
-    return cells.row(risk.shrink_specific(d, cells.number(shrink, "shrink", D["specific_shrink"], low=0.0)))
+    q = cells.number(shrink, "shrink", D["specific_shrink"], low=0.0)
+    return cells.row(risk.shrink_specific(d, q or 0.0))
 
 
 __all__ = ["factor_cov", "risk_alloc", "specific_var"]
