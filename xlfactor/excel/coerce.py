@@ -343,6 +343,29 @@ def optional_table(value, name: str) -> np.ndarray | None:
     return None if blank(value) else table(value, name)
 
 
+def _either(choices) -> str:
+    choices = list(choices)
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def unused(value, name: str, chosen: str, users, selector_blank: bool, selector: str = "method") -> bool:
+    """True when ``value`` is given but the chosen ``selector`` value does not use it (validate it first; then
+    drop it). When the selector was left blank (its default chosen), such a value is refused instead: it was
+    meant for another choice, which the user most likely forgot to make (e.g. budgets without method budget).
+
+    Examples
+    --------
+    >>> unused(None, "budgets", "erc", ("budget", "factor"), True), unused([[1.0]], "budgets", "erc", ("budget",), False)
+    (False, True)
+    """
+    if blank(value) or chosen in users:
+        return False
+    if selector_blank:
+        raise InputValueError(f"argument {name} serves only {selector} {_either(users)}, but {selector} is blank "
+                              f"(default {chosen}); choose {selector}, or clear {name}.")
+    return True
+
+
 # --- arrays to cells ------------------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from ..core import options, regression, risk, rolling
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from . import helptext as doc
-from . import memo
+from . import memo, shared
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 
@@ -25,33 +25,10 @@ from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMI
 # `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
 
 
-def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
-    return risk.FactorModel.from_arrays(
-        cells.table(loadings, "loadings").T, cells.table(factor_covariance, "factor_covariance"),
-        cells.series(specific_variance, "specific_variance"),
-    )
-
-
-def _one_lambda(value, name: str) -> float:
-    lam = cells.number(value, name, None, low=0.0)
-    if lam is None:
-        raise InputValueError(f"{name} is required: a number >= 0 (CV_LAMBDA chooses one).")
-    return lam
-
-
-def _penalty_options(x, standardize, penalty_weights, l1_ratio, method) -> dict:
-    """The options every penalised function shares, blanks resolved to the defaults (options.DEFAULTS)."""
-    weights = (options.market_first_weights(x.shape[1]) if cells.blank(penalty_weights)
-               else cells.series(penalty_weights, "penalty_weights"))
-    ratio = cells.number(l1_ratio, "l1_ratio", options.DEFAULTS["l1_ratio"], low=0.0, high=1.0, low_open=True)
-    return {"standardize": cells.flag(standardize, "standardize", options.DEFAULTS["standardize"]),
-            "penalty_weights": weights, "l1_ratio": ratio if method == "enet" else None}
-
-
 def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None, prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    res = memo.fit(y, x, [_one_lambda(lam, "penalty")], method=method, prior=cells.optional_table(prior, "prior"),
-                        **_penalty_options(x, standardize, penalty_weights, l1_ratio, method))
+    res = memo.fit(y, x, [shared.one_lambda(lam, "penalty")], method=method, prior=cells.optional_table(prior, "prior"),
+                        **shared.penalty_options(x, standardize, penalty_weights, l1_ratio, method))
     out = res.loadings[0].T  # factors x assets
     if cells.flag(intercept, "intercept"):
         out = np.vstack([res.intercept[0], out])
@@ -157,29 +134,15 @@ def enet_loadings(returns, factors, penalty, l1_ratio=None, rf=None, standardize
     return _penalized("enet", returns, factors, penalty, rf, standardize, intercept, penalty_weights, l1_ratio)
 
 
-def _cv_options(folds, scheme) -> dict:
-    """Folds and scheme from cells, blanks the defaults: what every cross-validating function takes."""
-    return {"folds": cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
-            "scheme": cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"])}
-
-
-def _rule(rule) -> str:
-    return cells.option(rule, options.RULES, "rule", options.DEFAULTS["rule"])
-
-
 def _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
                     prior=None):
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
-    return memo.cross_validate(
-        y, x,
-        method=method,
-        **_cv_options(folds, scheme),
-        gap=cells.count(gap, "gap", options.DEFAULTS["gap"]),
-        pooled=pooled,
-        prior=cells.optional_table(prior, "prior"),
-        **_penalty_options(x, standardize, penalty_weights, l1_ratio, method),
-    )
+    chosen = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
+    pen = shared.penalty_options(x, standardize, penalty_weights, l1_ratio, chosen)
+    cells.unused(l1_ratio, "l1_ratio", chosen, ("enet",), cells.blank(method))
+    return memo.cross_validate(y, x, method=chosen, **shared.cv_options(folds, scheme),
+                               gap=cells.count(gap, "gap", options.DEFAULTS["gap"]), pooled=pooled,
+                               prior=cells.optional_table(prior, "prior"), **pen)
 
 
 @udf(
@@ -209,7 +172,7 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
         pooled, loss = cells.flag(pooled, "pooled"), options.DEFAULTS["pooled_loss"]
     res = _cross_validate(returns, factors, method, folds, scheme, gap, pooled, rf, standardize, penalty_weights, l1_ratio,
                           prior)
-    rule = _rule(rule)
+    rule = shared.rule(rule)
     return [[res.pooled_lambda(rule, loss)]] if pooled else cells.row(res.best_lambda(rule))
 
 
@@ -223,10 +186,10 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
 )
 def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
-    model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
-    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets"),
-                                   target_vol=cells.number(target_vol, "target_vol", None)).weights)
+    model = shared.factor_model(loadings, factor_covariance, specific_variance)
+    chosen = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
+    alloc = shared.alloc_options(chosen, cells.blank(method), "method", budgets, target_vol, *model.loadings.shape)
+    return cells.row(risk.allocate(chosen, model=model, **alloc).weights)
 
 
 # --- companions: every step of the template is a live formula ------------------------------------------------------
@@ -257,8 +220,10 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
 def factor_cov(factors, method=None, halflife=None):
     """Covariance matrix of the factors (factors x factors): sample, EWMA or Ledoit-Wolf."""
     x = cells.table(factors, "factors")
-    method = cells.option(method, options.COV_METHODS, "method", options.DEFAULTS["cov_method"])
-    return cells.block(risk.factor_covariance(x, method, cells.number(halflife, "halflife", None, low=0.0, low_open=True)))
+    chosen = cells.option(method, options.COV_METHODS, "method", options.DEFAULTS["cov_method"])
+    life = cells.number(halflife, "halflife", None, low=0.0, low_open=True)
+    life = None if cells.unused(halflife, "halflife", chosen, ("ewma",), cells.blank(method)) else life
+    return cells.block(risk.factor_covariance(x, chosen, life))
 
 
 @udf(
@@ -282,7 +247,7 @@ def specific_var(returns, factors, loadings, rf=None):
 )
 def risk_contrib(weights, loadings, factor_covariance, specific_variance, by=None):
     """Shares of portfolio risk by asset (a row summing to 1) or by factor plus specific risk (a column summing to 1)."""
-    model = _model(loadings, factor_covariance, specific_variance)
+    model = shared.factor_model(loadings, factor_covariance, specific_variance)
     rc = risk.risk_contributions(cells.series(weights, "weights"), model=model)
     if cells.option(by, ("asset", "factor"), "by", "asset") == "factor":
         return cells.column(rc.factor_percent)
@@ -333,7 +298,7 @@ def lasso_path(returns, factors, n_lambdas=None, standardize=None, rf=None, pena
     y, x = cells.returns_and_factors(returns, factors, rf)
     cells.one_column(y, "returns")
     res = memo.fit(y, x, None, method="lasso", n_lambdas=cells.count(n_lambdas, "n_lambdas", 100, minimum=2),
-                        **_penalty_options(x, standardize, penalty_weights, None, "lasso"))
+                        **shared.penalty_options(x, standardize, penalty_weights, None, "lasso"))
     return cells.block(np.column_stack([res.lambdas[:, 0], res.loadings[:, 0, :]]))
 
 
@@ -463,21 +428,6 @@ ROLLING_OUTPUTS = ("loadings", "lambda", "r2", "specific_var", "intercept")
 BACKTEST_OUTPUTS = ("summary", "cumulative", "returns", "predicted_vol", "weights")
 
 
-def _labelled(values: np.ndarray, rows: np.ndarray, periods, n_rows: int) -> list[list]:
-    """A per-window (or per-period) block, with the period of each row first when ``periods`` is given."""
-    if cells.blank(periods):
-        return cells.block(values)
-    return cells.block(np.column_stack([cells.labels(periods, "periods", n_rows)[rows], values]))
-
-
-def _windows(window, every, expanding) -> dict:
-    size = cells.count(window, "window", None, minimum=2)
-    if size is None:
-        raise InputValueError("window is required: the number of periods in each estimation window, e.g. 60.")
-    return {"window": size, "step": cells.count(every, "every", 1, minimum=1),
-            "expanding": cells.flag(expanding, "expanding")}
-
-
 @udf(
     slow=True,
     returns=doc.RETURNS,
@@ -494,8 +444,8 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
     m = cells.one_column(m, "market")
     premium = m - r if _market_is(market_is) == "total" else m
-    res = memo.rolling_windows(y - r[:, None], premium[:, None], **_windows(window, every, expanding))
-    return _labelled(res.beta, res.ends, periods, len(m))
+    res = memo.rolling_windows(y - r[:, None], premium[:, None], **shared.windows(window, every, expanding))
+    return shared.labelled(res.beta, res.ends, periods, len(m))
 
 
 @udf(
@@ -521,18 +471,23 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    chosen = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
         raise InputValueError(f"asset is {j} but returns has {y.shape[1]} columns.")
-    pen = {} if method == "ols" else {k: val for k, val in _penalty_options(x, standardize, penalty_weights, None,
-                                                                            method).items() if val is not None}
-    res = memo.rolling_windows(y, x, method=method, rule=_rule(rule), **_cv_options(folds, scheme), **pen,
-                   **_windows(window, every, expanding))
+    pen = {k: val for k, val in shared.penalty_options(x, standardize, penalty_weights, None, chosen).items() if val is not None}
+    pen.update(rule=shared.rule(rule), **shared.cv_options(folds, scheme))  # all validated, used by the penalised methods only
+    given = {"penalty_weights": penalty_weights, "standardize": standardize, "folds": folds, "scheme": scheme,
+             "rule": rule}
+    penalised = [m for m in rolling.ROLLING_METHODS if m != "ols"]
+    for name, value in given.items():
+        cells.unused(value, name, chosen, penalised, cells.blank(method))
+    res = memo.rolling_windows(y, x, method=chosen, **({} if chosen == "ols" else pen),
+                               **shared.windows(window, every, expanding))
     values = {"loadings": lambda: res.loadings[:, j - 1, :], "lambda": lambda: res.lambdas[:, None],
               "r2": lambda: res.r2, "specific_var": lambda: res.specific_var, "intercept": lambda: res.intercept}[out]()
-    return _labelled(values, res.ends, periods, y.shape[0])
+    return shared.labelled(values, res.ends, periods, y.shape[0])
 
 
 @udf(
@@ -561,32 +516,26 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
              halflife=None):
     """Walk-forward backtest of the procedure (estimate, choose lambda, allocate, hold) per risk model: out-of-sample statistics."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    names = _model_names(models)
+    names = shared.model_names(models)
     out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
-    windows = _windows(window, rebalance_every, None)
+    windows = shared.windows(window, rebalance_every, None)
     del windows["expanding"]
-    res = memo.backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
-                                                           options.DEFAULTS["risk_method"]),
-                    periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
-                    rule=_rule(rule), **_cv_options(folds, scheme),
-                    budgets=cells.optional_table(budgets, "budgets"),
-                    target_vol=cells.number(target_vol, "target_vol", None),
-                    cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
-                    halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]), **windows)
+    chosen = cells.option(alloc, options.ALLOC_METHODS, "alloc", options.DEFAULTS["risk_method"])
+    cov = cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"])
+    life = cells.number(halflife, "halflife", options.DEFAULTS["halflife"], low=0.0, low_open=True)
+    cells.unused(halflife, "halflife", cov, ("ewma",), cells.blank(cov_method), "cov_method")
+    res = memo.backtest(y, x, models=names, alloc=chosen, rule=shared.rule(rule), **shared.cv_options(folds, scheme),
+                        periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
+                        **shared.alloc_options(chosen, cells.blank(alloc), "alloc", budgets, target_vol, y.shape[1],
+                                         x.shape[1]),
+                        cov_method=cov, halflife=life, **windows)
     if out == "summary":
         st = res.stats
         return [["Statistic", *res.models]] + [[label, *cells.row(st[key])[0]] for key, label in walkforward.STATS]
     if out == "weights":
-        return _labelled(res.weights[0], res.rebalances, periods, y.shape[0])
+        return shared.labelled(res.weights[0], res.rebalances, periods, y.shape[0])
     series = {"cumulative": res.cumulative, "returns": res.returns, "predicted_vol": res.predicted_vol}[out]
-    return _labelled(series.T, res.rows, periods, y.shape[0])
-
-
-def _model_names(models) -> tuple[str, ...]:
-    if cells.blank(models):
-        return options.BACKTEST_MODELS
-    names = cells.words(models, "models")
-    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+    return shared.labelled(series.T, res.rows, periods, y.shape[0])
 
 
 __all__ = [
