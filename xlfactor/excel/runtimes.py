@@ -265,7 +265,7 @@ MANIFEST_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
-    """The functions a catalogue module exports (its ``__all__``) and the docstrings of its functions and of
+    """The functions a catalogue module exports (its ``__all__``, topic modules' ``__all__`` added to it) and the docstrings of its functions and of
     the topic modules it star-imports (``from .fn_x import *``), read from the sources, not imported.
 
     Importing xlwings here, before xlwings Server's settings are in the environment, would bind xlwings'
@@ -276,8 +276,14 @@ def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.names[0].name == "*":
             docs.update(catalogue(path.with_name(node.module + ".py"))[1])
-    names = next((ast.literal_eval(node.value) for node in tree.body
-                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__"), [])
+    names: list[str] = []
+    for node in tree.body:  # __all__ = [...] then __all__ += fn_x.__all__ + fn_y.__all__
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+            names = list(ast.literal_eval(node.value))
+        elif isinstance(node, ast.AugAssign) and getattr(node.target, "id", "") == "__all__":
+            for part in ast.walk(node.value):
+                if isinstance(part, ast.Attribute) and part.attr == "__all__" and isinstance(part.value, ast.Name):
+                    names += catalogue(path.with_name(part.value.id + ".py"))[0]
     return names, docs
 
 

@@ -14,10 +14,16 @@ from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 
 
+def market_is(value) -> str:
+    """total or excess (``options.MARKET_KINDS``): whether rf is subtracted from the market too."""
+    return cells.option(value, options.MARKET_KINDS, "market_is", options.DEFAULTS["market_is"])
+
+
 def factor_model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
     """The factor risk model from its three ranges (loadings: factor rows x asset columns)."""
     return risk.FactorModel.from_arrays(
-        cells.table(loadings, "loadings").T, cells.table(factor_covariance, "factor_covariance"),
+        cells.table(loadings, "loadings").T,
+        cells.table(factor_covariance, "factor_covariance"),
         cells.series(specific_variance, "specific_variance"),
     )
 
@@ -32,17 +38,25 @@ def one_lambda(value, name: str) -> float:
 
 def penalty_options(x, standardize, penalty_weights, l1_ratio, method) -> dict:
     """The options every penalised function shares, validated, blanks resolved to the defaults (options.DEFAULTS)."""
-    weights = (options.market_first_weights(x.shape[1]) if cells.blank(penalty_weights)
-               else options.check_weights(cells.series(penalty_weights, "penalty_weights"), x.shape[1]))
+    weights = (
+        options.market_first_weights(x.shape[1])
+        if cells.blank(penalty_weights)
+        else options.check_weights(cells.series(penalty_weights, "penalty_weights"), x.shape[1])
+    )
     ratio = cells.number(l1_ratio, "l1_ratio", options.DEFAULTS["l1_ratio"], low=0.0, high=1.0, low_open=True)
-    return {"standardize": cells.flag(standardize, "standardize", options.DEFAULTS["standardize"]),
-            "penalty_weights": weights, "l1_ratio": ratio if method == "enet" else None}
+    return {
+        "standardize": cells.flag(standardize, "standardize", options.DEFAULTS["standardize"]),
+        "penalty_weights": weights,
+        "l1_ratio": ratio if method == "enet" else None,
+    }
 
 
 def cv_options(folds, scheme) -> dict:
     """Folds and scheme from cells, blanks the defaults: what every cross-validating function takes."""
-    return {"folds": cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
-            "scheme": cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"])}
+    return {
+        "folds": cells.count(folds, "folds", options.DEFAULTS["folds"], minimum=2),
+        "scheme": cells.option(scheme, options.SCHEMES, "scheme", options.DEFAULTS["scheme"]),
+    }
 
 
 def rule(value) -> str:
@@ -59,13 +73,16 @@ def alloc_options(chosen: str, blank: bool, selector: str, budgets, target_vol, 
     elif b is not None and b.size in (n_factors, n_factors + 1):
         risk.check_budgets(b, b.size, "factors")
     elif b is not None:
-        raise InputShapeError(f"budgets has {b.size} values; give one per asset ({n_assets}) for {selector} budget, "
-                              f"or one per factor ({n_factors}, or {n_factors + 1} with specific risk) for {selector} "
-                              "factor.")
+        raise InputShapeError(
+            f"budgets has {b.size} values; give one per asset ({n_assets}) for {selector} budget, "
+            f"or one per factor ({n_factors}, or {n_factors + 1} with specific risk) for {selector} "
+            "factor."
+        )
     vol = cells.number(target_vol, "target_vol", None, low=0.0, low_open=True)
-    return {"budgets": None if cells.unused(budgets, "budgets", chosen, ("budget", "factor"), blank, selector) else b,
-            "target_vol": None if cells.unused(target_vol, "target_vol", chosen, ("targetvol",), blank, selector)
-            else vol}
+    return {
+        "budgets": None if cells.unused(budgets, "budgets", chosen, ("budget", "factor"), blank, selector) else b,
+        "target_vol": None if cells.unused(target_vol, "target_vol", chosen, ("targetvol",), blank, selector) else vol,
+    }
 
 
 def labelled(values: np.ndarray, rows: np.ndarray, periods, n_rows: int) -> list[list]:
@@ -80,8 +97,11 @@ def windows(window, every, expanding) -> dict:
     size = cells.count(window, "window", None, minimum=2)
     if size is None:
         raise InputValueError("window is required: the number of periods in each estimation window, e.g. 60.")
-    return {"window": size, "step": cells.count(every, "every", 1, minimum=1),
-            "expanding": cells.flag(expanding, "expanding")}
+    return {
+        "window": size,
+        "step": cells.count(every, "every", 1, minimum=1),
+        "expanding": cells.flag(expanding, "expanding"),
+    }
 
 
 def model_names(models) -> tuple[str, ...]:
