@@ -143,6 +143,14 @@ def _error_value(x) -> str | None:
     return None
 
 
+def _plain(x):
+    """An Office.js data-type cell ({"type": "Double", "basicValue": 1.5}, FormattedNumber, String, Boolean) as
+    its value, as xlwings reads one; an error cell stays an error."""
+    if isinstance(x, dict) and "basicValue" in x and str(x.get("type", "")).lower() != "error":
+        return x["basicValue"]
+    return x
+
+
 def _describe(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return f"a logical value ({'TRUE' if x else 'FALSE'})"
@@ -158,12 +166,16 @@ def _describe(x) -> str:
 
 
 def _element(x, name: str, i: int, j: int) -> float:
+    x = _plain(x)
     if _is_blank(x):
         return np.nan
     if _error_value(x) is not None:
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; {FIX_ERROR}")
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:  # a JSON integer beyond any double, e.g. 10**400
+            raise InputValueError(f"{name} row {i + 1}, column {j + 1} is a number too large for Excel.") from None
     raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; select numbers only.")
 
 
@@ -278,13 +290,13 @@ def returns_and_factors(returns, factors, rf=None):
 def blank(value) -> bool:
     """True for an omitted argument, a blank cell, or a range holding only blanks (error cells are not blank)."""
     if isinstance(value, (list, tuple)):
-        return all(_is_blank(x) for x in itertools.chain.from_iterable(_rows(value)))
-    return _is_blank(value)
+        return all(_is_blank(_plain(x)) for x in itertools.chain.from_iterable(_rows(value)))
+    return _is_blank(_plain(value))
 
 
 def words(value, name: str) -> list[str]:
     """The texts of a cell or range, each split at commas, blanks skipped ("ols, lasso" or one name per cell)."""
-    raw = [x for r in _rows(value) for x in r if not _is_blank(x)]
+    raw = [_plain(x) for r in _rows(value) for x in r if not _is_blank(_plain(x))]
     bad = [x for x in raw if not isinstance(x, str)]
     if bad:
         what = (
@@ -301,7 +313,7 @@ def scalar(value):
     rows = _rows(value)
     if len(rows) != 1 or len(rows[0]) != 1:
         return value
-    return rows[0][0]
+    return _plain(rows[0][0])
 
 
 def _not_a_number(value) -> bool:

@@ -39,6 +39,11 @@ def body(name, args):
             "version": xw.__version__, "runtime": "1.4"}
 
 
+R6 = [[0.01], [0.03], [0.0], [0.02], [-0.01], [0.04]]
+M6 = [[0.011], [0.02], [0.004], [0.015], [-0.012], [0.03]]
+CALL = body("capm_beta", [R6, M6, None, None, None])
+
+
 def test_meta_endpoint_lists_xlfactor_functions(app):
     meta = request(app, "GET", "/xlwings/custom-functions-meta").json()
     names = {f["name"] for f in meta["functions"]}
@@ -117,10 +122,19 @@ def test_manifest_reads_as_excel_reads_it(app):
     (json.dumps({"func_name": "no_such_function", "args": []}).encode(), 400, "unknown function 'no_such_function'"),
     (json.dumps({"func_name": "excel_errors", "args": []}).encode(), 400, "unknown function"),  # not a function of ours
     (json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(), 400,
-     "CAPM_BETA: args must be a list of at most 5"),
+     "CAPM_BETA: args must be a list of at most 6"),
     (json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(), 400,
      "CAPM_BETA: argument 1 must be null or a list of rows"),
-    (json.dumps({"func_name": "capm_beta", "args": []}).encode(), 400, "the request lacks 'version'"),
+    (json.dumps({"func_name": "capm_beta", "args": [None, None]}).encode(), 400, "the request lacks 'version'"),
+    # 23.6: each of these was an HTTP 500 (and a reset connection) from xlwings Server
+    (b'{"func_name": "capm_beta", "args": [[["\xff\xfe"]]]}', 400, "the request body is not UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "the request body"),
+    (json.dumps({**CALL, "func_name": "CAPM_BETA"}).encode(), 200, '"result"'),
+    (json.dumps({**CALL, "args": [[[1]], [[2]]]}).encode().replace(b"[[1]]", b"[[" + b"1" * 401 + b"]]"), 400,
+     "CAPM_BETA: returns row 1, column 1 is a number too large for Excel"),
+    (json.dumps({k: v for k, v in CALL.items() if k != "runtime"}).encode(), 400, "the request lacks 'runtime'"),
+    (json.dumps({**CALL, "date_format": 5}).encode(), 400, "'date_format' must be a string or null; got int"),
+    (json.dumps({**CALL, "args": [[[0.01], [0.02]]]}).encode(), 400, "CAPM_BETA: 1 arguments given; it needs at least 2"),
 ])
 def test_malformed_calls_get_4xx_with_a_reason(app, payload, status, message):
     answer = request(app, "POST", "/xlwings/custom-functions-call", content=payload,
@@ -180,3 +194,93 @@ def test_paths_leaving_a_folder_are_refused(raw):
 def test_project_has_no_static_folder(tmp_path):
     folder = runtimes.write_server_project(tmp_path / "p")
     assert not (folder / "static").exists()  # xlwings Server serves a project static/ folder; we never make one
+
+
+def test_excel_data_type_cells_are_read_as_their_value(app):
+    """Cells holding Excel data types arrive as {"type": "Double", "basicValue": ...}: unwrapped as xlwings does."""
+    url = "/xlwings/custom-functions-call"
+    plain = request(app, "POST", url, json=CALL).json()["result"]
+    typed = [[{"type": "Double", "basicValue": r[0]}] for r in R6]
+    formatted = [[{"type": "FormattedNumber", "basicValue": m[0], "numberFormat": "0.0%"}] for m in M6]
+    answer = request(app, "POST", url, json=body("capm_beta", [typed, formatted, [[{"type": "Double", "basicValue": 0}]],
+                                                               [[{"type": "Boolean", "basicValue": False}]], None]))
+    assert answer.status_code == 200 and answer.json()["result"] == plain
+    error = [[{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]] + R6[1:]
+    refused = request(app, "POST", url, json=body("capm_beta", [error, M6, None, None, None]))
+    assert refused.status_code == 400 and "returns row 1, column 1 is an error value (#N/A)" in refused.text
+
+
+def test_two_host_headers_are_a_400(app):
+    from xlfactor.excel.server import Guard
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def inner(scope, receive, send):
+        raise AssertionError("reached xlwings Server")
+
+    headers = [(b"host", b"127.0.0.1:8000"), (b"host", b"attacker.example")]
+    scope = {"type": "http", "method": "GET", "path": "/manifest", "raw_path": b"/manifest", "headers": headers}
+    asyncio.run(Guard(inner)(scope, None, send))
+    assert sent[0]["status"] == 400 and b"more than one Host header" in sent[1]["body"]
+
+
+def test_a_byte_identical_repeat_is_answered_without_decoding_again(app, monkeypatch):
+    from xlfactor.excel import server
+
+    app.answers.items.clear()
+    payload = json.dumps(body("factor_r2", [R6, M6, None, None])).encode()
+    first = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
+    decoded = []
+    monkeypatch.setattr(server, "_decode", lambda b: decoded.append(b) or json.loads(b))
+    again = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
+    assert first.status_code == again.status_code == 200 and again.content == first.content and not decoded
+    changed = request(app, "POST", "/xlwings/custom-functions-call", content=payload.replace(b"0.04", b"0.05"))
+    assert changed.status_code == 200 and len(decoded) == 1 and changed.content != first.content
+
+
+def test_placeholder_custom_auth_is_never_accepted(app, monkeypatch, tmp_path):
+    """xlwings Server's placeholder custom provider accepts the fixed token 'test-token': refused outright."""
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["custom"])
+    answer = request(app, "POST", "/xlwings/custom-functions-call", json=CALL,
+                     headers={"Authorization": "test-token"})
+    assert answer.status_code == 401 and "placeholder would accept anyone" in answer.text
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["custom"]')
+    with pytest.raises(runtimes.XLFactorError, match="placeholder would accept anyone"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    with pytest.raises(runtimes.XLFactorError, match="placeholder would accept anyone"):
+        runtimes.serve(tmp_path / "p", host="127.0.0.1", run=False)
+
+
+def test_a_custom_provider_the_user_wrote_is_used(app, monkeypatch, tmp_path):
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["custom"])
+    own = settings.project_dir / "auth" / "custom" / "__init__.py"
+    own.parent.mkdir(parents=True)
+    own.write_text(runtimes.CUSTOM_AUTH_EXAMPLE)
+    monkeypatch.setenv("XLFACTOR_TOKENS", "s3cret-token-of-the-team")
+    try:
+        ok = request(app, "POST", "/xlwings/custom-functions-call", json=CALL,
+                     headers={"Authorization": "s3cret-token-of-the-team"})
+        wrong = request(app, "POST", "/xlwings/custom-functions-call", json=CALL, headers={"Authorization": "test-token"})
+        assert ok.status_code == 200 and wrong.status_code == 401
+        monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["custom"]')
+        assert "0.0.0.0" in runtimes.serve(settings.project_dir, host="0.0.0.0", run=False, force=True)
+    finally:
+        own.unlink()
+
+
+def test_non_loopback_needs_a_real_provider(monkeypatch, tmp_path):
+    monkeypatch.delenv("XLWINGS_AUTH_PROVIDERS", raising=False)
+    with pytest.raises(runtimes.XLFactorError, match="no auth provider is configured"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["entraid"]')
+    assert "0.0.0.0" in runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["nobody"]')
+    with pytest.raises(runtimes.XLFactorError, match="names nobody"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
