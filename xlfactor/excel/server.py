@@ -150,6 +150,17 @@ def _warm() -> bool:
     return True
 
 
+def _worker_start(parent: int) -> None:
+    """In each worker process: exit when the server process is gone (killed, not shut down), never linger."""
+
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="xlfactor-parent-watch").start()
+
+
 # --- the guard ------------------------------------------------------------------------------------------------------
 
 
@@ -252,16 +263,35 @@ class Guard:
                 self._processes = self.threads
             else:
                 self._processes = concurrent.futures.ProcessPoolExecutor(
-                    self.large_workers, mp_context=multiprocessing.get_context("spawn")
+                    self.large_workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start,
+                    initargs=(os.getpid(),),
                 )
         return self._processes
 
     def warm(self) -> None:
-        """Start the worker processes now rather than on the first large call."""
-        for _ in range(self.large_workers):
-            self.processes.submit(_warm)
+        """Start the worker processes now, and wait until they have imported xlfactor (the server answers only
+        then), rather than on the first large call."""
+        for future in [self.processes.submit(_warm) for _ in range(self.large_workers)]:
+            future.result()
+
+    def close(self) -> None:
+        """Stop the worker processes (the server is shutting down)."""
+        if self._processes is not None and self._processes is not self.threads:
+            self._processes.shutdown(wait=False, cancel_futures=True)
+        self._processes = None
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+
+            async def shutting_down():
+                message = await receive()
+                if message["type"] == "lifespan.shutdown":
+                    self.close()
+                return message
+
+            return await self.app(scope, shutting_down, send)
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         hosts = [v for k, v in scope.get("headers") or [] if k.lower() == b"host"]
