@@ -164,7 +164,7 @@ def latency(url: str, n_large_list: tuple[int, ...], samples: int) -> None:
     for n_large in n_large_list:
         bodies = [call_body("cv_lambda", [cells(y + 1e-6 * (i + 1 + 100 * n_large)), cells(x)]) for i in range(n_large)]
         results: list = []
-        threads = [threading.Thread(target=lambda b=b: results.append(post(url, b))) for b in bodies]
+        threads = [threading.Thread(target=lambda b=b, out=results: out.append(post(url, b))) for b in bodies]
         for t in threads:
             t.start()
         time.sleep(0.3)  # the bodies are on their way
