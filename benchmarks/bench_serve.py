@@ -46,9 +46,10 @@ def free_port() -> int:
 def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = open(folder.parent / "serve.log", "w")  # noqa: SIM115 - a file, not a pipe: a full pipe blocks the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "xlfactor.cli", "serve", "--dir", str(folder), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
@@ -61,7 +62,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
             return proc, base
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read()) from None
+                raise RuntimeError((folder.parent / "serve.log").read_text()) from None
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("xlfactor serve did not start")
