@@ -145,12 +145,23 @@ def demo(args: argparse.Namespace) -> int:
     for i, m in enumerate(bt.models):
         print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
               f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})")
+    _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
     print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
     for p in paths:
         print(f"  {p}")
     return 0
+
+
+def _print_macro(data, start: int, end: int) -> None:
+    """The macro example (the Macro sheet) when the data are monthly and share enough quarters with macrodata."""
+    from .workbook import macro
+
+    ex = macro.macro_example(data, start, end)
+    print("\n" + "\n".join(macro.report(ex)) if ex else
+          f"\nMacro factors: the data share fewer than {macro.MIN_QUARTERS} quarters with statsmodels' macrodata "
+          "(1959Q2-2009Q3, monthly data needed); example left out.")
 
 
 def workbook(args: argparse.Namespace) -> int:

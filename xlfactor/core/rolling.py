@@ -49,7 +49,9 @@ class RollingResult:
     factor_cov : ndarray, shape (W, K, K)
         The factor covariance (``cov_method``) in the window.
     specific_var : ndarray, shape (W, N)
-        Each asset's residual variance in the window.
+        Each asset's residual variance in the window, ``RSS / (n - 1)`` (descriptive, as
+        ``RegressionResult.risk``); the forecasts' convention ``RSS / (n - K - 1)`` is
+        ``risk.specific_variance``'s, which the backtest applies.
     nobs : ndarray of int, shape (W, N)
         Rows each asset used; an asset without enough rows in a window is NaN there.
 

@@ -89,7 +89,7 @@ def compound_returns(returns, periods, frequency=None, align_to=None):
     res = freq.compound(y, cells.one_column(lab, "periods"), to)
     if cells.blank(align_to):
         return cells.block(np.column_stack([res.labels, res.returns]))
-    target = cells.one_column(cells.table(align_to, "align_to"), "align_to")
+    target = freq.check_period_ends(cells.one_column(cells.table(align_to, "align_to"), "align_to"), to, "align_to")
     i, j = freq.align(res.labels, target, "the compounded periods", "align_to")
     out = np.full((target.size, res.returns.shape[1]), np.nan)
     out[j] = res.returns[i]

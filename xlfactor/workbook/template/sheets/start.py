@@ -135,6 +135,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "Risk: factor covariance, specific variances, weights and risk contributions.",
             ("Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
             "per risk model: realised vs predicted risk out of sample."),
+            ("Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their "
+            "premia (two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."),
         ]),
         ("Connect the functions", [
             ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
