@@ -270,6 +270,10 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
     y, x = returns, factors  # checked by ``rolling``'s decorator
     method = v.choose(method, ROLLING_METHODS, "method", "ols")
     if method == "ols":
+        given = [name for name, val in (("penalty_weights", penalty_weights), ("l1_ratio", l1_ratio)) if val is not None]
+        if given or standardize:
+            raise v.InputValueError(f"method 'ols' ignores {(given + ['standardize'])[0]} (a penalised method's "
+                                    "option); drop it or choose method ridge, lasso or enet.")
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
