@@ -6,6 +6,8 @@ Each input is a call with the cells Excel would pass and what may come back:
 - ``refuse``: only a clear error (an Excel error value with its one-line reason); numbers are a silent wrong.
 - a reference (an array, and a tolerance): numbers equal to it, or a clear error; other numbers are a silent wrong.
 - ``same``: calls that must agree with each other (numbers equal, or all clear errors).
+- ``("without", args)``: an argument the chosen method ignores: a clear error, or the numbers of the call
+  without it (validated, then dropped).
 An exception escaping ``call_udf`` is a crash. Target: 0 silent wrong, 0 crashes.
 
 References never come from the code under test on the same input: near-collinear factors ``[x, x + eps e]``
@@ -49,7 +51,7 @@ def call(name: str, args: list):
     return winstubs.call(udfs, name, *com)
 
 
-def outcome(inp: Input) -> tuple[str, np.ndarray | None]:
+def outcome(inp: Input) -> tuple[str, Any]:
     """('error' | 'numbers' | 'crash: ...', the numbers)."""
     try:
         out = call(inp.func, inp.args)
@@ -62,7 +64,7 @@ def outcome(inp: Input) -> tuple[str, np.ndarray | None]:
     try:
         return "numbers", np.array([[np.nan if x == "" else x for x in r] for r in out], dtype=float)
     except (TypeError, ValueError):
-        return "numbers", None  # labelled output
+        return "numbers", out  # a labelled block (text and numbers): compared as cells
 
 
 def _data(t=60, seed=0):
@@ -182,48 +184,59 @@ def constant_returns() -> list[list[Input]]:
 
 
 def ignored_arguments() -> list[Input]:
-    """Item 4: an argument the method ignores, or a bad value in one, is refused."""
+    """Item 4: every given argument is validated, or refused saying the method ignores it. A bad value is refused
+    whatever the method; a good one meant for another method is refused when the method was left blank (the user
+    forgot to choose it), and with a method chosen it may be dropped: the numbers must then be those of the call
+    without it."""
     y, x, _e, z = _data()
     f = np.column_stack([x, z])
     rng = np.random.default_rng(1)
     load, fcov, spec = rng.normal(1, 0.2, (2, 3)), np.cov(f, rowvar=False), np.full((1, 3), 4e-4)
     m = [cells(load), cells(fcov), cells(spec)]
-    r, ff = cells(y), cells(f)
-    na = winstubs.NA
+    r, ff, na, bud = cells(y), cells(f), winstubs.NA, cells([[1.0, 2.0, 3.0]])
+
+    def dropped(fn, args, at, what):
+        without = [None if i == at else a for i, a in enumerate(args)]
+        return Input(fn, args, what, ("without", without))
+
+    def rl(at, value, method="ols"):  # ROLLING_LOADINGS with one optional argument set
+        args = [r, ff, 20, method, *[None] * 11]
+        args[at] = value
+        return args
+
+    bt = [r, ff, 30, 10, "ols", None, *[None] * 11]  # BACKTEST: alloc at 5, budgets 13, target_vol 14, halflife 16
     return [
         Input("risk_alloc", [*m, None, cells([[-0.5, 0.5, 1.0]])], "no method, budgets {-0.5, 0.5, 1}"),
-        Input("risk_alloc", [*m, None, cells([[1.0, 2.0, 3.0]])], "no method (erc), budgets"),
-        Input("risk_alloc", [*m, "minvar", cells([[1.0, 2.0, 3.0]])], "minvar, budgets"),
-        Input("risk_alloc", [*m, "erc", None, 0.03], "erc, target_vol"),
-        Input("risk_alloc", [*m, "budget", cells([[1.0, 2.0, 3.0]]), 0.03], "budget, target_vol"),
-        Input("rolling_loadings", [r, ff, 20, "ols", *[None] * 8, "abc"], "ols, penalty_weights 'abc'"),
-        Input("rolling_loadings", [r, ff, 20, "ols", *[None] * 8, na], "ols, penalty_weights #N/A"),
-        Input("rolling_loadings", [r, ff, 20, "ols", *[None] * 8, cells([[0.0, 1.0]])], "ols, penalty_weights"),
-        Input("rolling_loadings", [r, ff, 20, "ols", *[None] * 9, True], "ols, standardize"),
-        Input("rolling_loadings", [r, ff, 20, "ols", *[None] * 5, 3], "ols, folds"),
-        Input("rolling_loadings", [r, ff, 20, "lasso", *[None] * 8, "abc"], "lasso, penalty_weights 'abc'"),
-        Input("rolling_loadings", [r, ff, 20, "lasso", *[None] * 8, na], "lasso, penalty_weights #N/A"),
-        Input("cv_lambda", [r, ff, "lasso", *[None] * 8, 0.5], "lasso, l1_ratio"),
-        Input("cv_curve", [r, ff, "ridge", *[None] * 7, 0.5], "ridge, l1_ratio"),
+        Input("risk_alloc", [*m, "minvar", cells([[-0.5, 0.5, 1.0]])], "minvar, budgets {-0.5, 0.5, 1}"),
+        Input("risk_alloc", [*m, None, bud], "no method (erc), budgets"),
+        Input("risk_alloc", [*m, None, None, 0.03], "no method (erc), target_vol"),
+        Input("risk_alloc", [*m, "erc", None, -0.03], "erc, target_vol -0.03"),
+        Input("rolling_loadings", rl(12, "abc"), "ols, penalty_weights 'abc'"),
+        Input("rolling_loadings", rl(12, na), "ols, penalty_weights #N/A"),
+        Input("rolling_loadings", rl(12, "abc", "lasso"), "lasso, penalty_weights 'abc'"),
+        Input("rolling_loadings", rl(12, na, "lasso"), "lasso, penalty_weights #N/A"),
+        Input("rolling_loadings", rl(12, cells([[0.0, 1.0]]), None), "no method (ols), penalty_weights"),
+        Input("rolling_loadings", rl(13, "maybe"), "ols, standardize 'maybe'"),
         Input("cv_lambda", [r, ff, "lasso", *[None] * 7, "abc"], "lasso, penalty_weights 'abc'"),
+        Input("cv_lambda", [r, ff, "lasso", *[None] * 8, 1.5], "lasso, l1_ratio 1.5"),
         Input("lasso_loadings", [r, ff, 1e-4, None, None, None, "abc"], "penalty_weights 'abc'"),
-        Input("factor_cov", [ff, "sample", 36], "sample, halflife"),
-        Input("factor_cov", [ff, "ledoitwolf", 36], "ledoitwolf, halflife"),
-        Input(
-            "backtest",
-            [r, ff, 30, 10, "ols", "erc", None, None, None, None, None, None, None, cells([[1.0, 2.0, 3.0]])],
-            "alloc erc, budgets",
-        ),
-        Input(
-            "backtest",
-            [r, ff, 30, 10, "ols", "minvar", None, None, None, None, None, None, None, None, 0.03],
-            "alloc minvar, target_vol",
-        ),
-        Input(
-            "backtest",
-            [r, ff, 30, 10, "ols", None, None, None, None, None, None, None, None, None, None, "sample", 36],
-            "cov sample, halflife",
-        ),
+        Input("factor_cov", [ff, "sample", -5], "sample, halflife -5"),
+        Input("factor_cov", [ff, None, 36], "no method (sample), halflife"),
+        Input("backtest", [*bt[:13], bud, *bt[14:]], "no alloc (erc), budgets"),
+        Input("backtest", [*bt[:5], "erc", *bt[6:13], cells([[1.0, -2.0, 3.0]]), *bt[14:]], "erc, budgets {1, -2, 3}"),
+        dropped("risk_alloc", [*m, "minvar", bud], 4, "minvar, budgets"),
+        dropped("risk_alloc", [*m, "erc", None, 0.03], 5, "erc, target_vol"),
+        dropped("risk_alloc", [*m, "budget", bud, 0.03], 5, "budget, target_vol"),
+        dropped("rolling_loadings", rl(12, cells([[0.0, 1.0]])), 12, "ols, penalty_weights"),
+        dropped("rolling_loadings", rl(13, True), 13, "ols, standardize"),
+        dropped("rolling_loadings", rl(9, 3), 9, "ols, folds"),
+        dropped("cv_lambda", [r, ff, "lasso", *[None] * 8, 0.5], 11, "lasso, l1_ratio"),
+        dropped("cv_curve", [r, ff, "ridge", *[None] * 7, 0.5], 10, "ridge, l1_ratio"),
+        dropped("factor_cov", [ff, "sample", 36], 2, "sample, halflife"),
+        dropped("factor_cov", [ff, "ledoitwolf", 36], 2, "ledoitwolf, halflife"),
+        dropped("backtest", [*bt[:5], "erc", *bt[6:13], bud, *bt[14:]], 13, "erc, budgets"),
+        dropped("backtest", [*bt[:5], "minvar", *bt[6:14], 0.03, *bt[15:]], 14, "minvar, target_vol"),
+        dropped("backtest", [*bt[:15], "sample", 36], 16, "cov sample, halflife"),
     ]
 
 
@@ -252,16 +265,25 @@ def judge(inp: Input) -> str:
         return "clear error"
     if inp.expect == "refuse":
         return "silent wrong: numbers where the argument must be refused"
-    if isinstance(inp.expect, tuple):
+    if isinstance(inp.expect, tuple) and isinstance(inp.expect[0], str):  # ("without", args): dropped
+        ref = outcome(Input(inp.func, inp.expect[1], ""))[1]
+        if not isinstance(ref, np.ndarray) or not isinstance(got, np.ndarray):
+            if ref != got:
+                return "silent wrong: cells differ from the call without the ignored argument"
+        elif ref.shape != got.shape or not np.array_equal(got, ref, equal_nan=True):
+            return "silent wrong: numbers differ from the call without the ignored argument"
+    elif isinstance(inp.expect, tuple):
         ref, rtol, atol = inp.expect
-        if got is None or ref is None or got.shape != ref.shape:
-            return f"silent wrong: shape {None if got is None else got.shape} vs {None if ref is None else ref.shape}"
+        if not isinstance(got, np.ndarray) or not isinstance(ref, np.ndarray) or got.shape != ref.shape:
+            return f"silent wrong: {np.shape(got)} cells where the reference has {np.shape(ref)}"
         if not np.allclose(got, ref, rtol=rtol, atol=atol, equal_nan=True):
             worst = np.nanmax(np.abs(got - ref) / np.maximum(np.abs(ref), atol or 1e-300))
             return f"silent wrong: off by {worst:.2g} relative"
-    if got is not None and (not np.isfinite(got[np.isfinite(got) | np.isinf(got)]).all()):
+    if not isinstance(got, np.ndarray):
+        return "numbers"
+    if not np.isfinite(got[np.isfinite(got) | np.isinf(got)]).all():
         return "silent wrong: infinite numbers"
-    if inp.func == "factor_r2" and got is not None and not ((got[:1] >= 0) & (got[:1] <= 1) | np.isnan(got[:1])).all():
+    if inp.func == "factor_r2" and not ((got[:1] >= 0) & (got[:1] <= 1) | np.isnan(got[:1])).all():
         return "silent wrong: R2 outside [0, 1]"
     return "numbers"
 
