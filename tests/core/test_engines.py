@@ -100,3 +100,19 @@ def test_without_dask_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(InputValueError, match=r'pip install "xlfactor\[dask\]"'):
         engines.run_chunks("dask", None, len, [("ab",)])
+
+
+def test_malloc_thresholds_are_restored_only_where_dask_fixed_them():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: every large temporary a fresh mapping (system time
+    7x); the engine sets glibc's usual thresholds in such a worker, and leaves other processes alone."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from xlfactor.core import engines; print(engines.malloc_as_by_default())"
+    env = {k: val for k, val in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    run = lambda e: (
+        subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True).stdout
+    )  # noqa: E731
+    assert run(env).strip() == "False"
+    assert run({**env, "MALLOC_TRIM_THRESHOLD_": "65536"}).strip() == "True"
