@@ -111,8 +111,9 @@ def test_malloc_thresholds_are_restored_only_where_dask_fixed_them():
 
     code = "from xlfactor.core import engines; print(engines.malloc_as_by_default())"
     env = {k: val for k, val in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
-    run = lambda e: (
-        subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True).stdout
-    )  # noqa: E731
+
+    def run(e):
+        return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True).stdout
+
     assert run(env).strip() == "False"
     assert run({**env, "MALLOC_TRIM_THRESHOLD_": "65536"}).strip() == "True"
