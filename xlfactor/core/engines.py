@@ -17,8 +17,7 @@ from typing import Any
 
 from ..errors import InputValueError
 from . import _validation as v
-
-ENGINES = ("local", "dask")
+from .options import DEFAULTS, ENGINES
 
 
 TASKS_PER_SLOT = 4  # chunks per worker thread on Dask: the last chunks to finish leave a worker idle for a
@@ -99,7 +98,7 @@ def runner(engine: str, scheduler: Any = None) -> Iterator[Runner]:
     InputValueError
         For an unknown engine, a scheduler with "local", or "dask" without Dask installed.
     """
-    engine = v.choose(engine, ENGINES, "engine", "local")
+    engine = v.choose(engine, ENGINES, "engine", DEFAULTS["engine"])
     if engine == "local":
         if scheduler is not None:
             raise InputValueError("scheduler is for engine 'dask'; pass engine='dask' or drop the scheduler.")
