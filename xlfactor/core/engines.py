@@ -19,7 +19,6 @@ from ..errors import InputValueError
 from . import _validation as v
 from .options import DEFAULTS, ENGINES
 
-
 TASKS_PER_SLOT = 4  # chunks per worker thread on Dask: the last chunks to finish leave a worker idle for a
 # quarter of its share at most, and a chunk's fixed cost (a path step) is paid 4 times, not once per window
 
