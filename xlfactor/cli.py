@@ -24,7 +24,8 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from)
+        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from,
+                                  date_order=args.date_order)
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
@@ -298,6 +299,12 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rf", metavar="FILE|COLUMN",
                    help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
                         "shipped RF with --factors french, else 0 (returns already excess)")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst", default="auto",
+                       help="read dates such as 01/02/1980 day first (1 February); by default the order is found "
+                            "from the file, and a file whose dates read both ways is refused")
+    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
+                       help="read dates such as 01/02/1980 month first (2 January)")
     p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
                    help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
                         "size/value and size/momentum)")
