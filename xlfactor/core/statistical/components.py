@@ -115,7 +115,7 @@ def top_components(z: np.ndarray, q: int, exact: bool | None = None) -> tuple[np
 
 def _subspace(z: np.ndarray, q: int, tol: float = 1e-12, max_iter: int = 200):
     """Block subspace iteration on ``Z'Z`` with Rayleigh-Ritz; None if the q leading pairs do not converge."""
-    b = min(q + max(10, q // 2), min(z.shape))
+    b = min(q + max(10, q // 2), *z.shape)
     rng = np.random.default_rng(0)
     basis = _orthonormal(z.T @ (z @ rng.standard_normal((z.shape[1], b))))
     for _ in range(max_iter):

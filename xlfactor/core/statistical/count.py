@@ -140,7 +140,7 @@ def factor_count(returns, kmax: int | None = None, *, demean: bool = True,
     if lam[kmax] <= total * 1e-14:
         raise InputValueError(f"the returns have fewer than {kmax + 1} independent components; lower kmax.")
     values = criteria_values(lam, np.asarray(total), t, n, kmax)
-    chosen = dict(zip(NUM_FACTOR_CRITERIA, (int(c) for c in choose_k(values))))
+    chosen = dict(zip(NUM_FACTOR_CRITERIA, (int(c) for c in choose_k(values)), strict=True))
     ddof = 1 if (demean or standardize) else 0
     return FactorCount(criteria=NUM_FACTOR_CRITERIA, values=values, chosen=chosen, eigenvalues=lam / (t - ddof),
                        explained=lam / total, kmax=kmax)

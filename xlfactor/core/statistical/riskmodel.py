@@ -98,6 +98,12 @@ class LatentRollingResult(rolling.RollingResult):
     """``rolling.RollingResult`` of latent factors: loadings padded with zero columns to the largest k."""
 
     n_factors: np.ndarray | None = None  # (W,) k in each window
+    factor_returns: tuple = ()  # per window, its latent factor returns (rows of the window, its own k columns)
+
+    def window_factors(self, w: int) -> tuple[np.ndarray, int]:
+        """(factor returns over window w, its number of factors k): what a risk model of window w is made of."""
+        assert self.n_factors is not None
+        return self.factor_returns[w], int(self.n_factors[w])
 
 
 def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
@@ -119,7 +125,8 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
     -------
     LatentRollingResult
         Per window: loadings (W, N, K) with K the largest k (zero columns beyond the window's k), factor
-        covariance, specific variances, R2, the window means as ``intercept``, and ``n_factors``.
+        covariance, specific variances, R2, the window means as ``intercept``, ``n_factors``, and
+        ``factor_returns`` (the window's k latent factor returns, rows of the window; ``window_factors(w)``).
 
     Raises
     ------
@@ -162,6 +169,7 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
            "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
            "factor_cov": np.zeros((n_win, width, width)), "nobs": np.zeros((n_win, n), int),
            "n_factors": np.zeros(n_win, int)}
+    factor_returns: list = [None] * n_win
     for ws, have, est in parts:
         kw = est["loadings"].shape[2]
         cols = np.flatnonzero(have)
@@ -172,8 +180,10 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
             out[name][np.ix_(ws, cols)] = est[name]
         out["nobs"][np.ix_(ws, cols)] = spans[ws, 1:] - spans[ws, :1] + 1
         out["n_factors"][ws] = est["n_factors"]
+        for w, fr, kf in zip(ws, est["factors"], est["n_factors"], strict=True):
+            factor_returns[w] = fr[:, :kf]
     return LatentRollingResult(method="statistical", starts=spans[:, 0], ends=spans[:, 1],
-                               lambdas=np.full(n_win, np.nan), **out)
+                               lambdas=np.full(n_win, np.nan), factor_returns=tuple(factor_returns), **out)
 
 
 def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str, halflife) -> dict:
@@ -199,17 +209,19 @@ def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str,
     keep = np.arange(width) < kw[:, None]  # (G, width) the window's own components
     load = vec[:, :, :width] * _pca.signs(vec[:, :, :width]) * keep[:, None, :]
     var = lam[:, :width] / (length - 1) * keep
+    factors = np.matmul(z, load)  # (G, L, width), zero beyond each window's k
     if cov_method == "sample":
         f_cov = var[:, :, None] * np.eye(width)
-    else:
-        f_cov = np.array([risk.factor_covariance(zw @ lw, cov_method, halflife) * np.outer(kp, kp)
-                          for zw, lw, kp in zip(z, load, keep)])
+    else:  # on the window's own k factors only (a zero column would change a shrinkage target or a correlation)
+        f_cov = np.zeros((g, width, width))
+        for i, (fw, kf) in enumerate(zip(factors, kw, strict=True)):
+            f_cov[i, :kf, :kf] = risk.factor_covariance(fw[:, :kf], cov_method, halflife)
     total_var = (z ** 2).sum(axis=1) / (length - 1)
     spec = np.maximum(total_var - ((load ** 2) * var[:, None, :]).sum(axis=2), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = 1.0 - spec / total_var
     return {"intercept": mean, "loadings": load * scale[:, :, None], "factor_cov": f_cov,
-            "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw}
+            "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw, "factors": factors}
 
 
 __all__ = ["LatentRollingResult", "latent_risk_model", "rolling_latent"]
