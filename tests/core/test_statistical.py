@@ -320,10 +320,21 @@ def test_latent_vs_named_known_truth():
 # --- latent risk model -------------------------------------------------------------------------------------------
 
 
+def descriptive(spec: np.ndarray, n: int, k: int) -> np.ndarray:
+    """The forecast specific variances RSS / (n - k - 1) back on the descriptive scale RSS / (n - 1)."""
+    return spec * (n - k - 1) / (n - 1)
+
+
 def test_latent_risk_model_reproduces_sample_variances(shipped):
+    """Systematic plus descriptive specific variance is each asset's sample variance; the forecast's specific
+    variances are RSS / (n - k - 1), risk.specific_variance's (the Excel chain with SPECIFIC_VAR)."""
     y = shipped[0]
     model = statistical.latent_risk_model(y, k=3)
-    np.testing.assert_allclose(model.diag(), y.var(axis=0, ddof=1), rtol=1e-12)
+    n = y.shape[0]
+    np.testing.assert_allclose(model.diag() - model.specific_var + descriptive(model.specific_var, n, 3),
+                               y.var(axis=0, ddof=1), rtol=1e-12)
+    e = y - statistical.pca(y, 3).fitted()
+    np.testing.assert_allclose(model.specific_var, (e ** 2).sum(axis=0) / (n - 4), rtol=1e-12)
     fit = statistical.pca(y, 3)
     np.testing.assert_allclose(model.factor_cov, np.cov(fit.factors, rowvar=False), atol=1e-16)
     res = risk.allocate("erc", model=model)
@@ -336,12 +347,13 @@ def test_latent_risk_model_by_criterion_standardised_and_gappy(shipped):
     k = statistical.factor_count(y).chosen["gr"]
     assert statistical.latent_risk_model(y, criterion="gr").loadings.shape == (12, k)
     std = statistical.latent_risk_model(y, k=2, standardize=True)
-    np.testing.assert_allclose(std.diag(), y.var(axis=0, ddof=1), rtol=1e-12)  # back in the returns' units
+    np.testing.assert_allclose(std.diag() - std.specific_var + descriptive(std.specific_var, y.shape[0], 2),
+                               y.var(axis=0, ddof=1), rtol=1e-12)  # back in the returns' units
     g = gappy(y)
     gm = statistical.latent_risk_model(g, k=2)
     fit = statistical.pca(g, 2)
     e = g[:, 1] - fit.fitted()[:, 1]
-    assert gm.specific_var[1] == pytest.approx(np.nanvar(e, ddof=1), rel=1e-12)
+    assert gm.specific_var[1] == pytest.approx(np.nanvar(e, ddof=3), rel=1e-12)  # on its observed rows
     ew = statistical.latent_risk_model(y, k=2, cov_method="ewma", halflife=24)
     np.testing.assert_allclose(ew.factor_cov, risk.factor_covariance(statistical.pca(y, 2).factors, "ewma", 24))
 
@@ -372,7 +384,7 @@ def test_rolling_latent_equals_each_window_alone(shipped, k):
         np.testing.assert_allclose(roll.loadings[w, :, :kw], model.loadings, atol=1e-12)
         assert not roll.loadings[w, :, kw:].any() and not roll.factor_cov[w, kw:].any()
         np.testing.assert_allclose(roll.factor_cov[w, :kw, :kw], model.factor_cov, rtol=1e-12, atol=1e-18)
-        np.testing.assert_allclose(roll.specific_var[w], model.specific_var, rtol=1e-10)
+        np.testing.assert_allclose(roll.specific_var[w], descriptive(model.specific_var, b - a + 1, kw), rtol=1e-10)
         np.testing.assert_allclose(roll.intercept[w], y[a:b + 1].mean(axis=0), rtol=1e-12)
 
 
@@ -386,13 +398,14 @@ def test_rolling_latent_leaves_out_an_asset_missing_in_a_window(shipped):
     w = int(np.flatnonzero(~inside)[0])
     alone = statistical.latent_risk_model(y[roll.starts[w]:roll.ends[w] + 1], k=2, standardize=True)
     np.testing.assert_allclose(roll.loadings[w], alone.loadings, atol=1e-12)
-    np.testing.assert_allclose(roll.specific_var[w], alone.specific_var, rtol=1e-10)
+    np.testing.assert_allclose(roll.specific_var[w], descriptive(alone.specific_var, 50, 2), rtol=1e-10)
     np.testing.assert_allclose(roll.factor_cov[w], alone.factor_cov, rtol=1e-10)
     grow = statistical.rolling_latent(y, 50, step=25, k=2, expanding=True)
     assert (grow.starts == 0).all() and np.isnan(grow.loadings[:, 4]).all()
     w = len(grow.ends) - 1
-    np.testing.assert_allclose(grow.specific_var[w, :4], statistical.latent_risk_model(
-        np.delete(y[:grow.ends[w] + 1], 4, axis=1), k=2).specific_var[:4], rtol=1e-10)
+    alone = statistical.latent_risk_model(np.delete(y[:grow.ends[w] + 1], 4, axis=1), k=2)
+    np.testing.assert_allclose(grow.specific_var[w, :4], descriptive(alone.specific_var[:4], grow.ends[w] + 1, 2),
+                               rtol=1e-10)
     with pytest.raises(InsufficientDataError, match="rows 1-50 has 2 asset"):
         statistical.rolling_latent(np.column_stack([y[:, :2], np.full(200, np.nan)]), 50)
 

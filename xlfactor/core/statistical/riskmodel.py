@@ -2,9 +2,14 @@
 
 On the prepared panel (``pca.prepare``) with k components: loadings ``B = diag(scale) V_k`` (returns' units),
 factor returns ``F = Z V_k`` with covariance ``F_cov`` (``risk.factor_covariance``; for ``sample`` it is
-``diag(eigenvalues[:k])``), specific variances the variance (ddof 1) of each asset's residual
-``scale (Z - F V_k')`` on its observed rows. With the sample covariance on a complete panel the model
-reproduces every asset's sample variance exactly (the residuals are orthogonal to the factors).
+``diag(eigenvalues[:k])``), specific variances the forecast convention of every model, ``RSS / (n - k - 1)``
+of each asset's residual ``y - F B'`` on its observed rows (``risk.specific_variance(y, F, B)``: the Excel
+chain ``SPECIFIC_VAR(returns, PCA_FACTORS(...), PCA_LOADINGS(...))`` gives the same). With the sample
+covariance on a complete panel the model's variances are the sample variances plus ``k / (n - k - 1)`` of
+the residual variances (the residuals are orthogonal to the factors).
+
+``rolling_latent`` keeps the descriptive ``RSS / (n - 1)`` of ``rolling.RollingResult`` (the backtest applies
+the degrees of freedom of each window's k).
 
 k is given, or chosen by a criterion of ``count`` (``options.NUM_FACTOR_CRITERIA``) up to ``kmax``.
 
@@ -76,7 +81,8 @@ def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULT
     >>> rng = np.random.default_rng(0)
     >>> y = rng.normal(0, 0.04, (240, 1)) @ np.ones((1, 8)) + rng.normal(0, 0.02, (240, 8))
     >>> model = latent_risk_model(y, k=1)
-    >>> bool(np.allclose(model.diag(), y.var(axis=0, ddof=1)))
+    >>> resid_var = y.var(axis=0, ddof=1) - model.loadings[:, 0] ** 2 * model.factor_cov[0, 0]
+    >>> bool(np.allclose(model.specific_var, resid_var * 239 / 238))
     True
     """
     x = v.as_float_2d(returns, "returns")
@@ -86,11 +92,10 @@ def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULT
         res = count.factor_count(x, kmax, standardize=standardize, asset_names=asset_names)
         k = res.chosen[NUM_FACTOR_CRITERIA[c]]
     fit = _pca.pca(x, k, standardize=standardize, asset_names=asset_names)
-    observed = np.isfinite(x)
-    resid = np.where(observed, x - fit.fitted(), np.nan)
+    loadings = fit.loadings * fit.scale[:, None]
     f_cov = (np.diag(fit.eigenvalues[:k]) if v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample") == "sample"
              else risk.factor_covariance(fit.factors, cov_method, halflife))
-    return risk.FactorModel.from_arrays(fit.loadings * fit.scale[:, None], f_cov, np.nanvar(resid, axis=0, ddof=1))
+    return risk.FactorModel.from_arrays(loadings, f_cov, risk.specific_variance(x, fit.factors, loadings))
 
 
 @dataclass(frozen=True, eq=False)
