@@ -168,7 +168,8 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
         for i in range(0, len(members), size):
             ws = np.array(members[i:i + size])
             stack = np.stack([y[spans[w, 0]:spans[w, 1] + 1][:, have] for w in ws])
-            parts.append((ws, have, _estimate(stack, fixed, top, c, standardize, cov_method, halflife)))
+            with _pca.one_blas_thread():  # many small decompositions
+                parts.append((ws, have, _estimate(stack, fixed, top, c, standardize, cov_method, halflife)))
     width = max(p[2]["loadings"].shape[2] for p in parts)
     out = {"intercept": np.full((n_win, n), np.nan), "loadings": np.full((n_win, n, width), np.nan),
            "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
