@@ -66,7 +66,7 @@ def pca_loadings(returns, k=None, rf=None, standardize=None):
        "kmax)."),
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
-    shares="TRUE for three columns: variance, share of the total variance, cumulative share. Default FALSE.",
+    shares="TRUE for four columns: component number, variance, share of the total variance, cumulative share.",
 )
 def pca_eigenvalues(returns, k=None, rf=None, standardize=None, shares=None):
     """Variances of all the principal components (eigenvalues, largest first), one row each: the scree."""
@@ -79,7 +79,8 @@ def pca_eigenvalues(returns, k=None, rf=None, standardize=None, shares=None):
     m = min(y.shape[0] - 1, y.shape[1])  # components of a demeaned panel
     if not cells.flag(shares, "shares"):
         return cells.column(fit.eigenvalues[:m])
-    return cells.block(np.column_stack([fit.eigenvalues[:m], fit.explained[:m], np.cumsum(fit.explained[:m])]))
+    return cells.block(np.column_stack([np.arange(1, m + 1), fit.eigenvalues[:m], fit.explained[:m],
+                                        np.cumsum(fit.explained[:m])]))
 
 
 @udf(returns=doc.RETURNS_PCA, k=doc.K_LATENT, rf=doc.RF, standardize=doc.PCA_STANDARDIZE)
@@ -95,7 +96,7 @@ def pca_r2(returns, k=None, rf=None, standardize=None):
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
     output=("k (default: the number by criterion), chosen (a row: the number by each criterion, in the order "
-            f"{', '.join(options.NUM_FACTOR_CRITERIA)}) or values (each criterion's value, a row per k = 1..kmax)."),
+            f"{', '.join(options.NUM_FACTOR_CRITERIA)}) or values (a row per k = 1..kmax: k, then each criterion)."),
 )
 def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, output=None):
     """How many latent factors the returns have: Bai-Ng (2002) and Ahn-Horenstein (2013) criteria."""
@@ -107,7 +108,7 @@ def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, 
         return [[res.chosen[crit]]]
     if out == "chosen":
         return cells.row([res.chosen[c] for c in res.criteria])
-    return cells.block(res.values.T)
+    return cells.block(np.column_stack([res.ks, res.values.T]))
 
 
 @udf(

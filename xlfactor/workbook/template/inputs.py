@@ -9,7 +9,7 @@ from ...core.options import DEFAULTS, market_first_weights
 from ...errors import XLFactorError
 from ..dataset import MAX_FACTORS, Dataset
 
-CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
+CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method", "criterion")},
            "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
@@ -63,6 +63,7 @@ class Inputs:
     periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
+    criterion: str = DEFAULTS["criterion"]  # the number of latent factors on the Statistical sheet
     bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
     bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
 

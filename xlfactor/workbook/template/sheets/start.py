@@ -59,6 +59,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
         ("target_vol", "Target volatility, % a year (risk allocation targetvol)", inp.target_vol),
+        ("criterion", "Number of latent factors by (Statistical sheet)", inp.criterion),
         ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
         ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
     ]
@@ -133,6 +134,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "Risk: factor covariance, specific variances, weights and risk contributions.",
             ("Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
             "per risk model: realised vs predicted risk out of sample."),
+            ("Statistical: latent factors (principal components of the excess returns): how many, the scree, "
+             "R2 on them vs on the named factors, canonical correlations."),
         ]),
         ("Connect the functions", [
             ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
