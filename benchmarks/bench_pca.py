@@ -13,6 +13,7 @@ Run: python benchmarks/bench_pca.py [--repeat 3] [--k 10]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -87,8 +88,11 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     args = ap.parse_args()
     header("principal components: xlfactor vs scikit-learn")
+    print("load average (1, 5, 15 min) at the start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     large(args.k, args.repeat)
     rolling(args.repeat)
+    print("load average at the end: {:.1f} {:.1f} {:.1f} (a shared 2-core machine: compare the ratios)".format(
+        *os.getloadavg()))
 
 
 if __name__ == "__main__":
