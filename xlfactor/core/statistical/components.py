@@ -32,6 +32,7 @@ import contextlib
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import solve_triangular
 
 from ...errors import ConvergenceError, InputValueError, InsufficientDataError
@@ -44,7 +45,35 @@ EM_TOL, EM_MAX_ITER = 5e-8, 1000  # statsmodels' tol_em; its max_em_iter is 100 
 
 @dataclass(frozen=True, eq=False)
 class PCAResult:
-    """Principal components of a return panel (see the module docstring for the conventions)."""
+    """Principal components of a return panel (see the module docstring for the conventions).
+
+    Attributes
+    ----------
+    factors : ndarray, shape (T, k)
+        Latent factor returns ``Z V_k`` (scikit-learn's ``transform``).
+    loadings : ndarray, shape (N, k)
+        Orthonormal columns, each summing positive.
+    eigenvalues : ndarray, shape (q,)
+        Variances of the components, q >= k (all of them on the exact path).
+    explained : ndarray, shape (q,)
+        Share of the panel's total variance of each component.
+    r2 : ndarray, shape (N,)
+        Share of each asset's (prepared) variance the k factors explain, on its observed rows.
+    mean, scale : ndarray, shape (N,)
+        Subtracted from and divided into each asset (zeros, ones when not demeaned, standardised).
+    total_variance : float
+        Sum of all the components' variances.
+    n_iter, n_missing : int
+        EM iterations and cells it filled (0 for a complete panel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.random.default_rng(0).normal(size=(50, 4))
+    >>> res = pca(y, 2)
+    >>> res.k, res.factors.shape, bool(np.isclose(res.explained.sum(), 1.0))
+    (2, (50, 2), True)
+    """
 
     factors: np.ndarray  # (T, k) latent factor returns
     loadings: np.ndarray  # (N, k) orthonormal columns, each summing positive
@@ -231,7 +260,7 @@ def em_fill(x: np.ndarray, k: int, demean: bool, standardize: bool, observed: np
                            f"iterations (last relative change {change:.2g}); use fewer factors or fill the gaps.")
 
 
-def pca(returns, k: int = 1, *, demean: bool = True, standardize: bool = False, tol: float = EM_TOL,
+def pca(returns: ArrayLike, k: int = 1, *, demean: bool = True, standardize: bool = False, tol: float = EM_TOL,
         max_iter: int = EM_MAX_ITER, exact: bool | None = None, asset_names: v.Names = None) -> PCAResult:
     """Principal components of a return panel (T periods x N assets), blanks estimated by EM.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import InsufficientDataError
 from .. import _validation as v
@@ -42,7 +43,7 @@ def _choose_k(k, criterion, kmax, t, n, demean):
     return None, count.check_kmax(kmax, t, n, demean), NUM_FACTOR_CRITERIA.index(crit)
 
 
-def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULTS["criterion"],
+def latent_risk_model(returns: ArrayLike, k: int | None = None, *, criterion: str = DEFAULTS["criterion"],
                       kmax: int | None = None, standardize: bool = DEFAULTS["pca_standardize"],
                       cov_method: str = DEFAULTS["cov_method"], halflife: float | None = None,
                       asset_names: v.Names = None) -> risk.FactorModel:
@@ -111,7 +112,7 @@ class LatentRollingResult(rolling.RollingResult):
         return self.factor_returns[w], int(self.n_factors[w])
 
 
-def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
+def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
                    criterion: str = DEFAULTS["criterion"], kmax: int | None = None,
                    standardize: bool = DEFAULTS["pca_standardize"], cov_method: str = DEFAULTS["cov_method"],
                    halflife: float | None = None) -> LatentRollingResult:
