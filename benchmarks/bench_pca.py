@@ -28,15 +28,21 @@ from xlfactor.core.options import DEFAULTS
 from xlfactor.core.statistical import components
 from xlfactor.data import load_french
 
+CPU: dict = {}  # name -> median CPU seconds (all threads) of the last ``interleaved`` call
+
 
 def interleaved(fns: dict, repeat: int) -> dict:
-    """Median wall time of each function, the functions called in turn ``repeat`` times."""
+    """Median wall time of each function, the functions called in turn ``repeat`` times; their median CPU time
+    (``time.process_time``, every thread) into ``CPU``: on a loaded machine the CPU time is the steadier figure."""
     times: dict = {name: [] for name in fns}
+    cpu: dict = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    CPU.update({name: float(np.median(ts)) for name, ts in cpu.items()})
     return {name: float(np.median(ts)) for name, ts in times.items()}
 
 
@@ -47,8 +53,9 @@ def large(k: int, repeat: int) -> None:
         {"xlfactor": lambda: statistical.pca(y, k), "sklearn": lambda: PCA(k, random_state=0).fit(y).transform(y)},
         repeat,
     )
-    print(f"xlfactor pca          {t['xlfactor']:.3f} s")
-    print(f"sklearn PCA (auto)    {t['sklearn']:.3f} s   ratio sklearn / xlfactor {t['sklearn'] / t['xlfactor']:.2f}")
+    print(f"xlfactor pca          {t['xlfactor']:.3f} s (CPU {CPU['xlfactor']:.2f} s)")
+    print(f"sklearn PCA (auto)    {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
+          f"{t['sklearn'] / t['xlfactor']:.2f}")
     fast, sk = statistical.pca(y, k), PCA(k, random_state=0).fit(y)
     z = y - y.mean(axis=0)
     _, vec = components.top_components(z, k, exact=True)
@@ -71,8 +78,10 @@ def rolling(repeat: int) -> None:
             PCA(3, svd_solver="full").fit(y[a : b + 1])
 
     t = interleaved({"xlfactor": lambda: statistical.rolling_latent(y, 60, k=3), "sklearn": loop}, repeat)
-    print(f"xlfactor rolling_latent {t['xlfactor']:.3f} s (loadings, factor covariance, specific variances)")
-    print(f"sklearn PCA loop        {t['sklearn']:.3f} s   ratio sklearn / xlfactor {t['sklearn'] / t['xlfactor']:.1f}")
+    print(f"xlfactor rolling_latent {t['xlfactor']:.3f} s (CPU {CPU['xlfactor']:.2f} s; loadings, factor covariance, "
+          "specific variances)")
+    print(f"sklearn PCA loop        {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
+          f"{t['sklearn'] / t['xlfactor']:.1f}")
     auto = statistical.rolling_latent(y, 60)
     t_auto = interleaved({"x": lambda: statistical.rolling_latent(y, 60)}, repeat)["x"]
     ks, counts = np.unique(auto.n_factors, return_counts=True)
