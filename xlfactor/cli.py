@@ -413,7 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
     p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
