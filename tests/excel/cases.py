@@ -201,7 +201,7 @@ ERROR_CASES = [
     (
         "backtest",
         [[[0.01]] * 6, [[0.02]] * 6, [[4]], None, [["ols, lasoo"]]],
-        r"BACKTEST: models must be one of ols, ridge, lasso, lasso_market_free; got 'lasoo'. Did you mean 'lasso'\?",
+        r"BACKTEST: models must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lasoo'. Did you mean 'lasso'\?",
     ),
     (
         "backtest",

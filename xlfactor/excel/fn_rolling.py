@@ -8,7 +8,7 @@ labelled with their period when ``periods`` is given.
 from __future__ import annotations
 
 from ..core import backtest as walkforward
-from ..core import options, rolling
+from ..core import options
 from ..errors import InputValueError
 from . import coerce as cells
 from . import helptext as doc
@@ -44,7 +44,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=(
@@ -79,7 +79,7 @@ def rolling_loadings(
 ):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    chosen = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    chosen = cells.option(method, options.ROLLING_METHODS, "method", options.DEFAULTS["rolling_method"])
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
@@ -99,7 +99,7 @@ def rolling_loadings(
         "scheme": scheme,
         "rule": rule,
     }
-    penalised = [m for m in rolling.ROLLING_METHODS if m != "ols"]
+    penalised = [m for m in options.ROLLING_METHODS if m != "ols"]
     for name, value in given.items():
         cells.unused(value, name, chosen, penalised, cells.blank(method))
     res = memo.rolling_windows(
@@ -121,7 +121,7 @@ def rolling_loadings(
     factors=doc.FACTORS,
     window=doc.WINDOW,
     rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
-    models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
+    models=doc.BACKTEST_MODELS,
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=(
         "summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "

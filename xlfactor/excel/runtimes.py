@@ -289,9 +289,10 @@ def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
             names = list(ast.literal_eval(node.value))
         elif isinstance(node, ast.AugAssign) and getattr(node.target, "id", "") == "__all__":
-            for part in ast.walk(node.value):
-                if isinstance(part, ast.Attribute) and part.attr == "__all__" and isinstance(part.value, ast.Name):
-                    names += catalogue(path.with_name(part.value.id + ".py"))[0]
+            parts = [p for p in ast.walk(node.value) if isinstance(p, ast.Attribute) and p.attr == "__all__"]
+            for part in sorted(parts, key=lambda p: p.col_offset):  # in the order written
+                if isinstance(part.value, ast.Name):
+                    names += catalogue(path.with_name(f"{part.value.id}.py"))[0]
     return names, docs
 
 

@@ -105,8 +105,8 @@ def windows(window, every, expanding) -> dict:
 
 
 def model_names(models) -> tuple[str, ...]:
-    """The backtest's risk models: names in a row or comma-separated; blank: all."""
+    """The backtest's risk models: names in a row or comma-separated (also the latent ones); blank: all named ones."""
     if cells.blank(models):
         return options.BACKTEST_MODELS
-    names = cells.words(models, "models")
-    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+    known = options.BACKTEST_MODELS + options.BACKTEST_LATENT
+    return tuple(cells.option(n, known, "models", options.BACKTEST_MODELS[-1]) for n in cells.words(models, "models"))

@@ -15,14 +15,14 @@ from ..core import _validation as v
 from ..core import options, regression, risk
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
-from . import fn_macro, fn_rolling, memo, shared
+from . import fn_macro, fn_rolling, fn_statistical, memo, shared
 from . import helptext as doc
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
 from .fn_rolling import *  # noqa: F403 - out of sample: ROLLING_BETA, ROLLING_LOADINGS, BACKTEST
+from .fn_statistical import *  # noqa: F403 - latent factors: PCA_FACTORS, PCA_LOADINGS, FACTOR_COUNT, ...
 
-# New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
-# `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
+# New topics: one module xlfactor/excel/fn_<topic>.py each, star-imported here (F403 silenced), names in __all__.
 
 
 def _penalized(method, returns, factors, lam, rf, standardize, intercept, penalty_weights, l1_ratio=None, prior=None):
@@ -380,16 +380,17 @@ def factor_corr(factors):
     return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
 
 
-@udf(
-    returns=doc.RETURNS,
-    market=doc.MARKET,
-    rf=doc.RF_MARKET,
-    market_is=doc.MARKET_IS,
-)
-def capm_er(returns, market, rf=None, market_is=None):
+@udf(returns=doc.RETURNS, market=doc.MARKET, rf=doc.RF_MARKET, market_is=doc.MARKET_IS, traded=doc.TRADED)
+def capm_er(returns, market, rf=None, market_is=None, traded=None):
     """CAPM expected return per period, rf + beta*(mean market premium) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
-    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=shared.market_is(market_is))
+    res = regression.capm(
+        y,
+        cells.one_column(m, "market"),
+        rf=r,
+        market_is=shared.market_is(market_is),
+        traded=cells.flag(traded, "traded", True),
+    )
     return cells.block([res.expected_return, res.mean_return])
 
 
@@ -419,7 +420,7 @@ def fama_macbeth(returns, exposures, lags=None, factors=None):
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     rf=doc.RF,
-    traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
+    traded=doc.TRADED,
 )
 def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
@@ -504,6 +505,6 @@ __all__ = [
     "excess_returns",
     "xlfactor_error",
 ]
-__all__ += fn_rolling.__all__ + fn_macro.__all__  # rolling_beta, ..., backtest; risk_premia, ..., char_model
+__all__ += fn_rolling.__all__ + fn_macro.__all__ + fn_statistical.__all__  # their own functions, in their order
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too
