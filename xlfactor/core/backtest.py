@@ -304,8 +304,9 @@ def backtest(
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
     alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
-    budgets = None if budgets is None or alloc not in ("budget", "factor") else np.asarray(budgets, float)
-    target_vol = None if target_vol is None or alloc != "targetvol" else float(target_vol)
+    risk.check_used(alloc, budgets, target_vol)  # budgets or target_vol the allocation ignores: refused
+    budgets = None if budgets is None else np.asarray(budgets, float)
+    target_vol = None if target_vol is None else float(target_vol)
     halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
     opts = CovOptions(str(cov_method), halflife, None if corr_halflife is None else float(corr_halflife),
                       v.check_nonneg_int(nw_lags, "nw_lags"),
