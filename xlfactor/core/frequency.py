@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
@@ -22,7 +23,23 @@ MONTHS = {"quarter": 3, "year": 12}
 
 @dataclass(frozen=True, eq=False)
 class Compounded:
-    """Returns compounded to a slower frequency, one row per complete period."""
+    """Returns compounded to a slower frequency, one row per complete period.
+
+    Attributes
+    ----------
+    labels : ndarray, shape (P,)
+        YYYYMM of each period's last month.
+    returns : ndarray, shape (P, N)
+        The compounded returns, ``prod(1 + r) - 1`` over each period's months (NaN if any is missing).
+    first_row : ndarray, shape (P,)
+        0-based row of each period's first month in the input.
+
+    Examples
+    --------
+    >>> res = compound([[0.01], [0.02], [-0.01]], [199001, 199002, 199003])
+    >>> res.labels.tolist(), res.first_row.tolist()
+    ([199003], [0])
+    """
 
     labels: np.ndarray  # (P,) YYYYMM of each period's last month
     returns: np.ndarray  # (P, N)
@@ -52,7 +69,7 @@ def month_index(labels, name: str = "periods") -> np.ndarray:
     return (lab // 100).astype(int) * 12 + month.astype(int) - 1
 
 
-def compound(returns, labels, to: str | None = None) -> Compounded:
+def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Compounded:
     """Compound monthly ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
 
     Parameters
@@ -105,6 +122,26 @@ def compound(returns, labels, to: str | None = None) -> Compounded:
     labels_out = (last // 12) * 100 + last % 12 + 1
     return Compounded(labels=labels_out, returns=np.prod(1.0 + block, axis=1) - 1.0,
                       first_row=start + size * np.arange(count))
+
+
+def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np.ndarray:
+    """The YYYYMM labels of a slower series, each the last month of a quarter (or year, by ``to``); a label that
+    is not (a quarter labelled by its first month, 195901 for 1959Q1) is an error naming its row.
+
+    Examples
+    --------
+    >>> check_period_ends([195903, 195906]).tolist()
+    [195903.0, 195906.0]
+    """
+    to = v.choose(to, FREQUENCIES, "to", str(DEFAULTS["frequency"]))
+    lab = v.as_float_1d(labels, name, allow_missing=False)
+    m = month_index(lab, name)
+    bad = np.flatnonzero((m + 1) % MONTHS[to] != 0)
+    if bad.size:
+        i = int(bad[0])
+        raise InputValueError(f"{name} row {i + 1} is {lab[i]:g}, not the last month of a {to}; label each {to} by "
+                              f"its last month as YYYYMM ({'1959Q1 is 195903' if to == 'quarter' else '1959 is 195912'}).")
+    return lab
 
 
 def align(left, right, left_name: str = "left periods", right_name: str = "right periods") -> tuple[np.ndarray, np.ndarray]:

@@ -20,9 +20,9 @@ from . import helptext as doc
 from . import memo
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
+from .fn_statistical import *  # noqa: F403 - latent factors: PCA_FACTORS, PCA_LOADINGS, FACTOR_COUNT, ...
 
-# New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
-# `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
+# New topics: one module xlfactor/excel/fn_<topic>.py each, star-imported here (F403 silenced), names in __all__.
 
 
 def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
@@ -361,16 +361,12 @@ def factor_corr(factors):
     return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
 
 
-@udf(
-    returns=doc.RETURNS,
-    market=doc.MARKET,
-    rf=doc.RF_MARKET,
-    market_is=doc.MARKET_IS,
-)
-def capm_er(returns, market, rf=None, market_is=None):
+@udf(returns=doc.RETURNS, market=doc.MARKET, rf=doc.RF_MARKET, market_is=doc.MARKET_IS, traded=doc.TRADED)
+def capm_er(returns, market, rf=None, market_is=None, traded=None):
     """CAPM expected return per period, rf + beta*(mean market premium) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
-    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is))
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is),
+                          traded=cells.flag(traded, "traded", True))
     return cells.block([res.expected_return, res.mean_return])
 
 
@@ -397,7 +393,7 @@ def fama_macbeth(returns, exposures, lags=None, factors=None):
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     rf=doc.RF,
-    traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
+    traded=doc.TRADED,
 )
 def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
@@ -503,7 +499,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
@@ -521,7 +517,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    method = cells.option(method, options.ROLLING_METHODS, "method", options.DEFAULTS["rolling_method"])
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
@@ -541,7 +537,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
     factors=doc.FACTORS,
     window=doc.WINDOW,
     rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
-    models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
+    models=doc.BACKTEST_MODELS,
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
             "predicted_vol (ex-ante, per period) or weights (rebalances x assets, first model)."),
@@ -583,10 +579,9 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
 
 
 def _model_names(models) -> tuple[str, ...]:
-    if cells.blank(models):
-        return options.BACKTEST_MODELS
-    names = cells.words(models, "models")
-    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+    known = options.BACKTEST_MODELS + options.BACKTEST_LATENT
+    return options.BACKTEST_MODELS if cells.blank(models) else tuple(
+        cells.option(n, known, "models", options.BACKTEST_MODELS[-1]) for n in cells.words(models, "models"))
 
 
 __all__ = [
@@ -594,7 +589,8 @@ __all__ = [
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
-    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
+    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # noqa: F405 - fn_macro
+    "pca_factors", "pca_loadings", "pca_eigenvalues", "pca_r2", "factor_count", "latent_vs_named",  # noqa: F405
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too
