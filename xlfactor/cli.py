@@ -7,6 +7,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,6 +17,9 @@ from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 from .workbook import FLAVORS
 
+if TYPE_CHECKING:
+    from .workbook.dataset import Dataset
+
 OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
 
 
@@ -24,7 +28,8 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from)
+        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from,
+                                  date_order=args.date_order)
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
@@ -154,7 +159,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_macro(data, start: int, end: int) -> None:
+def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     """The macro example (the Macro sheet) when the data are monthly and share enough quarters with macrodata."""
     from .workbook import macro
 
@@ -298,6 +303,12 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rf", metavar="FILE|COLUMN",
                    help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
                         "shipped RF with --factors french, else 0 (returns already excess)")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst", default="auto",
+                       help="read dates such as 01/02/1980 day first (1 February); by default the order is found "
+                            "from the file, and a file whose dates read both ways is refused")
+    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
+                       help="read dates such as 01/02/1980 month first (2 January)")
     p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
                    help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
                         "size/value and size/momentum)")
@@ -406,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
     p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
