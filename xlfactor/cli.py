@@ -7,6 +7,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +16,9 @@ from . import frames
 from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 from .workbook import FLAVORS
+
+if TYPE_CHECKING:
+    from .workbook.dataset import Dataset
 
 OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
 
@@ -155,7 +159,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_macro(data, start: int, end: int) -> None:
+def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     """The macro example (the Macro sheet) when the data are monthly and share enough quarters with macrodata."""
     from .workbook import macro
 
@@ -413,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
     p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")

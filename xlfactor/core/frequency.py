@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
@@ -22,7 +23,23 @@ MONTHS = {"quarter": 3, "year": 12}
 
 @dataclass(frozen=True, eq=False)
 class Compounded:
-    """Returns compounded to a slower frequency, one row per complete period."""
+    """Returns compounded to a slower frequency, one row per complete period.
+
+    Attributes
+    ----------
+    labels : ndarray, shape (P,)
+        YYYYMM of each period's last month.
+    returns : ndarray, shape (P, N)
+        The compounded returns, ``prod(1 + r) - 1`` over each period's months (NaN if any is missing).
+    first_row : ndarray, shape (P,)
+        0-based row of each period's first month in the input.
+
+    Examples
+    --------
+    >>> res = compound([[0.01], [0.02], [-0.01]], [199001, 199002, 199003])
+    >>> res.labels.tolist(), res.first_row.tolist()
+    ([199003], [0])
+    """
 
     labels: np.ndarray  # (P,) YYYYMM of each period's last month
     returns: np.ndarray  # (P, N)
@@ -52,7 +69,7 @@ def month_index(labels, name: str = "periods") -> np.ndarray:
     return (lab // 100).astype(int) * 12 + month.astype(int) - 1
 
 
-def compound(returns, labels, to: str | None = None) -> Compounded:
+def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Compounded:
     """Compound monthly ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
 
     Parameters

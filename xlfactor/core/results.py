@@ -186,6 +186,8 @@ class CapmResult:
         Historical mean of each asset's total return over the rows it used.
     mean_rf, mean_premium : ndarray, shape (N,)
         Mean risk-free rate and mean market excess return over the same rows.
+    traded : bool
+        Whether the market is a return; if not, ``expected_return`` is refused and ``alpha`` is an intercept.
 
     Derived (properties): ``alpha``, ``beta``, ``tstat_alpha``, ``tstat_beta``, ``r2``, ``resid_vol``,
     ``nobs``, ``blume_beta`` (2/3 beta + 1/3) and ``expected_return``.

@@ -20,9 +20,9 @@ from . import helptext as doc
 from . import memo
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
+from .fn_statistical import *  # noqa: F403 - latent factors: PCA_FACTORS, PCA_LOADINGS, FACTOR_COUNT, ...
 
-# New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
-# `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
+# New topics: one module xlfactor/excel/fn_<topic>.py each, star-imported here (F403 silenced), names in __all__.
 
 
 def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
@@ -543,7 +543,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
     factors=doc.FACTORS,
     window=doc.WINDOW,
     rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
-    models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
+    models=doc.BACKTEST_MODELS,
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
             "predicted_vol (ex-ante, per period) or weights (rebalances x assets, first model)."),
@@ -583,10 +583,9 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
 
 
 def _model_names(models) -> tuple[str, ...]:
-    if cells.blank(models):
-        return options.BACKTEST_MODELS
-    names = cells.words(models, "models")
-    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+    known = options.BACKTEST_MODELS + options.BACKTEST_LATENT
+    return options.BACKTEST_MODELS if cells.blank(models) else tuple(
+        cells.option(n, known, "models", options.BACKTEST_MODELS[-1]) for n in cells.words(models, "models"))
 
 
 __all__ = [
@@ -595,6 +594,7 @@ __all__ = [
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
     "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # noqa: F405 - fn_macro
+    "pca_factors", "pca_loadings", "pca_eigenvalues", "pca_r2", "factor_count", "latent_vs_named",  # noqa: F405
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too

@@ -31,6 +31,7 @@ TESTS = ("J", "df", "p-value", "R2 (CS)", "1 + c")
 
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book, data, d = s.book, ctx["data"], tpl.data
+    assert d is not None  # Template fills it in
     f = book.fmt
     n = d.shape()[1]
     k = len(MACRO_FACTORS)
@@ -38,9 +39,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(1, n + 4, 9)
     s.text(0, 0, "Macro factors: exposures to GDP growth, inflation and unemployment changes, and their premia",
            f["title"])
-    if example.shared_quarters(d) < example.MIN_QUARTERS or n < k + 2:
-        s.paragraph(1, 0, max(n, 8), f"Needs monthly data (YYYYMM) sharing at least {example.MIN_QUARTERS} quarters "
-                    f"with the macro series (1959Q2-2009Q3) and at least {k + 2} assets; these data do not.", "note")
+    ex = example.macro_example(d, tpl.inp.start, tpl.inp.end)
+    if ex is None:
+        s.paragraph(1, 0, max(n, 8), f"Needs monthly data (YYYYMM) whose sample window (on Start) shares at least "
+                    f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
+                    "assets; these data do not.", "note")
         return {}
     s.paragraph(1, 0, n, "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
                 "not returns, so their premia come from the cross-section of the assets, with an intercept (the "
@@ -87,6 +90,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     pct2 = book.number(decimals=2, percent=True)
     for (title, method, se), block in zip(METHODS, blocks, strict=True):
         s.heading(block.r0, 0, title)
+        if method == "gmm" and ex.gmm is None:  # in Excel the formulas would show the error: say it here
+            s.paragraph(block.r0 + 1, 0, n, f"Left out on this window: {ex.gmm_note}", "note")
+            continue
         for j, h in enumerate(["premium", "std error", "t-stat"]):
             s.text(block.r0 + 1, 1 + j, h, f["head"])
         for i, lab in enumerate(("zero-beta rate", *MACRO_FACTORS)):
