@@ -106,7 +106,7 @@ class RegressionResult:
         return np.sqrt(self.resid_ss / self.df_resid)
 
     @property
-    def risk(self) -> "RiskSplit":
+    def risk(self) -> RiskSplit:
         """Total, systematic and specific variance with one denominator (n - 1)."""
         d = self.nobs - 1
         return RiskSplit(
