@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__
-from . import frames
+from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 from .workbook import FLAVORS
@@ -74,7 +73,7 @@ def _per_factor(text: str, flag: str, names: list[str]):
 def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 200, "display.max_columns", 40):
-        print(frame.to_string(float_format=lambda x: fmt.format(x)))
+        print(frame.to_string(float_format=fmt.format))
 
 
 class Steps:
@@ -278,7 +277,7 @@ def _chart(res: dict, data, path: Path) -> None:
     real = st.loc["Realised volatility (annualised)"] * 100
     a2.bar([p - 0.2 for p in pos], pred, width=0.4, label="predicted")
     a2.bar([p + 0.2 for p in pos], real, width=0.4, label="realised")
-    for p, m in zip(pos, models):
+    for p, m in zip(pos, models, strict=True):
         a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
                     ha="center", va="bottom", fontsize=8)
     a2.set_xticks(list(pos), [m.replace("_", "_\n") for m in models])  # long names on two lines, not rotated
@@ -319,9 +318,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Run xlwings Server with xlfactor's functions on this machine."""
-    from .excel import runtimes
-
     from importlib.util import find_spec
+
+    from .excel import runtimes
 
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
         print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)

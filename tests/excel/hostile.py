@@ -53,7 +53,7 @@ def _range_mutations(block):
     yield "a number stored as text", _set(block, mid, 0, "0.5"), True
     yield "'NaN' typed as text", _set(block, mid, 0, "NaN"), True
     yield "a blank row in the middle", block[:mid] + [[None] * k] + block[mid:], False
-    yield "transposed", [list(c) for c in zip(*block)], False
+    yield "transposed", [list(c) for c in zip(*block, strict=True)], False
 
 
 SCALARS = [("a huge count", [[1e9]]), ("a negative number", [[-3.0]]), ("a fraction", [[2.5]]), ("text", [["xyz"]]),
@@ -78,10 +78,10 @@ def build(case_list=None) -> list[Bad]:
             param = list(inspect.signature(getattr(udfs, case.func)).parameters.values())[pos]
             optional = param.default is not inspect.Parameter.empty  # blank means the default: not a mistake
             if is_range:
-                for what, new, must_fail in _range_mutations(arg):
+                for what, new, refused in _range_mutations(arg):
                     args = list(case.args)
                     args[pos] = new
-                    must_fail = must_fail and not (optional and what in ("an empty range", "every cell blank"))
+                    must_fail = refused and not (optional and what in ("an empty range", "every cell blank"))
                     out.append(Bad(case.func, args, f"argument {pos + 1}: {what}", must_fail))
             else:
                 for what, new in SCALARS:
