@@ -7,7 +7,8 @@ Cases (seeded synthetic data, 5 factors, the market unpenalised, lambda by 5-fol
 - wide: 645 months x 500 assets, 60-month windows stepped monthly: 586 windows.
 
 Each round runs, interleaved: the local engine in a fresh process (BLAS on one thread), then the Dask engine on a
-``LocalCluster`` of 2 single-threaded worker processes started for the round (start-up and a small warm-up
+``LocalCluster`` of 2 single-threaded worker processes started for the round, configured as the engine's own
+(no sampling profiler: its cost follows wall time, a large share on a loaded machine; start-up and a small warm-up
 call that imports xlfactor on the workers are not timed). Printed: wall times (median, min-max), the speed-up,
 tasks per worker, CPU seconds per worker against the local run's, peak resident memory per worker next to the local process's (ru_maxrss, and the rise over the
 resident size before the job), the largest difference from the local numbers, and the load average at the
@@ -69,9 +70,11 @@ def _local(case: str):
 
 
 def _dask(case: str):
+    import dask
     from dask.distributed import Client, LocalCluster, get_task_stream
 
     with (
+        dask.config.set({"distributed.worker.profile.enabled": False}),  # as the engine's own cluster (engines.py)
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):

@@ -305,7 +305,10 @@ def backtest(
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
     alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
     risk.check_used(alloc, budgets, target_vol)  # budgets or target_vol the allocation ignores: refused
-    budgets = None if budgets is None else np.asarray(budgets, float)
+    if budgets is not None:  # checked once here: per asset for "budget", per factor for "factor" (a row from Excel too)
+        per_factor = alloc == "factor"
+        budgets = risk.check_budgets(budgets, x.shape[1] if per_factor else y.shape[1],
+                                     "factors" if per_factor else "assets")
     target_vol = None if target_vol is None else float(target_vol)
     halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
     opts = CovOptions(str(cov_method), halflife, None if corr_halflife is None else float(corr_halflife),

@@ -6,7 +6,9 @@ Dask: ``scheduler`` is a ``dask.distributed.Client``, a scheduler address such a
 (start one with ``dask scheduler`` and workers with ``dask worker tcp://10.0.0.5:8786``, each with xlfactor
 installed), or None for a ``LocalCluster`` on this machine for the duration of the call. The data every chunk
 reads (``shared``) is sent to each worker once (scattered), not with every task; a caller sizes its chunks by
-``Runner.slots`` (the tasks the cluster runs at once) so that every worker gets several.
+``Runner.slots`` (the tasks the cluster runs at once) so that every worker gets several. Workers of a cluster you
+start compute faster without Dask's sampling profiler (``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``): it
+samples on a clock, so on a busy machine it takes a growing share of the CPU a worker gets.
 """
 
 from __future__ import annotations

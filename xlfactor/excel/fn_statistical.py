@@ -74,7 +74,7 @@ def pca_eigenvalues(returns, k=None, rf=None, standardize=None, shares=None):
     std = _standardize(standardize)
     fill = cells.count(k, "k", None, minimum=1)
     if fill is None:
-        fill = count.check_kmax(None, *y.shape, True) if not np.isfinite(y).all() else 1
+        fill = count.check_kmax(None, y.shape[0], y.shape[1], True) if not np.isfinite(y).all() else 1
     fit = memo.pca(y, fill, standardize=std, exact=True)
     m = min(y.shape[0] - 1, y.shape[1])  # components of a demeaned panel
     if not cells.flag(shares, "shares"):

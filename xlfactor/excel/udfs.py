@@ -224,9 +224,15 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
 def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
     model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
-    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets"),
-                                   target_vol=cells.number(target_vol, "target_vol", None)).weights)
+    method_cell, method = method, cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
+    return cells.row(risk.allocate(method, model=model, **_alloc_args(method, method_cell, budgets, target_vol)).weights)
+
+
+def _alloc_args(method: str, method_cell, budgets, target_vol) -> dict:  # validated; a sheet wires them to all
+    b, tv = cells.optional_table(budgets, "budgets"), cells.number(target_vol, "target_vol", None, low=0.0, low_open=True)
+    _ = b is None or risk.check_budgets(b, np.size(b), "values")  # dropped where a chosen method ignores them
+    return {"budgets": b if (keep := cells.blank(method_cell)) or method in risk.BUDGET_METHODS else None,  # blank:
+            "target_vol": tv if keep or method == "targetvol" else None}  # the core refuses them
 
 
 # --- companions: every step of the template is a live formula ------------------------------------------------------
@@ -561,12 +567,10 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
     out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
     windows = _windows(window, rebalance_every, None)
     del windows["expanding"]
-    res = memo.backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
-                                                           options.DEFAULTS["risk_method"]),
+    chosen = cells.option(alloc, options.ALLOC_METHODS, "alloc", options.DEFAULTS["risk_method"])
+    res = memo.backtest(y, x, models=names, alloc=chosen, **_alloc_args(chosen, alloc, budgets, target_vol),
                     periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
                     rule=_rule(rule), **_cv_options(folds, scheme),
-                    budgets=cells.optional_table(budgets, "budgets"),
-                    target_vol=cells.number(target_vol, "target_vol", None),
                     cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
                     halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]), **windows)
     if out == "summary":

@@ -28,7 +28,6 @@ is prepared again and decomposed.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +36,7 @@ from scipy.linalg import solve_triangular
 
 from ...errors import ConvergenceError, InputValueError, InsufficientDataError
 from .. import _validation as v
+from .._threads import single_threaded
 
 EXACT_MAX = 600  # smaller side up to which the Gram matrix is decomposed whole (eigh of 600 x 600: ~50 ms)
 RANDOMIZED_SHARE = 0.1  # above EXACT_MAX, subspace iteration when the components wanted are at most this share
@@ -148,12 +148,14 @@ def _subspace(z: np.ndarray, q: int, tol: float = 1e-12, max_iter: int = 200):
     b = min(q + max(10, q // 2), *z.shape)
     rng = np.random.default_rng(0)
     start = z.T @ (z @ rng.standard_normal((z.shape[1], b)))
-    with one_blas_thread():
+    with single_threaded():
         basis = _orthonormal(start)
     for _ in range(max_iter):
-        y = z @ basis  # the large products on every BLAS thread, the thin ones on one
+        # the large products on every BLAS thread, the thin steps on one (``_threads``; on a loaded 2-core
+        # machine the Cholesky QR of 3000 x 20 took 0.5-1.1 s on two threads, 2 ms on one)
+        y = z @ basis
         w = z.T @ y  # Z'Z basis
-        with one_blas_thread():
+        with single_threaded():
             theta, rot = np.linalg.eigh(y.T @ y)
             theta, rot = theta[::-1], rot[:, ::-1]
             vec, cv = basis @ rot, w @ rot
@@ -162,17 +164,6 @@ def _subspace(z: np.ndarray, q: int, tol: float = 1e-12, max_iter: int = 200):
                 return np.clip(theta, 0.0, None), vec
             basis = _orthonormal(cv)
     return None
-
-
-def one_blas_thread():
-    """BLAS on one thread, for small or thin matrices: on a loaded 2-core machine OpenBLAS' two threads wait on
-    each other (586 eigh of 30 x 30: 6-20 s on two threads, 0.3 s on one; the Cholesky QR of 3000 x 20:
-    0.5-1.1 s, 2 ms)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn; not in xlwings Lite
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _orthonormal(a: np.ndarray) -> np.ndarray:

@@ -88,6 +88,13 @@ class Template:
         """A named input of the Start sheet."""
         return self.book.block("Start", key)
 
+    def only_for(self, methods: tuple[str, ...], arg: Ref | Expr) -> Expr:
+        """``arg`` when Start's risk method is one of ``methods``, else blank: the allocation refuses an argument
+        its method ignores (``risk.allocate``), so a formula passes budgets or a target only where they are read."""
+        method = self.start_ref("risk_method").a1()
+        cond = "OR(" + ",".join(f'{method}="{m}"' for m in methods) + ")"
+        return Expr(f'IF({cond},{arg.a1()},"")', arg.values() if self.inp.risk_method.lower() in methods else [[""]])
+
     @staticmethod
     def take(block: Ref, rows: Ref, cols: Ref | None, values) -> Expr:
         """TAKE(room, rows[, cols]): the used part of a block with room to grow."""
