@@ -52,12 +52,13 @@ class Book:
         ch = self.wb.add_chart(kind)
         for s in series:
             ch.add_series(s)
-        ch.set_title({"name": title, "name_font": {"size": 12}})
+        ch.set_title({"name": title, "name_font": {"size": 13}})
         assert all(axes.get(a, {}).get("name") for a in ("x", "y")), f"chart {title!r}: name both axes"
-        for axis, opts in axes.items():
-            getattr(ch, f"set_{axis}_axis")(opts)
+        for axis, opts in axes.items():  # 11 pt: 8.25 pt printed at the smallest scale (pages.SCALE)
+            getattr(ch, f"set_{axis}_axis")({**opts, "num_font": {"size": 11, **opts.get("num_font", {})},
+                                             "name_font": {"size": 11, **opts.get("name_font", {})}})
         ch.set_size({"width": size[0], "height": size[1]})
-        ch.set_legend({"position": "bottom"})
+        ch.set_legend({"position": "bottom", "font": {"size": 11}})
         sheet.ws.insert_chart(row, col, ch)
         sheet._used(row + size[1] // 20, col, row, col)  # its columns: by width, at the page setup
         sheet.charts.append((row, col, size[0], size[1]))

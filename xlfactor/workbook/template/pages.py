@@ -75,9 +75,10 @@ def chart_columns(sheet: Sheet) -> int:
 def plan(sheet: Sheet, preview: bool) -> Plan:
     """The page setup of ``sheet``: scale, print area, page breaks, hidden room."""
     last_row, last_col = sheet.extent[0], max(sheet.extent[1], chart_columns(sheet))
+    cut_table = preview and sheet.preview_rows is not None and sheet.preview_rows < last_row
     if preview and sheet.preview_rows:
         last_row = min(last_row, sheet.preview_rows)
-    rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, min(r1, last_row) + 1)}
+    rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, r1 + 1)}
     cols_used = {c for _, c0, _, c1 in sheet.areas for c in range(c0, min(c1, last_col) + 1)}
     hidden_rows = _empty_runs(rows_used, last_row) if preview else []
     hidden_cols = _empty_runs(cols_used, last_col) if preview else []
@@ -90,31 +91,41 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
         widths = widths[:fits]
     width = sum(widths)
     scale = int(max(SCALE[0], min(SCALE[1], 100 * printable_w / width)))
-    per_page = int(FILL * (PAGE[1] - 2 * 72 * MARGIN) / (ROW * scale / 100))
-    return Plan(scale, last_row, last_col, tuple(breaks(sheet, per_page, last_row, set(hidden_rows))),
-                tuple(hidden_rows), tuple(hidden_cols), width * scale / 100 > printable_w + 1, cut)
+    page = FILL * (PAGE[1] - 2 * 72 * (MARGIN + HEADER)) * 100 / scale  # points of rows a page holds
+    height = lambda r: 0.0 if r in hidden_rows else sheet.heights.get(r, ROW)  # noqa: E731
+    cuts = breaks(sheet, page, last_row, height, rows_used)
+    if cut_table:  # the preview prints the first rows of a long table: as many as fill its last page
+        room = page - sum(height(r) for r in range((cuts or [0])[-1], last_row + 1))
+        last_row = min(sheet.extent[0], last_row + max(0, int(room // ROW)))
+    return Plan(scale, last_row, last_col, tuple(cuts), tuple(hidden_rows), tuple(hidden_cols),
+                width * scale / 100 > printable_w + 1, cut)
 
 
-def breaks(sheet: Sheet, per_page: int, last_row: int, hidden: set[int]) -> list[int]:
-    """Rows to start pages at: block and chart tops, as few as keep each page within ``per_page`` visible rows."""
+def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int]) -> list[int]:
+    """Rows to start pages at: where a group of rows starts (after an empty row, so a heading stays with its
+    table) or a chart, as few pages as hold ``page`` points each, and the pages balanced: the shortest
+    longest page those pages allow, so that no page is a short remainder.
+    """
     inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + h // 20 + 1)}
-    tops = {b.r0 for b in sheet.blocks.values()} | {row for row, *_ in sheet.charts}
-    candidates = sorted(r for r in tops if 0 < r <= last_row and r not in inside)
+    starts = {r for r in used if r - 1 not in used} | {row for row, *_ in sheet.charts}
+    candidates = sorted(r for r in starts if 0 < r <= last_row and r not in inside)
+    heights = [height(r) for r in range(last_row + 2)]
+    fewest = len(_greedy(candidates, page, last_row, heights))
+    low, high = sum(heights) / (fewest + 1), page
+    for _ in range(30):  # bisect on the page length: the shortest that still gives the fewest pages
+        mid = (low + high) / 2
+        low, high = (low, mid) if len(_greedy(candidates, mid, last_row, heights)) <= fewest else (mid, high)
+    return _greedy(candidates, high, last_row, heights)
 
-    def rows(a: int, b: int) -> int:
-        return sum(1 for r in range(a, b) if r not in hidden)
 
+def _greedy(candidates: list[int], limit: float, last_row: int, heights: list[float]) -> list[int]:
+    """Break before the last candidate that keeps each page within ``limit`` points of rows."""
     out, start, prev = [], 0, 0
-    for c in candidates:
-        while rows(start, c) > per_page:
-            cut = prev if prev > start else c
-            if cut == start:
-                break
-            out.append(cut)
-            start = cut
+    for c in [*candidates, last_row + 1]:
+        if sum(heights[start:c]) > limit and prev > start:
+            out.append(prev)
+            start = prev
         prev = c
-    if rows(start, last_row + 1) > per_page and prev > start:
-        out.append(prev)
     return out
 
 

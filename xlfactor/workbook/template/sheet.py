@@ -26,6 +26,7 @@ class Sheet:
     extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
     areas: list = field(default_factory=list)  # (r0, c0, r1, c1) of everything written: what a page must show
     widths: dict = field(default_factory=dict)  # column -> width in characters (set_column)
+    heights: dict = field(default_factory=dict)  # row -> height in points, where not the default 15
     charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
     headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
     preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
@@ -79,6 +80,7 @@ class Sheet:
         self.ws.merge_range(r, c0, r, c1, text, self.book.fmt[f"{style}_wrap"])
         if lines > 1:
             self.ws.set_row(r, 15 * lines)
+            self.heights[r] = 15.0 * lines
         return self.ref(r, c0)
 
     def heading(self, r: int, c: int, text: str) -> Ref:

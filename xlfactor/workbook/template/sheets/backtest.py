@@ -23,7 +23,7 @@ KEY = "backtest"  # what later sheets find this sheet's blocks under
 NEEDS = ('data', 'factors', 'market', 'risk')  # the sheets whose blocks this one uses
 
 
-COINCIDE = 0.005  # models whose growth paths stay within 0.5% of each other are said to coincide
+COINCIDE = 0.01  # models whose growth paths stay within 1% of the chart's range (a line's width) coincide
 
 
 def serial(period: int, frequency: str) -> float:
@@ -78,9 +78,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     lay = Layout(s, 4)
     head = lay.take("summary_head", 1, gap=0)
     summary_room = lay.take("summary", len(STATS) + 1, len(models) + 1)
-    charts = lay.take("charts", 42, 8)  # two charts, one above the other
+    charts = lay.take("charts", 19, 8)  # two charts side by side
     beta_head = lay.take("beta_head", 2, gap=0)
-    beta_charts = lay.take("beta_chart", 21, 16)
+    beta_charts = lay.take("beta_chart", 19, 16)
     series_head = lay.take("window_head", 3, len(models) + 1, gap=0)
     r0 = lay.row  # the series, last on the sheet: they grow with the periods
     window, step = tpl.start_ref("bt_window"), tpl.start_ref("bt_step")
@@ -115,22 +115,24 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
     dates = calendar(s, cum.r0, 1 + m_, dates, d.frequency, "bt_dates")
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
-    same = bool(np.nanmax(np.abs(growth / growth[:, :1] - 1)) < COINCIDE)
+    spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
+    same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
     title = "Cumulative excess return of each model's portfolio (growth of 1)"
-    book.chart(s, {"type": "line"}, title + (": the models' lines coincide" if same else ""), [
+    book.chart(s, {"type": "line"}, title + (f": the {len(models)} models' lines coincide (within {spread:.2f})"
+                                             if same else ""), [
         {"name": m, "categories": dates.address(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
          "line": {"color": colours[j % 4], "width": 1.25, **({"dash_type": "dash"} if same and j else {})}}
         for j, m in enumerate(models)],
         charts.r0, 0, {"y": fitted({"name": "growth of 1", "num_format": "0.0"}, growth, book.flavor == "preview"),
-                       "x": date_axis(d.frequency, n_rows)}, size=(760, 400))
+                       "x": date_axis(d.frequency, n_rows)}, size=(760, 360))
     real = s.ref(summary.r0 + 2, 1, summary.r0 + 2, len(models))  # Realised volatility row
     pred_row = s.ref(summary.r0 + 3, 1, summary.r0 + 3, len(models))
     cats = s.ref(summary.r0, 1, summary.r0, len(models))
     book.chart(s, {"type": "column"}, "Predicted vs realised volatility, out of sample (a year)", [
         {"name": "predicted", "categories": cats.a1(), "values": pred_row.a1(), "fill": {"color": "#5A8AC6"}},
         {"name": "realised", "categories": cats.a1(), "values": real.a1(), "fill": {"color": "#F4B183"}},
-    ], charts.r0 + 21, 0, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
-                       "x": {"name": "risk model", "label_position": "low"}}, size=(520, 400))
+    ], charts.r0, 1 + len(models), {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
+                      "x": {"name": "risk model", "label_position": "low"}}, size=(440, 360))
     # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
     s.heading(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)")
     n = d.shape()[1]
@@ -152,7 +154,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         for j in range(shown)],
         beta_charts.r0, 0, {"y": {"name": "beta", "num_format": "0.00"},
                             "x": {**date_axis(d.frequency, b_rows), "name": "window end"}},
-        size=(760, 400))
+        size=(760, 360))
     s.set_column(0, 0, 44)
     s.set_column(1, len(models) + 2 + d.shape()[1], 10)
     s.set_column(1, len(models), 17)  # model names as headers
