@@ -59,7 +59,7 @@ class Book:
                                              "name_font": {"size": 11, **opts.get("name_font", {})}})
         ch.set_size({"width": size[0], "height": size[1]})
         ch.set_legend({"position": "bottom", "font": {"size": 11}})
-        sheet.ws.insert_chart(row, col, ch)
-        sheet._used(row + size[1] // 20, col, row, col)  # its columns: by width, at the page setup
+        sheet.ws.insert_chart(row, col, ch, {"y_offset": 2})  # its top edge below a page break, not above
+        sheet._used(row + -(-size[1] // 20) - 1, col, row, col)  # rows of 20 px; its columns: at the page setup
         sheet.charts.append((row, col, size[0], size[1]))
         self.charts.append((sheet.name, title, series))

@@ -23,7 +23,7 @@ SCALE = (75, 130)  # print scale bounds, %: at 75% Calibri 11 prints at 8.25 pt
 ROW = 15.0  # default row height, points
 DEFAULT_WIDTH = 8.43  # Excel's default column width, characters
 
-FILL = 0.92  # share of a page's rows planned full (titles and charts run taller than plain rows)
+FILL = 0.95  # share of a page planned full (rows LibreOffice makes taller for their fonts: titles)
 
 
 @dataclass(frozen=True)
@@ -102,31 +102,34 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
 
 
 def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int]) -> list[int]:
-    """Rows to start pages at: where a group of rows starts (after an empty row, so a heading stays with its
-    table) or a chart, as few pages as hold ``page`` points each, and the pages balanced: the shortest
-    longest page those pages allow, so that no page is a short remainder.
+    """Rows to start pages at: where a group of rows starts after an empty row (so a heading stays with its
+    table or chart), as few pages as hold ``page`` points each, and of those the split whose shortest page
+    is longest, so that no page is a short remainder.
     """
-    inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + h // 20 + 1)}
-    starts = {r for r in used if r - 1 not in used} | {row for row, *_ in sheet.charts}
-    candidates = sorted(r for r in starts if 0 < r <= last_row and r not in inside)
-    heights = [height(r) for r in range(last_row + 2)]
-    fewest = len(_greedy(candidates, page, last_row, heights))
-    low, high = sum(heights) / (fewest + 1), page
-    for _ in range(30):  # bisect on the page length: the shortest that still gives the fewest pages
-        mid = (low + high) / 2
-        low, high = (low, mid) if len(_greedy(candidates, mid, last_row, heights)) <= fewest else (mid, high)
-    return _greedy(candidates, high, last_row, heights)
-
-
-def _greedy(candidates: list[int], limit: float, last_row: int, heights: list[float]) -> list[int]:
-    """Break before the last candidate that keeps each page within ``limit`` points of rows."""
-    out, start, prev = [], 0, 0
-    for c in [*candidates, last_row + 1]:
-        if sum(heights[start:c]) > limit and prev > start:
-            out.append(prev)
-            start = prev
-        prev = c
-    return out
+    inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + -(-h // 20))}
+    starts = sorted(r for r in used if r - 1 not in used and 0 < r <= last_row and r not in inside)
+    cum = list(itertools.accumulate((height(r) for r in range(last_row + 1)), initial=0.0))
+    edges = [0, *starts, last_row + 1]
+    length = lambda i, j: cum[edges[j]] - cum[edges[i]]  # noqa: E731  (points from edge i to edge j)
+    # best[p][j]: the longest shortest page of p pages ending at edge j (-1: not possible within ``page``)
+    n, best, back = len(edges), [[-1.0] * len(edges)], [[0] * len(edges)]
+    best[0][0] = float("inf")
+    while best[-1][-1] < 0 and len(best) < n:
+        row, arg = [-1.0] * n, [0] * n
+        for j in range(1, n):
+            for i in range(j - 1, -1, -1):
+                if length(i, j) > page and i < j - 1:
+                    break
+                shortest = min(best[-1][i], length(i, j))
+                if best[-1][i] >= 0 and shortest > row[j]:
+                    row[j], arg[j] = shortest, i
+        best.append(row)
+        back.append(arg)
+    out, j = [], n - 1
+    for p in range(len(best) - 1, 0, -1):
+        j = back[p][j]
+        out.append(edges[j])
+    return sorted(r for r in out if r > 0)
 
 
 def setup(book: Book) -> None:

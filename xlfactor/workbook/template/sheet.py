@@ -29,7 +29,7 @@ class Sheet:
     heights: dict = field(default_factory=dict)  # row -> height in points, where not the default 15
     charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
     headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
-    preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
+    preview_rows: int | None = None  # the preview prints at least this many rows (a long table cut: more fill its page)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
         return Ref(self, r0, c0, r0 if r1 is None else r1, c0 if c1 is None else c1)

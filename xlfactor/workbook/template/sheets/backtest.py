@@ -159,5 +159,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(1, len(models) + 2 + d.shape()[1], 10)
     s.set_column(1, len(models), 17)  # model names as headers
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = r0 + 12
+    s.preview_rows = r0 + 5
     return {}

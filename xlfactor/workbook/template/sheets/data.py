@@ -66,7 +66,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.table(row0, a0, d.returns, ret_fmt)
     s.ws.freeze_panes(row0, 1)
     s.ws.repeat_rows(head)
-    s.preview_rows = row0 + 30
+    s.preview_rows = row0 + 5
     np_, nf, na = sizes["n_periods"], sizes["n_factors"], sizes["n_assets"]
     out = {
         "periods": tpl.take(room["periods"], np_, None, d.periods[:, None].astype(float)),

@@ -74,5 +74,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(1, 3 + k_sel, 11)
     s.set_column(2, 2, 15)
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = win_r0 + 15
+    s.preview_rows = win_r0 + 5
     return {**win, "names_row": names_row, "names_col": names_col, "weights": weights, "k": k_sel}

@@ -52,10 +52,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
             "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
     cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
-    width = min(900, max(560, 24 * n + 160))
-    across = 2 if width <= 680 else 1  # two side by side while they fit a page printed at the smallest scale
+    across = 2 if n <= 24 else 1  # two side by side while their bars stay wide enough to read
+    width = 480 if across == 2 else min(900, 24 * n + 160)  # two within a page printed at the smallest scale
     names = tpl.inp.selected(d.factor_names)
-    step = 19  # rows a chart of 360 px takes, and a gap
+    step = 18  # rows a chart of 340 px takes, and a gap
     charts = lay.take("charts", step * -(-k // across), n + 1)  # below the blocks
     s.heading(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor")
     col_px = 7 * 14 + 5  # column A's width in pixels, then the asset columns'
@@ -69,7 +69,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                    charts.r0 + step * (i // across), col,
                    {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                     "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
-                   size=(width, 360))
+                   size=(width, 340))
     s.set_column(0, 0, 14)
     s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)

@@ -88,5 +88,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(0, 0, 27)
     s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = excess_r0 + 12
+    s.preview_rows = excess_r0 + 5
     return {"excess": excess, "names": names}
