@@ -47,8 +47,8 @@ class Book:
         return self.sheets[sheet].blocks[name]
 
     def chart(self, sheet: Sheet, kind: dict, title: str, series: list[dict], row: int, col: int, axes: dict,
-              size=(620, 340)):
-        """A chart with a title, axis titles and the legend below; placed at (row, col)."""
+              size=(620, 340), x_offset: int = 0):
+        """A chart with a title, axis titles and the legend below; placed at (row, col), ``x_offset`` pixels right."""
         ch = self.wb.add_chart(kind)
         for s in series:
             ch.add_series(s)
@@ -59,7 +59,7 @@ class Book:
                                              "name_font": {"size": 11, **opts.get("name_font", {})}})
         ch.set_size({"width": size[0], "height": size[1]})
         ch.set_legend({"position": "bottom", "font": {"size": 11}})
-        sheet.ws.insert_chart(row, col, ch, {"y_offset": 2})  # its top edge below a page break, not above
+        sheet.ws.insert_chart(row, col, ch, {"y_offset": 2, "x_offset": x_offset})  # top edge below a page break
         sheet._used(row + -(-size[1] // 20) - 1, col, row, col)  # rows of 20 px; its columns: at the page setup
-        sheet.charts.append((row, col, size[0], size[1]))
+        sheet.charts.append((row, col, size[0] + x_offset, size[1]))
         self.charts.append((sheet.name, title, series))

@@ -61,11 +61,11 @@ def _empty_runs(used: set[int], last: int) -> list[int]:
 
 
 def chart_columns(sheet: Sheet) -> int:
-    """The last column a chart reaches (charts are sized in pixels: 0.75 points each)."""
+    """The last column a chart reaches (sized in pixels; anchored to cells, it spans the columns it spans in Excel)."""
     last = 0
     for _, col, width, _ in sheet.charts:
         c, points = col, 0.0
-        while points < 0.75 * width:
+        while points < width:  # column_points: Excel's pixels
             points += column_points(sheet.widths.get(c, DEFAULT_WIDTH))
             c += 1
         last = max(last, c - 1)
@@ -93,7 +93,7 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
     scale = int(max(SCALE[0], min(SCALE[1], 100 * printable_w / width)))
     page = FILL * (PAGE[1] - 2 * 72 * (MARGIN + HEADER)) * 100 / scale  # points of rows a page holds
     height = lambda r: 0.0 if r in hidden_rows else sheet.heights.get(r, ROW)  # noqa: E731
-    cuts = breaks(sheet, page, last_row, height, rows_used)
+    cuts = breaks(sheet, page, last_row, height, rows_used, cut_table)
     if cut_table:  # the preview prints the first rows of a long table: as many as fill its last page
         room = page - sum(height(r) for r in range((cuts or [0])[-1], last_row + 1))
         last_row = min(sheet.extent[0], last_row + max(0, int(room // ROW)))
@@ -101,10 +101,10 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
                 width * scale / 100 > printable_w + 1, cut)
 
 
-def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int]) -> list[int]:
+def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int], grows: bool = False) -> list[int]:
     """Rows to start pages at: where a group of rows starts after an empty row (so a heading stays with its
     table or chart), as few pages as hold ``page`` points each, and of those the split whose shortest page
-    is longest, so that no page is a short remainder.
+    is longest, so that no page is a short remainder (``grows``: the last page will be filled).
     """
     inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + -(-h // 20))}
     starts = sorted(r for r in used if r - 1 not in used and 0 < r <= last_row and r not in inside)
@@ -120,7 +120,7 @@ def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int]) -> 
             for i in range(j - 1, -1, -1):
                 if length(i, j) > page and i < j - 1:
                     break
-                shortest = min(best[-1][i], length(i, j))
+                shortest = min(best[-1][i], page if grows and j == n - 1 else length(i, j))
                 if best[-1][i] >= 0 and shortest > row[j]:
                     row[j], arg[j] = shortest, i
         best.append(row)

@@ -23,7 +23,7 @@ KEY = "backtest"  # what later sheets find this sheet's blocks under
 NEEDS = ('data', 'factors', 'market', 'risk')  # the sheets whose blocks this one uses
 
 
-COINCIDE = 0.01  # models whose growth paths stay within 1% of the chart's range (a line's width) coincide
+COINCIDE = 0.02  # models whose growth paths stay within 2% of the chart's range (a line's width) overlap
 
 
 def serial(period: int, frequency: str) -> float:
@@ -117,22 +117,22 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
     spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
     same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
-    title = "Cumulative excess return of each model's portfolio (growth of 1)"
-    book.chart(s, {"type": "line"}, title + (f": the {len(models)} models' lines coincide (within {spread:.2f})"
+    title = "Growth of 1 by model (cumulative excess return)"
+    book.chart(s, {"type": "line"}, title + (f": the {len(models)} lines overlap (within {spread:.2f})"
                                              if same else ""), [
         {"name": m, "categories": dates.address(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
          "line": {"color": colours[j % 4], "width": 1.25, **({"dash_type": "dash"} if same and j else {})}}
         for j, m in enumerate(models)],
         charts.r0, 0, {"y": fitted({"name": "growth of 1", "num_format": "0.0"}, growth, book.flavor == "preview"),
-                       "x": date_axis(d.frequency, n_rows)}, size=(760, 360))
+                       "x": date_axis(d.frequency, n_rows)}, size=(620, 360))
     real = s.ref(summary.r0 + 2, 1, summary.r0 + 2, len(models))  # Realised volatility row
     pred_row = s.ref(summary.r0 + 3, 1, summary.r0 + 3, len(models))
     cats = s.ref(summary.r0, 1, summary.r0, len(models))
     book.chart(s, {"type": "column"}, "Predicted vs realised volatility, out of sample (a year)", [
         {"name": "predicted", "categories": cats.a1(), "values": pred_row.a1(), "fill": {"color": "#5A8AC6"}},
         {"name": "realised", "categories": cats.a1(), "values": real.a1(), "fill": {"color": "#F4B183"}},
-    ], charts.r0, 1 + len(models), {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
-                      "x": {"name": "risk model", "label_position": "low"}}, size=(440, 360))
+    ], charts.r0, 0, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
+                      "x": {"name": "risk model", "label_position": "low"}}, size=(400, 360), x_offset=630)
     # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
     s.heading(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)")
     n = d.shape()[1]
@@ -147,7 +147,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     b_rows = beta.r1 - beta.r0 + 1
     shown = min(n, 6)
     ends = calendar(s, beta.r0, beta.c1 + 1, s.ref(beta.r0, beta.c0, beta.r1, beta.c0), d.frequency, "beta_dates")
-    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} of {n} assets"
+    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start): first {shown} of {n} assets"
                + ("" if shown == n else f"; all in columns {first_col}-{last_col}"), [
         {"name": d.asset_names[j], "categories": ends.address(),
          "values": s.ref(beta.r0, beta.c0 + 1 + j, beta.r0 + b_rows - 1, beta.c0 + 1 + j).a1()}

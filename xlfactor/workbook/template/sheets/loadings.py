@@ -52,24 +52,22 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
             "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
     cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
-    across = 2 if n <= 24 else 1  # two side by side while their bars stay wide enough to read
-    width = 480 if across == 2 else min(900, 24 * n + 160)  # two within a page printed at the smallest scale
+    across = 3 if n <= 24 else 1  # side by side while their bars stay wide enough to read
+    width = 330 if across > 1 else min(900, 24 * n + 160)  # three within a page printed at the smallest scale
     names = tpl.inp.selected(d.factor_names)
     step = 18  # rows a chart of 340 px takes, and a gap
     charts = lay.take("charts", step * -(-k // across), n + 1)  # below the blocks
     s.heading(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor")
-    col_px = 7 * 14 + 5  # column A's width in pixels, then the asset columns'
     for i in range(k):
         series = [{"name": title, "categories": cats.a1(), "values": blocks[key].row(i + (key == "ols")).a1(),
-                   "fill": {"color": colour}, "gap": 80}
+                   "fill": {"color": colour}, "gap": 60}
                   for key, title, colour in (("ols", "OLS", "#A6A6A6"), ("ridge", "ridge", "#5A8AC6"),
                                              ("lasso", "lasso", "#C00000"))]
-        col = 0 if i % across == 0 else 1 + -(-(width + 10 - col_px) // (7 * 9 + 5))  # the first column clear of it
-        book.chart(s, {"type": "column"}, f"{names[i]} loadings: OLS vs ridge vs lasso", series,
-                   charts.r0 + step * (i // across), col,
+        book.chart(s, {"type": "column"}, f"{names[i]}: OLS, ridge, lasso", series,
+                   charts.r0 + step * (i // across), 0,
                    {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                     "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
-                   size=(width, 340))
+                   size=(width, 340), x_offset=(width + 10) * (i % across))
     s.set_column(0, 0, 14)
     s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)
