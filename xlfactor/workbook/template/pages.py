@@ -107,7 +107,8 @@ def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int], gro
     is longest, so that no page is a short remainder (``grows``: the last page will be filled).
     """
     inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + -(-h // 20))}
-    starts = sorted(r for r in used if r - 1 not in used and 0 < r <= last_row and r not in inside)
+    starts = sorted(r for r in used | sheet.breakable if (r - 1 not in used or r in sheet.breakable)
+                    and 0 < r <= last_row and r not in inside)
     cum = list(itertools.accumulate((height(r) for r in range(last_row + 1)), initial=0.0))
     edges = [0, *starts, last_row + 1]
     length = lambda i, j: cum[edges[j]] - cum[edges[i]]  # noqa: E731  (points from edge i to edge j)

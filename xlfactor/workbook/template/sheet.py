@@ -29,6 +29,7 @@ class Sheet:
     heights: dict = field(default_factory=dict)  # row -> height in points, where not the default 15
     charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
     headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
+    breakable: set = field(default_factory=set)  # rows inside a long list a page may also start at
     preview_rows: int | None = None  # the preview prints at least this many rows (a long table cut: more fill its page)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:

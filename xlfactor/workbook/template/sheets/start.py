@@ -34,14 +34,14 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(2, 2, 14)
     s.set_column(3, 5, 14)
     s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
-    s.paragraph(1, 1, 5, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
-                "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", "note")
+    s.paragraph(1, 1, 5, "The whole procedure as linked sheets: change a yellow input and every later sheet "
+                "follows.", "note")
     lay = Layout(s, 3)
     head = lay.take("inputs_head", 2, gap=0)
     s.heading(head.r0, 1, "Inputs")
     s.paragraph(head.r0 + 1, 1, 5, "Periods as on the Data sheet ("
-                f"{'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
-                "The sample end follows pasted rows until you type a period.", "note")
+                f"{'YYYYMM: 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+                "Sample end: the last pasted row unless typed.", "note")
     periods = data["periods"].a1()
     rows = [
         ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
@@ -120,9 +120,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                      "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
                      "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
     note = lay.take("factor_note", 1)
-    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
-                "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
-                "factors on the Data sheet.", "note")
+    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor'. Penalty weight 0: unpenalised (the market, see "
+                "README). Grey rows: room.", "note")
     notes = [
         ("How the sheets link", [
             "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
@@ -167,4 +166,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.blocks["asset_names"] = names
     s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
     s.preview_rows = r0 + n  # the full list
+    s.breakable = set(range(r0 + 4, r0 + n - 3))  # a long list may continue on the next page
     return {}
