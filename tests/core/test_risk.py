@@ -193,7 +193,11 @@ def test_budgets_reached_and_match_peers(model):
         np.testing.assert_allclose(res.weights, van.design(model.dense(), b / b.sum(), 1e-13, 100_000), atol=1e-6)
     sk = skfolio_risk_budgeting(model.dense(), b / b.sum())
     if sk is not None:
-        np.testing.assert_allclose(res.weights, sk, atol=1e-6)
+        # skfolio's conic solver stops at its own accuracy (some versions warn "Solution may be inaccurate"):
+        # the weights agree to 1e-5, and ours meet the budgets at least as closely as skfolio's do
+        np.testing.assert_allclose(res.weights, sk, atol=1e-5)
+        sk_rc = sk * (model.dense() @ sk)
+        assert np.abs(res.contributions - b / b.sum()).max() <= np.abs(sk_rc / sk_rc.sum() - b / b.sum()).max()
 
 
 def test_dense_and_factor_form_agree_and_scale_invariance(model):
