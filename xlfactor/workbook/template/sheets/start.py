@@ -122,6 +122,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     note = lay.take("factor_note", 1)
     s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor'. Penalty weight 0: unpenalised (the market, see "
                 "README). Grey rows: room.", "note")
+    err = lay.take("errors", 8)
+    s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
+    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
+                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
+    s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     notes = [
         ("How the sheets link", [
             "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
@@ -149,11 +154,6 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.heading(block.r0, 1, head_text)
         for i, line in enumerate(lines):
             s.paragraph(block.r0 + 1 + i, 1, 5, line)
-    err = lay.take("errors", 8)
-    s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
-    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
-                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
-    s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     # asset risk budgets: one row per asset of the Data sheet, last on the sheet (the list grows down)
     bh = lay.take("budget_head", 2, gap=0)
     s.heading(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)")
