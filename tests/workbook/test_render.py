@@ -54,11 +54,11 @@ def test_every_page_is_legible_and_filled(rendered):
 
 
 def test_every_chart_sheet_shows_its_charts(rendered):
-    book, pages, tmp = rendered
+    _, pages, tmp = rendered
     images = sorted(tmp.glob("measure-*.ppm"))
     for name in CHART_SHEETS:
         coloured = [((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale
-                    for p, img in zip(pages, map(legibility._ppm, images)) if name in p.footer]
+                    for p, img in zip(pages, map(legibility._ppm, images), strict=True) if name in p.footer]
         assert max(coloured) > 0.0006, f"sheet {name}: no chart visible ({max(coloured):.4%} coloured pixels)"
 
 

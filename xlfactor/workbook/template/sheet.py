@@ -52,7 +52,7 @@ class Sheet:
     def set_column(self, c0: int, c1: int, width: float) -> None:
         """Columns c0..c1 ``width`` characters wide (remembered for the page setup)."""
         self.ws.set_column(c0, c1, width)
-        self.widths.update({c: width for c in range(c0, c1 + 1)})
+        self.widths.update(dict.fromkeys(range(c0, c1 + 1), width))
 
     def put(self, r, c, value, fmt=None) -> Ref:
         """A constant: text, number or logical value."""
@@ -115,7 +115,7 @@ class Sheet:
         write = self.ws.write_number
         for i, row in enumerate(a.tolist()):
             for j, x in enumerate(row):
-                if x == x:  # noqa: PLR0124 (not NaN; the fast test in this hot loop)
+                if x == x:
                     write(r0 + i, c0 + j, x, fmt)
         self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1, r0, c0)
         return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
@@ -134,7 +134,7 @@ class Sheet:
         """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
         rows, cols = len(result), max(len(x) for x in result)
         cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
-        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x  # noqa: PLR0124
+        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x
                   for x in row] + [None] * (cols - len(row)) for row in result]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
         if self.book.flavor != "preview":  # the formula first: XlsxWriter caches 0 in the whole area
