@@ -12,6 +12,7 @@ from ....core.backtest import STATS
 from ....core.options import BACKTEST_MODELS
 from ..model import Expr
 from ..sheet import Layout
+from ..styles import nice_axis
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -54,11 +55,9 @@ def date_axis(frequency: str, rows: int) -> dict:
 
 
 def fitted(axis: dict, values: np.ndarray, fixed: bool) -> dict:
-    """A value axis; ``fixed`` (the preview, printed by LibreOffice): its range fitted to the data, 5% margins."""
+    """A value axis; ``fixed`` (the preview, printed by LibreOffice): its range fitted to the data, round ticks."""
     if fixed:
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        pad = 0.05 * (high - low) or 0.05
-        axis = {**axis, "min": round(low - pad, 2), "max": round(high + pad, 2)}
+        axis = {**axis, **nice_axis(float(np.nanmin(values)), float(np.nanmax(values)), floor=0.0)}
     return axis
 
 

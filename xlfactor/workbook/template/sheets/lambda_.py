@@ -9,6 +9,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..model import Call
 from ..sheet import Layout
+from ..styles import nice_axis
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -32,9 +33,8 @@ def axes(curve: np.ndarray, err_format: str, fixed: bool) -> dict:
     y = {"name": "summed MSE", "num_format": err_format}
     if fixed:
         low, high = np.nanmin(curve[:, 1] - curve[:, 2]), np.nanmax(curve[:, 1] + curve[:, 2])
-        pad = 0.05 * (high - low)
         x.update(min=float(np.nanmin(curve[:, 0])), max=float(np.nanmax(curve[:, 0])))
-        y.update(min=float(low - pad), max=float(high + pad))
+        y.update(nice_axis(float(low), float(high)))
     return {"x": x, "y": y}
 
 
