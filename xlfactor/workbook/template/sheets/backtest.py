@@ -68,12 +68,15 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ex, fx, months = market["excess"], factors["factors"], factors["months"]
     models = BACKTEST_MODELS
     s.text(0, 0, "Backtest: the procedure walked forward, out of sample", f["title"])
-    s.text(1, 0, "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
+    s.set_column(0, 0, 44)
+    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
+    s.set_column(1, len(models), 17)  # model names as headers
+    s.paragraph(1, 0, len(models), "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
                  "B F B' + D, allocate (method on Start; erc when it is factor, whose search is too slow to "
-                 "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", f["note"])
-    s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
+                 "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", "note")
+    s.paragraph(2, 0, len(models), f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
                  f"unpenalised. Excess returns per {d.period_word}, annualised with the periods a year on Start.",
-           f["note"])
+           "note")
     lay = Layout(s, 4)
     head = lay.take("summary_head", 1, gap=0)
     summary_room = lay.take("summary", len(STATS) + 1, len(models) + 1)
@@ -98,8 +101,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                                   else num3 for key, _ in STATS]
     summary = s.udf(summary_room.r0, 0, "BACKTEST", [ex, fx, *common, "summary", *tail], block="bt_summary",
                     row_formats=row_formats)
-    s.heading(series_head.r0, 0, "Out-of-sample growth by model (each period with the weights held in it), and the "
-                              "rolling betas (BACKTEST output predicted_vol gives the ex-ante volatilities)")
+    s.heading(series_head.r0, 0, "Growth by model and rolling betas, out of sample (BACKTEST's predicted_vol: "
+                              "ex-ante volatilities)")
     m_ = len(models)
     for c, label in ((0, "Growth of 1 (cumulative excess return)"),
                      (2 + m_, "Rolling market beta at each rebalance, by asset")):
@@ -154,9 +157,6 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         beta_charts.r0, 0, {"y": {"name": "beta", "num_format": "0.00"},
                             "x": {**date_axis(d.frequency, b_rows), "name": "window end"}},
         size=(760, 360))
-    s.set_column(0, 0, 44)
-    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
-    s.set_column(1, len(models), 17)  # model names as headers
     s.ws.freeze_panes(0, 1)
     s.preview_rows = r0 + 5
     return {}

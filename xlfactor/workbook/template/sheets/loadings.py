@@ -24,9 +24,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     n, k = d.shape()[1], factors["k"]
     ex, fx = market["excess"], factors["factors"]
     s.text(0, 0, "Loadings: OLS, ridge and lasso at the chosen lambdas", f["title"])
-    s.text(1, 0, f"Factor rows x asset columns (room for {cap.factors} factors). Colours: red negative, white "
+    s.set_column(0, 0, 14)
+    s.set_column(1, n, 9)
+    s.paragraph(1, 0, min(n, 10), f"Factor rows x asset columns (room for {cap.factors} factors). Colours: red negative, white "
                  "zero, blue positive; lasso zeros are factors the penalty dropped. Charts: the three side by "
-                 "side, one chart per factor.", f["note"])
+                 "side, one chart per factor.", "note")
     pen = [0.0, tpl.start_ref("standardize"), False, factors["weights"]]
     lay = Layout(s, 3)
     blocks = {}
@@ -68,7 +70,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                    {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                     "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
                    size=(width, 340), x_offset=(width + 10) * (i % across))
-    s.set_column(0, 0, 14)
-    s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)
     return blocks

@@ -24,6 +24,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ex, fx = market["excess"], factors["factors"]
     pct1 = book.number(decimals=1, percent=True)
     s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
+    s.set_column(0, 0, 20)  # 12 assets print on one page at 75%: labels within 20 characters
+    s.set_column(1, n, 10)
     lay = Layout(s, 3)
     cov_head = lay.take("cov_head", 2, gap=0)
     cov_room = lay.take("cov_room", cap.factors, cap.factors + 1)
@@ -32,9 +34,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     shares = lay.take("factor_share_room", max(cap.factors + 2, 41), 2)  # heading, factors, specific; charts beside
     model_head = lay.take("model_head", 2, n + 1, gap=0)
     lr0 = lay.row  # the risk model's loadings, last on the sheet: they grow with factors and assets
-    s.text(1, 0, "Asset covariance = B F B' + D: loadings B chosen on Start (the table at the bottom of this sheet), "
+    s.paragraph(1, 0, min(n, 10), "Asset covariance = B F B' + D: loadings B chosen on Start (the table at the bottom of this sheet), "
                  "factor covariance F (method on Start), specific variances D, per period. Weights are long-only and "
-                 "sum to 1.", f["note"])
+                 "sum to 1.", "note")
     # the risk model's loadings
     choice = tpl.start_ref("loadings").a1()
     ols, ridge, lasso = (loadings[m].a1() for m in ("ols", "ridge", "lasso"))
@@ -57,8 +59,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.array(asset_head.r0, 1, data["asset_names"], f["head"])
     names = s.ref(asset_head.r0, 1, asset_head.r0, n)
     r0 = per_asset.r0
-    for i, lab in enumerate([f"Specific variance (per {d.period_word})", "Budgets in use", "Weights",
-                             "Risk share by asset", "Specific volatility (% a year)"]):
+    for i, lab in enumerate([f"Specific var./{d.period_word}", "Budgets in use", "Weights",
+                             "Risk share by asset", "Specific vol, %/year"]):
         s.text(r0 + i, 0, lab, f["label"])
     spec_call = Call("SPECIFIC_VAR", (ex, fx, model))
     spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(book.evaluate(spec_call), sig=3),
@@ -96,7 +98,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ], shares.r0 + 21, 3, {"x": {"num_format": "0%", "name": "share of variance"},
                                         "y": {"name": "factor", "reverse": True, "label_position": "low"}},
         size=(480, 380))
-    s.set_column(0, 0, 20)
-    s.set_column(1, n, 10)
     s.ws.freeze_panes(0, 1)
     return {"budgets": budgets}
