@@ -72,11 +72,15 @@ class Sheet:
             self.ws.write_string(r, c, str(value), fmt)
         return self.ref(r, c)
 
-    def paragraph(self, r: int, c0: int, c1: int, text: str, style: str = "text") -> Ref:
-        """Text wrapped across columns c0..c1 of row r, the row made tall enough for its lines."""
+    def paragraph(self, r: int, c0: int, c1: int, text: str, style: str = "text", room: range = range(0)) -> Ref:
+        """Text wrapped across columns c0..c1 of row r, the row made tall enough for its lines; ``room``: columns
+        between that the preview hides (empty room for growth), not counted in its width nor kept for it."""
         self.values[(r, c0)] = text
-        self._used(r, c1, r, c0)
-        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1))
+        for a, b in ((c0, min(c1, room.start - 1) if room else c1), (room.stop, c1) if room else (1, 0)):
+            if a <= b:
+                self._used(r, b, r, a)
+        hide = set(room) if self.book.flavor == "preview" else set()
+        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1) if c not in hide)
         lines = max(1, math.ceil(0.95 * len(text) / chars))  # prose runs narrower than the digits widths count
         self.ws.merge_range(r, c0, r, c1, text, self.book.fmt[f"{style}_wrap"])
         if lines > 1:
