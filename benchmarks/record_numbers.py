@@ -16,7 +16,8 @@ Items recorded (every array by name, float64):
 - ``risk/*``: bench_risk's ERC weights for N in (30, 500), K in (4, 10, 20).
 
 ``--compare`` prints, per item, the largest relative difference ``|new - old| / max(|old|, tiny)`` over the
-item's finite entries (NaN where both are NaN counts as equal), and exits 1 if any exceeds ``--rtol``.
+item's finite entries (NaN where both are NaN counts as equal), and exits 1 if any exceeds ``--rtol``; beside it
+the largest difference over the item's largest value (``scale_difference``), which tells rounding from change.
 """
 
 from __future__ import annotations
@@ -105,6 +106,18 @@ def relative_difference(new: np.ndarray, old: np.ndarray) -> float:
     return float((diff / np.maximum(np.abs(old[ok]), 1e-300)).max())
 
 
+def scale_difference(new: np.ndarray, old: np.ndarray) -> float:
+    """Largest ``|new - old|`` over the item's largest ``|old|``: rounding shows as ~1e-16 here, where the entry-wise
+    measure divides it by an entry near zero (a loading of 1e-6 moved by one unit in the last place of 2: 1e-10)."""
+    new, old = np.asarray(new, float), np.asarray(old, float)
+    if new.shape != old.shape:
+        return float("inf")
+    ok = np.isfinite(old) & np.isfinite(new)
+    if not ok.any():
+        return 0.0
+    return float(np.abs(new[ok] - old[ok]).max() / max(np.abs(old[ok]).max(), 1e-300))
+
+
 def compare(new: dict[str, np.ndarray], old: dict[str, np.ndarray], rtol: float) -> bool:
     worst, ok = 0.0, True
     for key in sorted(set(old) | set(new)):
@@ -116,7 +129,7 @@ def compare(new: dict[str, np.ndarray], old: dict[str, np.ndarray], rtol: float)
         worst = max(worst, d)
         flag = "" if d <= rtol else "  <-- exceeds"
         ok &= d <= rtol
-        print(f"{key:40s} {d:.2e}{flag}")
+        print(f"{key:40s} {d:.2e}  (of the item's largest: {scale_difference(new[key], old[key]):.1e}){flag}")
     print(f"largest relative difference {worst:.2e} over {len(old)} items (rtol {rtol:g}): {'OK' if ok else 'DIFFER'}")
     return ok
 

@@ -217,16 +217,18 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
 def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
     import openpyxl
 
+    from xlfactor.core.options import describe
+
     argv = ["workbook", "--out", str(tmp_path), "--flavor", "preview", "--start", "199001", "--rule", "1se",
             "--use-factors", "Mkt-RF,HML", "--target-vol", "12", "--lags", "3", "--bt-window", "48", "--risk", "minvar"]
     assert cli.main(argv) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["xlfactor_preview.xlsx"]
     ws = openpyxl.load_workbook(tmp_path / "xlfactor_preview.xlsx")["Start"]
     shown = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 40)}
-    assert shown["Sample start"] == 199001 and shown["Lambda rule: min, 1se or 1se_paired"] == "1se"
+    assert shown["Sample start"] == 199001 and shown[f"Lambda rule: {describe('rule', default=False)}"] == "1se"
     assert shown["Target volatility, % a year (risk allocation targetvol)"] == pytest.approx(0.12)
     assert shown["Newey-West lags for t-stats"] == 3 and shown["Backtest: estimation window (months)"] == 48
-    assert shown["Risk allocation (erc, budget, factor, minvar, ...)"] == "minvar"
+    assert shown[f"Risk allocation: {describe('risk_method', default=False)}"] == "minvar"
     use = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 80) if ws.cell(r, 2).value in
            ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")}
     assert use == {"Mkt-RF": True, "SMB": False, "HML": True, "Mom": False, "LowVol": False}

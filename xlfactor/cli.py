@@ -145,12 +145,23 @@ def demo(args: argparse.Namespace) -> int:
     for i, m in enumerate(bt.models):
         print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
               f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})")
+    _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
     print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
     for p in paths:
         print(f"  {p}")
     return 0
+
+
+def _print_macro(data, start: int, end: int) -> None:
+    """The macro example (the Macro sheet) when the data are monthly and share enough quarters with macrodata."""
+    from .workbook import macro
+
+    ex = macro.macro_example(data, start, end)
+    print("\n" + "\n".join(macro.report(ex)) if ex else
+          f"\nMacro factors: the data share fewer than {macro.MIN_QUARTERS} quarters with statsmodels' macrodata "
+          "(1959Q2-2009Q3, monthly data needed); example left out.")
 
 
 def workbook(args: argparse.Namespace) -> int:
@@ -287,8 +298,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rf", metavar="FILE|COLUMN",
                    help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
                         "shipped RF with --factors french, else 0 (returns already excess)")
-    p.add_argument("--assets", choices=["industries", "all"], default="industries",
-                   help="shipped data: the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
+    p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
+                   help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
+                        "size/value and size/momentum)")
     p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=options.DEFAULTS["low_vol_from"],
                    help="portfolios the shipped LowVol factor is built from (default size_value: not the industries "
                         "it explains)")
@@ -335,10 +347,10 @@ def _start_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
     g.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
     g.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    g.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    g.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
     g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    g.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
-                   help="lambda method whose CV curve is shown (default lasso)")
+    g.add_argument("--method", choices=options.CURVE_METHODS, default=D["curve_method"],
+                   help=f"lambda method whose CV curve is shown (default {D['curve_method']})")
     g.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
                    help=f"loadings of the risk model (default {D['loadings']})")
     g.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
@@ -348,11 +360,12 @@ def _start_arguments(p: argparse.ArgumentParser) -> None:
                    help="Newey-West lags for t-stats (default: floor(4 (T/100)^(2/9)) for the window's T periods)")
     g.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    g.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
+    g.add_argument("--halflife", type=float, default=D["halflife"],
+                   help=f"EWMA half-life in periods (default {D['halflife']:g})")
     g.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
                    help=f"risk allocation method (default {D['risk_method']})")
-    g.add_argument("--target-vol", type=float, default=10.0,
-                   help="risk method targetvol: the volatility to aim for, in percent a year (default 10)")
+    g.add_argument("--target-vol", type=float, default=100 * D["target_vol"],
+                   help=f"risk method targetvol: the volatility to aim for, in percent a year (default {100 * D['target_vol']:g})")
     g.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
     g.add_argument("--bt-window", type=int, default=None,
                    help="backtest estimation window in periods (default 60 months, 252 days)")
@@ -394,16 +407,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
                    help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
-    p.add_argument("--alloc", choices=[m for m in options.ALLOC_METHODS if m not in ("budget", "factor", "targetvol")],
+    p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
     p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    p.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    p.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
     p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
     p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
-    p.add_argument("--engine", choices=["local", "dask"], default="local",
+    p.add_argument("--halflife", type=float, default=D["halflife"],
+                   help=f"EWMA half-life in periods (default {D['halflife']:g})")
+    p.add_argument("--engine", choices=options.ENGINES, default=D["engine"],
                    help="where the windows run: here (default) or on a Dask cluster (pip install \"xlfactor[dask]\")")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)")

@@ -21,13 +21,34 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from .core import regression
+from . import labels
+from .core import cv, frequency, penalized, premia, premia_gmm, regression, risk, statistical
+from .core import fundamental as _fundamental
+from .core import mimicking as _mimicking
+from .labels.examples import EXAMPLES
 
 Table: TypeAlias = "pd.DataFrame | pd.Series"  # one column per asset or factor, indexed by period
 
 
 def _frame(x, default: str) -> pd.DataFrame:
     return x.to_frame(x.name or default) if isinstance(x, pd.Series) else pd.DataFrame(x)
+
+
+def traded(table: Table) -> list[bool] | None:
+    """Which columns are traded, as the data say: ``attrs["traded"]`` (a flag, or a flag per column name, e.g.
+    ``xlfactor.data.load_macro``'s: not traded); None (every column traded) when the data say nothing.
+
+    Examples
+    --------
+    >>> from xlfactor.data.macro import load_macro
+    >>> traded(load_macro()), traded(load_macro()["GDP"])
+    ([False, False, False], [False])
+    """
+    said = getattr(table, "attrs", {}).get("traded")
+    if said is None:
+        return None
+    names = [table.name] if isinstance(table, pd.Series) else list(table.columns)
+    return [bool(said.get(n, True)) if isinstance(said, dict) else bool(said) for n in names]
 
 
 def align(*objs: Table) -> list[Table]:
@@ -139,7 +160,9 @@ def capm(
     -------
     DataFrame
         One row per asset: ``alpha``, ``beta``, their t-statistics, ``R2``, total, systematic and specific
-        volatility, the historical ``mean``, ``CAPM E[R]`` and ``nobs`` (all per period).
+        volatility, the historical ``mean``, ``CAPM E[R]`` and ``nobs`` (all per period). For a market the data
+        mark not traded (``attrs["traded"]``, see ``traded``), ``intercept`` replaces ``alpha`` and there is no
+        ``CAPM E[R]``: its mean is no premium.
 
     Raises
     ------
@@ -157,21 +180,23 @@ def capm(
     NoDur  0.795   19.144
     Enrgy  0.805   18.636
     """
+    is_traded = (traded(market) or [True])[0]
     returns = _frame(returns, "asset")
     objs = align(returns, market) if not isinstance(rf, pd.Series) else align(returns, market, rf)
     returns, market = objs[0], objs[1]
     rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
     res = regression.capm(
         returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags, market_is=market_is,
-        asset_names=list(map(str, returns.columns)),
+        asset_names=list(map(str, returns.columns)), traded=is_traded,
     )
     risk = res.fit.risk
+    a = "alpha" if is_traded else "intercept"
     return pd.DataFrame(
         {
-            "alpha": res.alpha, "beta": res.beta, "t(alpha)": res.tstat_alpha, "t(beta)": res.tstat_beta,
+            a: res.alpha, "beta": res.beta, f"t({a})": res.tstat_alpha, "t(beta)": res.tstat_beta,
             "R2": res.r2, "total vol": risk.total_vol, "systematic vol": risk.systematic_vol,
-            "specific vol": risk.specific_vol, "mean": res.mean_return, "CAPM E[R]": res.expected_return,
-            "nobs": res.nobs,
+            "specific vol": risk.specific_vol, "mean": res.mean_return,
+            **({"CAPM E[R]": res.expected_return} if is_traded else {}), "nobs": res.nobs,
         },
         index=returns.columns,
     )
@@ -263,7 +288,8 @@ def grs(excess_returns: Table, factors: Table) -> pd.Series:
     excess_returns : DataFrame or Series
         Asset excess returns, one column per asset, indexed by period.
     factors : DataFrame or Series
-        Traded factors' excess returns.
+        Traded factors' excess returns. Factors the data mark not traded (``attrs["traded"]``, see ``traded``)
+        are refused: their alphas are no pricing errors.
 
     Returns
     -------
@@ -285,8 +311,10 @@ def grs(excess_returns: Table, factors: Table) -> pd.Series:
     >>> print(round(test["GRS F"], 2), test["df1"], test["df2"])
     4.1 12.0 629.0
     """
+    flags = traded(factors)
     excess_returns, factors = align(_frame(excess_returns, "asset"), _frame(factors, "factor"))
-    res = regression.grs(excess_returns.to_numpy(float), factors.to_numpy(float))
+    res = regression.grs(excess_returns.to_numpy(float), factors.to_numpy(float), traded=flags,
+                         asset_names=list(map(str, excess_returns.columns)))
     return pd.Series({"GRS F": res.statistic, "p-value": res.pvalue, "df1": res.df_num,
                       "df2": res.df_den, "periods": res.nobs})
 
@@ -449,3 +477,34 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
         "lambdas": pd.DataFrame(res.lambdas.T, index=reb, columns=models),
         "result": res,
     }
+
+
+# ---- the labelled faces of the rest of the public API, from labels.AXES (one mapping, no wrapper per function) ------
+FACES: dict[str, Any] = {
+    "ridge": penalized.ridge, "lasso": penalized.lasso, "elastic_net": penalized.elastic_net,
+    "cross_validate": cv.cross_validate, "factor_covariance": risk.factor_covariance,
+    "specific_variance": risk.specific_variance, "factor_model": risk.FactorModel,
+    "risk_contributions": risk.risk_contributions, "allocate": risk.allocate, "pca": statistical.pca,
+    "factor_count": statistical.factor_count, "latent_vs_named": statistical.latent_vs_named,
+    "latent_risk_model": statistical.latent_risk_model, "rolling_latent": statistical.rolling_latent,
+    "risk_premia": premia.estimate, "two_pass": premia.two_pass, "gmm": premia_gmm.gmm,
+    "mimicking": _mimicking.mimicking, "fundamental": _fundamental.fundamental, "compound": frequency.compound,
+}
+_PREAMBLE = [
+    "import numpy as np", "import pandas as pd", "import xlfactor as xf", "from xlfactor import frames",
+    "data = xf.load_french()", 'excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]',
+]
+
+
+def _make(name: str, fn: Any) -> Any:
+    out = labels.face(fn)
+    out.__name__ = out.__qualname__ = name
+    out.__module__ = __name__
+    out.__doc__ = labels.face_doc(name, fn, [f">>> {line}" if not line.startswith(" ") else line
+                                            for line in _PREAMBLE] + EXAMPLES.get(name, []))
+    return out
+
+
+
+globals().update({_n: _make(_n, _f) for _n, _f in FACES.items()})
+__all__ += list(FACES)

@@ -134,3 +134,14 @@ def test_frequency_on_a_pandas_index_shape():
     a = frequency.compound(r, yyyymm(idx), "year")
     np.testing.assert_allclose(a.returns, np.prod(1 + r.reshape(5, 12, 2), axis=1) - 1, rtol=1e-13)
     assert a.labels.tolist() == [200112, 200212, 200312, 200412, 200512]
+
+
+def test_slower_labels_must_be_the_last_month_of_their_period():
+    assert frequency.check_period_ends([195903, 195906], "quarter").tolist() == [195903, 195906]
+    assert frequency.check_period_ends([195912, 196012], "year").size == 2
+    with pytest.raises(InputValueError, match=r"row 2 is 195904, not the last month of a quarter.*1959Q1 is 195903"):
+        frequency.check_period_ends([195903, 195904], "quarter", "align_to")
+    with pytest.raises(InputValueError, match=r"row 1 is 195906, not the last month of a year"):
+        frequency.check_period_ends([195906], "year", "align_to")
+    with pytest.raises(InputValueError, match=r"row 1 is 195913, not a month"):
+        frequency.check_period_ends([195913], "quarter", "align_to")

@@ -39,7 +39,9 @@ def loop(y, x, window, step=1, method="ols", **opts):
             lam = res.pooled_lambda("min")
             fit = penalized.fit(yw, xw, [lam], method=method, **opts)
             icpt, load = fit.intercept[0], fit.loadings[0]
-        out.append((lam, icpt, load, risk.specific_variance(yw, xw, load), risk.factor_covariance(xw)))
+        n, k = len(yw), xw.shape[1]  # rolling keeps the descriptive RSS / (n - 1); the forecast's is RSS / (n - K - 1)
+        spec = risk.specific_variance(yw, xw, load) * (n - k - 1) / (n - 1)
+        out.append((lam, icpt, load, spec, risk.factor_covariance(xw)))
     return out
 
 

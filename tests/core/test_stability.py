@@ -58,7 +58,7 @@ def test_ols_agrees_with_statsmodels_or_names_the_columns(source, k, eps):
         ref = sm.OLS(y[:, j], sm.add_constant(x)).fit()
         np.testing.assert_allclose(fit.coef[j], ref.params, rtol=RTOL)
         np.testing.assert_allclose(fit.r2[j], ref.rsquared, rtol=1e-8)
-        np.testing.assert_allclose(fit.risk.systematic_var[j], ref.ess / (len(y) - 1), rtol=1e-9)
+        np.testing.assert_allclose(fit.risk.systematic_var[j], ref.ess / (len(y) - 1), rtol=1e-8)  # as R2: statsmodels ESS at condition 1e8 carries ~1e-9
         np.testing.assert_allclose(fit.stderr[j], ref.bse, rtol=RTOL)
 
 

@@ -105,6 +105,16 @@ def battery() -> list:
     return bads
 
 
+def char_risk_model_case():
+    """CHAR_MODEL's exposures, factor covariance and specific variances, and the weights RISK_ALLOC should give."""
+    from xlfactor.core import risk
+
+    per, ids, x, r, industry, w = long_table()
+    args = [column(per), column(ids), cells(x), column(r), column(industry), column(w)]
+    fm = fundamental.fundamental(per, ids, x, r, industries=industry, weights=w)
+    return args, {m: risk.allocate(m, model=fm.model).weights for m in ("erc", "minvar")}
+
+
 def names_case():
     per, ids, x, r, industry, _w = long_table()
     return [column(per), column(ids), cells(x), column(r), column(industry), None, [["names"]]], \
@@ -135,5 +145,11 @@ ERROR_CASES = [
     ("char_model", [[[1], [1]], [["a"], [ERROR]], [[0.1], [0.2]], [[0.01]] * 2], r"CHAR_MODEL: assets row 2 is an error value"),
     ("char_model", [[[1], [1]], [["a"], ["b"]], [[0.1], [0.2]], [[0.01]] * 2, [["x"], ["x"]]], r"CHAR_MODEL: industries has one industry"),
     ("grs_test", [_R, _F, None, [[False]]], r"GRS_TEST: the GRS test needs traded factors"),
+    ("capm_er", [_R, _F, None, None, [[False]]], r"CAPM_ER: the CAPM expected return needs traded factors .*RISK_PREMIA"),
+    ("capm_er", [_R, _F, None, None, [["no"]]], r"CAPM_ER: traded must be TRUE or FALSE"),
+    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201005]]],
+     r"COMPOUND_RETURNS: align_to row 2 is 201005, not the last month of a quarter"),
+    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201013]]],
+     r"COMPOUND_RETURNS: align_to row 2 is 201013, not a month as YYYYMM"),
     ("fama_macbeth", [_R, [[1.0, 0.5, 0.2]], None, [[0.01, 0.02]] * 7], r"FAMA_MACBETH: factors has 2 columns but the exposures have 1"),
 ]

@@ -112,8 +112,7 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
                 assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
     assert n > 250
     prefix = "" if flavor == "classic" else "_XLDUDF_"
-    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS",  # companions for analysts
-                       "MIMICKING_PORTFOLIO", "COMPOUND_RETURNS", "CHAR_MODEL", "RISK_PREMIA"}
+    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS", "CHAR_MODEL"}  # companions for analysts
     assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
     if flavor == "classic":
         conf = openpyxl.load_workbook(path)["xlwings.conf"]
@@ -221,7 +220,11 @@ def test_chart_series_point_at_blocks(books):
                              *[f"{n}: OLS, ridge, lasso" for n in factors],
                              "Growth of 1 by model (cumulative excess return)",
                              "Predicted vs realised volatility, out of sample (a year)",
-                             "Rolling market beta (window on Start)"}
+                             "Rolling market beta (window on Start)",
+                             "Exposures to the macro factors (betas per unit of factor)"}
+    betas = book.block("Macro", "betas")
+    assert [s["values"] for s in by_title["Exposures to the macro factors (betas per unit of factor)"]] == [
+        betas.row(i).address() for i in range(3)]
     cum, summary = book.block("Backtest", "bt_cumulative"), book.block("Backtest", "bt_summary")
     lines = by_title["Growth of 1 by model (cumulative excess return)"]
     assert [s["name"] for s in lines] == ["ols", "ridge", "lasso", "lasso_market_free"]

@@ -14,8 +14,7 @@ from typing import Any
 
 from ..errors import InputValueError
 from . import _validation as v
-
-ENGINES = ("local", "dask")
+from .options import DEFAULTS, ENGINES
 
 
 def run_chunks(
@@ -56,7 +55,7 @@ def run_chunks(
     >>> run_chunks("local", None, pow, [(2, 3), (3, 2)])
     [8, 9]
     """
-    engine = v.choose(engine, ENGINES, "engine", "local")
+    engine = v.choose(engine, ENGINES, "engine", DEFAULTS["engine"])
     if engine == "local":
         if scheduler is not None:
             raise InputValueError("scheduler is for engine 'dask'; pass engine='dask' or drop the scheduler.")

@@ -107,6 +107,26 @@ def compound(returns, labels, to: str | None = None) -> Compounded:
                       first_row=start + size * np.arange(count))
 
 
+def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np.ndarray:
+    """The YYYYMM labels of a slower series, each the last month of a quarter (or year, by ``to``); a label that
+    is not (a quarter labelled by its first month, 195901 for 1959Q1) is an error naming its row.
+
+    Examples
+    --------
+    >>> check_period_ends([195903, 195906]).tolist()
+    [195903.0, 195906.0]
+    """
+    to = v.choose(to, FREQUENCIES, "to", str(DEFAULTS["frequency"]))
+    lab = v.as_float_1d(labels, name, allow_missing=False)
+    m = month_index(lab, name)
+    bad = np.flatnonzero((m + 1) % MONTHS[to] != 0)
+    if bad.size:
+        i = int(bad[0])
+        raise InputValueError(f"{name} row {i + 1} is {lab[i]:g}, not the last month of a {to}; label each {to} by "
+                              f"its last month as YYYYMM ({'1959Q1 is 195903' if to == 'quarter' else '1959 is 195912'}).")
+    return lab
+
+
 def align(left, right, left_name: str = "left periods", right_name: str = "right periods") -> tuple[np.ndarray, np.ndarray]:
     """Rows ``(i, j)`` of the labels the two series share, in the order of ``left``.
 

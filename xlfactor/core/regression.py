@@ -280,6 +280,7 @@ def capm(
     market_is: str = DEFAULTS["market_is"],
     lags: int | None = None,
     asset_names: v.Names = None,
+    traded: bool = True,
 ) -> CapmResult:
     """Market model ``R_i - rf = alpha + beta (R_m - rf) + e`` for every asset.
 
@@ -303,6 +304,10 @@ def capm(
         Newey-West lags for the standard errors (see ``ols``). Default: classic.
     asset_names : sequence of str, optional
         Names used in error messages.
+    traded : bool
+        Whether ``market`` is a return (default). A series that is not (e.g. GDP growth) still gets betas, but
+        its mean is no premium: ``expected_return`` raises and ``alpha`` is an intercept, not a pricing error
+        (price it with ``premia``).
 
     Returns
     -------
@@ -354,6 +359,7 @@ def capm(
         mean_return=mean_over_used(y),
         mean_rf=mean_over_used(r),
         mean_premium=mean_over_used(premium),
+        traded=bool(traded),
     )
 
 

@@ -207,6 +207,7 @@ class CapmResult:
     mean_return: FloatArray  # (n_assets,) historical mean of the raw return
     mean_rf: FloatArray  # (n_assets,) mean risk-free rate over the same rows
     mean_premium: FloatArray  # (n_assets,) mean market excess return over the same rows
+    traded: bool = True  # the market is a return; False: beta only (no CAPM expected return, alpha no pricing error)
 
     @property
     def alpha(self) -> FloatArray:
@@ -268,7 +269,10 @@ class CapmResult:
 
     @property
     def expected_return(self) -> FloatArray:
-        """CAPM expected return per period: rf + beta (E[R_m] - rf)."""
+        """CAPM expected return per period: rf + beta (E[R_m] - rf); refused for a market that is not traded."""
+        from .shanken import require_traded
+
+        require_traded([self.traded], 1, "the CAPM expected return", ["market"])
         return self.mean_rf + self.beta * self.mean_premium
 
 

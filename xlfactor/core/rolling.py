@@ -22,9 +22,8 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import cv, penalized, risk
-from .options import DEFAULTS, METHODS
+from .options import DEFAULTS, ROLLING_METHODS, CVOptions
 
-ROLLING_METHODS = ("ols", *METHODS)
 CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
 # a step along the path has a fixed cost, so fewer, larger chunks are faster
 
@@ -50,7 +49,9 @@ class RollingResult:
     factor_cov : ndarray, shape (W, K, K)
         The factor covariance (``cov_method``) in the window.
     specific_var : ndarray, shape (W, N)
-        Each asset's residual variance in the window.
+        Each asset's residual variance in the window, ``RSS / (n - 1)`` (descriptive, as
+        ``RegressionResult.risk``); the forecasts' convention ``RSS / (n - K - 1)`` is
+        ``risk.specific_variance``'s, which the backtest applies.
     nobs : ndarray of int, shape (W, N)
         Rows each asset used; an asset without enough rows in a window is NaN there.
 
@@ -264,7 +265,7 @@ def rolling(
 def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize, penalty_weights, l1_ratio,
              cov_method, halflife, n_lambdas):
     y, x = returns, factors  # checked by ``rolling``'s decorator
-    method = v.choose(method, ROLLING_METHODS, "method", "ols")
+    method = v.choose(method, ROLLING_METHODS, "method", DEFAULTS["rolling_method"])
     if method == "ols":
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
@@ -272,11 +273,9 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
         method, pen = penalized.prepare(y, x, method, penalized.Penalty(penalty_weights, l1_ratio))
         ratio, w = pen.l1_ratio, pen.weights
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
+    cvo = CVOptions(folds=folds, scheme=scheme, gap=gap, rule=rule, pooled_loss=pooled_loss).checked()
     spec = Spec(
-        method=method, folds=v.check_nonneg_int(folds, "folds", minimum=2, maximum=cv.MAX_FOLDS),
-        scheme=v.choose(scheme, cv.SCHEMES, "scheme", DEFAULTS["scheme"]), gap=v.check_nonneg_int(gap, "gap"),
-        rule=v.choose(rule, cv.RULES, "rule", DEFAULTS["rule"]),
-        pooled_loss=v.choose(pooled_loss, cv.POOLED_LOSSES, "pooled_loss", DEFAULTS["pooled_loss"]),
+        method=method, folds=cvo.folds, scheme=cvo.scheme, gap=cvo.gap, rule=cvo.rule, pooled_loss=cvo.pooled_loss,
         standardize=bool(standardize), weights=tuple(float(a) for a in w), l1_ratio=float(ratio),
         cov_method=v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"]),
         halflife=None if halflife is None else float(halflife),
@@ -395,7 +394,7 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
     if spec.method == "ridge":
         present, first = np.unique(full.rowset, return_index=True)  # each window's first block (as cv's grid)
         grid = np.full((spec.n_lambdas, n_win), np.nan)
-        for s, p in zip(present, first):
+        for s, p in zip(present, first, strict=True):
             grid[:, s] = penalized.ridge_grid(full.gram[full.block[p]], spec.n_lambdas)
     else:
         lam_max = np.zeros(n_win)

@@ -10,7 +10,8 @@ A factor is *traded* when it is the (excess) return of a portfolio: then its alp
 returns) are meaningful. Growth rates and changes of macro series are not; their premia come from the cross-section
 (``premia``) or from a mimicking portfolio (``mimicking``). Unless told otherwise every factor counts as traded,
 as the returns-based functions always assumed; the shipped macro series are marked not traded
-(``xlfactor.data.macro.TRADED``).
+(``xlfactor.data.macro.TRADED``; ``load_macro`` puts them in the frame's ``attrs["traded"]``, which ``frames.grs``
+and ``frames.capm`` read: the default is what the data say, and all traded for data that say nothing).
 """
 
 from __future__ import annotations
@@ -92,5 +93,5 @@ def require_traded(traded, n_factors: int, what: str, factor_names: v.Names = No
         j = int(np.flatnonzero(~flags)[0])
         raise InputValueError(
             f"{what} needs traded factors (returns of portfolios), but factors {v.label('column', j, factor_names)} "
-            "is not traded; test the pricing errors with the premia's J test instead, or use the factor's "
-            "mimicking portfolio.")
+            "is not traded; price it by its risk premium (premia, RISK_PREMIA) and test the pricing errors with "
+            "their J test instead, or use the factor's mimicking portfolio.")

@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.frequency import quarter_label
 
 MACRO_FACTORS = ("GDP", "Infl", "dUnemp")
-TRADED = {name: False for name in MACRO_FACTORS}  # growth rates and changes, not returns of a portfolio
+TRADED = dict.fromkeys(MACRO_FACTORS, False)  # growth rates and changes, not returns of a portfolio
 
 
 def load_macro() -> pd.DataFrame:
@@ -37,8 +37,9 @@ def load_macro() -> pd.DataFrame:
         "GDP": raw["realgdp"].pct_change().to_numpy(),
         "Infl": raw["infl"].to_numpy() / 400.0,
         "dUnemp": raw["unemp"].diff().to_numpy() / 100.0,
-    }, index=index.rename("quarter"))
-    return out.iloc[1:]
+    }, index=index.rename("quarter")).iloc[1:]
+    out.attrs["traded"] = dict(TRADED)  # what frames.grs and frames.capm read: these factors are not returns
+    return out
 
 
 def macro_labels(frame: pd.DataFrame) -> pd.Series:

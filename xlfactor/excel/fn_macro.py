@@ -79,7 +79,7 @@ def mimicking_portfolio(factor, base_returns, output=None, rf=None):
 @udf(
     returns="Monthly returns: one row per month, one column per asset (simple decimal returns).",
     periods=PERIODS,
-    frequency=f"{options.describe('frequency')}: compound each complete quarter or year.",
+    frequency=f"{options.describe('frequency')}: compound each complete period of that length.",
     align_to="Optional: the slower series' labels (YYYYMM of each quarter's last month); one output row per label.",
 )
 def compound_returns(returns, periods, frequency=None, align_to=None):
@@ -89,7 +89,7 @@ def compound_returns(returns, periods, frequency=None, align_to=None):
     res = freq.compound(y, cells.one_column(lab, "periods"), to)
     if cells.blank(align_to):
         return cells.block(np.column_stack([res.labels, res.returns]))
-    target = cells.one_column(cells.table(align_to, "align_to"), "align_to")
+    target = freq.check_period_ends(cells.one_column(cells.table(align_to, "align_to"), "align_to"), to, "align_to")
     i, j = freq.align(res.labels, target, "the compounded periods", "align_to")
     out = np.full((target.size, res.returns.shape[1]), np.nan)
     out[j] = res.returns[i]

@@ -7,6 +7,8 @@ option lists come from ``core.options`` (``options.describe``), never retyped he
 from ..core import options
 
 RETURNS = "Asset returns: periods down rows, one column per asset (decimal returns; blanks are missing)."
+TRADED = ("Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). A factor that is not a return "
+          "(GDP growth) is refused: price it with RISK_PREMIA.")
 MARKET = "Market returns over the same periods: one column; its total return unless market_is is excess."
 FACTORS = "Factor returns over the same periods: one column per factor."
 RF = ("Risk-free rate per period: blank (0), one number, or a column over the same periods; subtracted from the "

@@ -361,16 +361,12 @@ def factor_corr(factors):
     return cells.block(regression.collinearity(cells.table(factors, "factors")).corr)
 
 
-@udf(
-    returns=doc.RETURNS,
-    market=doc.MARKET,
-    rf=doc.RF_MARKET,
-    market_is=doc.MARKET_IS,
-)
-def capm_er(returns, market, rf=None, market_is=None):
+@udf(returns=doc.RETURNS, market=doc.MARKET, rf=doc.RF_MARKET, market_is=doc.MARKET_IS, traded=doc.TRADED)
+def capm_er(returns, market, rf=None, market_is=None, traded=None):
     """CAPM expected return per period, rf + beta*(mean market premium) with alpha imposed to 0 (row 1), and the historical mean (row 2)."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
-    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is))
+    res = regression.capm(y, cells.one_column(m, "market"), rf=r, market_is=_market_is(market_is),
+                          traded=cells.flag(traded, "traded", True))
     return cells.block([res.expected_return, res.mean_return])
 
 
@@ -397,7 +393,7 @@ def fama_macbeth(returns, exposures, lags=None, factors=None):
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     rf=doc.RF,
-    traded="Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). GRS refuses non-traded factors.",
+    traded=doc.TRADED,
 )
 def grs_test(returns, factors, rf=None, traded=None):
     """Gibbons-Ross-Shanken test that every alpha is zero: F statistic and p-value (a row of two)."""
@@ -503,7 +499,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
@@ -521,7 +517,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    method = cells.option(method, options.ROLLING_METHODS, "method", options.DEFAULTS["rolling_method"])
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
@@ -594,7 +590,7 @@ __all__ = [
     "ols_loadings", "factor_cov", "specific_var", "risk_contrib", "cv_curve", "lasso_path",
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
-    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # fn_macro
+    "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # noqa: F405 - fn_macro
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.factors import LOW_VOL_RULE
-from ..core.options import DEFAULTS
+from ..core.options import ASSET_SETS, DEFAULTS, describe
 from ..errors import InputShapeError, InputValueError
 
 MAX_FACTORS = 20  # the template's factor tables have room for this many
@@ -56,12 +56,12 @@ class Dataset:
         return len(self.periods), self.returns.shape[1], self.factors.shape[1]
 
 
-def french(assets: str = "industries", low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
+def french(assets: str = DEFAULTS["assets"], low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
     """The shipped monthly Ken French data: five factors (with LowVol) and 12 industries or all 30 portfolios."""
     from ..data import load_french
 
-    if assets not in ("industries", "all"):
-        raise InputValueError(f"assets must be industries or all; got {assets!r}.")
+    if assets not in ASSET_SETS:
+        raise InputValueError(f"assets must be {describe('assets', default=False)}; got {assets!r}.")
     d = load_french()
     table = d.industries if assets == "industries" else d.portfolios
     factors = d.factor_table(low_vol_from)

@@ -18,6 +18,16 @@ def test_matches_core_on_com_inputs(case):
     np.testing.assert_allclose(got, case.expected, rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
+def test_the_characteristics_risk_model_goes_into_risk_alloc():
+    """CHAR_MODEL's three outputs, spilled and passed on as cells, are the risk model RISK_ALLOC takes."""
+    args, expected = macro_cases.char_risk_model_case()
+    parts = [call("char_model", [*args, [[out]]]) for out in ("exposures", "factor_cov", "specific_var")]
+    for method, weights in expected.items():
+        got = cases.as_array(call("risk_alloc", [*parts, [[method]]]))
+        np.testing.assert_allclose(got.ravel(), weights, rtol=1e-8, atol=1e-12)
+        assert got.shape == (1, 15)
+
+
 def test_text_outputs():
     args, expected = macro_cases.names_case()
     assert [list(r) for r in call("char_model", args)] == expected

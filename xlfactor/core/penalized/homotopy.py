@@ -20,6 +20,8 @@ from .grids import unpenalised_fit
 from .linalg import AUTO, SharedGram, active_solve
 from .problems import Problems
 
+DEFAULT_SOLVER = Solver()
+
 
 @dataclass(frozen=True, eq=False)
 class _Fit:
@@ -93,8 +95,11 @@ class _Scores:
 
     def direct(self, cols: np.ndarray, b: np.ndarray) -> np.ndarray:
         t = self.test
-        return t["yty"][cols] - 2 * np.einsum("kp,kp->p", b, t["xty"][:, cols]) + np.einsum(
-            "kp,kp->p", b, self.gram.times(cols, b))
+        return (
+            t["yty"][cols]
+            - 2 * np.einsum("kp,kp->p", b, t["xty"][:, cols])
+            + np.einsum("kp,kp->p", b, self.gram.times(cols, b))
+        )
 
     def refresh(self, cols: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         t, ct = self.test, np.take(self.test["xty"], cols, axis=1)
@@ -115,7 +120,7 @@ def enet_path(
     probs: Problems,
     lambdas: np.ndarray,
     pen: Penalty,
-    solver: Solver = Solver(),
+    solver: Solver = DEFAULT_SOLVER,
     keep: bool = True,
     test: dict | None = None,
     count: bool | None = None,
@@ -133,7 +138,9 @@ def enet_path(
     """
     weights, l1_ratio = pen.weights, pen.l1_ratio
     if l1_ratio == 0.0:
-        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
+        raise InputValueError(
+            "l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale)."
+        )
     k, p = probs.xty.shape
     n_l = len(lambdas)
     lam = np.broadcast_to(np.ascontiguousarray(lambdas, float).reshape(n_l, -1), (n_l, p))  # rows contiguous
@@ -269,7 +276,6 @@ def _update_cache(cache: _Cache, g: SharedGram, b, pen: Penalty, r, l1):
     sg = np.sign(b[:, r])
     ur, vr = active_solve(g.gram, g.block[r], c, act, sg, np.zeros(r.size), w, g, r, g.policy)
     gu, gv = c - g.times(r, ur), g.times(r, vr)
-    part[:_Cache.C] = act, sg, ur, vr, gu, gv
+    part[: _Cache.C] = act, sg, ur, vr, gu, gv
     cache.put(r, part, _next_event(ur, vr, gu, gv, act, w, l1[r]))
     return part
-

@@ -1,7 +1,7 @@
 """The template workbook: the whole factor-model procedure as linked sheets, built from one spec.
 
 Sheets: Start (inputs), Data (the periods, risk-free rate, factors and asset returns: the only pasted
-numbers), Factors, Market model, Lambda, Loadings, Risk, Backtest. Every result is a formula on the sheets
+numbers), Factors, Market model, Lambda, Loadings, Risk, Backtest, Macro (macro-economic factors). Every result is a formula on the sheets
 before it; the cached value of every formula is computed here by calling the Python function the formula
 names, so the file shows numbers and charts before any recalculation.
 

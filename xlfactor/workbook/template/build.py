@@ -14,11 +14,11 @@ from . import pages
 from .book import Book
 from .inputs import Capacity, Inputs
 from .model import Expr, Ref, grid
-from .sheets import backtest, data, factors, lambda_, loadings, market, risk, start
+from .sheets import backtest, data, factors, lambda_, loadings, macro, market, risk, start
 
 # The sheets, in the workbook's order. Each is a module with TITLE, KEY, NEEDS and build(tpl, sheet, ctx);
 # a sheet is built as soon as the sheets it NEEDS are (Start, first in the book, after Data).
-SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest)
+SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest, macro)
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 
