@@ -10,6 +10,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ....core.backtest import STATS
 from ....core.options import BACKTEST_MODELS
+from ..inputs import udf_takes
 from ..model import Expr
 from ..sheet import Layout
 from ..styles import nice_axis
@@ -92,7 +93,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     common = [window, step, "", alloc]
     tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
             tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol_period"),
-            tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
+            tpl.start_ref("cov_method"), tpl.start_ref("halflife"), *(
+                [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife", "specific_shrink")]
+                if udf_takes("BACKTEST", "specific_shrink") and udf_takes("FACTOR_COV", "nw_lags") else [])]
     s.heading(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
                        "inside the band they are, above it too low)")
     pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)

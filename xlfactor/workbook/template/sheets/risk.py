@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..inputs import udf_takes
 from ..model import Call, Expr
 from ..sheet import Layout
 
@@ -52,7 +53,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(cov_head.r0, 0, f"Factor covariance (per {d.period_word}, decimal; room for {cap.factors} factors)")
     s.array(cov_head.r0 + 1, 1, factors["names_row"], f["head"])
     s.array(cov_room.r0, 0, factors["names_col"], f["label"])
-    cov_call = Call("FACTOR_COV", (fx, tpl.start_ref("cov_method"), tpl.start_ref("halflife")))
+    barra = udf_takes("FACTOR_COV", "nw_lags")  # the Barra-style options on Start, when the functions take them
+    cov_call = Call("FACTOR_COV", (fx, tpl.start_ref("cov_method"), tpl.start_ref("halflife"), *(
+        [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife")] if barra else [])))
     cov = s.udf(cov_room.r0, 1, "FACTOR_COV", list(cov_call.args), book.number(book.evaluate(cov_call), sig=3),
                 block="cov")
     # per asset: specific variance, budgets, weights, risk shares
@@ -62,7 +65,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     for i, lab in enumerate([f"Specific var./{d.period_word}", "Budgets in use", "Weights",
                              "Risk share by asset", "Specific vol, %/year"]):
         s.text(r0 + i, 0, lab, f["label"])
-    spec_call = Call("SPECIFIC_VAR", (ex, fx, model))
+    spec_call = Call("SPECIFIC_VAR", (ex, fx, model, *(["", tpl.start_ref("specific_shrink")]
+                                                        if udf_takes("SPECIFIC_VAR", "shrink") else [])))
     spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(book.evaluate(spec_call), sig=3),
                  block="specific_var")
     risk = tpl.start_ref("risk_method")

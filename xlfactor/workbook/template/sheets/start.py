@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ....core.options import describe
-from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS
+from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS, udf_takes
 from ..model import Expr
 from ..sheet import Layout
 
@@ -56,6 +56,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("method", f"Lambda method charted on Lambda: {describe('curve_method', default=False)}", inp.method),
         ("cov_method", f"Factor covariance: {describe('cov_method', default=False)}", inp.cov_method),
         ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
+        *([("nw_lags", "Factor covariance: Newey-West lags (sample, barra)", inp.nw_lags),
+           ("corr_halflife", f"barra: correlation half-life ({d.period_word}s; blank: EWMA's)", inp.corr_halflife),
+           ("regime_halflife", f"barra: volatility regime half-life ({d.period_word}s; blank: off)",
+            inp.regime_halflife),
+           ("specific_shrink", "Specific risk shrinkage to the mean, q (USE4: 0.1)", inp.specific_shrink)]
+          if udf_takes("FACTOR_COV", "nw_lags") else []),
         ("risk_method", f"Risk allocation: {describe('risk_method', default=False)}", inp.risk_method),
         ("loadings", f"Risk model loadings: {describe('loadings', default=False)}", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
