@@ -27,7 +27,7 @@ def splits(
     seed: int = DEFAULTS["seed"],
     min_train: int = 2,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train rows, test rows) of each cross-validation fold.
+    """Train rows and test rows of each cross-validation fold, as a list of ``(train, test)`` pairs.
 
     Parameters
     ----------

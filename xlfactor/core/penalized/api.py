@@ -8,6 +8,7 @@ Options arrive as keywords and are validated once, here, into the typed groups o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -268,7 +269,7 @@ _COMMON = """
 """
 
 
-def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw) -> PenalizedResult:
+def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw: Any) -> PenalizedResult:
     """Ridge loadings ``argmin ||y - a - Xb||^2 + lam * sum_k w_k b_k^2`` (scikit-learn ``Ridge(alpha=lam)``).
     {common}
     Examples
@@ -288,7 +289,7 @@ def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw) -
     return fit(returns, factors, lam, method="ridge", **kw)
 
 
-def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, **kw) -> PenalizedResult:
+def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, **kw: Any) -> PenalizedResult:
     """Lasso loadings ``argmin 1/(2n) ||y - a - Xb||^2 + lam * sum_k w_k |b_k|`` (scikit-learn ``Lasso(alpha=lam)``).
     {common}
     Examples
@@ -306,7 +307,7 @@ def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, 
 
 
 def elastic_net(
-    returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, l1_ratio: float = DEFAULTS["l1_ratio"], **kw
+    returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, l1_ratio: float = DEFAULTS["l1_ratio"], **kw: Any
 ) -> PenalizedResult:
     """Elastic-net loadings (scikit-learn ``ElasticNet(alpha=lam, l1_ratio=l1_ratio)``): the lasso's objective plus
     ``lam * (1 - l1_ratio) / 2 * sum_k w_k b_k^2``, the L1 term scaled by ``l1_ratio``.

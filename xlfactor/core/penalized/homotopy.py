@@ -112,7 +112,8 @@ class _Scores:
         l1 = path.l1
         out = self.a + l1 * (self.b + l1 * self.c)
         e = np.flatnonzero(path.explicit)
-        out[e] = self.direct(e, path.b[:, e])
+        if e.size:  # most steps solve no problem by descent
+            out[e] = self.direct(e, path.b[:, e])
         return out
 
 
@@ -191,9 +192,10 @@ def enet_path(
             if l1_ratio == 1.0:
                 cached(r, _update_cache(path.cache, shared, path.b, pen, r, l1))
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
-            e = np.flatnonzero(path.explicit)
             nonzero[i] = n_active
-            nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
+            if r.size:  # explicit problems are those just solved by descent
+                e = np.flatnonzero(path.explicit)
+                nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
         if scores is not None:
             sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)
         if keep:

@@ -10,7 +10,7 @@ from ...errors import XLFactorError
 from ..dataset import MAX_FACTORS, Dataset
 
 # the Start sheet's text inputs (method: the lambda method charted)
-CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
+CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method", "criterion")},
            "method": OPTION_CHOICES["curve_method"]}
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
@@ -81,6 +81,7 @@ class Inputs:
     periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
+    criterion: str = DEFAULTS["criterion"]  # the number of latent factors on the Statistical sheet
     bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
     bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
 

@@ -40,7 +40,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                 f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note", room)
     starts = [int(np.argmax(np.isfinite(d.factors[:, j]))) for j in range(k)]
     warmup = " ".join(f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
-                      for name, i in zip(d.factor_names, starts) if i > 0)
+                      for name, i in zip(d.factor_names, starts, strict=True) if i > 0)
     notes = " ".join([*d.notes, warmup]).strip()
     if notes:
         s.paragraph(3, 0, across, notes, "note", room)

@@ -66,6 +66,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("loadings", f"Risk model loadings: {describe('loadings', default=False)}", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
         ("target_vol", "Target volatility, % a year (risk allocation targetvol)", inp.target_vol),
+        ("criterion", "Number of latent factors by (Statistical sheet)", inp.criterion),
         ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
         ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
     ]
@@ -147,6 +148,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "per risk model: realised vs predicted risk out of sample."),
             ("Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their "
             "premia (two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."),
+            ("Statistical: latent factors (principal components of the excess returns): how many, the scree, "
+             "R2 on them vs on the named factors, canonical correlations."),
         ]),
         ("Connect the functions", [
             ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
