@@ -92,16 +92,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                  [["erc" if tpl.inp.risk_method.lower() == "factor" else tpl.inp.risk_method]])
     common = [window, step, "", alloc]
     tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
-<<<<<<< HEAD
-            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol_period"),
+            tpl.start_ref("rule"), tpl.only_for(("budget",), risk_blocks["budgets"]),
+            tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period")),
             tpl.start_ref("cov_method"), tpl.start_ref("halflife"), *(
                 [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife", "specific_shrink")]
                 if udf_takes("BACKTEST", "specific_shrink") and udf_takes("FACTOR_COV", "nw_lags") else [])]
-=======
-            tpl.start_ref("rule"), tpl.only_for(("budget",), risk_blocks["budgets"]),
-            tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period")),
-            tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
->>>>>>> main
     s.heading(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
                        "inside the band they are, above it too low)")
     pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)
