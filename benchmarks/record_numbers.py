@@ -37,16 +37,30 @@ def _demo() -> dict[str, np.ndarray]:
     r = procedure.run()
     c, al, bt = r.capm, r.allocation, r.backtest
     out = {
-        "capm_alpha": c.alpha, "capm_beta": c.beta, "capm_t_alpha": c.tstat_alpha, "capm_t_beta": c.tstat_beta,
-        "capm_r2": c.r2, "ols_loadings": r.ols.loadings,
+        "capm_alpha": c.alpha,
+        "capm_beta": c.beta,
+        "capm_t_alpha": c.tstat_alpha,
+        "capm_t_beta": c.tstat_beta,
+        "capm_r2": c.r2,
+        "ols_loadings": r.ols.loadings,
         "lambdas": np.array([r.lambda_min, r.lambda_1se, r.lambda_lasso, r.lambda_ridge]),
-        "cv_lambdas": r.method_cv.lambdas, "cv_fold_mse": r.method_cv.fold_mse,
-        "ridge_loadings": r.ridge.loadings, "lasso_loadings": r.lasso.loadings,
-        "ridge_intercept": r.ridge.intercept, "lasso_intercept": r.lasso.intercept,
-        "weights": al.weights, "risk_shares": al.contributions, "factor_shares": al.risk.factor_percent,
-        "factor_cov": r.factor_cov, "specific_var": r.specific_var, "volatility": np.array(r.volatility()),
-        "backtest_returns": bt.returns, "backtest_weights": bt.weights, "backtest_lambdas": bt.lambdas,
-        "backtest_predicted_vol": bt.predicted_vol, "rolling_beta": r.rolling_beta.loadings,
+        "cv_lambdas": r.method_cv.lambdas,
+        "cv_fold_mse": r.method_cv.fold_mse,
+        "ridge_loadings": r.ridge.loadings,
+        "lasso_loadings": r.lasso.loadings,
+        "ridge_intercept": r.ridge.intercept,
+        "lasso_intercept": r.lasso.intercept,
+        "weights": al.weights,
+        "risk_shares": al.contributions,
+        "factor_shares": al.risk.factor_percent,
+        "factor_cov": r.factor_cov,
+        "specific_var": r.specific_var,
+        "volatility": np.array(r.volatility()),
+        "backtest_returns": bt.returns,
+        "backtest_weights": bt.weights,
+        "backtest_lambdas": bt.lambdas,
+        "backtest_predicted_vol": bt.predicted_vol,
+        "rolling_beta": r.rolling_beta.loadings,
     }
     return {f"demo/{k}": np.asarray(v, float) for k, v in out.items()}
 
@@ -75,22 +89,34 @@ def _rolling() -> dict[str, np.ndarray]:
 
     y, x = shipped()
     r = ours(y, x)
-    return {"rolling/lambdas": r.lambdas, "rolling/loadings": r.loadings, "rolling/intercept": r.intercept,
-            "rolling/specific_var": r.specific_var}
+    return {
+        "rolling/lambdas": r.lambdas,
+        "rolling/loadings": r.loadings,
+        "rolling/intercept": r.intercept,
+        "rolling/specific_var": r.specific_var,
+    }
 
 
 def _risk() -> dict[str, np.ndarray]:
     from benchmarks.bench_risk import model
     from xlfactor.core import risk
 
-    return {f"risk/erc_{n}_{k}": risk.allocate("erc", model=model(n, k, seed=n + k)).weights
-            for n in (30, 500) for k in (4, 10, 20)}
+    return {
+        f"risk/erc_{n}_{k}": risk.allocate("erc", model=model(n, k, seed=n + k)).weights
+        for n in (30, 500)
+        for k in (4, 10, 20)
+    }
 
 
 def record() -> dict[str, np.ndarray]:
     out = {}
-    for part in (_demo, lambda: _cv("cv_small", 1260, 10, 100), lambda: _cv("cv_medium", 2520, 10, 500),
-                 _rolling, _risk):
+    for part in (
+        _demo,
+        lambda: _cv("cv_small", 1260, 10, 100),
+        lambda: _cv("cv_medium", 2520, 10, 500),
+        _rolling,
+        _risk,
+    ):
         out.update(part())
     return out
 

@@ -36,7 +36,7 @@ def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
 
 
 def test_console_script_module_runs():
-    out = subprocess.run([sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
@@ -67,7 +67,7 @@ def test_lite_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
 
 def test_serve_print_only_writes_project_and_instructions(tmp_path):
     cmd = [sys.executable, "-m", "xlfactor.cli", "serve", "--dir", str(tmp_path / "srv"), "--port", "8765", "--print-only"]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "http://127.0.0.1:8765/manifest" in out.stdout and "Upload My Add-in" in out.stdout
     assert "PolyForm Noncommercial" in out.stdout
@@ -236,10 +236,10 @@ def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
 
 def test_demo_and_workbook_share_options_and_output_folder():
     parser = cli.build_parser()
-    sub = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    sub = parser._subparsers._group_actions[0].choices
 
     def options(name):
-        return {a.dest: (a.default, tuple(a.choices or ())) for a in sub[name]._actions if a.dest != "help"}  # noqa: SLF001
+        return {a.dest: (a.default, tuple(a.choices or ())) for a in sub[name]._actions if a.dest != "help"}
 
     demo, workbook = options("demo"), options("workbook")
     assert set(workbook) - set(demo) == {"flavor"} and set(demo) <= set(workbook)

@@ -134,7 +134,7 @@ def test_lasso_and_enet_cv_equal_scikit_learn_per_asset(data, scheme, ours, peer
 @pytest.mark.parametrize("data", DATA)
 def test_ridge_cv_equals_scikit_learn_per_asset(data):
     x, y = DATA[data]()
-    fit = FactorRidgeCV(n_alphas=30).fit(x, y)
+    fit = FactorRidgeCV(n_alphas=20).fit(x, y)
     grid = fit.alphas_[:, 0]
     peer = lm.RidgeCV(alphas=grid, cv=KFold(5), scoring="neg_mean_squared_error")
     alpha, coef, intercept, _ = _peer_cv(peer, x, y)

@@ -63,9 +63,14 @@ def _check(fig):
     assert all(ax.get_title() for ax in fig.axes if ax.get_xlabel())
 
 
+@pytest.fixture(scope="module")
+def shipped_charts(shipped):
+    return _charts(*shipped)
+
+
 @pytest.mark.parametrize("name", plot.__all__)
-def test_every_chart_renders_on_the_shipped_data(shipped, name):
-    _check(_charts(*shipped)[name])
+def test_every_chart_renders_on_the_shipped_data(shipped_charts, name):
+    _check(shipped_charts[name])
 
 
 def test_every_chart_renders_on_another_shape():

@@ -7,14 +7,17 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__
-from . import frames
+from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 from .workbook import FLAVORS
+
+if TYPE_CHECKING:
+    from .workbook.dataset import Dataset
 
 OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
 
@@ -24,7 +27,8 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from)
+        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from,
+                                  date_order=args.date_order)
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
@@ -69,7 +73,7 @@ def _per_factor(text: str, flag: str, names: list[str]):
 def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 200, "display.max_columns", 40):
-        print(frame.to_string(float_format=lambda x: fmt.format(x)))
+        print(frame.to_string(float_format=fmt.format))
 
 
 class Steps:
@@ -154,7 +158,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_macro(data, start: int, end: int) -> None:
+def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     """The macro example (the Macro sheet) when the data are monthly and share enough quarters with macrodata."""
     from .workbook import macro
 
@@ -275,7 +279,7 @@ def _chart(res: dict, data, path: Path) -> None:
     real = st.loc["Realised volatility (annualised)"] * 100
     a2.bar([p - 0.2 for p in pos], pred, width=0.4, label="predicted")
     a2.bar([p + 0.2 for p in pos], real, width=0.4, label="realised")
-    for p, m in zip(pos, models):
+    for p, m in zip(pos, models, strict=True):
         a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
                     ha="center", va="bottom", fontsize=8)
     a2.set_xticks(list(pos), [m.replace("_", "_\n") for m in models])  # long names on two lines, not rotated
@@ -300,6 +304,12 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rf", metavar="FILE|COLUMN",
                    help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
                         "shipped RF with --factors french, else 0 (returns already excess)")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst", default="auto",
+                       help="read dates such as 01/02/1980 day first (1 February); by default the order is found "
+                            "from the file, and a file whose dates read both ways is refused")
+    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
+                       help="read dates such as 01/02/1980 month first (2 January)")
     p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
                    help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
                         "size/value and size/momentum)")
@@ -310,9 +320,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Run xlwings Server with xlfactor's functions on this machine."""
-    from .excel import runtimes
-
     from importlib.util import find_spec
+
+    from .excel import runtimes
 
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
         print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
@@ -408,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
     p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")

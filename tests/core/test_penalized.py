@@ -440,3 +440,18 @@ def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
         )
     for gathered, blockwise in zip(*runs, strict=True):
         np.testing.assert_allclose(gathered, blockwise, rtol=1e-10, atol=1e-12)
+
+
+def test_a_singular_masked_system_is_refused_by_lapack_not_answered_with_non_numbers():
+    """The masked elimination overwrites its scratch systems: the fallback for a singular one rebuilds them, so
+    LAPACK sees the system itself (and refuses it) and a regular problem beside it is unaffected."""
+    x = np.random.default_rng(2).normal(size=(30, 3))
+    x[:, 2] = x[:, 1]  # exactly collinear: singular when both are active
+    g = x.T @ x
+    ga = np.stack([g, np.eye(3) + g])  # (n, k, k): problem 0 singular, problem 1 regular
+    c, ws = np.ones((3, 2)), np.zeros((3, 2))
+    active = np.ones((3, 2), bool)
+    with pytest.raises(np.linalg.LinAlgError):
+        linalg._masked_solve(ga, c, active, ws, np.zeros(2), np.ones(3))
+    u, _ = linalg._masked_solve(ga[1:], c[:, 1:], active[:, 1:], ws[:, 1:], np.zeros(1), np.ones(3))
+    np.testing.assert_allclose(u[:, 0], np.linalg.solve(ga[1], c[:, 1]), rtol=1e-12)

@@ -221,3 +221,10 @@ def test_grs_refuses_non_traded_factors(sv):
         regression.grs(y, f, traded=[True, False, True])
     with pytest.raises(InputShapeError, match="traded has 2 values but there are 3 factors"):
         regression.grs(y, f, traded=[True, False])
+
+
+def test_gmm_needs_more_rows_than_moments():
+    y, f, _, _ = simulate(t=30, n=12, k=2, seed=1)  # 12 x 3 + 2 = 38 moments, 30 rows: the weights are singular
+    with pytest.raises(InsufficientDataError, match=r"GMM has 38 moment conditions .* but 30 complete rows"):
+        premia_gmm.gmm(y, f)
+    assert np.isfinite(premia.two_pass(y, f).premia).all()  # two-pass needs only K + 3 rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
@@ -22,7 +23,23 @@ MONTHS = {"quarter": 3, "year": 12}
 
 @dataclass(frozen=True, eq=False)
 class Compounded:
-    """Returns compounded to a slower frequency, one row per complete period."""
+    """Returns compounded to a slower frequency, one row per complete period.
+
+    Attributes
+    ----------
+    labels : ndarray, shape (P,)
+        YYYYMM of each period's last month.
+    returns : ndarray, shape (P, N)
+        The compounded returns, ``prod(1 + r) - 1`` over each period's months (NaN if any is missing).
+    first_row : ndarray, shape (P,)
+        0-based row of each period's first month in the input.
+
+    Examples
+    --------
+    >>> res = compound([[0.01], [0.02], [-0.01]], [199001, 199002, 199003])
+    >>> res.labels.tolist(), res.first_row.tolist()
+    ([199003], [0])
+    """
 
     labels: np.ndarray  # (P,) YYYYMM of each period's last month
     returns: np.ndarray  # (P, N)
@@ -52,7 +69,7 @@ def month_index(labels, name: str = "periods") -> np.ndarray:
     return (lab // 100).astype(int) * 12 + month.astype(int) - 1
 
 
-def compound(returns, labels, to: str | None = None) -> Compounded:
+def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Compounded:
     """Compound monthly ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
 
     Parameters
@@ -127,10 +144,29 @@ def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np
     return lab
 
 
-def align(left, right, left_name: str = "left periods", right_name: str = "right periods") -> tuple[np.ndarray, np.ndarray]:
+def align(
+    left: ArrayLike, right: ArrayLike, left_name: str = "left periods", right_name: str = "right periods"
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``(i, j)`` of the labels the two series share, in the order of ``left``.
 
     Repeated labels in either series are an error (the match would be ambiguous); no shared label is an error.
+
+    Parameters
+    ----------
+    left, right : array_like, shape (T,)
+        Period labels as numbers (YYYYMM of each period's last month), no missing values.
+    left_name, right_name : str
+        What the two series are, for the error messages.
+
+    Returns
+    -------
+    i, j : numpy.ndarray of int
+        ``left[i] == right[j]`` for every shared label, ``i`` increasing.
+
+    Raises
+    ------
+    InputValueError
+        When a label is missing or not a number, appears twice in one series, or the series share none.
 
     Examples
     --------

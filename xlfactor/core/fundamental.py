@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
@@ -24,6 +25,39 @@ from .risk import FactorModel
 
 @dataclass(frozen=True, eq=False)
 class FundamentalResult:
+    """Factor returns, specific returns and risk of a characteristics model, and its risk model.
+
+    Attributes
+    ----------
+    periods : ndarray, shape (P,)
+        The periods, sorted.
+    assets : ndarray, shape (A,)
+        The assets of the last period, in order of first appearance.
+    factor_names : tuple of str
+        ``intercept``, the characteristics, then the industries.
+    factor_returns : ndarray, shape (P, 1 + K + J)
+        Per period; NaN rows for periods with too few assets. Industry returns sum to zero.
+    specific_returns : ndarray, shape (n,)
+        The residual of each row of the table (NaN where unused).
+    specific_var : ndarray, shape (A,)
+        Variance (ddof 1) of each last-period asset's specific returns.
+    exposures : ndarray, shape (A, 1 + K + J)
+        The last period's exposures: 1, characteristics, industry dummies.
+    r2 : ndarray, shape (P,)
+        Weighted cross-sectional R² per period.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> per = np.repeat([1, 2, 3], 4)
+    >>> ids = np.tile(["a", "b", "c", "d"], 3)
+    >>> x = np.tile([[-1.0], [0.0], [1.0], [2.0]], (3, 1))
+    >>> r = 0.01 + 0.02 * x[:, 0]
+    >>> res = fundamental(per, ids, x, r)
+    >>> np.round(res.factor_returns[0], 6).tolist(), res.model.loadings.shape
+    ([0.01, 0.02], (4, 2))
+    """
+
     periods: np.ndarray  # (P,) the periods, sorted
     assets: np.ndarray  # (A,) the assets of the last period, in order of first appearance
     factor_names: tuple  # ("intercept", characteristics..., industries...)
@@ -78,7 +112,8 @@ def expand(coef: np.ndarray, n_chars: int, n_ind: int) -> np.ndarray:
     return np.concatenate([coef, [-coef[1 + n_chars:].sum()]])
 
 
-def fundamental(periods, assets, characteristics, returns, *, industries=None, weights=None,
+def fundamental(periods: ArrayLike, assets: ArrayLike, characteristics: ArrayLike, returns: ArrayLike, *,
+                industries: ArrayLike | None = None, weights: ArrayLike | None = None,
                 characteristic_names: v.Names = None) -> FundamentalResult:
     """Characteristics model by per-period weighted cross-sectional regressions on a long table.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import InputShapeError, InsufficientDataError
 from . import _validation as v
@@ -21,7 +22,32 @@ from .regression import ols
 
 @dataclass(frozen=True, eq=False)
 class MimickingResult:
-    """Weights of the base assets and the mimicking portfolio's returns."""
+    """Weights of the base assets and the mimicking portfolio's returns.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (N,)
+        The OLS slopes of the factor on the base returns: the portfolio's weights.
+    intercept : float
+        The regression's intercept (not part of the portfolio).
+    stderr : ndarray, shape (N + 1,)
+        Classic OLS standard errors of the intercept and the weights.
+    r2 : float
+        R² of the projection; ``tracking_corr`` is its square root.
+    returns : ndarray, shape (T,)
+        ``w'R_t`` on every row where all base assets are present, NaN elsewhere.
+    nobs : int
+        Rows fitted (factor and every base asset present).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> base = rng.normal(0, 0.04, (200, 3))
+    >>> res = mimicking(base @ [0.5, 0.2, 0.0] + rng.normal(0, 0.01, 200), base)
+    >>> np.round(res.weights, 1).tolist(), res.nobs
+    ([0.5, 0.2, 0.0], 200)
+    """
 
     weights: np.ndarray  # (N,)
     intercept: float
@@ -40,7 +66,7 @@ class MimickingResult:
         return np.concatenate([[self.intercept], self.weights]) / self.stderr
 
 
-def mimicking(factor, base_returns, *, base_names: v.Names = None) -> MimickingResult:
+def mimicking(factor: ArrayLike, base_returns: ArrayLike, *, base_names: v.Names = None) -> MimickingResult:
     """Project a (non-traded) factor on base asset returns: weights, tracking correlation, mimicking returns.
 
     Parameters

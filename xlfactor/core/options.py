@@ -230,6 +230,9 @@ class Penalty:
     prior: ArrayLike | None = None
 
     def checked(self, k: int, method: str) -> Penalty:
+        if method in ("ridge", "lasso") and self.l1_ratio is not None:
+            raise InputValueError(f"method {method!r} ignores l1_ratio (the lasso share is "
+                                  f"{1 if method == 'lasso' else 0} there); drop l1_ratio or choose method 'enet'.")
         if method == "ridge":
             ratio = 0.0
         elif method == "lasso":

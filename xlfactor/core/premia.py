@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from ..errors import CollinearityError, InputValueError, InsufficientDataError
@@ -38,7 +39,43 @@ from .shanken import shanken_covariance
 
 @dataclass(frozen=True, eq=False)
 class PremiaResult:
-    """Risk premia per period. With ``intercept`` the zero-beta rate comes first, then one premium per factor."""
+    """Risk premia per period. With ``intercept`` the zero-beta rate comes first, then one premium per factor.
+
+    Attributes
+    ----------
+    premia : ndarray, shape (K + intercept,)
+        The zero-beta rate (with ``intercept``), then one premium per factor, per period.
+    cov : ndarray, shape (K + intercept, K + intercept)
+        Their covariance by ``se``; ``stderr``, ``tstat`` and ``pvalues`` derive from it.
+    betas : ndarray, shape (N, K)
+        Time-series betas (GMM's own for ``gmm``).
+    alpha, alpha_cov : ndarray
+        Pricing errors (mean return minus the fitted one, per asset) and their covariance.
+    j_stat, j_df : float, int
+        The joint test that every pricing error is zero (``j_pvalue``).
+    r2 : float
+        Cross-sectional R²: 1 - var(alpha) / var(mean returns) across assets.
+    shanken_factor : float
+        ``1 + lam' S_f^-1 lam`` at these premia: Shanken's scaling of the residual part of the variance.
+    nobs : int
+        Rows used (every asset and factor present).
+    method, se : str
+        ``twopass`` or ``gmm``; ``plain``, ``shanken`` or ``robust``.
+    intercept : bool
+        Whether a zero-beta rate was estimated.
+    lags : int or None
+        Newey-West lags of robust errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(0.0, 0.03, (300, 1))
+    >>> r = 0.004 * np.linspace(0.5, 1.5, 5) + f @ np.linspace(0.5, 1.5, 5)[None, :] + rng.normal(0, 0.01, (300, 5))
+    >>> res = two_pass(r, f)
+    >>> res.premia.shape, res.j_df, res.se
+    ((1,), 4, 'shanken')
+    """
 
     premia: np.ndarray  # (K + intercept,)
     cov: np.ndarray  # (K + intercept, K + intercept)
@@ -127,7 +164,7 @@ def _check_design(x: np.ndarray, intercept: bool, factor_names: v.Names) -> None
             "cannot be told apart. Add assets whose exposures differ, or remove that factor.")
 
 
-def two_pass(returns, factors, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
+def two_pass(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
              factor_names: v.Names = None) -> PremiaResult:
     """Two-pass (Black-Jensen-Scholes / Fama-MacBeth with full-sample betas) risk premia.
 
@@ -273,9 +310,37 @@ def cross_sectional_r2(mean: np.ndarray, alpha: np.ndarray) -> float:
     return float(1.0 - np.var(alpha) / np.var(mean))
 
 
-def estimate(returns, factors, *, method: str | None = None, intercept: bool = False, se: str | None = None,
+def estimate(returns: ArrayLike, factors: ArrayLike, *, method: str | None = None, intercept: bool = False, se: str | None = None,
              lags: int | None = None, factor_names: v.Names = None) -> PremiaResult:
     """Risk premia by ``method``: ``twopass`` (default) or ``gmm`` (see ``two_pass`` and ``premia_gmm.gmm``).
+
+    Parameters
+    ----------
+    returns : array_like
+        T x N asset returns (excess returns when ``intercept`` is False).
+    factors : array_like
+        T x K factors, traded or not.
+    method : str, optional
+        ``twopass`` (default) or ``gmm``.
+    intercept : bool
+        Estimate a zero-beta rate (first premium).
+    se : str, optional
+        Two-pass: ``shanken`` (default), ``plain`` or ``robust``; GMM: ``robust`` only.
+    lags : int, optional
+        Newey-West lags of robust errors.
+    factor_names : sequence of str, optional
+        Names used in error messages.
+
+    Returns
+    -------
+    PremiaResult
+
+    Raises
+    ------
+    InputValueError
+        An unknown method or se, or se other than robust for GMM.
+    InsufficientDataError, CollinearityError, ConvergenceError
+        As ``two_pass`` and ``premia_gmm.gmm``.
 
     Examples
     --------

@@ -17,9 +17,10 @@ with S the centred covariance of the moments at the estimates.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 
-from ..errors import ConvergenceError, InputValueError
+from ..errors import ConvergenceError, InputValueError, InsufficientDataError
 from . import _validation as v
 from .premia import PremiaResult, _long_run, _panel, cross_sectional_r2
 
@@ -83,9 +84,10 @@ def _check_identified(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.nda
     """Refuse a minimum along a flat direction: the weighted Jacobian, columns scaled to unit length (so the
     parameters' units do not count), with a condition number above ``MAX_COND`` (well-identified models on the
     shipped data: 25-60; two factors correlated 1 - 1e-10: 4e5)."""
-    a = np.linalg.cholesky(w).T @ _jacobian(theta, y, f, intercept)
-    a = a / np.where(np.linalg.norm(a, axis=0) > 0, np.linalg.norm(a, axis=0), 1.0)
-    if not np.linalg.cond(a) <= MAX_COND:
+    jac = _jacobian(theta, y, f, intercept)
+    g = jac.T @ w @ jac  # = A'A for A = W^1/2 G; its scaled condition number is A's squared
+    d = np.sqrt(np.where(np.diag(g) > 0, np.diag(g), 1.0))
+    if not np.linalg.cond(g / np.outer(d, d)) <= MAX_COND**2:
         raise ConvergenceError("GMM's objective is flat along a direction of the parameters (the betas are close to "
                                "zero or collinear): the premia are not identified. Use method 'twopass', or remove a "
                                "factor.")
@@ -131,7 +133,7 @@ def _minimise(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, in
                            "identified (betas close to zero or collinear). Use method 'twopass'.")
 
 
-def gmm(returns, factors, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
+def gmm(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
         factor_names: v.Names = None) -> PremiaResult:
     """Two-step efficient GMM risk premia with their J test (see the module docstring).
 
@@ -180,6 +182,10 @@ def gmm(returns, factors, *, intercept: bool = False, se: str | None = None, lag
     y, f = d.y, d.f
     t, n = y.shape
     k = f.shape[1]
+    if t <= n * (k + 1) + k:
+        raise InsufficientDataError(
+            f"GMM has {n * (k + 1) + k} moment conditions ({n} assets x (1 + {k} factors) + {k}) but {t} complete "
+            "rows; the weights need more rows than moments. Use a longer sample, fewer assets, or method 'twopass'.")
     p = k + int(intercept)
     theta = np.concatenate([d.betas.ravel(), np.linalg.pinv(d.x) @ y.mean(axis=0), f.mean(axis=0)])  # two-pass
     for _ in range(2):

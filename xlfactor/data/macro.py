@@ -23,6 +23,16 @@ TRADED = dict.fromkeys(MACRO_FACTORS, False)  # growth rates and changes, not re
 def load_macro() -> pd.DataFrame:
     """GDP growth, inflation and unemployment change per quarter, indexed by quarter (``PeriodIndex``).
 
+    Returns
+    -------
+    DataFrame
+        202 quarters x ``MACRO_FACTORS``, in decimals; ``attrs["traded"]`` marks them not traded.
+
+    Raises
+    ------
+    ImportError
+        Without statsmodels (a dependency of xlfactor).
+
     Examples
     --------
     >>> m = load_macro()

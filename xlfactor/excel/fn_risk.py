@@ -11,17 +11,10 @@ from __future__ import annotations
 from ..core import options, risk
 from . import coerce as cells
 from . import helptext as doc
+from . import shared
 from .decorate import udf
 
 D = options.DEFAULTS
-
-
-def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
-    return risk.FactorModel.from_arrays(
-        cells.table(loadings, "loadings").T,
-        cells.table(factor_covariance, "factor_covariance"),
-        cells.series(specific_variance, "specific_variance"),
-    )
 
 
 def _bounds(value, name: str):
@@ -59,13 +52,17 @@ def risk_alloc(
     max_turnover=None,
 ):
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
-    model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, options.ALLOC_METHODS, "method", D["risk_method"])
+    model = shared.factor_model(loadings, factor_covariance, specific_variance)
+    chosen = cells.option(method, options.ALLOC_METHODS, "method", D["risk_method"])
+    alloc = shared.alloc_options(chosen, cells.blank(method), "method", budgets, target_vol, *model.loadings.shape)
+    based = chosen == "targetvol" and cells.option(base, options.TARGET_BASES, "base", D["target_base"]) in (
+        "budget", "factor")
+    if based and not cells.blank(budgets):  # target volatility of a budgets portfolio: the budgets serve the base
+        alloc["budgets"] = cells.series(budgets, "budgets")
     res = risk.allocate(
-        method,
+        chosen,
         model=model,
-        budgets=cells.optional_table(budgets, "budgets"),
-        target_vol=cells.number(target_vol, "target_vol", None),
+        **alloc,
         base=cells.option(base, options.TARGET_BASES, "base", D["target_base"]),
         min_weight=_bounds(min_weight, "min_weight"),
         max_weight=_bounds(max_weight, "max_weight"),
@@ -87,12 +84,14 @@ def risk_alloc(
 def factor_cov(factors, method=None, halflife=None, corr_halflife=None, nw_lags=None, regime_halflife=None):
     """Covariance matrix of the factors (factors x factors): sample, EWMA, Ledoit-Wolf or Barra-style."""
     x = cells.table(factors, "factors")
-    method = cells.option(method, options.COV_METHODS, "method", D["cov_method"])
+    chosen = cells.option(method, options.COV_METHODS, "method", D["cov_method"])
+    life = cells.number(halflife, "halflife", None, low=0.0, low_open=True)
+    life = None if cells.unused(halflife, "halflife", chosen, ("ewma", "barra"), cells.blank(method)) else life
     return cells.block(
         risk.factor_covariance(
             x,
-            method,
-            cells.number(halflife, "halflife", None, low=0.0, low_open=True),
+            chosen,
+            life,
             corr_halflife=cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
             nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]) or 0,
             regime_halflife=cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),

@@ -394,8 +394,8 @@ def face(fn: Callable, name: str | None = None) -> Callable:
         aligned, ctx_period = _align(periods)
         if ctx_period is not None:
             ctx["period"] = ctx_period
-        for k in PERIOD_TABLES:  # the columns of the tables of periods name the assets and factors
-            if isinstance(given.get(k), pd.DataFrame) and k in COLUMN_LABELS:
+        for k in COLUMN_LABELS:  # the columns of the tables name the assets and factors
+            if isinstance(given.get(k), pd.DataFrame) and (k in PERIOD_TABLES or k == "characteristics"):
                 ctx.setdefault(COLUMN_LABELS[k], pd.Index(given[k].columns.map(str), name=COLUMN_LABELS[k]))
         if "model" in given and isinstance(given["model"], Labelled):
             ctx = {**given["model"].labels, **ctx}

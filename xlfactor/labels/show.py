@@ -87,7 +87,9 @@ def _short(value: Any) -> str:
         return f"<{value.dtype} array {'x'.join(map(str, value.shape))}>"
     if dataclasses.is_dataclass(value):
         return f"<{type(value).__name__}>"
-    text = repr(value)
+    if isinstance(value, tuple | list) and any(isinstance(v, np.ndarray) for v in value):
+        return f"<{type(value).__name__} of {len(value)} arrays>"
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core import frequency, mimicking, premia, premia_gmm
 from ..data.macro import MACRO_FACTORS, load_macro, macro_labels
+from ..errors import XLFactorError
 from .dataset import Dataset
 
 MIN_QUARTERS = 20  # fewer shared quarters than this: the example is left out (too few for 3 premia and a J test)
@@ -29,8 +30,9 @@ class MacroExample:
     asset_names: tuple
     plain: premia.PremiaResult
     shanken: premia.PremiaResult
-    gmm: premia.PremiaResult
+    gmm: premia.PremiaResult | None  # None: GMM cannot run on these quarters (``gmm_note`` says why)
     mimic: mimicking.MimickingResult  # GDP on the assets' quarterly excess returns
+    gmm_note: str = ""
 
     @property
     def factor_names(self) -> tuple:
@@ -72,12 +74,15 @@ def macro_example(data: Dataset, start: int | None = None, end: int | None = Non
     if keep.sum() < MIN_QUARTERS:
         return None
     y, x, labels = y[keep], m.to_numpy()[keep], labels[keep]
+    try:
+        gmm, note = premia_gmm.gmm(y, x, intercept=True, factor_names=MACRO_FACTORS), ""
+    except XLFactorError as exc:  # too few quarters for the moments, or a flat objective
+        gmm, note = None, str(exc)
     return MacroExample(
         labels=labels, excess=y, macro=x, asset_names=tuple(data.asset_names),
         plain=premia.two_pass(y, x, intercept=True, se="plain", factor_names=MACRO_FACTORS),
         shanken=premia.two_pass(y, x, intercept=True, se="shanken", factor_names=MACRO_FACTORS),
-        gmm=premia_gmm.gmm(y, x, intercept=True, factor_names=MACRO_FACTORS),
-        mimic=mimicking.mimicking(x[:, 0], y))
+        gmm=gmm, mimic=mimicking.mimicking(x[:, 0], y), gmm_note=note)
 
 
 def report(ex: MacroExample) -> list[str]:
@@ -87,11 +92,14 @@ def report(ex: MacroExample) -> list[str]:
              "premia in % per quarter (t-stat)",
              f"  {'':22s}" + "".join(f"{n:>18s}" for n in names)]
     for label, res in (("two-pass, plain", ex.plain), ("two-pass, Shanken", ex.shanken), ("GMM (robust)", ex.gmm)):
+        if res is None:
+            lines.append(f"  {label:22s}left out: {ex.gmm_note}")
+            continue
         lines.append(f"  {label:22s}" + "".join(f"{100 * p:10.3f} ({t:5.2f})" for p, t in zip(res.premia, res.tstat, strict=True)))
     s, g = ex.shanken, ex.gmm
+    gmm_j = "" if g is None else f", GMM J({g.j_df}) = {g.j_stat:.2f} (p {g.j_pvalue:.3f})"
     lines.append(f"  Shanken factor 1 + c = {s.shanken_factor:.3f}; pricing errors: two-pass J({s.j_df}) = "
-                 f"{s.j_stat:.2f} (p {s.j_pvalue:.3f}), GMM J({g.j_df}) = {g.j_stat:.2f} (p {g.j_pvalue:.3f}); "
-                 f"cross-sectional R2 {s.r2:.2f}")
+                 f"{s.j_stat:.2f} (p {s.j_pvalue:.3f}){gmm_j}; cross-sectional R2 {s.r2:.2f}")
     top = np.argsort(-np.abs(ex.shanken.betas[:, 0]))[:3]
     lines.append("  Largest GDP betas: " + ", ".join(f"{ex.asset_names[i]} {ex.shanken.betas[i, 0]:.2f}" for i in top))
     lines.append(f"  GDP's mimicking portfolio of the assets: tracking correlation {ex.mimic.tracking_corr:.2f} over "

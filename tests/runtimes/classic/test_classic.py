@@ -6,12 +6,11 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import xlwings.udfs as xludfs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import xlwings.udfs as xludfs
-from tests.excel import cases, hostile, vba, winstubs
-from tests.excel import fuzz
+from tests.excel import cases, fuzz, hostile, vba, winstubs
 from tests.excel.fuzz import cell_ranges
 from xlfactor.excel import udfs
 
@@ -68,7 +67,7 @@ def test_vba_wrapper_calls_every_function_by_its_upper_case_name():
         udfs.capm_beta([[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]])[0][0], rel=1e-15)  # call_udf("CAPM_BETA")
 
 
-SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest"}
+SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest", "risk_premia"}  # GMM
 WIZARD_GUARD = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
 
 
@@ -171,7 +170,7 @@ def test_fuzz_outcome_is_numbers_or_a_message(data):
     elif name == "xlfactor_error":
         assert all(isinstance(x, str) for x in flat)
     else:
-        assert all(isinstance(x, float) and np.isfinite(x) or x == "" for x in flat)
+        assert all((isinstance(x, float) and np.isfinite(x)) or x == "" for x in flat)
 
 
 def test_bad_input_battery_gives_clear_errors_never_crashes():

@@ -6,15 +6,14 @@ import re
 
 import numpy as np
 import pytest
+import xlwings as xw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from xlwings.server import custom_functions_call, custom_functions_meta
 
-import xlwings as xw
-from tests.excel import cases, hostile
-from tests.excel import fuzz
+from tests.excel import cases, fuzz, hostile
 from tests.excel.fuzz import OFFICE_ERROR, cell_ranges
 from xlfactor.excel import coerce, udfs
-from xlwings.server import custom_functions_call, custom_functions_meta
 
 CASES = cases.build_cases()
 NAMES = sorted(udfs.__all__)
@@ -69,7 +68,7 @@ def test_meta_lists_every_function_with_help():
         params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
         assert {"rf", "standardize", "penalty_weights"} <= set(params), name
         assert params["penalty_weights"] == udfs.doc.WEIGHTS_PENALTY
-    assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True]
+    assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True, True]
     assert all(getattr(udfs, n).__xlfunc__["cache"] for n in NAMES)  # the client answers unchanged repeats
 
 

@@ -17,11 +17,12 @@ from ..options import SolvePolicy
 AUTO = SolvePolicy()
 
 
-def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _spd_solve(a: np.ndarray, b: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """Solve the symmetric positive definite systems ``a[:, :, i] x[:, :, i] = b[:, :, i]`` ((k, k, n), (k, m, n):
     the batch last, so every step is one contiguous operation on the whole batch) by Gaussian elimination without
-    pivoting (stable for SPD matrices)."""
-    a, b = a.copy(), b.copy()
+    pivoting (stable for SPD matrices). ``overwrite``: ``a`` and ``b`` are scratch (the caller's fresh arrays)."""
+    if not overwrite:
+        a, b = a.copy(), b.copy()
     k = a.shape[0]
     for j in range(k - 1):
         f = a[j + 1 :, j] / a[j, j]
@@ -131,19 +132,25 @@ def _complement_solve(shared, r, c, active, ws):
     )  # exactly zero off the active set
 
 
-def _masked_solve(ga, c, active, ws, l2, w):
-    """``active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
-    columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
-    batched elimination."""
+def _masked_system(ga, c, active, ws, l2, w):
+    """The masked systems of ``_masked_solve``: ((k, k, n), (k, 2, n)), fresh arrays."""
     m = active  # (k, n)
     ga = np.where(m[:, None] & m[None, :], ga.transpose(1, 2, 0), 0.0)
     diag = np.arange(ga.shape[0])
     ga[diag, diag] = np.where(m, ga[diag, diag] + l2 * w[:, None], 1.0)
     rhs = np.stack([np.where(m, c, 0.0), np.where(m, ws, 0.0)], axis=1)  # (k, 2, n)
-    sol = _spd_solve(ga, rhs)
+    return ga, rhs
+
+
+def _masked_solve(ga, c, active, ws, l2, w):
+    """``active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
+    columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
+    batched elimination."""
+    sol = _spd_solve(*_masked_system(ga, c, active, ws, l2, w), overwrite=True)
     bad = ~np.isfinite(sol).all(axis=(0, 1))
     if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
-        sol[:, :, bad] = np.linalg.solve(ga[:, :, bad].transpose(2, 0, 1), rhs[:, :, bad].transpose(2, 0, 1)).transpose(
+        a, rhs = _masked_system(ga, c, active, ws, l2, w)  # the elimination overwrote the first
+        sol[:, :, bad] = np.linalg.solve(a[:, :, bad].transpose(2, 0, 1), rhs[:, :, bad].transpose(2, 0, 1)).transpose(
             1, 2, 0
         )
     return sol[:, 0], sol[:, 1]

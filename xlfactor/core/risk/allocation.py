@@ -87,7 +87,8 @@ def allocate(
     Raises
     ------
     InputValueError
-        An unknown method, missing budgets or target, a zero-variance asset, or constraints no portfolio meets
+        An unknown method, an argument the method ignores (budgets, target_vol) or needs and lacks, a
+        zero-variance asset, or constraints no portfolio meets
         (e.g. ``max_turnover`` below what the bounds need: the message says how much they need).
     ConvergenceError
         Newton's method or the constrained solver did not converge.
@@ -103,6 +104,7 @@ def allocate(
     [0.4, 0.6]
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
+    check_used(method, budgets, target_vol, base)
     with constraints.one_blas_thread():  # a dense matrix's PSD check (one Cholesky)
         risk = _as_risk_model(cov, model)
     n = risk.n_assets
@@ -181,6 +183,21 @@ def _allowed(w: np.ndarray, c: constraints.Checked) -> bool:
     """Do unconstrained weights already satisfy the constraints (then they are the constrained answer)?"""
     ok = bool((w >= c.lo).all() and (w <= c.hi).all())
     return ok and (c.turnover is None or float(np.abs(w - c.current).sum()) <= c.turnover)
+
+
+BUDGET_METHODS = ("budget", "factor")  # the methods that read budgets; only targetvol reads target_vol
+
+
+def check_used(method: str, budgets, target_vol, base: str | None = None) -> None:
+    """Refuse ``budgets`` or ``target_vol`` given to a ``method`` that ignores them (a silently ignored argument
+    would look like the answer to what the user asked); target volatility's budgets serve its ``base``."""
+    reads_budgets = method in BUDGET_METHODS or (method == "targetvol" and str(base).strip().lower() in BUDGET_METHODS)
+    if budgets is not None and not reads_budgets:
+        raise InputValueError(f"method {method!r} ignores budgets (only budget and factor use them); drop the "
+                              "budgets or choose method 'budget' (per asset) or 'factor' (per factor).")
+    if target_vol is not None and method != "targetvol":
+        raise InputValueError(f"method {method!r} ignores target_vol (only targetvol uses it); drop target_vol or "
+                              "choose method 'targetvol'.")
 
 
 def _min_variance(risk) -> AllocationResult:

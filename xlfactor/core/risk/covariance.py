@@ -98,9 +98,8 @@ def factor_covariance(
 
 def _halflife(value, name: str, method: str) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputValueError(
-            f"{name} is required for method '{method}': the number of periods over which weights halve."
-        )
+        raise InputValueError(f"{name} is required for method '{method}': the number of periods over which weights "
+                              "halve.")
     return v.check_number(value, name, low=0.0, low_open=True)
 
 
@@ -136,16 +135,13 @@ def _hac_outer(x: np.ndarray, lags: int) -> np.ndarray:
     return out
 
 
-def barra_covariance(
-    x: np.ndarray, halflife: float, corr_halflife: float, lags: int = 0, regime_halflife: float | None = None
-) -> np.ndarray:
+def barra_covariance(x: np.ndarray, halflife: float, corr_halflife: float, lags: int = 0,
+                     regime_halflife: float | None = None) -> np.ndarray:
     """The ``barra`` method of ``factor_covariance`` on complete rows ``x`` (T, K); see there."""
     n, k = x.shape
     if n < int(max(halflife, corr_halflife)):
-        raise InsufficientDataError(
-            f"factors has {n} complete rows; method 'barra' needs at least the half-lives "
-            f"({int(max(halflife, corr_halflife))}) to warm up."
-        )
+        raise InsufficientDataError(f"factors has {n} complete rows; method 'barra' needs at least the half-lives "
+                                    f"({int(max(halflife, corr_halflife))}) to warm up.")
     lam, lam_c = 0.5 ** (1 / halflife), 0.5 ** (1 / corr_halflife)
     outer = _hac_outer(x, lags)
     diag = np.maximum(np.einsum("tkk->tk", outer), 0.0)
@@ -154,10 +150,10 @@ def barra_covariance(
         var[t + 1] = lam * var[t] + (1 - lam) * diag[t]
     age = np.arange(n)[::-1]
     if corr_halflife == halflife:
-        cov = np.tensordot(lam**age * (1 - lam), outer, axes=1)
+        cov = np.tensordot(lam ** age * (1 - lam), outer, axes=1)
     else:
         inv = np.where(var[1:] > 1e-12, 1.0 / np.sqrt(np.where(var[1:] > 1e-12, var[1:], 1.0)), 0.0)
-        corr = np.tensordot(lam_c**age * (1 - lam_c), outer * inv[:, :, None] * inv[:, None, :], axes=1)
+        corr = np.tensordot(lam_c ** age * (1 - lam_c), outer * inv[:, :, None] * inv[:, None, :], axes=1)
         d = 1.0 / np.sqrt(np.clip(np.diag(corr), 1e-12, None))
         corr = np.clip(corr * np.outer(d, d), -1.0, 1.0)
         corr = 0.5 * (corr + corr.T)
@@ -166,11 +162,8 @@ def barra_covariance(
         cov = corr * np.outer(std, std)
     cov = cov / (1 - lam**n)  # the zero seed's bias (skfolio's congruence transform with equal counts)
     cov = 0.5 * (cov + cov.T)
-    return (
-        cov
-        if regime_halflife is None
-        else regime_multiplier(x, var, lam, int(max(halflife, corr_halflife)), regime_halflife) ** 2 * cov
-    )
+    return cov if regime_halflife is None else regime_multiplier(x, var, lam, int(max(halflife, corr_halflife)),
+                                                                 regime_halflife) ** 2 * cov
 
 
 def regime_multiplier(x: np.ndarray, var: np.ndarray, lam: float, ready: int, regime_halflife: float) -> float:
@@ -191,11 +184,8 @@ def regime_multiplier(x: np.ndarray, var: np.ndarray, lam: float, ready: int, re
     return float(np.sqrt(max(state, 0.0)))
 
 
-def shrink_specific(
-    specific_var: ArrayLike,
-    q: float = DEFAULTS["specific_shrink"],
-    weights: ArrayLike | None = None,
-) -> np.ndarray:
+def shrink_specific(specific_var: ArrayLike, q: float = DEFAULTS["specific_shrink"], weights: ArrayLike | None = None,
+                    ) -> np.ndarray:
     """Bayesian shrinkage of specific volatilities towards their cross-sectional mean (Barra USE4).
 
     ``sigma_SH = v sigma_bar + (1 - v) sigma``, ``v = q |sigma - sigma_bar| / (Delta + q |sigma - sigma_bar|)``
@@ -238,24 +228,26 @@ def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLik
 
     Parameters
     ----------
-    returns : array_like, (T, N)
-        Asset returns, periods down rows; NaN is missing.
-    factors : array_like, (T, K)
+    returns : array_like, shape (T, N)
+        Asset returns; NaN marks a missing value.
+    factors : array_like, shape (T, K)
         Factor returns over the same periods.
-    loadings : array_like, (N, K)
-        One row of loadings per asset.
+    loadings : array_like, shape (N, K)
+        Each asset's loadings (from any estimator).
 
     Returns
     -------
-    numpy.ndarray, (N,)
-        The specific variance of each asset.
+    numpy.ndarray, shape (N,)
+        Each asset's specific variance, per period.
 
     Raises
     ------
     InputShapeError
-        Loadings not N x K, or returns and factors of different lengths.
+        When the rows of ``returns`` and ``factors``, or the shape of ``loadings``, do not match.
+    InputValueError
+        For text, logical values or infinities in the data.
     InsufficientDataError
-        An asset with fewer than K + 2 usable rows.
+        When an asset has no more usable rows than K + 1.
 
     Examples
     --------
@@ -281,10 +273,8 @@ def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLik
     k = x.shape[1]
     if (n < k + 2).any():
         j = int(np.flatnonzero(n < k + 2)[0])
-        raise InsufficientDataError(
-            f"returns column {j + 1} has {n[j]} usable rows; a specific variance on {k} "
-            f"factor(s) needs at least {k + 2}."
-        )
+        raise InsufficientDataError(f"returns column {j + 1} has {n[j]} usable rows; a specific variance on {k} "
+                                    f"factor(s) needs at least {k + 2}.")
     return np.nanvar(e, axis=0, ddof=k + 1)
 
 
@@ -313,3 +303,5 @@ def check_covariance(cov, name: str = "covariance") -> np.ndarray:
             "estimate it from data or use the Ledoit-Wolf estimate."
         )
     return s
+
+

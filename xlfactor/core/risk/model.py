@@ -17,20 +17,24 @@ from .covariance import check_covariance
 class FactorModel:
     """Asset covariance ``B F B' + diag(d)`` kept in factor form.
 
+    Build it with ``FactorModel.from_arrays`` (validated); products and solves use the factor form, never the
+    N x N matrix (``dense()`` builds it when asked).
+
     Attributes
     ----------
-    loadings : numpy.ndarray, (N, K)
-        B: each asset's loadings on the factors.
-    factor_cov : numpy.ndarray, (K, K)
-        F: the factor covariance.
-    specific_var : numpy.ndarray, (N,)
-        d: each asset's specific variance.
+    loadings : numpy.ndarray, shape (N, K)
+        Each asset's loadings ``B`` on the factors.
+    factor_cov : numpy.ndarray, shape (K, K)
+        Factor covariance ``F`` (symmetric, positive semi-definite).
+    specific_var : numpy.ndarray, shape (N,)
+        Each asset's specific variance ``d`` (>= 0).
 
     Examples
     --------
-    >>> m = FactorModel.from_arrays([[1.0], [0.5]], [[0.04]], [0.01, 0.02])
-    >>> m.dense().round(4).tolist()
-    [[0.05, 0.02], [0.02, 0.03]]
+    >>> import xlfactor as xf
+    >>> m = xf.FactorModel.from_arrays([[1.0], [0.8], [1.2]], [[0.02]], [0.01, 0.005, 0.02])
+    >>> m.n_assets, m.dense().round(4)[0]
+    (3, array([0.03 , 0.016, 0.024]))
     """
 
     loadings: np.ndarray  # (N, K)
@@ -89,7 +93,7 @@ class FactorModel:
 
 CG_MIN = 300  # from this many assets a dense shifted system is solved by conjugate gradients when allowed: at
 # N=1000 one LU costs N^3 / 3 flops, a CG iteration 2 N^2, and inexact Newton needs 20-150 of them in all (see
-# benchmarks/bench_risk.py); below it the direct solve is cheap and exact.
+# benchmarks/bench_risk.py --dense); below it the direct solve is cheap and exact.
 
 
 class DenseCov:
@@ -149,22 +153,30 @@ class RiskContributions:
 
     Attributes
     ----------
-    weights : numpy.ndarray, (N,)
-        The portfolio.
+    weights : numpy.ndarray, shape (N,)
+        The portfolio's weights.
     volatility : float
-        Its volatility sigma.
-    marginal, component : numpy.ndarray, (N,)
-        Marginal and component contributions by asset.
-    exposures, factor_variance : numpy.ndarray, (K,), optional
-        Factor exposures and each factor's part of the variance (factor models only).
-    specific_variance : float, optional
-        The specific part of the variance (factor models only).
+        Its volatility ``sigma = sqrt(w' S w)``, per period as the covariance.
+    marginal, component : numpy.ndarray, shape (N,)
+        Marginal ``(S w) / sigma`` and component ``w * (S w) / sigma`` risk of each asset (components sum to sigma).
+    exposures : numpy.ndarray, shape (K,), or None
+        Factor exposures ``B' w`` (a factor model only).
+    factor_variance : numpy.ndarray, shape (K,), or None
+        Each factor's part of the variance (a factor model only).
+    specific_variance : float or None
+        The specific part of the variance (a factor model only).
+
+    Derived (properties): ``percent`` (component / sigma, sums to 1) and ``factor_percent`` (K factor shares
+    then the specific share of the variance).
 
     Examples
     --------
-    >>> rc = risk_contributions([1.0, 0.0], np.diag([0.04, 0.01]))
-    >>> float(rc.volatility), rc.percent.round(12).tolist()
-    (0.2, [1.0, 0.0])
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> cov = np.array([[0.04, 0.006, 0.0], [0.006, 0.01, 0.002], [0.0, 0.002, 0.0225]])
+    >>> rc = xf.risk_contributions([0.5, 0.3, 0.2], cov)
+    >>> print(round(rc.volatility, 4), rc.percent.round(3))
+    0.1176 [0.788 0.139 0.074]
     """
 
     weights: np.ndarray  # (N,)
@@ -196,34 +208,37 @@ def _as_risk_model(cov=None, model: FactorModel | DenseCov | None = None):
 def risk_contributions(
     weights: ArrayLike, cov: ArrayLike | None = None, *, model: FactorModel | DenseCov | None = None
 ) -> RiskContributions:
-    """Risk contributions of ``weights`` under a dense covariance or a factor model (or a checked ``DenseCov``).
+    """Risk contributions of ``weights`` under a dense covariance or a factor model.
 
     Parameters
     ----------
-    weights : array_like, (N,)
-        Portfolio weights.
-    cov : array_like, (N, N), optional
-        A dense covariance; or pass ``model``.
-    model : FactorModel or DenseCov, optional
-        The covariance in factor form (adds the split by factor) or an already checked dense one.
+    weights : array_like, shape (N,)
+        The portfolio's weights (any sign, any sum).
+    cov : array_like, shape (N, N), optional
+        A dense asset covariance (symmetric, positive semi-definite). Pass it or ``model``, not both.
+    model : FactorModel, optional
+        The covariance in factor form; the result then also splits the variance by factor.
 
     Returns
     -------
     RiskContributions
-        Volatility, marginal and component contributions by asset; for a factor model, by factor too.
+        Volatility, marginal and component risk per asset, and with a model the factor exposures and parts.
 
     Raises
     ------
-    InputShapeError
-        ``weights`` not one per asset.
     InputValueError
-        Both or neither of ``cov`` and ``model``, or a portfolio of zero variance.
+        When both or neither of ``cov`` and ``model`` are given, for missing or non-numeric values, or when the
+        portfolio has zero variance.
+    InputShapeError
+        When ``weights`` does not have one value per asset.
 
     Examples
     --------
-    >>> rc = risk_contributions([0.5, 0.5], np.diag([0.04, 0.01]))
-    >>> [round(float(p), 2) for p in rc.percent]
-    [0.8, 0.2]
+    >>> import xlfactor as xf
+    >>> m = xf.FactorModel.from_arrays([[1.0], [0.8], [1.2]], [[0.02]], [0.01, 0.005, 0.02])
+    >>> rc = xf.risk_contributions([0.5, 0.3, 0.2], model=m)
+    >>> print(rc.exposures.round(3), rc.factor_percent.round(3))
+    [0.98] [0.837 0.163]
     """
     risk = _as_risk_model(cov, model)
     w = v.as_float_1d(weights, "weights", allow_missing=False)
@@ -237,11 +252,8 @@ def risk_contributions(
     out = {"weights": w, "volatility": vol, "marginal": sw / vol, "component": w * sw / vol}
     if isinstance(risk, FactorModel):
         beta = risk.loadings.T @ w
-        out.update(
-            exposures=beta,
-            factor_variance=beta * (risk.factor_cov @ beta),
-            specific_variance=float(w @ (risk.specific_var * w)),
-        )
+        out.update(exposures=beta, factor_variance=beta * (risk.factor_cov @ beta),
+                   specific_variance=float(w @ (risk.specific_var * w)))
     return RiskContributions(**out)
 
 
@@ -250,35 +262,40 @@ def risk_contributions(
 
 @dataclass(frozen=True, eq=False)
 class AllocationResult:
-    """Long-only weights (fully invested but for target volatility) and the risk allocation they achieve.
+    """Long-only, fully invested weights and the risk allocation they achieve.
 
     Attributes
     ----------
     method : str
-        The allocation method.
-    weights : numpy.ndarray, (N,)
-        The weights.
+        The allocation method (see ``allocate``).
+    weights : numpy.ndarray, shape (N,)
+        The weights: >= 0, summing to 1 (to ``target_vol / vol(ERC)`` for targetvol).
     risk : RiskContributions
-        Their risk split.
-    target, achieved : numpy.ndarray, optional
-        The budgets aimed at and what was reached (assets for erc/budget, factors for factor).
+        The risk contributions of ``weights``.
+    target, achieved : numpy.ndarray or None
+        The budgets aimed at and what was reached, in the same units (per asset for erc/budget, per factor for
+        factor); None for methods without budgets.
     iterations : int
-        Solver steps.
+        Newton steps (or solver iterations) taken.
     converged : bool
         Whether the solver met its tolerance.
-    feasible : bool, optional
-        Factor budgeting: were the budgets met (to 1e-8)?
-    distance : float, optional
-        Factor budgeting: ``||shares - budgets||_2`` reached.
+    feasible : bool or None
+        Factor budgeting: whether the factor budgets were met to 1e-8.
+    distance : float or None
+        Factor budgeting: Euclidean distance of the shares reached from the budgets (0 when feasible).
     note : str
-        What was not met or binds; target volatility's cash weight.
+        Factor budgeting: the budgets not met and why; targetvol: the cash weight.
+
+    Derived (properties): ``volatility`` and ``contributions`` (each asset's percent of the risk).
 
     Examples
     --------
-    >>> from xlfactor import allocate
-    >>> res = allocate("minvar", cov=np.diag([0.04, 0.01]))
-    >>> res.weights.round(2).tolist(), round(float(res.volatility), 4)
-    ([0.2, 0.8], 0.0894)
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> cov = np.array([[0.04, 0.006, 0.0], [0.006, 0.01, 0.002], [0.0, 0.002, 0.0225]])
+    >>> res = xf.allocate("erc", cov=cov)
+    >>> print(res.weights.round(3), res.contributions.round(3), res.converged)
+    [0.233 0.434 0.333] [0.333 0.333 0.333] True
     """
 
     method: str
@@ -319,13 +336,5 @@ def _result(method, w, risk, target, it, ok, feasible=None, achieved=None) -> Al
     rc = risk_contributions(w, model=risk)  # the model as checked: a dense matrix is not checked twice
     if achieved is None and target is not None:
         achieved = rc.percent
-    return AllocationResult(
-        method=method,
-        weights=w,
-        risk=rc,
-        target=target,
-        achieved=achieved,
-        iterations=it,
-        converged=ok,
-        feasible=feasible,
-    )
+    return AllocationResult(method=method, weights=w, risk=rc, target=target, achieved=achieved, iterations=it,
+                            converged=ok, feasible=feasible)

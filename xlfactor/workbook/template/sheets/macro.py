@@ -27,10 +27,12 @@ METHODS = (("Two-pass, plain errors (betas taken as known)", "twopass", "plain")
            ("Two-pass, Shanken (1992) errors (betas estimated)", "twopass", "shanken"),
            ("GMM, two-step, robust errors", "gmm", None))
 TESTS = ("J", "df", "p-value", "R2 (CS)", "1 + c")
+PAGE_COLS = 12  # notes wrap within the first columns: a printed page (27 + 12 x 9 characters at 75-80%)
 
 
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book, data, d = s.book, ctx["data"], tpl.data
+    assert d is not None  # Template fills it in
     f = book.fmt
     n = d.shape()[1]
     k = len(MACRO_FACTORS)
@@ -38,11 +40,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(1, n + 4, 9)
     s.text(0, 0, "Macro factors: exposures to GDP growth, inflation and unemployment changes, and their premia",
            f["title"])
-    if example.shared_quarters(d) < example.MIN_QUARTERS or n < k + 2:
-        s.paragraph(1, 0, max(n, 8), f"Needs monthly data (YYYYMM) sharing at least {example.MIN_QUARTERS} quarters "
-                    f"with the macro series (1959Q2-2009Q3) and at least {k + 2} assets; these data do not.", "note")
+    ex = example.macro_example(d, tpl.inp.start, tpl.inp.end)
+    if ex is None:
+        s.paragraph(1, 0, max(n, 8), f"Needs monthly data (YYYYMM) whose sample window (on Start) shares at least "
+                    f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
+                    "assets; these data do not.", "note")
         return {}
-    s.paragraph(1, 0, n, "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
+    s.paragraph(1, 0, min(n, PAGE_COLS), "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
                 "not returns, so their premia come from the cross-section of the assets, with an intercept (the "
                 "zero-beta rate). Returns: the Data sheet's over Start's sample window, compounded to quarters.",
                 "note")
@@ -86,7 +90,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
           book.number(decimals=2), block="betas")
     pct2 = book.number(decimals=2, percent=True)
     for (title, method, se), block in zip(METHODS, blocks, strict=True):
-        s.heading(block.r0, 0, title)
+        # efficient GMM's weights are unreliable when the moments approach the periods: say how many
+        moments = f" ({n * (k + 1) + k} moments on {ex.labels.size} quarters)" if method == "gmm" else ""
+        s.heading(block.r0, 0, title + moments)
+        if method == "gmm" and ex.gmm is None:  # in Excel the formulas would show the error: say it here
+            s.paragraph(block.r0 + 1, 0, min(n, PAGE_COLS), f"Left out on this window: {ex.gmm_note}", "note")
+            continue
         for j, h in enumerate(["premium", "std error", "t-stat"]):
             s.text(block.r0 + 1, 1 + j, h, f["head"])
         for i, lab in enumerate(("zero-beta rate", *MACRO_FACTORS)):
@@ -99,7 +108,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.text(tests_row, 0, "pricing errors: joint test", f["label"])
         s.udf(tests_row, 1, "RISK_PREMIA", [*common, method, se, True, None, "tests", rf_q],
               col_formats=[f["tstat"], f["int"], f["pvalue"], book.number(decimals=2), book.number(decimals=3)])
-    s.paragraph(note.r0, 0, n, "Premium: per quarter per unit of beta. J: the pricing errors' joint test on df degrees "
+    s.paragraph(note.r0, 0, min(n, PAGE_COLS), "Premium: per quarter per unit of beta. J: the pricing errors' joint test on df degrees "
                 "of freedom; R2 (CS): the cross-sectional R2 of mean returns; 1 + c = 1 + lambda' Sf^-1 lambda at "
                 "these premia, the factor Shanken's errors scale the betas' part by. Robust errors without lags.",
                 "note")
