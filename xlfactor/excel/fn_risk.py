@@ -56,7 +56,9 @@ def risk_alloc(
     chosen = cells.option(method, options.ALLOC_METHODS, "method", D["risk_method"])
     alloc = shared.alloc_options(chosen, cells.blank(method), "method", budgets, target_vol, *model.loadings.shape)
     based = chosen == "targetvol" and cells.option(base, options.TARGET_BASES, "base", D["target_base"]) in (
-        "budget", "factor")
+        "budget",
+        "factor",
+    )
     if based and not cells.blank(budgets):  # target volatility of a budgets portfolio: the budgets serve the base
         alloc["budgets"] = cells.series(budgets, "budgets")
     res = risk.allocate(

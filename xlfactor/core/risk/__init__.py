@@ -28,7 +28,20 @@ from .model import (
 )
 
 __all__ = [
-    "ALLOC_METHODS", "BUDGET_METHODS", "COV_METHODS", "AllocationResult", "DenseCov", "FactorModel", "RiskContributions",
-    "allocate", "check_budgets", "check_covariance", "check_used", "factor_covariance", "newey_west", "risk_contributions",
-    "shrink_specific", "specific_variance",
+    "ALLOC_METHODS",
+    "BUDGET_METHODS",
+    "COV_METHODS",
+    "AllocationResult",
+    "DenseCov",
+    "FactorModel",
+    "RiskContributions",
+    "allocate",
+    "check_budgets",
+    "check_covariance",
+    "check_used",
+    "factor_covariance",
+    "newey_west",
+    "risk_contributions",
+    "shrink_specific",
+    "specific_variance",
 ]

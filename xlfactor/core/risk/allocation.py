@@ -193,11 +193,15 @@ def check_used(method: str, budgets, target_vol, base: str | None = None) -> Non
     would look like the answer to what the user asked); target volatility's budgets serve its ``base``."""
     reads_budgets = method in BUDGET_METHODS or (method == "targetvol" and str(base).strip().lower() in BUDGET_METHODS)
     if budgets is not None and not reads_budgets:
-        raise InputValueError(f"method {method!r} ignores budgets (only budget and factor use them); drop the "
-                              "budgets or choose method 'budget' (per asset) or 'factor' (per factor).")
+        raise InputValueError(
+            f"method {method!r} ignores budgets (only budget and factor use them); drop the "
+            "budgets or choose method 'budget' (per asset) or 'factor' (per factor)."
+        )
     if target_vol is not None and method != "targetvol":
-        raise InputValueError(f"method {method!r} ignores target_vol (only targetvol uses it); drop target_vol or "
-                              "choose method 'targetvol'.")
+        raise InputValueError(
+            f"method {method!r} ignores target_vol (only targetvol uses it); drop target_vol or "
+            "choose method 'targetvol'."
+        )
 
 
 def _min_variance(risk) -> AllocationResult:

@@ -98,8 +98,9 @@ def factor_covariance(
 
 def _halflife(value, name: str, method: str) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputValueError(f"{name} is required for method '{method}': the number of periods over which weights "
-                              "halve.")
+        raise InputValueError(
+            f"{name} is required for method '{method}': the number of periods over which weights halve."
+        )
     return v.check_number(value, name, low=0.0, low_open=True)
 
 
@@ -135,13 +136,16 @@ def _hac_outer(x: np.ndarray, lags: int) -> np.ndarray:
     return out
 
 
-def barra_covariance(x: np.ndarray, halflife: float, corr_halflife: float, lags: int = 0,
-                     regime_halflife: float | None = None) -> np.ndarray:
+def barra_covariance(
+    x: np.ndarray, halflife: float, corr_halflife: float, lags: int = 0, regime_halflife: float | None = None
+) -> np.ndarray:
     """The ``barra`` method of ``factor_covariance`` on complete rows ``x`` (T, K); see there."""
     n, k = x.shape
     if n < int(max(halflife, corr_halflife)):
-        raise InsufficientDataError(f"factors has {n} complete rows; method 'barra' needs at least the half-lives "
-                                    f"({int(max(halflife, corr_halflife))}) to warm up.")
+        raise InsufficientDataError(
+            f"factors has {n} complete rows; method 'barra' needs at least the half-lives "
+            f"({int(max(halflife, corr_halflife))}) to warm up."
+        )
     lam, lam_c = 0.5 ** (1 / halflife), 0.5 ** (1 / corr_halflife)
     outer = _hac_outer(x, lags)
     diag = np.maximum(np.einsum("tkk->tk", outer), 0.0)
@@ -150,10 +154,10 @@ def barra_covariance(x: np.ndarray, halflife: float, corr_halflife: float, lags:
         var[t + 1] = lam * var[t] + (1 - lam) * diag[t]
     age = np.arange(n)[::-1]
     if corr_halflife == halflife:
-        cov = np.tensordot(lam ** age * (1 - lam), outer, axes=1)
+        cov = np.tensordot(lam**age * (1 - lam), outer, axes=1)
     else:
         inv = np.where(var[1:] > 1e-12, 1.0 / np.sqrt(np.where(var[1:] > 1e-12, var[1:], 1.0)), 0.0)
-        corr = np.tensordot(lam_c ** age * (1 - lam_c), outer * inv[:, :, None] * inv[:, None, :], axes=1)
+        corr = np.tensordot(lam_c**age * (1 - lam_c), outer * inv[:, :, None] * inv[:, None, :], axes=1)
         d = 1.0 / np.sqrt(np.clip(np.diag(corr), 1e-12, None))
         corr = np.clip(corr * np.outer(d, d), -1.0, 1.0)
         corr = 0.5 * (corr + corr.T)
@@ -162,8 +166,11 @@ def barra_covariance(x: np.ndarray, halflife: float, corr_halflife: float, lags:
         cov = corr * np.outer(std, std)
     cov = cov / (1 - lam**n)  # the zero seed's bias (skfolio's congruence transform with equal counts)
     cov = 0.5 * (cov + cov.T)
-    return cov if regime_halflife is None else regime_multiplier(x, var, lam, int(max(halflife, corr_halflife)),
-                                                                 regime_halflife) ** 2 * cov
+    return (
+        cov
+        if regime_halflife is None
+        else regime_multiplier(x, var, lam, int(max(halflife, corr_halflife)), regime_halflife) ** 2 * cov
+    )
 
 
 def regime_multiplier(x: np.ndarray, var: np.ndarray, lam: float, ready: int, regime_halflife: float) -> float:
@@ -184,8 +191,11 @@ def regime_multiplier(x: np.ndarray, var: np.ndarray, lam: float, ready: int, re
     return float(np.sqrt(max(state, 0.0)))
 
 
-def shrink_specific(specific_var: ArrayLike, q: float = DEFAULTS["specific_shrink"], weights: ArrayLike | None = None,
-                    ) -> np.ndarray:
+def shrink_specific(
+    specific_var: ArrayLike,
+    q: float = DEFAULTS["specific_shrink"],
+    weights: ArrayLike | None = None,
+) -> np.ndarray:
     """Bayesian shrinkage of specific volatilities towards their cross-sectional mean (Barra USE4).
 
     ``sigma_SH = v sigma_bar + (1 - v) sigma``, ``v = q |sigma - sigma_bar| / (Delta + q |sigma - sigma_bar|)``
@@ -273,8 +283,10 @@ def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLik
     k = x.shape[1]
     if (n < k + 2).any():
         j = int(np.flatnonzero(n < k + 2)[0])
-        raise InsufficientDataError(f"returns column {j + 1} has {n[j]} usable rows; a specific variance on {k} "
-                                    f"factor(s) needs at least {k + 2}.")
+        raise InsufficientDataError(
+            f"returns column {j + 1} has {n[j]} usable rows; a specific variance on {k} "
+            f"factor(s) needs at least {k + 2}."
+        )
     return np.nanvar(e, axis=0, ddof=k + 1)
 
 
@@ -303,5 +315,3 @@ def check_covariance(cov, name: str = "covariance") -> np.ndarray:
             "estimate it from data or use the Ledoit-Wolf estimate."
         )
     return s
-
-

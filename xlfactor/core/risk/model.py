@@ -252,8 +252,11 @@ def risk_contributions(
     out = {"weights": w, "volatility": vol, "marginal": sw / vol, "component": w * sw / vol}
     if isinstance(risk, FactorModel):
         beta = risk.loadings.T @ w
-        out.update(exposures=beta, factor_variance=beta * (risk.factor_cov @ beta),
-                   specific_variance=float(w @ (risk.specific_var * w)))
+        out.update(
+            exposures=beta,
+            factor_variance=beta * (risk.factor_cov @ beta),
+            specific_variance=float(w @ (risk.specific_var * w)),
+        )
     return RiskContributions(**out)
 
 
@@ -336,5 +339,13 @@ def _result(method, w, risk, target, it, ok, feasible=None, achieved=None) -> Al
     rc = risk_contributions(w, model=risk)  # the model as checked: a dense matrix is not checked twice
     if achieved is None and target is not None:
         achieved = rc.percent
-    return AllocationResult(method=method, weights=w, risk=rc, target=target, achieved=achieved, iterations=it,
-                            converged=ok, feasible=feasible)
+    return AllocationResult(
+        method=method,
+        weights=w,
+        risk=rc,
+        target=target,
+        achieved=achieved,
+        iterations=it,
+        converged=ok,
+        feasible=feasible,
+    )
