@@ -507,7 +507,7 @@ ERROR_CASES = [
     (
         "factor_cov",
         [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0]], None, [[12]]],
-        r"FACTOR_COV: argument halflife serves only method ewma, but method is blank \(default sample\)",
+        r"FACTOR_COV: argument halflife serves only method ewma or barra, but method is blank \(default sample\)",
     ),
     (
         "factor_cov",
@@ -576,6 +576,6 @@ ERROR_CASES = [
             None,
             [[6]],
         ],
-        r"BACKTEST: argument halflife serves only cov_method ewma, but cov_method is blank \(default sample\)",
+        r"BACKTEST: argument halflife serves only cov_method ewma or barra, but cov_method is blank \(default sample\)",
     ),
 ]
