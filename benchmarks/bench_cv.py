@@ -35,10 +35,21 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LassoCV, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import clear_result_caches, factor_data, header, median_time  # noqa: E402
-from xlfactor.core import cv  # noqa: E402
+from benchmarks._common import (
+    BUSY,
+    Condition,
+    blas_threads,
+    clear_result_caches,
+    factor_data,
+    header,
+    load_average,
+    median_time,
+    spread,
+)
+from xlfactor.core import cv
 
 
 def sparse_data(t, k, n, seed):
@@ -99,7 +110,7 @@ def loadings_check(y, x, lam, cols):
     from xlfactor.core import penalized
 
     worst = 0.0
-    for j, a in zip(cols, lam):
+    for j, a in zip(cols, lam[: cols.size], strict=True):
         ours = penalized.lasso(y[:, [j]], x, [a]).loadings[0, 0]
         ref = Lasso(alpha=a, tol=1e-14, max_iter=1_000_000).fit(x, y[:, j]).coef_
         worst = max(worst, float(np.abs(ours - ref).max()))
@@ -126,8 +137,12 @@ def glmnet_peer(y, x, grid, cols, python):
     with tempfile.TemporaryDirectory() as tmp:
         problem = Path(tmp) / "problem.npz"
         np.savez(problem, **data)
-        out = subprocess.run([python, str(Path(__file__).with_name("glmnet_peer.py")), str(problem)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [python, str(Path(__file__).with_name("glmnet_peer.py")), str(problem)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     res = json.loads(out.stdout)
     return res["seconds"], np.array(res["best"])
 
@@ -149,80 +164,133 @@ def ridge_prototype(y, x, grid):
     return err
 
 
-ROUNDS = 3  # cold calls of xlfactor, interleaved with the peers
+ROUNDS = 3  # cold calls of xlfactor per condition, interleaved with the peers
 
 
-def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None):
+def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None, conditions=("quiet", "loaded")):
     y, x = sparse_data(t, k, n, seed=t + k + n)
-    print(f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds")
+    print(
+        f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds; load average at start {load_average()}; "
+        f"BLAS {blas_threads()}"
+    )
     res = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
     mem = peak_memory(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"))
     cols = np.arange(min(n, lasso_subset))
-    # interleaved: each round times xlfactor (cold) and then each peer on its share of the assets, so a slow
-    # phase of the machine (they last minutes here) weighs on both sides of the ratios alike
-    ours, peer, alphas, g_time, g_best = [], 0.0, [], 0.0, []
-    for share in np.array_split(cols, ROUNDS):
+    grid = cv.cross_validate(y[:, :1], x, method="ridge", folds=5, scheme="walkforward").lambdas[:, 0]
+
+    def cold(method):
         clear_result_caches()
         t0 = time.perf_counter()
-        cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
-        ours.append(time.perf_counter() - t0)
-        p_time, p_alphas = lasso_peer(y, x, res.lambdas, share)
-        peer, alphas = peer + p_time, alphas + list(p_alphas)
-        g = glmnet_peer(y, x, res.lambdas, share, glmnet_python)
-        if g is not None:
-            g_time, g_best = g_time + g[0], g_best + list(g[1])
-    ours = float(np.median(ours))
-    peer_all = peer * n / cols.size
+        cv.cross_validate(y, x, method=method, folds=5, scheme="walkforward")
+        return time.perf_counter() - t0
+
+    # interleaved: each round runs every condition in turn, and in each xlfactor (cold) and then each peer on its
+    # share of the assets, so a slow phase of the shared machine weighs on both sides of the ratios alike
+    times = {c: {"lasso": [], "ridge": [], "proto": [], "proto1": [], "peer": 0.0, "glmnet": 0.0} for c in conditions}
+    alphas, g_best = [], []
+    for share in np.array_split(cols, ROUNDS):
+        for c in conditions:
+            tc = times[c]
+            with Condition(c):
+                tc["lasso"].append(cold("lasso"))
+                p_time, p_alphas = lasso_peer(y, x, res.lambdas, share)
+                tc["peer"] += p_time
+                g = glmnet_peer(y, x, res.lambdas, share, glmnet_python)
+                if g is not None:
+                    tc["glmnet"] += g[0]
+                tc["ridge"].append(cold("ridge"))
+                tc["proto"].append(median_time(lambda: ridge_prototype(y, x, grid), 1))
+                with threadpool_limits(1):  # the prototype as xlfactor runs, BLAS on one thread: its best case here
+                    tc["proto1"].append(median_time(lambda: ridge_prototype(y, x, grid), 1))
+            if c == conditions[0]:
+                alphas += list(p_alphas)
+                g_best += [] if g is None else list(g[1])
     same = np.isclose(res.best_lambda()[cols], alphas, rtol=1e-9).mean()
-    note = "" if cols.size == n else f" (extrapolated from {cols.size} assets)"
-    print(f"  lasso CV: xlfactor {ours:.3f} s (median of {ROUNDS} cold calls, each followed by the peers on a third "
-          f"of their assets; peak {mem:.0f} MiB, converged={res.converged})")
-    print(f"  LassoCV loop {peer_all:.1f} s{note}; ratio {peer_all / ours:.0f}x; same lambda {100 * same:.1f}% of assets")
+    note = "" if cols.size == n else f", extrapolated from {cols.size} assets"
+    print(
+        f"  lasso CV peak {mem:.0f} MiB, converged={res.converged}; LassoCV loop gives the same lambda for "
+        f"{100 * same:.1f}% of assets"
+        + (f", glmnet for {100 * np.isclose(res.best_lambda()[cols], g_best, rtol=1e-9).mean():.1f}%" if g_best else "")
+    )
+    for c in conditions:
+        tc = times[c]
+        ours, ridge, proto = (float(np.median(tc[m])) for m in ("lasso", "ridge", "proto"))
+        best = min(proto, float(np.median(tc["proto1"])))
+        peer_all = tc["peer"] * n / cols.size
+        line = (
+            f"  [{c}] lasso CV: xlfactor {spread(tc['lasso'])} (median [min-max] of {ROUNDS} cold calls); "
+            f"LassoCV loop {peer_all:.1f} s{note}: ratio {peer_all / ours:.0f}x"
+        )
+        if g_best:
+            g_all = tc["glmnet"] * n / cols.size
+            line += f"; glmnet's Fortran (elnet, thr 1e-7) {g_all:.2f} s{note}: ratio {g_all / ours:.1f}x"
+        print(line)
+        print(
+            f"  [{c}] ridge CV: xlfactor {spread(tc['ridge'])}; eigenbasis prototype {spread(tc['proto'])}: "
+            f"xlfactor takes {ridge / proto:.2f}x its time; on one BLAS thread {spread(tc['proto1'])}: against the "
+            f"faster of the two {ridge / best:.2f}x (target <= 1.2x)"
+        )
     if not g_best:
-        print("  glmnet: not installed here (python-glmnet does not build against numpy 2); skipped. "
-              "benchmarks/README.md says how to build it and pass --glmnet-python")
-    else:
-        g_all = g_time * n / cols.size
-        same_g = np.isclose(res.best_lambda()[cols], g_best, rtol=1e-9).mean()
-        print(f"  glmnet's Fortran (elnet, same folds and grid, thr 1e-7) loop {g_all:.1f} s{note}; "
-              f"ratio {g_all / ours:.1f}x; same lambda {100 * same_g:.1f}% of assets")
+        print(
+            "  glmnet: not installed here (python-glmnet does not build against numpy 2); skipped. "
+            "benchmarks/README.md says how to build it and pass --glmnet-python"
+        )
     ref_cols = np.arange(min(n, tight_subset))
     tight = tight_reference(y, x, res.lambdas, ref_cols)
     same_tight = np.isclose(res.best_lambda()[ref_cols], tight, rtol=1e-9).mean()
     worst = loadings_check(y, x, res.best_lambda()[ref_cols], ref_cols[:5])
-    print(f"  lasso reference (lasso_path tol 1e-12, same folds and grid, {ref_cols.size} assets): same lambda "
-          f"{100 * same_tight:.1f}%; loadings vs Lasso(tol=1e-14) differ by at most {worst:.1e}")
-    grid = cv.cross_validate(y[:, :1], x, method="ridge", folds=5, scheme="walkforward").lambdas[:, 0]
-    ours_r, proto = [], []
-    for _ in range(ROUNDS):  # interleaved, as the lasso's
-        ours_r.append(median_time(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"), 1,
-                                  setup=clear_result_caches))
-        proto.append(median_time(lambda: ridge_prototype(y, x, grid), 1))
-    ours_r, proto = float(np.median(ours_r)), float(np.median(proto))
+    print(
+        f"  lasso reference (lasso_path tol 1e-12, same folds and grid, {ref_cols.size} assets): same lambda "
+        f"{100 * same_tight:.1f}%; loadings vs Lasso(tol=1e-14) differ by at most {worst:.1e}"
+    )
     mem_r = peak_memory(lambda: cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward"))
     rcols = np.arange(min(n, ridge_subset))
     peer_r = ridge_peer(y, x, grid, rcols) * n / rcols.size
-    print(f"  ridge CV: xlfactor {ours_r:.3f} s (peak {mem_r:.0f} MiB); GridSearchCV(Ridge) loop {peer_r:.1f} s "
-          f"(extrapolated from {rcols.size} assets); ratio {peer_r / ours_r:.0f}x")
+    ours_r = float(np.median(times[conditions[0]]["ridge"]))
+    print(
+        f"  ridge CV peak {mem_r:.0f} MiB; GridSearchCV(Ridge) loop {peer_r:.1f} s (extrapolated from {rcols.size} "
+        f"assets, {conditions[0]}): ratio {peer_r / ours_r:.0f}x"
+    )
     res_r = cv.cross_validate(y, x, method="ridge", folds=5, scheme="walkforward")
     agree = (res_r.best_lambda() == grid[np.argmin(ridge_prototype(y, x, grid), axis=0)]).mean()
-    print(f"  ridge eigenbasis prototype {proto:.3f} s (medians of {ROUNDS}, interleaved): xlfactor takes {ours_r / proto:.2f}x its time "
-          f"(target <= 1.5x); same lambda {100 * agree:.1f}% of assets")
+    print(
+        f"  ridge: same lambda as the prototype for {100 * agree:.1f}% of assets; load average at end {load_average()}"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="only the middle size, peers on small subsets")
-    ap.add_argument("--glmnet-python", default=os.environ.get("XLFACTOR_GLMNET_PYTHON"),
-                    help="a Python that has python-glmnet (see benchmarks/README.md); default $XLFACTOR_GLMNET_PYTHON")
+    ap.add_argument("--quick", action="store_true", help="peers on small subsets of the assets")
+    ap.add_argument("--sizes", default="small,medium,large", help="which sizes, comma-separated (default all three)")
+    ap.add_argument(
+        "--conditions",
+        default="quiet,loaded",
+        help=f"quiet and/or loaded ({BUSY} busy processes started by the benchmark); default both",
+    )
+    ap.add_argument(
+        "--glmnet-python",
+        default=os.environ.get("XLFACTOR_GLMNET_PYTHON"),
+        help="a Python that has python-glmnet (see benchmarks/README.md); default $XLFACTOR_GLMNET_PYTHON",
+    )
     args = ap.parse_args()
     header("cross-validated lambda: xlfactor vs scikit-learn loops and glmnet")
-    gp = args.glmnet_python
-    run(2520, 10, 500, lasso_subset=50 if args.quick else 500, ridge_subset=5 if args.quick else 20,
-        tight_subset=50 if args.quick else 500, glmnet_python=gp)
-    if not args.quick:
-        run(1260, 10, 100, lasso_subset=100, ridge_subset=20, tight_subset=100, glmnet_python=gp)
-        run(5040, 20, 3000, lasso_subset=30, ridge_subset=5, tight_subset=100, glmnet_python=gp)
+    gp, q, cond = args.glmnet_python, args.quick, tuple(args.conditions.split(","))
+    sizes = {  # (T, K, N), peers' subsets (lasso, ridge, tight reference): full, quick
+        "small": ((1260, 10, 100), (100, 20, 100), (30, 3, 30)),
+        "medium": ((2520, 10, 500), (500, 20, 500), (30, 3, 30)),
+        "large": ((5040, 20, 3000), (30, 5, 100), (9, 2, 9)),
+    }
+    for name in args.sizes.split(","):
+        shape, full, quick = sizes[name]
+        lasso_sub, ridge_sub, tight_sub = quick if q else full
+        run(
+            *shape,
+            lasso_subset=lasso_sub,
+            ridge_subset=ridge_sub,
+            tight_subset=tight_sub,
+            glmnet_python=gp,
+            conditions=cond,
+        )
 
 
 if __name__ == "__main__":

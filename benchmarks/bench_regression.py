@@ -15,8 +15,8 @@ import numpy as np
 import statsmodels.api as sm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import factor_data, header, median_time  # noqa: E402
-from xlfactor.core import regression  # noqa: E402
+from benchmarks._common import factor_data, header, median_time
+from xlfactor.core import regression
 
 
 def statsmodels_loop(y, x, lags):
@@ -43,9 +43,9 @@ def main() -> None:
         y, x = factor_data(t, k, n, seed=t + k + n)
         for lags in (None, 6):
             repeat = 5 if n <= 500 else 3
-            ours = median_time(lambda: regression.ols(y, x, lags=lags), repeat)
+            ours = median_time(lambda y=y, x=x, lags=lags: regression.ols(y, x, lags=lags), repeat)
             ref_repeat = 3 if n <= 500 else 1
-            peer = median_time(lambda: statsmodels_loop(y, x, lags), ref_repeat)
+            peer = median_time(lambda y=y, x=x, lags=lags: statsmodels_loop(y, x, lags), ref_repeat)
             fit = regression.ols(y, x, lags=lags)
             p, b = statsmodels_loop(y, x, lags)
             # difference relative to each coefficient's typical size (alphas near 0 make plain ratios noisy)

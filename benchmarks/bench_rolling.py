@@ -29,9 +29,9 @@ from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import clear_result_caches, header, median_time  # noqa: E402
-from xlfactor.core import cv, penalized, rolling  # noqa: E402
-from xlfactor.data import load_french  # noqa: E402
+from benchmarks._common import clear_result_caches, header, median_time
+from xlfactor.core import cv, penalized, rolling
+from xlfactor.data import load_french
 
 WINDOW = 60
 

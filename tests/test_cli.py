@@ -36,7 +36,7 @@ def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
 
 
 def test_console_script_module_runs():
-    out = subprocess.run([sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
@@ -67,7 +67,7 @@ def test_lite_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
 
 def test_serve_print_only_writes_project_and_instructions(tmp_path):
     cmd = [sys.executable, "-m", "xlfactor.cli", "serve", "--dir", str(tmp_path / "srv"), "--port", "8765", "--print-only"]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "http://127.0.0.1:8765/manifest" in out.stdout and "Upload My Add-in" in out.stdout
     assert "PolyForm Noncommercial" in out.stdout
@@ -217,16 +217,18 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
 def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
     import openpyxl
 
+    from xlfactor.core.options import describe
+
     argv = ["workbook", "--out", str(tmp_path), "--flavor", "preview", "--start", "199001", "--rule", "1se",
             "--use-factors", "Mkt-RF,HML", "--target-vol", "12", "--lags", "3", "--bt-window", "48", "--risk", "minvar"]
     assert cli.main(argv) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["xlfactor_preview.xlsx"]
     ws = openpyxl.load_workbook(tmp_path / "xlfactor_preview.xlsx")["Start"]
     shown = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 40)}
-    assert shown["Sample start"] == 199001 and shown["Lambda rule: min, 1se or 1se_paired"] == "1se"
+    assert shown["Sample start"] == 199001 and shown[f"Lambda rule: {describe('rule', default=False)}"] == "1se"
     assert shown["Target volatility, % a year (risk allocation targetvol)"] == pytest.approx(0.12)
     assert shown["Newey-West lags for t-stats"] == 3 and shown["Backtest: estimation window (months)"] == 48
-    assert shown["Risk allocation (erc, budget, factor, minvar, ...)"] == "minvar"
+    assert shown[f"Risk allocation: {describe('risk_method', default=False)}"] == "minvar"
     use = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 80) if ws.cell(r, 2).value in
            ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")}
     assert use == {"Mkt-RF": True, "SMB": False, "HML": True, "Mom": False, "LowVol": False}
@@ -234,10 +236,10 @@ def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
 
 def test_demo_and_workbook_share_options_and_output_folder():
     parser = cli.build_parser()
-    sub = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    sub = parser._subparsers._group_actions[0].choices
 
     def options(name):
-        return {a.dest: (a.default, tuple(a.choices or ())) for a in sub[name]._actions if a.dest != "help"}  # noqa: SLF001
+        return {a.dest: (a.default, tuple(a.choices or ())) for a in sub[name]._actions if a.dest != "help"}
 
     demo, workbook = options("demo"), options("workbook")
     assert set(workbook) - set(demo) == {"flavor"} and set(demo) <= set(workbook)

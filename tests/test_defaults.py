@@ -27,7 +27,7 @@ def test_penalising_the_market_under_predicts_risk():
 
 def test_one_lambda_through_python_cli_and_excel(capsys):
     res = procedure.run(Inputs())
-    months, rf, f, m, r, _, _ = procedure.window(Inputs())
+    _, rf, f, _, r, _, _ = procedure.window(Inputs())
     y = r - rf[:, None]
     weights = options.market_first_weights(f.shape[1])
     python = cv.cross_validate(y, f, method="lasso", pooled=True, penalty_weights=weights).pooled_lambda()

@@ -1,4 +1,5 @@
-"""The public API is documented: every name in ``xlfactor.__all__`` (and in ``xlfactor.frames.__all__``) has a
+"""The public API is documented: every name in ``xlfactor.__all__`` (and in the ``__all__`` of the submodules in
+``SUBMODULES``) has a
 numpydoc docstring with the sections its kind needs, annotated signatures, and Examples that run as doctests.
 
 A new public name is held to this by being exported: nothing here lists the names.
@@ -17,7 +18,9 @@ import types
 import pytest
 
 import xlfactor
-from xlfactor import frames
+
+# public modules not imported by the package root (their imports are heavier) and ``frames``; each one's __all__ too
+SUBMODULES = ("frames", "estimators", "plot", "interop")
 
 # a section heading: a title line, then a line of dashes as long as it
 _SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n[ \t]*-{3,}[ \t]*$", re.MULTILINE)
@@ -26,9 +29,11 @@ _ITEM = re.compile(r"^(?P<names>\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(?::.*)?$")
 
 
 def public_objects() -> dict[str, object]:
-    """Every public name: ``xlfactor.X`` for X in ``xlfactor.__all__``, ``xlfactor.frames.X`` likewise."""
+    """Every public name: ``xlfactor.X`` for X in ``xlfactor.__all__``, ``xlfactor.<sub>.X`` likewise."""
     out = {f"xlfactor.{n}": getattr(xlfactor, n) for n in xlfactor.__all__}
-    out.update({f"xlfactor.frames.{n}": getattr(frames, n) for n in frames.__all__})
+    for sub in SUBMODULES:
+        mod = importlib.import_module(f"xlfactor.{sub}")
+        out.update({f"xlfactor.{sub}.{n}": getattr(mod, n) for n in mod.__all__})
     return out
 
 

@@ -32,7 +32,7 @@ def test_capm_risk_split_and_tests(french):
     np.testing.assert_allclose(table["total vol"] ** 2, table["systematic vol"] ** 2 + table["specific vol"] ** 2)
     split = frames.risk_split(french.industries.sub(french.rf, axis=0), french.factors)
     np.testing.assert_allclose(split["systematic var"], split[[f"var({c})" for c in french.factors]].sum(axis=1))
-    corr, vif, cond = frames.collinearity(french.factors)
+    _, vif, cond = frames.collinearity(french.factors)
     assert list(vif.index) == list(french.factors.columns) and cond == pytest.approx(
         regression.collinearity(french.factors.to_numpy()).condition_number)
     g = frames.grs(french.industries.sub(french.rf, axis=0), french.factors)

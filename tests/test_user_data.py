@@ -124,7 +124,7 @@ def test_daily_data_builds_a_template_in_days(tmp_path):
     """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day."""
     from xlfactor.workbook.template import Template
 
-    months, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
+    _, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
     days = np.array(pd.bdate_range("2015-01-01", periods=1500).strftime("%Y%m%d"), dtype=np.int64)
     data = dataset.Dataset(days, rf / 21, f / 5, tuple(fnames), r / 5, tuple(anames), "daily", frequency="daily")
     book = Template(data=data).build(tmp_path / "daily.xlsx", "preview")

@@ -16,11 +16,17 @@ Examples
 """
 
 from . import frames
-from .core.cv import CVResult, cross_validate, splits
-from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
-from .core.regression import capm, collinearity, fama_macbeth, grs, ols
 from .core.backtest import BacktestResult, backtest
-from .core.rolling import RollingResult, rolling, windows
+from .core.cv import CVResult, cross_validate, splits
+from .core.frequency import Compounded, align, compound
+from .core.fundamental import FundamentalResult, fundamental
+from .core.mimicking import MimickingResult, mimicking
+from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
+from .core.premia import PremiaResult, two_pass  # macro-economic and fundamental models
+from .core.premia import estimate as risk_premia
+from .core.premia_gmm import gmm
+from .core.regression import capm, collinearity, fama_macbeth, grs, ols
+from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .core.risk import (
     AllocationResult,
     FactorModel,
@@ -30,6 +36,7 @@ from .core.risk import (
     risk_contributions,
     specific_variance,
 )
+from .core.rolling import RollingResult, rolling, windows
 from .core.statistical import (
     FactorCount,
     LatentVsNamed,
@@ -40,13 +47,7 @@ from .core.statistical import (
     pca,
     rolling_latent,
 )
-from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
 from .data import load_french
-from .core.premia import PremiaResult, two_pass, estimate as risk_premia  # macro-economic and fundamental models
-from .core.premia_gmm import gmm
-from .core.mimicking import MimickingResult, mimicking
-from .core.frequency import Compounded, align, compound
-from .core.fundamental import FundamentalResult, fundamental
 from .data.macro import load_macro
 from .errors import (
     CollinearityError,

@@ -35,7 +35,7 @@ def atomic_paths(targets) -> Iterator[list[Path]]:
             os.close(fd)
             temps.append(Path(tmp))
         yield temps
-        for tmp, target in zip(temps, targets):
+        for tmp, target in zip(temps, targets, strict=True):
             os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual permissions
             os.replace(tmp, target)  # atomic on one file system
     finally:

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__
-from . import frames
+from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
 from .errors import XLFactorError
 from .workbook import FLAVORS
@@ -28,7 +27,8 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from)
+        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from,
+                                  date_order=args.date_order)
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
@@ -73,7 +73,7 @@ def _per_factor(text: str, flag: str, names: list[str]):
 def _print(title: str, frame: pd.DataFrame, fmt: str = "{:9.3f}") -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 200, "display.max_columns", 40):
-        print(frame.to_string(float_format=lambda x: fmt.format(x)))
+        print(frame.to_string(float_format=fmt.format))
 
 
 class Steps:
@@ -277,7 +277,7 @@ def _chart(res: dict, data, path: Path) -> None:
     real = st.loc["Realised volatility (annualised)"] * 100
     a2.bar([p - 0.2 for p in pos], pred, width=0.4, label="predicted")
     a2.bar([p + 0.2 for p in pos], real, width=0.4, label="realised")
-    for p, m in zip(pos, models):
+    for p, m in zip(pos, models, strict=True):
         a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
                     ha="center", va="bottom", fontsize=8)
     a2.set_xticks(list(pos), [m.replace("_", "_\n") for m in models])  # long names on two lines, not rotated
@@ -302,8 +302,15 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rf", metavar="FILE|COLUMN",
                    help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
                         "shipped RF with --factors french, else 0 (returns already excess)")
-    p.add_argument("--assets", choices=["industries", "all"], default="industries",
-                   help="shipped data: the 12 industries, or all 30 portfolios (adds size/value and size/momentum)")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst", default="auto",
+                       help="read dates such as 01/02/1980 day first (1 February); by default the order is found "
+                            "from the file, and a file whose dates read both ways is refused")
+    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
+                       help="read dates such as 01/02/1980 month first (2 January)")
+    p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
+                   help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
+                        "size/value and size/momentum)")
     p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=options.DEFAULTS["low_vol_from"],
                    help="portfolios the shipped LowVol factor is built from (default size_value: not the industries "
                         "it explains)")
@@ -311,9 +318,9 @@ def _data_arguments(p: argparse.ArgumentParser) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Run xlwings Server with xlfactor's functions on this machine."""
-    from .excel import runtimes
-
     from importlib.util import find_spec
+
+    from .excel import runtimes
 
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
         print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
@@ -350,10 +357,10 @@ def _start_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
     g.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
     g.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    g.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    g.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
     g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    g.add_argument("--method", choices=["lasso", "ridge"], default="lasso",
-                   help="lambda method whose CV curve is shown (default lasso)")
+    g.add_argument("--method", choices=options.CURVE_METHODS, default=D["curve_method"],
+                   help=f"lambda method whose CV curve is shown (default {D['curve_method']})")
     g.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
                    help=f"loadings of the risk model (default {D['loadings']})")
     g.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
@@ -363,11 +370,12 @@ def _start_arguments(p: argparse.ArgumentParser) -> None:
                    help="Newey-West lags for t-stats (default: floor(4 (T/100)^(2/9)) for the window's T periods)")
     g.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    g.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
+    g.add_argument("--halflife", type=float, default=D["halflife"],
+                   help=f"EWMA half-life in periods (default {D['halflife']:g})")
     g.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
                    help=f"risk allocation method (default {D['risk_method']})")
-    g.add_argument("--target-vol", type=float, default=10.0,
-                   help="risk method targetvol: the volatility to aim for, in percent a year (default 10)")
+    g.add_argument("--target-vol", type=float, default=100 * D["target_vol"],
+                   help=f"risk method targetvol: the volatility to aim for, in percent a year (default {100 * D['target_vol']:g})")
     g.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
     g.add_argument("--bt-window", type=int, default=None,
                    help="backtest estimation window in periods (default 60 months, 252 days)")
@@ -408,17 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
     p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)})")
-    p.add_argument("--alloc", choices=[m for m in options.ALLOC_METHODS if m not in ("budget", "factor", "targetvol")],
+                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
+    p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
                    default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
     p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    p.add_argument("--gap", type=int, default=D["gap"], help="periods purged around each test fold (default 0)")
+    p.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
     p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
     p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
                    help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"], help="EWMA half-life in periods (default 36)")
-    p.add_argument("--engine", choices=["local", "dask"], default="local",
+    p.add_argument("--halflife", type=float, default=D["halflife"],
+                   help=f"EWMA half-life in periods (default {D['halflife']:g})")
+    p.add_argument("--engine", choices=options.ENGINES, default=D["engine"],
                    help="where the windows run: here (default) or on a Dask cluster (pip install \"xlfactor[dask]\")")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)")

@@ -60,7 +60,7 @@ class InputValueError(XLFactorError):
     ...     xf.factor_covariance(np.eye(3), method="ewm")
     ... except xf.InputValueError as err:
     ...     print(err)
-    method must be one of sample, ewma, ledoitwolf; got 'ewm'. Did you mean 'ewma'?
+    method must be one of sample, ewma, ledoitwolf, barra; got 'ewm'. Did you mean 'ewma'?
     """
 
 

@@ -21,7 +21,11 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from .core import regression
+from . import labels
+from .core import cv, frequency, penalized, premia, premia_gmm, regression, risk, statistical
+from .core import fundamental as _fundamental
+from .core import mimicking as _mimicking
+from .labels.examples import EXAMPLES
 
 Table: TypeAlias = "pd.DataFrame | pd.Series"  # one column per asset or factor, indexed by period
 
@@ -473,3 +477,34 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
         "lambdas": pd.DataFrame(res.lambdas.T, index=reb, columns=models),
         "result": res,
     }
+
+
+# ---- the labelled faces of the rest of the public API, from labels.AXES (one mapping, no wrapper per function) ------
+FACES: dict[str, Any] = {
+    "ridge": penalized.ridge, "lasso": penalized.lasso, "elastic_net": penalized.elastic_net,
+    "cross_validate": cv.cross_validate, "factor_covariance": risk.factor_covariance,
+    "specific_variance": risk.specific_variance, "factor_model": risk.FactorModel,
+    "risk_contributions": risk.risk_contributions, "allocate": risk.allocate, "pca": statistical.pca,
+    "factor_count": statistical.factor_count, "latent_vs_named": statistical.latent_vs_named,
+    "latent_risk_model": statistical.latent_risk_model, "rolling_latent": statistical.rolling_latent,
+    "risk_premia": premia.estimate, "two_pass": premia.two_pass, "gmm": premia_gmm.gmm,
+    "mimicking": _mimicking.mimicking, "fundamental": _fundamental.fundamental, "compound": frequency.compound,
+}
+_PREAMBLE = [
+    "import numpy as np", "import pandas as pd", "import xlfactor as xf", "from xlfactor import frames",
+    "data = xf.load_french()", 'excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]',
+]
+
+
+def _make(name: str, fn: Any) -> Any:
+    out = labels.face(fn)
+    out.__name__ = out.__qualname__ = name
+    out.__module__ = __name__
+    out.__doc__ = labels.face_doc(name, fn, [f">>> {line}" if not line.startswith(" ") else line
+                                            for line in _PREAMBLE] + EXAMPLES.get(name, []))
+    return out
+
+
+
+globals().update({_n: _make(_n, _f) for _n, _f in FACES.items()})
+__all__ += list(FACES)

@@ -7,7 +7,6 @@ from tests.conftest import synthetic
 from xlfactor.core import cv
 from xlfactor.errors import InputValueError, InsufficientDataError
 
-
 # --- splitters --------------------------------------------------------------------------------------------------
 
 
@@ -16,7 +15,7 @@ def test_walkforward_equals_timeseriessplit(n, folds, gap):
     ours = cv.splits(n, folds, "walkforward", gap)
     ref = list(TimeSeriesSplit(n_splits=folds, gap=gap).split(np.zeros(n)))
     assert len(ours) == len(ref)
-    for (tr, te), (rtr, rte) in zip(ours, ref):
+    for (tr, te), (rtr, rte) in zip(ours, ref, strict=True):
         np.testing.assert_array_equal(tr, rtr)
         np.testing.assert_array_equal(te, rte)
 
@@ -37,8 +36,8 @@ def test_blocked_folds_are_contiguous_and_purged():
 
 def test_kfold_is_shuffled_and_seeded():
     a, b, c = cv.splits(50, 5, "kfold", seed=1), cv.splits(50, 5, "kfold", seed=1), cv.splits(50, 5, "kfold", seed=2)
-    assert all((x[1] == y[1]).all() for x, y in zip(a, b))
-    assert any((x[1] != y[1]).any() for x, y in zip(a, c))
+    assert all((x[1] == y[1]).all() for x, y in zip(a, b, strict=True))
+    assert any((x[1] != y[1]).any() for x, y in zip(a, c, strict=True))
     assert not all(np.all(np.diff(te) == 1) for _, te in a)
     np.testing.assert_array_equal(np.sort(np.concatenate([te for _, te in a])), np.arange(50))
 
@@ -46,15 +45,25 @@ def test_kfold_is_shuffled_and_seeded():
 def test_splitter_errors():
     with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2 and <= 100; got 1"):
         cv.splits(100, 1)
-    with pytest.raises(InsufficientDataError, match=r"folds is 12 but walk-forward validation on 10 rows needs at least 13"):
+    with pytest.raises(
+        InsufficientDataError, match=r"folds is 12 but walk-forward validation on 10 rows needs at least 13"
+    ):
         cv.splits(10, 12, "walkforward")
-    with pytest.raises(InsufficientDataError, match=r"folds is 6 but 10 rows give test blocks of fewer than 2 rows; use at most 5"):
+    with pytest.raises(
+        InsufficientDataError, match=r"folds is 6 but 10 rows give test blocks of fewer than 2 rows; use at most 5"
+    ):
         cv.splits(10, 6, "blocked")
     with pytest.raises(InputValueError, match=r"folds must be a whole number >= 2 and <= 100; got 101"):
         cv.splits(10_000, 101)
-    with pytest.raises(InsufficientDataError, match=r"a training set has only 0 rows; at least 6 are needed. Use fewer folds or a smaller gap"):
+    with pytest.raises(
+        InsufficientDataError,
+        match=r"a training set has only 0 rows; at least 6 are needed. Use fewer folds or a smaller gap",
+    ):
         cv.splits(60, 5, "walkforward", gap=20, min_train=6)
-    with pytest.raises(InputValueError, match=r"scheme must be one of blocked, walkforward, kfold; got 'walk'. Did you mean 'walkforward'"):
+    with pytest.raises(
+        InputValueError,
+        match=r"scheme must be one of blocked, walkforward, kfold; got 'walk'. Did you mean 'walkforward'",
+    ):
         cv.splits(60, 5, "walk")
     with pytest.raises(InputValueError, match=r"gap must be a whole number >= 0; got -2"):
         cv.splits(60, 5, gap=-2)
@@ -90,7 +99,9 @@ def test_ridge_walkforward_equals_gridsearchcv(french_xy):
     grid = res.lambdas[:, 0]
     assert res.common_grid
     for j in range(0, 30, 10):  # 3 assets x 5 folds x 100 lambdas of scikit-learn fits
-        ref = GridSearchCV(Ridge(), {"alpha": grid}, cv=TimeSeriesSplit(5), scoring="neg_mean_squared_error").fit(x, y[:, j])
+        ref = GridSearchCV(Ridge(), {"alpha": grid}, cv=TimeSeriesSplit(5), scoring="neg_mean_squared_error").fit(
+            x, y[:, j]
+        )
         folds = np.array([-ref.cv_results_[f"split{f}_test_score"] for f in range(5)]).T
         np.testing.assert_allclose(res.fold_mse[:, :, j], folds, rtol=1e-8)
         np.testing.assert_allclose(res.mse[:, j], -ref.cv_results_["mean_test_score"], rtol=1e-8)
@@ -233,10 +244,11 @@ def test_work_beyond_the_memory_limit_is_refused_with_a_message(monkeypatch, fre
 def test_ridge_cv_errors_equal_the_closed_form_with_penalty_weights(french_xy, standardize):
     """Held-out errors scored in the eigenbasis equal (X'X + lambda W)^-1 X'y fold by fold, an unpenalised market included."""
     y, x = french_xy
-    y, x = y[:, :6], x
+    y = y[:, :6]
     w = np.array([0.0, 1.0, 2.0, 0.5])
-    res = cv.cross_validate(y, x, method="ridge", folds=4, scheme="blocked", gap=3, penalty_weights=w,
-                            standardize=standardize)
+    res = cv.cross_validate(
+        y, x, method="ridge", folds=4, scheme="blocked", gap=3, penalty_weights=w, standardize=standardize
+    )
     for f, (tr, te) in enumerate(cv.splits(len(x), 4, "blocked", 3)):
         xm, ym = x[tr].mean(0), y[tr].mean(0)
         sd = (x[tr] - xm).std(0) if standardize else np.ones(4)

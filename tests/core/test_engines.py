@@ -20,8 +20,10 @@ def data(french):
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -31,7 +33,9 @@ def test_dask_equals_local_exactly(data, client, method):
     opts = dict(step=6, method=method, chunk_windows=20)
     local = rolling.rolling(y, x, 60, **opts)
     seen = []
-    remote = rolling.rolling(y, x, 60, engine="dask", scheduler=client, progress=lambda d, t: seen.append((d, t)), **opts)
+    remote = rolling.rolling(
+        y, x, 60, engine="dask", scheduler=client, progress=lambda d, t: seen.append((d, t)), **opts
+    )
     assert len(local.ends) == 98 and seen[-1] == (5, 5)  # 98 windows in chunks of 20
     for field in FIELDS:
         np.testing.assert_array_equal(getattr(remote, field), getattr(local, field), err_msg=field)
@@ -40,10 +44,39 @@ def test_dask_equals_local_exactly(data, client, method):
 def test_dask_backtest_equals_local_exactly(data, client):
     y, x = data
     local = backtest.backtest(y, x, 60, step=12, models=["lasso_market_free"])
-    remote = backtest.backtest(y, x, 60, step=12, models=["lasso_market_free"], engine="dask",
-                               scheduler=client.scheduler.address)  # an address, as on the command line
-    np.testing.assert_array_equal(remote.weights, local.weights)
-    np.testing.assert_array_equal(remote.returns, local.returns)
+    remote = backtest.backtest(
+        y, x, 60, step=12, models=["lasso_market_free"], engine="dask", scheduler=client.scheduler.address
+    )  # an address, as on the command line
+    # the cluster's chunks (several per worker) are not the local run's one chunk: equal to the last bits (the
+    # Gram sums add the rows in another order; the lasso solves to 1e-12)
+    np.testing.assert_allclose(remote.weights, local.weights, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(remote.returns, local.returns, rtol=1e-10, atol=1e-12)
+
+
+def test_dask_chunks_by_the_cluster_and_sends_the_data_once(data, client):
+    """2 single-threaded workers: 4 chunks each by default; the data scattered once, not sent with each task."""
+    y, x = data
+    seen, sent = [], []
+    real = client.submit
+
+    def submit(fn, *args, **kw):
+        sent.append(sum(a.nbytes for a in args if isinstance(a, np.ndarray)))
+        return real(fn, *args, **kw)
+
+    client.submit = submit
+    try:
+        remote = rolling.rolling(
+            y, x, 60, step=6, method="lasso", engine="dask", scheduler=client, progress=lambda d, t: seen.append(t)
+        )
+    finally:
+        del client.submit
+    assert seen[-1] == len(sent) == 8 and max(sent) < 1000  # windows and rows named, no data in a task
+    local = rolling.rolling(y, x, 60, step=6, method="lasso")  # one chunk here
+    for field in FIELDS:
+        np.testing.assert_allclose(getattr(remote, field), getattr(local, field), rtol=1e-10, atol=1e-12, err_msg=field)
+    same = rolling.rolling(y, x, 60, step=6, method="lasso", chunk_windows=13)  # the cluster's chunks: identical
+    for field in FIELDS:
+        np.testing.assert_array_equal(getattr(remote, field), getattr(same, field), err_msg=field)
 
 
 def test_local_engine_reports_progress_and_refuses_a_scheduler():
@@ -67,3 +100,20 @@ def test_without_dask_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(InputValueError, match=r'pip install "xlfactor\[dask\]"'):
         engines.run_chunks("dask", None, len, [("ab",)])
+
+
+def test_malloc_thresholds_are_restored_only_where_dask_fixed_them():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: every large temporary a fresh mapping (system time
+    7x); the engine sets glibc's usual thresholds in such a worker, and leaves other processes alone."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from xlfactor.core import engines; print(engines.malloc_as_by_default())"
+    env = {k: val for k, val in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+
+    def run(e):
+        return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True).stdout
+
+    assert run(env).strip() == "False"
+    assert run({**env, "MALLOC_TRIM_THRESHOLD_": "65536"}).strip() == "True"

@@ -6,7 +6,12 @@ from tests.conftest import synthetic
 from xlfactor.core import cv, penalized, regression
 from xlfactor.core.options import SolvePolicy
 from xlfactor.core.penalized import descent, eigenbasis, linalg
-from xlfactor.errors import CollinearityError, InputShapeError, InputValueError, InsufficientDataError
+from xlfactor.errors import (
+    CollinearityError,
+    InputShapeError,
+    InputValueError,
+    InsufficientDataError,
+)
 
 
 def sk_lasso(lam, **kw):
@@ -155,8 +160,9 @@ def test_a_batch_that_cholesky_refuses_is_solved_by_lu():
     assert np.linalg.eigvalsh(indefinite[2]).min() < 0
     with pytest.raises(np.linalg.LinAlgError):
         np.linalg.cholesky(indefinite)
-    np.testing.assert_allclose(linalg.factor_solve(indefinite, rhs), np.linalg.solve(indefinite, rhs), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        linalg.factor_solve(indefinite, rhs), np.linalg.solve(indefinite, rhs), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_large_systems_by_cholesky_equal_elimination():
@@ -320,7 +326,9 @@ def test_bad_input_messages(french_xy):
         penalized.elastic_net(y, x, [0.1], l1_ratio=1.5)
     with pytest.raises(InputValueError, match=r"l1_ratio is 0: that is ridge regression"):
         penalized.elastic_net(y, x, [0.1], l1_ratio=0)
-    with pytest.raises(InputValueError, match=r"method must be one of ridge, lasso, enet; got 'laso'. Did you mean 'lasso'\?"):
+    with pytest.raises(
+        InputValueError, match=r"method must be one of ridge, lasso, enet; got 'laso'. Did you mean 'lasso'\?"
+    ):
         penalized.fit(y, x, [0.1], method="laso")
     with pytest.raises(InputShapeError, match=r"penalty_weights has 2 values but there are 4 factors"):
         penalized.lasso(y, x, [0.1], penalty_weights=[1, 1])
@@ -336,7 +344,9 @@ def test_bad_input_messages(french_xy):
         penalized.lasso(y, const, [0.1])
     short = y[:, :2].copy()
     short[3:, 1] = np.nan
-    with pytest.raises(InsufficientDataError, match=r"returns column 2 \('B'\) has 3 usable rows; a penalised regression on 4"):
+    with pytest.raises(
+        InsufficientDataError, match=r"returns column 2 \('B'\) has 3 usable rows; a penalised regression on 4"
+    ):
         penalized.lasso(short, x, [0.1], asset_names=["A", "B"])
 
 
@@ -353,8 +363,9 @@ def test_ridge_toward_a_prior_matches_the_closed_form_and_sklearn(french_xy):
     closed = np.linalg.solve(xc.T @ xc + lam * np.diag(w), xc.T @ yc + (lam * w * b0)[:, None])
     np.testing.assert_allclose(fit.loadings[0], closed.T, rtol=1e-10)
     ref = Ridge(alpha=lam).fit(x, y - (x @ b0)[:, None])  # unit weights for sklearn
-    np.testing.assert_allclose(penalized.fit(y, x, [lam], method="ridge", prior=b0).loadings[0], ref.coef_ + b0,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        penalized.fit(y, x, [lam], method="ridge", prior=b0).loadings[0], ref.coef_ + b0, rtol=1e-10
+    )
     huge = penalized.fit(y, x, [1e9], method="ridge", prior=b0).loadings[0]
     np.testing.assert_allclose(huge, np.broadcast_to(b0, huge.shape), atol=1e-6)  # lambda -> infinity: the prior
 
@@ -410,16 +421,37 @@ def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
     per problem."""
     y, x = french_xy
     starts = range(0, 400, 5)  # 80 training sets of 40 rows, each scored on the next 12
-    probs, test = penalized.build_problems(y, x, [np.arange(a, a + 40) for a in starts], False,
-                                           [np.arange(a + 40, a + 52) for a in starts])
+    probs, test = penalized.build_problems(
+        y, x, [np.arange(a, a + 40) for a in starts], False, [np.arange(a + 40, a + 52) for a in starts]
+    )
     assert probs.gram.shape[0] > AUTO.many_blocks
     w = penalized.Penalty(weights).checked(4, "ridge")
     common = np.logspace(1, -3, 7)
     own = common[:, None] * np.random.default_rng(0).uniform(0.5, 2.0, probs.xty.shape[1])  # (L, P)
     runs = []
     for policy in (AUTO, SolvePolicy(many_blocks=10**9)):  # gathered, then block by block
-        runs.append([eigenbasis.ridge_path(probs, common, w, policy), eigenbasis.ridge_path(probs, own, w, policy),
-                     eigenbasis.ridge_scores(probs, common[:, None], w, test, policy),
-                     eigenbasis.ridge_scores(probs, own, w, test, policy)])
-    for gathered, blockwise in zip(*runs):
+        runs.append(
+            [
+                eigenbasis.ridge_path(probs, common, w, policy),
+                eigenbasis.ridge_path(probs, own, w, policy),
+                eigenbasis.ridge_scores(probs, common[:, None], w, test, policy),
+                eigenbasis.ridge_scores(probs, own, w, test, policy),
+            ]
+        )
+    for gathered, blockwise in zip(*runs, strict=True):
         np.testing.assert_allclose(gathered, blockwise, rtol=1e-10, atol=1e-12)
+
+
+def test_a_singular_masked_system_is_refused_by_lapack_not_answered_with_non_numbers():
+    """The masked elimination overwrites its scratch systems: the fallback for a singular one rebuilds them, so
+    LAPACK sees the system itself (and refuses it) and a regular problem beside it is unaffected."""
+    x = np.random.default_rng(2).normal(size=(30, 3))
+    x[:, 2] = x[:, 1]  # exactly collinear: singular when both are active
+    g = x.T @ x
+    ga = np.stack([g, np.eye(3) + g])  # (n, k, k): problem 0 singular, problem 1 regular
+    c, ws = np.ones((3, 2)), np.zeros((3, 2))
+    active = np.ones((3, 2), bool)
+    with pytest.raises(np.linalg.LinAlgError):
+        linalg._masked_solve(ga, c, active, ws, np.zeros(2), np.ones(3))
+    u, _ = linalg._masked_solve(ga[1:], c[:, 1:], active[:, 1:], ws[:, 1:], np.zeros(1), np.ones(3))
+    np.testing.assert_allclose(u[:, 0], np.linalg.solve(ga[1], c[:, 1]), rtol=1e-12)

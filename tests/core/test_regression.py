@@ -164,7 +164,7 @@ def test_fama_macbeth_matches_linearmodels(french_xy, french, lags):
     lm = pytest.importorskip("linearmodels")
     y, x = french_xy
     betas = regression.ols(y, x).loadings
-    t, n = y.shape
+    t = y.shape[0]
     idx = pd.MultiIndex.from_product([french.portfolios.columns, french.factors.index.to_timestamp()])
     dep = pd.Series(y.T.ravel(), index=idx)
     exog = pd.DataFrame(np.repeat(betas, t, axis=0), index=idx, columns=list(french.factors.columns))

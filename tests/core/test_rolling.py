@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Lasso, lasso_path
 
-from xlfactor.core import cv, penalized, regression, risk, rolling
 from tests.conftest import synthetic
+from xlfactor.core import cv, penalized, regression, risk, rolling
 from xlfactor.errors import CollinearityError, InputValueError
 
 
@@ -39,7 +39,9 @@ def loop(y, x, window, step=1, method="ols", **opts):
             lam = res.pooled_lambda("min")
             fit = penalized.fit(yw, xw, [lam], method=method, **opts)
             icpt, load = fit.intercept[0], fit.loadings[0]
-        out.append((lam, icpt, load, risk.specific_variance(yw, xw, load), risk.factor_covariance(xw)))
+        n, k = len(yw), xw.shape[1]  # rolling keeps the descriptive RSS / (n - 1); the forecast's is RSS / (n - K - 1)
+        spec = risk.specific_variance(yw, xw, load) * (n - k - 1) / (n - 1)
+        out.append((lam, icpt, load, spec, risk.factor_covariance(xw)))
     return out
 
 
@@ -57,7 +59,7 @@ def test_rolling_ols_equals_each_windows_regression(industries):
     res = rolling.rolling(y, x, 120, step=60)
     assert res.loadings.shape == (len(res.ends), 12, 4) and res.ends[-1] == len(x) - 1
     assert_matches_loop(res, loop(y, x, 120, 60))
-    for w, (first, last) in enumerate(zip(res.starts, res.ends)):
+    for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
         fit = regression.ols(y[first:last + 1], x[first:last + 1])
         np.testing.assert_allclose(res.r2[w], fit.r2, rtol=1e-10)  # 1 - specific/total is OLS's R2
         assert (res.nobs[w] == last - first + 1).all()
@@ -80,7 +82,7 @@ def test_rolling_lasso_chooses_lambda_inside_each_window_as_scikit_learn_does(in
     y, x = industries
     res = rolling.rolling(y, x, 240, step=200, method="lasso", folds=5, scheme="blocked")
     assert len(res.ends) == 3 and np.isfinite(res.lambdas).all()
-    for w, (first, last) in enumerate(zip(res.starts, res.ends)):
+    for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
         yw, xw = y[first:last + 1], x[first:last + 1]
         grid = cv.cross_validate(yw, xw, method="lasso", pooled=True).lambdas[:, 0]
         err = np.zeros(grid.size)  # the pooled error: summed over assets, averaged over folds, by scikit-learn
@@ -104,7 +106,7 @@ def test_lasso_cv_on_synthetic_windows_equals_scikit_learn_lassocv():
     y, x, _, _ = synthetic(t=200, k=4, n=1, seed=3, noise=0.05)
     x[:, 2:] *= 0.05  # two weak factors, so the lasso drops something
     res = rolling.rolling(y, x, 100, step=50, method="lasso")
-    for w, (first, last) in enumerate(zip(res.starts, res.ends)):
+    for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
         grid = cv.cross_validate(y[first:last + 1], x[first:last + 1], method="lasso", pooled=True).lambdas[:, 0]
         ref = LassoCV(alphas=grid, cv=KFold(5), tol=1e-12, max_iter=100_000).fit(x[first:last + 1], y[first:last + 1, 0])
         np.testing.assert_allclose(res.lambdas[w], ref.alpha_, rtol=1e-12)

@@ -11,7 +11,7 @@ from statsmodels.multivariate.cancorr import CanCorr
 from statsmodels.multivariate.pca import PCA as SmPCA
 
 from xlfactor.core import backtest, risk, statistical
-from xlfactor.core.options import NUM_FACTOR_CRITERIA
+from xlfactor.core.options import DEFAULTS, NUM_FACTOR_CRITERIA
 from xlfactor.core.statistical import compare, components, count, riskmodel
 from xlfactor.errors import ConvergenceError, InputValueError, InsufficientDataError
 from xlfactor.workbook.dataset import french
@@ -220,8 +220,8 @@ def published(x: np.ndarray, kmax: int) -> dict[str, list[float]]:
         out["pc_p1"].append(v_of(k) + v_of(kmax) * pen1)
         out["pc_p2"].append(v_of(k) + v_of(kmax) * pen2)
         out["er"].append(mu[k - 1] / mu[k])
-        vk = lambda j: mu[j:].sum()
-        out["gr"].append(np.log(vk(k - 1) / vk(k)) / np.log(vk(k) / vk(k + 1)))
+        tail = [mu[j:].sum() for j in (k - 1, k, k + 1)]
+        out["gr"].append(np.log(tail[0] / tail[1]) / np.log(tail[1] / tail[2]))
     return out
 
 
@@ -231,7 +231,7 @@ def test_criteria_equal_the_published_formulas(shipped, shape):
     kmax = 8 if shape == "shipped" else 6
     res = statistical.factor_count(y, kmax)
     ref = published(y, kmax)
-    for c, row in zip(res.criteria, res.values):
+    for c, row in zip(res.criteria, res.values, strict=True):
         np.testing.assert_allclose(row, ref[c], rtol=1e-10, err_msg=c)
         best = int(np.argmax(ref[c]) if c in ("er", "gr") else np.argmin(ref[c])) + 1
         assert res.chosen[c] == best
@@ -253,7 +253,7 @@ def monte_carlo(theta, reps=8, seed=100):
     for r in range(reps):
         x, _, _ = panel(t=240, n=100, k=3, theta=theta, seed=seed + r)
         hits += np.array([statistical.factor_count(x, 8, standardize=True).chosen[c] == 3 for c in NUM_FACTOR_CRITERIA])
-    return dict(zip(NUM_FACTOR_CRITERIA, hits / reps))
+    return dict(zip(NUM_FACTOR_CRITERIA, hits / reps, strict=True))
 
 
 def test_monte_carlo_finds_three_strong_factors():
@@ -320,10 +320,21 @@ def test_latent_vs_named_known_truth():
 # --- latent risk model -------------------------------------------------------------------------------------------
 
 
+def descriptive(spec: np.ndarray, n: int, k: int) -> np.ndarray:
+    """The forecast specific variances RSS / (n - k - 1) back on the descriptive scale RSS / (n - 1)."""
+    return spec * (n - k - 1) / (n - 1)
+
+
 def test_latent_risk_model_reproduces_sample_variances(shipped):
+    """Systematic plus descriptive specific variance is each asset's sample variance; the forecast's specific
+    variances are RSS / (n - k - 1), risk.specific_variance's (the Excel chain with SPECIFIC_VAR)."""
     y = shipped[0]
     model = statistical.latent_risk_model(y, k=3)
-    np.testing.assert_allclose(model.diag(), y.var(axis=0, ddof=1), rtol=1e-12)
+    n = y.shape[0]
+    np.testing.assert_allclose(model.diag() - model.specific_var + descriptive(model.specific_var, n, 3),
+                               y.var(axis=0, ddof=1), rtol=1e-12)
+    e = y - statistical.pca(y, 3).fitted()
+    np.testing.assert_allclose(model.specific_var, (e ** 2).sum(axis=0) / (n - 4), rtol=1e-12)
     fit = statistical.pca(y, 3)
     np.testing.assert_allclose(model.factor_cov, np.cov(fit.factors, rowvar=False), atol=1e-16)
     res = risk.allocate("erc", model=model)
@@ -336,28 +347,44 @@ def test_latent_risk_model_by_criterion_standardised_and_gappy(shipped):
     k = statistical.factor_count(y).chosen["gr"]
     assert statistical.latent_risk_model(y, criterion="gr").loadings.shape == (12, k)
     std = statistical.latent_risk_model(y, k=2, standardize=True)
-    np.testing.assert_allclose(std.diag(), y.var(axis=0, ddof=1), rtol=1e-12)  # back in the returns' units
+    np.testing.assert_allclose(std.diag() - std.specific_var + descriptive(std.specific_var, y.shape[0], 2),
+                               y.var(axis=0, ddof=1), rtol=1e-12)  # back in the returns' units
     g = gappy(y)
     gm = statistical.latent_risk_model(g, k=2)
     fit = statistical.pca(g, 2)
     e = g[:, 1] - fit.fitted()[:, 1]
-    assert gm.specific_var[1] == pytest.approx(np.nanvar(e, ddof=1), rel=1e-12)
+    assert gm.specific_var[1] == pytest.approx(np.nanvar(e, ddof=3), rel=1e-12)  # on its observed rows
     ew = statistical.latent_risk_model(y, k=2, cov_method="ewma", halflife=24)
     np.testing.assert_allclose(ew.factor_cov, risk.factor_covariance(statistical.pca(y, 2).factors, "ewma", 24))
+
+
+@pytest.mark.parametrize("cov_method", ["ledoitwolf", "ewma"])
+def test_rolling_latent_with_changing_k_and_another_covariance(cov_method):
+    """The factor covariance of a window with fewer factors than the widest is on its own factors only."""
+    y = changing_panel()
+    roll = statistical.rolling_latent(y, 60, step=20, cov_method=cov_method, halflife=12)
+    assert roll.n_factors.tolist() == [1, 1, 1, 1, 2, 3, 3, 3, 3, 3]
+    for w, (a, b) in enumerate(zip(roll.starts, roll.ends, strict=True)):
+        model = statistical.latent_risk_model(y[a:b + 1], cov_method=cov_method, halflife=12)
+        factors, k = roll.window_factors(w)
+        assert k == model.loadings.shape[1] == factors.shape[1] and factors.shape[0] == b - a + 1
+        np.testing.assert_allclose(factors, statistical.pca(y[a:b + 1], k).factors, atol=1e-12)
+        np.testing.assert_allclose(roll.factor_cov[w, :k, :k], model.factor_cov, rtol=1e-10, atol=1e-16)
+        assert not roll.factor_cov[w, k:].any()
 
 
 @pytest.mark.parametrize("k", [3, None])
 def test_rolling_latent_equals_each_window_alone(shipped, k):
     y = shipped[0][:300]
     roll = statistical.rolling_latent(y, 60, step=40, k=k, criterion="ic_p1", kmax=5)
-    for w, (a, b) in enumerate(zip(roll.starts, roll.ends)):
+    for w, (a, b) in enumerate(zip(roll.starts, roll.ends, strict=True)):
         model = statistical.latent_risk_model(y[a:b + 1], k=k, criterion="ic_p1", kmax=5)
         kw = model.loadings.shape[1]
         assert roll.n_factors[w] == kw
         np.testing.assert_allclose(roll.loadings[w, :, :kw], model.loadings, atol=1e-12)
         assert not roll.loadings[w, :, kw:].any() and not roll.factor_cov[w, kw:].any()
         np.testing.assert_allclose(roll.factor_cov[w, :kw, :kw], model.factor_cov, rtol=1e-12, atol=1e-18)
-        np.testing.assert_allclose(roll.specific_var[w], model.specific_var, rtol=1e-10)
+        np.testing.assert_allclose(roll.specific_var[w], descriptive(model.specific_var, b - a + 1, kw), rtol=1e-10)
         np.testing.assert_allclose(roll.intercept[w], y[a:b + 1].mean(axis=0), rtol=1e-12)
 
 
@@ -371,30 +398,73 @@ def test_rolling_latent_leaves_out_an_asset_missing_in_a_window(shipped):
     w = int(np.flatnonzero(~inside)[0])
     alone = statistical.latent_risk_model(y[roll.starts[w]:roll.ends[w] + 1], k=2, standardize=True)
     np.testing.assert_allclose(roll.loadings[w], alone.loadings, atol=1e-12)
-    np.testing.assert_allclose(roll.specific_var[w], alone.specific_var, rtol=1e-10)
+    np.testing.assert_allclose(roll.specific_var[w], descriptive(alone.specific_var, 50, 2), rtol=1e-10)
     np.testing.assert_allclose(roll.factor_cov[w], alone.factor_cov, rtol=1e-10)
     grow = statistical.rolling_latent(y, 50, step=25, k=2, expanding=True)
     assert (grow.starts == 0).all() and np.isnan(grow.loadings[:, 4]).all()
     w = len(grow.ends) - 1
-    np.testing.assert_allclose(grow.specific_var[w, :4], statistical.latent_risk_model(
-        np.delete(y[:grow.ends[w] + 1], 4, axis=1), k=2).specific_var[:4], rtol=1e-10)
+    alone = statistical.latent_risk_model(np.delete(y[:grow.ends[w] + 1], 4, axis=1), k=2)
+    np.testing.assert_allclose(grow.specific_var[w, :4], descriptive(alone.specific_var[:4], grow.ends[w] + 1, 2),
+                               rtol=1e-10)
     with pytest.raises(InsufficientDataError, match="rows 1-50 has 2 asset"):
         statistical.rolling_latent(np.column_stack([y[:, :2], np.full(200, np.nan)]), 50)
 
 
-def test_backtest_statistical_model(shipped):
+def changing_panel(seed=5):
+    """240 x 15 returns with one strong factor in the first half and three in the second (k by ``er``: 1 then 3)."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(0, 0.04, (240, 3))
+    f[:120, 1:] *= 0.05
+    b = np.column_stack([rng.normal(1, 0.3, 15), rng.normal(0, 1, (15, 2))])
+    return f @ b.T + rng.normal(0, 0.02, (240, 15))
+
+
+def by_hand(window: np.ndarray, cov_method="sample", **cov_opts) -> tuple[risk.FactorModel, int]:
+    """A window's latent model under the backtest's forecast conventions, from ``pca`` and ``factor_count`` alone:
+    k by the default criterion, the factor covariance of the window's own latent factor returns, specific
+    variances RSS / (n - k - 1)."""
+    k = statistical.factor_count(window).chosen[DEFAULTS["criterion"]]
+    fit = statistical.pca(window, k)
+    rss = ((window - fit.fitted()) ** 2).sum(axis=0)
+    f_cov = risk.factor_covariance(fit.factors, cov_method, cov_opts.pop("halflife", None), **cov_opts)
+    n = window.shape[0]
+    return risk.FactorModel.from_arrays(fit.loadings * fit.scale[:, None], f_cov, rss / (n - k - 1)), k
+
+
+@pytest.mark.parametrize("cov", [{}, {"nw_lags": 2}, {"cov_method": "barra", "halflife": 24, "corr_halflife": 36}])
+def test_backtest_statistical_model_is_each_windows_latent_model(cov):
+    """The backtest's statistical model in each window is the window's own latent model: its k (not the named
+    factors' count) in the specific variances' degrees of freedom, and its latent factor returns (not the named
+    ones) under the adjusted covariance options (both slipped in a merge: 3 named factors beside k = 1 or 3)."""
+    y = changing_panel()
+    x = np.random.default_rng(1).normal(0, 0.04, (240, 3))  # named factors, unrelated: only their count differs
+    res = backtest.backtest(y, x, 60, step=20, models=["ols", "statistical"], **cov)
+    ks = []
+    for j, end in enumerate(res.rebalances):
+        model, k = by_hand(y[end - 59:end + 1], **cov)
+        ks.append(k)
+        np.testing.assert_allclose(res.weights[1, j], risk.allocate("erc", model=model).weights, atol=1e-9)
+        held = res.rows[(res.rows > end) & (res.rows <= end + 20)]
+        np.testing.assert_allclose(res.predicted_vol[1, np.isin(res.rows, held)],
+                                   np.sqrt(res.weights[1, j] @ model.matvec(res.weights[1, j])), rtol=1e-9)
+    assert set(ks) == {1, 2, 3}
+    assert np.isfinite(res.stats["bias"]).all()
+
+
+def test_backtest_statistical_model_on_the_shipped_data(shipped):
     y, x, _ = shipped
     y, x = y[-300:], x[-300:]
     res = backtest.backtest(y, x, 120, step=24, models=["ols", "statistical"])
     assert res.models == ("ols", "statistical")
     np.testing.assert_allclose(res.weights.sum(axis=2), 1.0, atol=1e-10)
-    est = statistical.rolling_latent(y[:-1], 120, step=24)
-    for j in range(len(res.rebalances)):
-        model = risk.FactorModel.from_arrays(est.loadings[j], est.factor_cov[j], est.specific_var[j])
-        np.testing.assert_allclose(res.weights[1, j], risk.allocate("erc", model=model).weights, atol=1e-10)
+    for j, end in enumerate(res.rebalances):
+        model, _ = by_hand(y[end - 119:end + 1])
+        np.testing.assert_allclose(res.weights[1, j], risk.allocate("erc", model=model).weights, atol=1e-9)
     assert np.isfinite(res.stats["bias"]).all()
     with pytest.raises(InputValueError, match="lasso_market_free, statistical; got 'pca'"):
         backtest.backtest(y, x, 120, models=["pca"])
+    with pytest.raises(InputValueError, match="budgets per factor"):
+        backtest.backtest(y, x, 120, step=24, models=["statistical"], alloc="factor", budgets=[0.2] * 5)
 
 
 def test_docstring_examples_run():

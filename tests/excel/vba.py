@@ -12,25 +12,7 @@ from __future__ import annotations
 
 import re
 
-RESERVED = {w.lower() for w in """
-Call Case Close Const Declare DefBool DefByte DefCur DefDate DefDbl DefInt DefLng DefLngLng DefLngPtr DefObj
-DefSng DefStr DefVar Dim Do Else ElseIf End EndIf Enum Erase Event Exit For Friend Function Get Global GoSub GoTo
-If Implements Input Let Lock Loop LSet Next On Open Option Print Private Public Put RaiseEvent ReDim Resume Return
-RSet Seek Select Set Static Stop Sub Type Unlock Wend While With Write
-Any As ByRef ByVal Each In New Shared Until WithEvents Optional ParamArray Preserve Spc Tab Then To
-AddressOf And Eqv Imp Is Like Mod Not Or TypeOf Xor
-Abs CBool CByte CCur CDate CDbl CDec CInt CLng CLngLng CLngPtr CSng CStr CVar CVErr Date Debug DoEvents Fix Int
-Len LenB Me PSet Scale Sgn String
-Array Circle InputB LBound UBound
-Boolean Byte Currency Double Integer Long LongLong LongPtr Single Variant
-True False Nothing Empty Null Rem
-Attribute LineInput VB_Base VB_Control VB_Creatable VB_Customizable VB_Description VB_Exposed VB_Ext_KEY
-VB_GlobalNameSpace VB_HelpID VB_Invoke_Func VB_Invoke_Property VB_Invoke_PropertyPut VB_Invoke_PropertyPutRef
-VB_MemberFlags VB_Name VB_PredeclaredId VB_ProcData VB_TemplateDerived VB_UserMemId VB_VarDescription
-VB_VarHelpID VB_VarMemberFlags VB_VarProcData VB_VarUserMemId CDecl Decimal DefDec Error Mid MidB
-Application ThisWorkbook ActiveWorkbook XLPy Err Range App failed
-Step Time Binary Property
-""".split()}
+RESERVED = {w.lower() for w in ["Call", "Case", "Close", "Const", "Declare", "DefBool", "DefByte", "DefCur", "DefDate", "DefDbl", "DefInt", "DefLng", "DefLngLng", "DefLngPtr", "DefObj", "DefSng", "DefStr", "DefVar", "Dim", "Do", "Else", "ElseIf", "End", "EndIf", "Enum", "Erase", "Event", "Exit", "For", "Friend", "Function", "Get", "Global", "GoSub", "GoTo", "If", "Implements", "Input", "Let", "Lock", "Loop", "LSet", "Next", "On", "Open", "Option", "Print", "Private", "Public", "Put", "RaiseEvent", "ReDim", "Resume", "Return", "RSet", "Seek", "Select", "Set", "Static", "Stop", "Sub", "Type", "Unlock", "Wend", "While", "With", "Write", "Any", "As", "ByRef", "ByVal", "Each", "In", "New", "Shared", "Until", "WithEvents", "Optional", "ParamArray", "Preserve", "Spc", "Tab", "Then", "To", "AddressOf", "And", "Eqv", "Imp", "Is", "Like", "Mod", "Not", "Or", "TypeOf", "Xor", "Abs", "CBool", "CByte", "CCur", "CDate", "CDbl", "CDec", "CInt", "CLng", "CLngLng", "CLngPtr", "CSng", "CStr", "CVar", "CVErr", "Date", "Debug", "DoEvents", "Fix", "Int", "Len", "LenB", "Me", "PSet", "Scale", "Sgn", "String", "Array", "Circle", "InputB", "LBound", "UBound", "Boolean", "Byte", "Currency", "Double", "Integer", "Long", "LongLong", "LongPtr", "Single", "Variant", "True", "False", "Nothing", "Empty", "Null", "Rem", "Attribute", "LineInput", "VB_Base", "VB_Control", "VB_Creatable", "VB_Customizable", "VB_Description", "VB_Exposed", "VB_Ext_KEY", "VB_GlobalNameSpace", "VB_HelpID", "VB_Invoke_Func", "VB_Invoke_Property", "VB_Invoke_PropertyPut", "VB_Invoke_PropertyPutRef", "VB_MemberFlags", "VB_Name", "VB_PredeclaredId", "VB_ProcData", "VB_TemplateDerived", "VB_UserMemId", "VB_VarDescription", "VB_VarHelpID", "VB_VarMemberFlags", "VB_VarProcData", "VB_VarUserMemId", "CDecl", "Decimal", "DefDec", "Error", "Mid", "MidB", "Application", "ThisWorkbook", "ActiveWorkbook", "XLPy", "Err", "Range", "App", "failed", "Step", "Time", "Binary", "Property"]}
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
 SIGNATURE = re.compile(r"^(?:Function|Sub) (\w+)\(([^)]*)\)", re.M)
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from xlfactor.excel import udfs
 
-
 _NUMBERS = (float, int, np.float64, np.int64)  # the usual cells, converted first (the bridge sees millions)
 
 

@@ -104,7 +104,7 @@ def check(path: Path, book, solution, res: Results, cached: bool = True, grown: 
 
         cache = openpyxl.load_workbook(path, data_only=True)
     seen = set()
-    for block, area, name in book.formulas:
+    for block, area, _name in book.formulas:
         key = (area.sheet.name, block)
         seen.add(key)
         want = expected[key]

@@ -54,7 +54,7 @@ def test_values_copy_renders_with_charts(tmp_path, data_set):
     folder = PREVIEWS / data_set
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(folder / "sheet")], check=True, timeout=120)
-    for name, page in zip(names, pages):
+    for name, page in zip(names, pages, strict=True):
         img = _ppm(page).astype(int)
         ink = (img.min(axis=2) < 200).mean()
         coloured = ((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale

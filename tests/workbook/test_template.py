@@ -112,7 +112,8 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
                 assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
     assert n > 250
     prefix = "" if flavor == "classic" else "_XLDUDF_"
-    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS", "CHAR_MODEL"}  # companions for analysts
+    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS", "CHAR_MODEL",  # companions
+                       "PCA_FACTORS", "PCA_LOADINGS", "PCA_R2"}  # for analysts
     assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
     if flavor == "classic":
         conf = openpyxl.load_workbook(path)["xlwings.conf"]
@@ -220,7 +221,9 @@ def test_chart_series_point_at_blocks(books):
                              "Cumulative excess return of each model's portfolio (growth of 1)",
                              "Predicted vs realised volatility, out of sample (a year)",
                              "Rolling market beta (window on Start), first 6 assets",
-                             "Exposures to the macro factors (betas per unit of factor)"}
+                             "Exposures to the macro factors (betas per unit of factor)",
+                             "R2 per asset: k latent factors vs the named factors",
+                             "Scree: share of variance by principal component, k in use marked"}
     betas = book.block("Macro", "betas")
     assert [s["values"] for s in by_title["Exposures to the macro factors (betas per unit of factor)"]] == [
         betas.row(i).address() for i in range(3)]

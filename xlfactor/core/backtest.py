@@ -52,7 +52,7 @@ from ..errors import InsufficientDataError
 from . import _validation as v
 from . import evaluation, risk, rolling
 from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, market_first_weights
-from .statistical.riskmodel import rolling_latent
+from .statistical.riskmodel import LatentRollingResult, rolling_latent
 
 N_RANDOM = 20  # seeded long-only test portfolios (flat Dirichlet, seed RANDOM_SEED)
 RANDOM_SEED = 0
@@ -304,13 +304,21 @@ def backtest(
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
     alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
-    budgets = None if budgets is None or alloc not in ("budget", "factor") else np.asarray(budgets, float)
-    target_vol = None if target_vol is None or alloc != "targetvol" else float(target_vol)
+    risk.check_used(alloc, budgets, target_vol)  # budgets or target_vol the allocation ignores: refused
+    if budgets is not None:  # checked once here: per asset for "budget", per factor for "factor" (a row from Excel too)
+        per_factor = alloc == "factor"
+        budgets = risk.check_budgets(budgets, x.shape[1] if per_factor else y.shape[1],
+                                     "factors" if per_factor else "assets")
+    target_vol = None if target_vol is None else float(target_vol)
     halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
     opts = CovOptions(str(cov_method), halflife, None if corr_halflife is None else float(corr_halflife),
                       v.check_nonneg_int(nw_lags, "nw_lags"),
                       None if regime_halflife is None else float(regime_halflife),
                       v.check_number(specific_shrink, "specific_shrink", low=0.0))
+    if alloc == "factor" and budgets is not None and any(m in BACKTEST_LATENT for m in models):
+        raise v.InputValueError("budgets per factor cannot be given with the statistical model: its latent factors "
+                                "and their number change from window to window; leave budgets empty (equal) or "
+                                "drop the statistical model.")
     if opts.adjusted:  # the options are checked once on the whole sample
         risk.factor_covariance(x, opts.cov_method, halflife, corr_halflife=opts.corr_halflife, nw_lags=opts.nw_lags,
                                regime_halflife=opts.regime_halflife)
@@ -379,20 +387,28 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
                           test_variances=np.array(out["test_s"]), periods_per_year=ppy)
 
 
+def _window_factors(est: rolling.RollingResult, j: int, x: np.ndarray) -> tuple[np.ndarray, int]:
+    """(factor returns over window j, their number K): the named factors, or the window's own latent ones (their
+    number changes from window to window; the rolling result's loadings are padded to the largest)."""
+    if isinstance(est, LatentRollingResult):
+        return est.window_factors(j)
+    return x[est.starts[j]:est.ends[j] + 1], x.shape[1]
+
+
 def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOptions):
     """The assets with an estimate in window j and their factor model under the forecast conventions."""
     have = np.isfinite(est.loadings[j]).all(axis=1) & np.isfinite(est.specific_var[j])
     if not have.any():
         raise InsufficientDataError(f"no asset has an estimate in the window ending at row {est.ends[j] + 1}.")
-    n_obs, k = est.nobs[j, have], x.shape[1]
+    factors, k = _window_factors(est, j, x)
+    n_obs = est.nobs[j, have]
     spec = est.specific_var[j, have] * (n_obs - 1) / np.maximum(n_obs - k - 1, 1)  # RSS / (n - K - 1)
     spec = risk.shrink_specific(spec, opts.specific_shrink)
-    f = est.factor_cov[j]
+    f = est.factor_cov[j, :k, :k]
     if opts.adjusted:
-        f = risk.factor_covariance(x[est.starts[j]:est.ends[j] + 1], opts.cov_method, opts.halflife,
-                                   corr_halflife=opts.corr_halflife, nw_lags=opts.nw_lags,
-                                   regime_halflife=opts.regime_halflife)
-    return have, risk.FactorModel.from_arrays(est.loadings[j, have], f, spec)
+        f = risk.factor_covariance(factors, opts.cov_method, opts.halflife, corr_halflife=opts.corr_halflife,
+                                   nw_lags=opts.nw_lags, regime_halflife=opts.regime_halflife)
+    return have, risk.FactorModel.from_arrays(est.loadings[j, have, :k], f, spec)
 
 
 def _allocate_all(models_j, est, alloc, budgets, target_vol) -> np.ndarray:

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import penalized
-from .options import DEFAULTS, MAX_FOLDS, POOLED_LOSSES, RULES, SCHEMES, CVOptions, Grid, Penalty, SolvePolicy, Solver
+from .options import DEFAULTS, POOLED_LOSSES, RULES, CVOptions, Grid, Penalty, SolvePolicy, Solver
 
 MAX_WORK_BYTES = 2 * 2**30  # refuse a CV whose coefficient paths alone would need more memory than this
 
@@ -27,7 +27,7 @@ def splits(
     seed: int = DEFAULTS["seed"],
     min_train: int = 2,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train rows, test rows) of each cross-validation fold.
+    """Train rows and test rows of each cross-validation fold, as a list of ``(train, test)`` pairs.
 
     Parameters
     ----------
@@ -88,8 +88,10 @@ def fold_rows(n_rows: int, opts: CVOptions, min_train: int = 2) -> list[tuple[np
             out.append((rows[: max(start - gap, 0)], rows[start : start + test_size]))
     else:
         if 2 * folds > n_rows:
-            raise InsufficientDataError(f"folds is {folds} but {n_rows} rows give test blocks of fewer than 2 rows; "
-                                        f"use at most {n_rows // 2} folds.")
+            raise InsufficientDataError(
+                f"folds is {folds} but {n_rows} rows give test blocks of fewer than 2 rows; "
+                f"use at most {n_rows // 2} folds."
+            )
         order = rows if scheme == "blocked" else np.random.default_rng(opts.seed).permutation(n_rows)
         purge = gap if scheme == "blocked" else 0
         out = []
@@ -150,15 +152,18 @@ def choose_index(fold_err: np.ndarray, lambdas: np.ndarray, rule: str, who=lambd
     scored = np.isfinite(fold_err).all(axis=0).sum(axis=0)
     if (scored < 2).any():
         j = int(np.flatnonzero(scored < 2)[0])
-        raise InsufficientDataError(f"{who(j)} has {scored[j]} scored fold(s); the rule '{rule}' needs a standard "
-                                    "error, so at least 2: use more rows, a smaller gap, or rule 'min'.")
+        raise InsufficientDataError(
+            f"{who(j)} has {scored[j]} scored fold(s); the rule '{rule}' needs a standard "
+            "error, so at least 2: use more rows, a smaller gap, or rule 'min'."
+        )
     if rule == "1se_paired":
         return paired_one_se_index(fold_err, lambdas)
     return one_se_index(mean, fold_se(fold_err), lambdas)
 
 
-def pooled_loss(fold_mse: np.ndarray, asset_var: np.ndarray, loss: str = DEFAULTS["pooled_loss"],
-                who=lambda j: "") -> np.ndarray:
+def pooled_loss(
+    fold_mse: np.ndarray, asset_var: np.ndarray, loss: str = DEFAULTS["pooled_loss"], who=lambda j: ""
+) -> np.ndarray:
     """Held-out error pooled over the assets scored in every fold, (L, F, ...) from ``fold_mse`` (L, F, N, ...)
     and ``asset_var`` (N, ...): summed ("sum"), or each asset's divided by its variance first ("normalized":
     every asset counts alike, whatever its volatility). Trailing axes are separate CVs (rolling windows); an
@@ -167,8 +172,10 @@ def pooled_loss(fold_mse: np.ndarray, asset_var: np.ndarray, loss: str = DEFAULT
     keep = np.isfinite(fold_mse).all(axis=(0, 1))  # (N, ...)
     if not keep.any(axis=0).all():
         j = int(np.flatnonzero(~keep.any(axis=0).reshape(-1))[0])
-        raise InsufficientDataError(f"{who(j)}no asset is scored in every fold, so pooled totals would compare "
-                                    "different assets; use fewer folds or a window where the assets have data.")
+        raise InsufficientDataError(
+            f"{who(j)}no asset is scored in every fold, so pooled totals would compare "
+            "different assets; use fewer folds or a window where the assets have data."
+        )
     err = fold_mse / asset_var if loss == "normalized" else fold_mse
     return np.where(keep, err, 0.0).sum(axis=2)
 
@@ -350,9 +357,11 @@ def cross_validate(
     n_l = grid_opts.n_lambdas if lambdas is None else grid_opts.lambdas.size
     need = 8 * n_l * x.shape[1] * n_assets * (len(parts) + 1)
     if need > MAX_WORK_BYTES:
-        raise v.InputValueError(f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
-                                f"({n_l} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
-                                f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets.")
+        raise v.InputValueError(
+            f"this cross-validation would hold {need / 2**30:.1f} GiB of coefficients "
+            f"({n_l} lambdas x {x.shape[1]} factors x {n_assets} assets x {len(parts)} folds), "
+            f"over the {MAX_WORK_BYTES / 2**30:g} GiB limit; use fewer lambdas, folds or assets."
+        )
     # one build: the full sample first (its grid, the assets' variances and, for the lasso, riding along the folds'
     # path, the curve's non-zero counts; a short asset is named for it first), then every fold's training rows
     trains, tests = [np.arange(t)] + [tr for tr, _ in parts], [np.arange(0)] + [te for _, te in parts]
@@ -370,8 +379,9 @@ def cross_validate(
     if not lasso:  # ridge scores the folds only
         probs, test = probs.take(np.flatnonzero(fold), test)
         fold = np.ones(probs.asset.size, bool)
-    sse, nz, conv = penalized.score_path(probs, np.take(grid, probs.asset, axis=1), method, pen, solver, test,
-                                         count=lasso)
+    sse, nz, conv = penalized.score_path(
+        probs, np.take(grid, probs.asset, axis=1), method, pen, solver, test, count=lasso
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((grid.shape[0], len(parts), n_assets), np.nan)
@@ -383,6 +393,11 @@ def cross_validate(
     asset_var = np.empty(n_assets)
     asset_var[full.asset] = full.yty / np.maximum(full.n - 1, 1)
     return CVResult(
-        method=method, lambdas=grid, fold_mse=fold_mse, nonzero=nonzero, common_grid=common,
-        converged=bool(conv.all()), asset_var=asset_var,
+        method=method,
+        lambdas=grid,
+        fold_mse=fold_mse,
+        nonzero=nonzero,
+        common_grid=common,
+        converged=bool(conv.all()),
+        asset_var=asset_var,
     )

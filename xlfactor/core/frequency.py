@@ -144,10 +144,29 @@ def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np
     return lab
 
 
-def align(left, right, left_name: str = "left periods", right_name: str = "right periods") -> tuple[np.ndarray, np.ndarray]:
+def align(
+    left: ArrayLike, right: ArrayLike, left_name: str = "left periods", right_name: str = "right periods"
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``(i, j)`` of the labels the two series share, in the order of ``left``.
 
     Repeated labels in either series are an error (the match would be ambiguous); no shared label is an error.
+
+    Parameters
+    ----------
+    left, right : array_like, shape (T,)
+        Period labels as numbers (YYYYMM of each period's last month), no missing values.
+    left_name, right_name : str
+        What the two series are, for the error messages.
+
+    Returns
+    -------
+    i, j : numpy.ndarray of int
+        ``left[i] == right[j]`` for every shared label, ``i`` increasing.
+
+    Raises
+    ------
+    InputValueError
+        When a label is missing or not a number, appears twice in one series, or the series share none.
 
     Examples
     --------

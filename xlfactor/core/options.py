@@ -45,9 +45,15 @@ RULES = ("min", "1se", "1se_paired")  # 1se_paired: one standard error of the fo
 POOLED_LOSSES = ("sum", "normalized")  # a pooled lambda minimises the error summed over assets, or each over its variance
 LOW_VOL_SOURCES = ("size_value", "industries")  # the portfolios the shipped low-volatility factor is built from
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
+ROLLING_METHODS = ("ols", *METHODS)  # what rolling windows estimate
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf", "barra")  # barra: USE4-style EW vols/correlations, NW lags, regime
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
+# the allocations that need no input beyond the risk model (budgets, factor budgets and a target need more)
+PLAIN_ALLOC_METHODS = ("erc", "invvol", "minvar")
+CURVE_METHODS = ("lasso", "ridge")  # the CV curve the Start sheet and the demo show
+ENGINES = ("local", "dask")  # where rolling windows run (core.engines)
+ASSET_SETS = ("industries", "all")  # the shipped assets: the 12 industries, or all 30 portfolios
 # the backtest's risk models: OLS; ridge and lasso with every factor penalised; the lasso with the market free
 BACKTEST_MODELS = ("ols", "ridge", "lasso", "lasso_market_free")
 BACKTEST_LATENT = ("statistical",)  # on request: latent factors re-estimated in each window (core.statistical)
@@ -83,6 +89,11 @@ DEFAULTS: dict[str, Any] = {
     "regime_halflife": None,  # None: no volatility regime adjustment (barra)
     "specific_shrink": 0.0,  # q of the Bayesian shrinkage of specific vols to their mean; USE4 uses 0.1
     "risk_method": "erc",
+    "target_vol": 0.10,  # risk method targetvol: the volatility aimed at, a year (decimal)
+    "curve_method": "lasso",
+    "rolling_method": "ols",
+    "engine": "local",
+    "assets": "industries",
     "low_vol_from": "size_value",
     "seed": 0,  # kfold's shuffle
     "n_lambdas": 100,
@@ -100,7 +111,8 @@ DEFAULTS: dict[str, Any] = {
 CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
            "risk_method": ALLOC_METHODS, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
            "strategy": STRATEGIES, "market_is": MARKET_KINDS, "criterion": NUM_FACTOR_CRITERIA,
-           "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES}
+           "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES,
+           "curve_method": CURVE_METHODS, "rolling_method": ROLLING_METHODS, "engine": ENGINES, "assets": ASSET_SETS}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:
@@ -109,9 +121,10 @@ def market_first_weights(n_factors: int, market_weight: float | None = None) -> 
     return [w] + [1.0] * (n_factors - 1)
 
 
-def describe(key: str) -> str:
-    """'blocked (default), walkforward or kfold': an option's choices for help texts and labels."""
-    names = [f"{c} (default)" if c == DEFAULTS[key] else c for c in CHOICES[key]]
+def describe(key: str, default: bool = True) -> str:
+    """'blocked (default), walkforward or kfold': an option's choices for help texts and labels (``default``
+    False: without the default's mark, 'blocked, walkforward or kfold')."""
+    names = [f"{c} (default)" if default and c == DEFAULTS[key] else c for c in CHOICES[key]]
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
@@ -213,6 +226,9 @@ class Penalty:
     prior: ArrayLike | None = None
 
     def checked(self, k: int, method: str) -> Penalty:
+        if method in ("ridge", "lasso") and self.l1_ratio is not None:
+            raise InputValueError(f"method {method!r} ignores l1_ratio (the lasso share is "
+                                  f"{1 if method == 'lasso' else 0} there); drop l1_ratio or choose method 'enet'.")
         if method == "ridge":
             ratio = 0.0
         elif method == "lasso":

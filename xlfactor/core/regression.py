@@ -440,6 +440,9 @@ def grs(
         Traded factors' excess returns over the same periods.
     asset_names : sequence of str, optional
         Names used in error messages.
+    traded : array_like of bool, shape (K,), optional
+        One flag per factor: True for a traded factor (an excess return). Default: all traded. The test is
+        defined for traded factors only; a non-traded one raises.
 
     Returns
     -------
@@ -451,7 +454,7 @@ def grs(
     InputShapeError
         When the two arguments have different numbers of rows.
     InputValueError
-        For text, logical values or infinities in the data.
+        For text, logical values or infinities in the data, or a factor flagged as not traded.
     InsufficientDataError
         When the complete rows do not exceed N + K.
     CollinearityError

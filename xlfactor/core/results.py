@@ -106,7 +106,7 @@ class RegressionResult:
         return np.sqrt(self.resid_ss / self.df_resid)
 
     @property
-    def risk(self) -> "RiskSplit":
+    def risk(self) -> RiskSplit:
         """Total, systematic and specific variance with one denominator (n - 1)."""
         d = self.nobs - 1
         return RiskSplit(
@@ -293,9 +293,9 @@ class Collinearity:
     corr : ndarray, shape (K, K)
         Correlation matrix of the factors.
     vif : ndarray, shape (K,)
-        Variance inflation factor of each factor (infinite under exact collinearity).
+        Variance inflation factor of each factor (large when a factor is nearly a combination of others).
     condition_number : float
-        Condition number of the standardised factors (infinite under exact collinearity).
+        Condition number of the standardised factors (exact collinearity raises ``CollinearityError`` instead).
     nobs : int
         Rows used (every factor present).
 
@@ -304,9 +304,10 @@ class Collinearity:
     >>> import numpy as np
     >>> from xlfactor import collinearity
     >>> x = np.array([0.01, -0.02, 0.03, 0.00, -0.01, 0.02])
-    >>> diag = collinearity(np.column_stack([x, 2 * x, x ** 2]))  # the second doubles the first
-    >>> print(diag.vif, diag.condition_number)
-    [inf inf inf] inf
+    >>> z = np.array([0.00, 0.01, -0.01, 0.02, 0.01, -0.02])
+    >>> diag = collinearity(np.column_stack([x, 2 * x + z / 10, x ** 2]))  # the second nearly doubles the first
+    >>> print(np.round(diag.vif, 1), round(diag.condition_number, 1), diag.nobs)
+    [1690.4 1668.6    1.7] 90.5 6
     """
 
     corr: FloatArray  # (n_factors, n_factors)
@@ -371,6 +372,9 @@ class FamaMacBethResult:
         Periods whose cross-section could be estimated.
     lags : int or None
         Newey-West lags, or None for the plain standard deviation.
+    shanken_factor : float or None
+        ``1 + c`` of Shanken (1992) when the standard errors are corrected for the estimated betas
+        (see ``shanken.py``), else None.
 
     Derived (properties): ``tstat`` and ``pvalues`` (Student t with ``nperiods - 1`` degrees of freedom).
 

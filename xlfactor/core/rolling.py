@@ -22,9 +22,8 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import cv, penalized, risk
-from .options import DEFAULTS, METHODS
+from .options import DEFAULTS, ROLLING_METHODS, CVOptions
 
-ROLLING_METHODS = ("ols", *METHODS)
 CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
 # a step along the path has a fixed cost, so fewer, larger chunks are faster
 
@@ -50,7 +49,9 @@ class RollingResult:
     factor_cov : ndarray, shape (W, K, K)
         The factor covariance (``cov_method``) in the window.
     specific_var : ndarray, shape (W, N)
-        Each asset's residual variance in the window.
+        Each asset's residual variance in the window, ``RSS / (n - 1)`` (descriptive, as
+        ``RegressionResult.risk``); the forecasts' convention ``RSS / (n - K - 1)`` is
+        ``risk.specific_variance``'s, which the backtest applies.
     nobs : ndarray of int, shape (W, N)
         Rows each asset used; an asset without enough rows in a window is NaN there.
 
@@ -220,7 +221,9 @@ def rolling(
     scheduler : dask.distributed.Client or str, optional
         The Dask cluster (``engine="dask"``); None starts a local one for the call.
     chunk_windows : int, optional
-        Windows per chunk. Default: about 200,000 (window, fold, asset) problems a chunk.
+        Windows per chunk. Default: at most about 200,000 (window, fold, asset) problems a chunk, and on Dask at
+        least ``engines.TASKS_PER_SLOT`` chunks per worker thread. The numbers are identical for the same chunks;
+        other chunks may change them in the last bits (about 1e-15).
     progress : callable, optional
         ``progress(done, total)`` after each chunk.
 
@@ -252,11 +255,13 @@ def rolling(
     y, x, spec = _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize,
                           penalty_weights, l1_ratio, cov_method, halflife, n_lambdas)
     spans = np.array(windows(y.shape[0], window, step, expanding)).reshape(-1, 2)
-    chunks = _chunks(spans, y.shape[1], spec, chunk_windows)
-    from .engines import run_chunks
+    from .engines import TASKS_PER_SLOT, runner
 
-    parts = run_chunks(engine, scheduler, _chunk, [(y[a:b + 1], x[a:b + 1], a, spans[s], spec) for s, a, b in chunks],
-                       progress)
+    with runner(engine, scheduler) as run:
+        # on a cluster, several chunks per worker thread; the data go to each worker once, a chunk names its rows
+        tasks = run.slots * TASKS_PER_SLOT if run.remote else 1
+        chunks = _chunks(spans, y.shape[1], spec, chunk_windows, tasks)
+        parts = run.map(_chunk, [(a, b, spans[s], spec) for s, a, b in chunks], (y, x), progress)
     fields = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     return RollingResult(method=spec.method, starts=spans[:, 0], ends=spans[:, 1], **fields)
 
@@ -264,19 +269,21 @@ def rolling(
 def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize, penalty_weights, l1_ratio,
              cov_method, halflife, n_lambdas):
     y, x = returns, factors  # checked by ``rolling``'s decorator
-    method = v.choose(method, ROLLING_METHODS, "method", "ols")
+    method = v.choose(method, ROLLING_METHODS, "method", DEFAULTS["rolling_method"])
     if method == "ols":
+        given = [name for name, val in (("penalty_weights", penalty_weights), ("l1_ratio", l1_ratio)) if val is not None]
+        if given or standardize:
+            raise v.InputValueError(f"method 'ols' ignores {(given + ['standardize'])[0]} (a penalised method's "
+                                    "option); drop it or choose method ridge, lasso or enet.")
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
         method, pen = penalized.prepare(y, x, method, penalized.Penalty(penalty_weights, l1_ratio))
         ratio, w = pen.l1_ratio, pen.weights
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
+    cvo = CVOptions(folds=folds, scheme=scheme, gap=gap, rule=rule, pooled_loss=pooled_loss).checked()
     spec = Spec(
-        method=method, folds=v.check_nonneg_int(folds, "folds", minimum=2, maximum=cv.MAX_FOLDS),
-        scheme=v.choose(scheme, cv.SCHEMES, "scheme", DEFAULTS["scheme"]), gap=v.check_nonneg_int(gap, "gap"),
-        rule=v.choose(rule, cv.RULES, "rule", DEFAULTS["rule"]),
-        pooled_loss=v.choose(pooled_loss, cv.POOLED_LOSSES, "pooled_loss", DEFAULTS["pooled_loss"]),
+        method=method, folds=cvo.folds, scheme=cvo.scheme, gap=cvo.gap, rule=cvo.rule, pooled_loss=cvo.pooled_loss,
         standardize=bool(standardize), weights=tuple(float(a) for a in w), l1_ratio=float(ratio),
         cov_method=v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"]),
         halflife=None if halflife is None else float(halflife),
@@ -285,10 +292,11 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
     return y, x, spec
 
 
-def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | None):
-    """(window slice, first row, last row) of each chunk of consecutive windows."""
+def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | None, tasks: int = 1):
+    """(window slice, first row, last row) of each chunk of consecutive windows: ``chunk_windows`` windows, or
+    at most CHUNK_PROBLEMS problems and at least ``tasks`` chunks (when there are that many windows)."""
     per_window = n_assets * (1 if spec.method == "ols" else spec.folds + 1)
-    size = chunk_windows or max(1, CHUNK_PROBLEMS // per_window)
+    size = chunk_windows or min(max(1, CHUNK_PROBLEMS // per_window), -(-len(spans) // tasks))
     size = v.check_nonneg_int(size, "chunk_windows", minimum=1)
     out = []
     for i in range(0, len(spans), size):
@@ -297,12 +305,12 @@ def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | N
     return out
 
 
-def _chunk(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, spec: Spec) -> dict:
-    """Every estimate on the windows ``windows_`` (first, last row), given the chunk's rows of the data from row
-    ``first`` on. BLAS runs on one thread here, so a chunk's numbers do not depend on where it runs (a
-    multi-threaded matrix product may sum in another order)."""
-    # fresh copies, as a worker unpickles them: numpy's SIMD reductions may round by memory alignment
-    y, x = np.array(y, order="C"), np.array(x, order="C")
+def _chunk(y: np.ndarray, x: np.ndarray, first: int, last: int, windows_: np.ndarray, spec: Spec) -> dict:
+    """Every estimate on the windows ``windows_`` (first, last row), from rows ``first`` to ``last`` of the whole
+    data (which a Dask worker holds once for every chunk). BLAS runs on one thread here, so a chunk's numbers do
+    not depend on where it runs (a multi-threaded matrix product may sum in another order)."""
+    # fresh copies of the chunk's rows: numpy's SIMD reductions may round by memory alignment
+    y, x = np.array(y[first:last + 1], order="C"), np.array(x[first:last + 1], order="C")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
@@ -395,7 +403,7 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
     if spec.method == "ridge":
         present, first = np.unique(full.rowset, return_index=True)  # each window's first block (as cv's grid)
         grid = np.full((spec.n_lambdas, n_win), np.nan)
-        for s, p in zip(present, first):
+        for s, p in zip(present, first, strict=True):
             grid[:, s] = penalized.ridge_grid(full.gram[full.block[p]], spec.n_lambdas)
     else:
         lam_max = np.zeros(n_win)

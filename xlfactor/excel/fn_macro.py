@@ -79,7 +79,7 @@ def mimicking_portfolio(factor, base_returns, output=None, rf=None):
 @udf(
     returns="Monthly returns: one row per month, one column per asset (simple decimal returns).",
     periods=PERIODS,
-    frequency=f"{options.describe('frequency')}: compound each complete quarter or year.",
+    frequency=f"{options.describe('frequency')}: compound each complete period of that length.",
     align_to="Optional: the slower series' labels (YYYYMM of each quarter's last month); one output row per label.",
 )
 def compound_returns(returns, periods, frequency=None, align_to=None):

@@ -42,3 +42,17 @@ WINDOW = "Estimation window: number of periods (rows) in each window, e.g. 60 mo
 STEP = "Periods between window ends (default 1: every period). The last window ends at the last period."
 PERIODS = "Optional: the period labels (one per row of data, e.g. YYYYMM numbers); adds them as the first column."
 EXPANDING = "TRUE for expanding windows (all start at the first period); default FALSE: rolling."
+
+# statistical (latent) factors: fn_statistical
+RETURNS_PCA = ("Asset returns: periods down rows, one column per asset; blanks are missing and filled by the EM "
+               "estimate (iterated principal components).")
+K_LATENT = ("Number of latent factors (principal components), 1 to the returns' rank; blank: the number "
+            f"FACTOR_COUNT chooses by its default criterion ({options.DEFAULTS['criterion']}).")
+PCA_STANDARDIZE = ("TRUE for the components of the correlation (each asset scaled to unit variance first); default "
+                   "FALSE: of the covariance.")
+CRITERION = (f"{options.describe('criterion')}: Bai-Ng (2002) information criteria ic_p1, ic_p2, pc_p1, pc_p2, or "
+             "Ahn-Horenstein (2013) eigenvalue ratio er and growth ratio gr.")
+KMAX = "Largest number of factors considered: 1 to min(assets, periods - 1) - 2; blank: at most 8."
+BACKTEST_MODELS = (f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}, "
+                   f"or {', '.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window); blank: all "
+                   "but the latent.")

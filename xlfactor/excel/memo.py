@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core import backtest as walkforward
-from ..core import cv, penalized, rolling
+from ..core import cv, penalized, rolling, statistical
 
 MAX_BYTES = 256 * 2**20  # per cached function; a 2,520 x 500 cross-validation result is about 5 MB
 
@@ -175,7 +175,10 @@ def _backtest_unused(args: dict) -> set:
 
 
 backtest = memoize(maxsize=4, ignore=("progress",), unused=_backtest_unused)(walkforward.backtest)
-CACHED = (fit, cross_validate, rolling_windows, backtest)
+pca = memoize()(statistical.pca)
+factor_count = memoize()(statistical.factor_count)
+latent_vs_named = memoize()(statistical.latent_vs_named)
+CACHED = (fit, cross_validate, rolling_windows, backtest, pca, factor_count, latent_vs_named)
 
 
 def clear_all() -> None:

@@ -20,9 +20,9 @@ from . import helptext as doc
 from . import memo
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
+from .fn_statistical import *  # noqa: F403 - latent factors: PCA_FACTORS, PCA_LOADINGS, FACTOR_COUNT, ...
 
-# New topics: one module xlfactor/excel/fn_<topic>.py each, imported here with one line
-# `from .fn_<topic> import *` (with ruff's F403 silenced) and its functions' names added to __all__ below.
+# New topics: one module xlfactor/excel/fn_<topic>.py each, star-imported here (F403 silenced), names in __all__.
 
 
 def _model(loadings, factor_covariance, specific_variance) -> risk.FactorModel:
@@ -224,9 +224,15 @@ def cv_lambda(returns, factors, method=None, folds=None, scheme=None, rule=None,
 def risk_alloc(loadings, factor_covariance, specific_variance, method=None, budgets=None, target_vol=None):
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
     model = _model(loadings, factor_covariance, specific_variance)
-    method = cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
-    return cells.row(risk.allocate(method, model=model, budgets=cells.optional_table(budgets, "budgets"),
-                                   target_vol=cells.number(target_vol, "target_vol", None)).weights)
+    method_cell, method = method, cells.option(method, options.ALLOC_METHODS, "method", options.DEFAULTS["risk_method"])
+    return cells.row(risk.allocate(method, model=model, **_alloc_args(method, method_cell, budgets, target_vol)).weights)
+
+
+def _alloc_args(method: str, method_cell, budgets, target_vol) -> dict:  # validated; a sheet wires them to all
+    b, tv = cells.optional_table(budgets, "budgets"), cells.number(target_vol, "target_vol", None, low=0.0, low_open=True)
+    _ = b is None or risk.check_budgets(b, np.size(b), "values")  # dropped where a chosen method ignores them
+    return {"budgets": b if (keep := cells.blank(method_cell)) or method in risk.BUDGET_METHODS else None,  # blank:
+            "target_vol": tv if keep or method == "targetvol" else None}  # the core refuses them
 
 
 # --- companions: every step of the template is a live formula ------------------------------------------------------
@@ -499,7 +505,7 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method="ols (default), ridge, lasso or enet; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=("loadings (default: one column per factor for the asset), lambda (the window's pooled lambda), r2, "
@@ -517,7 +523,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
                      folds=None, scheme=None, rule=None, penalty_weights=None, standardize=None, expanding=None):
     """Loadings (or lambda, R2, specific variance) on every window: rows are window ends, oldest first, for charting."""
     y, x = cells.returns_and_factors(returns, factors, rf)
-    method = cells.option(method, rolling.ROLLING_METHODS, "method", "ols")
+    method = cells.option(method, options.ROLLING_METHODS, "method", options.DEFAULTS["rolling_method"])
     out = cells.option(output, ROLLING_OUTPUTS, "output", "loadings")
     j = cells.count(asset, "asset", 1, minimum=1)
     if j > y.shape[1]:
@@ -537,7 +543,7 @@ def rolling_loadings(returns, factors, window, method=None, every=None, asset=No
     factors=doc.FACTORS,
     window=doc.WINDOW,
     rebalance_every="Periods between rebalances (default 1); weights are held until the next.",
-    models=f"Risk models to compare: names in a row or comma-separated ({', '.join(options.BACKTEST_MODELS)}); blank: all.",
+    models=doc.BACKTEST_MODELS,
     alloc=f"Allocation at each rebalance: {options.describe('risk_method')}.",
     output=("summary (default: one row per statistic, one column per model), cumulative (growth of 1), returns, "
             "predicted_vol (ex-ante, per period) or weights (rebalances x assets, first model)."),
@@ -561,12 +567,10 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
     out = cells.option(output, BACKTEST_OUTPUTS, "output", "summary")
     windows = _windows(window, rebalance_every, None)
     del windows["expanding"]
-    res = memo.backtest(y, x, models=names, alloc=cells.option(alloc, options.ALLOC_METHODS, "alloc",
-                                                           options.DEFAULTS["risk_method"]),
+    chosen = cells.option(alloc, options.ALLOC_METHODS, "alloc", options.DEFAULTS["risk_method"])
+    res = memo.backtest(y, x, models=names, alloc=chosen, **_alloc_args(chosen, alloc, budgets, target_vol),
                     periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
                     rule=_rule(rule), **_cv_options(folds, scheme),
-                    budgets=cells.optional_table(budgets, "budgets"),
-                    target_vol=cells.number(target_vol, "target_vol", None),
                     cov_method=cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"]),
                     halflife=cells.number(halflife, "halflife", options.DEFAULTS["halflife"]), **windows)
     if out == "summary":
@@ -579,10 +583,9 @@ def backtest(returns, factors, window, rebalance_every=None, models=None, alloc=
 
 
 def _model_names(models) -> tuple[str, ...]:
-    if cells.blank(models):
-        return options.BACKTEST_MODELS
-    names = cells.words(models, "models")
-    return tuple(cells.option(n, options.BACKTEST_MODELS, "models", options.BACKTEST_MODELS[-1]) for n in names)
+    known = options.BACKTEST_MODELS + options.BACKTEST_LATENT
+    return options.BACKTEST_MODELS if cells.blank(models) else tuple(
+        cells.option(n, known, "models", options.BACKTEST_MODELS[-1]) for n in cells.words(models, "models"))
 
 
 __all__ = [
@@ -591,6 +594,7 @@ __all__ = [
     "factor_vif", "factor_cond", "factor_corr", "capm_er", "fama_macbeth", "grs_test", "sample_window",
     "excess_returns", "xlfactor_error", "rolling_beta", "rolling_loadings", "backtest",
     "risk_premia", "mimicking_portfolio", "compound_returns", "char_model",  # noqa: F405 - fn_macro
+    "pca_factors", "pca_loadings", "pca_eigenvalues", "pca_r2", "factor_count", "latent_vs_named",  # noqa: F405
 ]
 
 __getattr__ = excel_names(globals())  # classic Excel calls CAPM_BETA: the functions' Excel names resolve too

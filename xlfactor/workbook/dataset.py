@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.factors import LOW_VOL_RULE
-from ..core.options import DEFAULTS
+from ..core.options import ASSET_SETS, DEFAULTS, describe
 from ..errors import InputShapeError, InputValueError
 
 MAX_FACTORS = 20  # the template's factor tables have room for this many
@@ -56,12 +56,12 @@ class Dataset:
         return len(self.periods), self.returns.shape[1], self.factors.shape[1]
 
 
-def french(assets: str = "industries", low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
+def french(assets: str = DEFAULTS["assets"], low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
     """The shipped monthly Ken French data: five factors (with LowVol) and 12 industries or all 30 portfolios."""
     from ..data import load_french
 
-    if assets not in ("industries", "all"):
-        raise InputValueError(f"assets must be industries or all; got {assets!r}.")
+    if assets not in ASSET_SETS:
+        raise InputValueError(f"assets must be {describe('assets', default=False)}; got {assets!r}.")
     d = load_french()
     table = d.industries if assets == "industries" else d.portfolios
     factors = d.factor_table(low_vol_from)
@@ -79,7 +79,11 @@ def french(assets: str = "industries", low_vol_from: str = DEFAULTS["low_vol_fro
 
 
 def _read_table(path: Path, what: str) -> pd.DataFrame:
-    """A CSV or XLSX file as text cells (dates in the first column, a header row)."""
+    """A CSV or XLSX file as text cells (dates in the first column, a header row).
+
+    The header is read as a row of cells, not by pandas (which renames a repeated name ``A`` to ``A.1``), so that
+    a repeated asset name is refused.
+    """
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"{what} file {path} does not exist.")
@@ -88,25 +92,57 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
         raise DataFileError(f"{what} file {path.name}: use .csv or .xlsx (got {suffix or 'no extension'}).")
     try:
         if suffix in (".csv", ".txt"):
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, header=None)
         else:
-            df = pd.read_excel(path, dtype=object, header=0)
-            df = df.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else x)
+            raw = pd.read_excel(path, dtype=object, header=None)
+            raw = raw.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else x)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataFileError(f"{what} file {path.name} cannot be read as a table: {exc}") from None
-    if df.shape[1] < 2:
+    if raw.shape[1] < 2:
         raise DataFileError(f"{what} file {path.name} needs dates in the first column and at least one data column.")
-    if df.shape[0] == 0:
+    if raw.shape[0] < 2:
         raise DataFileError(f"{what} file {path.name} has a header but no rows.")
-    df.columns = [str(c).strip() for c in df.columns]
+    header = [str(c).strip() for c in raw.iloc[0]]
+    df = raw.iloc[1:].reset_index(drop=True)
+    df.columns = [h or f"Unnamed: {j}" for j, h in enumerate(header)]
     dup = df.columns[df.columns.duplicated()].tolist()
     if dup:
         raise DataFileError(f"{what} file {path.name}: column name {dup[0]!r} appears twice; names must be unique.")
     return df
 
 
-def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
-    """Dates (any format pandas reads, or YYYYMM / YYYYMMDD numbers) as YYYYMM if monthly, else YYYYMMDD."""
+DATE_ORDERS = ("auto", "dayfirst", "monthfirst")  # how a.b.YYYY dates are read: found from the file, or as told
+_AMBIGUOUS = r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"  # day and month in either order, year last
+
+
+def _two_field_dates(text: pd.Series, name: str, order: str) -> pd.Series:
+    """Dates written a/b/YYYY (or with . or -): day first or month first as ``order`` says; with ``order`` auto,
+    the one order under which every date is valid, or an error when both are (01/02/1980 is 1 February or 2 January)."""
+    parts = text.str.extract(_AMBIGUOUS).astype(int)
+    a, b, year = parts[0], parts[1], parts[2].where(parts[2] >= 100, parts[2] + 1900 + 100 * (parts[2] < 50))
+
+    def read(day, month):
+        return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
+
+    readings = {"dayfirst": read(a, b), "monthfirst": read(b, a)}
+    if order == "auto":
+        valid = [o for o, dates in readings.items() if dates.notna().all()]
+        if len(valid) == 2 and not readings["dayfirst"].equals(readings["monthfirst"]):
+            raise DataFileError(f"{name}: the dates (first: {text.iloc[0]!r}) can be read day first or month first; "
+                                "pass --dayfirst (01/02/1980 is 1 February) or --monthfirst (2 January).")
+        # neither order reads every date: report the first bad one under the order that reads the most
+        order = valid[0] if valid else max(readings, key=lambda o: readings[o].notna().sum())
+    dates = readings[order]
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        how = {"dayfirst": "day first", "monthfirst": "month first"}[order]
+        raise DataFileError(f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r}, which is not a date read {how}.")
+    return dates
+
+
+def _periods(column: pd.Series, name: str, date_order: str = "auto") -> tuple[np.ndarray, str]:
+    """Dates (YYYYMM / YYYYMMDD numbers, year-first dates, a/b/YYYY in the order ``date_order`` says or the file
+    shows, or any other form pandas reads unambiguously) as YYYYMM if monthly, else YYYYMMDD."""
     text = column.map(lambda x: x.strftime("%Y-%m-%d") if hasattr(x, "strftime") else str(x).strip())
     blank = np.flatnonzero(text.eq("").to_numpy())
     if blank.size:
@@ -116,8 +152,10 @@ def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
         t = text.str.replace(".0", "", regex=False)
         fmt = "%Y%m" if t.str.len().eq(6).all() else "%Y%m%d"
         dates = pd.to_datetime(t, format=fmt, errors="coerce")
+    elif text.str.fullmatch(_AMBIGUOUS).all():
+        dates = _two_field_dates(text, name, date_order)
     else:
-        dates = pd.to_datetime(text, errors="coerce", format="mixed")
+        dates = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=date_order == "dayfirst")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         raise DataFileError(f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r} in the date column, which is not a date.")
@@ -140,8 +178,10 @@ def _periods(column: pd.Series, name: str) -> tuple[np.ndarray, str]:
 MISSING_TEXT = ("", "NA", "NAN", "N/A", "#N/A")  # cells read as missing values
 
 
-def _numbers(df: pd.DataFrame, name: str) -> np.ndarray:
-    """The data columns as floats; blanks are missing values; anything else that is not a number is an error."""
+def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndarray:
+    """The data columns as floats; blanks are missing values; anything else that is not a number is an error, and
+    so is a value below ``floor`` (-1 for returns: no asset loses more than everything), checked after the
+    percent-like scale so that a file of percentages is told to divide by 100."""
     out = np.empty(df.shape, dtype=float)
     for j, col in enumerate(df.columns):
         cells = df[col]
@@ -161,15 +201,22 @@ def _numbers(df: pd.DataFrame, name: str) -> np.ndarray:
     if med > PERCENT_LIKE:
         raise DataFileError(f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
                             "1.2%). Divide the file by 100 if it holds percentages.")
+    if floor is not None and (out < floor).any():
+        i, j = np.argwhere(out < floor)[0]
+        raise DataFileError(f"{name}: row {i + 2}, column {df.columns[j]!r} holds {out[i, j]:.6g}, a loss of more than "
+                            "100%; returns are decimals (-0.05 for -5%) and cannot be below -1.")
     return out
 
 
-def _read(path, what: str):
+RETURN_FLOOR = -1.0  # a total return below -100% is impossible: a typo or percentages with a sign slip
+
+
+def _read(path, what: str, date_order: str = "auto", floor: float | None = None):
     df = _read_table(path, what)
     name = f"{what} file {Path(path).name}"
-    periods, freq = _periods(df.iloc[:, 0], name)
+    periods, freq = _periods(df.iloc[:, 0], name, date_order)
     data = df.iloc[:, 1:]
-    return periods, freq, _numbers(data, name), [str(c) for c in data.columns]
+    return periods, freq, _numbers(data, name, floor), [str(c) for c in data.columns]
 
 
 def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
@@ -183,15 +230,20 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     return values[[pos[int(p)] for p in periods]]
 
 
-def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
+def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"],
+               date_order: str = "auto") -> Dataset:
     """A data set from the user's files.
 
     ``returns``: assets' total returns (CSV/XLSX, dates first). ``factors``: a file of factor excess returns
     (the first column after the dates is the market's), or ``"french"`` for the shipped monthly factors.
     ``rf``: a file (dates, one column), the name of a column of the factors file, or None: the shipped RF with
-    ``factors="french"``, else 0 (then the returns are taken to be excess returns already).
+    ``factors="french"``, else 0 (then the returns are taken to be excess returns already). ``date_order``: how
+    dates written a/b/YYYY are read: ``"auto"`` (the one order under which every date is valid; an error when both
+    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error.
     """
-    periods, freq, r, names = _read(returns, "returns")
+    if date_order not in DATE_ORDERS:
+        raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
+    periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR)
     notes = [f"Returns: {Path(returns).name} ({len(periods)} {freq} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
@@ -202,7 +254,7 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
         fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
         notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
     else:
-        fp, ffreq, fv, fnames = _read(factors, "factors")
+        fp, ffreq, fv, fnames = _read(factors, "factors", date_order)
         if ffreq != freq:
             raise DataFileError(f"the returns are {freq} but the factors file {Path(factors).name} is {ffreq}.")
         base_rf = None
@@ -216,7 +268,7 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
         if not Path(rf).exists():
             raise DataFileError(f"--rf {rf!s}: no such file" + ("" if shipped else ", and no such column of the factors file")
                                 + ".")
-        rp, _, rv, _ = _read(rf, "rf")
+        rp, _, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR)
         if rv.shape[1] != 1:
             raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
         rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")

@@ -131,11 +131,12 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         budgets = inputs.asset_budgets
     elif method == "factor":
         budgets = inputs.selected(inputs.factor_budgets)
-    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=inputs.target_vol_period)
+    target_vol = inputs.target_vol_period if method == "targetvol" else None  # the others ignore it: refused
+    allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=target_vol)
     say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
     walk = memo.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
                              budgets=budgets if method == "budget" else None,
-                             target_vol=inputs.target_vol_period, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
+                             target_vol=target_vol, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
                              cov_method=inputs.cov_method, halflife=inputs.halflife,
                              periods_per_year=inputs.periods_per_year)
     betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)

@@ -6,12 +6,11 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import xlwings.udfs as xludfs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import xlwings.udfs as xludfs
-from tests.excel import cases, hostile, vba, winstubs
-from tests.excel import fuzz
+from tests.excel import cases, fuzz, hostile, vba, winstubs
 from tests.excel.fuzz import cell_ranges
 from xlfactor.excel import udfs
 
@@ -171,7 +170,7 @@ def test_fuzz_outcome_is_numbers_or_a_message(data):
     elif name == "xlfactor_error":
         assert all(isinstance(x, str) for x in flat)
     else:
-        assert all(isinstance(x, float) and np.isfinite(x) or x == "" for x in flat)
+        assert all((isinstance(x, float) and np.isfinite(x)) or x == "" for x in flat)
 
 
 def test_bad_input_battery_gives_clear_errors_never_crashes():

@@ -6,15 +6,14 @@ import re
 
 import numpy as np
 import pytest
+import xlwings as xw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from xlwings.server import custom_functions_call, custom_functions_meta
 
-import xlwings as xw
-from tests.excel import cases, hostile
-from tests.excel import fuzz
+from tests.excel import cases, fuzz, hostile
 from tests.excel.fuzz import OFFICE_ERROR, cell_ranges
 from xlfactor.excel import coerce, udfs
-from xlwings.server import custom_functions_call, custom_functions_meta
 
 CASES = cases.build_cases()
 NAMES = sorted(udfs.__all__)

@@ -6,8 +6,8 @@ import re
 
 import httpx
 import pytest
-
 import xlwings as xw
+
 from tests.excel.fuzz import OFFICE_ERROR
 from xlfactor.excel import runtimes
 

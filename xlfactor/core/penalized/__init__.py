@@ -29,16 +29,56 @@ The package, one module per concern: ``api`` (the public face: ``fit``, ``ridge`
 the polish, duality gaps) and ``linalg`` (batched SPD solves under an ``options.SolvePolicy``).
 """
 
-from ..options import MAX_LAMBDAS, Grid, Penalty, SolvePolicy, Solver, check_grid, check_weights
-from .api import PenalizedResult, elastic_net, fit, fit_path, lasso, prepare, ridge, score_path, toward_prior
+from ..options import (
+    MAX_LAMBDAS,
+    Grid,
+    Penalty,
+    SolvePolicy,
+    Solver,
+    check_grid,
+    check_weights,
+)
+from .api import (
+    PenalizedResult,
+    elastic_net,
+    fit,
+    fit_path,
+    lasso,
+    prepare,
+    ridge,
+    score_path,
+    toward_prior,
+)
+from .eigenbasis import ridge_blocks, ridge_path, ridge_scores
 from .grids import default_grid, lasso_grid, lasso_lambda_max, ridge_grid
 from .homotopy import enet_path
 from .problems import Problems, build_problems
-from .eigenbasis import ridge_blocks, ridge_path, ridge_scores
 
 __all__ = [
-    "MAX_LAMBDAS", "Grid", "Penalty", "PenalizedResult", "Problems", "SolvePolicy", "Solver", "build_problems",
-    "check_grid", "check_weights", "default_grid", "elastic_net", "enet_path", "fit", "fit_path", "lasso",
-    "lasso_grid", "lasso_lambda_max", "prepare", "ridge", "ridge_blocks", "ridge_grid", "ridge_path", "ridge_scores",
-    "score_path", "toward_prior",
+    "MAX_LAMBDAS",
+    "Grid",
+    "PenalizedResult",
+    "Penalty",
+    "Problems",
+    "SolvePolicy",
+    "Solver",
+    "build_problems",
+    "check_grid",
+    "check_weights",
+    "default_grid",
+    "elastic_net",
+    "enet_path",
+    "fit",
+    "fit_path",
+    "lasso",
+    "lasso_grid",
+    "lasso_lambda_max",
+    "prepare",
+    "ridge",
+    "ridge_blocks",
+    "ridge_grid",
+    "ridge_path",
+    "ridge_scores",
+    "score_path",
+    "toward_prior",
 ]

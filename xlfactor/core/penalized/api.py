@@ -8,6 +8,7 @@ Options arrive as keywords and are validated once, here, into the typed groups o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -15,10 +16,10 @@ from numpy.typing import ArrayLike
 from ...errors import InputShapeError
 from .. import _validation as v
 from ..options import DEFAULTS, METHODS, Grid, Penalty, SolvePolicy, Solver
+from .eigenbasis import ridge_path, ridge_scores
 from .grids import default_grid
 from .homotopy import enet_path
 from .problems import Problems, build_problems
-from .eigenbasis import ridge_path, ridge_scores
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,15 +90,19 @@ def prepare(y: np.ndarray, x: np.ndarray, method: str, penalty: Penalty) -> tupl
     return method, penalty.checked(x.shape[1], method)
 
 
-def score_path(probs: Problems, grid: np.ndarray, method: str, pen: Penalty, solver: Solver, test=None,
-               count: bool = False):
+def score_path(
+    probs: Problems, grid: np.ndarray, method: str, pen: Penalty, solver: Solver, test=None, count: bool = False
+):
     """Held-out squared errors (L, P) on ``test`` (from ``build_problems``; None: skip), non-zero loadings
     (L, P; with ``count``, else None) and whether each problem converged at every lambda (P,), without keeping
     the coefficients (L x K x P floats) in memory."""
     L, p = grid.shape[0], probs.xty.shape[1]
     if method == "ridge":
-        sse = (ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), pen, test, solver.policy)
-               if test is not None else None)
+        sse = (
+            ridge_scores(probs, np.asarray(grid, float).reshape(L, -1), pen, test, solver.policy)
+            if test is not None
+            else None
+        )
         return sse, np.full((L, p), probs.gram.shape[1]) if count else None, np.ones(p, bool)
     fit = enet_path(probs, grid, pen, solver, keep=False, test=test, count=count)
     return fit.sse, fit.nonzero, fit.converged
@@ -204,8 +209,11 @@ def fit(
         grid = np.repeat(opts.lambdas[:, None], probs.xty.shape[1], axis=1)
     if method == "ridge" and (grid == 0).any():
         complete = np.isfinite(x).all(axis=1)
-        v.check_not_collinear(x[complete], f"the {complete.sum()} rows where every factor is present",
-                              "ridge with lambda 0 is OLS, which needs independent factors; use lambda > 0 or")
+        v.check_not_collinear(
+            x[complete],
+            f"the {complete.sum()} rows where every factor is present",
+            "ridge with lambda 0 is OLS, which needs independent factors; use lambda > 0 or",
+        )
     coef, gap, conv = fit_path(probs, grid, method, pen, solver)
     intercept, loadings = probs.original_units(coef)
     order = np.argsort(probs.asset)
@@ -231,8 +239,9 @@ def toward_prior(y: np.ndarray, x: np.ndarray, prior: ArrayLike | None) -> tuple
     if b0.size == k:
         b0 = np.broadcast_to(b0.reshape(1, k), (n_assets, k))
     elif b0.shape != (n_assets, k):
-        raise InputShapeError(f"prior has {b0.size} values; give one per factor ({k}), or one per asset and factor "
-                              f"({n_assets} x {k}).")
+        raise InputShapeError(
+            f"prior has {b0.size} values; give one per factor ({k}), or one per asset and factor ({n_assets} x {k})."
+        )
     return y - x @ b0.T, np.array(b0)
 
 
@@ -260,7 +269,7 @@ _COMMON = """
 """
 
 
-def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw) -> PenalizedResult:
+def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw: Any) -> PenalizedResult:
     """Ridge loadings ``argmin ||y - a - Xb||^2 + lam * sum_k w_k b_k^2`` (scikit-learn ``Ridge(alpha=lam)``).
     {common}
     Examples
@@ -280,7 +289,7 @@ def ridge(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None, **kw) -
     return fit(returns, factors, lam, method="ridge", **kw)
 
 
-def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, **kw) -> PenalizedResult:
+def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, **kw: Any) -> PenalizedResult:
     """Lasso loadings ``argmin 1/(2n) ||y - a - Xb||^2 + lam * sum_k w_k |b_k|`` (scikit-learn ``Lasso(alpha=lam)``).
     {common}
     Examples
@@ -297,8 +306,9 @@ def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, 
     return fit(returns, factors, lam, method="lasso", **kw)
 
 
-def elastic_net(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None,
-                l1_ratio: float = DEFAULTS["l1_ratio"], **kw) -> PenalizedResult:
+def elastic_net(
+    returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, l1_ratio: float = DEFAULTS["l1_ratio"], **kw: Any
+) -> PenalizedResult:
     """Elastic-net loadings (scikit-learn ``ElasticNet(alpha=lam, l1_ratio=l1_ratio)``): the lasso's objective plus
     ``lam * (1 - l1_ratio) / 2 * sum_k w_k b_k^2``, the L1 term scaled by ``l1_ratio``.
     {common}
@@ -316,8 +326,13 @@ def elastic_net(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = 
 
 
 ridge.__doc__ = ridge.__doc__.replace("{common}", _COMMON.format(optional="", lam="The lambdas (>= 0)."))
-lasso.__doc__ = lasso.__doc__.replace("{common}", _COMMON.format(
-    optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid."))
-elastic_net.__doc__ = elastic_net.__doc__.replace("{common}", _COMMON.format(
-    optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid.").replace(
-    "    **kw", "    l1_ratio : float\n        The lasso share of the penalty, 0 < l1_ratio <= 1.\n    **kw"))
+lasso.__doc__ = lasso.__doc__.replace(
+    "{common}",
+    _COMMON.format(optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid."),
+)
+elastic_net.__doc__ = elastic_net.__doc__.replace(
+    "{common}",
+    _COMMON.format(optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid.").replace(
+        "    **kw", "    l1_ratio : float\n        The lasso share of the penalty, 0 < l1_ratio <= 1.\n    **kw"
+    ),
+)

@@ -40,8 +40,9 @@ def solve(g, c, yy, l1, l2, pen: Penalty, b0, solver: Solver):
     rounds = 1
     while True:
         if candidates.size:
-            exact, ok = polish(g[:, :, candidates], c[:, candidates], b[:, candidates],
-                               l1[candidates], l2[candidates], w, policy)
+            exact, ok = polish(
+                g[:, :, candidates], c[:, candidates], b[:, candidates], l1[candidates], l2[candidates], w, policy
+            )
             good = candidates[ok]
             b[:, good] = exact[:, ok]
             done[good] = True

@@ -91,8 +91,13 @@ def ridge_scores(probs: Problems, lambdas: np.ndarray, pen: Penalty, test: dict,
     for blk, sel, ls, (_, _, m_map, f), sc in _ridge_chunks(probs, lambdas, pen):
         if blk not in terms:
             gt, ct, yt = test["gram"][blk], test["xty"][:, sel], test["yty"][sel]
-            terms = {blk: (m_map.T @ gt @ m_map, m_map.T @ (ct - gt @ f),
-                           yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f))}
+            terms = {
+                blk: (
+                    m_map.T @ gt @ m_map,
+                    m_map.T @ (ct - gt @ f),
+                    yt - 2 * np.einsum("km,km->m", f, ct) + np.einsum("km,km->m", f, gt @ f),
+                )
+            }
         h, q, const = terms[blk]
         out[ls, sel] = const - 2 * np.einsum("lkm,km->lm", sc, q) + np.einsum("lkm,lkm->lm", sc, np.matmul(h, sc))
     return out

@@ -20,6 +20,8 @@ from .grids import unpenalised_fit
 from .linalg import AUTO, SharedGram, active_solve
 from .problems import Problems
 
+DEFAULT_SOLVER = Solver()
+
 
 @dataclass(frozen=True, eq=False)
 class _Fit:
@@ -93,8 +95,11 @@ class _Scores:
 
     def direct(self, cols: np.ndarray, b: np.ndarray) -> np.ndarray:
         t = self.test
-        return t["yty"][cols] - 2 * np.einsum("kp,kp->p", b, t["xty"][:, cols]) + np.einsum(
-            "kp,kp->p", b, self.gram.times(cols, b))
+        return (
+            t["yty"][cols]
+            - 2 * np.einsum("kp,kp->p", b, t["xty"][:, cols])
+            + np.einsum("kp,kp->p", b, self.gram.times(cols, b))
+        )
 
     def refresh(self, cols: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         t, ct = self.test, np.take(self.test["xty"], cols, axis=1)
@@ -107,7 +112,8 @@ class _Scores:
         l1 = path.l1
         out = self.a + l1 * (self.b + l1 * self.c)
         e = np.flatnonzero(path.explicit)
-        out[e] = self.direct(e, path.b[:, e])
+        if e.size:  # most steps solve no problem by descent
+            out[e] = self.direct(e, path.b[:, e])
         return out
 
 
@@ -115,7 +121,7 @@ def enet_path(
     probs: Problems,
     lambdas: np.ndarray,
     pen: Penalty,
-    solver: Solver = Solver(),
+    solver: Solver = DEFAULT_SOLVER,
     keep: bool = True,
     test: dict | None = None,
     count: bool | None = None,
@@ -133,7 +139,9 @@ def enet_path(
     """
     weights, l1_ratio = pen.weights, pen.l1_ratio
     if l1_ratio == 0.0:
-        raise InputValueError("l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale).")
+        raise InputValueError(
+            "l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale)."
+        )
     k, p = probs.xty.shape
     n_l = len(lambdas)
     lam = np.broadcast_to(np.ascontiguousarray(lambdas, float).reshape(n_l, -1), (n_l, p))  # rows contiguous
@@ -184,9 +192,10 @@ def enet_path(
             if l1_ratio == 1.0:
                 cached(r, _update_cache(path.cache, shared, path.b, pen, r, l1))
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
-            e = np.flatnonzero(path.explicit)
             nonzero[i] = n_active
-            nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
+            if r.size:  # explicit problems are those just solved by descent
+                e = np.flatnonzero(path.explicit)
+                nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
         if scores is not None:
             sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)
         if keep:
@@ -269,7 +278,6 @@ def _update_cache(cache: _Cache, g: SharedGram, b, pen: Penalty, r, l1):
     sg = np.sign(b[:, r])
     ur, vr = active_solve(g.gram, g.block[r], c, act, sg, np.zeros(r.size), w, g, r, g.policy)
     gu, gv = c - g.times(r, ur), g.times(r, vr)
-    part[:_Cache.C] = act, sg, ur, vr, gu, gv
+    part[: _Cache.C] = act, sg, ur, vr, gu, gv
     cache.put(r, part, _next_event(ur, vr, gu, gv, act, w, l1[r]))
     return part
-

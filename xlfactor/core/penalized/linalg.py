@@ -16,19 +16,21 @@ from ..options import SolvePolicy
 
 AUTO = SolvePolicy()
 
-def _spd_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+
+def _spd_solve(a: np.ndarray, b: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """Solve the symmetric positive definite systems ``a[:, :, i] x[:, :, i] = b[:, :, i]`` ((k, k, n), (k, m, n):
     the batch last, so every step is one contiguous operation on the whole batch) by Gaussian elimination without
-    pivoting (stable for SPD matrices)."""
-    a, b = a.copy(), b.copy()
+    pivoting (stable for SPD matrices). ``overwrite``: ``a`` and ``b`` are scratch (the caller's fresh arrays)."""
+    if not overwrite:
+        a, b = a.copy(), b.copy()
     k = a.shape[0]
     for j in range(k - 1):
-        f = a[j + 1:, j] / a[j, j]
-        a[j + 1:, j + 1:] -= f[:, None] * a[j, j + 1:][None]
-        b[j + 1:] -= f[:, None] * b[j][None]
+        f = a[j + 1 :, j] / a[j, j]
+        a[j + 1 :, j + 1 :] -= f[:, None] * a[j, j + 1 :][None]
+        b[j + 1 :] -= f[:, None] * b[j][None]
     x = np.empty_like(b)
     for j in range(k - 1, -1, -1):
-        acc = b[j] if j == k - 1 else b[j] - (a[j, j + 1:, None] * x[j + 1:]).sum(axis=0)
+        acc = b[j] if j == k - 1 else b[j] - (a[j, j + 1 :, None] * x[j + 1 :]).sum(axis=0)
         x[j] = acc / a[j, j]
     return x
 
@@ -95,7 +97,7 @@ def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         b[j] /= lt[j, j]
     for j in range(a - 1, -1, -1):  # L' x = y
         if j < a - 1:
-            b[j] -= (lt[j + 1:, j, None] * b[j + 1:]).sum(axis=0)
+            b[j] -= (lt[j + 1 :, j, None] * b[j + 1 :]).sum(axis=0)
         b[j] /= lt[j, j]
     return b.transpose(2, 0, 1)
 
@@ -125,22 +127,32 @@ def _complement_solve(shared, r, c, active, ws):
         hii = inv[blk[sel], out[:, None, :], out[None, :, :]]  # (m, m, n)
         zs = _spd_solve(hii, -np.stack([x[0][out, sel], x[1][out, sel]], axis=1))  # (m, 2, n)
         z[0][out, sel], z[1][out, sel] = zs[:, 0], zs[:, 1]
-    return tuple(shared.times(r, b + zz, inv) * active for b, zz in zip(rhs, z))  # exactly zero off the active set
+    return tuple(
+        shared.times(r, b + zz, inv) * active for b, zz in zip(rhs, z, strict=True)
+    )  # exactly zero off the active set
+
+
+def _masked_system(ga, c, active, ws, l2, w):
+    """The masked systems of ``_masked_solve``: ((k, k, n), (k, 2, n)), fresh arrays."""
+    m = active  # (k, n)
+    ga = np.where(m[:, None] & m[None, :], ga.transpose(1, 2, 0), 0.0)
+    diag = np.arange(ga.shape[0])
+    ga[diag, diag] = np.where(m, ga[diag, diag] + l2 * w[:, None], 1.0)
+    rhs = np.stack([np.where(m, c, 0.0), np.where(m, ws, 0.0)], axis=1)  # (k, 2, n)
+    return ga, rhs
 
 
 def _masked_solve(ga, c, active, ws, l2, w):
     """``active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
     columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
     batched elimination."""
-    m = active  # (k, n)
-    ga = np.where(m[:, None] & m[None, :], ga.transpose(1, 2, 0), 0.0)
-    diag = np.arange(ga.shape[0])
-    ga[diag, diag] = np.where(m, ga[diag, diag] + l2 * w[:, None], 1.0)
-    rhs = np.stack([np.where(m, c, 0.0), np.where(m, ws, 0.0)], axis=1)  # (k, 2, n)
-    sol = _spd_solve(ga, rhs)
+    sol = _spd_solve(*_masked_system(ga, c, active, ws, l2, w), overwrite=True)
     bad = ~np.isfinite(sol).all(axis=(0, 1))
     if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
-        sol[:, :, bad] = np.linalg.solve(ga[:, :, bad].transpose(2, 0, 1), rhs[:, :, bad].transpose(2, 0, 1)).transpose(1, 2, 0)
+        a, rhs = _masked_system(ga, c, active, ws, l2, w)  # the elimination overwrote the first
+        sol[:, :, bad] = np.linalg.solve(a[:, :, bad].transpose(2, 0, 1), rhs[:, :, bad].transpose(2, 0, 1)).transpose(
+            1, 2, 0
+        )
     return sol[:, 0], sol[:, 1]
 
 
@@ -182,7 +194,7 @@ class SharedGram:
         out = np.empty_like(z)
         if self.runs is not None and br.size:  # blocks in problem order: each block's problems are one slice of r
             cuts = (np.flatnonzero(br[1:] != br[:-1]) + 1).tolist()
-            for p0, p1 in zip([0] + cuts, cuts + [br.size]):
+            for p0, p1 in zip([0] + cuts, cuts + [br.size], strict=True):
                 out[:, p0:p1] = mats[br[p0]] @ z[:, p0:p1]
             return out
         for bb in np.unique(br):
@@ -206,5 +218,6 @@ def _runs(block: np.ndarray):
     size = np.diff(np.r_[starts, block.size])
     cuts = np.flatnonzero(np.r_[True, size[1:] != size[:-1]])
     ends = np.r_[cuts[1:], starts.size]
-    return [(int(starts[a]), int(starts[a] + size[a] * (b - a)), int(a), int(b)) for a, b in zip(cuts, ends)]
-
+    return [
+        (int(starts[a]), int(starts[a] + size[a] * (b - a)), int(a), int(b)) for a, b in zip(cuts, ends, strict=True)
+    ]

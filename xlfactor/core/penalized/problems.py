@@ -34,20 +34,31 @@ class Problems:
         """The problems ``cols`` (sorted), with only their blocks, renumbered in order; and the matching ``test``
         quantities (``build_problems``'), when given."""
         used, block = np.unique(self.block[cols], return_inverse=True)
-        sub = Problems(gram=self.gram[used], xty=self.xty[:, cols], yty=self.yty[cols], n=self.n[cols], block=block,
-                       asset=self.asset[cols], rowset=self.rowset[cols], xmean=self.xmean[used],
-                       xscale=self.xscale[used], ymean=self.ymean[cols])
+        sub = Problems(
+            gram=self.gram[used],
+            xty=self.xty[:, cols],
+            yty=self.yty[cols],
+            n=self.n[cols],
+            block=block,
+            asset=self.asset[cols],
+            rowset=self.rowset[cols],
+            xmean=self.xmean[used],
+            xscale=self.xscale[used],
+            ymean=self.ymean[cols],
+        )
         if test is None:
             return sub, None
-        return sub, {"gram": test["gram"][used], "xty": test["xty"][:, cols], "yty": test["yty"][cols],
-                     "n": test["n"][cols]}
+        return sub, {
+            "gram": test["gram"][used],
+            "xty": test["xty"][:, cols],
+            "yty": test["yty"][cols],
+            "n": test["n"][cols],
+        }
 
     def original_units(self, bs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(intercept (..., P), loadings (..., K, P)) from coefficients on the scaled factors."""
         b = bs / self.xscale[self.block].T
         return self.ymean - np.einsum("pk,...kp->...p", self.xmean[self.block], b), b
-
-
 
 
 def _membership(sets: list[np.ndarray], t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +82,7 @@ def _atoms(rows: np.ndarray, membership: tuple[np.ndarray, np.ndarray]) -> tuple
     used = np.flatnonzero(keys.any(axis=0))
     order = np.argsort(atom, kind="stable")
     bounds = np.searchsorted(atom[order], np.arange(len(first) + 1))
-    return [rows[order[bounds[a]:bounds[a + 1]]] for a in used], keys[:, used]
+    return [rows[order[bounds[a] : bounds[a + 1]]] for a in used], keys[:, used]
 
 
 def _moments(x, y, cols, atom_rows, x0):
@@ -84,7 +95,7 @@ def _moments(x, y, cols, atom_rows, x0):
     sy, sxy, syy = np.zeros((n_atoms, m)), np.zeros((n_atoms, k, m)), np.zeros((n_atoms, m))
     for a, rows in enumerate(atom_rows):
         if rows[-1] - rows[0] + 1 == rows.size:
-            ya = y[rows[0]:rows[-1] + 1] if every else y[rows[0]:rows[-1] + 1, cols]
+            ya = y[rows[0] : rows[-1] + 1] if every else y[rows[0] : rows[-1] + 1, cols]
         else:
             ya = y[rows] if every else y[np.ix_(rows, cols)]
         xa = x[rows] - x0
@@ -103,8 +114,16 @@ def _fold_label(s: int, n_sets: int) -> str:
     return f" in the training rows of fold {s + 1}" if n_sets > 1 else ""
 
 
-def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_names: v.Names = None,
-                   set_label=_fold_label, short: str = "raise"):
+def build_problems(
+    y,
+    x,
+    row_sets,
+    standardize: bool,
+    test_sets=None,
+    asset_names: v.Names = None,
+    set_label=_fold_label,
+    short: str = "raise",
+):
     """Problems for every (row set, missing-data group); optionally the matching test quantities.
 
     ``row_sets`` are arrays of rows (e.g. training folds); ``test_sets`` the matching held-out rows,
@@ -131,8 +150,10 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
     for grows, cols in usable_groups(ok):
         if grows.size == 0:  # no usable row at all (a column of blanks)
             if short == "raise":
-                raise InsufficientDataError(f"returns {v.label('column', cols[0], asset_names)} has no usable rows; "
-                                            f"a penalised regression on {k} factor(s) needs at least {k + 2}.")
+                raise InsufficientDataError(
+                    f"returns {v.label('column', cols[0], asset_names)} has no usable rows; "
+                    f"a penalised regression on {k} factor(s) needs at least {k + 2}."
+                )
             continue
         atom_rows, member = _atoms(grows, membership)
         pivot = grows[in_first[grows]] if sets[0].size else grows
@@ -151,7 +172,8 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
             s = few[0]
             raise InsufficientDataError(
                 f"returns {v.label('column', cols[0], asset_names)} has {int(n[s])} usable rows"
-                + set_label(s, n_sets) + f"; a penalised regression on {k} factor(s) needs at least {k + 2}."
+                + set_label(s, n_sets)
+                + f"; a penalised regression on {k} factor(s) needs at least {k + 2}."
             )
         used = np.flatnonzero(n >= k + 2)
         if used.size < n.size:
@@ -175,11 +197,19 @@ def build_problems(y, x, row_sets, standardize: bool, test_sets=None, asset_name
         parts["xscale"].append(sd)
         parts["ymean"].append((y0 + ym).ravel())
         if test is not None:  # the held-out rows centred on the training means: sum (x - xm)(y - ym)' etc.
-            nt, tx, txx, ty, txy, tyy = _set_sums(member[len(n):], mom)
-            g_t = (txx - tx[:, :, None] * xm[:, None, :] - xm[:, :, None] * tx[:, None, :]
-                   + nt[:, None, None] * xm[:, :, None] * xm[:, None, :])
-            c_t = (txy - tx[:, :, None] * ym[:, None, :] - xm[:, :, None] * ty[:, None, :]
-                   + nt[:, None, None] * xm[:, :, None] * ym[:, None, :])
+            nt, tx, txx, ty, txy, tyy = _set_sums(member[len(n) :], mom)
+            g_t = (
+                txx
+                - tx[:, :, None] * xm[:, None, :]
+                - xm[:, :, None] * tx[:, None, :]
+                + nt[:, None, None] * xm[:, :, None] * xm[:, None, :]
+            )
+            c_t = (
+                txy
+                - tx[:, :, None] * ym[:, None, :]
+                - xm[:, :, None] * ty[:, None, :]
+                + nt[:, None, None] * xm[:, :, None] * ym[:, None, :]
+            )
             test["gram"].append(g_t / outer_sd)
             test["xty"].append((c_t / sd[:, :, None]).transpose(1, 0, 2).reshape(k, n_s * m))
             test["yty"].append(np.maximum(tyy - 2 * ym * ty + nt[:, None] * ym * ym, 0.0).ravel())

@@ -10,7 +10,7 @@ Modules: ``covariance`` (factor covariance, specific variance and their Barra-st
 """
 
 from ..options import ALLOC_METHODS, COV_METHODS
-from .allocation import allocate
+from .allocation import BUDGET_METHODS, allocate, check_used
 from .covariance import (
     check_covariance,
     factor_covariance,
@@ -28,7 +28,7 @@ from .model import (
 )
 
 __all__ = [
-    "ALLOC_METHODS", "COV_METHODS", "AllocationResult", "DenseCov", "FactorModel", "RiskContributions",
-    "allocate", "check_budgets", "check_covariance", "factor_covariance", "newey_west", "risk_contributions",
+    "ALLOC_METHODS", "BUDGET_METHODS", "COV_METHODS", "AllocationResult", "DenseCov", "FactorModel", "RiskContributions",
+    "allocate", "check_budgets", "check_covariance", "check_used", "factor_covariance", "newey_west", "risk_contributions",
     "shrink_specific", "specific_variance",
 ]

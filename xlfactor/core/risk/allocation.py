@@ -40,8 +40,12 @@ def allocate(
     - ``minvar``: the long-only minimum-variance portfolio.
     - ``targetvol``: the ERC portfolio scaled to volatility ``target_vol`` (per period, as the covariance);
       the weights then sum to ``target_vol / vol(ERC)``, the rest (``note``) is cash, negative for borrowing.
+
+    ``budgets`` given to a method other than budget or factor, or ``target_vol`` to one other than targetvol, is
+    an ``InputValueError`` saying the method ignores it.
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
+    check_used(method, budgets, target_vol)
     risk = _as_risk_model(cov, model)
     n = risk.n_assets
     diag = risk.diag()
@@ -79,6 +83,20 @@ def allocate(
             "near-zero variances or raise max_iter."
         )
     return _result(method, x / x.sum(), risk, b, it, ok)
+
+
+BUDGET_METHODS = ("budget", "factor")  # the methods that read budgets; only targetvol reads target_vol
+
+
+def check_used(method: str, budgets, target_vol) -> None:
+    """Refuse ``budgets`` or ``target_vol`` given to a ``method`` that ignores them (a silently ignored argument
+    would look like the answer to what the user asked)."""
+    if budgets is not None and method not in BUDGET_METHODS:
+        raise InputValueError(f"method {method!r} ignores budgets (only budget and factor use them); drop the "
+                              "budgets or choose method 'budget' (per asset) or 'factor' (per factor).")
+    if target_vol is not None and method != "targetvol":
+        raise InputValueError(f"method {method!r} ignores target_vol (only targetvol uses it); drop target_vol or "
+                              "choose method 'targetvol'.")
 
 
 def _min_variance(risk) -> AllocationResult:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _validation as v
 from .. import regression
@@ -26,7 +27,34 @@ from . import components as _pca
 
 @dataclass(frozen=True, eq=False)
 class LatentVsNamed:
-    """Latent and named factors side by side (see the module docstring)."""
+    """Latent and named factors side by side (see the module docstring).
+
+    Attributes
+    ----------
+    k : int
+        Number of latent factors.
+    r2_latent, r2_named : ndarray, shape (N,)
+        Each asset's R2 on the k latent and on the named factors.
+    canonical : ndarray, shape (min(k, M),)
+        Canonical correlations between the latent and the named factor returns, descending.
+    latent_on_named : ndarray, shape (k,)
+        Each latent factor's R2 on the named factors.
+    named_on_latent : ndarray, shape (M,)
+        Each named factor's R2 on the latent ones.
+    latent_share : float
+        Share of the latent factors' total variance the named factors explain.
+    rows : int
+        Periods used (every named factor present).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.random.default_rng(2).normal(size=(100, 1))
+    >>> y = f @ np.ones((1, 5)) + 0.1 * np.random.default_rng(3).normal(size=(100, 5))
+    >>> res = latent_vs_named(y, f, 1)
+    >>> bool(res.canonical[0] > 0.99), res.rows
+    (True, 100)
+    """
 
     k: int
     r2_latent: np.ndarray  # (N,)
@@ -53,7 +81,7 @@ def r2_on(target: np.ndarray, regressors: np.ndarray) -> tuple[np.ndarray, np.nd
     return (fit ** 2).sum(axis=0), (tc ** 2).sum(axis=0)
 
 
-def latent_vs_named(returns, named, k: int, *, demean: bool = True, standardize: bool = DEFAULTS["pca_standardize"],
+def latent_vs_named(returns: ArrayLike, named: ArrayLike, k: int, *, demean: bool = True, standardize: bool = DEFAULTS["pca_standardize"],
                     asset_names: v.Names = None, factor_names: v.Names = None) -> LatentVsNamed:
     """Each asset's R2 on k latent vs on the named factors; canonical correlations; variance shares.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import InputValueError, InsufficientDataError
 from .. import _validation as v
@@ -30,7 +31,29 @@ KMAX_DEFAULT = 8  # Bai and Ng's kmax in their simulations
 
 @dataclass(frozen=True, eq=False)
 class FactorCount:
-    """The number of factors by each criterion, with the criteria's values for k = 1..kmax."""
+    """The number of factors by each criterion, with the criteria's values for k = 1..kmax.
+
+    Attributes
+    ----------
+    criteria : tuple of str
+        The criteria's names, ``options.NUM_FACTOR_CRITERIA``.
+    values : ndarray, shape (C, kmax)
+        Each criterion at k = 1..kmax.
+    chosen : dict
+        Criterion name -> the k it chooses.
+    eigenvalues, explained : ndarray, shape (q,)
+        Variances of the leading components (q >= kmax + 1) and their shares of the total variance.
+    kmax : int
+        The largest k considered.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> res = factor_count(rng.normal(size=(120, 1)) @ rng.normal(size=(1, 30)) + rng.normal(size=(120, 30)))
+    >>> res.values.shape, res.chosen["er"], res.ks[:3].tolist()
+    ((6, 8), 1, [1, 2, 3])
+    """
 
     criteria: tuple[str, ...]  # names, ``options.NUM_FACTOR_CRITERIA``
     values: np.ndarray  # (C, kmax) each criterion at k = 1..kmax
@@ -88,7 +111,7 @@ def check_kmax(kmax, t: int, n: int, demean: bool) -> int:
     return v.check_nonneg_int(kmax, "kmax", minimum=1, maximum=top)
 
 
-def factor_count(returns, kmax: int | None = None, *, demean: bool = True,
+def factor_count(returns: ArrayLike, kmax: int | None = None, *, demean: bool = True,
                  standardize: bool = DEFAULTS["pca_standardize"], tol: float = _pca.EM_TOL,
                  max_iter: int = _pca.EM_MAX_ITER, asset_names: v.Names = None) -> FactorCount:
     """The number of latent factors in a return panel by each criterion of ``options.NUM_FACTOR_CRITERIA``.
@@ -140,7 +163,7 @@ def factor_count(returns, kmax: int | None = None, *, demean: bool = True,
     if lam[kmax] <= total * 1e-14:
         raise InputValueError(f"the returns have fewer than {kmax + 1} independent components; lower kmax.")
     values = criteria_values(lam, np.asarray(total), t, n, kmax)
-    chosen = dict(zip(NUM_FACTOR_CRITERIA, (int(c) for c in choose_k(values))))
+    chosen = dict(zip(NUM_FACTOR_CRITERIA, (int(c) for c in choose_k(values)), strict=True))
     ddof = 1 if (demean or standardize) else 0
     return FactorCount(criteria=NUM_FACTOR_CRITERIA, values=values, chosen=chosen, eigenvalues=lam / (t - ddof),
                        explained=lam / total, kmax=kmax)

@@ -2,9 +2,14 @@
 
 On the prepared panel (``pca.prepare``) with k components: loadings ``B = diag(scale) V_k`` (returns' units),
 factor returns ``F = Z V_k`` with covariance ``F_cov`` (``risk.factor_covariance``; for ``sample`` it is
-``diag(eigenvalues[:k])``), specific variances the variance (ddof 1) of each asset's residual
-``scale (Z - F V_k')`` on its observed rows. With the sample covariance on a complete panel the model
-reproduces every asset's sample variance exactly (the residuals are orthogonal to the factors).
+``diag(eigenvalues[:k])``), specific variances the forecast convention of every model, ``RSS / (n - k - 1)``
+of each asset's residual ``y - F B'`` on its observed rows (``risk.specific_variance(y, F, B)``: the Excel
+chain ``SPECIFIC_VAR(returns, PCA_FACTORS(...), PCA_LOADINGS(...))`` gives the same). With the sample
+covariance on a complete panel the model's variances are the sample variances plus ``k / (n - k - 1)`` of
+the residual variances (the residuals are orthogonal to the factors).
+
+``rolling_latent`` keeps the descriptive ``RSS / (n - 1)`` of ``rolling.RollingResult`` (the backtest applies
+the degrees of freedom of each window's k).
 
 k is given, or chosen by a criterion of ``count`` (``options.NUM_FACTOR_CRITERIA``) up to ``kmax``.
 
@@ -18,10 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import InsufficientDataError
 from .. import _validation as v
 from .. import risk, rolling
+from .._threads import single_threaded
 from ..options import DEFAULTS, NUM_FACTOR_CRITERIA
 from . import components as _pca
 from . import count
@@ -37,7 +44,7 @@ def _choose_k(k, criterion, kmax, t, n, demean):
     return None, count.check_kmax(kmax, t, n, demean), NUM_FACTOR_CRITERIA.index(crit)
 
 
-def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULTS["criterion"],
+def latent_risk_model(returns: ArrayLike, k: int | None = None, *, criterion: str = DEFAULTS["criterion"],
                       kmax: int | None = None, standardize: bool = DEFAULTS["pca_standardize"],
                       cov_method: str = DEFAULTS["cov_method"], halflife: float | None = None,
                       asset_names: v.Names = None) -> risk.FactorModel:
@@ -76,7 +83,8 @@ def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULT
     >>> rng = np.random.default_rng(0)
     >>> y = rng.normal(0, 0.04, (240, 1)) @ np.ones((1, 8)) + rng.normal(0, 0.02, (240, 8))
     >>> model = latent_risk_model(y, k=1)
-    >>> bool(np.allclose(model.diag(), y.var(axis=0, ddof=1)))
+    >>> resid_var = y.var(axis=0, ddof=1) - model.loadings[:, 0] ** 2 * model.factor_cov[0, 0]
+    >>> bool(np.allclose(model.specific_var, resid_var * 239 / 238))
     True
     """
     x = v.as_float_2d(returns, "returns")
@@ -86,11 +94,10 @@ def latent_risk_model(returns, k: int | None = None, *, criterion: str = DEFAULT
         res = count.factor_count(x, kmax, standardize=standardize, asset_names=asset_names)
         k = res.chosen[NUM_FACTOR_CRITERIA[c]]
     fit = _pca.pca(x, k, standardize=standardize, asset_names=asset_names)
-    observed = np.isfinite(x)
-    resid = np.where(observed, x - fit.fitted(), np.nan)
+    loadings = fit.loadings * fit.scale[:, None]
     f_cov = (np.diag(fit.eigenvalues[:k]) if v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample") == "sample"
              else risk.factor_covariance(fit.factors, cov_method, halflife))
-    return risk.FactorModel.from_arrays(fit.loadings * fit.scale[:, None], f_cov, np.nanvar(resid, axis=0, ddof=1))
+    return risk.FactorModel.from_arrays(loadings, f_cov, risk.specific_variance(x, fit.factors, loadings))
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,9 +105,15 @@ class LatentRollingResult(rolling.RollingResult):
     """``rolling.RollingResult`` of latent factors: loadings padded with zero columns to the largest k."""
 
     n_factors: np.ndarray | None = None  # (W,) k in each window
+    factor_returns: tuple = ()  # per window, its latent factor returns (rows of the window, its own k columns)
+
+    def window_factors(self, w: int) -> tuple[np.ndarray, int]:
+        """(factor returns over window w, its number of factors k): what a risk model of window w is made of."""
+        assert self.n_factors is not None
+        return self.factor_returns[w], int(self.n_factors[w])
 
 
-def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
+def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
                    criterion: str = DEFAULTS["criterion"], kmax: int | None = None,
                    standardize: bool = DEFAULTS["pca_standardize"], cov_method: str = DEFAULTS["cov_method"],
                    halflife: float | None = None) -> LatentRollingResult:
@@ -119,7 +132,8 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
     -------
     LatentRollingResult
         Per window: loadings (W, N, K) with K the largest k (zero columns beyond the window's k), factor
-        covariance, specific variances, R2, the window means as ``intercept``, and ``n_factors``.
+        covariance, specific variances, R2, the window means as ``intercept``, ``n_factors``, and
+        ``factor_returns`` (the window's k latent factor returns, rows of the window; ``window_factors(w)``).
 
     Raises
     ------
@@ -156,12 +170,14 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
         for i in range(0, len(members), size):
             ws = np.array(members[i:i + size])
             stack = np.stack([y[spans[w, 0]:spans[w, 1] + 1][:, have] for w in ws])
-            parts.append((ws, have, _estimate(stack, fixed, top, c, standardize, cov_method, halflife)))
+            with single_threaded():  # many small decompositions (586 eigh of 30 x 30: 0.3 s, 6-20 s on 2 threads)
+                parts.append((ws, have, _estimate(stack, fixed, top, c, standardize, cov_method, halflife)))
     width = max(p[2]["loadings"].shape[2] for p in parts)
     out = {"intercept": np.full((n_win, n), np.nan), "loadings": np.full((n_win, n, width), np.nan),
            "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
            "factor_cov": np.zeros((n_win, width, width)), "nobs": np.zeros((n_win, n), int),
            "n_factors": np.zeros(n_win, int)}
+    factor_returns: list = [None] * n_win
     for ws, have, est in parts:
         kw = est["loadings"].shape[2]
         cols = np.flatnonzero(have)
@@ -172,8 +188,10 @@ def rolling_latent(returns, window: int, *, step: int = 1, expanding: bool = Fal
             out[name][np.ix_(ws, cols)] = est[name]
         out["nobs"][np.ix_(ws, cols)] = spans[ws, 1:] - spans[ws, :1] + 1
         out["n_factors"][ws] = est["n_factors"]
+        for w, fr, kf in zip(ws, est["factors"], est["n_factors"], strict=True):
+            factor_returns[w] = fr[:, :kf]
     return LatentRollingResult(method="statistical", starts=spans[:, 0], ends=spans[:, 1],
-                               lambdas=np.full(n_win, np.nan), **out)
+                               lambdas=np.full(n_win, np.nan), factor_returns=tuple(factor_returns), **out)
 
 
 def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str, halflife) -> dict:
@@ -199,17 +217,19 @@ def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str,
     keep = np.arange(width) < kw[:, None]  # (G, width) the window's own components
     load = vec[:, :, :width] * _pca.signs(vec[:, :, :width]) * keep[:, None, :]
     var = lam[:, :width] / (length - 1) * keep
+    factors = np.matmul(z, load)  # (G, L, width), zero beyond each window's k
     if cov_method == "sample":
         f_cov = var[:, :, None] * np.eye(width)
-    else:
-        f_cov = np.array([risk.factor_covariance(zw @ lw, cov_method, halflife) * np.outer(kp, kp)
-                          for zw, lw, kp in zip(z, load, keep)])
+    else:  # on the window's own k factors only (a zero column would change a shrinkage target or a correlation)
+        f_cov = np.zeros((g, width, width))
+        for i, (fw, kf) in enumerate(zip(factors, kw, strict=True)):
+            f_cov[i, :kf, :kf] = risk.factor_covariance(fw[:, :kf], cov_method, halflife)
     total_var = (z ** 2).sum(axis=1) / (length - 1)
     spec = np.maximum(total_var - ((load ** 2) * var[:, None, :]).sum(axis=2), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = 1.0 - spec / total_var
     return {"intercept": mean, "loadings": load * scale[:, :, None], "factor_cov": f_cov,
-            "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw}
+            "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw, "factors": factors}
 
 
 __all__ = ["LatentRollingResult", "latent_risk_model", "rolling_latent"]

@@ -14,11 +14,11 @@ from . import pages
 from .book import Book
 from .inputs import Capacity, Inputs
 from .model import Expr, Ref, grid
-from .sheets import backtest, data, factors, lambda_, loadings, macro, market, risk, start
+from .sheets import backtest, data, factors, lambda_, loadings, macro, market, risk, start, statistical
 
 # The sheets, in the workbook's order. Each is a module with TITLE, KEY, NEEDS and build(tpl, sheet, ctx);
 # a sheet is built as soon as the sheets it NEEDS are (Start, first in the book, after Data).
-SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest, macro)
+SHEETS = (start, data, factors, market, lambda_, loadings, risk, backtest, macro, statistical)
 BUILD_DATE = datetime.datetime(2026, 1, 1)
 EXCEL_365_CALC_ID = 191029  # calcId that Excel 2019 and 365 write
 
@@ -87,6 +87,13 @@ class Template:
     def start_ref(self, key: str) -> Ref:
         """A named input of the Start sheet."""
         return self.book.block("Start", key)
+
+    def only_for(self, methods: tuple[str, ...], arg: Ref | Expr) -> Expr:
+        """``arg`` when Start's risk method is one of ``methods``, else blank: the allocation refuses an argument
+        its method ignores (``risk.allocate``), so a formula passes budgets or a target only where they are read."""
+        method = self.start_ref("risk_method").a1()
+        cond = "OR(" + ",".join(f'{method}="{m}"' for m in methods) + ")"
+        return Expr(f'IF({cond},{arg.a1()},"")', arg.values() if self.inp.risk_method.lower() in methods else [[""]])
 
     @staticmethod
     def take(block: Ref, rows: Ref, cols: Ref | None, values) -> Expr:

@@ -9,8 +9,9 @@ from ...core.options import DEFAULTS, market_first_weights
 from ...errors import XLFactorError
 from ..dataset import MAX_FACTORS, Dataset
 
-CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method")},
-           "method": ("lasso", "ridge")}  # the Start sheet's text inputs (the lambda method charted: lasso or ridge)
+# the Start sheet's text inputs (method: the lambda method charted)
+CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method", "criterion")},
+           "method": OPTION_CHOICES["curve_method"]}
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
                  "periods_per_year": 1}  # input: smallest allowed value
@@ -59,10 +60,11 @@ class Inputs:
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]
     penalty_weights: tuple[float, ...] | None = None  # per factor of the data; default market 0, others 1
-    target_vol: float = 0.10  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
+    target_vol: float = DEFAULTS["target_vol"]  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
     periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
+    criterion: str = DEFAULTS["criterion"]  # the number of latent factors on the Statistical sheet
     bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
     bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
 

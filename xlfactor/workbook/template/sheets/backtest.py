@@ -89,7 +89,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                  [["erc" if tpl.inp.risk_method.lower() == "factor" else tpl.inp.risk_method]])
     common = [window, step, "", alloc]
     tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
-            tpl.start_ref("rule"), risk_blocks["budgets"], tpl.start_ref("target_vol_period"),
+            tpl.start_ref("rule"), tpl.only_for(("budget",), risk_blocks["budgets"]),
+            tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period")),
             tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
     s.heading(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
                        "inside the band they are, above it too low)")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ....core.options import describe
 from ..model import Call
 from ..sheet import Layout
 
@@ -65,7 +66,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.text(chosen.r0 + i, 0, label, f["label"])
         out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
     note = lay.take("curve_note", 1)
-    s.text(note.r0, 0, "Error curve of the lambda method on Start (lasso or ridge). Error = squared error "
+    curve = describe("curve_method", default=False)
+    s.text(note.r0, 0, f"Error curve of the lambda method on Start ({curve}). Error = squared error "
                        "summed over the assets, averaged over the folds; SE = its standard error over folds.",
            f["note"])
     head = lay.take("curve_head", 1, 6, gap=0)

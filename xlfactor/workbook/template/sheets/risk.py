@@ -71,7 +71,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     in_use = factor_budgets.result if inp.risk_method.lower() == "factor" else [list(inp.asset_budgets)]
     budgets = s.array(r0 + 1, 1, Expr(f'IF({risk.a1()}="factor",{factor_budgets.text},{asset_budgets})', in_use),
                       book.number(decimals=2))
-    weights = s.udf(r0 + 2, 1, "RISK_ALLOC", [model, cov, spec, risk, budgets, tpl.start_ref("target_vol_period")],
+    weights = s.udf(r0 + 2, 1, "RISK_ALLOC", [model, cov, spec, risk, tpl.only_for(("budget", "factor"), budgets),
+                                              tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period"))],
                     pct1, block="weights")
     by_asset = s.udf(r0 + 3, 1, "RISK_CONTRIB", [weights, model, cov, spec], pct1, block="risk_by_asset")
     ppy = tpl.start_ref("periods_per_year")

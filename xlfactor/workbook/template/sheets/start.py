@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ....core.options import describe
 from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS
 from ..model import Expr
 from ..sheet import Layout
@@ -48,20 +49,22 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("periods_per_year", f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
          inp.periods_per_year),
         ("folds", "Cross-validation folds", inp.folds),
-        ("scheme", "CV scheme: blocked, walkforward or kfold", inp.scheme),
+        ("scheme", f"CV scheme: {describe('scheme', default=False)}", inp.scheme),
         ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
-        ("rule", "Lambda rule: min, 1se or 1se_paired", inp.rule),
+        ("rule", f"Lambda rule: {describe('rule', default=False)}", inp.rule),
         ("lags", "Newey-West lags for t-stats", inp.lags),
-        ("method", "Lambda method charted on Lambda: lasso or ridge", inp.method),
-        ("cov_method", "Factor covariance: sample, ewma or ledoitwolf", inp.cov_method),
+        ("method", f"Lambda method charted on Lambda: {describe('curve_method', default=False)}", inp.method),
+        ("cov_method", f"Factor covariance: {describe('cov_method', default=False)}", inp.cov_method),
         ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
-        ("risk_method", "Risk allocation (erc, budget, factor, minvar, ...)", inp.risk_method),
-        ("loadings", "Risk model loadings: ols, ridge or lasso", inp.loadings),
+        ("risk_method", f"Risk allocation: {describe('risk_method', default=False)}", inp.risk_method),
+        ("loadings", f"Risk model loadings: {describe('loadings', default=False)}", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
         ("target_vol", "Target volatility, % a year (risk allocation targetvol)", inp.target_vol),
+        ("criterion", "Number of latent factors by (Statistical sheet)", inp.criterion),
         ("bt_window", f"Backtest: estimation window ({d.period_word}s)", inp.bt_window),
         ("bt_step", f"Backtest: {d.period_word}s between rebalances", inp.bt_step),
     ]
+    s.set_column(1, 1, max(50, max(len(label) for _, label, _ in rows) + 2))  # labels list choices from the registry
     for key, label, value in rows:
         ref = lay.take(key, 1, col=2, gap=0)
         r, c = ref.r0, ref.c0
@@ -135,6 +138,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "per risk model: realised vs predicted risk out of sample."),
             ("Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their "
             "premia (two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."),
+            ("Statistical: latent factors (principal components of the excess returns): how many, the scree, "
+             "R2 on them vs on the named factors, canonical correlations."),
         ]),
         ("Connect the functions", [
             ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "

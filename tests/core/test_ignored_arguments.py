@@ -1,0 +1,80 @@
+"""Every given argument is used or refused (issue 23 item 4, core side): an argument the method ignores is an
+error saying so, never a silent answer to another question."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlfactor.core import backtest, cv, penalized, risk, rolling
+from xlfactor.errors import InputValueError
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 0.04, (90, 3))
+    y = x @ rng.normal(0.6, 0.4, (3, 4)) + rng.normal(0, 0.02, (90, 4))
+    return y, x
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    y, x = data
+    b = np.linalg.lstsq(np.column_stack([np.ones(len(x)), x]), y, rcond=None)[0][1:].T
+    return risk.FactorModel.from_arrays(b, np.cov(x, rowvar=False), np.full(4, 4e-4))
+
+
+@pytest.mark.parametrize("method", ["erc", "invvol", "minvar", "targetvol"])
+def test_allocate_refuses_budgets_its_method_ignores(model, method):
+    """RISK_ALLOC with no method and budgets {-0.5, 0.5, 1} returned ERC weights."""
+    with pytest.raises(InputValueError, match=rf"method '{method}' ignores budgets \(only budget and factor use"):
+        risk.allocate(method, model=model, budgets=[-0.5, 0.5, 1.0, 1.0], target_vol=0.03)
+
+
+@pytest.mark.parametrize("method", ["erc", "budget", "factor", "invvol", "minvar"])
+def test_allocate_refuses_a_target_vol_its_method_ignores(model, method):
+    budgets = {"budget": [1.0, 2.0, 3.0, 4.0], "factor": [1.0, 1.0, 1.0]}.get(method)
+    with pytest.raises(InputValueError, match=rf"method '{method}' ignores target_vol"):
+        risk.allocate(method, model=model, budgets=budgets, target_vol=0.03)
+
+
+def test_allocate_uses_what_it_is_given(model):
+    b = risk.allocate("budget", model=model, budgets=[1.0, 2.0, 3.0, 4.0])
+    rc = risk.risk_contributions(b.weights, model=model).percent
+    np.testing.assert_allclose(rc, [0.1, 0.2, 0.3, 0.4], rtol=1e-8)
+    t = risk.allocate("targetvol", model=model, target_vol=0.03)
+    assert t.volatility == pytest.approx(0.03, rel=1e-10)
+
+
+def test_backtest_refuses_budgets_and_target_vol_its_allocation_ignores(data):
+    y, x = data
+    with pytest.raises(InputValueError, match="method 'erc' ignores budgets"):
+        backtest.backtest(y, x, 60, step=10, models=["ols"], alloc="erc", budgets=[1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(InputValueError, match="method 'minvar' ignores target_vol"):
+        backtest.backtest(y, x, 60, step=10, models=["ols"], alloc="minvar", target_vol=0.05)
+
+
+@pytest.mark.parametrize("method", ["ridge", "lasso"])
+def test_l1_ratio_is_refused_where_the_method_fixes_it(data, method):
+    y, x = data
+    with pytest.raises(InputValueError, match=rf"method '{method}' ignores l1_ratio .* choose method 'enet'"):
+        penalized.fit(y, x, [1e-3], method=method, l1_ratio=0.5)
+    with pytest.raises(InputValueError, match=rf"method '{method}' ignores l1_ratio"):
+        cv.cross_validate(y, x, method=method, l1_ratio=0.5)
+    with pytest.raises(InputValueError, match=rf"method '{method}' ignores l1_ratio"):
+        rolling.rolling(y, x, 60, step=10, method=method, l1_ratio=0.5)
+    enet = penalized.fit(y, x, [1e-3], method="enet", l1_ratio=0.5)
+    assert np.isfinite(enet.loadings).all()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("penalty_weights", [0.0, 1.0, 1.0]), ("penalty_weights", "abc"), ("l1_ratio", 0.5), ("standardize", True)],
+)
+def test_rolling_ols_refuses_the_penalised_options(data, option, value):
+    """ROLLING_LOADINGS accepted penalty_weights="abc" (or #N/A) with method ols."""
+    y, x = data
+    with pytest.raises(InputValueError, match=rf"method 'ols' ignores {option} \(a penalised method's option\)"):
+        rolling.rolling(y, x, 60, step=10, method="ols", **{option: value})
+    assert np.isfinite(rolling.rolling(y, x, 60, step=10, method="ols").loadings).all()
