@@ -105,6 +105,13 @@ class BacktestResult:
         The risk-contribution dispersion of each rebalance's weights.
     periods_per_year : float
         For annualising the statistics.
+    trades : ndarray, shape (M, T)
+        The one-way trade before each period (at the first, the initial purchase).
+    test_portfolios : tuple of str
+        The names of the P test portfolios the forecasts are evaluated on (each asset, equal weight, the model's
+        ERC and minimum-variance portfolios, the seeded random ones).
+    test_returns, test_variances : ndarray, shape (M, P, T)
+        Each test portfolio's return and its variance forecast in each period (NaN where it has none).
 
     Derived (properties): ``cumulative`` (growth of 1, (M, T)) and ``stats`` (each statistic of ``STATS`` per
     model).
@@ -264,6 +271,12 @@ def backtest(
         The factor covariance ("sample", "ewma", "ledoitwolf"); ``halflife`` for "ewma".
     halflife : float, optional
         EWMA half-life in periods.
+    corr_halflife, nw_lags, regime_halflife : float or None, int, float or None
+        The Barra-style options of the factor covariance (``risk.factor_covariance``): the correlations'
+        half-life (None: ``halflife``'s), Newey-West lags, and the volatility-regime adjustment's half-life;
+        None / 0 switch them off.
+    specific_shrink : float
+        Bayesian shrinkage ``q`` of specific volatilities towards their mean (``risk.shrink_specific``; 0: none).
     periods_per_year : float, default 12.0
         For the annualised statistics.
     engine : {"local", "dask"}, default "local"
@@ -272,6 +285,8 @@ def backtest(
         The Dask cluster for ``engine="dask"``.
     progress : callable, optional
         ``progress(done, total, what)`` as the work advances.
+    n_random : int
+        Seeded long-only random test portfolios in the forecast evaluation (default ``N_RANDOM``).
 
     Returns
     -------

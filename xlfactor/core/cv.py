@@ -7,6 +7,7 @@ same months; an asset with missing values uses the usable rows of each fold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -346,15 +347,16 @@ def cross_validate(
     >>> bool(res.lambdas[-1, 0] <= res.pooled_lambda("min") <= res.lambdas[0, 0])
     True
     """
-    y, x = returns, factors  # checked by the decorator
+    y, x = cast(np.ndarray, returns), cast(np.ndarray, factors)  # checked by the decorator
     method, pen = penalized.prepare(y, x, method, Penalty(penalty_weights, l1_ratio, standardize))
     opts = CVOptions(folds, scheme, gap, seed=seed).checked()
     grid_opts = Grid(n_lambdas, eps, lambdas).checked("lambdas")
+    given = cast("np.ndarray | None", grid_opts.lambdas)  # checked: a sorted float vector, or None as lambdas
     solver = Solver(strategy, tol, max_iter).checked()
     y, _ = penalized.toward_prior(y, x, prior)  # the held-out errors of y - X b0 are those of y
     t, n_assets = y.shape
     parts = fold_rows(t, opts, min_train=x.shape[1] + 2)
-    n_l = grid_opts.n_lambdas if lambdas is None else grid_opts.lambdas.size
+    n_l = grid_opts.n_lambdas if given is None else given.size
     need = 8 * n_l * x.shape[1] * n_assets * (len(parts) + 1)
     if need > MAX_WORK_BYTES:
         raise v.InputValueError(
@@ -369,10 +371,10 @@ def cross_validate(
     fold = probs.rowset > 0
     full, _ = probs.take(np.flatnonzero(~fold))
     order = np.argsort(full.asset)
-    if lambdas is None:
+    if given is None:
         grid = penalized.default_grid(full, method, pen, grid_opts, common=bool(pooled))[:, order]
     else:
-        grid = np.repeat(np.sort(grid_opts.lambdas)[::-1][:, None], n_assets, axis=1)
+        grid = np.repeat(np.sort(given)[::-1][:, None], n_assets, axis=1)
     common = bool(pooled) or lambdas is not None or method == "ridge"
 
     lasso = method != "ridge"

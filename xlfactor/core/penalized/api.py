@@ -8,7 +8,7 @@ Options arrive as keywords and are validated once, here, into the typed groups o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -197,7 +197,7 @@ def fit(
     >>> np.round(res.loadings[0, 0], 2)  # the market-like first factor unpenalised; the second dropped
     array([0.9 , 0.  , 0.43])
     """
-    y, x = returns, factors  # checked by the decorator
+    y, x = cast(np.ndarray, returns), cast(np.ndarray, factors)  # checked by the decorator
     method, pen = prepare(y, x, method, Penalty(penalty_weights, l1_ratio, standardize, prior))
     solver = Solver(strategy, tol, max_iter).checked()
     y, b0 = toward_prior(y, x, prior)
@@ -206,7 +206,7 @@ def fit(
     if lambdas is None:
         grid = default_grid(probs, method, pen, opts, common=False)
     else:
-        grid = np.repeat(opts.lambdas[:, None], probs.xty.shape[1], axis=1)
+        grid = np.repeat(cast(np.ndarray, opts.lambdas)[:, None], probs.xty.shape[1], axis=1)
     if method == "ridge" and (grid == 0).any():
         complete = np.isfinite(x).all(axis=1)
         v.check_not_collinear(
@@ -225,7 +225,7 @@ def fit(
         converged=conv[:, order],
         gap=gap[:, order],
         nobs=probs.n[order],
-        l1_ratio=pen.l1_ratio,
+        l1_ratio=cast(float, pen.l1_ratio),  # checked: a float
     )
 
 
@@ -325,12 +325,12 @@ def elastic_net(
     return fit(returns, factors, lam, method="enet", l1_ratio=l1_ratio, **kw)
 
 
-ridge.__doc__ = ridge.__doc__.replace("{common}", _COMMON.format(optional="", lam="The lambdas (>= 0)."))
-lasso.__doc__ = lasso.__doc__.replace(
+ridge.__doc__ = (ridge.__doc__ or "").replace("{common}", _COMMON.format(optional="", lam="The lambdas (>= 0)."))
+lasso.__doc__ = (lasso.__doc__ or "").replace(
     "{common}",
     _COMMON.format(optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid."),
 )
-elastic_net.__doc__ = elastic_net.__doc__.replace(
+elastic_net.__doc__ = (elastic_net.__doc__ or "").replace(
     "{common}",
     _COMMON.format(optional=", optional", lam="The lambdas (>= 0); None: each asset's default 100-point grid.").replace(
         "    **kw", "    l1_ratio : float\n        The lasso share of the penalty, 0 < l1_ratio <= 1.\n    **kw"

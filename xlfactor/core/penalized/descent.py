@@ -7,6 +7,8 @@ Gram quantities; ``w`` are the penalty weights (``options.Penalty.weights``, che
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..options import Penalty, SolvePolicy, Solver
@@ -27,7 +29,7 @@ def solve(g, c, yy, l1, l2, pen: Penalty, b0, solver: Solver):
     duality gap relative to y'y, its sweep cap, and the linear solves' policy). Returns (b, relative gap, sweeps,
     converged).
     """
-    w, tol, max_iter, policy = pen.weights, solver.tol, solver.max_iter, solver.policy
+    w, tol, max_iter, policy = cast(np.ndarray, pen.weights), solver.tol, solver.max_iter, solver.policy
     k, p = c.shape
     b = b0.copy()
     sweeps = np.zeros(p, int)

@@ -3,6 +3,8 @@ coefficients. Objective ``||y - a - Xb||^2 + lambda * sum_k w_k b_k^2`` (``w``: 
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..options import Penalty, SolvePolicy
@@ -30,7 +32,7 @@ def _ridge_bases(gram: np.ndarray, pen: Penalty):
     Unpenalised factors are profiled out (Schur complement); the penalised ones are rescaled by
     ``1/sqrt(w)`` so that one eigendecomposition ``(d, V)`` per block gives the whole path.
     """
-    weights = pen.weights
+    weights = cast(np.ndarray, pen.weights)  # checked (Penalty.checked): a float vector
     n_b, k = gram.shape[:2]
     on, u = weights > 0, weights == 0
     root = np.sqrt(weights[on])

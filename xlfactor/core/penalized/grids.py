@@ -4,6 +4,8 @@ eigenvalues, and the default grid of a fit or cross-validation. The option check
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..options import MAX_LAMBDAS, Grid, Penalty, check_grid, check_weights  # noqa: F401  (the package's names)
@@ -13,7 +15,7 @@ from .problems import Problems
 def unpenalised_fit(probs: Problems, pen: Penalty) -> tuple[np.ndarray, np.ndarray]:
     """``(b, c - G b)`` per problem with only the unpenalised factors (0 if none), every block's system at once:
     the lasso's solution at and above its ``lambda_max``."""
-    u = pen.weights == 0
+    u = cast(np.ndarray, pen.weights) == 0  # checked (Penalty.checked): a float vector
     b = np.zeros(probs.xty.shape)
     if not u.any():
         return b, probs.xty.copy()
@@ -29,11 +31,11 @@ def lasso_lambda_max(probs: Problems, pen: Penalty) -> np.ndarray:
     the unpenalised factors (y itself when every factor is penalised): scikit-learn's and glmnet's
     ``lambda_max`` (``pen``: checked; an ``l1_ratio`` of 0, ridge's, counts as 1: the lasso's grid).
     """
-    weights = pen.weights
+    weights = cast(np.ndarray, pen.weights)  # checked (Penalty.checked): a float vector
     on = weights > 0
     corr = unpenalised_fit(probs, pen)[1]
     ratio = np.abs(corr[on]) / weights[on, None]
-    return ratio.max(axis=0) / (probs.n * (pen.l1_ratio if pen.l1_ratio > 0 else 1.0))
+    return ratio.max(axis=0) / (probs.n * (ratio if (ratio := cast(float, pen.l1_ratio)) > 0 else 1.0))
 
 
 def lasso_grid(lambda_max: np.ndarray, n_lambdas: int = 100, eps: float = 1e-3) -> np.ndarray:

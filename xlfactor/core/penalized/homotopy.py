@@ -10,6 +10,7 @@ lasso problem the check rejects) runs coordinate descent (``descent``) with warm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class _Path:
     def __init__(self, k: int, p: int):
         self.b = np.zeros((k, p))  # explicit coefficients, valid where ``explicit``
         self.explicit = np.ones(p, bool)
-        self.cache = None
+        self.cache: _Cache | None = None
         self.l1 = np.zeros(p)
 
     def coef(self) -> np.ndarray:
@@ -137,7 +138,7 @@ def enet_path(
     for a problem but its held-out error (a quadratic in lambda), so a step costs in proportion to the
     problems whose active set changes.
     """
-    weights, l1_ratio = pen.weights, pen.l1_ratio
+    weights, l1_ratio = cast(np.ndarray, pen.weights), cast(float, pen.l1_ratio)  # checked (Penalty.checked)
     if l1_ratio == 0.0:
         raise InputValueError(
             "l1_ratio is 0: that is ridge regression; use method 'ridge' (its lambda is on another scale)."
@@ -190,15 +191,19 @@ def enet_path(
             conv[row, r] &= ok_r
             path.explicit[r] = True
             if l1_ratio == 1.0:
+                assert path.cache is not None  # set at the first lambda when l1_ratio is 1
                 cached(r, _update_cache(path.cache, shared, path.b, pen, r, l1))
         if count:  # cached problems: their active count; explicit ones: their non-zero coefficients
+            assert nonzero is not None
             nonzero[i] = n_active
             if r.size:  # explicit problems are those just solved by descent
                 e = np.flatnonzero(path.explicit)
                 nonzero[i, e] = (path.b[:, e] != 0).sum(axis=0)
         if scores is not None:
+            assert sse is not None
             sse[i] = scores.at(path) if path.cache is not None else scores.direct(np.arange(p), path.b)
         if keep:
+            assert coef is not None
             coef[i] = path.coef()
     if not keep:
         return _Fit(coef=None, gap=None, n_iter=None, converged=conv[0], sse=sse, nonzero=nonzero)
@@ -217,7 +222,7 @@ def _active_set_steps(cache: _Cache, g: SharedGram, l1, pen: Penalty, attempts: 
     Updates the cache; returns (problems whose (u, v) changed, problems still failing, their linear
     solutions at ``l1`` as warm starts, the changed problems' cache parts).
     """
-    w = pen.weights
+    w = cast(np.ndarray, pen.weights)  # checked (Penalty.checked): a float vector
     seen = np.flatnonzero(cache.nxt >= l1 * (1 - 1e-9))  # an event at or above the new penalty
     if not seen.size:
         return seen, seen, np.zeros((g.gram.shape[1], 0)), None
@@ -271,7 +276,7 @@ def _next_event(u, v, gu, gv, active, w, l1):
 def _update_cache(cache: _Cache, g: SharedGram, b, pen: Penalty, r, l1):
     """Recompute the lasso active-set solution ``(u, v)``, its gradients and next event for problems ``r`` from
     their coefficients ``b``; returns their cache parts."""
-    w = pen.weights
+    w = cast(np.ndarray, pen.weights)  # checked (Penalty.checked): a float vector
     part = cache.get(r)
     c = part[_Cache.C]
     act = (b[:, r] != 0) | (w == 0)[:, None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import ConvergenceError, InputValueError
 from .. import _validation as v
@@ -18,9 +19,9 @@ from .model import AllocationResult, FactorModel, _as_risk_model, _result, check
 def allocate(
     method: str = DEFAULTS["risk_method"],
     *,
-    cov=None,
+    cov: ArrayLike | None = None,
     model: FactorModel | None = None,
-    budgets=None,
+    budgets: ArrayLike | None = None,
     tol: float = 1e-12,
     max_iter: int = 100,
     target_vol: float | None = None,
@@ -43,6 +44,49 @@ def allocate(
 
     ``budgets`` given to a method other than budget or factor, or ``target_vol`` to one other than targetvol, is
     an ``InputValueError`` saying the method ignores it.
+
+    Parameters
+    ----------
+    method : {"erc", "budget", "invvol", "factor", "minvar", "targetvol"}
+        The allocation rule (above).
+    cov : array_like, shape (N, N), optional
+        A dense asset covariance. Pass it or ``model``, not both.
+    model : FactorModel, optional
+        The covariance in factor form (needed by ``factor``).
+    budgets : array_like, optional
+        ``budget``: one positive number per asset; ``factor``: K (or K + 1) positive numbers. Normalised to sum 1.
+    tol : float
+        Newton's stopping tolerance on the risk contributions.
+    max_iter : int
+        Newton's step cap.
+    target_vol : float, optional
+        ``targetvol``: the volatility to aim for, per period as the covariance.
+
+    Returns
+    -------
+    AllocationResult
+        The weights, their risk contributions, the budgets aimed at and reached, and the solver's report.
+
+    Raises
+    ------
+    InputValueError
+        For an unknown method, an argument the method ignores or needs and lacks, an asset with zero variance,
+        ``factor`` without a factor model, or non-positive budgets.
+    InputShapeError
+        When ``budgets`` does not have one value per asset (per factor).
+    ConvergenceError
+        When risk budgeting does not converge in ``max_iter`` Newton steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> cov = np.array([[0.04, 0.006, 0.0], [0.006, 0.01, 0.002], [0.0, 0.002, 0.0225]])
+    >>> print(xf.allocate("invvol", cov=cov).weights.round(3))
+    [0.231 0.462 0.308]
+    >>> res = xf.allocate("budget", cov=cov, budgets=[2, 1, 1])
+    >>> print(res.contributions.round(3))
+    [0.5  0.25 0.25]
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
     check_used(method, budgets, target_vol)

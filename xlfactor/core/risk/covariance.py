@@ -217,7 +217,7 @@ def shrink_specific(specific_var: ArrayLike, q: float = DEFAULTS["specific_shrin
     return (shr * bar + (1 - shr) * sig) ** 2
 
 
-def specific_variance(returns, factors, loadings) -> np.ndarray:
+def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLike) -> np.ndarray:
     """Forecast specific variance: ``RSS / (n - K - 1)`` of each asset's residual ``y - X b`` under given
     loadings (N x K), around its mean.
 
@@ -225,6 +225,29 @@ def specific_variance(returns, factors, loadings) -> np.ndarray:
     ``RegressionResult.resid_vol``). For penalised loadings it is conservative (their effective degrees of
     freedom are fewer than K). The descriptive split ``RegressionResult.risk`` keeps ``n - 1`` so that its parts
     add up. Each asset uses the rows where it and every factor are present.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, N)
+        Asset returns; NaN marks a missing value.
+    factors : array_like, shape (T, K)
+        Factor returns over the same periods.
+    loadings : array_like, shape (N, K)
+        Each asset's loadings (from any estimator).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+        Each asset's specific variance, per period.
+
+    Raises
+    ------
+    InputShapeError
+        When the rows of ``returns`` and ``factors``, or the shape of ``loadings``, do not match.
+    InputValueError
+        For text, logical values or infinities in the data.
+    InsufficientDataError
+        When an asset has no more usable rows than K + 1.
 
     Examples
     --------

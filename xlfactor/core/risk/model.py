@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ...errors import InputShapeError, InputValueError
 from .. import _validation as v
@@ -14,7 +15,27 @@ from .covariance import check_covariance
 
 @dataclass(frozen=True, eq=False)
 class FactorModel:
-    """Asset covariance ``B F B' + diag(d)`` kept in factor form."""
+    """Asset covariance ``B F B' + diag(d)`` kept in factor form.
+
+    Build it with ``FactorModel.from_arrays`` (validated); products and solves use the factor form, never the
+    N x N matrix (``dense()`` builds it when asked).
+
+    Attributes
+    ----------
+    loadings : numpy.ndarray, shape (N, K)
+        Each asset's loadings ``B`` on the factors.
+    factor_cov : numpy.ndarray, shape (K, K)
+        Factor covariance ``F`` (symmetric, positive semi-definite).
+    specific_var : numpy.ndarray, shape (N,)
+        Each asset's specific variance ``d`` (>= 0).
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> m = xf.FactorModel.from_arrays([[1.0], [0.8], [1.2]], [[0.02]], [0.01, 0.005, 0.02])
+    >>> m.n_assets, m.dense().round(4)[0]
+    (3, array([0.03 , 0.016, 0.024]))
+    """
 
     loadings: np.ndarray  # (N, K)
     factor_cov: np.ndarray  # (K, K)
@@ -103,6 +124,33 @@ class RiskContributions:
     Asset view: marginal ``(S w)_i / sigma``, component ``w_i (S w)_i / sigma`` (sums to sigma),
     percent = component / sigma (sums to 1). Factor view: exposures ``beta = B' w``, factor k's part
     of the variance ``beta_k (F beta)_k``, specific part ``sum_i w_i^2 d_i``; percents sum to 1.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray, shape (N,)
+        The portfolio's weights.
+    volatility : float
+        Its volatility ``sigma = sqrt(w' S w)``, per period as the covariance.
+    marginal, component : numpy.ndarray, shape (N,)
+        Marginal ``(S w) / sigma`` and component ``w * (S w) / sigma`` risk of each asset (components sum to sigma).
+    exposures : numpy.ndarray, shape (K,), or None
+        Factor exposures ``B' w`` (a factor model only).
+    factor_variance : numpy.ndarray, shape (K,), or None
+        Each factor's part of the variance (a factor model only).
+    specific_variance : float or None
+        The specific part of the variance (a factor model only).
+
+    Derived (properties): ``percent`` (component / sigma, sums to 1) and ``factor_percent`` (K factor shares
+    then the specific share of the variance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> cov = np.array([[0.04, 0.006, 0.0], [0.006, 0.01, 0.002], [0.0, 0.002, 0.0225]])
+    >>> rc = xf.risk_contributions([0.5, 0.3, 0.2], cov)
+    >>> print(round(rc.volatility, 4), rc.percent.round(3))
+    0.1176 [0.788 0.139 0.074]
     """
 
     weights: np.ndarray  # (N,)
@@ -131,8 +179,41 @@ def _as_risk_model(cov=None, model: FactorModel | None = None):
     return model if model is not None else DenseCov(cov)
 
 
-def risk_contributions(weights, cov=None, *, model: FactorModel | None = None) -> RiskContributions:
-    """Risk contributions of ``weights`` under a dense covariance or a factor model."""
+def risk_contributions(
+    weights: ArrayLike, cov: ArrayLike | None = None, *, model: FactorModel | None = None
+) -> RiskContributions:
+    """Risk contributions of ``weights`` under a dense covariance or a factor model.
+
+    Parameters
+    ----------
+    weights : array_like, shape (N,)
+        The portfolio's weights (any sign, any sum).
+    cov : array_like, shape (N, N), optional
+        A dense asset covariance (symmetric, positive semi-definite). Pass it or ``model``, not both.
+    model : FactorModel, optional
+        The covariance in factor form; the result then also splits the variance by factor.
+
+    Returns
+    -------
+    RiskContributions
+        Volatility, marginal and component risk per asset, and with a model the factor exposures and parts.
+
+    Raises
+    ------
+    InputValueError
+        When both or neither of ``cov`` and ``model`` are given, for missing or non-numeric values, or when the
+        portfolio has zero variance.
+    InputShapeError
+        When ``weights`` does not have one value per asset.
+
+    Examples
+    --------
+    >>> import xlfactor as xf
+    >>> m = xf.FactorModel.from_arrays([[1.0], [0.8], [1.2]], [[0.02]], [0.01, 0.005, 0.02])
+    >>> rc = xf.risk_contributions([0.5, 0.3, 0.2], model=m)
+    >>> print(rc.exposures.round(3), rc.factor_percent.round(3))
+    [0.98] [0.837 0.163]
+    """
     risk = _as_risk_model(cov, model)
     w = v.as_float_1d(weights, "weights", allow_missing=False)
     if w.size != risk.n_assets:
@@ -155,7 +236,41 @@ def risk_contributions(weights, cov=None, *, model: FactorModel | None = None) -
 
 @dataclass(frozen=True, eq=False)
 class AllocationResult:
-    """Long-only, fully invested weights and the risk allocation they achieve."""
+    """Long-only, fully invested weights and the risk allocation they achieve.
+
+    Attributes
+    ----------
+    method : str
+        The allocation method (see ``allocate``).
+    weights : numpy.ndarray, shape (N,)
+        The weights: >= 0, summing to 1 (to ``target_vol / vol(ERC)`` for targetvol).
+    risk : RiskContributions
+        The risk contributions of ``weights``.
+    target, achieved : numpy.ndarray or None
+        The budgets aimed at and what was reached, in the same units (per asset for erc/budget, per factor for
+        factor); None for methods without budgets.
+    iterations : int
+        Newton steps (or solver iterations) taken.
+    converged : bool
+        Whether the solver met its tolerance.
+    feasible : bool or None
+        Factor budgeting: whether the factor budgets were met to 1e-8.
+    distance : float or None
+        Factor budgeting: Euclidean distance of the shares reached from the budgets (0 when feasible).
+    note : str
+        Factor budgeting: the budgets not met and why; targetvol: the cash weight.
+
+    Derived (properties): ``volatility`` and ``contributions`` (each asset's percent of the risk).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xlfactor as xf
+    >>> cov = np.array([[0.04, 0.006, 0.0], [0.006, 0.01, 0.002], [0.0, 0.002, 0.0225]])
+    >>> res = xf.allocate("erc", cov=cov)
+    >>> print(res.weights.round(3), res.contributions.round(3), res.converged)
+    [0.233 0.434 0.333] [0.333 0.333 0.333] True
+    """
 
     method: str
     weights: np.ndarray  # (N,), >= 0, sum 1
