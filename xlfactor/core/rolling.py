@@ -297,6 +297,9 @@ def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | N
     at most CHUNK_PROBLEMS problems and at least ``tasks`` chunks (when there are that many windows)."""
     per_window = n_assets * (1 if spec.method == "ols" else spec.folds + 1)
     size = chunk_windows or min(max(1, CHUNK_PROBLEMS // per_window), -(-len(spans) // tasks))
+    if not chunk_windows and tasks > 1:  # a multiple of the tasks, so that no worker gets one chunk more
+        n_chunks = -(-len(spans) // size)
+        size = max(1, -(-len(spans) // (-(-n_chunks // tasks) * tasks)))
     size = v.check_nonneg_int(size, "chunk_windows", minimum=1)
     out = []
     for i in range(0, len(spans), size):
