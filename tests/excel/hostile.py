@@ -53,11 +53,18 @@ def _range_mutations(block):
     yield "a number stored as text", _set(block, mid, 0, "0.5"), True
     yield "'NaN' typed as text", _set(block, mid, 0, "NaN"), True
     yield "a blank row in the middle", block[:mid] + [[None] * k] + block[mid:], False
-    yield "transposed", [list(c) for c in zip(*block)], False
+    yield "transposed", [list(c) for c in zip(*block, strict=True)], False
 
 
-SCALARS = [("a huge count", [[1e9]]), ("a negative number", [[-3.0]]), ("a fraction", [[2.5]]), ("text", [["xyz"]]),
-           ("an error cell", [[cases.ERROR]]), ("a logical value", [[True]]), ("a range of two", [[1.0, 2.0]])]
+SCALARS = [
+    ("a huge count", [[1e9]]),
+    ("a negative number", [[-3.0]]),
+    ("a fraction", [[2.5]]),
+    ("text", [["xyz"]]),
+    ("an error cell", [[cases.ERROR]]),
+    ("a logical value", [[True]]),
+    ("a range of two", [[1.0, 2.0]]),
+]
 
 
 def build(case_list=None) -> list[Bad]:
@@ -78,10 +85,10 @@ def build(case_list=None) -> list[Bad]:
             param = list(inspect.signature(getattr(udfs, case.func)).parameters.values())[pos]
             optional = param.default is not inspect.Parameter.empty  # blank means the default: not a mistake
             if is_range:
-                for what, new, must_fail in _range_mutations(arg):
+                for what, new, refused in _range_mutations(arg):
                     args = list(case.args)
                     args[pos] = new
-                    must_fail = must_fail and not (optional and what in ("an empty range", "every cell blank"))
+                    must_fail = refused and not (optional and what in ("an empty range", "every cell blank"))
                     out.append(Bad(case.func, args, f"argument {pos + 1}: {what}", must_fail))
             else:
                 for what, new in SCALARS:
@@ -112,8 +119,16 @@ def tally(outcomes) -> dict:
 
 PERIOD_ARGS = {"returns", "market", "factors", "rf", "data", "periods"}
 # functions whose answer cannot depend on a row that is missing for every asset (listwise deletion)
-ROW_FREE = {"capm_beta", "factor_r2", "ridge_loadings", "lasso_loadings", "ols_loadings", "specific_var", "capm_er",
-            "grs_test"}
+ROW_FREE = {
+    "capm_beta",
+    "factor_r2",
+    "ridge_loadings",
+    "lasso_loadings",
+    "ols_loadings",
+    "specific_var",
+    "capm_er",
+    "grs_test",
+}
 
 
 def trailing_month_cases() -> list[tuple]:
@@ -147,9 +162,14 @@ def check_battery(runtime: str, outcome, bads: list[Bad] | None = None, min_inpu
     Prints the tally.
     """
     t = tally((bad, outcome(bad)) for bad in (build() if bads is None else bads))
-    print(f"{runtime}: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
-          f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes")
-    assert t["inputs"] > min_inputs and not t["crashes"] and not t["silent wrong"], (t["crashes"][:5], t["silent wrong"][:5])
+    print(
+        f"{runtime}: {t['inputs']} bad inputs, {t['clear errors']} clear errors, {t['numbers']} numbers, "
+        f"{len(t['silent wrong'])} silent wrong, {len(t['crashes'])} crashes"
+    )
+    assert t["inputs"] > min_inputs and not t["crashes"] and not t["silent wrong"], (
+        t["crashes"][:5],
+        t["silent wrong"][:5],
+    )
 
 
 def check_trailing_month(call, func, args, base) -> None:

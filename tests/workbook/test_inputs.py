@@ -71,3 +71,25 @@ def _formulas(path):
                 text = getattr(cell.value, "text", cell.value)
                 if isinstance(text, str) and text.startswith("="):
                     yield wb, ws, cell, text
+
+
+def test_barra_options_on_start_reach_the_formulas(tmp_path):
+    """Issue 27.4: Start offers the Barra-style options and FACTOR_COV, SPECIFIC_VAR and BACKTEST get them."""
+    from xlfactor.core import risk
+    from xlfactor.workbook.template import Inputs, Template
+    from xlfactor.workbook.template.inputs import udf_takes
+
+    if not (udf_takes("FACTOR_COV", "nw_lags") and udf_takes("SPECIFIC_VAR", "shrink")):
+        pytest.skip("the Excel functions do not take the Barra-style options yet")
+    inp = Inputs(cov_method="barra", nw_lags=2, corr_halflife=48, regime_halflife=12, specific_shrink=0.1)
+    plain, barra = (Template(inputs=i).build(tmp_path / f"{j}.xlsx", "classic") for j, i in enumerate((Inputs(), inp)))
+    start, r = barra.sheets["Start"], barra.sheets["Risk"]
+    assert [start.blocks[k].value() for k in ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")] == [
+        2, 48, 12, 0.1]
+    fx = np.array(barra.sheets["Factors"].blocks["factors"].values(), float)
+    want = risk.factor_covariance(fx, "barra", inp.halflife, corr_halflife=48, nw_lags=2, regime_halflife=12)
+    np.testing.assert_allclose(np.array(r.blocks["cov"].values(), float), want, rtol=1e-12)
+    spec = [np.array(b.sheets["Risk"].blocks["specific_var"].values(), float) for b in (plain, barra)]
+    assert np.abs(spec[1] - spec[0]).max() > 1e-6  # the shrinkage reaches SPECIFIC_VAR
+    bt = [b.sheets["Backtest"].blocks["bt_summary"].values()[3][1:] for b in (plain, barra)]
+    assert bt[0] != bt[1]  # and the backtest's predicted volatilities

@@ -1,7 +1,9 @@
-"""Render the values-only template with LibreOffice and check every chart sheet shows its charts.
+"""The preview rendered with LibreOffice reads as a printed report: legible pages, no empty bands, charts shown.
 
-Both the shipped data and a data set of another shape (1,200 x 45 x 7). The PNGs of the last run are
-kept in previews/shipped/ and previews/other/ (one per sheet) for a person to look at.
+Both the shipped data and a data set of another shape (2,000 business days x 20 assets x 5 factors, synthetic).
+Every page's words are measured with ``pdftotext -bbox`` (tests/workbook/legibility.py): no page's median
+word height under 8 pt, no page more than half empty, the text spanning most of the page's width. The PNGs
+of the last run are kept in previews/shipped/ and previews/other/ (one per page) for a person to look at.
 """
 
 import os
@@ -12,56 +14,70 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.workbook import legibility, synthetic
 from xlfactor.workbook.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 PREVIEWS = ROOT / "previews"
-CHART_SHEETS = {"Market model", "Lambda", "Loadings", "Risk"}
+CHART_SHEETS = {"Market model", "Lambda", "Loadings", "Risk", "Backtest", "Macro"}
+SMALLEST = 8.0  # points: the median word height of every page
+EMPTIEST = 0.5  # share of a page's bands with no ink
 
 
-def _ppm(path: Path) -> np.ndarray:
-    data = path.read_bytes()
-    parts = data.split(maxsplit=4)  # P6, width, height, maxval, pixels
-    w, h = int(parts[1]), int(parts[2])
-    return np.frombuffer(parts[4][: w * h * 3], dtype=np.uint8).reshape(h, w, 3)
-
-
-@pytest.mark.parametrize("data_set", ["shipped", "other"])
-def test_values_copy_renders_with_charts(tmp_path, data_set):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice or not shutil.which("pdftoppm"):
+@pytest.fixture(scope="module", params=["shipped", "other"])
+def rendered(request, tmp_path_factory):
+    found = legibility.tools()
+    if not found:
         if os.environ.get("CI"):
             pytest.fail("LibreOffice or poppler-utils missing: .ci/run installs them")
         pytest.skip("LibreOffice (libreoffice-calc-nogui) and poppler-utils are not installed")
-    if data_set == "shipped":
-        template = Template()
-    else:  # 1,200 months x 45 assets x 7 factors from CSV files
-        from tests.workbook import synthetic
-        from xlfactor.workbook.dataset import from_files
+    tmp = tmp_path_factory.mktemp(request.param)
+    template = Template() if request.param == "shipped" else Template(data=synthetic.daily())
+    book = template.build(tmp / "xlfactor_preview.xlsx", "preview")
+    pdf = legibility.render(tmp / "xlfactor_preview.xlsx", found[0], tmp)
+    pages = legibility.pages(pdf, tmp)
+    folder = PREVIEWS / request.param
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(folder / "page")], check=True, timeout=120)
+    return book, pages, tmp
 
-        files = synthetic.write(tmp_path / "data")
-        template = Template(data=from_files(files["returns"], files["factors"], "RF"))
-    book = template.build(tmp_path / "xlfactor_preview.xlsx", "preview")
-    env = {**os.environ, "HOME": str(tmp_path)}  # a fresh LibreOffice profile
-    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
-                    str(tmp_path / "xlfactor_preview.xlsx")], check=True, capture_output=True, timeout=300, env=env)
-    pdf = tmp_path / "xlfactor_preview.pdf"
-    assert pdf.exists(), sorted(p.name for p in tmp_path.iterdir())
-    subprocess.run(["pdftoppm", "-r", "60", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
-    pages = sorted(tmp_path.glob("page-*.ppm"))
-    names = list(book.sheets)
-    assert len(pages) == len(names), f"{len(pages)} pages for sheets {names}"
-    folder = PREVIEWS / data_set
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(folder / "sheet")], check=True, timeout=120)
-    for name, page in zip(names, pages, strict=True):
-        img = _ppm(page).astype(int)
-        ink = (img.min(axis=2) < 200).mean()
-        coloured = ((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale
-        assert ink > 0.001, f"sheet {name} rendered blank"
-        if name in CHART_SHEETS:  # a chart with empty series shows colour only in its legend keys (~0.03%)
-            assert coloured > 0.0006, f"sheet {name}: no chart visible ({coloured:.4%} coloured pixels)"
-    for i, name in enumerate(names, start=1):
-        src = folder / f"sheet-{i}.png"
-        if src.exists():
-            src.replace(folder / f"{i}-{name.replace(' ', '_')}.png")
+
+def test_every_page_is_legible_and_filled(rendered):
+    book, pages, _ = rendered
+    report = [f"p{p.number} {p.footer!r}: height {p.median_height:.1f} pt, {p.empty:.0%} empty, width "
+              f"{p.text_width:.0%}" for p in pages]
+    assert all(p.median_height >= SMALLEST for p in pages), report
+    # a sheet that only says why it does not apply to these data (Macro on daily data: a title and a note) is exempt
+    notes_only = {name for name, sheet in book.sheets.items() if sheet.extent[0] <= 2}
+    assert all(p.empty <= EMPTIEST for p in pages if not any(name in p.footer for name in notes_only)), report
+    assert all(p.text_width >= 0.6 for p in pages), report  # the page's width filled, not its left 42%
+    assert {name for name in book.sheets if any(name in p.footer for p in pages)} == set(book.sheets), report
+
+
+def test_every_chart_sheet_shows_its_charts(rendered):
+    book, pages, tmp = rendered
+    images = sorted(tmp.glob("measure-*.ppm"))
+    for name in CHART_SHEETS - {name for name, sheet in book.sheets.items() if sheet.extent[0] <= 2}:
+        coloured = [((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale
+                    for p, img in zip(pages, map(legibility._ppm, images), strict=True) if name in p.footer]
+        assert max(coloured) > 0.0006, f"sheet {name}: no chart visible ({max(coloured):.4%} coloured pixels)"
+
+
+def test_measures_tell_legible_from_shrunk_pages(tmp_path):
+    """The measure itself: a sheet fitted to one page (the old print setup) reads under 8 pt and half empty."""
+    found = legibility.tools()
+    if not found:
+        pytest.skip("LibreOffice and poppler-utils are not installed")
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "shrunk.xlsx"))
+    ws = wb.add_worksheet("Shrunk")
+    for r in range(130):
+        for c in range(19):
+            ws.write_number(r, c, float(np.round(np.sin(r * c), 3)))
+    ws.set_landscape()
+    ws.fit_to_pages(1, 1)
+    wb.close()
+    [page] = legibility.pages(legibility.render(tmp_path / "shrunk.xlsx", found[0], tmp_path), tmp_path)
+    assert page.median_height < SMALLEST and page.text_width < 0.6

@@ -12,7 +12,7 @@ from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template, bu
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCEL_FUNCTIONS = {"IF", "SQRT", "IFERROR", "INDEX", "MATCH", "COUNTIF", "OR", "AND", "COUNT", "COUNTA", "MAX", "TAKE", "DROP",
-                   "FILTER", "TOROW", "TRANSPOSE", "VSTACK", "ANCHORARRAY"}
+                   "FILTER", "TOROW", "TRANSPOSE", "VSTACK", "ANCHORARRAY", "DATE", "INT", "MOD"}
 PREFIXES = re.compile(r"_xlfn\.|_xlws\.", re.I)  # how the file stores Excel 365's functions
 REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
 
@@ -212,15 +212,16 @@ def xl(r, c):
 def test_chart_series_point_at_blocks(books):
     path, book = books["preview"]
     wb = openpyxl.load_workbook(path)
-    by_title = {title: series for _, title, series in book.charts}
+    by_title = {title.split(":")[0] if title.startswith(("Growth", "Rolling")) else title: series
+                for _, title, series in book.charts}  # these two say on the chart what the data show
     factors = ["Mkt-RF", "SMB", "HML", "Mom", "LowVol"]
-    assert set(by_title) == {"CAPM expected excess return vs historical mean (per period)",
+    assert set(by_title) == {"CAPM expected excess return vs historical mean (% a year)",
                              "Cross-validated error (summed over assets)", "Weights and risk shares by asset",
                              "Risk share by factor and specific risk",
-                             *[f"{n} loadings: OLS vs ridge vs lasso" for n in factors],
-                             "Cumulative excess return of each model's portfolio (growth of 1)",
+                             *[f"{n}: OLS, ridge, lasso" for n in factors],
+                             "Growth of 1 by model (cumulative excess return)",
                              "Predicted vs realised volatility, out of sample (a year)",
-                             "Rolling market beta (window on Start), first 6 assets",
+                             "Rolling market beta (window on Start)",
                              "Exposures to the macro factors (betas per unit of factor)",
                              "R2 per asset: k latent factors vs the named factors",
                              "Scree: share of variance by principal component, k in use marked"}
@@ -228,7 +229,7 @@ def test_chart_series_point_at_blocks(books):
     assert [s["values"] for s in by_title["Exposures to the macro factors (betas per unit of factor)"]] == [
         betas.row(i).address() for i in range(3)]
     cum, summary = book.block("Backtest", "bt_cumulative"), book.block("Backtest", "bt_summary")
-    lines = by_title["Cumulative excess return of each model's portfolio (growth of 1)"]
+    lines = by_title["Growth of 1 by model (cumulative excess return)"]
     assert [s["name"] for s in lines] == ["ols", "ridge", "lasso", "lasso_market_free"]
     assert [s["values"] for s in lines] == [cum.sheet.ref(cum.r0, j, cum.r1, j).address() for j in range(1, 5)]
     bars = by_title["Predicted vs realised volatility, out of sample (a year)"]
@@ -240,7 +241,7 @@ def test_chart_series_point_at_blocks(books):
     assert cv[0]["categories"] == curve.sheet.ref(curve.r0, 0, curve.r1, 0).address()
     assert cv[3]["data_labels"]["custom"] == [{"value": "min"}, {"value": "1se"}]
     for i, name in enumerate(factors):  # OLS, ridge, lasso rows of the same factor
-        series = by_title[f"{name} loadings: OLS vs ridge vs lasso"]
+        series = by_title[f"{name}: OLS, ridge, lasso"]
         assert [s["values"] for s in series] == [book.block("Loadings", "ols").row(i + 1).address(),
                                                  book.block("Loadings", "ridge").row(i).address(),
                                                  book.block("Loadings", "lasso").row(i).address()]
@@ -269,7 +270,10 @@ def test_all_thirty_portfolios_on_request(tmp_path):
 
 
 def test_number_formats_read_as_a_report(books):
-    """Integers for counts, enough digits for small alphas and p-values, percentages for shares; no E-notation."""
+    """Integers for counts, enough digits for small alphas and p-values, percentages for shares; E-notation
+    for lambdas only (they span orders of magnitude)."""
+    from xlfactor.workbook.template.sheets.lambda_ import LAMBDA_FORMAT
+
     path, book = books["classic"]
     ws = openpyxl.load_workbook(path)["Market model"]
     capm = book.block("Market model", "capm")
@@ -280,4 +284,5 @@ def test_number_formats_read_as_a_report(books):
     for sheet in ("Factors", "Market model", "Lambda", "Loadings", "Risk"):
         for row in openpyxl.load_workbook(path)[sheet].iter_rows():
             for cell in row:
-                assert "E+" not in cell.number_format, f"{sheet}!{cell.coordinate}: {cell.number_format}"
+                assert "E+" not in cell.number_format or cell.number_format == LAMBDA_FORMAT, (
+                    f"{sheet}!{cell.coordinate}: {cell.number_format}")

@@ -25,6 +25,7 @@ import functools
 import itertools
 import os
 from collections import deque
+from typing import overload
 
 import numpy as np
 import xlwings as xw
@@ -33,10 +34,17 @@ from ..core import _validation as v
 from ..errors import InputShapeError, InputValueError, InsufficientDataError, XLFactorError
 
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
-COM_ERROR_TEXT = {-2146826288: "#NULL!", -2146826281: "#DIV/0!", -2146826273: "#VALUE!", -2146826265: "#REF!",
-                  -2146826259: "#NAME?", -2146826252: "#NUM!", -2146826246: "#N/A"}
+COM_ERROR_TEXT = {
+    -2146826288: "#NULL!",
+    -2146826281: "#DIV/0!",
+    -2146826273: "#VALUE!",
+    -2146826265: "#REF!",
+    -2146826259: "#NAME?",
+    -2146826252: "#NUM!",
+    -2146826246: "#N/A",
+}
 MAX_CELLS = 25_000_000  # one argument: 5,040 periods x 3,000 assets is 15 million
-FIX_ERROR = "fix that cell, or wrap it in IFERROR(..., \"\") to treat it as a missing value."
+FIX_ERROR = 'fix that cell, or wrap it in IFERROR(..., "") to treat it as a missing value.'
 _FLOAT_OR_BLANK = {float, type(None)}  # cells that need no interpretation
 
 
@@ -84,11 +92,14 @@ def excel_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args):
+        problem: XLFactorError
         try:
             return func(*args)
         except MemoryError:  # a refusal the user can act on, not a server error
-            problem = InsufficientDataError("the computation needs more memory than this machine has; select "
-                                            "smaller ranges, fewer lambdas or fewer folds.")
+            problem = InsufficientDataError(
+                "the computation needs more memory than this machine has; select "
+                "smaller ranges, fewer lambdas or fewer folds."
+            )
         except XLFactorError as exc:
             problem = exc
         message = f"{name}: {problem}"
@@ -132,6 +143,14 @@ def _error_value(x) -> str | None:
     return None
 
 
+def _plain(x):
+    """An Office.js data-type cell ({"type": "Double", "basicValue": 1.5}, FormattedNumber, String, Boolean) as
+    its value, as xlwings reads one; an error cell stays an error."""
+    if isinstance(x, dict) and "basicValue" in x and str(x.get("type", "")).lower() != "error":
+        return x["basicValue"]
+    return x
+
+
 def _describe(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return f"a logical value ({'TRUE' if x else 'FALSE'})"
@@ -147,12 +166,16 @@ def _describe(x) -> str:
 
 
 def _element(x, name: str, i: int, j: int) -> float:
+    x = _plain(x)
     if _is_blank(x):
         return np.nan
     if _error_value(x) is not None:
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; {FIX_ERROR}")
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:  # a JSON integer beyond any double, e.g. 10**400
+            raise InputValueError(f"{name} row {i + 1}, column {j + 1} is a number too large for Excel.") from None
     raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {_describe(x)}; select numbers only.")
 
 
@@ -165,12 +188,16 @@ def _matrix(value, name: str) -> np.ndarray:
     if not rows or widths == {0}:
         raise InputShapeError(f"{name} is empty; select at least one cell.")
     if len(rows) * len(rows[0]) > MAX_CELLS:
-        raise InputShapeError(f"{name} has {len(rows) * len(rows[0]):,} cells, over the {MAX_CELLS:,} one argument may "
-                              "hold; select a smaller range (whole columns such as A:A send every row).")
+        raise InputShapeError(
+            f"{name} has {len(rows) * len(rows[0]):,} cells, over the {MAX_CELLS:,} one argument may "
+            "hold; select a smaller range (whole columns such as A:A send every row)."
+        )
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _FLOAT_OR_BLANK:
         # some odd cells (errors, text, ints): look cell by cell only at the rows that hold them
-        rows = [r if set(map(type, r)) <= _FLOAT_OR_BLANK else [_element(x, name, i, j) for j, x in enumerate(r)]
-                for i, r in enumerate(rows)]
+        rows = [
+            r if set(map(type, r)) <= _FLOAT_OR_BLANK else [_element(x, name, i, j) for j, x in enumerate(r)]
+            for i, r in enumerate(rows)
+        ]
     arr = np.array(rows, dtype=float)
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
@@ -202,11 +229,12 @@ def aligned(*args: tuple) -> list[np.ndarray]:
     """
     arrays = [value if isinstance(value, np.ndarray) else _matrix(value, name) for value, name in args]
     length = max(_rows_used(a) for a in arrays)
-    short = [(a.shape[0], name) for a, (_, name) in zip(arrays, args) if a.shape[0] < length]
+    short = [(a.shape[0], name) for a, (_, name) in zip(arrays, args, strict=True) if a.shape[0] < length]
     if short:
-        longest = next(name for a, (_, name) in zip(arrays, args) if _rows_used(a) == length)
-        raise InputShapeError(f"{longest} has {length} rows but {short[0][1]} has {short[0][0]}; "
-                              "select the same periods for both.")
+        longest = next(name for a, (_, name) in zip(arrays, args, strict=True) if _rows_used(a) == length)
+        raise InputShapeError(
+            f"{longest} has {length} rows but {short[0][1]} has {short[0][0]}; select the same periods for both."
+        )
     return [a[:length] for a in arrays]
 
 
@@ -227,10 +255,12 @@ def periods(args, rf=None) -> tuple:
     named = list(args)
     r = None if blank(rf) else _matrix(rf, "rf")
     column = r is not None and r.size > 1
-    if column:
+    if r is not None and column:
         if r.shape[1] != 1:
-            raise InputShapeError(f"rf is {r.shape[0]} x {r.shape[1]} cells; give one number or one column "
-                                  "of rates over the same periods.")
+            raise InputShapeError(
+                f"rf is {r.shape[0]} x {r.shape[1]} cells; give one number or one column "
+                "of rates over the same periods."
+            )
         named.append((r, "rf"))
     arrays = aligned(*named)
     rate = arrays.pop()[:, 0] if column else np.full(arrays[0].shape[0], 0.0 if r is None else r[0, 0])
@@ -260,16 +290,20 @@ def returns_and_factors(returns, factors, rf=None):
 def blank(value) -> bool:
     """True for an omitted argument, a blank cell, or a range holding only blanks (error cells are not blank)."""
     if isinstance(value, (list, tuple)):
-        return all(_is_blank(x) for x in itertools.chain.from_iterable(_rows(value)))
-    return _is_blank(value)
+        return all(_is_blank(_plain(x)) for x in itertools.chain.from_iterable(_rows(value)))
+    return _is_blank(_plain(value))
 
 
 def words(value, name: str) -> list[str]:
     """The texts of a cell or range, each split at commas, blanks skipped ("ols, lasso" or one name per cell)."""
-    raw = [x for r in _rows(value) for x in r if not _is_blank(x)]
+    raw = [_plain(x) for r in _rows(value) for x in r if not _is_blank(_plain(x))]
     bad = [x for x in raw if not isinstance(x, str)]
     if bad:
-        what = f"the number {bad[0]:g}" if isinstance(bad[0], (int, float)) and not isinstance(bad[0], bool) else _describe(bad[0])
+        what = (
+            f"the number {bad[0]:g}"
+            if isinstance(bad[0], (int, float)) and not isinstance(bad[0], bool)
+            else _describe(bad[0])
+        )
         raise InputValueError(f"{name} holds {what}; give names, one per cell or separated by commas.")
     return [w.strip() for x in raw for w in x.split(",") if w.strip()]
 
@@ -279,7 +313,7 @@ def scalar(value):
     rows = _rows(value)
     if len(rows) != 1 or len(rows[0]) != 1:
         return value
-    return rows[0][0]
+    return _plain(rows[0][0])
 
 
 def _not_a_number(value) -> bool:
@@ -319,6 +353,10 @@ def number(value, name: str, default: float | None, **bounds) -> float | None:
     return v.check_number(value, name, **bounds)
 
 
+@overload
+def count(value, name: str, default: int, minimum: int = 0) -> int: ...
+@overload
+def count(value, name: str, default: None, minimum: int = 0) -> int | None: ...
 def count(value, name: str, default: int | None, minimum: int = 0) -> int | None:
     """A whole number >= minimum (Excel sends 5 as 5.0); blank means the default."""
     value = scalar(value)
@@ -341,6 +379,31 @@ def option(value, options, name: str, default: str) -> str:
 
 def optional_table(value, name: str) -> np.ndarray | None:
     return None if blank(value) else table(value, name)
+
+
+def _either(choices) -> str:
+    choices = list(choices)
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def unused(value, name: str, chosen: str, users, selector_blank: bool, selector: str = "method") -> bool:
+    """True when ``value`` is given but the chosen ``selector`` value does not use it (validate it first; then
+    drop it). When the selector was left blank (its default chosen), such a value is refused instead: it was
+    meant for another choice, which the user most likely forgot to make (e.g. budgets without method budget).
+
+    Examples
+    --------
+    >>> unused(None, "budgets", "erc", ("budget", "factor"), True), unused([[1.0]], "budgets", "erc", ("budget",), False)
+    (False, True)
+    """
+    if blank(value) or chosen in users:
+        return False
+    if selector_blank:
+        raise InputValueError(
+            f"argument {name} serves only {selector} {_either(users)}, but {selector} is blank "
+            f"(default {chosen}); choose {selector}, or clear {name}."
+        )
+    return True
 
 
 # --- arrays to cells ------------------------------------------------------------------------------------------------

@@ -18,7 +18,11 @@ from .. import __version__
 from .._files import write_text
 from ..errors import XLFactorError
 
-FUNCTIONS_INIT = '''"""xlfactor's spreadsheet functions for xlwings Server (written by `xlfactor serve`)."""
+FUNCTIONS_INIT = '''"""xlfactor's spreadsheet functions for xlwings Server (written by `xlfactor serve`).
+
+xlwings Server reads their names, help texts and JavaScript from here; xlfactor's guard
+(xlfactor.excel.server) answers the calls themselves, off the event loop.
+"""
 
 import sys
 
@@ -26,9 +30,7 @@ if sys.platform != "emscripten":
     # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide; make that fail fast.
     sys.modules.setdefault("pyodide", None)
 
-from xlfactor.excel.server import threaded_functions  # noqa: E402
-
-globals().update(threaded_functions())  # each function computes in a worker thread, off the event loop
+from xlfactor.excel.udfs import *  # noqa: E402,F401,F403
 '''
 
 # xlwings Lite has two editor tabs, main.py and requirements.txt, and installs packages from PyPI or Pyodide.
@@ -76,10 +78,14 @@ sys.meta_path.insert(0, _Bundle())
 from xlfactor.excel.udfs import *  # noqa: E402,F401,F403
 '''
 
-LITE_REQUIREMENTS = f"""# xlfactor {__version__} for xlwings Lite: paste this into the requirements.txt tab (written by `xlfactor lite`).
+LITE_REQUIREMENTS = (
+    f"""# xlfactor {__version__} for xlwings Lite: paste this into the requirements.txt tab (written by `xlfactor lite`).
 # xlfactor itself is inside main.py. numpy and scipy come from Pyodide: do not pin them. If Lite's own
 # requirements.txt pins xlwings (e.g. xlwings==0.37.8), keep that pin on the xlwings line.
-""" + "\n".join(LITE_REQUIREMENTS_NAMES) + "\n"
+"""
+    + "\n".join(LITE_REQUIREMENTS_NAMES)
+    + "\n"
+)
 
 
 def _module_file(root: Path, name: str) -> Path | None:
@@ -126,10 +132,12 @@ def lite_main() -> str:
     """The main.py for xlwings Lite: xlfactor's Excel modules as sources, an import hook, the functions."""
     bundle = lite_bundle()
     packages = ("xlfactor", *(name for name, path in bundle.items() if path.name == "__init__.py"))
-    sources = {"xlfactor": f'"""xlfactor\'s Excel functions, bundled for xlwings Lite."""\n__version__ = "{__version__}"\n'}
+    sources = {
+        "xlfactor": f'"""xlfactor\'s Excel functions, bundled for xlwings Lite."""\n__version__ = "{__version__}"\n'
+    }
     sources.update({name: path.read_text() for name, path in bundle.items()})
     body = "\n".join(f"    {name!r}: {text!r}," for name, text in sources.items())
-    return (LITE_HEADER + f"\nPACKAGES = {packages!r}\n" + "\nSOURCES = {\n" + body + "\n}\n" + LITE_FOOTER)
+    return LITE_HEADER + f"\nPACKAGES = {packages!r}\n" + "\nSOURCES = {\n" + body + "\n}\n" + LITE_FOOTER
 
 
 LICENCE_NOTE = (
@@ -265,7 +273,7 @@ MANIFEST_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
-    """The functions a catalogue module exports (its ``__all__``) and the docstrings of its functions and of
+    """The functions a catalogue module exports (its ``__all__``, topic modules' ``__all__`` added to it) and the docstrings of its functions and of
     the topic modules it star-imports (``from .fn_x import *``), read from the sources, not imported.
 
     Importing xlwings here, before xlwings Server's settings are in the environment, would bind xlwings'
@@ -275,9 +283,16 @@ def catalogue(path: Path) -> tuple[list[str], dict[str, str]]:
     docs = {node.name: ast.get_docstring(node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.names[0].name == "*":
-            docs.update(catalogue(path.with_name(node.module + ".py"))[1])
-    names = next((ast.literal_eval(node.value) for node in tree.body
-                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__"), [])
+            docs.update(catalogue(path.with_name(f"{node.module}.py"))[1])
+    names: list[str] = []
+    for node in tree.body:  # __all__ = [...] then __all__ += fn_x.__all__ + fn_y.__all__
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+            names = list(ast.literal_eval(node.value))
+        elif isinstance(node, ast.AugAssign) and getattr(node.target, "id", "") == "__all__":
+            parts = [p for p in ast.walk(node.value) if isinstance(p, ast.Attribute) and p.attr == "__all__"]
+            for part in sorted(parts, key=lambda p: p.col_offset):  # in the order written
+                if isinstance(part.value, ast.Name):
+                    names += catalogue(path.with_name(f"{part.value.id}.py"))[0]
     return names, docs
 
 
@@ -286,8 +301,9 @@ def taskpane_html() -> str:
     from html import escape
 
     names, docs = catalogue(Path(__file__).with_name("udfs.py"))
-    rows = "\n".join(f"        <li><code>{name.upper()}</code>: {escape(docs[name].splitlines()[0])}</li>"
-                     for name in names)
+    rows = "\n".join(
+        f"        <li><code>{name.upper()}</code>: {escape(docs[name].splitlines()[0])}</li>" for name in names
+    )
     return f"""{{% extends "base.html" %}}
 {{% block content %}}
   <div class="container-fluid pt-3">
@@ -323,14 +339,70 @@ def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
     """Write main.py and requirements.txt to paste into xlwings Lite's editor tabs."""
     folder = Path(folder)
     paths = [folder / "main.py", folder / "requirements.txt"]
-    for path, text in zip(paths, (lite_main(), LITE_REQUIREMENTS)):
+    for path, text in zip(paths, (lite_main(), LITE_REQUIREMENTS), strict=True):
         _write(path, text, force)
     return paths
 
 
-def auth_configured() -> bool:
-    """Whether xlwings Server will authenticate callers (an auth provider in XLWINGS_AUTH_PROVIDERS)."""
-    return os.environ.get("XLWINGS_AUTH_PROVIDERS", "").strip() not in ("", "[]")
+PLACEHOLDER_AUTH = (
+    "XLWINGS_AUTH_PROVIDERS names custom, but the project has no auth/custom/__init__.py of its own: xlwings "
+    "Server's placeholder would accept anyone sending the fixed token 'test-token'. Write validate_token in "
+    "<project>/auth/custom/__init__.py (README: Serving safely), or use entraid."
+)
+
+
+CUSTOM_AUTH_EXAMPLE = '''"""Sign-in for `xlfactor serve`: each caller sends one of the team's tokens (set XLFACTOR_TOKENS on the
+server, tokens separated by commas; Excel sends one from globalThis.getAuth in static/js/auth.js)."""
+
+import hmac
+import os
+
+from fastapi import HTTPException, status
+from xlwings_server.models import User
+
+
+async def validate_token(token_string: str):
+    tokens = [t.strip() for t in os.environ.get("XLFACTOR_TOKENS", "").split(",") if len(t.strip()) >= 16]
+    for k, token in enumerate(tokens):
+        if hmac.compare_digest(token_string.encode(), token.encode()):
+            return User(id=f"token{k + 1}", name=f"token {k + 1}")
+    raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Sign-in failed: unknown token.")
+'''
+
+
+def auth_providers() -> list[str]:
+    """The providers named in XLWINGS_AUTH_PROVIDERS (a JSON list, or names separated by commas)."""
+    import json
+
+    raw = os.environ.get("XLWINGS_AUTH_PROVIDERS", "").strip()
+    try:
+        names = json.loads(raw) if raw.startswith("[") else raw.split(",")
+    except ValueError:
+        names = [raw]
+    return [str(n).strip().lower() for n in names if str(n).strip()]
+
+
+def custom_auth_written(folder) -> bool:
+    """Whether the project carries its own custom auth provider (not xlwings Server's placeholder)."""
+    folder = Path(folder)
+    for path in (folder / "auth" / "custom" / "__init__.py", folder / "auth" / "custom.py"):
+        if path.is_file():
+            text = path.read_text()
+            return "def validate_token" in text and "test-token" not in text
+    return False
+
+
+def real_auth(folder) -> str | None:
+    """None when callers must sign in with a real provider (entraid, or a custom one the user wrote); else why not."""
+    providers = auth_providers()
+    if not providers:
+        return "no auth provider is configured (XLWINGS_AUTH_PROVIDERS)"
+    if "custom" in providers and not custom_auth_written(folder):
+        return PLACEHOLDER_AUTH
+    unknown = [p for p in providers if p not in ("entraid", "custom")]
+    if unknown:
+        return f"XLWINGS_AUTH_PROVIDERS names {', '.join(unknown)}; xlwings Server has entraid and custom"
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -344,13 +416,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False,
-          workers: int = 1) -> str:
+def serve(
+    folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False, workers: int = 1
+) -> str:
     """Write the project, print how to connect Excel, and run xlwings Server with uvicorn."""
-    if not is_loopback(host) and not auth_configured():
+    folder = Path(folder)
+    problem = real_auth(folder)
+    if not is_loopback(host) and problem:
         raise XLFactorError(
-            f"--host {host} would let anyone on the network call the functions without signing in; keep "
-            "127.0.0.1, or configure an auth provider first (XLWINGS_AUTH_PROVIDERS, see xlwings Server's docs).")
+            f"--host {host} would let anyone on the network call the functions: {problem}. Keep 127.0.0.1, or "
+            'configure sign-in first (README, Serving safely: XLWINGS_AUTH_PROVIDERS=["entraid"] with your tenant, or a '
+            "custom provider you write)."
+        )
+    if "custom" in auth_providers() and not custom_auth_written(folder):
+        raise XLFactorError(PLACEHOLDER_AUTH)
     if workers < 1:
         raise XLFactorError(f"--workers must be 1 or more; got {workers}.")
     folder = write_server_project(folder, force=force).resolve()
@@ -376,11 +455,19 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = T
 
         os.environ.update(server_settings())  # only when serving: --print-only leaves this process as it was
         os.environ["XLWINGS_PROJECT_DIR"] = str(folder)
+        os.environ["XLFACTOR_WARM_WORKERS"] = "1"  # the worker processes for large calls start with the server
         os.environ["XLFACTOR_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(["127.0.0.1", "localhost", "::1", host]))
 
-        kwargs = {}
+        kwargs: dict = {}
         if https:
             kwargs = {"ssl_certfile": str(certs / "localhost+2.pem"), "ssl_keyfile": str(certs / "localhost+2-key.pem")}
-        uvicorn.run("xlfactor.excel.server:create_app", factory=True, host=host, port=port, workers=workers,
-                    limit_concurrency=64, **kwargs)
+        uvicorn.run(
+            "xlfactor.excel.server:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            limit_concurrency=64,
+            **kwargs,
+        )
     return message

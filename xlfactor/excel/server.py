@@ -1,65 +1,200 @@
-"""The web app `xlfactor serve` runs: xlwings Server's app behind a thin guard.
+"""The web app `xlfactor serve` runs: xlwings Server's app behind a guard that also answers the function calls.
 
 xlwings Server answers a call of an unknown function, or a body that is not the JSON its client
 sends, with HTTP 500, which Excel's client retries three times and then shows as "An error
-occurred.". The guard answers those with 4xx and one line saying what is wrong, and only lets
-xlfactor's own functions be called (xlwings looks the name up with ``getattr`` on the module).
+occurred."; and it parses each body on its event loop (twice, with the guard), where a 12.7 MB
+CV_LAMBDA body held every other user's calls for half a second. So the guard answers
+``/xlwings/custom-functions-call`` itself:
 
-Import this module only with xlwings Server's settings in the environment (``runtimes.server_settings``):
-``create_app`` imports ``xlwings_server.main``, which reads them.
+- on the event loop only the bytes are read, the caller authenticated (xlwings Server's own
+  providers, ``authenticate``) and the answer sent;
+- decoding (orjson when installed), checking (``call_problem``, 4xx with one line), converting and
+  computing run once, in ``answer``, off the loop: in a thread for a small body, in one of a few worker
+  processes for a large one (a JSON decode holds the GIL for its whole length, so threads alone would
+  still stall the fast calls), through xlwings' own ``custom_functions_call`` so that arguments and
+  results convert exactly as xlwings Server converts them;
+- a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
+  cache of encoded answers, keyed by the body's SHA-256, without decoding it again.
+
+Everything else (manifest, task pane, meta, JavaScript) goes to xlwings Server unchanged. Import this
+module only with xlwings Server's settings in the environment (``runtimes.server_settings``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import concurrent.futures
+import hashlib
+import inspect
 import json
+import logging
+import multiprocessing
 import os
+import sys
+import threading
+from collections import OrderedDict
+
+if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide
+    sys.modules.setdefault("pyodide", None)  # type: ignore[arg-type]
 
 from . import udfs
 
+try:  # the fastest well-kept JSON parser, when installed (the server extra installs it): about 3x json
+    import orjson
+except ImportError:  # pragma: no cover - the stdlib's json then
+    orjson = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
 CALL_PATH = "/xlwings/custom-functions-call"
 MAX_BODY_MB = float(os.environ.get("XLFACTOR_MAX_REQUEST_MB", "256"))  # 2,520 x 500 cells are about 25 MB
+LARGE_BODY_KB = float(os.environ.get("XLFACTOR_LARGE_REQUEST_KB", "256"))  # above: decoded in a worker process
+LARGE_WORKERS = int(os.environ.get("XLFACTOR_LARGE_WORKERS", str(min(2, os.cpu_count() or 1))))
+ANSWER_CACHE_MB = float(os.environ.get("XLFACTOR_ANSWER_CACHE_MB", "64"))
+TEXT, JSON = b"text/plain; charset=utf-8", b"application/json"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def _params(name: str) -> int:
-    return len(getattr(udfs, name).__xlfunc__["args"])
+# --- one call, off the event loop -----------------------------------------------------------------------------------
 
 
-def call_problem(body: bytes) -> str | None:
-    """Why a custom-functions-call body cannot be served, in one line; None when it can."""
+def _decode(body: bytes):
+    """The JSON value of ``body``, or the one-line reason it is not JSON (a str wrapped in a tuple)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # orjson refuses what json may accept (integers beyond 64 bits): ask json for its verdict
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"the request body is not JSON ({exc.msg}); Excel's xlwings client sends JSON."
+        return json.loads(body)
+    except UnicodeDecodeError:
+        return ("the request body is not UTF-8 text; Excel's xlwings client sends JSON.",)
+    except RecursionError:
+        return ("the request body nests too deeply to be a call; Excel's xlwings client sends a list of ranges.",)
+    except ValueError as exc:
+        return (f"the request body is not JSON ({getattr(exc, 'msg', exc)}); Excel's xlwings client sends JSON.",)
+
+
+def _params(name: str) -> tuple[int, int]:
+    """(required, total) number of arguments of function ``name``."""
+    sig = inspect.signature(getattr(udfs, name))
+    required = sum(p.default is inspect.Parameter.empty for p in sig.parameters.values())
+    return required, len(sig.parameters)
+
+
+def call_problem(data) -> str | None:
+    """Why a decoded custom-functions-call body cannot be served, in one line; None when it can.
+
+    On success the function name is normalised in ``data`` (lower case, as xlwings looks it up).
+    """
     if not isinstance(data, dict):
         return "the request body must be a JSON object with func_name and args."
     name = data.get("func_name")
     if not isinstance(name, str) or name.lower() not in udfs.__all__:
         shown = repr(name)[:60]
-        return (f"unknown function {shown}; this server has xlfactor's functions "
-                f"({', '.join(n.upper() for n in udfs.__all__)}). Reload the add-in if you renamed one.")
+        return (
+            f"unknown function {shown}; this server has xlfactor's functions "
+            f"({', '.join(n.upper() for n in udfs.__all__)}). Reload the add-in if you renamed one."
+        )
+    low = name.lower()
+    required, total = _params(low)
     args = data.get("args")
-    if not isinstance(args, list) or len(args) > _params(name.lower()):
-        return f"{name.upper()}: args must be a list of at most {_params(name.lower())} arguments."
+    if not isinstance(args, list) or len(args) > total:
+        return f"{low.upper()}: args must be a list of at most {total} arguments."
     for k, arg in enumerate(args):
         if arg is not None and not (isinstance(arg, list) and all(isinstance(r, list) for r in arg)):
-            return f"{name.upper()}: argument {k + 1} must be null or a list of rows (a 2-D range)."
-    for key in ("version", "client"):
+            return f"{low.upper()}: argument {k + 1} must be null or a list of rows (a 2-D range)."
+    if len(args) < required:
+        return f"{low.upper()}: {len(args)} arguments given; it needs at least {required}."
+    for key in ("version", "client", "runtime"):
         if not isinstance(data.get(key), str):
-            return f"the request lacks '{key}'; Excel's xlwings client sends it."
-    data["func_name"] = name.lower()
+            return f"the request lacks '{key}' (a string); Excel's xlwings client sends it."
+    for key in ("date_format", "culture_info_name", "caller_address"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return f"'{key}' must be a string or null; got {type(data[key]).__name__}."
+    data["func_name"] = low
     return None
 
 
-async def _plain(send, status: int, text: str) -> None:
-    body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+def _encode(value) -> bytes:
+    if orjson is not None:
+        return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def answer(body: bytes) -> tuple[int, bytes, bytes]:
+    """(status, content, content type) for one custom-functions-call body: decoded, checked, computed."""
+    import xlwings as xw
+    import xlwings.server
+
+    data = _decode(body)
+    if isinstance(data, tuple):
+        return 400, data[0].encode(), TEXT
+    problem = call_problem(data)
+    if problem:
+        return 400, problem.encode(), TEXT
+    try:  # xlwings' own call: scalars, blanks to defaults, raw arguments, results converted as on xlwings Server
+        result = asyncio.run(xlwings.server.custom_functions_call(data, udfs, None, typehint_to_value={}))
+    except xw.XlwingsError as exc:  # our user errors (ExcelInputError) and xlwings' own refusals
+        return 400, str(exc).encode(), TEXT
+    except Exception:  # a bug: logged with its traceback, shown as xlwings Server shows one in production
+        logger.exception("custom function %s failed", data["func_name"])
+        return 500, b"An error occurred.", TEXT
+    return 200, _encode({"result": result}), JSON
+
+
+def _warm() -> bool:
+    """Import what ``answer`` needs (run once in each worker process as it starts)."""
+    import xlwings.server  # noqa: F401
+
+    return True
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker process: exit when the server process is gone (killed, not shut down), never linger."""
+
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="xlfactor-parent-watch").start()
+
+
+# --- the guard ------------------------------------------------------------------------------------------------------
+
+
+class Answers:
+    """Encoded answers by the SHA-256 of their request body: least recently used first out, bounded in bytes."""
+
+    def __init__(self, max_mb: float = ANSWER_CACHE_MB):
+        self.max_bytes, self.size = int(max_mb * 2**20), 0
+        self.items: OrderedDict[bytes, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: bytes) -> bytes | None:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            return None
+
+    def put(self, key: bytes, content: bytes) -> None:
+        if len(content) > self.max_bytes:
+            return
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = content
+                self.size += len(content)
+            while self.size > self.max_bytes:
+                self.size -= len(self.items.popitem(last=False)[1])
+
+
+async def _plain(send, status: int, text: str | bytes, content_type: bytes = TEXT) -> None:
+    body = text.encode() if isinstance(text, str) else text
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _host_of(scope) -> str:
@@ -70,73 +205,151 @@ def _host_of(scope) -> str:
     return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
 
 
+async def authenticate(scope) -> tuple[int, str] | None:
+    """None when xlwings Server's configured auth provider accepts the caller; else (status, reason).
+
+    The same code as xlwings Server's ``dep.User`` (providers, roles, authorisation); xlwings Server's
+    placeholder ``custom`` provider (it accepts the fixed token 'test-token') is refused outright.
+    """
+    from fastapi import HTTPException
+    from starlette.requests import Request
+    from xlwings_server import dependencies as dep
+    from xlwings_server.config import settings
+
+    if not settings.auth_providers:
+        return None
+    from . import runtimes
+
+    if "custom" in settings.auth_providers and not runtimes.custom_auth_written(settings.project_dir):
+        return 401, runtimes.PLACEHOLDER_AUTH
+    headers = Request(scope).headers
+    try:
+        user = await dep.authenticate(headers.get("authorization", ""), headers.get("auth-provider"))
+        await dep.get_user(Request(scope), user)
+    except HTTPException as exc:
+        return exc.status_code, str(exc.detail)
+    return None
+
+
 class Guard:
     """ASGI middleware in front of xlwings Server.
 
-    - Host: only the names this server is meant to be reached by (loopback by default), so a web page
-      cannot reach it through DNS rebinding;
+    - Host: exactly one Host header, naming this server (loopback by default), so a web page cannot
+      reach it through DNS rebinding;
     - paths with a '..' segment: refused (xlwings Server's static files must stay in their folder);
-    - custom-function calls: checked (``call_problem``) and bounded in size before xlwings Server sees them.
+    - custom-function calls: bounded in size, then answered here (see the module docstring).
     """
 
-    def __init__(self, app, max_body_mb: float = MAX_BODY_MB, allowed_hosts=LOOPBACK_HOSTS):
+    def __init__(
+        self,
+        app,
+        max_body_mb: float = MAX_BODY_MB,
+        allowed_hosts=LOOPBACK_HOSTS,
+        large_body_kb: float = LARGE_BODY_KB,
+        large_workers: int = LARGE_WORKERS,
+    ):
         self.app, self.max_bytes = app, int(max_body_mb * 2**20)
         self.allowed_hosts = {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
+        self.large_bytes, self.large_workers = int(large_body_kb * 1024), large_workers
+        self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="xlfactor-call")
+        self._processes: concurrent.futures.Executor | None = None
+        self.answers = Answers()
+
+    @property
+    def processes(self) -> concurrent.futures.Executor:
+        """Worker processes for large bodies (spawned, so they start clean of this process's threads)."""
+        if self._processes is None:
+            if self.large_workers < 1:
+                self._processes = self.threads
+            else:
+                self._processes = concurrent.futures.ProcessPoolExecutor(
+                    self.large_workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start,
+                    initargs=(os.getpid(),),
+                )
+        return self._processes
+
+    def warm(self) -> None:
+        """Start the worker processes now, and wait until they have imported xlfactor (the server answers only
+        then), rather than on the first large call."""
+        for future in [self.processes.submit(_warm) for _ in range(self.large_workers)]:
+            future.result()
+
+    def close(self) -> None:
+        """Stop the worker processes (the server is shutting down)."""
+        if self._processes is not None and self._processes is not self.threads:
+            self._processes.shutdown(wait=False, cancel_futures=True)
+        self._processes = None
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+
+            async def shutting_down():
+                message = await receive()
+                if message["type"] == "lifespan.shutdown":
+                    self.close()
+                return message
+
+            return await self.app(scope, shutting_down, send)
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        if _host_of(scope) not in self.allowed_hosts:
+        hosts = [v for k, v in scope.get("headers") or [] if k.lower() == b"host"]
+        if len(hosts) > 1 or _host_of(scope) not in self.allowed_hosts:
             if scope["type"] == "websocket":
                 return await send({"type": "websocket.close", "code": 1008})
-            return await _plain(send, 400, f"host '{_host_of(scope)}' is not served here; use "
-                                           f"{' or '.join(sorted(self.allowed_hosts))}.")
+            if len(hosts) > 1:
+                return await _plain(send, 400, "the request has more than one Host header.")
+            return await _plain(
+                send,
+                400,
+                f"host '{_host_of(scope)}' is not served here; use {' or '.join(sorted(self.allowed_hosts))}.",
+            )
         raw = scope.get("raw_path") or scope["path"].encode()
         if ".." in scope["path"].split("/") or b"%2e%2e" in raw.lower() or b"/../" in raw or raw.endswith(b"/.."):
             return await _plain(send, 404, "not found")
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(CALL_PATH):
             return await self.app(scope, receive, send)
+        return await self.call(scope, receive, send)
+
+    async def call(self, scope, receive, send):
+        refused = await authenticate(scope)
+        if refused:
+            return await _plain(send, *refused)
         chunks, size = [], 0
         while True:
             message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                return await _plain(send, 413, f"the request is larger than {self.max_bytes / 2**20:g} MB; select "
-                                                "smaller ranges (or raise XLFACTOR_MAX_REQUEST_MB on the server).")
+                return await _plain(
+                    send,
+                    413,
+                    f"the request is larger than {self.max_bytes / 2**20:g} MB; select "
+                    "smaller ranges (or raise XLFACTOR_MAX_REQUEST_MB on the server).",
+                )
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        problem = call_problem(body)
-        if problem:
-            return await _plain(send, 400, problem)
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return await self.app(scope, replay, send)
-
-
-def threaded(func):
-    """``func`` as a coroutine computing in a worker thread: xlwings Server runs plain functions on its
-    event loop, where one slow call would hold every other user's calls until it finishes."""
-
-    @functools.wraps(func)  # keeps the signature and __xlfunc__ that xlwings reads
-    async def run(*args):
-        return await asyncio.to_thread(func, *args)
-
-    return run
-
-
-def threaded_functions() -> dict:
-    """xlfactor's Excel functions for xlwings Server's ``custom_functions`` package, each off the event loop."""
-    return {name: threaded(getattr(udfs, name)) for name in udfs.__all__}
+        loop = asyncio.get_running_loop()
+        large = len(body) > self.large_bytes
+        key = (
+            hashlib.sha256(body).digest()
+            if not large
+            else await loop.run_in_executor(self.threads, lambda: hashlib.sha256(body).digest())
+        )  # hashlib lets go of the GIL on large data
+        cached = self.answers.get(key)
+        if cached is not None:
+            return await _plain(send, 200, cached, JSON)
+        try:
+            status, content, kind = await loop.run_in_executor(self.processes if large else self.threads, answer, body)
+        except concurrent.futures.process.BrokenProcessPool:  # a worker died (out of memory): start afresh
+            self._processes = None
+            return await _plain(send, 503, "the server's worker stopped (out of memory?); select smaller ranges.")
+        if status == 200:
+            self.answers.put(key, content)
+        return await _plain(send, status, content, kind)
 
 
 def create_app():
@@ -144,4 +357,7 @@ def create_app():
     from xlwings_server.main import main_app
 
     hosts = os.environ.get("XLFACTOR_ALLOWED_HOSTS", ",".join(LOOPBACK_HOSTS)).split(",")
-    return Guard(main_app, allowed_hosts=hosts)
+    guard = Guard(main_app, allowed_hosts=hosts)
+    if os.environ.get("XLFACTOR_WARM_WORKERS") == "1":
+        guard.warm()
+    return guard

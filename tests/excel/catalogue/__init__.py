@@ -11,6 +11,6 @@ def demo_here(x=None):
     return [[x + 1]]
 
 
-__all__ = ["demo_here", "demo_twice", "demo_slow"]
+__all__ = ["demo_here", "demo_twice", "demo_slow"]  # noqa: F405 - two from the star-imported topic module
 
 __getattr__ = excel_names(globals())

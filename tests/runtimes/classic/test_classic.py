@@ -67,7 +67,7 @@ def test_vba_wrapper_calls_every_function_by_its_upper_case_name():
         udfs.capm_beta([[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]])[0][0], rel=1e-15)  # call_udf("CAPM_BETA")
 
 
-SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest"}
+SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest", "risk_premia"}  # GMM
 WIZARD_GUARD = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
 
 

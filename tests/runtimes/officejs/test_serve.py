@@ -35,8 +35,19 @@ def request(app, method, path, **kw):
 
 
 def body(name, args):
-    return {"client": "Office.js", "func_name": name, "args": args, "caller_address": "[Book1]Sheet1!B2",
-            "version": xw.__version__, "runtime": "1.4"}
+    return {
+        "client": "Office.js",
+        "func_name": name,
+        "args": args,
+        "caller_address": "[Book1]Sheet1!B2",
+        "version": xw.__version__,
+        "runtime": "1.4",
+    }
+
+
+R6 = [[0.01], [0.03], [0.0], [0.02], [-0.01], [0.04]]
+M6 = [[0.011], [0.02], [0.004], [0.015], [-0.012], [0.03]]
+CALL = body("capm_beta", [R6, M6, None, None, None])
 
 
 def test_meta_endpoint_lists_xlfactor_functions(app):
@@ -53,12 +64,17 @@ def test_call_endpoint_and_user_errors(app):
     assert ok.status_code == 200
     beta = ok.json()["result"][0][0]
     assert 0.5 < beta < 2
-    bad = request(app, "POST", "/xlwings/custom-functions-call",
-                  json=body("capm_beta", [[["x"]] + r[1:], m, None, None, None]))
+    bad = request(
+        app, "POST", "/xlwings/custom-functions-call", json=body("capm_beta", [[["x"]] + r[1:], m, None, None, None])
+    )
     assert bad.status_code == 400  # shown to the user, not retried
     assert "CAPM_BETA: returns row 1, column 1 is text 'x'" in bad.text
-    error_cell = request(app, "POST", "/xlwings/custom-functions-call",
-                         json=body("capm_beta", [r, m[:3] + [[OFFICE_ERROR]] + m[4:], None, None, None]))
+    error_cell = request(
+        app,
+        "POST",
+        "/xlwings/custom-functions-call",
+        json=body("capm_beta", [r, m[:3] + [[OFFICE_ERROR]] + m[4:], None, None, None]),
+    )
     assert error_cell.status_code == 400
     assert "CAPM_BETA: market row 4, column 1 is an error value (#N/A)" in error_cell.text
 
@@ -81,16 +97,32 @@ def test_manifest_reads_as_excel_reads_it(app):
 
     text = request(app, "GET", "/manifest").text
     root = ET.fromstring(text.encode())
-    ns = {"o": "http://schemas.microsoft.com/office/appforoffice/1.1",
-          "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
-          "v": "http://schemas.microsoft.com/office/taskpaneappversionoverrides"}
+    ns = {
+        "o": "http://schemas.microsoft.com/office/appforoffice/1.1",
+        "bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
+        "v": "http://schemas.microsoft.com/office/taskpaneappversionoverrides",
+    }
     assert str(uuid.UUID(root.find("o:Id", ns).text)) == runtimes.MANIFEST_ID != "4f342d85-3a49-41cb-90a5-37b1f2219040"
     assert root.find("o:ProviderName", ns).text == "xlfactor"
     assert root.find("o:DisplayName", ns).get("DefaultValue") == "xlfactor"
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", root.find("o:Version", ns).text)
-    order = ["Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "IconUrl",
-             "HighResolutionIconUrl", "SupportUrl", "AppDomains", "Hosts", "Requirements", "DefaultSettings",
-             "Permissions", "VersionOverrides"]
+    order = [
+        "Id",
+        "Version",
+        "ProviderName",
+        "DefaultLocale",
+        "DisplayName",
+        "Description",
+        "IconUrl",
+        "HighResolutionIconUrl",
+        "SupportUrl",
+        "AppDomains",
+        "Hosts",
+        "Requirements",
+        "DefaultSettings",
+        "Permissions",
+        "VersionOverrides",
+    ]
     assert [child.tag.split("}")[1] for child in root] == order
     defined = {e.get("id"): e for e in root.iter() if e.tag.split("}")[1] in ("Url", "String", "Image") and e.get("id")}
     used = {e.get("resid") for e in root.iter() if e.get("resid")}
@@ -111,20 +143,54 @@ def test_manifest_reads_as_excel_reads_it(app):
     assert pane.status_code == 200 and "CAPM_BETA" in pane.text and "custom-functions-code" in pane.text
 
 
-@pytest.mark.parametrize(("payload", "status", "message"), [
-    (b"{not json", 400, "the request body is not JSON"),
-    (b"[1, 2]", 400, "must be a JSON object"),
-    (json.dumps({"func_name": "no_such_function", "args": []}).encode(), 400, "unknown function 'no_such_function'"),
-    (json.dumps({"func_name": "excel_errors", "args": []}).encode(), 400, "unknown function"),  # not a function of ours
-    (json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(), 400,
-     "CAPM_BETA: args must be a list of at most 5"),
-    (json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(), 400,
-     "CAPM_BETA: argument 1 must be null or a list of rows"),
-    (json.dumps({"func_name": "capm_beta", "args": []}).encode(), 400, "the request lacks 'version'"),
-])
+@pytest.mark.parametrize(
+    ("payload", "status", "message"),
+    [
+        (b"{not json", 400, "the request body is not JSON"),
+        (b"[1, 2]", 400, "must be a JSON object"),
+        (
+            json.dumps({"func_name": "no_such_function", "args": []}).encode(),
+            400,
+            "unknown function 'no_such_function'",
+        ),
+        (
+            json.dumps({"func_name": "excel_errors", "args": []}).encode(),
+            400,
+            "unknown function",
+        ),  # not a function of ours
+        (
+            json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(),
+            400,
+            "CAPM_BETA: args must be a list of at most 6",
+        ),
+        (
+            json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(),
+            400,
+            "CAPM_BETA: argument 1 must be null or a list of rows",
+        ),
+        (json.dumps({"func_name": "capm_beta", "args": [None, None]}).encode(), 400, "the request lacks 'version'"),
+        # 23.6: each of these was an HTTP 500 (and a reset connection) from xlwings Server
+        (b'{"func_name": "capm_beta", "args": [[["\xff\xfe"]]]}', 400, "the request body is not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "the request body"),
+        (json.dumps({**CALL, "func_name": "CAPM_BETA"}).encode(), 200, '"result"'),
+        (
+            json.dumps({**CALL, "args": [[[1]], [[2]]]}).encode().replace(b"[[1]]", b"[[" + b"1" * 401 + b"]]"),
+            400,
+            "CAPM_BETA: returns row 1, column 1 is a number too large for Excel",
+        ),
+        (json.dumps({k: v for k, v in CALL.items() if k != "runtime"}).encode(), 400, "the request lacks 'runtime'"),
+        (json.dumps({**CALL, "date_format": 5}).encode(), 400, "'date_format' must be a string or null; got int"),
+        (
+            json.dumps({**CALL, "args": [[[0.01], [0.02]]]}).encode(),
+            400,
+            "CAPM_BETA: 1 arguments given; it needs at least 2",
+        ),
+    ],
+)
 def test_malformed_calls_get_4xx_with_a_reason(app, payload, status, message):
-    answer = request(app, "POST", "/xlwings/custom-functions-call", content=payload,
-                     headers={"content-type": "application/json"})
+    answer = request(
+        app, "POST", "/xlwings/custom-functions-call", content=payload, headers={"content-type": "application/json"}
+    )
     assert answer.status_code == status and message in answer.text
 
 
@@ -148,13 +214,20 @@ def test_only_loopback_host_names_are_served(app):
     assert ok.status_code == 200
     rebound = request(app, "GET", "/manifest", headers={"host": "attacker.example:8000"})
     assert rebound.status_code == 400 and "host 'attacker.example' is not served here" in rebound.text
-    call = request(app, "POST", "/xlwings/custom-functions-call", headers={"host": "attacker.example"},
-                   json=body("capm_beta", [[[0.01]], [[0.02]], None, None, None]))
+    call = request(
+        app,
+        "POST",
+        "/xlwings/custom-functions-call",
+        headers={"host": "attacker.example"},
+        json=body("capm_beta", [[[0.01]], [[0.02]], None, None, None]),
+    )
     assert call.status_code == 400
 
 
-@pytest.mark.parametrize("raw", [b"/static/../config.py", b"/static/%2e%2e/custom_functions/__init__.py",
-                                 b"/static/..%2Fconfig.py", b"/static/.."])
+@pytest.mark.parametrize(
+    "raw",
+    [b"/static/../config.py", b"/static/%2e%2e/custom_functions/__init__.py", b"/static/..%2Fconfig.py", b"/static/.."],
+)
 def test_paths_leaving_a_folder_are_refused(raw):
     from xlfactor.excel.server import Guard
 
@@ -180,3 +253,112 @@ def test_paths_leaving_a_folder_are_refused(raw):
 def test_project_has_no_static_folder(tmp_path):
     folder = runtimes.write_server_project(tmp_path / "p")
     assert not (folder / "static").exists()  # xlwings Server serves a project static/ folder; we never make one
+
+
+def test_excel_data_type_cells_are_read_as_their_value(app):
+    """Cells holding Excel data types arrive as {"type": "Double", "basicValue": ...}: unwrapped as xlwings does."""
+    url = "/xlwings/custom-functions-call"
+    plain = request(app, "POST", url, json=CALL).json()["result"]
+    typed = [[{"type": "Double", "basicValue": r[0]}] for r in R6]
+    formatted = [[{"type": "FormattedNumber", "basicValue": m[0], "numberFormat": "0.0%"}] for m in M6]
+    answer = request(
+        app,
+        "POST",
+        url,
+        json=body(
+            "capm_beta",
+            [
+                typed,
+                formatted,
+                [[{"type": "Double", "basicValue": 0}]],
+                [[{"type": "Boolean", "basicValue": False}]],
+                None,
+            ],
+        ),
+    )
+    assert answer.status_code == 200 and answer.json()["result"] == plain
+    error = [[{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]] + R6[1:]
+    refused = request(app, "POST", url, json=body("capm_beta", [error, M6, None, None, None]))
+    assert refused.status_code == 400 and "returns row 1, column 1 is an error value (#N/A)" in refused.text
+
+
+def test_two_host_headers_are_a_400(app):
+    from xlfactor.excel.server import Guard
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def inner(scope, receive, send):
+        raise AssertionError("reached xlwings Server")
+
+    headers = [(b"host", b"127.0.0.1:8000"), (b"host", b"localhost:8000")]  # each allowed alone
+    scope = {"type": "http", "method": "GET", "path": "/manifest", "raw_path": b"/manifest", "headers": headers}
+    asyncio.run(Guard(inner)(scope, None, send))
+    assert sent[0]["status"] == 400 and b"more than one Host header" in sent[1]["body"]
+
+
+def test_a_byte_identical_repeat_is_answered_without_decoding_again(app, monkeypatch):
+    from xlfactor.excel import server
+
+    app.answers.items.clear()
+    payload = json.dumps(body("factor_r2", [R6, M6, None, None])).encode()
+    first = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
+    decoded = []
+    monkeypatch.setattr(server, "_decode", lambda b: decoded.append(b) or json.loads(b))
+    again = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
+    assert first.status_code == again.status_code == 200 and again.content == first.content and not decoded
+    changed = request(app, "POST", "/xlwings/custom-functions-call", content=payload.replace(b"0.04", b"0.05"))
+    assert changed.status_code == 200 and len(decoded) == 1 and changed.content != first.content
+
+
+def test_placeholder_custom_auth_is_never_accepted(app, monkeypatch, tmp_path):
+    """xlwings Server's placeholder custom provider accepts the fixed token 'test-token': refused outright."""
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["custom"])
+    answer = request(app, "POST", "/xlwings/custom-functions-call", json=CALL, headers={"Authorization": "test-token"})
+    assert answer.status_code == 401 and "placeholder would accept anyone" in answer.text
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["custom"]')
+    with pytest.raises(runtimes.XLFactorError, match="placeholder would accept anyone"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    with pytest.raises(runtimes.XLFactorError, match="placeholder would accept anyone"):
+        runtimes.serve(tmp_path / "p", host="127.0.0.1", run=False)
+
+
+def test_a_custom_provider_the_user_wrote_is_used(app, monkeypatch, tmp_path):
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["custom"])
+    own = settings.project_dir / "auth" / "custom" / "__init__.py"
+    own.parent.mkdir(parents=True)
+    own.write_text(runtimes.CUSTOM_AUTH_EXAMPLE)
+    monkeypatch.setenv("XLFACTOR_TOKENS", "s3cret-token-of-the-team")
+    try:
+        ok = request(
+            app,
+            "POST",
+            "/xlwings/custom-functions-call",
+            json=CALL,
+            headers={"Authorization": "s3cret-token-of-the-team"},
+        )
+        wrong = request(
+            app, "POST", "/xlwings/custom-functions-call", json=CALL, headers={"Authorization": "test-token"}
+        )
+        assert ok.status_code == 200 and wrong.status_code == 401
+        monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["custom"]')
+        assert "0.0.0.0" in runtimes.serve(settings.project_dir, host="0.0.0.0", run=False, force=True)
+    finally:
+        own.unlink()
+
+
+def test_non_loopback_needs_a_real_provider(monkeypatch, tmp_path):
+    monkeypatch.delenv("XLWINGS_AUTH_PROVIDERS", raising=False)
+    with pytest.raises(runtimes.XLFactorError, match="no auth provider is configured"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["entraid"]')
+    assert "0.0.0.0" in runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+    monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["nobody"]')
+    with pytest.raises(runtimes.XLFactorError, match="names nobody"):
+        runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)

@@ -14,7 +14,20 @@ CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_
            "method": OPTION_CHOICES["curve_method"]}
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
 WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
-                 "periods_per_year": 1}  # input: smallest allowed value
+                 "periods_per_year": 1, "nw_lags": 0}  # input: smallest allowed value
+# Barra-style options of the factor covariance and specific risk (core.options.DEFAULTS; blank = off), offered on
+# Start and passed on by the sheets when the Excel functions take them (FACTOR_COV, SPECIFIC_VAR, BACKTEST)
+BARRA = ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")
+
+
+def udf_takes(function: str, argument: str) -> bool:
+    """Whether the Excel function ``function`` (e.g. FACTOR_COV) has the argument ``argument``."""
+    import inspect
+
+    from ...excel import udfs
+
+    fn = getattr(udfs, function.lower(), None)
+    return fn is not None and argument in inspect.signature(fn).parameters
 
 
 def newey_west_lags(periods: int) -> int:
@@ -56,6 +69,10 @@ class Inputs:
     lags: int | None = None  # Newey-West lags; None: newey_west_lags(periods in the window)
     cov_method: str = DEFAULTS["cov_method"]
     halflife: float = DEFAULTS["halflife"]
+    nw_lags: int = DEFAULTS["nw_lags"]  # Newey-West lags of the factor covariance (sample and barra)
+    corr_halflife: float | None = DEFAULTS["corr_halflife"]  # barra: of the correlations; None: halflife
+    regime_halflife: float | None = DEFAULTS["regime_halflife"]  # barra: volatility regime adjustment; None: off
+    specific_shrink: float = DEFAULTS["specific_shrink"]  # USE4's q: specific volatilities shrunk to their mean
     risk_method: str = DEFAULTS["risk_method"]
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]

@@ -23,7 +23,7 @@ SCALE = (75, 130)  # print scale bounds, %: at 75% Calibri 11 prints at 8.25 pt
 ROW = 15.0  # default row height, points
 DEFAULT_WIDTH = 8.43  # Excel's default column width, characters
 
-FILL = 0.92  # share of a page's rows planned full (titles and charts run taller than plain rows)
+FILL = 0.95  # share of a page planned full (rows LibreOffice makes taller for their fonts: titles)
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,11 @@ def _empty_runs(used: set[int], last: int) -> list[int]:
 
 
 def chart_columns(sheet: Sheet) -> int:
-    """The last column a chart reaches (charts are sized in pixels: 0.75 points each)."""
+    """The last column a chart reaches (sized in pixels; anchored to cells, it spans the columns it spans in Excel)."""
     last = 0
     for _, col, width, _ in sheet.charts:
         c, points = col, 0.0
-        while points < 0.75 * width:
+        while points < width:  # column_points: Excel's pixels
             points += column_points(sheet.widths.get(c, DEFAULT_WIDTH))
             c += 1
         last = max(last, c - 1)
@@ -75,9 +75,10 @@ def chart_columns(sheet: Sheet) -> int:
 def plan(sheet: Sheet, preview: bool) -> Plan:
     """The page setup of ``sheet``: scale, print area, page breaks, hidden room."""
     last_row, last_col = sheet.extent[0], max(sheet.extent[1], chart_columns(sheet))
+    cut_table = preview and sheet.preview_rows is not None and sheet.preview_rows < last_row
     if preview and sheet.preview_rows:
         last_row = min(last_row, sheet.preview_rows)
-    rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, min(r1, last_row) + 1)}
+    rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, r1 + 1)}
     cols_used = {c for _, c0, _, c1 in sheet.areas for c in range(c0, min(c1, last_col) + 1)}
     hidden_rows = _empty_runs(rows_used, last_row) if preview else []
     hidden_cols = _empty_runs(cols_used, last_col) if preview else []
@@ -90,32 +91,46 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
         widths = widths[:fits]
     width = sum(widths)
     scale = int(max(SCALE[0], min(SCALE[1], 100 * printable_w / width)))
-    per_page = int(FILL * (PAGE[1] - 2 * 72 * MARGIN) / (ROW * scale / 100))
-    return Plan(scale, last_row, last_col, tuple(breaks(sheet, per_page, last_row, set(hidden_rows))),
-                tuple(hidden_rows), tuple(hidden_cols), width * scale / 100 > printable_w + 1, cut)
+    page = FILL * (PAGE[1] - 2 * 72 * (MARGIN + HEADER)) * 100 / scale  # points of rows a page holds
+    height = lambda r: 0.0 if r in hidden_rows else sheet.heights.get(r, ROW)  # noqa: E731
+    cuts = breaks(sheet, page, last_row, height, rows_used, cut_table)
+    if cut_table:  # the preview prints the first rows of a long table: as many as fill its last page
+        room = page - sum(height(r) for r in range((cuts or [0])[-1], last_row + 1))
+        last_row = min(sheet.extent[0], last_row + max(0, int(room // ROW)))
+    return Plan(scale, last_row, last_col, tuple(cuts), tuple(hidden_rows), tuple(hidden_cols),
+                width * scale / 100 > printable_w + 1, cut)
 
 
-def breaks(sheet: Sheet, per_page: int, last_row: int, hidden: set[int]) -> list[int]:
-    """Rows to start pages at: block and chart tops, as few as keep each page within ``per_page`` visible rows."""
-    inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + h // 20 + 1)}
-    tops = {b.r0 for b in sheet.blocks.values()} | {row for row, *_ in sheet.charts}
-    candidates = sorted(r for r in tops if 0 < r <= last_row and r not in inside)
-
-    def rows(a: int, b: int) -> int:
-        return sum(1 for r in range(a, b) if r not in hidden)
-
-    out, start, prev = [], 0, 0
-    for c in candidates:
-        while rows(start, c) > per_page:
-            cut = prev if prev > start else c
-            if cut == start:
-                break
-            out.append(cut)
-            start = cut
-        prev = c
-    if rows(start, last_row + 1) > per_page and prev > start:
-        out.append(prev)
-    return out
+def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int], grows: bool = False) -> list[int]:
+    """Rows to start pages at: where a group of rows starts after an empty row (so a heading stays with its
+    table or chart), as few pages as hold ``page`` points each, and of those the split whose shortest page
+    is longest, so that no page is a short remainder (``grows``: the last page will be filled).
+    """
+    inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + -(-h // 20))}
+    starts = sorted(r for r in used | sheet.breakable if (r - 1 not in used or r in sheet.breakable)
+                    and 0 < r <= last_row and r not in inside)
+    cum = list(itertools.accumulate((height(r) for r in range(last_row + 1)), initial=0.0))
+    edges = [0, *starts, last_row + 1]
+    length = lambda i, j: cum[edges[j]] - cum[edges[i]]  # noqa: E731  (points from edge i to edge j)
+    # best[p][j]: the longest shortest page of p pages ending at edge j (-1: not possible within ``page``)
+    n, best, back = len(edges), [[-1.0] * len(edges)], [[0] * len(edges)]
+    best[0][0] = float("inf")
+    while best[-1][-1] < 0 and len(best) < n:
+        row, arg = [-1.0] * n, [0] * n
+        for j in range(1, n):
+            for i in range(j - 1, -1, -1):
+                if length(i, j) > page and i < j - 1:
+                    break
+                shortest = min(best[-1][i], page if grows and j == n - 1 else length(i, j))
+                if best[-1][i] >= 0 and shortest > row[j]:
+                    row[j], arg[j] = shortest, i
+        best.append(row)
+        back.append(arg)
+    out, j = [], n - 1
+    for p in range(len(best) - 1, 0, -1):
+        j = back[p][j]
+        out.append(edges[j])
+    return sorted(r for r in out if r > 0)
 
 
 def setup(book: Book) -> None:

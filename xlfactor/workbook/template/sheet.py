@@ -26,9 +26,11 @@ class Sheet:
     extent: list = field(default_factory=lambda: [0, 0])  # last row, column used (for print areas)
     areas: list = field(default_factory=list)  # (r0, c0, r1, c1) of everything written: what a page must show
     widths: dict = field(default_factory=dict)  # column -> width in characters (set_column)
+    heights: dict = field(default_factory=dict)  # row -> height in points, where not the default 15
     charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
     headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
-    preview_rows: int | None = None  # the values flavour prints this many rows (long tables cut)
+    breakable: set = field(default_factory=set)  # rows inside a long list a page may also start at
+    preview_rows: int | None = None  # the preview prints at least this many rows (a long table cut: more fill its page)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
         return Ref(self, r0, c0, r0 if r1 is None else r1, c0 if c1 is None else c1)
@@ -50,7 +52,7 @@ class Sheet:
     def set_column(self, c0: int, c1: int, width: float) -> None:
         """Columns c0..c1 ``width`` characters wide (remembered for the page setup)."""
         self.ws.set_column(c0, c1, width)
-        self.widths.update({c: width for c in range(c0, c1 + 1)})
+        self.widths.update(dict.fromkeys(range(c0, c1 + 1), width))
 
     def put(self, r, c, value, fmt=None) -> Ref:
         """A constant: text, number or logical value."""
@@ -70,15 +72,20 @@ class Sheet:
             self.ws.write_string(r, c, str(value), fmt)
         return self.ref(r, c)
 
-    def paragraph(self, r: int, c0: int, c1: int, text: str, style: str = "text") -> Ref:
-        """Text wrapped across columns c0..c1 of row r, the row made tall enough for its lines."""
+    def paragraph(self, r: int, c0: int, c1: int, text: str, style: str = "text", room: range = range(0)) -> Ref:
+        """Text wrapped across columns c0..c1 of row r, the row made tall enough for its lines; ``room``: columns
+        between that the preview hides (empty room for growth), not counted in its width nor kept for it."""
         self.values[(r, c0)] = text
-        self._used(r, c1, r, c0)
-        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1))
+        for a, b in ((c0, min(c1, room.start - 1) if room else c1), (room.stop, c1) if room else (1, 0)):
+            if a <= b:
+                self._used(r, b, r, a)
+        hide = set(room) if self.book.flavor == "preview" else set()
+        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1) if c not in hide)
         lines = max(1, math.ceil(0.95 * len(text) / chars))  # prose runs narrower than the digits widths count
         self.ws.merge_range(r, c0, r, c1, text, self.book.fmt[f"{style}_wrap"])
         if lines > 1:
             self.ws.set_row(r, 15 * lines)
+            self.heights[r] = 15.0 * lines
         return self.ref(r, c0)
 
     def heading(self, r: int, c: int, text: str) -> Ref:
@@ -112,7 +119,7 @@ class Sheet:
         write = self.ws.write_number
         for i, row in enumerate(a.tolist()):
             for j, x in enumerate(row):
-                if x == x:  # noqa: PLR0124 (not NaN; the fast test in this hot loop)
+                if x == x:
                     write(r0 + i, c0 + j, x, fmt)
         self._used(r0 + a.shape[0] - 1, c0 + a.shape[1] - 1, r0, c0)
         return self.ref(r0, c0, r0 + a.shape[0] - 1, c0 + a.shape[1] - 1)
@@ -131,7 +138,7 @@ class Sheet:
         """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
         rows, cols = len(result), max(len(x) for x in result)
         cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
-        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x  # noqa: PLR0124
+        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x
                   for x in row] + [None] * (cols - len(row)) for row in result]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
         if self.book.flavor != "preview":  # the formula first: XlsxWriter caches 0 in the whole area

@@ -43,3 +43,18 @@ def fixed_point(values=None, sig: int = 3, percent: bool = False, decimals: int 
         typical = float(np.median(a)) if a.size else 1.0
         decimals = int(min(8, max(0, sig - 1 - math.floor(math.log10(typical)))))
     return ("0" + ("." + "0" * decimals if decimals else "")) + ("%" if percent else "")
+
+
+def nice_axis(low: float, high: float, ticks: int = 5, floor: float | None = None) -> dict:
+    """A value axis's ``min``, ``max`` and ``major_unit`` around [low, high]: a round step (1, 2 or 5 x 10^k)
+    giving about ``ticks`` intervals, the bounds on multiples of it, never below ``floor``."""
+    span = (high - low) or abs(high) or 1.0
+    raw = span / ticks
+    step = min((m * 10.0 ** np.floor(np.log10(raw)) for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw) if s >= raw
+               else np.inf)
+    lo, hi = np.floor(low / step) * step, np.ceil(high / step) * step
+    if floor is not None:
+        lo = max(lo, floor)
+    digits = max(0, 1 - int(np.floor(np.log10(step))))  # no float noise in the bounds (0.013, not 0.0130000001)
+    return {"min": round(float(lo), digits), "max": round(float(hi if hi > lo else lo + step), digits),
+            "major_unit": round(float(step), digits)}

@@ -10,8 +10,10 @@ from xlsxwriter.utility import xl_col_to_name
 
 from ....core.backtest import STATS
 from ....core.options import BACKTEST_MODELS
+from ..inputs import udf_takes
 from ..model import Expr
 from ..sheet import Layout
+from ..styles import nice_axis
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -23,7 +25,7 @@ KEY = "backtest"  # what later sheets find this sheet's blocks under
 NEEDS = ('data', 'factors', 'market', 'risk')  # the sheets whose blocks this one uses
 
 
-COINCIDE = 0.005  # models whose growth paths stay within 0.5% of each other are said to coincide
+COINCIDE = 0.02  # models whose growth paths stay within 2% of the chart's range (a line's width) overlap
 
 
 def serial(period: int, frequency: str) -> float:
@@ -54,11 +56,9 @@ def date_axis(frequency: str, rows: int) -> dict:
 
 
 def fitted(axis: dict, values: np.ndarray, fixed: bool) -> dict:
-    """A value axis; ``fixed`` (the preview, printed by LibreOffice): its range fitted to the data, 5% margins."""
+    """A value axis; ``fixed`` (the preview, printed by LibreOffice): its range fitted to the data, round ticks."""
     if fixed:
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        pad = 0.05 * (high - low) or 0.05
-        axis = {**axis, "min": round(low - pad, 2), "max": round(high + pad, 2)}
+        axis = {**axis, **nice_axis(float(np.nanmin(values)), float(np.nanmax(values)), floor=0.0)}
     return axis
 
 
@@ -69,18 +69,21 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ex, fx, months = market["excess"], factors["factors"], factors["months"]
     models = BACKTEST_MODELS
     s.text(0, 0, "Backtest: the procedure walked forward, out of sample", f["title"])
-    s.text(1, 0, "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
+    s.set_column(0, 0, 44)
+    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
+    s.set_column(1, len(models), 17)  # model names as headers
+    s.paragraph(1, 0, len(models), "At each rebalance: estimate on the trailing window only (lambda by CV inside it), build "
                  "B F B' + D, allocate (method on Start; erc when it is factor, whose search is too slow to "
-                 "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", f["note"])
-    s.text(2, 0, f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
+                 "repeat at every rebalance), hold to the next. Window and rebalancing on Start.", "note")
+    s.paragraph(2, 0, len(models), f"Models: ols; ridge and lasso with every factor penalised; lasso_market_free = the market "
                  f"unpenalised. Excess returns per {d.period_word}, annualised with the periods a year on Start.",
-           f["note"])
+           "note")
     lay = Layout(s, 4)
     head = lay.take("summary_head", 1, gap=0)
     summary_room = lay.take("summary", len(STATS) + 1, len(models) + 1)
-    charts = lay.take("charts", 42, 8)  # two charts, one above the other
+    charts = lay.take("charts", 19, 8)  # two charts side by side
     beta_head = lay.take("beta_head", 2, gap=0)
-    beta_charts = lay.take("beta_chart", 21, 16)
+    beta_charts = lay.take("beta_chart", 19, 16)
     series_head = lay.take("window_head", 3, len(models) + 1, gap=0)
     r0 = lay.row  # the series, last on the sheet: they grow with the periods
     window, step = tpl.start_ref("bt_window"), tpl.start_ref("bt_step")
@@ -91,7 +94,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     tail = [0.0, months, tpl.start_ref("periods_per_year"), tpl.start_ref("folds"), tpl.start_ref("scheme"),
             tpl.start_ref("rule"), tpl.only_for(("budget",), risk_blocks["budgets"]),
             tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period")),
-            tpl.start_ref("cov_method"), tpl.start_ref("halflife")]
+            tpl.start_ref("cov_method"), tpl.start_ref("halflife"), *(
+                [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife", "specific_shrink")]
+                if udf_takes("BACKTEST", "specific_shrink") and udf_takes("FACTOR_COV", "nw_lags") else [])]
     s.heading(head.r0, 0, "Out-of-sample statistics by risk model (bias statistic 1 = risk forecasts right; "
                        "inside the band they are, above it too low)")
     pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)
@@ -100,8 +105,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                                   else num3 for key, _ in STATS]
     summary = s.udf(summary_room.r0, 0, "BACKTEST", [ex, fx, *common, "summary", *tail], block="bt_summary",
                     row_formats=row_formats)
-    s.heading(series_head.r0, 0, "Out-of-sample growth by model (each period with the weights held in it), and the "
-                              "rolling betas (BACKTEST output predicted_vol gives the ex-ante volatilities)")
+    s.heading(series_head.r0, 0, "Growth by model and rolling betas, out of sample (BACKTEST's predicted_vol: "
+                              "ex-ante volatilities)")
     m_ = len(models)
     for c, label in ((0, "Growth of 1 (cumulative excess return)"),
                      (2 + m_, "Rolling market beta at each rebalance, by asset")):
@@ -116,22 +121,24 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
     dates = calendar(s, cum.r0, 1 + m_, dates, d.frequency, "bt_dates")
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
-    same = bool(np.nanmax(np.abs(growth / growth[:, :1] - 1)) < COINCIDE)
-    title = "Cumulative excess return of each model's portfolio (growth of 1)"
-    book.chart(s, {"type": "line"}, title + (": the models' lines coincide" if same else ""), [
+    spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
+    same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
+    title = "Growth of 1 by model (cumulative excess return)"
+    book.chart(s, {"type": "line"}, title + (f": the {len(models)} lines overlap (within {spread:.2f})"
+                                             if same else ""), [
         {"name": m, "categories": dates.address(), "values": s.ref(cum.r0, 1 + j, cum.r0 + n_rows - 1, 1 + j).a1(),
          "line": {"color": colours[j % 4], "width": 1.25, **({"dash_type": "dash"} if same and j else {})}}
         for j, m in enumerate(models)],
         charts.r0, 0, {"y": fitted({"name": "growth of 1", "num_format": "0.0"}, growth, book.flavor == "preview"),
-                       "x": date_axis(d.frequency, n_rows)}, size=(760, 400))
+                       "x": date_axis(d.frequency, n_rows)}, size=(620, 360))
     real = s.ref(summary.r0 + 2, 1, summary.r0 + 2, len(models))  # Realised volatility row
     pred_row = s.ref(summary.r0 + 3, 1, summary.r0 + 3, len(models))
     cats = s.ref(summary.r0, 1, summary.r0, len(models))
     book.chart(s, {"type": "column"}, "Predicted vs realised volatility, out of sample (a year)", [
         {"name": "predicted", "categories": cats.a1(), "values": pred_row.a1(), "fill": {"color": "#5A8AC6"}},
         {"name": "realised", "categories": cats.a1(), "values": real.a1(), "fill": {"color": "#F4B183"}},
-    ], charts.r0 + 21, 0, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
-                       "x": {"name": "risk model", "label_position": "low"}}, size=(520, 400))
+    ], charts.r0, 0, {"y": {"name": "volatility a year", "num_format": "0%", "min": 0},
+                      "x": {"name": "risk model", "label_position": "low"}}, size=(400, 360), x_offset=630)
     # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
     s.heading(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)")
     n = d.shape()[1]
@@ -146,17 +153,14 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     b_rows = beta.r1 - beta.r0 + 1
     shown = min(n, 6)
     ends = calendar(s, beta.r0, beta.c1 + 1, s.ref(beta.r0, beta.c0, beta.r1, beta.c0), d.frequency, "beta_dates")
-    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start), first {shown} of {n} assets"
+    book.chart(s, {"type": "line"}, f"Rolling market beta (window on Start): first {shown} of {n} assets"
                + ("" if shown == n else f"; all in columns {first_col}-{last_col}"), [
         {"name": d.asset_names[j], "categories": ends.address(),
          "values": s.ref(beta.r0, beta.c0 + 1 + j, beta.r0 + b_rows - 1, beta.c0 + 1 + j).a1()}
         for j in range(shown)],
         beta_charts.r0, 0, {"y": {"name": "beta", "num_format": "0.00"},
                             "x": {**date_axis(d.frequency, b_rows), "name": "window end"}},
-        size=(760, 400))
-    s.set_column(0, 0, 44)
-    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
-    s.set_column(1, len(models), 17)  # model names as headers
+        size=(760, 360))
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = r0 + 12
+    s.preview_rows = r0 + 5
     return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,9 @@ KEY = "data"  # what later sheets find this sheet's blocks under
 NEEDS = ()  # the sheets whose blocks this one uses
 
 
+FACTORS_HEAD = "Factors (excess returns)"  # the note above says the first is the market
+
+
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book = s.book
     f, d, cap = book.fmt, tpl.data, tpl.capacity
@@ -26,16 +30,20 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(0, 0, 10)
     s.set_column(1, a0 + n, 9)
     s.text(0, 0, f"Data: {d.title}", f["title"])
-    across = 1 + k + (n if tpl.book.flavor == "preview" else 0)  # the preview hides the empty room between
+    # notes across the columns a page shows at 75% (about 14 of these): the preview hides the room between
+    # the factors and the assets, keeping one column as a gap
+    used = max(1 + k, 1 + math.ceil(1.3 * len(FACTORS_HEAD) / 9))  # the last column the factors' block takes
+    room = range(used + 2, a0)
+    across = a0 + min(n, 14 - (used + 2)) - 1 if book.flavor == "preview" and used + 2 < 14 else 1 + k
     s.paragraph(1, 0, across, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
                 f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
-                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note")
+                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note", room)
     starts = [int(np.argmax(np.isfinite(d.factors[:, j]))) for j in range(k)]
     warmup = " ".join(f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
-                      for name, i in zip(d.factor_names, starts) if i > 0)
+                      for name, i in zip(d.factor_names, starts, strict=True) if i > 0)
     notes = " ".join([*d.notes, warmup]).strip()
     if notes:
-        s.paragraph(3, 0, across, notes, "note")
+        s.paragraph(3, 0, across, notes, "note", room)
     head, row0 = 5, 6
     last = row0 + cap.periods - 1
     cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}
@@ -51,7 +59,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         sizes[key] = s.formula(2, 2 * j + 1, text, value, f["int"])
         s.blocks[key] = sizes[key]
     s.heading(head - 1, 0, "Period")
-    s.heading(head - 1, 2, "Factors (excess returns; the first is the market)")
+    s.heading(head - 1, 2, FACTORS_HEAD)
     s.heading(head - 1, a0, "Asset returns (total)")
     ret_fmt = book.number(d.returns, sig=2, decimals=4 if d.frequency == "monthly" else 5)
     for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
@@ -66,7 +74,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.table(row0, a0, d.returns, ret_fmt)
     s.ws.freeze_panes(row0, 1)
     s.ws.repeat_rows(head)
-    s.preview_rows = row0 + 30
+    s.preview_rows = row0 + 5
     np_, nf, na = sizes["n_periods"], sizes["n_factors"], sizes["n_assets"]
     out = {
         "periods": tpl.take(room["periods"], np_, None, d.periods[:, None].astype(float)),

@@ -25,7 +25,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     use = np.array(inp.use_factors)
     k_sel = int(use.sum())
     s.text(0, 0, "Factors over the sample window: correlation, VIF, condition number", f["title"])
-    s.text(1, 0, "The window and the factor selection come from the Start sheet.", f["note"])
+    s.text(1, 0, "The window and the factor selection come from the Start sheet; the CAPM market is the Data "
+                 "sheet's first factor, selected or not.", f["note"])
     lay = Layout(s, 3)
     corr_head = lay.take("corr_head", 2, gap=0)
     corr_room = lay.take("corr_room", cap.factors, cap.factors + 1)
@@ -47,7 +48,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(window.r0, 0, "Sample window (every later sheet uses these blocks)")
     for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
         s.text(window.r0 + 1, j, h, f["head"])
-    s.text(window.r0 + 1, 2, "Market", f["head"])  # the first factor, whose name heads the next column
+    # the CAPM's market: the Data sheet's first factor, whether selected or not (its name heads a column after)
+    s.text(window.r0 + 1, 2, "CAPM market", f["head"])
     s.array(window.r0 + 1, 3, names_row, f["head"])
     s.heading(corr_head.r0, 0, f"Correlation (room for {cap.factors} factors)")
     s.array(corr_head.r0 + 1, 1, names_row, f["head"])
@@ -74,5 +76,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(1, 3 + k_sel, 11)
     s.set_column(2, 2, 15)
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = win_r0 + 15
+    s.preview_rows = win_r0 + 5
     return {**win, "names_row": names_row, "names_col": names_col, "weights": weights, "k": k_sel}

@@ -10,6 +10,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from ....core.options import describe
 from ..model import Call
 from ..sheet import Layout
+from ..styles import nice_axis
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -33,9 +34,8 @@ def axes(curve: np.ndarray, err_format: str, fixed: bool) -> dict:
     y = {"name": "summed MSE", "num_format": err_format}
     if fixed:
         low, high = np.nanmin(curve[:, 1] - curve[:, 2]), np.nanmax(curve[:, 1] + curve[:, 2])
-        pad = 0.05 * (high - low)
         x.update(min=float(np.nanmin(curve[:, 0])), max=float(np.nanmax(curve[:, 0])))
-        y.update(min=float(low - pad), max=float(high + pad))
+        y.update(nice_axis(float(low), float(high)))
     return {"x": x, "y": y}
 
 
@@ -52,7 +52,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     method = tpl.start_ref("method")
     lay = Layout(s, 3)
     chosen = lay.take("chosen", 4, 6)
-    chart = lay.take("chart", 23, 6)  # the error curve, between the chosen lambdas and the table
+    chart = lay.take("chart", 19, 6)  # the error curve, between the chosen lambdas and the table
     pen = [0.0, tpl.start_ref("standardize"), factors["weights"]]  # rf (already excess), standardize, weights
     rows = [("lambda_min", "Lambda method on Start, rule min", [method, *cvopt, "min"]),
             ("lambda_1se", "Lambda method on Start, rule 1se", [method, *cvopt, "1se"]),
@@ -103,11 +103,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
          "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
          "data_labels": {"custom": [{"value": "min"}, {"value": "1se"}], "position": "above",
                          "font": {"bold": True, "color": "#C00000"}}},
-    ], chart.r0, 0, axes(cv_vals, err_fmt.num_format, fixed=book.flavor == "preview"), size=(900, 440))
+    ], chart.r0, 0, axes(cv_vals, err_fmt.num_format, fixed=book.flavor == "preview"), size=(900, 380))
     s.set_column(0, 0, 34)
     s.set_column(1, 1, 28)
     s.set_column(2, 2, 15)
     s.set_column(3, 3, 25)
     s.set_column(4, 5, 13)
-    s.preview_rows = cur.r0 + 9
+    s.preview_rows = cur.r0 + 5
     return {"lasso": out["lasso"], "ridge": out["ridge"]}

@@ -24,9 +24,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     n, k = d.shape()[1], factors["k"]
     ex, fx = market["excess"], factors["factors"]
     s.text(0, 0, "Loadings: OLS, ridge and lasso at the chosen lambdas", f["title"])
-    s.text(1, 0, f"Factor rows x asset columns (room for {cap.factors} factors). Colours: red negative, white "
+    s.set_column(0, 0, 14)
+    s.set_column(1, n, 9)
+    s.paragraph(1, 0, min(n, 10), f"Factor rows x asset columns (room for {cap.factors} factors). Colours: red negative, white "
                  "zero, blue positive; lasso zeros are factors the penalty dropped. Charts: the three side by "
-                 "side, one chart per factor.", f["note"])
+                 "side, one chart per factor.", "note")
     pen = [0.0, tpl.start_ref("standardize"), False, factors["weights"]]
     lay = Layout(s, 3)
     blocks = {}
@@ -52,21 +54,21 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0,
             "mid_color": "#FFFFFF", "max_color": "#5A8AC6"})
     cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
-    width = min(900, max(560, 24 * n + 160))  # within a printed page
+    across = 3 if n <= 24 else 1  # side by side while their bars stay wide enough to read
+    width = 330 if across > 1 else min(900, 24 * n + 160)  # three within a page printed at the smallest scale
     names = tpl.inp.selected(d.factor_names)
-    charts = lay.take("charts", 20 * k, n + 1)  # below the blocks, one a row (two overlap in Excel or run off a page)
+    step = 18  # rows a chart of 340 px takes, and a gap
+    charts = lay.take("charts", step * -(-k // across), n + 1)  # below the blocks
     s.heading(charts.r0 - 1, 0, "OLS vs ridge vs lasso, factor by factor")
     for i in range(k):
         series = [{"name": title, "categories": cats.a1(), "values": blocks[key].row(i + (key == "ols")).a1(),
-                   "fill": {"color": colour}, "gap": 80}
+                   "fill": {"color": colour}, "gap": 60}
                   for key, title, colour in (("ols", "OLS", "#A6A6A6"), ("ridge", "ridge", "#5A8AC6"),
                                              ("lasso", "lasso", "#C00000"))]
-        book.chart(s, {"type": "column"}, f"{names[i]} loadings: OLS vs ridge vs lasso", series,
-                   charts.r0 + 20 * i, 0,
+        book.chart(s, {"type": "column"}, f"{names[i]}: OLS, ridge, lasso", series,
+                   charts.r0 + step * (i // across), 0,
                    {"y": {"name": f"loading on {names[i]}", "num_format": "0.00"},
                     "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
-                   size=(width, 380))
-    s.set_column(0, 0, 14)
-    s.set_column(1, n, 9)
+                   size=(width, 340), x_offset=(width + 10) * (i % across))
     s.ws.freeze_panes(0, 1)
     return blocks

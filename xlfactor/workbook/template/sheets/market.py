@@ -66,8 +66,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.udf(r2_rows.r0 + 1, 1, "FACTOR_R2", [excess, factors["factors"], None, True], block="r2",
           row_formats=[pct1, var_fmt, var_fmt, var_fmt])
     s.heading(er_rows.r0, 0, "CAPM expected excess return vs history")
-    for i, lab in enumerate([f"CAPM E[R-rf] (alpha = 0), per {pw}", f"historical mean excess, per {pw}",
-                             "CAPM E[R-rf], % a year", "historical mean excess, % a year"]):
+    for i, lab in enumerate([f"CAPM E[R-rf], per {pw}", f"historical mean, per {pw}",  # within column A
+                             "CAPM E[R-rf], % a year", "historical mean, % a year"]):
         s.text(er_rows.r0 + 1 + i, 0, lab, f["label"])
     er = s.udf(er_rows.r0 + 1, 1, "CAPM_ER", [excess, mkt], pct2, block="er")
     er_year = s.array(er_rows.r0 + 3, 1, Expr(f"{er.a1()}*{ppy.a1()}", [[v * a_year for v in r] for r in er.values()]),
@@ -88,5 +88,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(0, 0, 27)
     s.set_column(1, n, 9)
     s.ws.freeze_panes(0, 1)
-    s.preview_rows = excess_r0 + 12
+    s.preview_rows = excess_r0 + 5
     return {"excess": excess, "names": names}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..inputs import udf_takes
 from ..model import Call, Expr
 from ..sheet import Layout
 
@@ -24,6 +25,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ex, fx = market["excess"], factors["factors"]
     pct1 = book.number(decimals=1, percent=True)
     s.text(0, 0, "Risk allocation with the penalised factor model", f["title"])
+    s.set_column(0, 0, 20)  # 12 assets print on one page at 75%: labels within 20 characters
+    s.set_column(1, n, 10)
     lay = Layout(s, 3)
     cov_head = lay.take("cov_head", 2, gap=0)
     cov_room = lay.take("cov_room", cap.factors, cap.factors + 1)
@@ -32,9 +35,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     shares = lay.take("factor_share_room", max(cap.factors + 2, 41), 2)  # heading, factors, specific; charts beside
     model_head = lay.take("model_head", 2, n + 1, gap=0)
     lr0 = lay.row  # the risk model's loadings, last on the sheet: they grow with factors and assets
-    s.text(1, 0, "Asset covariance = B F B' + D: loadings B chosen on Start (the table at the bottom of this sheet), "
+    s.paragraph(1, 0, min(n, 10), "Asset covariance = B F B' + D: loadings B chosen on Start (the table at the bottom of this sheet), "
                  "factor covariance F (method on Start), specific variances D, per period. Weights are long-only and "
-                 "sum to 1.", f["note"])
+                 "sum to 1.", "note")
     # the risk model's loadings
     choice = tpl.start_ref("loadings").a1()
     ols, ridge, lasso = (loadings[m].a1() for m in ("ols", "ridge", "lasso"))
@@ -50,17 +53,20 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(cov_head.r0, 0, f"Factor covariance (per {d.period_word}, decimal; room for {cap.factors} factors)")
     s.array(cov_head.r0 + 1, 1, factors["names_row"], f["head"])
     s.array(cov_room.r0, 0, factors["names_col"], f["label"])
-    cov_call = Call("FACTOR_COV", (fx, tpl.start_ref("cov_method"), tpl.start_ref("halflife")))
+    barra = udf_takes("FACTOR_COV", "nw_lags")  # the Barra-style options on Start, when the functions take them
+    cov_call = Call("FACTOR_COV", (fx, tpl.start_ref("cov_method"), tpl.start_ref("halflife"), *(
+        [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife")] if barra else [])))
     cov = s.udf(cov_room.r0, 1, "FACTOR_COV", list(cov_call.args), book.number(book.evaluate(cov_call), sig=3),
                 block="cov")
     # per asset: specific variance, budgets, weights, risk shares
     s.array(asset_head.r0, 1, data["asset_names"], f["head"])
     names = s.ref(asset_head.r0, 1, asset_head.r0, n)
     r0 = per_asset.r0
-    for i, lab in enumerate([f"Specific variance (per {d.period_word})", "Budgets in use", "Weights",
-                             "Risk share by asset", "Specific volatility (% a year)"]):
+    for i, lab in enumerate([f"Specific var./{d.period_word}", "Budgets in use", "Weights",
+                             "Risk share by asset", "Specific vol, %/year"]):
         s.text(r0 + i, 0, lab, f["label"])
-    spec_call = Call("SPECIFIC_VAR", (ex, fx, model))
+    spec_call = Call("SPECIFIC_VAR", (ex, fx, model, *(["", tpl.start_ref("specific_shrink")]
+                                                        if udf_takes("SPECIFIC_VAR", "shrink") else [])))
     spec = s.udf(r0, 1, "SPECIFIC_VAR", list(spec_call.args), book.number(book.evaluate(spec_call), sig=3),
                  block="specific_var")
     risk = tpl.start_ref("risk_method")
@@ -97,7 +103,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     ], shares.r0 + 21, 3, {"x": {"num_format": "0%", "name": "share of variance"},
                                         "y": {"name": "factor", "reverse": True, "label_position": "low"}},
         size=(480, 380))
-    s.set_column(0, 0, 20)
-    s.set_column(1, n, 10)
     s.ws.freeze_panes(0, 1)
     return {"budgets": budgets}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ....core.options import describe
-from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS
+from ..inputs import CHOICES, FLAGS, WHOLE_NUMBERS, udf_takes
 from ..model import Expr
 from ..sheet import Layout
 
@@ -35,14 +35,14 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(2, 2, 14)
     s.set_column(3, 5, 14)
     s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
-    s.paragraph(1, 1, 5, "Select factors, regress over a history, choose lambda by time-ordered cross-validation, "
-                "compute loadings, allocate risk. Change a yellow input: every later sheet follows.", "note")
+    s.paragraph(1, 1, 5, "The whole procedure as linked sheets: change a yellow input and every later sheet "
+                "follows.", "note")
     lay = Layout(s, 3)
     head = lay.take("inputs_head", 2, gap=0)
     s.heading(head.r0, 1, "Inputs")
     s.paragraph(head.r0 + 1, 1, 5, "Periods as on the Data sheet ("
-                f"{'YYYYMM, e.g. 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
-                "The sample end follows pasted rows until you type a period.", "note")
+                f"{'YYYYMM: 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+                "Sample end: the last pasted row unless typed.", "note")
     periods = data["periods"].a1()
     rows = [
         ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
@@ -56,6 +56,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("method", f"Lambda method charted on Lambda: {describe('curve_method', default=False)}", inp.method),
         ("cov_method", f"Factor covariance: {describe('cov_method', default=False)}", inp.cov_method),
         ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
+        *([("nw_lags", "Factor covariance: Newey-West lags (sample, barra)", inp.nw_lags),
+           ("corr_halflife", f"barra: correlation half-life ({d.period_word}s; blank: EWMA's)", inp.corr_halflife),
+           ("regime_halflife", f"barra: volatility regime half-life ({d.period_word}s; blank: off)",
+            inp.regime_halflife),
+           ("specific_shrink", "Specific risk shrinkage to the mean, q (USE4: 0.1)", inp.specific_shrink)]
+          if udf_takes("FACTOR_COV", "nw_lags") else []),
         ("risk_method", f"Risk allocation: {describe('risk_method', default=False)}", inp.risk_method),
         ("loadings", f"Risk model loadings: {describe('loadings', default=False)}", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
@@ -123,9 +129,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                      "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
                      "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
     note = lay.take("factor_note", 1)
-    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor' (shares of systematic risk). Penalty weight 0 = "
-                "unpenalised (the market, by default: see README, Defaults). Grey rows wait for more "
-                "factors on the Data sheet.", "note")
+    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor'. Penalty weight 0: unpenalised (the market, see "
+                "README). Grey rows: room.", "note")
+    err = lay.take("errors", 8)
+    s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
+    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
+                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
+    s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     notes = [
         ("How the sheets link", [
             "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
@@ -157,11 +167,6 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         s.heading(block.r0, 1, head_text)
         for i, line in enumerate(lines):
             s.paragraph(block.r0 + 1 + i, 1, 5, line)
-    err = lay.take("errors", 8)
-    s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
-    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
-                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
-    s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     # asset risk budgets: one row per asset of the Data sheet, last on the sheet (the list grows down)
     bh = lay.take("budget_head", 2, gap=0)
     s.heading(bh.r0, 1, "Asset risk budgets (risk allocation 'budget'; blank = 1)")
@@ -174,4 +179,5 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.blocks["asset_names"] = names
     s.blocks["asset_budgets"] = s.ref(r0, 2, r0 + cap.assets - 1, 2)
     s.preview_rows = r0 + n  # the full list
+    s.breakable = set(range(r0 + 4, r0 + n - 3))  # a long list may continue on the next page
     return {}
