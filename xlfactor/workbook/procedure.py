@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..core import cv, penalized, regression, risk
+from ..core.backtest import BacktestResult
+from ..core.rolling import RollingResult
 from ..excel import memo
 from .dataset import Dataset, french
 from .template import Inputs
@@ -32,8 +34,8 @@ class Results:
     asset_names: list[str]
     capm: regression.CapmResult
     ols: regression.RegressionResult
-    collinearity: object
-    grs: object
+    collinearity: regression.Collinearity
+    grs: regression.GRSResult
     method_cv: cv.CVResult  # CV of the lambda method (charted on the Lambda sheet)
     lambda_min: float  # of the lambda method
     lambda_1se: float
@@ -45,9 +47,9 @@ class Results:
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
+    backtest: BacktestResult  # the Backtest sheet
+    rolling_beta: RollingResult  # the CAPM on the backtest's windows
     periods_per_year: int = 12
-    backtest: object = None  # core.backtest.BacktestResult: the Backtest sheet
-    rolling_beta: object = None  # core.rolling.RollingResult of the CAPM on the backtest's windows
 
     @property
     def excess(self) -> np.ndarray:
