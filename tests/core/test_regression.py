@@ -386,3 +386,16 @@ def test_blume_beta_is_two_thirds_raw_plus_one_third(french):
     fit = regression.capm(french.industries.to_numpy(), french.market.to_numpy(), rf=french.rf.to_numpy())
     np.testing.assert_allclose(fit.blume_beta, 2 / 3 * fit.beta + 1 / 3, rtol=1e-15)
     assert np.all(np.abs(fit.blume_beta - 1) < np.abs(fit.beta - 1))  # closer to the market's beta of 1
+
+
+def test_an_exact_fit_has_zero_residual_variance_not_rounding_noise():
+    """Returns that are an exact combination of the factors: the residual sum of squares is the rounding of
+    ``tss - ess``; it is zero, so the standard errors are 0 and the t-statistics infinite (blank cells in Excel),
+    never a t-statistic of 1e8 made of rounding."""
+    m = np.array([0.01, 0.02, 0.005, 0.015, -0.01, 0.03, -0.02])
+    f = np.column_stack([m, np.sin(np.arange(7.0))])
+    y = np.column_stack([2 * m, 0.5 * m - 0.3 * f[:, 1] + 0.001])
+    fit = regression.ols(y, f)
+    np.testing.assert_allclose(fit.coef, [[0.0, 2.0, 0.0], [0.001, 0.5, -0.3]], atol=1e-12)
+    assert (fit.resid_ss == 0).all() and (fit.r2 == 1).all()
+    assert np.isinf(fit.tstat[:, 1]).all()

@@ -224,6 +224,9 @@ def centred_gram(x: np.ndarray, where: str, factor_names: v.Names = None, arg: s
     return CentredGram(mean=mean, xc=xc, q=q, r=r, scale=scale, gram_inv=gram_inv, cond=cond)
 
 
+RSS_EXACT = 4 * np.finfo(float).eps  # per row: a residual sum of squares below RSS_EXACT n tss is rounding
+
+
 def _fit_block(g: CentredGram, y: np.ndarray):
     """OLS of complete columns ``y`` (n, m) on the factors of ``g``, without forming residuals.
 
@@ -248,6 +251,9 @@ def _fit_block(g: CentredGram, y: np.ndarray):
     gb = (g.r.T @ qy) * g.scale[:, None]  # Xc'Xc b = scale R'Q'y
     factor_ss = (b * gb).T
     rss = np.maximum(tss - ess, 0.0)
+    # a difference of two sums carries rounding of about n eps tss: below that the fit is exact (zero residual
+    # variance, infinite t-statistics), not a residual of rounding noise with t-statistics of 1e8
+    rss[rss <= RSS_EXACT * n * tss] = 0.0
     alpha = ym - g.mean @ b
     coef = np.column_stack([alpha, b.T])
     return coef, rss, tss, factor_ss, np.vstack([ym, b])
