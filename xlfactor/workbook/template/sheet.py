@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Sheet:
     book: Book
     name: str
-    ws: object
+    ws: Any  # an XlsxWriter Worksheet (XlsxWriter ships no type information)
     values: dict = field(default_factory=dict)
     blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
     spills: list = field(default_factory=list)  # every dynamic-array result (its values are on the Spill)
