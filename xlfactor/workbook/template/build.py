@@ -127,7 +127,7 @@ def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, d
     template = Template(inputs or Inputs(), data, capacity)  # type: ignore[arg-type]  # None: resolved there
     say = progress or (lambda message: None)
     with atomic_paths(paths) as temps:
-        for flavor, tmp in zip(flavors, temps):
+        for flavor, tmp in zip(flavors, temps, strict=True):
             template.build(tmp, flavor, lambda message, fl=flavor: say(f"{FILE_NAMES[fl]}: {message}"))
     return paths
 

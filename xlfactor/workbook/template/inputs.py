@@ -120,4 +120,4 @@ class Inputs:
 
     def selected(self, values) -> list:
         assert self.use_factors is not None  # resolved (Inputs.resolve)
-        return [v for v, u in zip(values, self.use_factors) if u]
+        return [v for v, u in zip(values, self.use_factors, strict=True) if u]
