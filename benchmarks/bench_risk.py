@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import header, median_time  # noqa: E402
-from tests.peers import returns_with_covariance, rpp_vanilla  # noqa: E402
-from xlfactor.core import risk  # noqa: E402
+from benchmarks._common import header, median_time
+from tests.peers import returns_with_covariance, rpp_vanilla
+from xlfactor.core import risk
 
 
 def model(n, k, seed):
@@ -50,12 +50,12 @@ def main() -> None:
         for k in (4, 10, 20):
             m = model(n, k, seed=n + k)
             cov = m.dense()
-            ours = median_time(lambda: risk.allocate("erc", model=m), 5)
+            ours = median_time(lambda m=m: risk.allocate("erc", model=m), 5)
             w = risk.allocate("erc", model=m).weights
             line = f"{n:>5} {k:>3} | {ours:>10.4f} {deviation(w, cov):>8.1e} |"
             b = np.full(n, 1.0 / n)
             if van is not None:
-                peer = median_time(lambda: van.design(cov, b, 1e-8, 100_000), 3)
+                peer = median_time(lambda cov=cov, b=b: van.design(cov, b, 1e-8, 100_000), 3)
                 wp = van.design(cov, b, 1e-8, 100_000)
                 line += f" {peer:>8.4f} {deviation(wp, cov):>8.1e} {peer / ours:>5.0f}x |"
             else:
