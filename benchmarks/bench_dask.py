@@ -13,6 +13,11 @@ call that imports xlfactor on the workers are not timed). Printed: wall times (m
 tasks per worker, CPU seconds per worker against the local run's, peak resident memory per worker next to the local process's (ru_maxrss, and the rise over the
 resident size before the job), the largest difference from the local numbers, and the load average at the
 start and end (the machine may be shared: read the speed-up with the load).
+
+On a shared Linux machine with autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``), every
+terminal session gets an equal share of the CPUs, however many processes it runs: the workers then split this
+session's share and the wall-clock speed-up cannot show. The CPU line (local CPU seconds over the busiest
+worker's) is the speed-up on an otherwise idle machine.
 """
 
 from __future__ import annotations

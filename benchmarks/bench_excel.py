@@ -68,8 +68,8 @@ def main() -> None:
         t0 = time.perf_counter()
         asyncio.run(custom_functions_call(body, udfs))
         first = time.perf_counter() - t0
-        repeat = median_time(lambda: asyncio.run(custom_functions_call(body, udfs)), 3)
-        conversion = median_time(lambda: coerce.returns_and_factors(args[0], fac), 3)
+        repeat = median_time(lambda body=body: asyncio.run(custom_functions_call(body, udfs)), 3)
+        conversion = median_time(lambda args=args: coerce.returns_and_factors(args[0], fac), 3)
         comp = median_time(compute, 3, setup=clear_result_caches)
         print(f"{name:<24} {first:>12.3f} {conversion:>13.3f} {conversion / first:>6.0%} {comp:>10.3f} "
               f"{repeat:>9.3f} {repeat / first:>12.1%}", flush=True)

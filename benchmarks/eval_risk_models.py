@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import xlfactor  # noqa: E402
-from xlfactor.core import backtest  # noqa: E402
+import xlfactor
+from xlfactor.core import backtest
 
 
 def table(res: backtest.BacktestResult, names) -> None:

@@ -25,7 +25,7 @@ def atomic_paths(targets) -> Iterator[list[Path]]:
     On any failure the temporary files are removed and the targets are as they were.
     """
     targets = [Path(t) for t in targets]
-    temps = []
+    temps: list[Path] = []
     try:
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -35,12 +35,12 @@ def atomic_paths(targets) -> Iterator[list[Path]]:
             os.close(fd)
             temps.append(Path(tmp))
         yield temps
-        for tmp, target in zip(temps, targets, strict=True):
-            os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual permissions
-            os.replace(tmp, target)  # atomic on one file system
+        for part, target in zip(temps, targets, strict=True):
+            os.chmod(part, _mode_for(target))  # mkstemp makes 0600; a workbook gets the usual permissions
+            os.replace(part, target)  # atomic on one file system
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        for part in temps:
+            part.unlink(missing_ok=True)
 
 
 def _mode_for(target: Path) -> int:

@@ -108,7 +108,7 @@ def demo(args: argparse.Namespace) -> int:
         print(f"  {note}")
     res = procedure.run(inputs, steps.start, data)
     steps.finish()
-    n, ann = len(res.months), res.inputs.periods_per_year
+    n, ann = len(res.months), res.periods_per_year  # the resolved inputs' (procedure.run)
     print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} {data.period_word}s); {len(res.asset_names)} assets; "
           f"factors: {', '.join(res.factor_names)}. Returns in excess of the risk-free rate; annualised with "
           f"{ann} {data.period_word}s a year.")

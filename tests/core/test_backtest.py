@@ -67,7 +67,7 @@ def test_statistics_follow_their_definitions(industries):
     t = r.shape[1]
     np.testing.assert_allclose(st["return"], 12 * r.mean(axis=1))
     np.testing.assert_allclose(st["volatility"], np.sqrt(12) * np.array([np.std(a, ddof=1) for a in r]))
-    np.testing.assert_allclose(st["bias"], [np.std(a / b, ddof=1) for a, b in zip(r, s)])
+    np.testing.assert_allclose(st["bias"], [np.std(a / b, ddof=1) for a, b in zip(r, s, strict=True)])
     np.testing.assert_allclose(st["bias_high"] - 1, stats.norm.ppf(0.975) / np.sqrt(2 * t))
     z = r[1] / s[1]
     kappa = np.mean((z - z.mean()) ** 4) / np.var(z) ** 2

@@ -187,7 +187,7 @@ def test_near_collinear_factors_give_finite_numbers_for_every_se(sv):
     for se in ("plain", "shanken", "robust"):
         res = premia.two_pass(y, g, se=se)
         assert np.isfinite(res.premia).all() and np.isfinite(res.stderr).all() and np.isfinite(res.shanken_factor)
-    with pytest.raises(ConvergenceError, match="use method 'twopass'|Use method 'twopass'"):
+    with pytest.raises(ConvergenceError, match=r"use method 'twopass'|Use method 'twopass'"):
         premia_gmm.gmm(y, g)  # the GMM objective is flat along the near-null direction: a clear error, not noise
 
 
@@ -217,7 +217,7 @@ def test_fama_macbeth_shanken_option(sv, lags):
 def test_grs_refuses_non_traded_factors(sv):
     y, f = sv
     assert regression.grs(y, f, traded=[True, True, True]).statistic == regression.grs(y, f).statistic
-    with pytest.raises(InputValueError, match="GRS test needs traded factors.*column 2 is not traded"):
+    with pytest.raises(InputValueError, match=r"GRS test needs traded factors.*column 2 is not traded"):
         regression.grs(y, f, traded=[True, False, True])
     with pytest.raises(InputShapeError, match="traded has 2 values but there are 3 factors"):
         regression.grs(y, f, traded=[True, False])

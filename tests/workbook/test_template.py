@@ -20,7 +20,7 @@ REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wb")
-    return {fl: p for fl, p in zip(FLAVORS, build_all(folder, Inputs(), force=True))}
+    return dict(zip(FLAVORS, build_all(folder, Inputs(), force=True), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_committed_workbooks_are_current(built):
                 stale = f"{committed} is stale ({name}); run `xlfactor workbook --force --out workbooks`"
                 assert CACHED.sub(r"<\1v/>", a) == CACHED.sub(r"<\1v/>", b), stale
                 values_a, values_b = [v for _, v in CACHED.findall(a)], [v for _, v in CACHED.findall(b)]
-                bad = [(x, y) for x, y in zip(values_a, values_b) if not _close(x, y)]
+                bad = [(x, y) for x, y in zip(values_a, values_b, strict=True) if not _close(x, y)]
                 assert not bad, f"{stale}: {len(bad)} cached values differ, e.g. {bad[:3]}"
 
 
@@ -134,7 +134,7 @@ def test_data_reaches_python_through_counted_ranges_only(books):
                 i = text.find(hit)
                 while i >= 0:
                     before = PREFIXES.sub("", text[:i])
-                    assert before.endswith("TAKE(") or before.endswith("COUNT("), f"{ws.title}!{cell.coordinate}: {text}"
+                    assert before.endswith(("TAKE(", "COUNT(")), f"{ws.title}!{cell.coordinate}: {text}"
                     n += 1
                     i = text.find(hit, i + 1)
     assert n > 12

@@ -288,5 +288,5 @@ def checks_data(fn):
         with single_threaded():
             return fn(*args, **kw)
 
-    entry.checked = checked
+    entry.checked = checked  # type: ignore[attr-defined]  # a function attribute: the entry for checked data
     return entry

@@ -373,6 +373,7 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
                                             f"{oos.size} period is left to score; a backtest needs at least 2: use a "
                                             "shorter window or step.")
             held = np.searchsorted(spans, oos, side="left") - 1
+        assert rebalances is not None and oos is not None and held is not None  # set at the first model
         models_j = [_risk_model(est, j, x, opts) for j in range(len(rebalances))]
         w = _allocate_all(models_j, est, alloc, budgets, target_vol)
         r, s = _scored(w[held][:, None, :], models_j, held, y[oos])
@@ -392,6 +393,7 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
         out["test_s"].append(ts.T)
         if progress is not None:
             progress(2 * m + 2, total, f"{model}: {len(w)} portfolios allocated ({alloc})")
+    assert rebalances is not None and oos is not None  # models is never empty (checked by the caller)
     n = y.shape[1]
     tests = (*(f"asset {i + 1}" for i in range(n)), "equal weight", "ERC", "minimum variance",
              *(f"random {i + 1}" for i in range(n_random)))

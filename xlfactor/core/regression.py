@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -283,7 +284,7 @@ def capm(
     market: ArrayLike,
     *,
     rf: ArrayLike | None = None,
-    market_is: str = DEFAULTS["market_is"],
+    market_is: str | None = DEFAULTS["market_is"],
     lags: int | None = None,
     asset_names: v.Names = None,
     traded: bool = True,
@@ -418,7 +419,7 @@ def collinearity(factors: ArrayLike, *, factor_names: v.Names = None) -> Colline
     where = f"the {x.shape[0]} complete rows"
     v.check_not_constant(x, f"{where}; its correlations are undefined", factor_names)
     xc = x - x.mean(axis=0)
-    r = np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r")
+    r = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))  # mode "r": the R factor alone
     cond = v.check_conditioning(r, where, v.COND_LIMIT_DIAGNOSTIC, factor_names)
     corr = np.clip(r.T @ r, -1.0, 1.0)
     np.fill_diagonal(corr, 1.0)
@@ -635,7 +636,9 @@ def fama_macbeth(
             cov += w * (g + g.T)
     cov, factor = cov / (m - 1), None
     if shanken_factors is not None:
-        cov, factor = correct_fama_macbeth(cov, used.mean(axis=0), shanken_factors, np.isfinite(period).all(axis=1))
+        cov, factor = correct_fama_macbeth(
+            cov, used.mean(axis=0), shanken_factors, cast(np.ndarray, np.isfinite(period).all(axis=1))
+        )
     return FamaMacBethResult(
         premia=used.mean(axis=0),
         stderr=np.sqrt(np.diag(cov)),

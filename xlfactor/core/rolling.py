@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -279,7 +279,7 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
         method, pen = penalized.prepare(y, x, method, penalized.Penalty(penalty_weights, l1_ratio))
-        ratio, w = pen.l1_ratio, pen.weights
+        ratio, w = cast(float, pen.l1_ratio), cast(np.ndarray, pen.weights)  # checked by prepare
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
     cvo = CVOptions(folds=folds, scheme=scheme, gap=gap, rule=rule, pooled_loss=pooled_loss).checked()
     spec = Spec(
@@ -297,6 +297,9 @@ def _chunks(spans: np.ndarray, n_assets: int, spec: Spec, chunk_windows: int | N
     at most CHUNK_PROBLEMS problems and at least ``tasks`` chunks (when there are that many windows)."""
     per_window = n_assets * (1 if spec.method == "ols" else spec.folds + 1)
     size = chunk_windows or min(max(1, CHUNK_PROBLEMS // per_window), -(-len(spans) // tasks))
+    if not chunk_windows and tasks > 1:  # a multiple of the tasks, so that no worker gets one chunk more
+        n_chunks = -(-len(spans) // size)
+        size = max(1, -(-len(spans) // (-(-n_chunks // tasks) * tasks)))
     size = v.check_nonneg_int(size, "chunk_windows", minimum=1)
     out = []
     for i in range(0, len(spans), size):
@@ -333,7 +336,8 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
         v.check_not_constant(xs, what)
         if spec.method == "ols":  # solved from Gram sums below: refuse where they cannot give 6 digits
             xc = xs - xs.mean(axis=0)
-            v.check_conditioning(np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"), what, v.COND_LIMIT_GRAM)
+            r_xc = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))  # mode "r": R alone
+            v.check_conditioning(r_xc, what, v.COND_LIMIT_GRAM)
         else:
             v.check_not_collinear(xs, what, "their loadings are not unique.")
     full, _ = _build_problems(y, x, sets, spec.standardize, set_label=where)
@@ -409,15 +413,15 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
         lam_max = np.zeros(n_win)
         np.maximum.at(lam_max, full.rowset, penalized.lasso_lambda_max(full, w))
         grid = penalized.lasso_grid(lam_max, spec.n_lambdas, spec.eps)
-    trains, tests, owner, parts = [], [], [], {}
+    trains, tests, owners, parts = [], [], [], {}
     for s, (a, b) in enumerate(spans):
         if b - a + 1 not in parts:  # the folds depend on the window's length only
             parts[b - a + 1] = cv.splits(b - a + 1, spec.folds, spec.scheme, spec.gap, min_train=k + 2)
         for tr, te in parts[b - a + 1]:
             trains.append(tr + a)
             tests.append(te + a)
-            owner.append(s)
-    owner = np.array(owner)
+            owners.append(s)
+    owner = np.array(owners)
     label = lambda i, _=None: (f" in the training rows of fold {i % spec.folds + 1} of the window of rows "  # noqa: E731
                                f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
     probs, test = _build_problems(y, x, trains, spec.standardize, tests, set_label=label)
@@ -443,7 +447,9 @@ def _coef_at(full, lam, spec: Spec, w):
     at = lam[full.rowset][None, :]
     if spec.method == "ridge":
         return penalized.ridge_path(full, at, w)[0]
-    return penalized.enet_path(full, at, w, _solver(spec)).coef[0]
+    coef = penalized.enet_path(full, at, w, _solver(spec)).coef
+    assert coef is not None  # keep=True (the default) stores the coefficients
+    return coef[0]
 
 
 def _solver(spec: Spec) -> penalized.Solver:

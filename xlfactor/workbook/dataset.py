@@ -274,6 +274,7 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
         rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")
         notes.append(f"RF: {Path(rf).name}.")
     elif shipped:
+        assert base_rf is not None  # the shipped factors carry their rf
         rf_values = _align(periods, fp, base_rf, where)
     else:
         rf_values = np.zeros(len(periods))

@@ -8,12 +8,15 @@ printout and the workbook's cached values then compute each model once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..core import cv, penalized, regression, risk
+from ..core.backtest import BacktestResult
+from ..core.rolling import RollingResult
 from ..excel import memo
 from .dataset import Dataset, french
 from .template import Inputs
@@ -31,8 +34,8 @@ class Results:
     asset_names: list[str]
     capm: regression.CapmResult
     ols: regression.RegressionResult
-    collinearity: object
-    grs: object
+    collinearity: regression.Collinearity
+    grs: regression.GRSResult
     method_cv: cv.CVResult  # CV of the lambda method (charted on the Lambda sheet)
     lambda_min: float  # of the lambda method
     lambda_1se: float
@@ -44,9 +47,9 @@ class Results:
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
+    backtest: BacktestResult  # the Backtest sheet
+    rolling_beta: RollingResult  # the CAPM on the backtest's windows
     periods_per_year: int = 12
-    backtest: object = None  # core.backtest.BacktestResult: the Backtest sheet
-    rolling_beta: object = None  # core.rolling.RollingResult of the CAPM on the backtest's windows
 
     @property
     def excess(self) -> np.ndarray:
@@ -90,7 +93,7 @@ def window(inputs: Inputs, data: Dataset | None = None):
     keep = (data.periods >= inputs.start) & (data.periods <= inputs.end)
     use = np.array(inputs.use_factors, dtype=bool)
     return (data.periods[keep], data.rf[keep], data.factors[keep][:, use], data.market[keep], data.returns[keep],
-            [n for n, u in zip(data.factor_names, use) if u], list(data.asset_names))
+            [n for n, u in zip(data.factor_names, use, strict=True) if u], list(data.asset_names))
 
 
 BACKTEST_ALLOC = {"factor": "erc"}  # the Backtest sheet's allocation: factor budgeting is too slow at every rebalance
@@ -126,7 +129,7 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     say(6, 7, f"risk allocation ({inputs.risk_method})")
     model = risk.FactorModel.from_arrays(loadings, cov, spec)
     method = inputs.risk_method.lower()
-    budgets = None
+    budgets: Sequence[float] | None = None
     if method == "budget":
         budgets = inputs.asset_budgets
     elif method == "factor":
@@ -141,6 +144,7 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
                              periods_per_year=inputs.periods_per_year)
     betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
     complete = np.isfinite(y).all(axis=1)
+    assert inputs.periods_per_year is not None  # resolved above
     return Results(
         inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames,
         capm=capm, ols=ols, collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]),

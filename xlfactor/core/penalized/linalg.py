@@ -132,7 +132,7 @@ def _complement_solve(shared, r, c, active, ws):
     )  # exactly zero off the active set
 
 
-def _masked_system(ga, c, active, ws, l2, w):
+def _masked_system(ga, c, active, ws, l2, w) -> tuple[np.ndarray, np.ndarray]:
     """The masked systems of ``_masked_solve``: ((k, k, n), (k, 2, n)), fresh arrays."""
     m = active  # (k, n)
     ga = np.where(m[:, None] & m[None, :], ga.transpose(1, 2, 0), 0.0)

@@ -194,7 +194,7 @@ class RiskContributions:
     @property
     def factor_percent(self) -> np.ndarray | None:
         """K factor shares then the specific share of the variance, (K + 1,)."""
-        if self.factor_variance is None or self.specific_variance is None:
+        if self.factor_variance is None or self.specific_variance is None:  # both set for a factor model
             return None
         return np.append(self.factor_variance, self.specific_variance) / self.volatility**2
 

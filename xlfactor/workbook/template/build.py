@@ -41,8 +41,9 @@ class Template:
     """Builds the workbook for one data set and one set of inputs; ``build`` writes one flavour."""
 
     inputs: Inputs = field(default_factory=Inputs)
-    data: Dataset | None = None
-    capacity: Capacity | None = None
+    # None: the shipped data and the room it needs; __post_init__ resolves both, so every reader sees a value
+    data: Dataset = None  # type: ignore[assignment]  # accepts None, resolved in __post_init__
+    capacity: Capacity = None  # type: ignore[assignment]  # accepts None, resolved in __post_init__
 
     def __post_init__(self):
         self._results: dict = {}  # every function's result, shared by the flavours
@@ -123,10 +124,10 @@ def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, d
         raise XLFactorError(f"flavours are {', '.join(FLAVORS)}; got {', '.join(unknown) or 'none'}.")
     paths = [Path(folder) / FILE_NAMES[fl] for fl in flavors]
     refuse_overwrite(paths, force)
-    template = Template(inputs or Inputs(), data, capacity)
+    template = Template(inputs or Inputs(), data, capacity)  # type: ignore[arg-type]  # None: resolved there
     say = progress or (lambda message: None)
     with atomic_paths(paths) as temps:
-        for flavor, tmp in zip(flavors, temps):
+        for flavor, tmp in zip(flavors, temps, strict=True):
             template.build(tmp, flavor, lambda message, fl=flavor: say(f"{FILE_NAMES[fl]}: {message}"))
     return paths
 

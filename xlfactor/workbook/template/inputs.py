@@ -115,7 +115,9 @@ class Inputs:
     @property
     def target_vol_period(self) -> float:
         """The target volatility per period (what the allocation needs): a year's divided by sqrt(periods a year)."""
+        assert self.periods_per_year is not None  # resolved (Inputs.resolve)
         return self.target_vol / self.periods_per_year ** 0.5
 
     def selected(self, values) -> list:
-        return [v for v, u in zip(values, self.use_factors) if u]
+        assert self.use_factors is not None  # resolved (Inputs.resolve)
+        return [v for v, u in zip(values, self.use_factors, strict=True) if u]

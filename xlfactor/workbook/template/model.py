@@ -59,7 +59,7 @@ class Ref:
 class Spill(Ref):
     """The result of a dynamic-array formula, referred to by its spill (``B5#``), so references follow it."""
 
-    grid: list = field(default=None, compare=False, repr=False)  # the result, rows of values
+    grid: list = field(default=None, compare=False, repr=False)  # type: ignore[arg-type]  # always given: rows of values
 
     def a1(self) -> str:
         return f"ANCHORARRAY({Ref(self.sheet, self.r0, self.c0, self.r0, self.c0).a1()})"

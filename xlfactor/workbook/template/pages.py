@@ -155,6 +155,6 @@ def setup(book: Book) -> None:
             ws.set_column(c, c, sheet.widths.get(c, DEFAULT_WIDTH), None, {"hidden": True})
         more = sheet.extent[0] - p.last_row
         left_out = [f"{more} more rows" if more > 0 else "", f"{p.cut_cols} more columns" if p.cut_cols else ""]
-        left_out = " and ".join(x for x in left_out if x)
-        note = f"&L&9Continued in the file: {left_out} than printed." if preview and left_out else ""
+        left = " and ".join(x for x in left_out if x)
+        note = f"&L&9Continued in the file: {left} than printed." if preview and left else ""
         ws.set_footer(f"{note}&C&9{sheet.name}&R&9Page &P of &N", {"margin": HEADER})

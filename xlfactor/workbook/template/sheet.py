@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Sheet:
     book: Book
     name: str
-    ws: object
+    ws: Any  # an XlsxWriter Worksheet (XlsxWriter ships no type information)
     values: dict = field(default_factory=dict)
     blocks: dict = field(default_factory=dict)  # name -> Ref: the layout, for references, charts and tests
     spills: list = field(default_factory=list)  # every dynamic-array result (its values are on the Spill)
@@ -137,7 +137,10 @@ class Sheet:
     def _spill(self, r, c, text: str, result: list[list], fmt, row_formats=None, col_formats=None) -> Spill:
         """A dynamic-array formula at (r, c) whose result (cached) is ``result``; formats by row or column."""
         rows, cols = len(result), max(len(x) for x in result)
-        cell_fmt = lambda i, j: row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
+
+        def cell_fmt(i, j):
+            return row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
+
         clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x
                   for x in row] + [None] * (cols - len(row)) for row in result]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)

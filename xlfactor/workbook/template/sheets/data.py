@@ -33,17 +33,17 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     # notes across the columns a page shows at 75% (about 14 of these): the preview hides the room between
     # the factors and the assets, keeping one column as a gap
     used = max(1 + k, 1 + math.ceil(1.3 * len(FACTORS_HEAD) / 9))  # the last column the factors' block takes
-    room = range(used + 2, a0)
+    note_cols = range(used + 2, a0)
     across = a0 + min(n, 14 - (used + 2)) - 1 if book.flavor == "preview" and used + 2 < 14 else 1 + k
     s.paragraph(1, 0, across, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
                 f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
-                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note", room)
+                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note", note_cols)
     starts = [int(np.argmax(np.isfinite(d.factors[:, j]))) for j in range(k)]
     warmup = " ".join(f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
                       for name, i in zip(d.factor_names, starts, strict=True) if i > 0)
     notes = " ".join([*d.notes, warmup]).strip()
     if notes:
-        s.paragraph(3, 0, across, notes, "note", room)
+        s.paragraph(3, 0, across, notes, "note", note_cols)
     head, row0 = 5, 6
     last = row0 + cap.periods - 1
     cols = {"periods": (0, 0), "rf": (1, 1), "factors": (2, 1 + cap.factors), "assets": (a0, a0 + cap.assets - 1)}

@@ -46,6 +46,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.array(window.r0 + 1, 1, data["asset_names"], f["head"])
     mkt = factors["market"]
     pw, ppy, a_year = d.period_word, tpl.start_ref("periods_per_year"), tpl.inp.periods_per_year
+    assert a_year is not None  # resolved (Inputs.resolve)
     labels = [f"alpha (per {pw})", "beta", "t(alpha)", "t(beta)", "R2", f"residual volatility (per {pw})",
               "observations", "Blume beta (2/3 b + 1/3)", "alpha (% a year)", "residual volatility (% a year)"]
     for i, lab in enumerate(labels):

@@ -21,6 +21,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book = s.book
     data, factors, market, loadings = (ctx[key] for key in NEEDS)
     f, inp, cap, d = book.fmt, tpl.inp, tpl.capacity, tpl.data
+    assert inp.asset_budgets is not None  # resolved (Inputs.resolve)
     n = d.shape()[1]
     ex, fx = market["excess"], factors["factors"]
     pct1 = book.number(decimals=1, percent=True)

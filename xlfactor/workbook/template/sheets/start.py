@@ -29,6 +29,8 @@ def count_true(a1: str) -> str:
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     data = ctx["data"]
     f, inp, d, cap = s.book.fmt, tpl.inp, tpl.data, tpl.capacity
+    assert inp.use_factors is not None and inp.factor_budgets is not None and inp.penalty_weights is not None
+    assert inp.asset_budgets is not None  # resolved (Inputs.resolve)
     _t, n, k = d.shape()
     s.set_column(0, 0, 3)
     s.set_column(1, 1, 50)

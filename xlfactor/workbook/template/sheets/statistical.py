@@ -47,8 +47,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     span_room = lay.take("span_room", max(cap.factors, KMAX_DEFAULT), 3)
     r2_head = lay.take("r2_head", 2, n + 1, gap=0)
     r2_rows = lay.take("r2_rows", 3, n + 1)
-    r2_chart = lay.take("r2_chart", 20, n + 1)
-    scree_chart = lay.take("scree_chart", 19, 7)
+    r2_chart = lay.take("r2_chart", 18, n + 1)
+    beside = n <= 24  # the two charts side by side while the R2 chart's bars fit half a page (pages.py)
+    scree_chart = r2_chart if beside else lay.take("scree_chart", 19, 7)
     scree_head = lay.take("scree_head", 2, 8, gap=0)
     scree_r0 = lay.row  # the scree table, last on the sheet: one row per asset
     # how many: k by each criterion, the k in use
@@ -86,7 +87,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         {"name": "named factors", "categories": names.a1(), "values": r2.row(1).a1(), "fill": {"color": "#F4B183"}},
     ], r2_chart.r0, 0, {"y": {"num_format": "0%", "name": "R2", "max": 1},
                         "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
-        size=(min(900, max(620, 22 * n + 200)), 380))
+        size=(560, 340) if beside else (min(900, max(620, 22 * n + 200)), 340))
     # do the named factors span the latent ones?
     s.heading(span_head.r0, 0, "Do the named factors span the latent ones?")
     s.text(span_head.r0 + 1, 0, "Latent variance the named explain", f["label"])
@@ -108,6 +109,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     variances = [r[1] for r in book.evaluate(scree_call)]
     scree = s.udf(scree_r0, 1, "PCA_EIGENVALUES", list(scree_call.args), block="scree",
                   col_formats=[f["int"], book.number(variances, sig=3), pct1, pct1])
+    s.preview_rows = scree_r0 + 5  # the preview prints the scree table's first rows, as many as fill the page
     share = scree.values()
     kv = int(k.value())
     marker_x = s.array(scree_r0, 6, Expr(f"VSTACK({k.a1()},{k.a1()})", [[kv], [kv]]), f["int"])
@@ -124,7 +126,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                ], scree_chart.r0, 0, {"y": {"num_format": "0%", "name": "share of total variance", "min": 0},
                                       "x": {"name": "principal component", "min": 0, "max": len(share) + 1,
                                             "major_unit": max(1, len(share) // 12)}},
-               size=(620, 360))
+               size=(400, 340) if beside else (620, 340), x_offset=570 if beside else 0)
     s.set_column(0, 0, 34)
     s.set_column(1, max(n, 8), 11)
     s.ws.freeze_panes(0, 1)
