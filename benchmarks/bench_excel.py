@@ -50,20 +50,34 @@ def main() -> None:
     pen = {"penalty_weights": options.market_first_weights(x.shape[1])}  # the functions' defaults
 
     calls = {
-        "cv_lambda (blanks only)": ([clean, fac, [["lasso"]], [[5]], [["walkforward"]], [["min"]], None, None],
-                                    lambda: cv.cross_validate(y_arr, x, method="lasso", folds=5, scheme="walkforward", **pen)),
-        "cv_lambda": ([rows, fac, [["lasso"]], [[5]], [["walkforward"]], [["min"]], None, None],
-                      lambda: cv.cross_validate(y_arr, x, method="lasso", folds=5, scheme="walkforward", **pen)),
-        "lasso_loadings": ([rows, fac, [[1e-4]], None, None, None],
-                           lambda: penalized.fit(y_arr, x, [1e-4], method="lasso", **pen)),
+        "cv_lambda (blanks only)": (
+            [clean, fac, [["lasso"]], [[5]], [["walkforward"]], [["min"]], None, None],
+            lambda: cv.cross_validate(y_arr, x, method="lasso", folds=5, scheme="walkforward", **pen),
+        ),
+        "cv_lambda": (
+            [rows, fac, [["lasso"]], [[5]], [["walkforward"]], [["min"]], None, None],
+            lambda: cv.cross_validate(y_arr, x, method="lasso", folds=5, scheme="walkforward", **pen),
+        ),
+        "lasso_loadings": (
+            [rows, fac, [[1e-4]], None, None, None],
+            lambda: penalized.fit(y_arr, x, [1e-4], method="lasso", **pen),
+        ),
         "factor_r2": ([rows, fac, None, None], lambda: regression.ols(y_arr, x).risk),
     }
-    print("rows: one blank cell; all but the first also hold one IFERROR blank (\"\", a text cell)")
-    print(f"{'function':<24} {'first call s':>12} {'conversion s':>13} {'share':>6} {'compute s':>10} "
-          f"{'repeat s':>9} {'repeat/first':>12}")
+    print('rows: one blank cell; all but the first also hold one IFERROR blank ("", a text cell)')
+    print(
+        f"{'function':<24} {'first call s':>12} {'conversion s':>13} {'share':>6} {'compute s':>10} "
+        f"{'repeat s':>9} {'repeat/first':>12}"
+    )
     for name, (args, compute) in calls.items():
-        body = {"client": "Office.js", "func_name": name.split()[0], "args": args, "caller_address": "A1",
-                "version": xw.__version__, "runtime": "1.4"}
+        body = {
+            "client": "Office.js",
+            "func_name": name.split()[0],
+            "args": args,
+            "caller_address": "A1",
+            "version": xw.__version__,
+            "runtime": "1.4",
+        }
         clear_result_caches()
         t0 = time.perf_counter()
         asyncio.run(custom_functions_call(body, udfs))
@@ -71,8 +85,11 @@ def main() -> None:
         repeat = median_time(lambda body=body: asyncio.run(custom_functions_call(body, udfs)), 3)
         conversion = median_time(lambda args=args: coerce.returns_and_factors(args[0], fac), 3)
         comp = median_time(compute, 3, setup=clear_result_caches)
-        print(f"{name:<24} {first:>12.3f} {conversion:>13.3f} {conversion / first:>6.0%} {comp:>10.3f} "
-              f"{repeat:>9.3f} {repeat / first:>12.1%}", flush=True)
+        print(
+            f"{name:<24} {first:>12.3f} {conversion:>13.3f} {conversion / first:>6.0%} {comp:>10.3f} "
+            f"{repeat:>9.3f} {repeat / first:>12.1%}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

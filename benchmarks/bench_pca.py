@@ -54,8 +54,10 @@ def large(k: int, repeat: int) -> None:
         repeat,
     )
     print(f"xlfactor pca          {t['xlfactor']:.3f} s (CPU {CPU['xlfactor']:.2f} s)")
-    print(f"sklearn PCA (auto)    {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
-          f"{t['sklearn'] / t['xlfactor']:.2f}")
+    print(
+        f"sklearn PCA (auto)    {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
+        f"{t['sklearn'] / t['xlfactor']:.2f}"
+    )
     fast, sk = statistical.pca(y, k), PCA(k, random_state=0).fit(y)
     z = y - y.mean(axis=0)
     _, vec = components.top_components(z, k, exact=True)
@@ -78,10 +80,14 @@ def rolling(repeat: int) -> None:
             PCA(3, svd_solver="full").fit(y[a : b + 1])
 
     t = interleaved({"xlfactor": lambda: statistical.rolling_latent(y, 60, k=3), "sklearn": loop}, repeat)
-    print(f"xlfactor rolling_latent {t['xlfactor']:.3f} s (CPU {CPU['xlfactor']:.2f} s; loadings, factor covariance, "
-          "specific variances)")
-    print(f"sklearn PCA loop        {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
-          f"{t['sklearn'] / t['xlfactor']:.1f}")
+    print(
+        f"xlfactor rolling_latent {t['xlfactor']:.3f} s (CPU {CPU['xlfactor']:.2f} s; loadings, factor covariance, "
+        "specific variances)"
+    )
+    print(
+        f"sklearn PCA loop        {t['sklearn']:.3f} s (CPU {CPU['sklearn']:.2f} s)   ratio sklearn / xlfactor "
+        f"{t['sklearn'] / t['xlfactor']:.1f}"
+    )
     auto = statistical.rolling_latent(y, 60)
     t_auto = interleaved({"x": lambda: statistical.rolling_latent(y, 60)}, repeat)["x"]
     ks, counts = np.unique(auto.n_factors, return_counts=True)
@@ -100,8 +106,11 @@ def main() -> None:
     print("load average (1, 5, 15 min) at the start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     large(args.k, args.repeat)
     rolling(args.repeat)
-    print("load average at the end: {:.1f} {:.1f} {:.1f} (a shared 2-core machine: compare the ratios)".format(
-        *os.getloadavg()))
+    print(
+        "load average at the end: {:.1f} {:.1f} {:.1f} (a shared 2-core machine: compare the ratios)".format(
+            *os.getloadavg()
+        )
+    )
 
 
 if __name__ == "__main__":

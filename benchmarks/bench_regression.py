@@ -38,7 +38,9 @@ def main() -> None:
     sizes = [(819, 4, 30), (2520, 10, 500), (5040, 20, 3000)]
     if args.quick:
         sizes = sizes[:2]
-    print(f"{'T':>5} {'K':>3} {'N':>5} {'errors':>8} {'xlfactor s':>11} {'statsmodels s':>14} {'ratio':>8} {'max diff':>13}")
+    print(
+        f"{'T':>5} {'K':>3} {'N':>5} {'errors':>8} {'xlfactor s':>11} {'statsmodels s':>14} {'ratio':>8} {'max diff':>13}"
+    )
     for t, k, n in sizes:
         y, x = factor_data(t, k, n, seed=t + k + n)
         for lags in (None, 6):
@@ -49,10 +51,12 @@ def main() -> None:
             fit = regression.ols(y, x, lags=lags)
             p, b = statsmodels_loop(y, x, lags)
             # difference relative to each coefficient's typical size (alphas near 0 make plain ratios noisy)
-            diff = max(np.max(np.abs(fit.coef - p) / np.abs(p).max(axis=0)),
-                       np.max(np.abs(fit.stderr / b - 1)))
+            diff = max(np.max(np.abs(fit.coef - p) / np.abs(p).max(axis=0)), np.max(np.abs(fit.stderr / b - 1)))
             kind = "classic" if lags is None else f"HAC({lags})"
-            print(f"{t:>5} {k:>3} {n:>5} {kind:>8} {ours:>11.4f} {peer:>14.3f} {peer / ours:>7.0f}x {diff:>13.1e}", flush=True)
+            print(
+                f"{t:>5} {k:>3} {n:>5} {kind:>8} {ours:>11.4f} {peer:>14.3f} {peer / ours:>7.0f}x {diff:>13.1e}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

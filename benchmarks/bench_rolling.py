@@ -56,7 +56,7 @@ def peer_loop(y, x, spans, picks):
     for w in picks:
         a, b = spans[w]
         for j in range(y.shape[1]):
-            LassoCV(cv=KFold(5)).fit(x[a:b + 1], y[a:b + 1, j])
+            LassoCV(cv=KFold(5)).fit(x[a : b + 1], y[a : b + 1, j])
     return (time.perf_counter() - t0) * len(spans) / len(picks)
 
 
@@ -64,7 +64,7 @@ def own_loop(y, x, spans, picks):
     t0 = time.perf_counter()
     for w in picks:
         a, b = spans[w]
-        yw, xw = y[a:b + 1], x[a:b + 1]
+        yw, xw = y[a : b + 1], x[a : b + 1]
         res = cv.cross_validate(yw, xw, method="lasso", pooled=True, penalty_weights=[0, 1, 1, 1, 1])
         penalized.fit(yw, xw, [res.pooled_lambda()], method="lasso", penalty_weights=[0, 1, 1, 1, 1])
         clear_result_caches()
@@ -85,18 +85,24 @@ def main() -> None:
     res = ours(y, x)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"windows {len(spans)}; xlfactor rolling lasso: {t_ours:.2f} s (median of {args.repeat}), "
-          f"peak {peak:.0f} MiB (tracemalloc)")
+    print(
+        f"windows {len(spans)}; xlfactor rolling lasso: {t_ours:.2f} s (median of {args.repeat}), "
+        f"peak {peak:.0f} MiB (tracemalloc)"
+    )
     t_peer = peer_loop(y, x, spans, picks)
-    print(f"LassoCV loop ({len(spans)} windows x 30 assets, extrapolated from {len(picks)} windows): {t_peer:.1f} s"
-          f"  -> xlfactor is {t_peer / t_ours:.0f}x faster")
+    print(
+        f"LassoCV loop ({len(spans)} windows x 30 assets, extrapolated from {len(picks)} windows): {t_peer:.1f} s"
+        f"  -> xlfactor is {t_peer / t_ours:.0f}x faster"
+    )
     t_own = own_loop(y, x, spans, picks)
-    print(f"loop of xlfactor's single-window CV (extrapolated from {len(picks)} windows): {t_own:.1f} s"
-          f"  -> batching the windows is {t_own / t_ours:.0f}x faster")
+    print(
+        f"loop of xlfactor's single-window CV (extrapolated from {len(picks)} windows): {t_own:.1f} s"
+        f"  -> batching the windows is {t_own / t_ours:.0f}x faster"
+    )
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        print("dask engine: skipped (pip install \"xlfactor[dask]\")")
+        print('dask engine: skipped (pip install "xlfactor[dask]")')
         return
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         ours(y, x, engine="dask", scheduler=client, chunk_windows=150)  # warm the workers (imports)
@@ -104,9 +110,13 @@ def main() -> None:
         other = ours(y, x, engine="dask", scheduler=client, chunk_windows=150)
         t_dask = time.perf_counter() - t0
     local = ours(y, x, chunk_windows=150)
-    same = all(np.array_equal(getattr(local, f), getattr(other, f), equal_nan=True)
-               for f in ("lambdas", "loadings", "intercept", "specific_var", "factor_cov"))
-    print(f"dask engine, 2-process LocalCluster, 4 chunks: {t_dask:.2f} s (local with the same chunks is identical: {same})")
+    same = all(
+        np.array_equal(getattr(local, f), getattr(other, f), equal_nan=True)
+        for f in ("lambdas", "loadings", "intercept", "specific_var", "factor_cov")
+    )
+    print(
+        f"dask engine, 2-process LocalCluster, 4 chunks: {t_dask:.2f} s (local with the same chunks is identical: {same})"
+    )
     assert np.isfinite(res.lambdas).all()
 
 

@@ -28,16 +28,22 @@ from xlfactor.core import backtest
 def table(res: backtest.BacktestResult, names) -> None:
     st, ev = res.stats, res.evaluation
     summ = ev.summary()
-    print(f"{'model':<22} {'bias':>6} {'normal band':>13} {'kurtosis band':>13} {'bootstrap':>13} {'real/pred':>9} "
-          f"{'QLIKE':>8} {'MRAD':>6} {'ratio':>6} {'outside':>7} {'turn/yr':>7}")
+    print(
+        f"{'model':<22} {'bias':>6} {'normal band':>13} {'kurtosis band':>13} {'bootstrap':>13} {'real/pred':>9} "
+        f"{'QLIKE':>8} {'MRAD':>6} {'ratio':>6} {'outside':>7} {'turn/yr':>7}"
+    )
     for i, name in enumerate(names):
-        print(f"{name:<22} {st['bias'][i]:6.3f} {st['bias_low'][i]:6.3f}-{st['bias_high'][i]:.3f} "
-              f"{st['bias_kurt_low'][i]:6.3f}-{st['bias_kurt_high'][i]:.3f} "
-              f"{st['bias_boot_low'][i]:6.3f}-{st['bias_boot_high'][i]:.3f} {st['vol_ratio'][i]:9.3f} "
-              f"{summ['qlike'][i]:8.4f} {summ['mrad'][i]:6.3f} {summ['ratio'][i]:6.3f} {summ['outside'][i]:7.2f} "
-              f"{st['turnover_year'][i]:7.3f}")
-    print(f"Diebold-Mariano on QLIKE over {ev.periods} periods and {len(ev.portfolios)} test portfolios "
-          "(row minus column; p-value in brackets):")
+        print(
+            f"{name:<22} {st['bias'][i]:6.3f} {st['bias_low'][i]:6.3f}-{st['bias_high'][i]:.3f} "
+            f"{st['bias_kurt_low'][i]:6.3f}-{st['bias_kurt_high'][i]:.3f} "
+            f"{st['bias_boot_low'][i]:6.3f}-{st['bias_boot_high'][i]:.3f} {st['vol_ratio'][i]:9.3f} "
+            f"{summ['qlike'][i]:8.4f} {summ['mrad'][i]:6.3f} {summ['ratio'][i]:6.3f} {summ['outside'][i]:7.2f} "
+            f"{st['turnover_year'][i]:7.3f}"
+        )
+    print(
+        f"Diebold-Mariano on QLIKE over {ev.periods} periods and {len(ev.portfolios)} test portfolios "
+        "(row minus column; p-value in brackets):"
+    )
     for i, name in enumerate(names):
         cells = [f"{ev.dm[i, j]:6.2f} ({ev.dm_pvalue[i, j]:.3f})" if i != j else " " * 14 for j in range(len(names))]
         print(f"  {name:<22} " + " ".join(cells))
@@ -46,12 +52,27 @@ def table(res: backtest.BacktestResult, names) -> None:
 def stack(results):
     """One BacktestResult per variant (each with one model) joined along the model axis."""
     first = results[0]
-    fields = {f: np.concatenate([getattr(r, f) for r in results]) for f in
-              ("returns", "predicted_vol", "weights", "lambdas", "rc_dispersion_path", "trades", "test_returns",
-               "test_variances")}
-    return backtest.BacktestResult(models=tuple(f"v{i}" for i in range(len(results))), rebalances=first.rebalances,
-                                   rows=first.rows, test_portfolios=first.test_portfolios,
-                                   periods_per_year=first.periods_per_year, **fields)
+    fields = {
+        f: np.concatenate([getattr(r, f) for r in results])
+        for f in (
+            "returns",
+            "predicted_vol",
+            "weights",
+            "lambdas",
+            "rc_dispersion_path",
+            "trades",
+            "test_returns",
+            "test_variances",
+        )
+    }
+    return backtest.BacktestResult(
+        models=tuple(f"v{i}" for i in range(len(results))),
+        rebalances=first.rebalances,
+        rows=first.rows,
+        test_portfolios=first.test_portfolios,
+        periods_per_year=first.periods_per_year,
+        **fields,
+    )
 
 
 def main() -> None:
@@ -68,8 +89,10 @@ def main() -> None:
     table(res, res.models)
     st = res.stats
     for i, m in enumerate(res.models):
-        print(f"  {m}: ERC predicted {100 * st['predicted_vol'][i]:.2f}% vs realised {100 * st['volatility'][i]:.2f}% "
-              f"a year ({100 * st['predicted_vol'][i] / st['volatility'][i]:.1f}%)")
+        print(
+            f"  {m}: ERC predicted {100 * st['predicted_vol'][i]:.2f}% vs realised {100 * st['volatility'][i]:.2f}% "
+            f"a year ({100 * st['predicted_vol'][i] / st['volatility'][i]:.1f}%)"
+        )
     variants = {
         "sample (base)": {},
         "sample, NW 2 lags": {"nw_lags": 2},

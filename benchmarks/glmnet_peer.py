@@ -27,9 +27,24 @@ def lasso_path(x, y, lambdas, thr=1e-7):
 
     k = x.shape[1]
     lmu, a0, ca, ia, nin, _, _, _, jerr = elnet(
-        1, 1.0, np.asfortranarray(x), y.astype(np.float64, copy=True), np.ones(len(y)),
-        np.zeros(1, dtype=np.int32), np.ones(k), np.array([[-np.inf] * k, [np.inf] * k], order="F"),
-        k + 1, 1.0, lambdas, thr, k, len(lambdas), 0, 1, 100_000)
+        1,
+        1.0,
+        np.asfortranarray(x),
+        y.astype(np.float64, copy=True),
+        np.ones(len(y)),
+        np.zeros(1, dtype=np.int32),
+        np.ones(k),
+        np.array([[-np.inf] * k, [np.inf] * k], order="F"),
+        k + 1,
+        1.0,
+        lambdas,
+        thr,
+        k,
+        len(lambdas),
+        0,
+        1,
+        100_000,
+    )
     if jerr != 0 or lmu != len(lambdas):
         raise RuntimeError(f"glmnet elnet failed (jerr={jerr}, {lmu} of {len(lambdas)} lambdas)")
     return solns(k, ca[:, :lmu], ia, nin[:lmu]), a0[:lmu]

@@ -34,13 +34,18 @@ def synthetic(t=600, k=3, n=20, seed=0, noise=0.02):
 # Each Excel runtime binds xlwings' decorators at import, so its suite runs in a pytest process of
 # its own (tests/test_runtimes.py starts them with XLFACTOR_RUNTIME set).
 RUNTIME = os.environ.get("XLFACTOR_RUNTIME")
-collect_ignore_glob = ["runtimes/*"] if not RUNTIME else [f"runtimes/{d}" for d in ("classic", "officejs") if d != RUNTIME]
+collect_ignore_glob = (
+    ["runtimes/*"] if not RUNTIME else [f"runtimes/{d}" for d in ("classic", "officejs") if d != RUNTIME]
+)
 
 
 def pytest_collection_finish(session):
     """Start the runtime suites collected in this session, so they run beside the other tests."""
-    runtimes = {item.callspec.params["runtime"] for item in session.items
-                if item.originalname == "test_runtime_suite" and hasattr(item, "callspec")}
+    runtimes = {
+        item.callspec.params["runtime"]
+        for item in session.items
+        if item.originalname == "test_runtime_suite" and hasattr(item, "callspec")
+    }
     if runtimes and not RUNTIME:
         from tests import test_runtimes
 

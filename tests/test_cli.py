@@ -10,23 +10,60 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["demo", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for needle in ["[1/7]", "[7/7] walk-forward backtest (60-month windows, every 12)",
-                   "Walk-forward backtest (60-month windows, rebalanced every 12 months;",  # the defaults, resolved
-                   "lasso_market_free", "bias", "Sample 196307 to 201703 (645 months)", "Market model", "GRS test",
-                   "lasso: min", "Lasso loadings", "Ridge loadings", "Risk allocation (erc, lasso factor model)", "Specific", "Workbooks written"]:
+    for needle in [
+        "[1/7]",
+        "[7/7] walk-forward backtest (60-month windows, every 12)",
+        "Walk-forward backtest (60-month windows, rebalanced every 12 months;",  # the defaults, resolved
+        "lasso_market_free",
+        "bias",
+        "Sample 196307 to 201703 (645 months)",
+        "Market model",
+        "GRS test",
+        "lasso: min",
+        "Lasso loadings",
+        "Ridge loadings",
+        "Risk allocation (erc, lasso factor model)",
+        "Specific",
+        "Workbooks written",
+    ]:
         assert needle in text, needle
     lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]
     assert "-0.000" not in lasso_table and " 0.000" in lasso_table  # exact zeros, unsigned
-    assert sorted(p.name for p in out.iterdir()) == ["xlfactor_classic.xlsx", "xlfactor_officejs.xlsx", "xlfactor_preview.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "xlfactor_classic.xlsx",
+        "xlfactor_officejs.xlsx",
+        "xlfactor_preview.xlsx",
+    ]
     assert cli.main(["demo", "--out", str(out)]) == 2
     assert "exists; pass --force to overwrite" in capsys.readouterr().err
-    assert cli.main(["demo", "--out", str(out), "--force", "--start", "199001", "--rule", "min", "--use-factors",
-                     "Mkt-RF,HML", "--risk", "factor", "--factor-budgets", "3,1,1,1,1"]) == 0
+    assert (
+        cli.main(
+            [
+                "demo",
+                "--out",
+                str(out),
+                "--force",
+                "--start",
+                "199001",
+                "--rule",
+                "min",
+                "--use-factors",
+                "Mkt-RF,HML",
+                "--risk",
+                "factor",
+                "--factor-budgets",
+                "3,1,1,1,1",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Sample 199001 to 201703" in text and "factors: Mkt-RF, HML." in text and "factor budgets" in text
     assert cli.main(["demo", "--out", str(out), "--force", "--risk", "factor", "--factor-budgets", "3,1"]) == 2
-    assert "--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol" in \
-        capsys.readouterr().err
+    assert (
+        "--factor-budgets takes 5 numbers, one per factor in the order Mkt-RF,SMB,HML,Mom,LowVol"
+        in capsys.readouterr().err
+    )
 
 
 def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
@@ -36,7 +73,9 @@ def test_demo_bad_inputs_exit_with_a_message(tmp_path, capsys):
 
 
 def test_console_script_module_runs():
-    out = subprocess.run([sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "xlfactor.cli", "--version"], capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
@@ -66,7 +105,17 @@ def test_lite_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_serve_print_only_writes_project_and_instructions(tmp_path):
-    cmd = [sys.executable, "-m", "xlfactor.cli", "serve", "--dir", str(tmp_path / "srv"), "--port", "8765", "--print-only"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "xlfactor.cli",
+        "serve",
+        "--dir",
+        str(tmp_path / "srv"),
+        "--port",
+        "8765",
+        "--print-only",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "http://127.0.0.1:8765/manifest" in out.stdout and "Upload My Add-in" in out.stdout
@@ -106,8 +155,12 @@ def test_a_failure_while_writing_leaves_the_old_workbooks(tmp_path, monkeypatch)
 def test_file_system_errors_are_one_line(tmp_path, capsys):
     target = tmp_path / "a-file"
     target.write_text("x")
-    for argv in (["workbook", "--out", str(target), "--force"], ["demo", "--out", str(target / "sub")],
-                 ["lite", "--out", str(target)], ["serve", "--dir", str(target), "--print-only"]):
+    for argv in (
+        ["workbook", "--out", str(target), "--force"],
+        ["demo", "--out", str(target / "sub")],
+        ["lite", "--out", str(target)],
+        ["serve", "--dir", str(target), "--print-only"],
+    ):
         assert cli.main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert err.startswith("xlfactor: ") and "\n" not in err and "Traceback" not in err, (argv, err)
@@ -130,8 +183,11 @@ def test_killed_mid_write_never_leaves_a_broken_workbook(tmp_path):
 
     assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
     for delay in (0.4, 1.5, 2.8):  # spread over the run (the last while a workbook is written)
-        proc = subprocess.Popen([sys.executable, "-m", "xlfactor.cli", "workbook", "--out", str(tmp_path), "--force"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "xlfactor.cli", "workbook", "--out", str(tmp_path), "--force"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -145,7 +201,9 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
     monkeypatch.delenv("XLWINGS_AUTH_PROVIDERS", raising=False)
     assert cli.main(["serve", "--dir", str(tmp_path), "--host", "0.0.0.0", "--print-only"]) == 2
     err = capsys.readouterr().err
-    assert "--host 0.0.0.0 would let anyone on the network call the functions" in err and "XLWINGS_AUTH_PROVIDERS" in err
+    assert (
+        "--host 0.0.0.0 would let anyone on the network call the functions" in err and "XLWINGS_AUTH_PROVIDERS" in err
+    )
     assert cli.main(["serve", "--dir", str(tmp_path), "--host", "::1", "--print-only"]) == 0  # loopback is fine
     monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["entraid"]')
     assert cli.main(["serve", "--dir", str(tmp_path), "--host", "0.0.0.0", "--print-only"]) == 0
@@ -155,7 +213,9 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
 def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
-    assert "Note (factor): budgets not reachable with long-only weights; nearest shares found" in out and "Mkt-RF " in out
+    assert (
+        "Note (factor): budgets not reachable with long-only weights; nearest shares found" in out and "Mkt-RF " in out
+    )
     # the other new methods through the same inputs the CLI builds, without writing workbooks again
     from xlfactor.workbook import procedure
 
@@ -204,14 +264,36 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
     from tests.workbook import synthetic
 
     files = synthetic.write(tmp_path / "data", t=300, n=12, k=4)
-    assert cli.main(["backtest", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
-                     "--window", "48", "--step", "12", "--models", "ols,lasso", "--no-chart",
-                     "--out", str(tmp_path / "out")]) == 0
+    assert (
+        cli.main(
+            [
+                "backtest",
+                "--returns",
+                str(files["returns"]),
+                "--factors",
+                str(files["factors"]),
+                "--rf",
+                "RF",
+                "--window",
+                "48",
+                "--step",
+                "12",
+                "--models",
+                "ols,lasso",
+                "--no-chart",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "12 assets, factors MKT, SIZE, VALUE, MOM" in text and "[4/4] lasso" in text
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["backtest.csv"]
     assert cli.main(["backtest", "--models", "ols,lars", "--out", str(tmp_path / "o2")]) == 2
-    assert "model must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lars'" in capsys.readouterr().err
+    assert (
+        "model must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lars'" in capsys.readouterr().err
+    )
 
 
 def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
@@ -219,8 +301,27 @@ def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
 
     from xlfactor.core.options import describe
 
-    argv = ["workbook", "--out", str(tmp_path), "--flavor", "preview", "--start", "199001", "--rule", "1se",
-            "--use-factors", "Mkt-RF,HML", "--target-vol", "12", "--lags", "3", "--bt-window", "48", "--risk", "minvar"]
+    argv = [
+        "workbook",
+        "--out",
+        str(tmp_path),
+        "--flavor",
+        "preview",
+        "--start",
+        "199001",
+        "--rule",
+        "1se",
+        "--use-factors",
+        "Mkt-RF,HML",
+        "--target-vol",
+        "12",
+        "--lags",
+        "3",
+        "--bt-window",
+        "48",
+        "--risk",
+        "minvar",
+    ]
     assert cli.main(argv) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["xlfactor_preview.xlsx"]
     ws = openpyxl.load_workbook(tmp_path / "xlfactor_preview.xlsx")["Start"]
@@ -229,8 +330,11 @@ def test_workbook_takes_the_start_options_and_opens_with_them(tmp_path, capsys):
     assert shown["Target volatility, % a year (risk allocation targetvol)"] == pytest.approx(0.12)
     assert shown["Newey-West lags for t-stats"] == 3 and shown["Backtest: estimation window (months)"] == 48
     assert shown[f"Risk allocation: {describe('risk_method', default=False)}"] == "minvar"
-    use = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, 80) if ws.cell(r, 2).value in
-           ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")}
+    use = {
+        ws.cell(r, 2).value: ws.cell(r, 3).value
+        for r in range(1, 80)
+        if ws.cell(r, 2).value in ("Mkt-RF", "SMB", "HML", "Mom", "LowVol")
+    }
     assert use == {"Mkt-RF": True, "SMB": False, "HML": True, "Mom": False, "LowVol": False}
 
 
@@ -255,7 +359,9 @@ def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, cap
     text = capsys.readouterr().out
     steps = re.findall(r"^\[(\d)/7\] .* \.\.\. (\d+\.\d\d) s$", text, re.M)
     assert [s for s, _ in steps] == list("1234567")
-    assert "Returns in excess of the risk-free rate" in text and "mean excess %/yr" in text and "CAPM E[R-rf] %/yr" in text
+    assert (
+        "Returns in excess of the risk-free rate" in text and "mean excess %/yr" in text and "CAPM E[R-rf] %/yr" in text
+    )
     assert "Newey-West t-stats, 4 lags" in text  # 207 months: floor(4 * 2.07^(2/9)) = 4
 
 
@@ -275,17 +381,41 @@ def test_backtest_takes_the_barra_options_of_the_registry(tmp_path, capsys, monk
 
     monkeypatch.setattr(frames, "backtest", spy)
     common = ["backtest", "--models", "ols", "--step", "48", "--no-chart"]
-    barra = ["--cov", "barra", "--halflife", "24", "--corr-halflife", "48", "--nw-lags", "1", "--regime-halflife",
-             "12", "--specific-shrink", "0.1"]
+    barra = [
+        "--cov",
+        "barra",
+        "--halflife",
+        "24",
+        "--corr-halflife",
+        "48",
+        "--nw-lags",
+        "1",
+        "--regime-halflife",
+        "12",
+        "--specific-shrink",
+        "0.1",
+    ]
     assert cli.main([*common, *barra, "--out", str(tmp_path / "b")]) == 0
-    assert {k: seen[k] for k in ("cov_method", "halflife", "corr_halflife", "nw_lags", "regime_halflife",
-                                  "specific_shrink")} == {"cov_method": "barra", "halflife": 24.0,
-                                                          "corr_halflife": 48.0, "nw_lags": 1,
-                                                          "regime_halflife": 12.0, "specific_shrink": 0.1}
+    assert {
+        k: seen[k] for k in ("cov_method", "halflife", "corr_halflife", "nw_lags", "regime_halflife", "specific_shrink")
+    } == {
+        "cov_method": "barra",
+        "halflife": 24.0,
+        "corr_halflife": 48.0,
+        "nw_lags": 1,
+        "regime_halflife": 12.0,
+        "specific_shrink": 0.1,
+    }
     assert cli.main([*common, "--out", str(tmp_path / "p")]) == 0
     assert (seen["corr_halflife"], seen["nw_lags"], seen["regime_halflife"], seen["specific_shrink"]) == (
-        None, 0, None, 0.0)  # the registry's defaults: off
+        None,
+        0,
+        None,
+        0.0,
+    )  # the registry's defaults: off
     capsys.readouterr()
-    vol = [pd.read_csv(tmp_path / d / "backtest.csv", header=[0, 1], index_col=0)[("predicted_vol", "ols")]
-           for d in ("b", "p")]
+    vol = [
+        pd.read_csv(tmp_path / d / "backtest.csv", header=[0, 1], index_col=0)[("predicted_vol", "ols")]
+        for d in ("b", "p")
+    ]
     assert (vol[0] - vol[1]).abs().max() > 1e-4

@@ -25,8 +25,11 @@ def test_penalising_the_market_under_predicts_risk():
     ratios = {}
     for rule in ("min", "1se"):
         for name, weights in (("free", None), ("penalised", (1.0,) * 5)):
-            inputs = replace(Inputs(), rule=rule) if weights is None else replace(Inputs(), rule=rule,
-                                                                                  penalty_weights=weights)
+            inputs = (
+                replace(Inputs(), rule=rule)
+                if weights is None
+                else replace(Inputs(), rule=rule, penalty_weights=weights)
+            )
             predicted, realised = procedure.run(inputs).volatility()
             ratios[rule, name] = predicted / realised
     assert ratios["min", "free"] == pytest.approx(1.004, abs=5e-4)
@@ -59,6 +62,9 @@ def test_registry_is_what_every_interface_uses():
 
     assert Inputs().resolve(french()).penalty_weights[0] == options.DEFAULTS["market_weight"] == 0.0
     kw = cv.cross_validate.__wrapped__.__kwdefaults__
-    assert (kw["method"], kw["folds"], kw["scheme"]) == (options.DEFAULTS["method"], options.DEFAULTS["folds"],
-                                                         options.DEFAULTS["scheme"])
+    assert (kw["method"], kw["folds"], kw["scheme"]) == (
+        options.DEFAULTS["method"],
+        options.DEFAULTS["folds"],
+        options.DEFAULTS["scheme"],
+    )
     assert "min (default)" in udfs.doc.RULE and "sample (default)" in options.describe("cov_method")

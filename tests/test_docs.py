@@ -206,11 +206,22 @@ OUTSIDE = ("DESIGN.md", "../shared", "shared/notes", "notes/xlwings")  # documen
 
 
 def test_nothing_cites_a_document_outside_the_repository():
-    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "xlfactor").rglob("*.py"),
-             *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py"), ROOT / "pyproject.toml"]
+    files = [
+        ROOT / "README.md",
+        *(ROOT / "docs").rglob("*.md"),
+        *(ROOT / "xlfactor").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "benchmarks").rglob("*.py"),
+        ROOT / "pyproject.toml",
+    ]
     me = pathlib.Path(__file__).resolve()
-    cited = [f"{p.relative_to(ROOT)}: {ref}" for p in files if p.resolve() != me
-             for ref in OUTSIDE if ref in p.read_text(encoding="utf-8")]
+    cited = [
+        f"{p.relative_to(ROOT)}: {ref}"
+        for p in files
+        if p.resolve() != me
+        for ref in OUTSIDE
+        if ref in p.read_text(encoding="utf-8")
+    ]
     assert not cited, f"cite docs/architecture.md instead of: {cited}"
 
 

@@ -23,7 +23,9 @@ def test_dates_are_aligned_by_inner_join(french):
     short = french.factors.iloc[100:300]
     table = frames.ols(ex, short)
     assert (table["nobs"] == 200).all()
-    np.testing.assert_allclose(table["Mkt-RF"], regression.ols(ex.iloc[100:300].to_numpy(), short.to_numpy()).loadings[:, 0])
+    np.testing.assert_allclose(
+        table["Mkt-RF"], regression.ols(ex.iloc[100:300].to_numpy(), short.to_numpy()).loadings[:, 0]
+    )
 
 
 def test_capm_risk_split_and_tests(french):
@@ -34,7 +36,8 @@ def test_capm_risk_split_and_tests(french):
     np.testing.assert_allclose(split["systematic var"], split[[f"var({c})" for c in french.factors]].sum(axis=1))
     _, vif, cond = frames.collinearity(french.factors)
     assert list(vif.index) == list(french.factors.columns) and cond == pytest.approx(
-        regression.collinearity(french.factors.to_numpy()).condition_number)
+        regression.collinearity(french.factors.to_numpy()).condition_number
+    )
     g = frames.grs(french.industries.sub(french.rf, axis=0), french.factors)
     assert g["df1"] == 12 and 0 <= g["p-value"] <= 1
     betas = frames.ols(french.industries.sub(french.rf, axis=0), french.factors)[list(french.factors.columns)]

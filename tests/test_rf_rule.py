@@ -41,7 +41,9 @@ def test_excess_market_spelled_as_total_is_the_silent_error_the_option_prevents(
 
 def test_market_is_is_checked(shipped):
     r, mkt_rf, rf, _ = shipped
-    with pytest.raises(InputValueError, match=r"market_is must be one of total, excess; got 'exces'. Did you mean 'excess'"):
+    with pytest.raises(
+        InputValueError, match=r"market_is must be one of total, excess; got 'exces'. Did you mean 'excess'"
+    ):
         regression.capm(r.to_numpy(), mkt_rf.to_numpy(), rf=rf.to_numpy(), market_is="exces")
 
 

@@ -28,11 +28,17 @@ def start(runtime: str) -> None:
     """Start a runtime's suite in the background (once)."""
     if runtime in _RUNNING:
         return
-    env = {**os.environ, "XLFACTOR_RUNTIME": runtime, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           **ENV[runtime]}
+    env = {
+        **os.environ,
+        "XLFACTOR_RUNTIME": runtime,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        **ENV[runtime],
+    }
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/runtimes/{runtime}"]
-    _RUNNING[runtime] = _POOL.submit(subprocess.run, cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                                      timeout=TIMEOUT)
+    _RUNNING[runtime] = _POOL.submit(
+        subprocess.run, cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
 
 
 @pytest.mark.parametrize("runtime", sorted(ENV))

@@ -62,12 +62,15 @@ def _edit(path, out, row, col, value):
     return out
 
 
-@pytest.mark.parametrize("change, message", [
-    ((5, 3, "n/a?"), r"returns file bad.csv: row 7, column 'A03' holds 'n/a\?', which is not a number"),
-    ((5, 0, "1920-05-31"), r"the date 1920-05-31 \(row 7\) repeats row 6"),
-    ((5, 0, "hello"), r"row 7 has 'hello' in the date column, which is not a date"),
-    ((5, 0, "2030-01-31"), r"not in increasing order"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ((5, 3, "n/a?"), r"returns file bad.csv: row 7, column 'A03' holds 'n/a\?', which is not a number"),
+        ((5, 0, "1920-05-31"), r"the date 1920-05-31 \(row 7\) repeats row 6"),
+        ((5, 0, "hello"), r"row 7 has 'hello' in the date column, which is not a date"),
+        ((5, 0, "2030-01-31"), r"not in increasing order"),
+    ],
+)
 def test_bad_files_say_what_is_wrong_and_where(tmp_path, files, change, message):
     bad = _edit(files["returns"], tmp_path / "bad.csv", *change)
     with pytest.raises(DataFileError, match=message):
@@ -95,8 +98,17 @@ def test_misaligned_and_percent_files(tmp_path, files):
 
 def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     out = tmp_path / "wb"
-    argv = ["workbook", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
-            "--out", str(out)]
+    argv = [
+        "workbook",
+        "--returns",
+        str(files["returns"]),
+        "--factors",
+        str(files["factors"]),
+        "--rf",
+        "RF",
+        "--out",
+        str(out),
+    ]
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
     assert "45 assets, 7 factors" in text and "xlfactor_officejs.xlsx: Lambda (cross-validation) ... (" in text
@@ -106,12 +118,42 @@ def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     assert data.cell(6, 3).value == "MKT" and data.cell(7, 1).value == 192001
     assert cli.main(argv) == 2 and "pass --force" in capsys.readouterr().err  # nothing overwritten
     bad = _edit(files["returns"], tmp_path / "bad.csv", 3, 2, "x")
-    assert cli.main(["workbook", "--returns", str(bad), "--factors", str(files["factors"]), "--rf", "RF",
-                     "--out", str(tmp_path / "w2")]) == 2
+    assert (
+        cli.main(
+            [
+                "workbook",
+                "--returns",
+                str(bad),
+                "--factors",
+                str(files["factors"]),
+                "--rf",
+                "RF",
+                "--out",
+                str(tmp_path / "w2"),
+            ]
+        )
+        == 2
+    )
     assert "row 5, column 'A02' holds 'x'" in capsys.readouterr().err
     assert not (tmp_path / "w2").exists()
-    assert cli.main(["demo", "--returns", str(files["returns"]), "--factors", str(files["factors"]), "--rf", "RF",
-                     "--use-factors", "MKT,SIZE,VALUE", "--out", str(tmp_path / "demo")]) == 0
+    assert (
+        cli.main(
+            [
+                "demo",
+                "--returns",
+                str(files["returns"]),
+                "--factors",
+                str(files["factors"]),
+                "--rf",
+                "RF",
+                "--use-factors",
+                "MKT,SIZE,VALUE",
+                "--out",
+                str(tmp_path / "demo"),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Sample 192001 to 201912 (1200 months); 45 assets; factors: MKT, SIZE, VALUE." in text
     assert cli.main(["workbook", "--factors", str(files["factors"]), "--out", str(tmp_path / "w3")]) == 2
@@ -131,6 +173,6 @@ def test_daily_data_builds_a_template_in_days(tmp_path):
     start = openpyxl.load_workbook(tmp_path / "daily.xlsx")["Start"]
     labels = [start.cell(r, 2).value for r in range(1, 30)]
     assert "EWMA half-life (days)" in labels and "Target volatility, % a year (risk allocation targetvol)" in labels
-    assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252 ** 0.5)
+    assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252**0.5)
     assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
     assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations

@@ -13,13 +13,12 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
+from .cli_options import OUT, data_arguments, start_arguments
 from .errors import XLFactorError
 from .workbook import FLAVORS
 
 if TYPE_CHECKING:
     from .workbook.dataset import Dataset
-
-OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
 
 
 def _dataset(args: argparse.Namespace):
@@ -27,8 +26,9 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from,
-                                  date_order=args.date_order)
+        return dataset.from_files(
+            args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from, date_order=args.date_order
+        )
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
@@ -45,13 +45,25 @@ def _inputs(args: argparse.Namespace, data):
         if unknown or not chosen:
             raise XLFactorError(f"--use-factors takes names from {', '.join(names)}; got {args.use_factors!r}.")
     return Inputs(
-        start=args.start, end=args.end,
+        start=args.start,
+        end=args.end,
         use_factors=None if chosen is None else tuple(f.lower() in chosen for f in names),
-        folds=args.folds, scheme=args.scheme, gap=args.gap, rule=args.rule, method=args.method, lags=args.lags,
-        cov_method=args.cov, halflife=args.halflife, risk_method=args.risk, loadings=args.loadings,
-        standardize=args.standardize, factor_budgets=_per_factor(args.factor_budgets, "--factor-budgets", names),
+        folds=args.folds,
+        scheme=args.scheme,
+        gap=args.gap,
+        rule=args.rule,
+        method=args.method,
+        lags=args.lags,
+        cov_method=args.cov,
+        halflife=args.halflife,
+        risk_method=args.risk,
+        loadings=args.loadings,
+        standardize=args.standardize,
+        factor_budgets=_per_factor(args.factor_budgets, "--factor-budgets", names),
         penalty_weights=_per_factor(args.penalty_weights, "--penalty-weights", names),
-        target_vol=args.target_vol / 100, periods_per_year=args.periods_per_year, bt_window=args.bt_window,
+        target_vol=args.target_vol / 100,
+        periods_per_year=args.periods_per_year,
+        bt_window=args.bt_window,
         bt_step=args.bt_step,
     )
 
@@ -65,8 +77,9 @@ def _per_factor(text: str, flag: str, names: list[str]):
     except ValueError:
         values = ()
     if len(values) != len(names):
-        raise XLFactorError(f"{flag} takes {len(names)} numbers, one per factor in the order {','.join(names)}; "
-                            f"got {text!r}.")
+        raise XLFactorError(
+            f"{flag} takes {len(names)} numbers, one per factor in the order {','.join(names)}; got {text!r}."
+        )
     return values
 
 
@@ -109,46 +122,71 @@ def demo(args: argparse.Namespace) -> int:
     res = procedure.run(inputs, steps.start, data)
     steps.finish()
     n, ann = len(res.months), res.periods_per_year  # the resolved inputs' (procedure.run)
-    print(f"\nSample {res.months[0]} to {res.months[-1]} ({n} {data.period_word}s); {len(res.asset_names)} assets; "
-          f"factors: {', '.join(res.factor_names)}. Returns in excess of the risk-free rate; annualised with "
-          f"{ann} {data.period_word}s a year.")
+    print(
+        f"\nSample {res.months[0]} to {res.months[-1]} ({n} {data.period_word}s); {len(res.asset_names)} assets; "
+        f"factors: {', '.join(res.factor_names)}. Returns in excess of the risk-free rate; annualised with "
+        f"{ann} {data.period_word}s a year."
+    )
     capm = res.table("capm")
-    shown = pd.DataFrame({"alpha %/yr": 100 * ann * capm["alpha"], "t(alpha)": capm["t(alpha)"], "beta": capm["beta"],
-                          "t(beta)": capm["t(beta)"], "R2": capm["R2"], "CAPM E[R-rf] %/yr": 100 * ann * capm["CAPM E[R]"],
-                          "mean excess %/yr": 100 * ann * capm["mean"]})
+    shown = pd.DataFrame(
+        {
+            "alpha %/yr": 100 * ann * capm["alpha"],
+            "t(alpha)": capm["t(alpha)"],
+            "beta": capm["beta"],
+            "t(beta)": capm["t(beta)"],
+            "R2": capm["R2"],
+            "CAPM E[R-rf] %/yr": 100 * ann * capm["CAPM E[R]"],
+            "mean excess %/yr": 100 * ann * capm["mean"],
+        }
+    )
     _print(f"Market model (Newey-West t-stats, {res.inputs.lags} lags)", shown, "{:8.2f}")
     g = res.grs
-    print(f"GRS test of zero alphas under the selected factors: F({g.df_num}, {g.df_den}) = {g.statistic:.3f}, "
-          f"p = {g.pvalue:.4f}")
+    print(
+        f"GRS test of zero alphas under the selected factors: F({g.df_num}, {g.df_den}) = {g.statistic:.3f}, "
+        f"p = {g.pvalue:.4f}"
+    )
     col = res.collinearity
-    print(f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
-          + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)"))
+    print(
+        f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
+        + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)")
+    )
     print(f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:")
     print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
-    print(f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
-          "   (different objectives, different scales)")
+    print(
+        f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
+        "   (different objectives, different scales)"
+    )
     _print("Lasso loadings (factor rows x asset columns; 0 = dropped)", res.table("lasso"))
     _print("Ridge loadings", res.table("ridge"))
     al = res.allocation
-    _print(f"Risk allocation ({inputs.risk_method}, {inputs.method} factor model), long-only: weights and shares of risk",
-           res.table("weights") * 100, "{:8.2f}%")
+    _print(
+        f"Risk allocation ({inputs.risk_method}, {inputs.method} factor model), long-only: weights and shares of risk",
+        res.table("weights") * 100,
+        "{:8.2f}%",
+    )
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
     if al.note:  # the core numbers the factors; name them
         named = re.sub(r"factor (\d+)", lambda m: res.factor_names[int(m.group(1)) - 1], al.note)
         print(f"Note ({inputs.risk_method}): {named}")
     predicted, realised = res.volatility(ann)
-    print(f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
-          f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
-          + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}"))
+    print(
+        f"Portfolio volatility, {inputs.loadings} factor model: predicted {100 * predicted:.2f}%/yr, realised "
+        f"{100 * realised:.2f}%/yr in sample (ratio {predicted / realised:.3f})"
+        + ("" if al.feasible is None else f"; factor budgets {'reached' if al.feasible else 'not reachable long-only'}")
+    )
     bt = res.backtest
     st = bt.stats
     done = res.inputs  # resolved: the defaults that depend on the data filled in
-    print(f"\nWalk-forward backtest ({done.bt_window}-{data.period_word} windows, rebalanced every {done.bt_step} "
-          f"{data.period_word}s; "
-          f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility, realised / predicted, bias")
+    print(
+        f"\nWalk-forward backtest ({done.bt_window}-{data.period_word} windows, rebalanced every {done.bt_step} "
+        f"{data.period_word}s; "
+        f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility, realised / predicted, bias"
+    )
     for i, m in enumerate(bt.models):
-        print(f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
-              f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})")
+        print(
+            f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
+            f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})"
+        )
     _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
@@ -163,9 +201,12 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     from .workbook import macro
 
     ex = macro.macro_example(data, start, end)
-    print("\n" + "\n".join(macro.report(ex)) if ex else
-          f"\nMacro factors: the data share fewer than {macro.MIN_QUARTERS} quarters with statsmodels' macrodata "
-          "(1959Q2-2009Q3, monthly data needed); example left out.")
+    print(
+        "\n" + "\n".join(macro.report(ex))
+        if ex
+        else f"\nMacro factors: the data share fewer than {macro.MIN_QUARTERS} quarters with statsmodels' macrodata "
+        "(1959Q2-2009Q3, monthly data needed); example left out."
+    )
 
 
 def workbook(args: argparse.Namespace) -> int:
@@ -179,8 +220,9 @@ def workbook(args: argparse.Namespace) -> int:
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
-    for p in build_all(Path(args.out), _inputs(args, data), force=args.force, data=data, flavors=flavors,
-                       progress=progress):
+    for p in build_all(
+        Path(args.out), _inputs(args, data), force=args.force, data=data, flavors=flavors, progress=progress
+    ):
         print(p)
     return 0
 
@@ -200,33 +242,61 @@ def backtest(args: argparse.Namespace) -> int:
     x = pd.DataFrame(data.factors[keep], index=periods, columns=list(data.factor_names))
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     t0 = time.perf_counter()
-    print(f"xlfactor {__version__}: walk-forward backtest on {data.title}: {len(y)} {data.period_word}s from {start}, "
-          f"{y.shape[1]} assets, factors {', '.join(x.columns)}; {args.window}-{data.period_word} windows, rebalanced "
-          f"every {args.step}, lambda by {args.folds}-fold {args.scheme} CV in each window, {args.alloc} weights "
-          f"({args.engine} engine)", flush=True)
+    print(
+        f"xlfactor {__version__}: walk-forward backtest on {data.title}: {len(y)} {data.period_word}s from {start}, "
+        f"{y.shape[1]} assets, factors {', '.join(x.columns)}; {args.window}-{data.period_word} windows, rebalanced "
+        f"every {args.step}, lambda by {args.folds}-fold {args.scheme} CV in each window, {args.alloc} weights "
+        f"({args.engine} engine)",
+        flush=True,
+    )
 
     def progress(done, total, what):
         print(f"[{done}/{total}] {what} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
 
-    res = frames.backtest(y, x, args.window, step=args.step, models=models, alloc=args.alloc, folds=args.folds,
-                          scheme=args.scheme, gap=args.gap, rule=args.rule, cov_method=args.cov,
-                          halflife=args.halflife, corr_halflife=args.corr_halflife, nw_lags=args.nw_lags,
-                          regime_halflife=args.regime_halflife, specific_shrink=args.specific_shrink,
-                          periods_per_year=data.periods_per_year, engine=args.engine,
-                          scheduler=args.scheduler, progress=progress)
+    res = frames.backtest(
+        y,
+        x,
+        args.window,
+        step=args.step,
+        models=models,
+        alloc=args.alloc,
+        folds=args.folds,
+        scheme=args.scheme,
+        gap=args.gap,
+        rule=args.rule,
+        cov_method=args.cov,
+        halflife=args.halflife,
+        corr_halflife=args.corr_halflife,
+        nw_lags=args.nw_lags,
+        regime_halflife=args.regime_halflife,
+        specific_shrink=args.specific_shrink,
+        periods_per_year=data.periods_per_year,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        progress=progress,
+    )
     summary = res["summary"]
     pct = [i for i in summary.index if "annualised" in i or "dispersion" in i or "Turnover" in i]
     shown = summary.copy().astype(object)
     for label in summary.index:
-        shown.loc[label] = [f"{100 * v:.2f}%" if label in pct else f"{v:.0f}" if label in ("Periods out of sample",
-                            "Rebalances") else f"{v:.3f}" for v in summary.loc[label]]
+        shown.loc[label] = [
+            f"{100 * v:.2f}%"
+            if label in pct
+            else f"{v:.0f}"
+            if label in ("Periods out of sample", "Rebalances")
+            else f"{v:.3f}"
+            for v in summary.loc[label]
+        ]
     print(f"\nOut of sample, {res['returns'].index[0]} to {res['returns'].index[-1]} (excess returns):")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(shown.to_string())
-    print("Bias statistic: std of return / predicted volatility; inside the 95% band the risk forecasts are right, "
-          "above it they are too low.")
-    table = pd.concat({"return": res["returns"], "predicted_vol": res["predicted_vol"],
-                       "cumulative": res["cumulative"]}, axis=1)
+    print(
+        "Bias statistic: std of return / predicted volatility; inside the 95% band the risk forecasts are right, "
+        "above it they are too low."
+    )
+    table = pd.concat(
+        {"return": res["returns"], "predicted_vol": res["predicted_vol"], "cumulative": res["cumulative"]}, axis=1
+    )
     with atomic_paths(targets) as temps:
         table.to_csv(temps[0])
         if not args.no_chart:
@@ -249,8 +319,11 @@ def _chart(res: dict, data, path: Path) -> None:
     cum, st = res["cumulative"], res["summary"]
     fmt = "%Y%m" if data.frequency == "monthly" else "%Y%m%d"
     when = pd.to_datetime(cum.index.astype(str), format=fmt)
-    fig, axes = plt.subplot_mosaic([["cum", "bars"], ["ratio", "ratio"]], figsize=(13, 8.5),
-                                   gridspec_kw={"width_ratios": [3, 2], "height_ratios": [5, 3.5]})
+    fig, axes = plt.subplot_mosaic(
+        [["cum", "bars"], ["ratio", "ratio"]],
+        figsize=(13, 8.5),
+        gridspec_kw={"width_ratios": [3, 2], "height_ratios": [5, 3.5]},
+    )
     a1, a2, a3 = axes["cum"], axes["bars"], axes["ratio"]
     span = 3 * int(data.periods_per_year)  # three years
     real_roll = res["returns"].rolling(span).std()
@@ -266,9 +339,12 @@ def _chart(res: dict, data, path: Path) -> None:
     for m in cum.columns:
         a1.plot(when, cum[m], label=m, linewidth=1.2)
     a1.set_yscale("log")
-    a1.set_title("Cumulative excess return (growth of 1, log scale; the models' portfolios nearly coincide)"
-                 if (cum.max(axis=1) / cum.min(axis=1)).max() < 1.05 else "Cumulative excess return (growth of 1, log scale)",
-                 fontsize=10)
+    a1.set_title(
+        "Cumulative excess return (growth of 1, log scale; the models' portfolios nearly coincide)"
+        if (cum.max(axis=1) / cum.min(axis=1)).max() < 1.05
+        else "Cumulative excess return (growth of 1, log scale)",
+        fontsize=10,
+    )
     a1.set_xlabel("period")
     a1.set_ylabel("growth of 1")
     a1.legend()
@@ -280,8 +356,13 @@ def _chart(res: dict, data, path: Path) -> None:
     a2.bar([p - 0.2 for p in pos], pred, width=0.4, label="predicted")
     a2.bar([p + 0.2 for p in pos], real, width=0.4, label="realised")
     for p, m in zip(pos, models, strict=True):
-        a2.annotate(f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}", (p, max(pred[m], real[m])),
-                    ha="center", va="bottom", fontsize=8)
+        a2.annotate(
+            f"bias {st.loc['Bias statistic (1 = forecasts right)', m]:.2f}",
+            (p, max(pred[m], real[m])),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     a2.set_xticks(list(pos), [m.replace("_", "_\n") for m in models])  # long names on two lines, not rotated
     a2.set_ylim(0, 1.15 * max(pred.max(), real.max()))  # room for the bias labels
     a2.set_title("Predicted vs realised volatility, out of sample")
@@ -292,32 +373,6 @@ def _chart(res: dict, data, path: Path) -> None:
     plt.close(fig)
 
 
-def _data_arguments(p: argparse.ArgumentParser) -> None:
-    from .core import options
-
-    p.add_argument("--returns", metavar="FILE",
-                   help="your assets' total returns: CSV or XLSX, dates in the first column, one column per asset "
-                        "(decimals: 0.012 for 1.2%%); default: the shipped Ken French portfolios")
-    p.add_argument("--factors", metavar="FILE|french", default="french",
-                   help="factor excess returns, same layout (the first factor is the market), or french for the "
-                        "shipped monthly factors (default)")
-    p.add_argument("--rf", metavar="FILE|COLUMN",
-                   help="risk-free rate: a file (dates, one column) or a column of the factors file; default the "
-                        "shipped RF with --factors french, else 0 (returns already excess)")
-    order = p.add_mutually_exclusive_group()
-    order.add_argument("--dayfirst", dest="date_order", action="store_const", const="dayfirst", default="auto",
-                       help="read dates such as 01/02/1980 day first (1 February); by default the order is found "
-                            "from the file, and a file whose dates read both ways is refused")
-    order.add_argument("--monthfirst", dest="date_order", action="store_const", const="monthfirst",
-                       help="read dates such as 01/02/1980 month first (2 January)")
-    p.add_argument("--assets", choices=options.ASSET_SETS, default=options.DEFAULTS["assets"],
-                   help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
-                        "size/value and size/momentum)")
-    p.add_argument("--low-vol-from", choices=options.LOW_VOL_SOURCES, default=options.DEFAULTS["low_vol_from"],
-                   help="portfolios the shipped LowVol factor is built from (default size_value: not the industries "
-                        "it explains)")
-
-
 def serve(args: argparse.Namespace) -> int:
     """Run xlwings Server with xlfactor's functions on this machine."""
     from importlib.util import find_spec
@@ -325,10 +380,11 @@ def serve(args: argparse.Namespace) -> int:
     from .excel import runtimes
 
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
-        print("xlfactor serve needs xlwings Server: pip install \"xlfactor[server]\"", file=sys.stderr)
+        print('xlfactor serve needs xlwings Server: pip install "xlfactor[server]"', file=sys.stderr)
         return 2
-    runtimes.serve(Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force,
-                   workers=args.workers)
+    runtimes.serve(
+        Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force, workers=args.workers
+    )
     return 0
 
 
@@ -345,48 +401,6 @@ def lite(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_arguments(p: argparse.ArgumentParser) -> None:
-    """The Start sheet's inputs, and where the workbooks go: one option group for demo and workbook."""
-    from .core import options
-
-    D = options.DEFAULTS
-    g = p.add_argument_group("the Start sheet's inputs (a workbook opens with them)")
-    g.add_argument("--start", type=int, default=None,
-                   help="first period of the window, YYYYMM or YYYYMMDD (default: 196307 on the shipped data, else the first)")
-    g.add_argument("--end", type=int, default=None, help="last period of the window (default: the last)")
-    g.add_argument("--periods-per-year", type=int, default=None,
-                   help="periods a year, to annualise (default: 12 for monthly data, 252 for daily)")
-    g.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
-    g.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
-    g.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    g.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
-    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    g.add_argument("--method", choices=options.CURVE_METHODS, default=D["curve_method"],
-                   help=f"lambda method whose CV curve is shown (default {D['curve_method']})")
-    g.add_argument("--loadings", choices=options.LOADINGS, default=D["loadings"],
-                   help=f"loadings of the risk model (default {D['loadings']})")
-    g.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
-    g.add_argument("--penalty-weights", default="",
-                   help="one penalty weight per factor, in the data's order (default 0,1,1,...: the market unpenalised)")
-    g.add_argument("--lags", type=int, default=None,
-                   help="Newey-West lags for t-stats (default: floor(4 (T/100)^(2/9)) for the window's T periods)")
-    g.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
-                   help=f"factor covariance (default {D['cov_method']})")
-    g.add_argument("--halflife", type=float, default=D["halflife"],
-                   help=f"EWMA half-life in periods (default {D['halflife']:g})")
-    g.add_argument("--risk", choices=options.ALLOC_METHODS, default=D["risk_method"],
-                   help=f"risk allocation method (default {D['risk_method']})")
-    g.add_argument("--target-vol", type=float, default=100 * D["target_vol"],
-                   help=f"risk method targetvol: the volatility to aim for, in percent a year (default {100 * D['target_vol']:g})")
-    g.add_argument("--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1")
-    g.add_argument("--bt-window", type=int, default=None,
-                   help="backtest estimation window in periods (default 60 months, 252 days)")
-    g.add_argument("--bt-step", type=int, default=None,
-                   help="backtest: periods between rebalances (default 12 months, 63 days)")
-    p.add_argument("--out", default=OUT, help=f"folder for the workbooks (default {OUT})")
-    p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
-
-
 def build_parser() -> argparse.ArgumentParser:
     from .core import options
 
@@ -394,55 +408,107 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xlfactor", description="Factor models for spreadsheets.")
     parser.add_argument("--version", action="version", version=f"xlfactor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="run the template's procedure (shipped data or --returns FILE); print it; "
-                                    "write the workbooks")
-    _data_arguments(p)
-    _start_arguments(p)
+    p = sub.add_parser(
+        "demo", help="run the template's procedure (shipped data or --returns FILE); print it; write the workbooks"
+    )
+    data_arguments(p)
+    start_arguments(p)
     p.set_defaults(func=demo)
 
-    p = sub.add_parser("workbook", help="write the template workbooks for the shipped data or your files "
-                                        "(--returns FILE --factors FILE|french [--rf FILE|COLUMN]), with the Start "
-                                        "sheet's inputs as given")
-    _data_arguments(p)
-    _start_arguments(p)
-    p.add_argument("--flavor", choices=["all", *FLAVORS], default="all",
-                   help="which workbook: classic Excel, officejs (xlwings Server and Lite), preview (values only, "
-                        "for reading and printing); default all three")
+    p = sub.add_parser(
+        "workbook",
+        help="write the template workbooks for the shipped data or your files "
+        "(--returns FILE --factors FILE|french [--rf FILE|COLUMN]), with the Start "
+        "sheet's inputs as given",
+    )
+    data_arguments(p)
+    start_arguments(p)
+    p.add_argument(
+        "--flavor",
+        choices=["all", *FLAVORS],
+        default="all",
+        help="which workbook: classic Excel, officejs (xlwings Server and Lite), preview (values only, "
+        "for reading and printing); default all three",
+    )
     p.set_defaults(func=workbook)
 
-    p = sub.add_parser("backtest", help="walk-forward backtest of the risk models (ols, ridge, lasso, lasso with the "
-                                        "market free): a table, backtest.csv and backtest.png")
-    _data_arguments(p)
+    p = sub.add_parser(
+        "backtest",
+        help="walk-forward backtest of the risk models (ols, ridge, lasso, lasso with the "
+        "market free): a table, backtest.csv and backtest.png",
+    )
+    data_arguments(p)
     p.add_argument("--start", type=int, default=None, help="first period (default: 196307 on the shipped data)")
     p.add_argument("--end", type=int, default=None, help="last period (default: the last)")
     p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
     p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
-    p.add_argument("--models", default=",".join(options.BACKTEST_MODELS),
-                   help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
-                        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)")
-    p.add_argument("--alloc", choices=options.PLAIN_ALLOC_METHODS,
-                   default=D["risk_method"], help=f"allocation at each rebalance (default {D['risk_method']})")
+    p.add_argument(
+        "--models",
+        default=",".join(options.BACKTEST_MODELS),
+        help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
+        f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)",
+    )
+    p.add_argument(
+        "--alloc",
+        choices=options.PLAIN_ALLOC_METHODS,
+        default=D["risk_method"],
+        help=f"allocation at each rebalance (default {D['risk_method']})",
+    )
     p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
     p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
-    p.add_argument("--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})")
+    p.add_argument(
+        "--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})"
+    )
     p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    p.add_argument("--cov", choices=options.COV_METHODS, default=D["cov_method"],
-                   help=f"factor covariance (default {D['cov_method']})")
-    p.add_argument("--halflife", type=float, default=D["halflife"],
-                   help=f"half-life in periods of ewma, and of barra's volatilities (default {D['halflife']:g})")
-    p.add_argument("--corr-halflife", type=float, default=D["corr_halflife"],
-                   help="barra: half-life of the correlations (default: --halflife)")
-    p.add_argument("--nw-lags", type=int, default=D["nw_lags"],
-                   help=f"sample and barra: Newey-West lags of the factor covariance (default {D['nw_lags']})")
-    p.add_argument("--regime-halflife", type=float, default=D["regime_halflife"],
-                   help="barra: half-life of the volatility regime adjustment (default: none)")
-    p.add_argument("--specific-shrink", type=float, default=D["specific_shrink"],
-                   help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
-                        f"(0.1 there; default {D['specific_shrink']:g})")
-    p.add_argument("--engine", choices=options.ENGINES, default=D["engine"],
-                   help="where the windows run: here (default) or on a Dask cluster (pip install \"xlfactor[dask]\")")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)")
+    p.add_argument(
+        "--cov",
+        choices=options.COV_METHODS,
+        default=D["cov_method"],
+        help=f"factor covariance (default {D['cov_method']})",
+    )
+    p.add_argument(
+        "--halflife",
+        type=float,
+        default=D["halflife"],
+        help=f"half-life in periods of ewma, and of barra's volatilities (default {D['halflife']:g})",
+    )
+    p.add_argument(
+        "--corr-halflife",
+        type=float,
+        default=D["corr_halflife"],
+        help="barra: half-life of the correlations (default: --halflife)",
+    )
+    p.add_argument(
+        "--nw-lags",
+        type=int,
+        default=D["nw_lags"],
+        help=f"sample and barra: Newey-West lags of the factor covariance (default {D['nw_lags']})",
+    )
+    p.add_argument(
+        "--regime-halflife",
+        type=float,
+        default=D["regime_halflife"],
+        help="barra: half-life of the volatility regime adjustment (default: none)",
+    )
+    p.add_argument(
+        "--specific-shrink",
+        type=float,
+        default=D["specific_shrink"],
+        help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
+        f"(0.1 there; default {D['specific_shrink']:g})",
+    )
+    p.add_argument(
+        "--engine",
+        choices=options.ENGINES,
+        default=D["engine"],
+        help='where the windows run: here (default) or on a Dask cluster (pip install "xlfactor[dask]")',
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a local cluster)",
+    )
     p.add_argument("--no-chart", action="store_true", help="skip backtest.png (no matplotlib needed)")
     p.add_argument("--out", default=OUT, help=f"folder for backtest.csv and backtest.png (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite backtest.csv and backtest.png")
@@ -450,10 +516,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run xlwings Server with xlfactor's functions on 127.0.0.1")
     p.add_argument("--dir", default="xlfactor-server", help="server project folder (created; default xlfactor-server)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; another needs an auth provider, XLWINGS_AUTH_PROVIDERS)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="server processes (default 1); each runs calls in threads, so slow calls do not block fast ones")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; another needs an auth provider, XLWINGS_AUTH_PROVIDERS)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1); each runs calls in threads, so slow calls do not block fast ones",
+    )
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--print-only", action="store_true", help="write the project and print the instructions, do not run")
     p.add_argument("--force", action="store_true", help="overwrite project files that differ from xlfactor's")

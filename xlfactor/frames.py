@@ -123,8 +123,11 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
     returns, factors = _frame(returns, "asset"), _frame(factors, "factor")
     returns, factors = align(returns, factors)
     fit = regression.ols(
-        returns.to_numpy(float), factors.to_numpy(float), lags=lags,
-        asset_names=list(map(str, returns.columns)), factor_names=list(map(str, factors.columns)),
+        returns.to_numpy(float),
+        factors.to_numpy(float),
+        lags=lags,
+        asset_names=list(map(str, returns.columns)),
+        factor_names=list(map(str, factors.columns)),
     )
     names = ["alpha", *map(str, factors.columns)]
     out = pd.DataFrame(fit.coef, index=returns.columns, columns=names)
@@ -186,17 +189,29 @@ def capm(
     returns, market = objs[0], objs[1]
     rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
     res = regression.capm(
-        returns.to_numpy(float), market.to_numpy(float), rf=rf_arr, lags=lags, market_is=market_is,
-        asset_names=list(map(str, returns.columns)), traded=is_traded,
+        returns.to_numpy(float),
+        market.to_numpy(float),
+        rf=rf_arr,
+        lags=lags,
+        market_is=market_is,
+        asset_names=list(map(str, returns.columns)),
+        traded=is_traded,
     )
     risk = res.fit.risk
     a = "alpha" if is_traded else "intercept"
     return pd.DataFrame(
         {
-            a: res.alpha, "beta": res.beta, f"t({a})": res.tstat_alpha, "t(beta)": res.tstat_beta,
-            "R2": res.r2, "total vol": risk.total_vol, "systematic vol": risk.systematic_vol,
-            "specific vol": risk.specific_vol, "mean": res.mean_return,
-            **({"CAPM E[R]": res.expected_return} if is_traded else {}), "nobs": res.nobs,
+            a: res.alpha,
+            "beta": res.beta,
+            f"t({a})": res.tstat_alpha,
+            "t(beta)": res.tstat_beta,
+            "R2": res.r2,
+            "total vol": risk.total_vol,
+            "systematic vol": risk.systematic_vol,
+            "specific vol": risk.specific_vol,
+            "mean": res.mean_return,
+            **({"CAPM E[R]": res.expected_return} if is_traded else {}),
+            "nobs": res.nobs,
         },
         index=returns.columns,
     )
@@ -234,11 +249,16 @@ def risk_split(returns: Table, factors: Table) -> pd.DataFrame:
     NoDur  0.69477      0.00129  -0.00002
     """
     returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
-    risk = regression.ols(returns.to_numpy(float), factors.to_numpy(float),
-                          asset_names=list(map(str, returns.columns))).risk
+    risk = regression.ols(
+        returns.to_numpy(float), factors.to_numpy(float), asset_names=list(map(str, returns.columns))
+    ).risk
     out = pd.DataFrame(
-        {"total var": risk.total_var, "systematic var": risk.systematic_var,
-         "specific var": risk.specific_var, "R2": risk.r2},
+        {
+            "total var": risk.total_var,
+            "systematic var": risk.systematic_var,
+            "specific var": risk.specific_var,
+            "R2": risk.r2,
+        },
         index=returns.columns,
     )
     out[[f"var({c})" for c in factors.columns]] = risk.factor_var
@@ -313,10 +333,15 @@ def grs(excess_returns: Table, factors: Table) -> pd.Series:
     """
     flags = traded(factors)
     excess_returns, factors = align(_frame(excess_returns, "asset"), _frame(factors, "factor"))
-    res = regression.grs(excess_returns.to_numpy(float), factors.to_numpy(float), traded=flags,
-                         asset_names=list(map(str, excess_returns.columns)))
-    return pd.Series({"GRS F": res.statistic, "p-value": res.pvalue, "df1": res.df_num,
-                      "df2": res.df_den, "periods": res.nobs})
+    res = regression.grs(
+        excess_returns.to_numpy(float),
+        factors.to_numpy(float),
+        traded=flags,
+        asset_names=list(map(str, excess_returns.columns)),
+    )
+    return pd.Series(
+        {"GRS F": res.statistic, "p-value": res.pvalue, "df1": res.df_num, "df2": res.df_den, "periods": res.nobs}
+    )
 
 
 def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | None = None) -> pd.DataFrame:
@@ -359,8 +384,9 @@ def fama_macbeth(returns: pd.DataFrame, exposures: pd.DataFrame, lags: int | Non
     exposures = exposures.loc[returns.columns]
     res = regression.fama_macbeth(returns.to_numpy(float), exposures.to_numpy(float), lags=lags)
     names = ["intercept", *map(str, exposures.columns)]
-    return pd.DataFrame({"premium": res.premia, "std err": res.stderr, "t": res.tstat,
-                         "p-value": res.pvalues}, index=names).assign(periods=res.nperiods)
+    return pd.DataFrame(
+        {"premium": res.premia, "std err": res.stderr, "t": res.tstat, "p-value": res.pvalues}, index=names
+    ).assign(periods=res.nperiods)
 
 
 __all__ = ["align", "ols", "capm", "risk_split", "collinearity", "grs", "fama_macbeth", "rolling", "backtest"]
@@ -414,12 +440,20 @@ def rolling(returns: Table, factors: Table, window: int, **options: Any) -> dict
     assets, names = list(returns.columns), list(factors.columns)
     by_asset = lambda a: pd.DataFrame(a, index=ends, columns=assets)  # noqa: E731
     return {
-        "loadings": pd.DataFrame(res.loadings.reshape(-1, len(names)), columns=names,
-                                 index=pd.MultiIndex.from_product([ends, assets], names=["end", "asset"])),
-        "intercept": by_asset(res.intercept), "r2": by_asset(res.r2), "specific_var": by_asset(res.specific_var),
+        "loadings": pd.DataFrame(
+            res.loadings.reshape(-1, len(names)),
+            columns=names,
+            index=pd.MultiIndex.from_product([ends, assets], names=["end", "asset"]),
+        ),
+        "intercept": by_asset(res.intercept),
+        "r2": by_asset(res.r2),
+        "specific_var": by_asset(res.specific_var),
         "lambdas": pd.Series(res.lambdas, index=ends, name="lambda"),
-        "factor_cov": pd.DataFrame(res.factor_cov.reshape(-1, len(names)), columns=names,
-                                   index=pd.MultiIndex.from_product([ends, names], names=["end", "factor"])),
+        "factor_cov": pd.DataFrame(
+            res.factor_cov.reshape(-1, len(names)),
+            columns=names,
+            index=pd.MultiIndex.from_product([ends, names], names=["end", "factor"]),
+        ),
     }
 
 
@@ -469,11 +503,18 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
     st = res.stats
     series = lambda a: pd.DataFrame(a.T, index=oos, columns=models)  # noqa: E731
     return {
-        "summary": pd.DataFrame({m: [st[k][i] for k, _ in core_backtest.STATS] for i, m in enumerate(models)},
-                                index=[label for _, label in core_backtest.STATS]),
-        "returns": series(res.returns), "predicted_vol": series(res.predicted_vol), "cumulative": series(res.cumulative),
-        "weights": pd.DataFrame(res.weights.transpose(1, 0, 2).reshape(-1, returns.shape[1]), columns=returns.columns,
-                                index=pd.MultiIndex.from_product([reb, models], names=["rebalance", "model"])),
+        "summary": pd.DataFrame(
+            {m: [st[k][i] for k, _ in core_backtest.STATS] for i, m in enumerate(models)},
+            index=[label for _, label in core_backtest.STATS],
+        ),
+        "returns": series(res.returns),
+        "predicted_vol": series(res.predicted_vol),
+        "cumulative": series(res.cumulative),
+        "weights": pd.DataFrame(
+            res.weights.transpose(1, 0, 2).reshape(-1, returns.shape[1]),
+            columns=returns.columns,
+            index=pd.MultiIndex.from_product([reb, models], names=["rebalance", "model"]),
+        ),
         "lambdas": pd.DataFrame(res.lambdas.T, index=reb, columns=models),
         "result": res,
     }
@@ -481,18 +522,34 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
 
 # ---- the labelled faces of the rest of the public API, from labels.AXES (one mapping, no wrapper per function) ------
 FACES: dict[str, Any] = {
-    "ridge": penalized.ridge, "lasso": penalized.lasso, "elastic_net": penalized.elastic_net,
-    "cross_validate": cv.cross_validate, "factor_covariance": risk.factor_covariance,
-    "specific_variance": risk.specific_variance, "factor_model": risk.FactorModel,
-    "risk_contributions": risk.risk_contributions, "allocate": risk.allocate, "pca": statistical.pca,
-    "factor_count": statistical.factor_count, "latent_vs_named": statistical.latent_vs_named,
-    "latent_risk_model": statistical.latent_risk_model, "rolling_latent": statistical.rolling_latent,
-    "risk_premia": premia.estimate, "two_pass": premia.two_pass, "gmm": premia_gmm.gmm,
-    "mimicking": _mimicking.mimicking, "fundamental": _fundamental.fundamental, "compound": frequency.compound,
+    "ridge": penalized.ridge,
+    "lasso": penalized.lasso,
+    "elastic_net": penalized.elastic_net,
+    "cross_validate": cv.cross_validate,
+    "factor_covariance": risk.factor_covariance,
+    "specific_variance": risk.specific_variance,
+    "factor_model": risk.FactorModel,
+    "risk_contributions": risk.risk_contributions,
+    "allocate": risk.allocate,
+    "pca": statistical.pca,
+    "factor_count": statistical.factor_count,
+    "latent_vs_named": statistical.latent_vs_named,
+    "latent_risk_model": statistical.latent_risk_model,
+    "rolling_latent": statistical.rolling_latent,
+    "risk_premia": premia.estimate,
+    "two_pass": premia.two_pass,
+    "gmm": premia_gmm.gmm,
+    "mimicking": _mimicking.mimicking,
+    "fundamental": _fundamental.fundamental,
+    "compound": frequency.compound,
 }
 _PREAMBLE = [
-    "import numpy as np", "import pandas as pd", "import xlfactor as xf", "from xlfactor import frames",
-    "data = xf.load_french()", 'excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]',
+    "import numpy as np",
+    "import pandas as pd",
+    "import xlfactor as xf",
+    "from xlfactor import frames",
+    "data = xf.load_french()",
+    'excess = data.industries.sub(data.rf, axis=0).loc["1963-07":]',
 ]
 
 
@@ -500,10 +557,10 @@ def _make(name: str, fn: Any) -> Any:
     out = labels.face(fn)
     out.__name__ = out.__qualname__ = name
     out.__module__ = __name__
-    out.__doc__ = labels.face_doc(name, fn, [f">>> {line}" if not line.startswith(" ") else line
-                                            for line in _PREAMBLE] + EXAMPLES.get(name, []))
+    out.__doc__ = labels.face_doc(
+        name, fn, [f">>> {line}" if not line.startswith(" ") else line for line in _PREAMBLE] + EXAMPLES.get(name, [])
+    )
     return out
-
 
 
 globals().update({_n: _make(_n, _f) for _n, _f in FACES.items()})

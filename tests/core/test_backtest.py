@@ -19,13 +19,14 @@ def industries(french):
 
 def by_hand(y, x, first, last, model, alloc="erc"):
     """One rebalance through the single-window API: estimate, build B F B' + D, allocate."""
-    yw, xw = y[first:last + 1], x[first:last + 1]
+    yw, xw = y[first : last + 1], x[first : last + 1]
     opts = backtest.model_options(model, x.shape[1])
     if opts["method"] == "ols":
         b = regression.ols(yw, xw).loadings
     else:
-        lam = cv.cross_validate(yw, xw, method=opts["method"], pooled=True,
-                                penalty_weights=opts["penalty_weights"]).pooled_lambda("min")
+        lam = cv.cross_validate(
+            yw, xw, method=opts["method"], pooled=True, penalty_weights=opts["penalty_weights"]
+        ).pooled_lambda("min")
         b = penalized.fit(yw, xw, [lam], method=opts["method"], penalty_weights=opts["penalty_weights"]).loadings[0]
     model_ = risk.FactorModel.from_arrays(b, risk.factor_covariance(xw), risk.specific_variance(yw, xw, b))
     return risk.allocate(alloc, model=model_)
@@ -99,7 +100,10 @@ def test_test_portfolios_are_scored_with_their_own_forecasts(industries):
     y, x = industries
     res = backtest.backtest(y, x, 120, step=60, models=["ols"], n_random=5)
     n = y.shape[1]
-    assert res.test_portfolios[n:n + 3] == ("equal weight", "ERC", "minimum variance") and len(res.test_portfolios) == n + 8
+    assert (
+        res.test_portfolios[n : n + 3] == ("equal weight", "ERC", "minimum variance")
+        and len(res.test_portfolios) == n + 8
+    )
     end = res.rebalances[2]
     fm = by_hand_model(y, x, end - 119, end)
     at = np.flatnonzero((res.rows > end) & (res.rows <= res.rebalances[3]))
@@ -112,13 +116,13 @@ def test_test_portfolios_are_scored_with_their_own_forecasts(industries):
     mv = risk.allocate("minvar", model=fm).weights
     np.testing.assert_allclose(res.test_variances[0, n + 2, at], mv @ dense @ mv, rtol=1e-8)
     rand = np.random.default_rng(backtest.RANDOM_SEED).dirichlet(np.ones(n), size=5)
-    np.testing.assert_allclose(res.test_returns[0, n + 3:, at], y[res.rows[at]] @ rand.T, rtol=1e-12)
+    np.testing.assert_allclose(res.test_returns[0, n + 3 :, at], y[res.rows[at]] @ rand.T, rtol=1e-12)
     ev = res.evaluation
     assert ev.bias.shape == (1, n + 8) and res.stats["qlike"][0] == pytest.approx(ev.qlike.mean())
 
 
 def by_hand_model(y, x, first, last):
-    yw, xw = y[first:last + 1], x[first:last + 1]
+    yw, xw = y[first : last + 1], x[first : last + 1]
     b = regression.ols(yw, xw).loadings
     return risk.FactorModel.from_arrays(b, risk.factor_covariance(xw), risk.specific_variance(yw, xw, b))
 
@@ -138,8 +142,9 @@ def test_missing_returns_are_left_out_not_counted_as_zero(industries):
     assert res.predicted_vol[0, 10] == pytest.approx(np.sqrt(w @ fm.dense() @ w), rel=1e-9)
     assert res.returns[0, 10] != pytest.approx(np.nansum(res.weights[0, 0] * y[t_row]), rel=1e-6)  # not as zeros
     first = int((res.rows <= res.rebalances[1]).sum())  # the periods held before the gap enters an estimate
-    np.testing.assert_allclose(np.delete(res.returns[0, :first], 10), np.delete(base.returns[0, :first], 10),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.delete(res.returns[0, :first], 10), np.delete(base.returns[0, :first], 10), rtol=1e-12
+    )
     y[t_row] = np.nan
     with pytest.raises(InsufficientDataError, match=f"row {t_row + 1}: no asset held has a return"):
         backtest.backtest(y, x, 120, step=60, models=["ols"])
@@ -152,7 +157,7 @@ def test_barra_options_reach_each_rebalance(industries):
     opts = {"cov_method": "barra", "halflife": 36, "corr_halflife": 84, "nw_lags": 2, "regime_halflife": 12}
     res = backtest.backtest(y, x, 120, step=60, models=["ols"], specific_shrink=0.1, **opts)
     end = res.rebalances[1]
-    yw, xw = y[end - 119:end + 1], x[end - 119:end + 1]
+    yw, xw = y[end - 119 : end + 1], x[end - 119 : end + 1]
     b = regression.ols(yw, xw).loadings
     f = risk.factor_covariance(xw, "barra", 36, corr_halflife=84, nw_lags=2, regime_halflife=12)
     fm = risk.FactorModel.from_arrays(b, f, risk.shrink_specific(risk.specific_variance(yw, xw, b), 0.1))

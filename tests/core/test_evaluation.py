@@ -19,7 +19,7 @@ def walk(french_xy):
     y = y[-160:]
     train = 36
     w = np.vstack([np.full(30, 1 / 30), np.random.default_rng(0).dirichlet(np.ones(30), size=2)])
-    covs = [np.cov(y[t - train:t], rowvar=False) for t in range(train, len(y))]
+    covs = [np.cov(y[t - train : t], rowvar=False) for t in range(train, len(y))]
     r = np.array([[wp @ y[t] for t in range(train, len(y))] for wp in w])  # (P, T)
     s = np.array([[wp @ c @ wp for c in covs] for wp in w])
     return y, train, w, covs, r, s
@@ -42,8 +42,12 @@ def test_agrees_with_skfolio_qlike_and_calibration_ratio(walk):
     y, train, w, covs, r, s = walk
     for p in range(len(w)):
         assert ev.qlike(r[p], s[p]) == pytest.approx(qlike_loss(r[p], s[p]), rel=1e-12)
-    per_step = [portfolio_variance_calibration_ratio(types.SimpleNamespace(covariance_=c), y[train + t:train + t + 1],
-                                                     portfolio_weights=w) for t, c in enumerate(covs)]
+    per_step = [
+        portfolio_variance_calibration_ratio(
+            types.SimpleNamespace(covariance_=c), y[train + t : train + t + 1], portfolio_weights=w
+        )
+        for t, c in enumerate(covs)
+    ]
     assert ev.calibration_ratio(r, s).mean() == pytest.approx(np.mean(per_step), rel=1e-10)
 
 
@@ -51,7 +55,7 @@ def test_mrad_by_hand():
     rng = np.random.default_rng(2)
     r, s = rng.normal(size=50) * 1.3, rng.uniform(0.5, 2.0, 50)
     z = r / np.sqrt(s)
-    hand = np.mean([abs(np.std(z[a:a + 12], ddof=1) - 1) for a in range(50 - 11)])
+    hand = np.mean([abs(np.std(z[a : a + 12], ddof=1) - 1) for a in range(50 - 11)])
     assert ev.mrad(r, s) == pytest.approx(hand, rel=1e-12)
     assert ev.mrad(np.stack([r, r]), np.stack([s, s]), window=5).shape == (2,)
 
@@ -104,7 +108,7 @@ def test_block_bootstrap_is_the_moving_block_scheme_written_out():
     lo, hi = ev.block_bootstrap_interval(z, np.ones(50), block=7, n_boot=300, seed=11)
     g = np.random.default_rng(11)
     starts = g.integers(0, 50 - 7 + 1, size=(300, 8))
-    stats_ = [np.std(np.concatenate([z[a:a + 7] for a in row])[:50], ddof=1) for row in starts]
+    stats_ = [np.std(np.concatenate([z[a : a + 7] for a in row])[:50], ddof=1) for row in starts]
     assert (lo, hi) == pytest.approx((np.percentile(stats_, 2.5), np.percentile(stats_, 97.5)), rel=1e-12)
     again = ev.block_bootstrap_interval(z, np.ones(50), block=7, n_boot=300, seed=11)
     assert again == (lo, hi)

@@ -52,12 +52,15 @@ def test_partial_periods_at_the_ends_are_left_out_and_missing_cells_propagate():
     assert np.isnan(q.returns[0, 0]) and q.returns[0, 1] == pytest.approx(1.01**3 - 1)
 
 
-@pytest.mark.parametrize("labels, match", [
-    ([199001, 199002, 199002], "row 3 \\(199002\\) repeats or goes back"),
-    ([199001, 199003, 199004], "row 2 \\(199003\\) skips 1 month"),
-    ([199001, 199013, 199101], "row 2 is 199013, not a month"),
-    ([199001.5, 199002, 199003], "row 1 is 199002, not a month|row 1 is 1.99e\\+05"),
-])
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        ([199001, 199002, 199002], "row 3 \\(199002\\) repeats or goes back"),
+        ([199001, 199003, 199004], "row 2 \\(199003\\) skips 1 month"),
+        ([199001, 199013, 199101], "row 2 is 199013, not a month"),
+        ([199001.5, 199002, 199003], "row 1 is 199002, not a month|row 1 is 1.99e\\+05"),
+    ],
+)
 def test_misaligned_or_overlapping_months_are_errors(labels, match):
     with pytest.raises(InputValueError, match=match):
         frequency.compound(np.zeros((3, 1)), labels)

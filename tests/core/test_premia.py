@@ -105,7 +105,7 @@ def shanken_by_hand(y, f, intercept):
     lf = lam[1:] if intercept else lam
     c = lf @ np.linalg.inv(sf) @ lf
     sf_star = np.zeros((x.shape[1], x.shape[1]))
-    sf_star[int(intercept):, int(intercept):] = sf
+    sf_star[int(intercept) :, int(intercept) :] = sf
     var = ((1 + c) * xtx_inv @ x.T @ sigma @ x @ xtx_inv + sf_star) / t
     proj = np.eye(n) - x @ xtx_inv @ x.T
     alpha = y.mean(axis=0) - x @ lam

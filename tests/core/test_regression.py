@@ -114,8 +114,11 @@ def test_collinearity_flags_near_duplicate_factor(french):
     dup = x[:, 0] + x[:, 1] + rng.normal(0, 1e-3, len(x))
     res = regression.collinearity(np.column_stack([x, dup]))
     assert res.vif.max() > 100 and res.condition_number > 30
-    with pytest.raises(CollinearityError, match=r"factors column 5 is a linear combination of column 1, column 2 "
-                                                r"over the 819 complete rows \(its loadings are not unique\)"):
+    with pytest.raises(
+        CollinearityError,
+        match=r"factors column 5 is a linear combination of column 1, column 2 "
+        r"over the 819 complete rows \(its loadings are not unique\)",
+    ):
         regression.collinearity(np.column_stack([x, x[:, 0] + x[:, 1]]))
 
 
@@ -137,7 +140,12 @@ def test_grs_matches_closed_form(french_xy):
     sigma = e.T @ e / (t - k - 1)
     mu = x.mean(0)
     omega = np.cov(x, rowvar=False, ddof=0)
-    w = (t / n) * ((t - n - k) / (t - k - 1)) * (alpha @ np.linalg.inv(sigma) @ alpha) / (1 + mu @ np.linalg.inv(omega) @ mu)
+    w = (
+        (t / n)
+        * ((t - n - k) / (t - k - 1))
+        * (alpha @ np.linalg.inv(sigma) @ alpha)
+        / (1 + mu @ np.linalg.inv(omega) @ mu)
+    )
     np.testing.assert_allclose(res.statistic, w, rtol=1e-10)
     assert (res.df_num, res.df_den, res.nobs) == (30, 819 - 30 - 4, 819)
     np.testing.assert_allclose(res.pvalue, stats.f.sf(w, n, t - n - k), rtol=1e-10)
@@ -287,7 +295,9 @@ def test_errors_are_value_errors():
 
 def test_mismatched_lengths():
     y, x, _, _ = synthetic(t=50)
-    with pytest.raises(InputShapeError, match=r"returns has 50 rows but factors has 49; both must cover the same periods"):
+    with pytest.raises(
+        InputShapeError, match=r"returns has 50 rows but factors has 49; both must cover the same periods"
+    ):
         regression.ols(y, x[:-1])
     with pytest.raises(InputShapeError, match=r"returns has 50 rows but market has 40"):
         regression.capm(y, x[:40, 0])
@@ -331,9 +341,15 @@ def test_constant_and_collinear_factors_are_named():
     with pytest.raises(CollinearityError, match=r"factors column 2 \('SMB'\) is constant over the 40 rows used"):
         regression.ols(y, const, factor_names=["Mkt", "SMB", "HML"])
     coll = np.column_stack([x, x[:, 0] - 2 * x[:, 2]])
-    with pytest.raises(CollinearityError, match=r"factors column 4 is a linear combination of column 1, column 3 over the 40 rows used .*not unique"):
+    with pytest.raises(
+        CollinearityError,
+        match=r"factors column 4 is a linear combination of column 1, column 3 over the 40 rows used .*not unique",
+    ):
         regression.ols(y, coll)
-    with pytest.raises(CollinearityError, match=r"factors column 2 is constant over the 40 complete rows; its correlations are undefined"):
+    with pytest.raises(
+        CollinearityError,
+        match=r"factors column 2 is constant over the 40 complete rows; its correlations are undefined",
+    ):
         regression.collinearity(const)
 
 
@@ -353,7 +369,9 @@ def test_bad_shapes_and_counts():
 
 def test_grs_and_fama_macbeth_errors():
     y, x, _, _ = synthetic(t=22, k=3, n=20)
-    with pytest.raises(InsufficientDataError, match=r"GRS test needs more complete rows than assets plus factors \(20 \+ 3\)"):
+    with pytest.raises(
+        InsufficientDataError, match=r"GRS test needs more complete rows than assets plus factors \(20 \+ 3\)"
+    ):
         regression.grs(y, x)
     with pytest.raises(InputShapeError, match=r"exposures has 5 rows but returns has 20 assets"):
         regression.fama_macbeth(y, np.ones((5, 2)))
@@ -372,8 +390,10 @@ def test_vasicek_beta_by_hand(french):
     """Closed form with the cross-sectional prior, on the shipped 30 portfolios and on 7 synthetic assets."""
     y = french.portfolios.sub(french.rf, axis=0).to_numpy()
     m = french.market.sub(french.rf).to_numpy()
-    for yy, mm in ((y, m), (np.random.default_rng(1).normal(0, 0.05, (60, 7)) + np.outer(m[:60], np.linspace(0.2, 2, 7)),
-                             m[:60])):
+    for yy, mm in (
+        (y, m),
+        (np.random.default_rng(1).normal(0, 0.05, (60, 7)) + np.outer(m[:60], np.linspace(0.2, 2, 7)), m[:60]),
+    ):
         c = regression.capm(yy, mm)
         b = c.beta
         se = np.array([sm.OLS(yy[:, i], sm.add_constant(mm)).fit().bse[1] for i in range(yy.shape[1])])

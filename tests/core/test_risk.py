@@ -36,8 +36,9 @@ def test_factor_covariance_sample_ewma_ledoitwolf(french):
     ref = french.factors.ewm(halflife=24).cov().loc[french.factors.index[-1]].to_numpy()
     np.testing.assert_allclose(risk.factor_covariance(x, "ewma", halflife=24), ref, rtol=1e-10)
     n = len(x)  # Ledoit-Wolf on the ddof-1 scale of sample and ewma
-    np.testing.assert_allclose(risk.factor_covariance(x, "LedoitWolf"), LedoitWolf().fit(x).covariance_ * n / (n - 1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        risk.factor_covariance(x, "LedoitWolf"), LedoitWolf().fit(x).covariance_ * n / (n - 1), rtol=1e-12
+    )
 
 
 def test_ledoitwolf_shrinks_more_with_short_history(french):
@@ -73,16 +74,19 @@ def test_newey_west_factor_covariance_is_statsmodels_hac(french):
         np.testing.assert_allclose(ours, ref, rtol=1e-12)
         for k in range(x.shape[1]):  # each factor's long-run variance: cov_hac of its mean, times T
             fit = sm.OLS(x[:, k], np.ones(n)).fit()
-            assert ours[k, k] == pytest.approx(cov_hac(fit, nlags=lags, use_correction=False)[0, 0] * n * n / (n - 1),
-                                               rel=1e-10)
+            assert ours[k, k] == pytest.approx(
+                cov_hac(fit, nlags=lags, use_correction=False)[0, 0] * n * n / (n - 1), rel=1e-10
+            )
     assert not np.allclose(risk.factor_covariance(x, nw_lags=3), risk.factor_covariance(x))
     with pytest.raises(InputValueError, match="nw_lags applies to method 'sample' or 'barra'"):
         risk.factor_covariance(x, "ledoitwolf", nw_lags=2)
 
 
 @pytest.mark.parametrize("shape", ["shipped", "synthetic"])
-@pytest.mark.parametrize("hl, chl, lags, rhl", [(36, None, 0, None), (36, 84, 0, None), (24, None, 2, None),
-                                                (36, 84, 2, 12), (24, None, 0, 6)])
+@pytest.mark.parametrize(
+    "hl, chl, lags, rhl",
+    [(36, None, 0, None), (36, 84, 0, None), (24, None, 2, None), (36, 84, 2, 12), (24, None, 0, 6)],
+)
 def test_barra_covariance_is_skfolio_regime_adjusted_ew(french, shape, hl, chl, lags, rhl):
     """Separate half-lives, Newey-West lags and USE4's regime adjustment (DIAGONAL target, RMS) as skfolio."""
     from skfolio.moments import (
@@ -98,9 +102,15 @@ def test_barra_covariance_is_skfolio_regime_adjusted_ew(french, shape, hl, chl, 
         x = rng.normal(size=(150, 7)) @ rng.normal(size=(7, 7)) * 0.01
         x[75:] *= 2.0
     ref = RegimeAdjustedEWCovariance(
-        half_life=hl, corr_half_life=chl, hac_lags=lags or None, regime_half_life=rhl or 1e9,
-        regime_target=RegimeAdjustmentTarget.DIAGONAL, regime_method=RegimeAdjustmentMethod.RMS,
-        regime_multiplier_clip=None, nearest=False)
+        half_life=hl,
+        corr_half_life=chl,
+        hac_lags=lags or None,
+        regime_half_life=rhl or 1e9,
+        regime_target=RegimeAdjustmentTarget.DIAGONAL,
+        regime_method=RegimeAdjustmentMethod.RMS,
+        regime_multiplier_clip=None,
+        nearest=False,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skfolio warns that a 1e9 regime half-life (= off) moves slowly
         ref.fit(x)
@@ -175,7 +185,9 @@ def test_erc_equal_contributions_and_peers(model):
     np.testing.assert_allclose(res.contributions, 1 / 30, atol=1e-10)
     van = rpp_vanilla()
     if van is not None:
-        np.testing.assert_allclose(res.weights, van.design(model.dense(), np.full(30, 1 / 30), 1e-13, 100_000), atol=1e-6)
+        np.testing.assert_allclose(
+            res.weights, van.design(model.dense(), np.full(30, 1 / 30), 1e-13, 100_000), atol=1e-6
+        )
     sk = skfolio_risk_budgeting(model.dense(), np.full(30, 1 / 30))
     if sk is not None:
         np.testing.assert_allclose(res.weights, sk, atol=1e-6)
@@ -257,7 +269,9 @@ def test_factor_budgeting_infeasible_is_reported(model):
 
 
 def test_bad_covariances_and_shapes(model):
-    with pytest.raises(InputValueError, match=r"covariance is not symmetric: row 1, column 2 is 0.1 but row 2, column 1 is 0.2"):
+    with pytest.raises(
+        InputValueError, match=r"covariance is not symmetric: row 1, column 2 is 0.1 but row 2, column 1 is 0.2"
+    ):
         risk.allocate("erc", cov=[[1.0, 0.1], [0.2, 1.0]])
     with pytest.raises(InputValueError, match=r"covariance is not positive semi-definite \(smallest eigenvalue -1"):
         risk.allocate("erc", cov=[[1.0, 2.0], [2.0, 1.0]])
@@ -272,7 +286,9 @@ def test_bad_covariances_and_shapes(model):
     with pytest.raises(InputValueError, match=r"specific_var must be >= 0; asset 1 has -1"):
         risk.FactorModel.from_arrays(model.loadings, model.factor_cov, np.r_[-1.0, model.specific_var[1:]])
     with pytest.raises(InputValueError, match=r"factor_cov is not symmetric"):
-        risk.FactorModel.from_arrays(model.loadings, model.factor_cov + np.triu(np.ones((4, 4)), 1) * 1e-3, model.specific_var)
+        risk.FactorModel.from_arrays(
+            model.loadings, model.factor_cov + np.triu(np.ones((4, 4)), 1) * 1e-3, model.specific_var
+        )
     with pytest.raises(InputValueError, match=r"pass either a covariance matrix or a factor model"):
         risk.allocate("erc")
 
@@ -290,7 +306,9 @@ def test_bad_budgets_and_options(model):
         risk.allocate("factor", model=model, budgets=[1, 1])
     with pytest.raises(InputValueError, match=r"method 'factor' needs a factor model"):
         risk.allocate("factor", cov=model.dense())
-    with pytest.raises(InputValueError, match=r"method must be one of erc, budget, invvol, factor, minvar, targetvol; got 'parity'"):
+    with pytest.raises(
+        InputValueError, match=r"method must be one of erc, budget, invvol, factor, minvar, targetvol; got 'parity'"
+    ):
         risk.allocate("parity", model=model)
     with pytest.raises(InputValueError, match=r"asset 2 has zero variance"):
         risk.allocate("erc", cov=np.diag([1.0, 0.0, 1.0]))
@@ -319,7 +337,8 @@ def test_minimum_variance_matches_cvxpy_and_kkt(model):
     s = model.dense()
     w = cp.Variable(s.shape[0])
     cp.Problem(cp.Minimize(cp.quad_form(w, cp.psd_wrap(s))), [w >= 0, cp.sum(w) == 1]).solve(
-        solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+        solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12
+    )
     np.testing.assert_allclose(mv.weights, np.clip(w.value, 0, None), atol=1e-6)
     marginal, level = s @ mv.weights, mv.weights @ s @ mv.weights
     active = mv.weights > 0
@@ -353,9 +372,14 @@ def direct_distance(model, budgets, n_starts=20, seed=123):
 
     best = np.inf
     for x0 in np.random.default_rng(seed).dirichlet(np.ones(model.n_assets), size=n_starts):
-        s = optimize.minimize(loss, x0, method="SLSQP", bounds=[(0, 1)] * model.n_assets,
-                              constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
-                              options={"ftol": 1e-16, "maxiter": 2000})
+        s = optimize.minimize(
+            loss,
+            x0,
+            method="SLSQP",
+            bounds=[(0, 1)] * model.n_assets,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+            options={"ftol": 1e-16, "maxiter": 2000},
+        )
         best = min(best, np.sqrt(s.fun))
     return best
 
@@ -367,8 +391,13 @@ def test_factor_budgets_are_nearest_as_a_direct_optimisation(model, budgets):
     ref = direct_distance(model, [0.25] * 4 if budgets is None else budgets)
     assert al.distance <= ref + 1e-4
     assert al.distance == pytest.approx(np.linalg.norm(al.achieved - al.target), abs=1e-15)
-    np.testing.assert_allclose(al.risk.factor_percent[:al.target.size] if al.target.size == 5 else
-                               al.risk.factor_variance / al.risk.factor_variance.sum(), al.achieved, atol=1e-12)
+    np.testing.assert_allclose(
+        al.risk.factor_percent[: al.target.size]
+        if al.target.size == 5
+        else al.risk.factor_variance / al.risk.factor_variance.sum(),
+        al.achieved,
+        atol=1e-12,
+    )
     assert al.weights.min() >= 0 and al.weights.sum() == pytest.approx(1.0, rel=1e-14)
     assert al.feasible == (al.distance < 1e-8)
     if not al.feasible:
@@ -384,6 +413,7 @@ def test_factor_budgets_nearest_on_a_synthetic_model():
 
 
 def test_factor_budget_note_names_an_unloaded_factor(model):
-    unloaded = risk.FactorModel.from_arrays(np.column_stack([model.loadings[:, :2], np.zeros(model.n_assets)]),
-                                            model.factor_cov[:3, :3], model.specific_var)
+    unloaded = risk.FactorModel.from_arrays(
+        np.column_stack([model.loadings[:, :2], np.zeros(model.n_assets)]), model.factor_cov[:3, :3], model.specific_var
+    )
     assert "No asset loads on factor 3" in risk.allocate("factor", model=unloaded).note

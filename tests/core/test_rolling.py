@@ -30,7 +30,7 @@ def loop(y, x, window, step=1, method="ols", **opts):
     """The reference: one window after another through the single-window API."""
     out = []
     for first, last in rolling.windows(len(x), window, step):
-        yw, xw = y[first:last + 1], x[first:last + 1]
+        yw, xw = y[first : last + 1], x[first : last + 1]
         if method == "ols":
             fit = regression.ols(yw, xw)
             lam, icpt, load = np.nan, fit.coef[:, 0], fit.loadings
@@ -60,17 +60,20 @@ def test_rolling_ols_equals_each_windows_regression(industries):
     assert res.loadings.shape == (len(res.ends), 12, 4) and res.ends[-1] == len(x) - 1
     assert_matches_loop(res, loop(y, x, 120, 60))
     for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
-        fit = regression.ols(y[first:last + 1], x[first:last + 1])
+        fit = regression.ols(y[first : last + 1], x[first : last + 1])
         np.testing.assert_allclose(res.r2[w], fit.r2, rtol=1e-10)  # 1 - specific/total is OLS's R2
         assert (res.nobs[w] == last - first + 1).all()
 
 
-@pytest.mark.parametrize("method, opts", [
-    ("lasso", {}),
-    ("lasso", {"penalty_weights": [0, 1, 1, 1], "standardize": True}),
-    ("ridge", {"penalty_weights": [0, 1, 1, 1]}),
-    ("enet", {"l1_ratio": 0.5}),
-])
+@pytest.mark.parametrize(
+    "method, opts",
+    [
+        ("lasso", {}),
+        ("lasso", {"penalty_weights": [0, 1, 1, 1], "standardize": True}),
+        ("ridge", {"penalty_weights": [0, 1, 1, 1]}),
+        ("enet", {"l1_ratio": 0.5}),
+    ],
+)
 def test_batched_windows_equal_the_loop_of_single_windows(industries, method, opts):
     y, x = industries
     res = rolling.rolling(y, x, 90, step=70, method=method, **opts)
@@ -83,7 +86,7 @@ def test_rolling_lasso_chooses_lambda_inside_each_window_as_scikit_learn_does(in
     res = rolling.rolling(y, x, 240, step=200, method="lasso", folds=5, scheme="blocked")
     assert len(res.ends) == 3 and np.isfinite(res.lambdas).all()
     for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
-        yw, xw = y[first:last + 1], x[first:last + 1]
+        yw, xw = y[first : last + 1], x[first : last + 1]
         grid = cv.cross_validate(yw, xw, method="lasso", pooled=True).lambdas[:, 0]
         err = np.zeros(grid.size)  # the pooled error: summed over assets, averaged over folds, by scikit-learn
         parts = cv.splits(len(xw), 5, "blocked")
@@ -107,8 +110,10 @@ def test_lasso_cv_on_synthetic_windows_equals_scikit_learn_lassocv():
     x[:, 2:] *= 0.05  # two weak factors, so the lasso drops something
     res = rolling.rolling(y, x, 100, step=50, method="lasso")
     for w, (first, last) in enumerate(zip(res.starts, res.ends, strict=True)):
-        grid = cv.cross_validate(y[first:last + 1], x[first:last + 1], method="lasso", pooled=True).lambdas[:, 0]
-        ref = LassoCV(alphas=grid, cv=KFold(5), tol=1e-12, max_iter=100_000).fit(x[first:last + 1], y[first:last + 1, 0])
+        grid = cv.cross_validate(y[first : last + 1], x[first : last + 1], method="lasso", pooled=True).lambdas[:, 0]
+        ref = LassoCV(alphas=grid, cv=KFold(5), tol=1e-12, max_iter=100_000).fit(
+            x[first : last + 1], y[first : last + 1, 0]
+        )
         np.testing.assert_allclose(res.lambdas[w], ref.alpha_, rtol=1e-12)
         np.testing.assert_allclose(res.loadings[w, 0], ref.coef_, atol=1e-9)
 
@@ -156,8 +161,11 @@ def test_bad_windows_are_named(industries):
     y, x = industries
     x = x.copy()
     x[200:260, 1] = 0.01  # a factor constant for 60 rows
-    with pytest.raises(CollinearityError, match="factors column 2 is constant over the 50 rows in the window of rows "
-                       "206-255 where every factor is present"):
+    with pytest.raises(
+        CollinearityError,
+        match="factors column 2 is constant over the 50 rows in the window of rows "
+        "206-255 where every factor is present",
+    ):
         rolling.rolling(y, x, 50, step=10)
     with pytest.raises(InputValueError, match="method must be one of"):
         rolling.rolling(y, x, 50, method="lars")
@@ -172,7 +180,13 @@ def test_frames_label_each_window_by_its_last_date(french):
     assert ends[-1] == y.index[-1] and list(out["r2"].columns) == list(y.columns)
     assert out["loadings"].loc[(ends[0], "NoDur")].shape == (4,) and out["lambdas"].notna().all()
     first = ends[0]
-    np.testing.assert_allclose(out["loadings"].xs(first, level="end").to_numpy(),
-                               penalized.fit(y.loc[:first].iloc[-120:].to_numpy(), french.factors.loc[:first]
-                                             .iloc[-120:].to_numpy(), [out["lambdas"][first]],
-                                             method="ridge").loadings[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        out["loadings"].xs(first, level="end").to_numpy(),
+        penalized.fit(
+            y.loc[:first].iloc[-120:].to_numpy(),
+            french.factors.loc[:first].iloc[-120:].to_numpy(),
+            [out["lambdas"][first]],
+            method="ridge",
+        ).loadings[0],
+        rtol=1e-12,
+    )

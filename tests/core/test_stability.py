@@ -58,7 +58,9 @@ def test_ols_agrees_with_statsmodels_or_names_the_columns(source, k, eps):
         ref = sm.OLS(y[:, j], sm.add_constant(x)).fit()
         np.testing.assert_allclose(fit.coef[j], ref.params, rtol=RTOL)
         np.testing.assert_allclose(fit.r2[j], ref.rsquared, rtol=1e-8)
-        np.testing.assert_allclose(fit.risk.systematic_var[j], ref.ess / (len(y) - 1), rtol=1e-8)  # as R2: statsmodels ESS at condition 1e8 carries ~1e-9
+        np.testing.assert_allclose(
+            fit.risk.systematic_var[j], ref.ess / (len(y) - 1), rtol=1e-8
+        )  # as R2: statsmodels ESS at condition 1e8 carries ~1e-9
         np.testing.assert_allclose(fit.stderr[j], ref.bse, rtol=RTOL)
 
 
@@ -127,7 +129,7 @@ def test_fama_macbeth_near_collinear_exposures(k, eps):
 def test_rolling_and_backtest_ols_agree_or_refuse(source, k, eps):
     y, x = _data(source, k, eps)
     window = 24
-    conds = [_cond(x[e - window + 1:e + 1]) for e in range(window - 1, len(x))]
+    conds = [_cond(x[e - window + 1 : e + 1]) for e in range(window - 1, len(x))]
     if max(conds) > v.COND_LIMIT_GRAM:
         with pytest.raises(CollinearityError, match=NAMED):
             rolling.rolling(y, x, window)
@@ -136,7 +138,7 @@ def test_rolling_and_backtest_ols_agree_or_refuse(source, k, eps):
         return
     res = rolling.rolling(y, x, window)
     for w, (a, e) in enumerate(zip(res.starts, res.ends, strict=True)):
-        ref = sm.OLS(y[a:e + 1, 0], sm.add_constant(x[a:e + 1])).fit()
+        ref = sm.OLS(y[a : e + 1, 0], sm.add_constant(x[a : e + 1])).fit()
         np.testing.assert_allclose(res.loadings[w, 0], ref.params[1:], rtol=RTOL)
         np.testing.assert_allclose(res.r2[w, 0], ref.rsquared, rtol=1e-6)
     backtest.backtest(y, x, window, models=["ols"])  # no LinAlgError
@@ -157,7 +159,7 @@ def test_rolling_beta_with_one_huge_market_cell(big, row):
     res = rolling.rolling(y, m, 10)
     for w, (a, e) in enumerate(zip(res.starts, res.ends, strict=True)):
         for j in range(3):
-            ref = sm.OLS(y[a:e + 1, j], sm.add_constant(m[a:e + 1])).fit()
+            ref = sm.OLS(y[a : e + 1, j], sm.add_constant(m[a : e + 1])).fit()
             np.testing.assert_allclose(res.beta[w, j], ref.params[1], rtol=1e-8, atol=1e-14)
 
 
@@ -168,7 +170,7 @@ def test_rolling_with_one_huge_return_cell():
     y[2, 1] = 1e8
     res = rolling.rolling(y, m, 10)
     for w, (a, e) in enumerate(zip(res.starts, res.ends, strict=True)):
-        ref = sm.OLS(y[a:e + 1, 1], sm.add_constant(m[a:e + 1])).fit()
+        ref = sm.OLS(y[a : e + 1, 1], sm.add_constant(m[a : e + 1])).fit()
         np.testing.assert_allclose(res.beta[w, 1], ref.params[1], rtol=1e-8)
         np.testing.assert_allclose(res.r2[w, 1], ref.rsquared, rtol=1e-6, atol=1e-12)
 

@@ -66,7 +66,7 @@ def test_pca_equals_statsmodels_in_its_normalisation(shipped, standardize, norma
     np.testing.assert_allclose(res.loadings, coef * s, atol=1e-10)
     np.testing.assert_allclose(res.eigenvalues[:3] * (y.shape[0] - 1), sm.eigenvals, rtol=1e-10)
     z = sm.transformed_data
-    r2 = 1 - ((z - sm.project(3, transform=False)) ** 2).sum(axis=0) / (z ** 2).sum(axis=0)
+    r2 = 1 - ((z - sm.project(3, transform=False)) ** 2).sum(axis=0) / (z**2).sum(axis=0)
     np.testing.assert_allclose(res.r2, r2, atol=1e-10)
     np.testing.assert_allclose(res.fitted(), sm.project(3), atol=1e-12)
 
@@ -120,7 +120,7 @@ def test_pca_is_scale_invariant_at_tiny_and_huge_values(shipped):
     for c in (1e-8, 1e8):
         res = statistical.pca(y * c, 2)
         np.testing.assert_allclose(res.loadings, base.loadings, atol=1e-10)
-        np.testing.assert_allclose(res.eigenvalues, base.eigenvalues * c ** 2, rtol=1e-9)
+        np.testing.assert_allclose(res.eigenvalues, base.eigenvalues * c**2, rtol=1e-9)
 
 
 def test_near_duplicate_assets_are_one_direction():
@@ -152,8 +152,11 @@ def test_em_equals_statsmodels_fill_em(shipped, standardize, shape):
     assert 0 < res.n_iter < 1000 and res.n_missing == np.isnan(y).sum()
     # statsmodels stops when the filled cells change by less than 5e-8 (relative): both run the same iterations
     np.testing.assert_allclose(res.loadings, flip(sm.loadings), atol=1e-8)
-    np.testing.assert_allclose(res.factors, sm.factors * np.sqrt(sm.eigenvals) * components.signs(sm.loadings),
-                               atol=1e-8 * np.abs(res.factors).max())
+    np.testing.assert_allclose(
+        res.factors,
+        sm.factors * np.sqrt(sm.eigenvals) * components.signs(sm.loadings),
+        atol=1e-8 * np.abs(res.factors).max(),
+    )
     np.testing.assert_allclose(res.eigenvalues[:3] * (y.shape[0] - 1), sm.eigenvals, rtol=1e-8)
 
 
@@ -163,14 +166,17 @@ def test_em_r2_is_measured_on_observed_cells(shipped):
     z = (np.where(np.isnan(y), res.fitted(), y) - res.mean) / res.scale
     obs = ~np.isnan(y[:, 1])
     e = z[obs, 1] - res.factors[obs] @ res.loadings[1]
-    assert res.r2[1] == pytest.approx(1 - (e ** 2).sum() / (z[obs, 1] ** 2).sum(), rel=1e-12)
+    assert res.r2[1] == pytest.approx(1 - (e**2).sum() / (z[obs, 1] ** 2).sum(), rel=1e-12)
 
 
 def test_em_refuses_an_asset_with_too_few_rows(shipped):
     y = shipped[0].copy()
     y[4:, 3] = np.nan
-    with pytest.raises(InsufficientDataError, match=r"returns column 4 \('Enrgy'\) has 4 row\(s\) with a number; 3 "
-                                                    r"latent factor\(s\) need at least 5 per asset"):
+    with pytest.raises(
+        InsufficientDataError,
+        match=r"returns column 4 \('Enrgy'\) has 4 row\(s\) with a number; 3 "
+        r"latent factor\(s\) need at least 5 per asset",
+    ):
         statistical.pca(y, 3, asset_names=shipped[2])
     y = shipped[0].copy()
     y[7, :11] = np.nan
@@ -208,9 +214,9 @@ def published(x: np.ndarray, kmax: int) -> dict[str, list[float]]:
 
     def v_of(k):  # V(k) = (N T)^-1 sum_i sum_t (X_it - lambda_i' F_t)^2 with k principal components
         e = z - (u[:, :k] * s[:k]) @ vt[:k]
-        return (e ** 2).sum() / (n * t)
+        return (e**2).sum() / (n * t)
 
-    mu = s ** 2 / (n * t)  # the eigenvalues of X X' / (N T)
+    mu = s**2 / (n * t)  # the eigenvalues of X X' / (N T)
     out = {c: [] for c in NUM_FACTOR_CRITERIA}
     for k in range(1, kmax + 1):
         pen1 = k * (n + t) / (n * t) * np.log(n * t / (n + t))
@@ -296,11 +302,11 @@ def test_latent_vs_named_against_statsmodels(shipped):
     import statsmodels.api as sm
 
     for j in range(3):
-        assert res.latent_on_named[j] == pytest.approx(sm.OLS(f[:, j], sm.add_constant(g[rows])).fit().rsquared,
-                                                       rel=1e-10)
+        assert res.latent_on_named[j] == pytest.approx(
+            sm.OLS(f[:, j], sm.add_constant(g[rows])).fit().rsquared, rel=1e-10
+        )
     for j in range(g.shape[1]):
-        assert res.named_on_latent[j] == pytest.approx(sm.OLS(g[rows, j], sm.add_constant(f)).fit().rsquared,
-                                                       rel=1e-10)
+        assert res.named_on_latent[j] == pytest.approx(sm.OLS(g[rows, j], sm.add_constant(f)).fit().rsquared, rel=1e-10)
     ok = np.isfinite(g).all(axis=1)
     assert res.r2_named[0] == pytest.approx(sm.OLS(y[ok, 0], sm.add_constant(g[ok])).fit().rsquared, rel=1e-10)
     var = f.var(axis=0)
@@ -331,10 +337,11 @@ def test_latent_risk_model_reproduces_sample_variances(shipped):
     y = shipped[0]
     model = statistical.latent_risk_model(y, k=3)
     n = y.shape[0]
-    np.testing.assert_allclose(model.diag() - model.specific_var + descriptive(model.specific_var, n, 3),
-                               y.var(axis=0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.diag() - model.specific_var + descriptive(model.specific_var, n, 3), y.var(axis=0, ddof=1), rtol=1e-12
+    )
     e = y - statistical.pca(y, 3).fitted()
-    np.testing.assert_allclose(model.specific_var, (e ** 2).sum(axis=0) / (n - 4), rtol=1e-12)
+    np.testing.assert_allclose(model.specific_var, (e**2).sum(axis=0) / (n - 4), rtol=1e-12)
     fit = statistical.pca(y, 3)
     np.testing.assert_allclose(model.factor_cov, np.cov(fit.factors, rowvar=False), atol=1e-16)
     res = risk.allocate("erc", model=model)
@@ -347,8 +354,9 @@ def test_latent_risk_model_by_criterion_standardised_and_gappy(shipped):
     k = statistical.factor_count(y).chosen["gr"]
     assert statistical.latent_risk_model(y, criterion="gr").loadings.shape == (12, k)
     std = statistical.latent_risk_model(y, k=2, standardize=True)
-    np.testing.assert_allclose(std.diag() - std.specific_var + descriptive(std.specific_var, y.shape[0], 2),
-                               y.var(axis=0, ddof=1), rtol=1e-12)  # back in the returns' units
+    np.testing.assert_allclose(
+        std.diag() - std.specific_var + descriptive(std.specific_var, y.shape[0], 2), y.var(axis=0, ddof=1), rtol=1e-12
+    )  # back in the returns' units
     g = gappy(y)
     gm = statistical.latent_risk_model(g, k=2)
     fit = statistical.pca(g, 2)
@@ -365,10 +373,10 @@ def test_rolling_latent_with_changing_k_and_another_covariance(cov_method):
     roll = statistical.rolling_latent(y, 60, step=20, cov_method=cov_method, halflife=12)
     assert roll.n_factors.tolist() == [1, 1, 1, 1, 2, 3, 3, 3, 3, 3]
     for w, (a, b) in enumerate(zip(roll.starts, roll.ends, strict=True)):
-        model = statistical.latent_risk_model(y[a:b + 1], cov_method=cov_method, halflife=12)
+        model = statistical.latent_risk_model(y[a : b + 1], cov_method=cov_method, halflife=12)
         factors, k = roll.window_factors(w)
         assert k == model.loadings.shape[1] == factors.shape[1] and factors.shape[0] == b - a + 1
-        np.testing.assert_allclose(factors, statistical.pca(y[a:b + 1], k).factors, atol=1e-12)
+        np.testing.assert_allclose(factors, statistical.pca(y[a : b + 1], k).factors, atol=1e-12)
         np.testing.assert_allclose(roll.factor_cov[w, :k, :k], model.factor_cov, rtol=1e-10, atol=1e-16)
         assert not roll.factor_cov[w, k:].any()
 
@@ -378,14 +386,14 @@ def test_rolling_latent_equals_each_window_alone(shipped, k):
     y = shipped[0][:300]
     roll = statistical.rolling_latent(y, 60, step=40, k=k, criterion="ic_p1", kmax=5)
     for w, (a, b) in enumerate(zip(roll.starts, roll.ends, strict=True)):
-        model = statistical.latent_risk_model(y[a:b + 1], k=k, criterion="ic_p1", kmax=5)
+        model = statistical.latent_risk_model(y[a : b + 1], k=k, criterion="ic_p1", kmax=5)
         kw = model.loadings.shape[1]
         assert roll.n_factors[w] == kw
         np.testing.assert_allclose(roll.loadings[w, :, :kw], model.loadings, atol=1e-12)
         assert not roll.loadings[w, :, kw:].any() and not roll.factor_cov[w, kw:].any()
         np.testing.assert_allclose(roll.factor_cov[w, :kw, :kw], model.factor_cov, rtol=1e-12, atol=1e-18)
         np.testing.assert_allclose(roll.specific_var[w], descriptive(model.specific_var, b - a + 1, kw), rtol=1e-10)
-        np.testing.assert_allclose(roll.intercept[w], y[a:b + 1].mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(roll.intercept[w], y[a : b + 1].mean(axis=0), rtol=1e-12)
 
 
 def test_rolling_latent_leaves_out_an_asset_missing_in_a_window(shipped):
@@ -396,16 +404,17 @@ def test_rolling_latent_leaves_out_an_asset_missing_in_a_window(shipped):
     assert np.isnan(roll.loadings[inside, 4]).all() and np.isfinite(roll.loadings[~inside, 4]).all()
     assert (roll.nobs[:, 0] == roll.ends - roll.starts + 1).all()
     w = int(np.flatnonzero(~inside)[0])
-    alone = statistical.latent_risk_model(y[roll.starts[w]:roll.ends[w] + 1], k=2, standardize=True)
+    alone = statistical.latent_risk_model(y[roll.starts[w] : roll.ends[w] + 1], k=2, standardize=True)
     np.testing.assert_allclose(roll.loadings[w], alone.loadings, atol=1e-12)
     np.testing.assert_allclose(roll.specific_var[w], descriptive(alone.specific_var, 50, 2), rtol=1e-10)
     np.testing.assert_allclose(roll.factor_cov[w], alone.factor_cov, rtol=1e-10)
     grow = statistical.rolling_latent(y, 50, step=25, k=2, expanding=True)
     assert (grow.starts == 0).all() and np.isnan(grow.loadings[:, 4]).all()
     w = len(grow.ends) - 1
-    alone = statistical.latent_risk_model(np.delete(y[:grow.ends[w] + 1], 4, axis=1), k=2)
-    np.testing.assert_allclose(grow.specific_var[w, :4], descriptive(alone.specific_var[:4], grow.ends[w] + 1, 2),
-                               rtol=1e-10)
+    alone = statistical.latent_risk_model(np.delete(y[: grow.ends[w] + 1], 4, axis=1), k=2)
+    np.testing.assert_allclose(
+        grow.specific_var[w, :4], descriptive(alone.specific_var[:4], grow.ends[w] + 1, 2), rtol=1e-10
+    )
     with pytest.raises(InsufficientDataError, match="rows 1-50 has 2 asset"):
         statistical.rolling_latent(np.column_stack([y[:, :2], np.full(200, np.nan)]), 50)
 
@@ -441,12 +450,15 @@ def test_backtest_statistical_model_is_each_windows_latent_model(cov):
     res = backtest.backtest(y, x, 60, step=20, models=["ols", "statistical"], **cov)
     ks = []
     for j, end in enumerate(res.rebalances):
-        model, k = by_hand(y[end - 59:end + 1], **cov)
+        model, k = by_hand(y[end - 59 : end + 1], **cov)
         ks.append(k)
         np.testing.assert_allclose(res.weights[1, j], risk.allocate("erc", model=model).weights, atol=1e-9)
         held = res.rows[(res.rows > end) & (res.rows <= end + 20)]
-        np.testing.assert_allclose(res.predicted_vol[1, np.isin(res.rows, held)],
-                                   np.sqrt(res.weights[1, j] @ model.matvec(res.weights[1, j])), rtol=1e-9)
+        np.testing.assert_allclose(
+            res.predicted_vol[1, np.isin(res.rows, held)],
+            np.sqrt(res.weights[1, j] @ model.matvec(res.weights[1, j])),
+            rtol=1e-9,
+        )
     assert set(ks) == {1, 2, 3}
     assert np.isfinite(res.stats["bias"]).all()
 
@@ -458,7 +470,7 @@ def test_backtest_statistical_model_on_the_shipped_data(shipped):
     assert res.models == ("ols", "statistical")
     np.testing.assert_allclose(res.weights.sum(axis=2), 1.0, atol=1e-10)
     for j, end in enumerate(res.rebalances):
-        model, _ = by_hand(y[end - 119:end + 1])
+        model, _ = by_hand(y[end - 119 : end + 1])
         np.testing.assert_allclose(res.weights[1, j], risk.allocate("erc", model=model).weights, atol=1e-9)
     assert np.isfinite(res.stats["bias"]).all()
     with pytest.raises(InputValueError, match="lasso_market_free, statistical; got 'pca'"):

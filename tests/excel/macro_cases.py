@@ -56,36 +56,72 @@ def build_cases() -> list[Case]:
     fm = fundamental.fundamental(per, ids, x, r, industries=industry, weights=w)
     plain_fm = regression.fama_macbeth(y, shanken.betas, shanken_factors=f)
     return [
-        Case("risk_premia", [SV, F, None, None, None, None, None, RF],
-             np.column_stack([shanken.premia, shanken.stderr, shanken.tstat])),
-        Case("risk_premia", [cells(y), F, [["twopass"]], [["robust"]], [[True]], [[3]]],
-             np.column_stack([robust.premia, robust.stderr, robust.tstat])),
-        Case("risk_premia", [cells(y), F, [["GMM"]], None, [[True]], None, [["tests"]]],
-             np.array([[gmm.j_stat, gmm.j_df, gmm.j_pvalue, gmm.r2, gmm.shanken_factor]])),
+        Case(
+            "risk_premia",
+            [SV, F, None, None, None, None, None, RF],
+            np.column_stack([shanken.premia, shanken.stderr, shanken.tstat]),
+        ),
+        Case(
+            "risk_premia",
+            [cells(y), F, [["twopass"]], [["robust"]], [[True]], [[3]]],
+            np.column_stack([robust.premia, robust.stderr, robust.tstat]),
+        ),
+        Case(
+            "risk_premia",
+            [cells(y), F, [["GMM"]], None, [[True]], None, [["tests"]]],
+            np.array([[gmm.j_stat, gmm.j_df, gmm.j_pvalue, gmm.r2, gmm.shanken_factor]]),
+        ),
         Case("risk_premia", [cells(y), F, None, None, None, None, [["betas"]]], shanken.betas.T),
         Case("risk_premia", [cells(y), F, None, None, None, None, [["alpha"]]], shanken.alpha[None, :]),
-        Case("risk_premia", [cells(y), F, None, None, None, None, [["expected"]]],
-             (y[keep].mean(axis=0) - shanken.alpha)[None, :]),
+        Case(
+            "risk_premia",
+            [cells(y), F, None, None, None, None, [["expected"]]],
+            (y[keep].mean(axis=0) - shanken.alpha)[None, :],
+        ),
         Case("mimicking_portfolio", [cells(g[:, None]), SV, None, RF], mim.weights[None, :]),
         Case("mimicking_portfolio", [cells(g[:, None]), SV, [["returns"]], RF], mim.returns[:, None]),
-        Case("mimicking_portfolio", [cells(g[:, None]), SV, [["stats"]], RF],
-             np.array([[mim.tracking_corr, mim.r2, mim.nobs]])),
+        Case(
+            "mimicking_portfolio",
+            [cells(g[:, None]), SV, [["stats"]], RF],
+            np.array([[mim.tracking_corr, mim.r2, mim.nobs]]),
+        ),
         Case("compound_returns", [cells(ind), cells(months[:, None])], np.column_stack([q.labels, q.returns])),
-        Case("compound_returns", [cells(ind), cells(months[:, None]), [["year"]]],
-             np.column_stack([(a := frequency.compound(ind, months, "year")).labels, a.returns])),
+        Case(
+            "compound_returns",
+            [cells(ind), cells(months[:, None]), [["year"]]],
+            np.column_stack([(a := frequency.compound(ind, months, "year")).labels, a.returns]),
+        ),
         Case("compound_returns", [cells(ind), cells(months[:, None]), None, cells(target[:, None])], aligned),
-        Case("char_model", [column(per), column(ids), cells(x), column(r), column(industry), column(w)],
-             fm.factor_returns),
-        Case("char_model", [column(per), column(ids), cells(x), column(r), column(industry), column(w),
-                            [["exposures"]]], fm.exposures.T),
-        Case("char_model", [column(per), column(ids), cells(x), column(r), column(industry), column(w),
-                            [["factor_cov"]]], fm.factor_cov),
-        Case("char_model", [column(per), column(ids), cells(x), column(r), column(industry), column(w),
-                            [["specific_var"]]], fm.specific_var[None, :]),
-        Case("char_model", [column(per), column(ids), cells(x), column(r), None, None, [["r2"]]],
-             fundamental.fundamental(per, ids, x, r).r2[:, None]),
-        Case("fama_macbeth", [cells(y), cells(shanken.betas.T), None, F],
-             np.column_stack([plain_fm.premia, plain_fm.stderr, plain_fm.tstat])),
+        Case(
+            "char_model",
+            [column(per), column(ids), cells(x), column(r), column(industry), column(w)],
+            fm.factor_returns,
+        ),
+        Case(
+            "char_model",
+            [column(per), column(ids), cells(x), column(r), column(industry), column(w), [["exposures"]]],
+            fm.exposures.T,
+        ),
+        Case(
+            "char_model",
+            [column(per), column(ids), cells(x), column(r), column(industry), column(w), [["factor_cov"]]],
+            fm.factor_cov,
+        ),
+        Case(
+            "char_model",
+            [column(per), column(ids), cells(x), column(r), column(industry), column(w), [["specific_var"]]],
+            fm.specific_var[None, :],
+        ),
+        Case(
+            "char_model",
+            [column(per), column(ids), cells(x), column(r), None, None, [["r2"]]],
+            fundamental.fundamental(per, ids, x, r).r2[:, None],
+        ),
+        Case(
+            "fama_macbeth",
+            [cells(y), cells(shanken.betas.T), None, F],
+            np.column_stack([plain_fm.premia, plain_fm.stderr, plain_fm.tstat]),
+        ),
     ]
 
 
@@ -117,39 +153,101 @@ def char_risk_model_case():
 
 def names_case():
     per, ids, x, r, industry, _w = long_table()
-    return [column(per), column(ids), cells(x), column(r), column(industry), None, [["names"]]], \
-        [["intercept", "characteristic 1", "characteristic 2", "Tech", "Bank", "Food"]]
+    return [column(per), column(ids), cells(x), column(r), column(industry), None, [["names"]]], [
+        ["intercept", "characteristic 1", "characteristic 2", "Tech", "Bank", "Food"]
+    ]
 
 
-_R = [[0.01, 0.02, 0.0], [0.02, -0.01, 0.01], [0.0, 0.01, 0.02], [0.03, 0.0, -0.01], [0.01, 0.02, 0.0],
-      [-0.02, 0.01, 0.01], [0.01, -0.01, 0.03]]
+_R = [
+    [0.01, 0.02, 0.0],
+    [0.02, -0.01, 0.01],
+    [0.0, 0.01, 0.02],
+    [0.03, 0.0, -0.01],
+    [0.01, 0.02, 0.0],
+    [-0.02, 0.01, 0.01],
+    [0.01, -0.01, 0.03],
+]
 _F = [[0.01], [0.02], [-0.01], [0.02], [0.0], [-0.01], [0.03]]
 
 ERROR_CASES = [
-    ("risk_premia", [_R, _F, None, [["shank"]]],
-     r"RISK_PREMIA: se must be one of shanken, plain, robust; got 'shank'. Did you mean 'shanken'\?"),
+    (
+        "risk_premia",
+        [_R, _F, None, [["shank"]]],
+        r"RISK_PREMIA: se must be one of shanken, plain, robust; got 'shank'. Did you mean 'shanken'\?",
+    ),
     ("risk_premia", [_R, _F, [["gmm"]], [["plain"]]], r"RISK_PREMIA: se for method 'gmm' is robust"),
     ("risk_premia", [_R, _F, None, None, None, [[2]]], r"RISK_PREMIA: lags applies to se 'robust'"),
-    ("risk_premia", [[r[:1] for r in _R], [f + f for f in _F]],
-     r"RISK_PREMIA: returns has 1 assets but 2 factor premia need at least 2"),
+    (
+        "risk_premia",
+        [[r[:1] for r in _R], [f + f for f in _F]],
+        r"RISK_PREMIA: returns has 1 assets but 2 factor premia need at least 2",
+    ),
     ("risk_premia", [_R, _F[:-1] + [[ERROR]]], r"RISK_PREMIA: factors row 7, column 1 is an error value"),
-    ("risk_premia", [_R, _F, None, None, None, None, [["alphas"]]], r"RISK_PREMIA: output must be one of .*Did you mean 'alpha'\?"),
-    ("mimicking_portfolio", [_F[:3] + [[None]] * 4, _R], r"MIMICKING_PORTFOLIO: factor and every base asset are present in 3 rows"),
-    ("compound_returns", [_R[:3], [[201001], [201002], [201002]]],
-     r"COMPOUND_RETURNS: periods row 3 \(201002\) repeats or goes back \(overlapping periods\)"),
-    ("compound_returns", [_R[:3], [[201001], [201003], [201004]]], r"COMPOUND_RETURNS: periods row 2 \(201003\) skips 1 month"),
-    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], [["month"]]], r"COMPOUND_RETURNS: frequency must be one of quarter, year"),
-    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], None, [[201006]]], r"COMPOUND_RETURNS: the compounded periods .* and align_to .* share no period"),
-    ("char_model", [[[1], [1], [2], [2]], [["a"], ["a"], ["a"], ["b"]], [[0.1], [0.2], [0.3], [0.4]], [[0.01]] * 4],
-     r"CHAR_MODEL: asset a appears more than once in period 1"),
-    ("char_model", [[[1], [1]], [["a"], [ERROR]], [[0.1], [0.2]], [[0.01]] * 2], r"CHAR_MODEL: assets row 2 is an error value"),
-    ("char_model", [[[1], [1]], [["a"], ["b"]], [[0.1], [0.2]], [[0.01]] * 2, [["x"], ["x"]]], r"CHAR_MODEL: industries has one industry"),
+    (
+        "risk_premia",
+        [_R, _F, None, None, None, None, [["alphas"]]],
+        r"RISK_PREMIA: output must be one of .*Did you mean 'alpha'\?",
+    ),
+    (
+        "mimicking_portfolio",
+        [_F[:3] + [[None]] * 4, _R],
+        r"MIMICKING_PORTFOLIO: factor and every base asset are present in 3 rows",
+    ),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201002], [201002]]],
+        r"COMPOUND_RETURNS: periods row 3 \(201002\) repeats or goes back \(overlapping periods\)",
+    ),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201003], [201004]]],
+        r"COMPOUND_RETURNS: periods row 2 \(201003\) skips 1 month",
+    ),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201002], [201003]], [["month"]]],
+        r"COMPOUND_RETURNS: frequency must be one of quarter, year",
+    ),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201002], [201003]], None, [[201006]]],
+        r"COMPOUND_RETURNS: the compounded periods .* and align_to .* share no period",
+    ),
+    (
+        "char_model",
+        [[[1], [1], [2], [2]], [["a"], ["a"], ["a"], ["b"]], [[0.1], [0.2], [0.3], [0.4]], [[0.01]] * 4],
+        r"CHAR_MODEL: asset a appears more than once in period 1",
+    ),
+    (
+        "char_model",
+        [[[1], [1]], [["a"], [ERROR]], [[0.1], [0.2]], [[0.01]] * 2],
+        r"CHAR_MODEL: assets row 2 is an error value",
+    ),
+    (
+        "char_model",
+        [[[1], [1]], [["a"], ["b"]], [[0.1], [0.2]], [[0.01]] * 2, [["x"], ["x"]]],
+        r"CHAR_MODEL: industries has one industry",
+    ),
     ("grs_test", [_R, _F, None, [[False]]], r"GRS_TEST: the GRS test needs traded factors"),
-    ("capm_er", [_R, _F, None, None, [[False]]], r"CAPM_ER: the CAPM expected return needs traded factors .*RISK_PREMIA"),
+    (
+        "capm_er",
+        [_R, _F, None, None, [[False]]],
+        r"CAPM_ER: the CAPM expected return needs traded factors .*RISK_PREMIA",
+    ),
     ("capm_er", [_R, _F, None, None, [["no"]]], r"CAPM_ER: traded must be TRUE or FALSE"),
-    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201005]]],
-     r"COMPOUND_RETURNS: align_to row 2 is 201005, not the last month of a quarter"),
-    ("compound_returns", [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201013]]],
-     r"COMPOUND_RETURNS: align_to row 2 is 201013, not a month as YYYYMM"),
-    ("fama_macbeth", [_R, [[1.0, 0.5, 0.2]], None, [[0.01, 0.02]] * 7], r"FAMA_MACBETH: factors has 2 columns but the exposures have 1"),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201005]]],
+        r"COMPOUND_RETURNS: align_to row 2 is 201005, not the last month of a quarter",
+    ),
+    (
+        "compound_returns",
+        [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201013]]],
+        r"COMPOUND_RETURNS: align_to row 2 is 201013, not a month as YYYYMM",
+    ),
+    (
+        "fama_macbeth",
+        [_R, [[1.0, 0.5, 0.2]], None, [[0.01, 0.02]] * 7],
+        r"FAMA_MACBETH: factors has 2 columns but the exposures have 1",
+    ),
 ]

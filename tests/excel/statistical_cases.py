@@ -57,24 +57,38 @@ def build_cases() -> list[Case]:
         Case("pca_loadings", [R, [[3]], RF, [[True]]], (std.loadings * std.scale[:, None]).T),
         Case("pca_loadings", [W, [[3]]], wfit.loadings.T),
         Case("pca_eigenvalues", [R, None, RF], scree.eigenvalues[:m, None]),
-        Case("pca_eigenvalues", [R, None, RF, None, [[True]]],
-             np.column_stack([np.arange(1, m + 1), scree.eigenvalues[:m], scree.explained[:m],
-                              np.cumsum(scree.explained[:m])])),
+        Case(
+            "pca_eigenvalues",
+            [R, None, RF, None, [[True]]],
+            np.column_stack(
+                [np.arange(1, m + 1), scree.eigenvalues[:m], scree.explained[:m], np.cumsum(scree.explained[:m])]
+            ),
+        ),
         Case("pca_eigenvalues", [W], statistical.pca(w, 1, exact=True).eigenvalues[:39, None]),
         Case("pca_r2", [R, [[2]], RF], two.r2[None, :]),
         Case("factor_count", [R, None, None, RF], np.array([[counted.chosen[CRITERION]]])),
         Case("factor_count", [R, [["ic_p2"]], [[3]], RF], np.array([[statistical.factor_count(y, 3).chosen["ic_p2"]]])),
-        Case("factor_count", [R, None, None, RF, None, [["chosen"]]],
-             np.array([[counted.chosen[c] for c in options.NUM_FACTOR_CRITERIA]], float)),
+        Case(
+            "factor_count",
+            [R, None, None, RF, None, [["chosen"]]],
+            np.array([[counted.chosen[c] for c in options.NUM_FACTOR_CRITERIA]], float),
+        ),
         Case("factor_count", [R, None, None, RF, None, [["values"]]], np.column_stack([counted.ks, counted.values.T])),
-        Case("factor_count", [W, None, [[5]], None, [[True]], [["values"]]], np.column_stack([wcount.ks, wcount.values.T])),
+        Case(
+            "factor_count",
+            [W, None, [[5]], None, [[True]], [["values"]]],
+            np.column_stack([wcount.ks, wcount.values.T]),
+        ),
         Case("latent_vs_named", [R, F, [[3]], RF], np.vstack([lvn.r2_latent, lvn.r2_named])),
         Case("latent_vs_named", [R, F, [[3]], RF, None, [["canonical"]]], lvn.canonical[:, None]),
         Case("latent_vs_named", [R, F, [[3]], RF, None, [["latent_on_named"]]], lvn.latent_on_named[:, None]),
         Case("latent_vs_named", [R, F, [[3]], RF, None, [["named_on_latent"]]], lvn.named_on_latent[:, None]),
         Case("latent_vs_named", [R, F, [[3]], RF, None, [["share"]]], np.array([[lvn.latent_share]])),
-        Case("backtest", [cells(complete), F, [[120]], [[24]], [["ols, statistical"]], None, [["predicted_vol"]]],
-             bt.predicted_vol.T),
+        Case(
+            "backtest",
+            [cells(complete), F, [[120]], [[24]], [["ols, statistical"]], None, [["predicted_vol"]]],
+            bt.predicted_vol.T,
+        ),
     ]
 
 
@@ -93,25 +107,50 @@ def battery() -> list:
     return hostile.build([c for c in build_cases() if c.func != "backtest"])
 
 
-_R = [[0.01, 0.02, 0.0, 0.01], [0.02, -0.01, 0.01, 0.0], [0.0, 0.01, 0.02, 0.02], [0.03, 0.0, -0.01, 0.01],
-      [0.01, 0.02, 0.0, -0.02], [-0.02, 0.01, 0.01, 0.0], [0.01, -0.01, 0.03, 0.01]]
+_R = [
+    [0.01, 0.02, 0.0, 0.01],
+    [0.02, -0.01, 0.01, 0.0],
+    [0.0, 0.01, 0.02, 0.02],
+    [0.03, 0.0, -0.01, 0.01],
+    [0.01, 0.02, 0.0, -0.02],
+    [-0.02, 0.01, 0.01, 0.0],
+    [0.01, -0.01, 0.03, 0.01],
+]
 _GAPPY = [[None, *r[1:]] if i > 1 else r for i, r in enumerate(_R)]
 _F = [[0.01], [0.02], [-0.01], [0.02], [0.0], [-0.01], [0.03]]
 
 ERROR_CASES = [
-    ("pca_factors", [_GAPPY, [[2]]],
-     r"PCA_FACTORS: returns column 1 has 2 row\(s\) with a number; 2 latent factor\(s\) need at least 4 per asset"),
+    (
+        "pca_factors",
+        [_GAPPY, [[2]]],
+        r"PCA_FACTORS: returns column 1 has 2 row\(s\) with a number; 2 latent factor\(s\) need at least 4 per asset",
+    ),
     ("pca_factors", [_R, [[0]]], r"PCA_FACTORS: k must be a whole number >= 1"),
     ("pca_loadings", [_R, [[5]]], r"PCA_LOADINGS: k must be"),
-    ("pca_loadings", [[[0.01, *r[1:]] for r in _R], [[2]], None, [[True]]],
-     r"PCA_LOADINGS: returns column 1 is constant over its 7 rows; it cannot be standardised"),
+    (
+        "pca_loadings",
+        [[[0.01, *r[1:]] for r in _R], [[2]], None, [[True]]],
+        r"PCA_LOADINGS: returns column 1 is constant over its 7 rows; it cannot be standardised",
+    ),
     ("pca_loadings", [[r[:1] * 4 for r in _R], [[2]]], r"PCA_LOADINGS: k is 2 but the returns have rank 1"),
     ("pca_r2", [_R, [[1]], [[ERROR]]], r"PCA_R2: rf row 1, column 1 is an error value"),
     ("factor_count", [_R, [["err"]]], r"FACTOR_COUNT: criterion must be one of .*Did you mean 'er'\?"),
     ("factor_count", [_R, None, [[3]]], r"FACTOR_COUNT: kmax must be"),
-    ("factor_count", [[r[:2] for r in _R]], r"FACTOR_COUNT: returns is 7 x 2; counting factors needs at least 3 assets"),
-    ("factor_count", [_R, None, None, None, None, [["table"]]], r"FACTOR_COUNT: output must be one of k, chosen, values"),
-    ("latent_vs_named", [_R, _F, [[1]], None, None, [["canon"]]], r"LATENT_VS_NAMED: output must be one of .*canonical"),
+    (
+        "factor_count",
+        [[r[:2] for r in _R]],
+        r"FACTOR_COUNT: returns is 7 x 2; counting factors needs at least 3 assets",
+    ),
+    (
+        "factor_count",
+        [_R, None, None, None, None, [["table"]]],
+        r"FACTOR_COUNT: output must be one of k, chosen, values",
+    ),
+    (
+        "latent_vs_named",
+        [_R, _F, [[1]], None, None, [["canon"]]],
+        r"LATENT_VS_NAMED: output must be one of .*canonical",
+    ),
     ("latent_vs_named", [_R, _F[:5], [[1]]], r"LATENT_VS_NAMED: returns has 7 rows but factors has 5"),
     ("pca_eigenvalues", [_R, None, None, None, [["yes"]]], r"PCA_EIGENVALUES: shares must be TRUE or FALSE"),
 ]

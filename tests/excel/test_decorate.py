@@ -9,16 +9,19 @@ from xlfactor.excel.decorate import excel_names, udf
 
 def test_help_texts_must_name_every_parameter_in_order():
     with pytest.raises(TypeError, match=r"one help text per parameter in signature order; parameters \['a', 'b'\]"):
+
         @udf(b="B.", a="A.")
         def swapped(a, b=None):
             """Docstring."""
 
     with pytest.raises(TypeError, match="one help text per parameter"):
+
         @udf(a="A.")
         def missing(a, b=None):
             """Docstring."""
 
     with pytest.raises(TypeError, match=r"empty help text for \['a'\]"):
+
         @udf(a=" ")
         def empty(a):
             """Docstring."""

@@ -99,9 +99,11 @@ def test_concurrent_calls_never_fail():
 def test_core_returns_fresh_writable_results():
     """No cache in core: two calls give two results, and a caller may change its own."""
     y, x, _, _ = synthetic(t=120, k=2, n=3)
-    for call in (lambda: cv.cross_validate(y, x, folds=3),
-                 lambda: rolling.rolling(y, x, 60, step=30),
-                 lambda: backtest.backtest(y, x, 60, step=30, models=("ols",))):
+    for call in (
+        lambda: cv.cross_validate(y, x, folds=3),
+        lambda: rolling.rolling(y, x, 60, step=30),
+        lambda: backtest.backtest(y, x, 60, step=30, models=("ols",)),
+    ):
         first, second = call(), call()
         assert first is not second
         arrays = list(memo._arrays(first))
@@ -129,9 +131,11 @@ def _hashes(monkeypatch) -> Counter:
 @pytest.mark.parametrize("func", ["cv_lambda", "rolling_loadings", "backtest"])
 def test_a_spreadsheet_call_hashes_its_returns_once_and_repeats_from_the_cache(monkeypatch, func):
     y, x, _, _ = synthetic(t=90, k=2, n=3, seed=4)
-    args = {"cv_lambda": (y.tolist(), x.tolist()),
-            "rolling_loadings": (y.tolist(), x.tolist(), 60, "lasso", 15),
-            "backtest": (y.tolist(), x.tolist(), 60, 15, "ols")}[func]
+    args = {
+        "cv_lambda": (y.tolist(), x.tolist()),
+        "rolling_loadings": (y.tolist(), x.tolist(), 60, "lasso", 15),
+        "backtest": (y.tolist(), x.tolist(), 60, 15, "ols"),
+    }[func]
     memo.clear_all()
     seen = _hashes(monkeypatch)
     first = getattr(udfs, func)(*args)

@@ -17,8 +17,15 @@ from unittest import mock
 MISSING = -2147352572  # what COM passes for an omitted optional argument
 NA = -2146826246  # #N/A
 DIV0 = -2146826281  # #DIV/0!
-ERROR_CODES = {"#NULL!": -2146826288, "#DIV/0!": DIV0, "#VALUE!": -2146826273, "#REF!": -2146826265,
-               "#NAME?": -2146826259, "#NUM!": -2146826252, "#N/A": NA}
+ERROR_CODES = {
+    "#NULL!": -2146826288,
+    "#DIV/0!": DIV0,
+    "#VALUE!": -2146826273,
+    "#REF!": -2146826265,
+    "#NAME?": -2146826259,
+    "#NUM!": -2146826252,
+    "#N/A": NA,
+}
 
 
 def com_error(text: str) -> int:
@@ -70,9 +77,21 @@ def install():
     pywintypes.com_error = type("com_error", (Exception,), {})
     pywintypes.IID = lambda s: s
     sys.modules["pywintypes"] = pywintypes
-    for name in ["win32api", "win32con", "win32gui", "win32process", "win32timezone", "win32event", "pythoncom",
-                 "win32com", "win32com.client", "win32com.server", "win32com.server.dispatcher",
-                 "win32com.server.policy", "win32com.server.util"]:
+    for name in [
+        "win32api",
+        "win32con",
+        "win32gui",
+        "win32process",
+        "win32timezone",
+        "win32event",
+        "pythoncom",
+        "win32com",
+        "win32com.client",
+        "win32com.server",
+        "win32com.server.dispatcher",
+        "win32com.server.policy",
+        "win32com.server.util",
+    ]:
         sys.modules[name] = mock.MagicMock(name=name)
     sys.modules["pythoncom"].__file__ = "pythoncom.dll"
     sys.modules["pythoncom"].VT_ERROR = VT_ERROR

@@ -77,12 +77,19 @@ def officejs_function(name):
     from xlfactor.excel.coerce import ExcelInputError
 
     def call(*args):
-        payload_args = [[[_plain(x, office_error) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))]
-                        for a in args]
+        payload_args = [
+            [[_plain(x, office_error) for x in r] for r in np.atleast_2d(np.asarray(a, dtype=object))] for a in args
+        ]
         n_params = len(getattr(udfs, name).__xlfunc__["args"])
         payload_args += [None] * (n_params - len(payload_args))
-        body = {"client": "Office.js", "func_name": name, "args": payload_args, "caller_address": "A1",
-                "version": xw.__version__, "runtime": "1.4"}
+        body = {
+            "client": "Office.js",
+            "func_name": name,
+            "args": payload_args,
+            "caller_address": "A1",
+            "version": xw.__version__,
+            "runtime": "1.4",
+        }
         try:
             return _result(asyncio.run(custom_functions_call(body, udfs)))
         except ExcelInputError:

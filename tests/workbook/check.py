@@ -27,18 +27,21 @@ def expected_blocks(res: Results) -> dict[tuple[str, str], np.ndarray]:
         ("Factors", "cond"): np.array([[res.collinearity.condition_number]]),
         ("Market model", "excess_months"): res.months[:, None].astype(float),
         ("Market model", "excess"): y,
-        ("Market model", "capm"): np.vstack([c.alpha, c.beta, c.tstat_alpha, c.tstat_beta, c.r2, c.resid_vol, c.nobs,
-                                              c.blume_beta]),
-        ("Market model", "r2"): np.vstack([ols.risk.r2, ols.risk.total_var, ols.risk.systematic_var,
-                                            ols.risk.specific_var]),
+        ("Market model", "capm"): np.vstack(
+            [c.alpha, c.beta, c.tstat_alpha, c.tstat_beta, c.r2, c.resid_vol, c.nobs, c.blume_beta]
+        ),
+        ("Market model", "r2"): np.vstack(
+            [ols.risk.r2, ols.risk.total_var, ols.risk.systematic_var, ols.risk.specific_var]
+        ),
         ("Market model", "er"): np.vstack([c.expected_return, c.mean_return]),
         ("Market model", "grs"): np.array([[res.grs.statistic, res.grs.pvalue]]),
         ("Lambda", "lambda_min"): np.array([[res.lambda_min]]),
         ("Lambda", "lambda_1se"): np.array([[res.lambda_1se]]),
         ("Lambda", "lasso"): np.array([[res.lambda_lasso]]),
         ("Lambda", "ridge"): np.array([[res.lambda_ridge]]),
-        ("Lambda", "curve"): np.column_stack([cvr.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(pm.shape[1]),
-                                              cvr.nonzero.mean(1)]),
+        ("Lambda", "curve"): np.column_stack(
+            [cvr.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(pm.shape[1]), cvr.nonzero.mean(1)]
+        ),
         ("Loadings", "ols"): ols.coef.T,
         ("Loadings", "ridge"): res.ridge.loadings[0].T,
         ("Loadings", "lasso"): res.lasso.loadings[0].T,
@@ -58,8 +61,7 @@ def _summary(bt) -> np.ndarray:
     from xlfactor.core.backtest import STATS
 
     st = bt.stats
-    return np.vstack([np.full(len(bt.models) + 1, np.nan),
-                      *[np.r_[np.nan, st[key]] for key, _ in STATS]])
+    return np.vstack([np.full(len(bt.models) + 1, np.nan), *[np.r_[np.nan, st[key]] for key, _ in STATS]])
 
 
 def _numbers(block) -> np.ndarray:
@@ -120,8 +122,9 @@ def check(path: Path, book, solution, res: Results, cached: bool = True, grown: 
         np.testing.assert_allclose(active, want, rtol=1e-9, atol=1e-12, err_msg=str(key))
         if cache is not None:
             ws = cache[area.sheet.name]
-            stored = np.array([[ws.cell(area.r0 + 1 + i, area.c0 + 1 + j).value for j in range(c)] for i in range(r)],
-                              dtype=object)
+            stored = np.array(
+                [[ws.cell(area.r0 + 1 + i, area.c0 + 1 + j).value for j in range(c)] for i in range(r)], dtype=object
+            )
             np.testing.assert_allclose(_numbers(stored), want, rtol=1e-9, atol=1e-12, err_msg=f"cached {key}")
         compared += r * c
     assert seen >= set(expected), f"blocks of the spec missing: {set(expected) - seen}"
@@ -135,8 +138,11 @@ def check_plain_formulas(path: Path, book, solution) -> int:
     n = 0
     for sheet, r, c, values in book.plain:
         rows, cols = len(values), max(len(v) for v in values)
-        a1 = xl_rowcol_to_cell(r, c) if (rows, cols) == (1, 1) else \
-            f"{xl_rowcol_to_cell(r, c)}:{xl_rowcol_to_cell(r + rows - 1, c + cols - 1)}"
+        a1 = (
+            xl_rowcol_to_cell(r, c)
+            if (rows, cols) == (1, 1)
+            else f"{xl_rowcol_to_cell(r, c)}:{xl_rowcol_to_cell(r + rows - 1, c + cols - 1)}"
+        )
         key = bridge.cell_key(path, sheet, a1)
         got = np.asarray(solution[key].value, dtype=object)
         for i, row in enumerate(values):

@@ -42,8 +42,13 @@ def tools() -> tuple[str, str] | None:
 def render(xlsx: Path, soffice: str, home: Path) -> Path:
     """The workbook as PDF beside it (LibreOffice headless, profile in ``home``)."""
     env = {**os.environ, "HOME": str(home)}
-    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(xlsx.parent), str(xlsx)],
-                   check=True, capture_output=True, timeout=300, env=env)
+    subprocess.run(
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(xlsx.parent), str(xlsx)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
     pdf = xlsx.with_suffix(".pdf")
     assert pdf.exists(), sorted(p.name for p in xlsx.parent.iterdir())
     return pdf
@@ -62,13 +67,14 @@ def empty_share(img: np.ndarray) -> float:
     bands = np.array([band.any() for band in np.array_split(ink, BANDS)])
     if not bands.any():
         return 1.0
-    below = bands[np.argmax(bands):]
+    below = bands[np.argmax(bands) :]
     return float(1 - below.mean())
 
 
 def pages(pdf: Path, workdir: Path) -> list[Page]:
-    text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True,
-                          timeout=120).stdout
+    text = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
     subprocess.run(["pdftoppm", "-r", "40", str(pdf), str(workdir / "measure")], check=True, timeout=120)
     images = sorted(workdir.glob("measure-*.ppm"))
     out = []
@@ -79,6 +85,14 @@ def pages(pdf: Path, workdir: Path) -> list[Page]:
         boxes = np.array([[float(v) for v in m] for m in WORD.findall(chunk)]).reshape(-1, 4)
         heights = (boxes[:, 3] - boxes[:, 1]) / BOX
         span = (boxes[:, 2].max() - boxes[:, 0].min()) / width if len(boxes) else 0.0
-        out.append(Page(i, len(boxes), float(np.median(heights)) if len(boxes) else 0.0,
-                        empty_share(_ppm(image)), float(span), footer))
+        out.append(
+            Page(
+                i,
+                len(boxes),
+                float(np.median(heights)) if len(boxes) else 0.0,
+                empty_share(_ppm(image)),
+                float(span),
+                footer,
+            )
+        )
     return out

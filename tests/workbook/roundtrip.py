@@ -59,8 +59,9 @@ def shipped(runtime: str, tmp_path) -> dict:
     assert np.abs(before - after).max() > 1e-3  # betas follow the window
     assert changed.lambda_lasso != defaults.lambda_lasso
     model_loadings = check.value(changed_solution, path, book.block("Risk", "model_loadings"))
-    np.testing.assert_allclose(np.asarray(model_loadings, float), changed.ridge.loadings[0].T,
-                               rtol=1e-9)  # the risk model now uses the ridge loadings
+    np.testing.assert_allclose(
+        np.asarray(model_loadings, float), changed.ridge.loadings[0].T, rtol=1e-9
+    )  # the risk model now uses the ridge loadings
     assert n_udf > 10_000 and n_plain > 200
     return {"udf_cells": n_udf, "plain_formulas": n_plain}
 
@@ -77,8 +78,10 @@ def other_shape(runtime: str, tmp_path) -> dict:
     book = Template(data=data, capacity=Capacity(periods=800, assets=50)).build(path, flavor)
     _, solution = bridge.evaluate(path)
     res = procedure.run(Inputs(), data=data)
-    counts = {"udf_cells": check.check(path, book, solution, res),
-              "plain_formulas": check.check_plain_formulas(path, book, solution)}
+    counts = {
+        "udf_cells": check.check(path, book, solution, res),
+        "plain_formulas": check.check_plain_formulas(path, book, solution),
+    }
     assert counts["udf_cells"] > 35_000
     return counts
 
@@ -98,8 +101,9 @@ def pasted(runtime: str, tmp_path) -> dict:
     months, rf, f, r, _, fnames, anames = synthetic.make(t=600 + GROWN, n=22, k=6, seed=3)
     full = dataset.Dataset(months, rf, f, tuple(fnames), r, tuple(anames), "synthetic")
     t0, n0, k0 = len(months) - GROWN, r.shape[1] - 2, f.shape[1] - 1
-    first = dataset.Dataset(months[:t0], rf[:t0], f[:t0, :k0], tuple(fnames[:k0]), r[:t0, :n0], tuple(anames[:n0]),
-                            "synthetic")
+    first = dataset.Dataset(
+        months[:t0], rf[:t0], f[:t0, :k0], tuple(fnames[:k0]), r[:t0, :n0], tuple(anames[:n0]), "synthetic"
+    )
     room = Capacity(periods=700, assets=30, factors=8)
     path, all_path = tmp_path / f"paste_{flavor}.xlsx", tmp_path / f"all_{flavor}.xlsx"
     Template(data=first, capacity=room).build(path, flavor)
@@ -130,7 +134,9 @@ def pasted(runtime: str, tmp_path) -> dict:
             for cell in row:
                 if isinstance(cell.value, ArrayFormula):
                     want = spills[sheet.title][cell.coordinate].value
-                    assert isinstance(want, ArrayFormula), f"{sheet.title}!{cell.coordinate}: no formula in the full build"
+                    assert isinstance(want, ArrayFormula), (
+                        f"{sheet.title}!{cell.coordinate}: no formula in the full build"
+                    )
                     resized += want.ref != cell.value.ref
                     cell.value = ArrayFormula(want.ref, cell.value.text)
     assert resized > 30  # the blocks that run down the periods or across the assets and factors

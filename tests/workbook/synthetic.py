@@ -39,7 +39,8 @@ def write(folder: Path, t: int = T, n: int = N, k: int = K, seed: int = 7) -> di
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(r, index=dates.strftime("%Y-%m-%d"), columns=anames).rename_axis("date").to_csv(folder / "returns.csv")
     pd.DataFrame(np.column_stack([f, rf]), index=dates.strftime("%Y-%m-%d"), columns=[*fnames, "RF"]).rename_axis(
-        "date").to_csv(folder / "factors.csv")
+        "date"
+    ).to_csv(folder / "factors.csv")
     return {"returns": folder / "returns.csv", "factors": folder / "factors.csv", "loadings": b, "months": months}
 
 
@@ -50,5 +51,13 @@ def daily(t: int = 2000, n: int = 20, k: int = 5, seed: int = 11):
     _, rf, f, r, _, fnames, anames = make(t, n, k, seed)
     days = np.array(pd.bdate_range("2014-01-02", periods=t).strftime("%Y%m%d"), dtype=np.int64)
     scale = 1 / np.sqrt(21)  # monthly moves to daily ones
-    return Dataset(days, rf / 21, f * scale, tuple(fnames), (r - rf[:, None]) * scale + rf[:, None] / 21,
-                   tuple(anames), f"Synthetic daily data: {n} assets, {k} factors", frequency="daily")
+    return Dataset(
+        days,
+        rf / 21,
+        f * scale,
+        tuple(fnames),
+        (r - rf[:, None]) * scale + rf[:, None] / 21,
+        tuple(anames),
+        f"Synthetic daily data: {n} assets, {k} factors",
+        frequency="daily",
+    )

@@ -28,8 +28,13 @@ def quarterly(tmp_path_factory):
     """The shipped data's preview built twice: periods a year 12 (the data's) and 4 (typed on Start)."""
     folder = tmp_path_factory.mktemp("ppy")
     small = Inputs(start=200001, bt_window=36, bt_step=12)
-    return {ppy: (folder / f"{ppy}.xlsx", Template(Inputs(**{**small.__dict__, "periods_per_year": ppy})).build(
-        folder / f"{ppy}.xlsx", "classic")) for ppy in (12, 4)}
+    return {
+        ppy: (
+            folder / f"{ppy}.xlsx",
+            Template(Inputs(**{**small.__dict__, "periods_per_year": ppy})).build(folder / f"{ppy}.xlsx", "classic"),
+        )
+        for ppy in (12, 4)
+    }
 
 
 def test_backtest_formulas_read_periods_a_year_from_start(quarterly):
@@ -85,7 +90,11 @@ def test_barra_options_on_start_reach_the_formulas(tmp_path):
     plain, barra = (Template(inputs=i).build(tmp_path / f"{j}.xlsx", "classic") for j, i in enumerate((Inputs(), inp)))
     start, r = barra.sheets["Start"], barra.sheets["Risk"]
     assert [start.blocks[k].value() for k in ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")] == [
-        2, 48, 12, 0.1]
+        2,
+        48,
+        12,
+        0.1,
+    ]
     fx = np.array(barra.sheets["Factors"].blocks["factors"].values(), float)
     want = risk.factor_covariance(fx, "barra", inp.halflife, corr_halflife=48, nw_lags=2, regime_halflife=12)
     np.testing.assert_allclose(np.array(r.blocks["cov"].values(), float), want, rtol=1e-12)

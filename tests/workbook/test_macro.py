@@ -93,11 +93,27 @@ def test_another_shape_and_data_without_the_quarters():
     from tests.workbook import synthetic
 
     months, rf, f, r, _b, fnames, anames = synthetic.make()
-    data = Dataset(title="synthetic", periods=months, rf=rf, factors=f, returns=r, factor_names=tuple(fnames),
-                   asset_names=tuple(anames), frequency="monthly")
+    data = Dataset(
+        title="synthetic",
+        periods=months,
+        rf=rf,
+        factors=f,
+        returns=r,
+        factor_names=tuple(fnames),
+        asset_names=tuple(anames),
+        frequency="monthly",
+    )
     ex = macro.macro_example(data)
     assert ex.shanken.betas.shape == (45, len(MACRO_FACTORS)) and ex.labels.size == 202
     assert macro.macro_example(data, 200001, 200312) is None  # 16 quarters < MIN_QUARTERS
-    daily = Dataset(title="daily", periods=np.arange(20100101, 20100101 + 300), rf=rf[:300], factors=f[:300],
-                    returns=r[:300], factor_names=tuple(fnames), asset_names=tuple(anames), frequency="daily")
+    daily = Dataset(
+        title="daily",
+        periods=np.arange(20100101, 20100101 + 300),
+        rf=rf[:300],
+        factors=f[:300],
+        returns=r[:300],
+        factor_names=tuple(fnames),
+        asset_names=tuple(anames),
+        frequency="daily",
+    )
     assert macro.shared_quarters(daily) == 0 and macro.macro_example(daily) is None

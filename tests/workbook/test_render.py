@@ -45,8 +45,10 @@ def rendered(request, tmp_path_factory):
 
 def test_every_page_is_legible_and_filled(rendered):
     book, pages, _ = rendered
-    report = [f"p{p.number} {p.footer!r}: height {p.median_height:.1f} pt, {p.empty:.0%} empty, width "
-              f"{p.text_width:.0%}" for p in pages]
+    report = [
+        f"p{p.number} {p.footer!r}: height {p.median_height:.1f} pt, {p.empty:.0%} empty, width {p.text_width:.0%}"
+        for p in pages
+    ]
     assert all(p.median_height >= SMALLEST for p in pages), report
     # a sheet that only says why it does not apply to these data (Macro on daily data: a title and a note) is exempt
     notes_only = {name for name, sheet in book.sheets.items() if sheet.extent[0] <= 2}
@@ -59,8 +61,11 @@ def test_every_chart_sheet_shows_its_charts(rendered):
     book, pages, tmp = rendered
     images = sorted(tmp.glob("measure-*.ppm"))
     for name in CHART_SHEETS - {name for name, sheet in book.sheets.items() if sheet.extent[0] <= 2}:
-        coloured = [((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale
-                    for p, img in zip(pages, map(legibility._ppm, images), strict=True) if name in p.footer]
+        coloured = [
+            ((img.max(axis=2) - img.min(axis=2)) > 60).mean()  # chart fills; tables are grey and pale
+            for p, img in zip(pages, map(legibility._ppm, images), strict=True)
+            if name in p.footer
+        ]
         assert max(coloured) > 0.0006, f"sheet {name}: no chart visible ({max(coloured):.4%} coloured pixels)"
 
 

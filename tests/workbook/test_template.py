@@ -11,8 +11,29 @@ from xlfactor.excel import udfs
 from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template, build_all
 
 ROOT = Path(__file__).resolve().parents[2]
-EXCEL_FUNCTIONS = {"IF", "SQRT", "IFERROR", "INDEX", "MATCH", "COUNTIF", "OR", "AND", "COUNT", "COUNTA", "MAX", "TAKE", "DROP",
-                   "FILTER", "TOROW", "TRANSPOSE", "VSTACK", "ANCHORARRAY", "DATE", "INT", "MOD"}
+EXCEL_FUNCTIONS = {
+    "IF",
+    "SQRT",
+    "IFERROR",
+    "INDEX",
+    "MATCH",
+    "COUNTIF",
+    "OR",
+    "AND",
+    "COUNT",
+    "COUNTA",
+    "MAX",
+    "TAKE",
+    "DROP",
+    "FILTER",
+    "TOROW",
+    "TRANSPOSE",
+    "VSTACK",
+    "ANCHORARRAY",
+    "DATE",
+    "INT",
+    "MOD",
+}
 PREFIXES = re.compile(r"_xlfn\.|_xlws\.", re.I)  # how the file stores Excel 365's functions
 REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
 
@@ -105,15 +126,24 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
             target = wb[sheet] if sheet else ws
             assert sheet == "" or sheet in wb.sheetnames
             last_row, last_col = int(r1 or r0), column_index_from_string(c1 or c0)
-            assert last_row <= _extent(target) or _inside(book.sheets[target.title], last_row - 1, last_col - 1), \
+            assert last_row <= _extent(target) or _inside(book.sheets[target.title], last_row - 1, last_col - 1), (
                 f"{ws.title}!{cell.coordinate} points past the end of {target.title}"
+            )
             if sheet:
                 top_left = target[f"{c0}{r0}"].value
                 assert top_left is not None, f"{ws.title}!{cell.coordinate} points at an empty {sheet}!{c0}{r0}"
     assert n > 250
     prefix = "" if flavor == "classic" else "_XLDUDF_"
-    not_in_template = {"FAMA_MACBETH", "LASSO_PATH", "ENET_LOADINGS", "ROLLING_LOADINGS", "CHAR_MODEL",  # companions
-                       "PCA_FACTORS", "PCA_LOADINGS", "PCA_R2"}  # for analysts
+    not_in_template = {
+        "FAMA_MACBETH",
+        "LASSO_PATH",
+        "ENET_LOADINGS",
+        "ROLLING_LOADINGS",
+        "CHAR_MODEL",  # companions
+        "PCA_FACTORS",
+        "PCA_LOADINGS",
+        "PCA_R2",
+    }  # for analysts
     assert used - EXCEL_FUNCTIONS == {prefix + n for n in names - not_in_template}
     if flavor == "classic":
         conf = openpyxl.load_workbook(path)["xlwings.conf"]
@@ -212,22 +242,28 @@ def xl(r, c):
 def test_chart_series_point_at_blocks(books):
     path, book = books["preview"]
     wb = openpyxl.load_workbook(path)
-    by_title = {title.split(":")[0] if title.startswith(("Growth", "Rolling")) else title: series
-                for _, title, series in book.charts}  # these two say on the chart what the data show
+    by_title = {
+        title.split(":")[0] if title.startswith(("Growth", "Rolling")) else title: series
+        for _, title, series in book.charts
+    }  # these two say on the chart what the data show
     factors = ["Mkt-RF", "SMB", "HML", "Mom", "LowVol"]
-    assert set(by_title) == {"CAPM expected excess return vs historical mean (% a year)",
-                             "Cross-validated error (summed over assets)", "Weights and risk shares by asset",
-                             "Risk share by factor and specific risk",
-                             *[f"{n}: OLS, ridge, lasso" for n in factors],
-                             "Growth of 1 by model (cumulative excess return)",
-                             "Predicted vs realised volatility, out of sample (a year)",
-                             "Rolling market beta (window on Start)",
-                             "Exposures to the macro factors (betas per unit of factor)",
-                             "R2 per asset: k latent factors vs the named factors",
-                             "Scree: share of variance by principal component, k in use marked"}
+    assert set(by_title) == {
+        "CAPM expected excess return vs historical mean (% a year)",
+        "Cross-validated error (summed over assets)",
+        "Weights and risk shares by asset",
+        "Risk share by factor and specific risk",
+        *[f"{n}: OLS, ridge, lasso" for n in factors],
+        "Growth of 1 by model (cumulative excess return)",
+        "Predicted vs realised volatility, out of sample (a year)",
+        "Rolling market beta (window on Start)",
+        "Exposures to the macro factors (betas per unit of factor)",
+        "R2 per asset: k latent factors vs the named factors",
+        "Scree: share of variance by principal component, k in use marked",
+    }
     betas = book.block("Macro", "betas")
     assert [s["values"] for s in by_title["Exposures to the macro factors (betas per unit of factor)"]] == [
-        betas.row(i).address() for i in range(3)]
+        betas.row(i).address() for i in range(3)
+    ]
     cum, summary = book.block("Backtest", "bt_cumulative"), book.block("Backtest", "bt_summary")
     lines = by_title["Growth of 1 by model (cumulative excess return)"]
     assert [s["name"] for s in lines] == ["ols", "ridge", "lasso", "lasso_market_free"]
@@ -235,16 +271,20 @@ def test_chart_series_point_at_blocks(books):
     bars = by_title["Predicted vs realised volatility, out of sample (a year)"]
     labels = [summary.sheet.get(r, 0) for r in range(summary.r0, summary.r1 + 1)]
     assert [labels[summary.sheet.ref(0, 0).r0 + int(s["values"].split("$")[-1]) - 1 - summary.r0] for s in bars] == [
-        "Predicted volatility (annualised, RMS)", "Realised volatility (annualised)"]
+        "Predicted volatility (annualised, RMS)",
+        "Realised volatility (annualised)",
+    ]
     curve = book.block("Lambda", "curve")
     cv = by_title["Cross-validated error (summed over assets)"]
     assert cv[0]["categories"] == curve.sheet.ref(curve.r0, 0, curve.r1, 0).address()
     assert cv[3]["data_labels"]["custom"] == [{"value": "min"}, {"value": "1se"}]
     for i, name in enumerate(factors):  # OLS, ridge, lasso rows of the same factor
         series = by_title[f"{name}: OLS, ridge, lasso"]
-        assert [s["values"] for s in series] == [book.block("Loadings", "ols").row(i + 1).address(),
-                                                 book.block("Loadings", "ridge").row(i).address(),
-                                                 book.block("Loadings", "lasso").row(i).address()]
+        assert [s["values"] for s in series] == [
+            book.block("Loadings", "ols").row(i + 1).address(),
+            book.block("Loadings", "ridge").row(i).address(),
+            book.block("Loadings", "lasso").row(i).address(),
+        ]
     assert by_title["Weights and risk shares by asset"][0]["values"] == book.block("Risk", "weights").address()
     for title, series in by_title.items():
         for s in series:
@@ -285,4 +325,5 @@ def test_number_formats_read_as_a_report(books):
         for row in openpyxl.load_workbook(path)[sheet].iter_rows():
             for cell in row:
                 assert "E+" not in cell.number_format or cell.number_format == LAMBDA_FORMAT, (
-                    f"{sheet}!{cell.coordinate}: {cell.number_format}")
+                    f"{sheet}!{cell.coordinate}: {cell.number_format}"
+                )

@@ -85,23 +85,29 @@ def check_magnitude(arr: np.ndarray, name: str) -> None:
         huge = (np.abs(arr) > MAX_ABS) & np.isfinite(arr)  # infinities have their own message
     if huge.any():
         i, j = np.argwhere(huge.reshape(arr.shape[0], -1))[0]
-        raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {arr.reshape(arr.shape[0], -1)[i, j]:.3g}, too "
-                              f"large to compute with (over {MAX_ABS:g}); check that cell.")
+        raise InputValueError(
+            f"{name} row {i + 1}, column {j + 1} is {arr.reshape(arr.shape[0], -1)[i, j]:.3g}, too "
+            f"large to compute with (over {MAX_ABS:g}); check that cell."
+        )
 
 
-def check_factor_columns(x: np.ndarray, k_min_rows: int | None = None, name: str = "factors",
-                         names: Names = None) -> np.ndarray:
+def check_factor_columns(
+    x: np.ndarray, k_min_rows: int | None = None, name: str = "factors", names: Names = None
+) -> np.ndarray:
     """The rows where every factor is present; a factor column with no numbers, or too few such rows, is an error."""
     empty = ~np.isfinite(x).any(axis=0)
     if empty.any():
         j = int(np.flatnonzero(empty)[0])
-        raise InputValueError(f"{name} {label('column', j, names)} has no numbers; select the cells that hold it, "
-                              "or remove it.")
+        raise InputValueError(
+            f"{name} {label('column', j, names)} has no numbers; select the cells that hold it, or remove it."
+        )
     complete = np.isfinite(x).all(axis=1)
     need = x.shape[1] + 2 if k_min_rows is None else k_min_rows
     if complete.sum() < need:
-        raise InsufficientDataError(f"{name} has {complete.sum()} rows where every factor is present; "
-                                    f"{x.shape[1]} factor(s) need at least {need}.")
+        raise InsufficientDataError(
+            f"{name} has {complete.sum()} rows where every factor is present; "
+            f"{x.shape[1]} factor(s) need at least {need}."
+        )
     return complete
 
 
@@ -134,25 +140,23 @@ def check_not_collinear(x: np.ndarray, where: str, why: str, names: Names = None
         return
     k, others = found
     of = ", ".join(label("column", j, names) for j in others) or "the others"
-    raise CollinearityError(f"factors {label('column', k, names)} is a linear combination of {of} over {where}; "
-                            f"{why} Remove one of them.")
+    raise CollinearityError(
+        f"factors {label('column', k, names)} is a linear combination of {of} over {where}; {why} Remove one of them."
+    )
 
 
 def as_float_1d(values, name: str, *, allow_missing: bool = True) -> FloatArray:
     """A float vector from a scalar, a list, or a single row or column."""
     arr = as_float_2d(values, name, allow_missing=allow_missing)
     if min(arr.shape) != 1:
-        raise InputShapeError(
-            f"{name} is {arr.shape[0]} x {arr.shape[1]}; pass a single row or column."
-        )
+        raise InputShapeError(f"{name} is {arr.shape[0]} x {arr.shape[1]}; pass a single row or column.")
     return arr.ravel()
 
 
 def check_same_rows(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     if a.shape[0] != b.shape[0]:
         raise InputShapeError(
-            f"{name_a} has {a.shape[0]} rows but {name_b} has {b.shape[0]}; "
-            "both must cover the same periods."
+            f"{name_a} has {a.shape[0]} rows but {name_b} has {b.shape[0]}; both must cover the same periods."
         )
 
 
@@ -165,8 +169,7 @@ def rate(rf, n_rows: int, name: str = "rf") -> FloatArray:
         return np.full(n_rows, arr[0])
     if arr.size != n_rows:
         raise InputShapeError(
-            f"{name} has {arr.size} values but the returns have {n_rows} rows; "
-            "pass one number or one value per period."
+            f"{name} has {arr.size} values but the returns have {n_rows} rows; pass one number or one value per period."
         )
     return arr
 
@@ -218,8 +221,9 @@ def near_combination(r: np.ndarray) -> tuple[int, list[int]]:
     return int(involved[-1]), [int(j) for j in involved[:-1]]
 
 
-def check_conditioning(r: np.ndarray, where: str, limit: float, factor_names: Names = None,
-                       arg: str = "factors") -> float:
+def check_conditioning(
+    r: np.ndarray, where: str, limit: float, factor_names: Names = None, arg: str = "factors"
+) -> float:
     """The condition number of the factors (from R of the QR of the centred, unit-length factors), or a
     ``CollinearityError`` naming the factors that (nearly) duplicate each other when it exceeds ``limit``."""
     cond = condition_number(r)
@@ -228,10 +232,15 @@ def check_conditioning(r: np.ndarray, where: str, limit: float, factor_names: Na
     k, others = near_combination(r)
     of = ", ".join(label("column", j, factor_names) for j in others) or "the other factors"
     exact = not np.isfinite(cond) or cond > 1e15
-    why = ("its loadings are not unique" if exact else
-           f"condition number {cond:.2g} > {limit:g}, so its loadings cannot be estimated to 6 digits")
-    raise CollinearityError(f"{arg} {label('column', k, factor_names)} is {'' if exact else 'nearly '}a linear "
-                            f"combination of {of} over {where} ({why}); remove it or a factor it duplicates.")
+    why = (
+        "its loadings are not unique"
+        if exact
+        else f"condition number {cond:.2g} > {limit:g}, so its loadings cannot be estimated to 6 digits"
+    )
+    raise CollinearityError(
+        f"{arg} {label('column', k, factor_names)} is {'' if exact else 'nearly '}a linear "
+        f"combination of {of} over {where} ({why}); remove it or a factor it duplicates."
+    )
 
 
 def choose(value, options: Sequence[str], name: str, default: str) -> str:
@@ -246,8 +255,9 @@ def choose(value, options: Sequence[str], name: str, default: str) -> str:
     raise InputValueError(f"{name} must be one of {', '.join(options)}; got {value!r}.{hint}")
 
 
-def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False) -> float:
+def check_number(
+    value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False
+) -> float:
     """A finite number within [low, high] (``low_open`` excludes low)."""
     try:
         f = float(value)

@@ -51,7 +51,7 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import evaluation, risk, rolling
-from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, market_first_weights
+from .options import ALLOC_METHODS, BACKTEST_LATENT, BACKTEST_MODELS, DEFAULTS, CovOptions, market_first_weights
 from .statistical.riskmodel import LatentRollingResult, rolling_latent
 
 N_RANDOM = 20  # seeded long-only test portfolios (flat Dirichlet, seed RANDOM_SEED)
@@ -153,14 +153,18 @@ class BacktestResult:
     def evaluation(self) -> evaluation.Evaluation:
         """Every loss of every model on the test portfolios scored in every period (``evaluation.evaluate``)."""
         keep = np.isfinite(self.test_returns).all(axis=(0, 2)) & np.isfinite(self.test_variances).all(axis=(0, 2))
-        return evaluation.evaluate(self.test_returns[:, keep], self.test_variances[:, keep], self.models,
-                                   tuple(np.array(self.test_portfolios)[keep]))
+        return evaluation.evaluate(
+            self.test_returns[:, keep],
+            self.test_variances[:, keep],
+            self.models,
+            tuple(np.array(self.test_portfolios)[keep]),
+        )
 
     @property
     def stats(self) -> dict[str, np.ndarray]:
         """Each statistic of ``STATS`` per model, (M,)."""
         ppy, t, m = self.periods_per_year, self.returns.shape[1], len(self.models)
-        var = self.predicted_vol ** 2
+        var = self.predicted_vol**2
         low, high = evaluation.normal_band(t)
         k_lo, k_hi = evaluation.kurtosis_band(self.returns, var)
         b_lo, b_hi = evaluation.block_bootstrap_interval(self.returns, var)
@@ -174,9 +178,16 @@ class BacktestResult:
             "predicted_vol": np.sqrt(var.mean(axis=1) * ppy),
             "vol_ratio": self.returns.std(axis=1, ddof=1) / np.sqrt(var.mean(axis=1)),
             "bias": evaluation.bias_statistic(self.returns, var),
-            "bias_low": np.full(m, low), "bias_high": np.full(m, high),
-            "bias_kurt_low": k_lo, "bias_kurt_high": k_hi, "bias_boot_low": b_lo, "bias_boot_high": b_hi,
-            "qlike": summ["qlike"], "mrad": summ["mrad"], "var_ratio": summ["ratio"], "outside": summ["outside"],
+            "bias_low": np.full(m, low),
+            "bias_high": np.full(m, high),
+            "bias_kurt_low": k_lo,
+            "bias_kurt_high": k_hi,
+            "bias_boot_low": b_lo,
+            "bias_boot_high": b_hi,
+            "qlike": summ["qlike"],
+            "mrad": summ["mrad"],
+            "var_ratio": summ["ratio"],
+            "outside": summ["outside"],
             "turnover": per_period,
             "turnover_year": per_period * ppy,
             "rc_dispersion": disp,
@@ -193,23 +204,6 @@ def model_options(model: str, n_factors: int) -> dict:
     if model == "lasso_market_free":
         return {"method": "lasso", "penalty_weights": market_first_weights(n_factors)}
     return {"method": model, "penalty_weights": [1.0] * n_factors}
-
-
-@dataclass(frozen=True)
-class CovOptions:
-    """How each rebalance's risk model is built from the rolling estimates (see ``risk.factor_covariance``)."""
-
-    cov_method: str = DEFAULTS["cov_method"]
-    halflife: float | None = None
-    corr_halflife: float | None = DEFAULTS["corr_halflife"]
-    nw_lags: int = DEFAULTS["nw_lags"]
-    regime_halflife: float | None = DEFAULTS["regime_halflife"]
-    specific_shrink: float = DEFAULTS["specific_shrink"]
-
-    @property
-    def adjusted(self) -> bool:
-        """Does the factor covariance differ from the one ``rolling`` estimates?"""
-        return bool(self.nw_lags) or self.corr_halflife is not None or self.regime_halflife is not None
 
 
 def backtest(
@@ -313,8 +307,10 @@ def backtest(
     ('ols',) (1, 577) 1.0
     """
     y, x = v.returns_and_factors(returns, factors)
-    models = tuple(v.choose(m, BACKTEST_MODELS + BACKTEST_LATENT, "model", BACKTEST_MODELS[-1]) for m in
-                   ([models] if isinstance(models, str) else models))
+    models = tuple(
+        v.choose(m, BACKTEST_MODELS + BACKTEST_LATENT, "model", BACKTEST_MODELS[-1])
+        for m in ([models] if isinstance(models, str) else models)
+    )
     if not models:
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
@@ -322,32 +318,84 @@ def backtest(
     risk.check_used(alloc, budgets, target_vol)  # budgets or target_vol the allocation ignores: refused
     if budgets is not None:  # checked once here: per asset for "budget", per factor for "factor" (a row from Excel too)
         per_factor = alloc == "factor"
-        budgets = risk.check_budgets(budgets, x.shape[1] if per_factor else y.shape[1],
-                                     "factors" if per_factor else "assets")
+        budgets = risk.check_budgets(
+            budgets, x.shape[1] if per_factor else y.shape[1], "factors" if per_factor else "assets"
+        )
     target_vol = None if target_vol is None else float(target_vol)
     halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
-    opts = CovOptions(str(cov_method), halflife, None if corr_halflife is None else float(corr_halflife),
-                      v.check_nonneg_int(nw_lags, "nw_lags"),
-                      None if regime_halflife is None else float(regime_halflife),
-                      v.check_number(specific_shrink, "specific_shrink", low=0.0))
+    opts = CovOptions(
+        str(cov_method),
+        halflife,
+        None if corr_halflife is None else float(corr_halflife),
+        v.check_nonneg_int(nw_lags, "nw_lags"),
+        None if regime_halflife is None else float(regime_halflife),
+        v.check_number(specific_shrink, "specific_shrink", low=0.0),
+    )
     if alloc == "factor" and budgets is not None and any(m in BACKTEST_LATENT for m in models):
-        raise v.InputValueError("budgets per factor cannot be given with the statistical model: its latent factors "
-                                "and their number change from window to window; leave budgets empty (equal) or "
-                                "drop the statistical model.")
+        raise v.InputValueError(
+            "budgets per factor cannot be given with the statistical model: its latent factors "
+            "and their number change from window to window; leave budgets empty (equal) or "
+            "drop the statistical model."
+        )
     if opts.adjusted:  # the options are checked once on the whole sample
-        risk.factor_covariance(x, opts.cov_method, halflife, corr_halflife=opts.corr_halflife, nw_lags=opts.nw_lags,
-                               regime_halflife=opts.regime_halflife)
-    return _backtest(y, x, int(window), int(step), models, alloc, budgets, target_vol, bool(expanding), int(folds),
-                     str(scheme), int(gap), str(rule), opts, v.check_nonneg_int(n_random, "n_random"), float(ppy),
-                     str(engine), scheduler, progress=progress)
+        risk.factor_covariance(
+            x,
+            opts.cov_method,
+            halflife,
+            corr_halflife=opts.corr_halflife,
+            nw_lags=opts.nw_lags,
+            regime_halflife=opts.regime_halflife,
+        )
+    return _backtest(
+        y,
+        x,
+        int(window),
+        int(step),
+        models,
+        alloc,
+        budgets,
+        target_vol,
+        bool(expanding),
+        int(folds),
+        str(scheme),
+        int(gap),
+        str(rule),
+        opts,
+        v.check_nonneg_int(n_random, "n_random"),
+        float(ppy),
+        str(engine),
+        scheduler,
+        progress=progress,
+    )
 
 
-def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding, folds, scheme, gap, rule,
-              opts: CovOptions, n_random, ppy, engine, scheduler, progress=None) -> BacktestResult:
+def _backtest(
+    y,
+    x,
+    window,
+    step,
+    models,
+    alloc,
+    budgets,
+    target_vol,
+    expanding,
+    folds,
+    scheme,
+    gap,
+    rule,
+    opts: CovOptions,
+    n_random,
+    ppy,
+    engine,
+    scheduler,
+    progress=None,
+) -> BacktestResult:
     n_rows = y.shape[0]
     if v.check_nonneg_int(window, "window", minimum=2) >= n_rows:
-        raise InsufficientDataError(f"window is {window} periods but the data have {n_rows}; a backtest needs "
-                                    "periods after the first window to score; shorten the window.")
+        raise InsufficientDataError(
+            f"window is {window} periods but the data have {n_rows}; a backtest needs "
+            "periods after the first window to score; shorten the window."
+        )
     total = 2 * len(models)
     names = ("returns", "pred", "weights", "lambdas", "disp", "trades", "test_r", "test_s")
     out: dict[str, list] = {name: [] for name in names}
@@ -355,13 +403,28 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
     for m, model in enumerate(models):
         # estimation on every window ending before the last row: each has at least one period to hold
         # y, x checked already: ``checked`` skips the conversion
-        est = (rolling_latent(y[:-1], window, step=step, expanding=expanding, cov_method=opts.cov_method,
-                              halflife=opts.halflife)
-               if model in BACKTEST_LATENT else
-               rolling.rolling.checked(y[:-1], x[:-1], window, step=step, expanding=expanding, folds=folds,
-                                       scheme=scheme, gap=gap, rule=rule, cov_method=opts.cov_method,
-                                       halflife=opts.halflife, engine=engine, scheduler=scheduler,
-                                       **model_options(model, x.shape[1])))
+        est = (
+            rolling_latent(
+                y[:-1], window, step=step, expanding=expanding, cov_method=opts.cov_method, halflife=opts.halflife
+            )
+            if model in BACKTEST_LATENT
+            else rolling.rolling.checked(
+                y[:-1],
+                x[:-1],
+                window,
+                step=step,
+                expanding=expanding,
+                folds=folds,
+                scheme=scheme,
+                gap=gap,
+                rule=rule,
+                cov_method=opts.cov_method,
+                halflife=opts.halflife,
+                engine=engine,
+                scheduler=scheduler,
+                **model_options(model, x.shape[1]),
+            )
+        )
         if progress is not None:
             progress(2 * m + 1, total, f"{model}: estimated on {len(est.ends)} windows")
         if rebalances is None:
@@ -369,9 +432,11 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
             spans = np.append(rebalances, n_rows - 1)  # period t in (spans[j], spans[j + 1]] holds weights j
             oos = np.arange(rebalances[0] + 1, n_rows)
             if oos.size < 2:
-                raise InsufficientDataError(f"the first rebalance is at period {rebalances[0] + 1} of {n_rows}, so "
-                                            f"{oos.size} period is left to score; a backtest needs at least 2: use a "
-                                            "shorter window or step.")
+                raise InsufficientDataError(
+                    f"the first rebalance is at period {rebalances[0] + 1} of {n_rows}, so "
+                    f"{oos.size} period is left to score; a backtest needs at least 2: use a "
+                    "shorter window or step."
+                )
             held = np.searchsorted(spans, oos, side="left") - 1
         assert rebalances is not None and oos is not None and held is not None  # set at the first model
         models_j = [_risk_model(est, j, x, opts) for j in range(len(rebalances))]
@@ -379,8 +444,10 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
         r, s = _scored(w[held][:, None, :], models_j, held, y[oos])
         if not np.isfinite(r).all():
             t = int(np.flatnonzero(~np.isfinite(r[:, 0]))[0])
-            raise InsufficientDataError(f"row {oos[t] + 1}: no asset held has a return, so the portfolio cannot be "
-                                        "scored; fill or drop that row.")
+            raise InsufficientDataError(
+                f"row {oos[t] + 1}: no asset held has a return, so the portfolio cannot be "
+                "scored; fill or drop that row."
+            )
         tw = _test_weights(models_j, w, y.shape[1], n_random)  # (R, P, N)
         tr, ts = _scored(tw[held], models_j, held, y[oos])
         out["returns"].append(r[:, 0])
@@ -395,13 +462,28 @@ def _backtest(y, x, window, step, models, alloc, budgets, target_vol, expanding,
             progress(2 * m + 2, total, f"{model}: {len(w)} portfolios allocated ({alloc})")
     assert rebalances is not None and oos is not None  # models is never empty (checked by the caller)
     n = y.shape[1]
-    tests = (*(f"asset {i + 1}" for i in range(n)), "equal weight", "ERC", "minimum variance",
-             *(f"random {i + 1}" for i in range(n_random)))
-    return BacktestResult(models=models, rebalances=rebalances, rows=oos, returns=np.array(out["returns"]),
-                          predicted_vol=np.array(out["pred"]), weights=np.array(out["weights"]),
-                          lambdas=np.array(out["lambdas"]), rc_dispersion_path=np.array(out["disp"]),
-                          trades=np.array(out["trades"]), test_portfolios=tests, test_returns=np.array(out["test_r"]),
-                          test_variances=np.array(out["test_s"]), periods_per_year=ppy)
+    tests = (
+        *(f"asset {i + 1}" for i in range(n)),
+        "equal weight",
+        "ERC",
+        "minimum variance",
+        *(f"random {i + 1}" for i in range(n_random)),
+    )
+    return BacktestResult(
+        models=models,
+        rebalances=rebalances,
+        rows=oos,
+        returns=np.array(out["returns"]),
+        predicted_vol=np.array(out["pred"]),
+        weights=np.array(out["weights"]),
+        lambdas=np.array(out["lambdas"]),
+        rc_dispersion_path=np.array(out["disp"]),
+        trades=np.array(out["trades"]),
+        test_portfolios=tests,
+        test_returns=np.array(out["test_r"]),
+        test_variances=np.array(out["test_s"]),
+        periods_per_year=ppy,
+    )
 
 
 def _window_factors(est: rolling.RollingResult, j: int, x: np.ndarray) -> tuple[np.ndarray, int]:
@@ -409,7 +491,7 @@ def _window_factors(est: rolling.RollingResult, j: int, x: np.ndarray) -> tuple[
     number changes from window to window; the rolling result's loadings are padded to the largest)."""
     if isinstance(est, LatentRollingResult):
         return est.window_factors(j)
-    return x[est.starts[j]:est.ends[j] + 1], x.shape[1]
+    return x[est.starts[j] : est.ends[j] + 1], x.shape[1]
 
 
 def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOptions):
@@ -423,8 +505,14 @@ def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOpti
     spec = risk.shrink_specific(spec, opts.specific_shrink)
     f = est.factor_cov[j, :k, :k]
     if opts.adjusted:
-        f = risk.factor_covariance(factors, opts.cov_method, opts.halflife, corr_halflife=opts.corr_halflife,
-                                   nw_lags=opts.nw_lags, regime_halflife=opts.regime_halflife)
+        f = risk.factor_covariance(
+            factors,
+            opts.cov_method,
+            opts.halflife,
+            corr_halflife=opts.corr_halflife,
+            nw_lags=opts.nw_lags,
+            regime_halflife=opts.regime_halflife,
+        )
     return have, risk.FactorModel.from_arrays(est.loadings[j, have, :k], f, spec)
 
 
@@ -447,7 +535,7 @@ def _test_weights(models_j, w: np.ndarray, n: int, n_random: int) -> np.ndarray:
         out[j, n, have] = 1.0 / have.sum()
         out[j, n + 1, have] = risk.allocate("erc", model=model).weights
         out[j, n + 2, have] = risk.allocate("minvar", model=model).weights
-        out[j, n + 3:] = rand * have / (rand * have).sum(axis=1, keepdims=True)
+        out[j, n + 3 :] = rand * have / (rand * have).sum(axis=1, keepdims=True)
     return out
 
 

@@ -126,8 +126,15 @@ def kurtosis_band(returns: ArrayLike, variances: ArrayLike, level: float = 0.95)
     return 1.0 - half, 1.0 + half
 
 
-def block_bootstrap_interval(returns: ArrayLike, variances: ArrayLike, *, block: int = BLOCK, n_boot: int = N_BOOT,
-                             seed: int = SEED, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def block_bootstrap_interval(
+    returns: ArrayLike,
+    variances: ArrayLike,
+    *,
+    block: int = BLOCK,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of the bias statistic by a moving-block bootstrap (Kuensch 1989), along the last axis.
 
     Each resample joins ``ceil(T / block)`` blocks of ``block`` consecutive periods with uniformly drawn starts
@@ -147,8 +154,9 @@ def block_bootstrap_interval(returns: ArrayLike, variances: ArrayLike, *, block:
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, t - block + 1, size=(n_boot, -(-t // block)))
     idx = (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :t]  # (B, T)
-    boot = np.concatenate([z[..., idx[c:c + 100]].std(axis=-1, ddof=1) for c in range(0, n_boot, 100)],
-                          axis=-1)  # (..., B), 100 resamples at a time to bound memory
+    boot = np.concatenate(
+        [z[..., idx[c : c + 100]].std(axis=-1, ddof=1) for c in range(0, n_boot, 100)], axis=-1
+    )  # (..., B), 100 resamples at a time to bound memory
     tail = 50 * (1 - level)
     return np.percentile(boot, tail, axis=-1), np.percentile(boot, 100 - tail, axis=-1)
 
@@ -213,12 +221,27 @@ class Evaluation:
         """Per model, (M,): each loss averaged over the portfolios, and the share of portfolios whose bias
         statistic lies outside its kurtosis-adjusted band (``outside``)."""
         outside = (self.bias < self.kurtosis_low) | (self.bias > self.kurtosis_high)
-        return {"bias": self.bias.mean(axis=1), "qlike": self.qlike.mean(axis=1), "mrad": self.mrad.mean(axis=1),
-                "ratio": self.ratio.mean(axis=1), "outside": outside.mean(axis=1)}
+        return {
+            "bias": self.bias.mean(axis=1),
+            "qlike": self.qlike.mean(axis=1),
+            "mrad": self.mrad.mean(axis=1),
+            "ratio": self.ratio.mean(axis=1),
+            "outside": outside.mean(axis=1),
+        }
 
 
-def evaluate(returns: ArrayLike, variances: ArrayLike, models=None, portfolios=None, *, window: int = MRAD_WINDOW,
-             lags: int | None = None, block: int = BLOCK, n_boot: int = N_BOOT, seed: int = SEED) -> Evaluation:
+def evaluate(
+    returns: ArrayLike,
+    variances: ArrayLike,
+    models=None,
+    portfolios=None,
+    *,
+    window: int = MRAD_WINDOW,
+    lags: int | None = None,
+    block: int = BLOCK,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
+) -> Evaluation:
     """Every loss of every model on every test portfolio, and the pairwise Diebold-Mariano tests.
 
     ``returns`` and ``variances`` are (M, P, T): model, test portfolio, period. The Diebold-Mariano loss of a
@@ -246,10 +269,34 @@ def evaluate(returns: ArrayLike, variances: ArrayLike, models=None, portfolios=N
                 dm[i, j], pv[i, j] = diebold_mariano(per_period[i], per_period[j], lags)
     k_lo, k_hi = kurtosis_band(r, s)
     b_lo, b_hi = block_bootstrap_interval(r, s, block=block, n_boot=n_boot, seed=seed)
-    return Evaluation(models=models, portfolios=portfolios, bias=bias_statistic(r, s), qlike=qlike(r, s),
-                      mrad=mrad(r, s, min(window, t)), ratio=calibration_ratio(r, s), kurtosis_low=k_lo,
-                      kurtosis_high=k_hi, boot_low=b_lo, boot_high=b_hi, dm=dm, dm_pvalue=pv, periods=t)
+    return Evaluation(
+        models=models,
+        portfolios=portfolios,
+        bias=bias_statistic(r, s),
+        qlike=qlike(r, s),
+        mrad=mrad(r, s, min(window, t)),
+        ratio=calibration_ratio(r, s),
+        kurtosis_low=k_lo,
+        kurtosis_high=k_hi,
+        boot_low=b_lo,
+        boot_high=b_hi,
+        dm=dm,
+        dm_pvalue=pv,
+        periods=t,
+    )
 
 
-__all__ = ["Evaluation", "bias_statistic", "block_bootstrap_interval", "calibration_ratio", "diebold_mariano",
-           "evaluate", "kurtosis_band", "long_run_variance", "mrad", "newey_west_lags", "normal_band", "qlike"]
+__all__ = [
+    "Evaluation",
+    "bias_statistic",
+    "block_bootstrap_interval",
+    "calibration_ratio",
+    "diebold_mariano",
+    "evaluate",
+    "kurtosis_band",
+    "long_run_variance",
+    "mrad",
+    "newey_west_lags",
+    "normal_band",
+    "qlike",
+]

@@ -64,8 +64,10 @@ def month_index(labels, name: str = "periods") -> np.ndarray:
     bad = (lab != np.round(lab)) | (month < 1) | (month > 12) | (lab < 100)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputValueError(f"{name} row {i + 1} is {lab[i]:g}, not a month as YYYYMM (e.g. 196307 for July "
-                              "1963); write the periods as YYYYMM numbers.")
+        raise InputValueError(
+            f"{name} row {i + 1} is {lab[i]:g}, not a month as YYYYMM (e.g. 196307 for July "
+            "1963); write the periods as YYYYMM numbers."
+        )
     return (lab // 100).astype(int) * 12 + month.astype(int) - 1
 
 
@@ -107,21 +109,28 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
     if (step != 1).any():
         i = int(np.flatnonzero(step != 1)[0]) + 1
         lab = v.as_float_1d(labels, "periods")
-        why = ("repeats or goes back (overlapping periods)" if step[i - 1] < 1
-               else f"skips {step[i - 1] - 1} month(s) after {lab[i - 1]:g}")
-        raise InputValueError(f"periods row {i + 1} ({lab[i]:g}) {why}; monthly returns must have one row per month, "
-                              "consecutive and increasing.")
+        why = (
+            "repeats or goes back (overlapping periods)"
+            if step[i - 1] < 1
+            else f"skips {step[i - 1] - 1} month(s) after {lab[i - 1]:g}"
+        )
+        raise InputValueError(
+            f"periods row {i + 1} ({lab[i]:g}) {why}; monthly returns must have one row per month, "
+            "consecutive and increasing."
+        )
     size = MONTHS[to]
     start = (-m[0]) % size  # first row that begins a period
     count = (m.size - start) // size
     if count < 1:
-        raise InsufficientDataError(f"returns covers {m.size} month(s) but no complete {to}; pass at least the "
-                                    f"{size} months of one {to}.")
-    block = y[start:start + count * size].reshape(count, size, y.shape[1])
-    last = m[start + size - 1:start + count * size:size]
+        raise InsufficientDataError(
+            f"returns covers {m.size} month(s) but no complete {to}; pass at least the {size} months of one {to}."
+        )
+    block = y[start : start + count * size].reshape(count, size, y.shape[1])
+    last = m[start + size - 1 : start + count * size : size]
     labels_out = (last // 12) * 100 + last % 12 + 1
-    return Compounded(labels=labels_out, returns=np.prod(1.0 + block, axis=1) - 1.0,
-                      first_row=start + size * np.arange(count))
+    return Compounded(
+        labels=labels_out, returns=np.prod(1.0 + block, axis=1) - 1.0, first_row=start + size * np.arange(count)
+    )
 
 
 def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np.ndarray:
@@ -139,8 +148,10 @@ def check_period_ends(labels, to: str | None = None, name: str = "labels") -> np
     bad = np.flatnonzero((m + 1) % MONTHS[to] != 0)
     if bad.size:
         i = int(bad[0])
-        raise InputValueError(f"{name} row {i + 1} is {lab[i]:g}, not the last month of a {to}; label each {to} by "
-                              f"its last month as YYYYMM ({'1959Q1 is 195903' if to == 'quarter' else '1959 is 195912'}).")
+        raise InputValueError(
+            f"{name} row {i + 1} is {lab[i]:g}, not the last month of a {to}; label each {to} by "
+            f"its last month as YYYYMM ({'1959Q1 is 195903' if to == 'quarter' else '1959 is 195912'})."
+        )
     return lab
 
 
@@ -181,7 +192,9 @@ def align(
             raise InputValueError(f"{name} has {uniq[counts > 1][0]:g} more than once; each period must appear once.")
     common, i, j = np.intersect1d(a, b, return_indices=True)
     if common.size == 0:
-        raise InputValueError(f"{left_name} ({a[0]:g}-{a[-1]:g}) and {right_name} ({b[0]:g}-{b[-1]:g}) share no "
-                              "period; label both as YYYYMM of the period's last month (1959Q1 is 195903).")
+        raise InputValueError(
+            f"{left_name} ({a[0]:g}-{a[-1]:g}) and {right_name} ({b[0]:g}-{b[-1]:g}) share no "
+            "period; label both as YYYYMM of the period's last month (1959Q1 is 195903)."
+        )
     order = np.argsort(i)
     return i[order], j[order]

@@ -109,12 +109,19 @@ def expand(coef: np.ndarray, n_chars: int, n_ind: int) -> np.ndarray:
     """Factor returns from the reparametrised coefficients: the last industry's is minus the sum of the others'."""
     if not n_ind:
         return coef
-    return np.concatenate([coef, [-coef[1 + n_chars:].sum()]])
+    return np.concatenate([coef, [-coef[1 + n_chars :].sum()]])
 
 
-def fundamental(periods: ArrayLike, assets: ArrayLike, characteristics: ArrayLike, returns: ArrayLike, *,
-                industries: ArrayLike | None = None, weights: ArrayLike | None = None,
-                characteristic_names: v.Names = None) -> FundamentalResult:
+def fundamental(
+    periods: ArrayLike,
+    assets: ArrayLike,
+    characteristics: ArrayLike,
+    returns: ArrayLike,
+    *,
+    industries: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    characteristic_names: v.Names = None,
+) -> FundamentalResult:
     """Characteristics model by per-period weighted cross-sectional regressions on a long table.
 
     Parameters
@@ -164,8 +171,10 @@ def fundamental(periods: ArrayLike, assets: ArrayLike, characteristics: ArrayLik
         names, ind = _codes(_labels(industries, "industries", n))
         n_ind, ind_names = names.size, [str(s) for s in names]
         if n_ind < 2:
-            raise InputValueError(f"industries has one industry ({ind_names[0]}); it duplicates the intercept. "
-                                  "Leave industries blank or give at least two.")
+            raise InputValueError(
+                f"industries has one industry ({ind_names[0]}); it duplicates the intercept. "
+                "Leave industries blank or give at least two."
+            )
     w = np.ones(n) if weights is None else v.as_float_1d(weights, "weights")
     if w.size != n:
         raise InputShapeError(f"weights has {w.size} values but the table has {n} rows; one weight per row.")
@@ -178,8 +187,10 @@ def fundamental(periods: ArrayLike, assets: ArrayLike, characteristics: ArrayLik
     _, first, counts = np.unique(pair, return_index=True, return_counts=True)
     if (counts > 1).any():
         i = int(first[np.flatnonzero(counts > 1)[0]])
-        raise InputValueError(f"asset {asset_names[asset[i]]} appears more than once in period {per_names[per[i]]} "
-                              f"(first at row {i + 1}); each asset needs one row per period.")
+        raise InputValueError(
+            f"asset {asset_names[asset[i]]} appears more than once in period {per_names[per[i]]} "
+            f"(first at row {i + 1}); each asset needs one row per period."
+        )
     keys = per_names.astype(float) if _numeric(per_names) else per_names.astype(str)
     order = np.argsort(keys, kind="stable")
     rank_of = np.empty_like(order)
@@ -203,24 +214,43 @@ def fundamental(periods: ArrayLike, assets: ArrayLike, characteristics: ArrayLik
         fret[rank_of[s]] = expand(coef, k, n_ind)
     used = np.isfinite(fret).all(axis=1).sum()
     if used < 2:
-        raise InsufficientDataError(f"{used} period(s) have more assets with complete rows than the {p} factors "
-                                    "(and exposures that separate them); the model needs at least 2.")
-    chars = [str(c) for c in characteristic_names] if characteristic_names is not None else \
-        [f"characteristic {j + 1}" for j in range(k)]
+        raise InsufficientDataError(
+            f"{used} period(s) have more assets with complete rows than the {p} factors "
+            "(and exposures that separate them); the model needs at least 2."
+        )
+    chars = (
+        [str(c) for c in characteristic_names]
+        if characteristic_names is not None
+        else [f"characteristic {j + 1}" for j in range(k)]
+    )
     last = order[-1]
     last_rows = np.flatnonzero(per == last)
     assets_last = asset[last_rows]
-    exposures = np.column_stack([np.ones(last_rows.size), x[last_rows]] +
-                                ([np.eye(n_ind)[ind[last_rows]]] if ind is not None else []))
-    spec = np.array([np.nanvar(resid[asset == a], ddof=1) if np.isfinite(resid[asset == a]).sum() > 1 else np.nan
-                     for a in assets_last])
+    exposures = np.column_stack(
+        [np.ones(last_rows.size), x[last_rows]] + ([np.eye(n_ind)[ind[last_rows]]] if ind is not None else [])
+    )
+    spec = np.array(
+        [
+            np.nanvar(resid[asset == a], ddof=1) if np.isfinite(resid[asset == a]).sum() > 1 else np.nan
+            for a in assets_last
+        ]
+    )
     if not np.isfinite(spec).all() or not np.isfinite(exposures).all():
         j = int(np.flatnonzero(~np.isfinite(spec) | ~np.isfinite(exposures).all(axis=1))[0])
-        raise InsufficientDataError(f"asset {asset_names[assets_last[j]]} of the last period has missing "
-                                    "characteristics or fewer than 2 estimated periods; its risk is unknown.")
-    return FundamentalResult(periods=per_names[order], assets=asset_names[assets_last],
-                             factor_names=("intercept", *chars, *ind_names), factor_returns=fret,
-                             specific_returns=resid, specific_var=spec, exposures=exposures, r2=r2)
+        raise InsufficientDataError(
+            f"asset {asset_names[assets_last[j]]} of the last period has missing "
+            "characteristics or fewer than 2 estimated periods; its risk is unknown."
+        )
+    return FundamentalResult(
+        periods=per_names[order],
+        assets=asset_names[assets_last],
+        factor_names=("intercept", *chars, *ind_names),
+        factor_returns=fret,
+        specific_returns=resid,
+        specific_var=spec,
+        exposures=exposures,
+        r2=r2,
+    )
 
 
 def _numeric(labels: np.ndarray) -> bool:

@@ -102,17 +102,27 @@ def mimicking(factor: ArrayLike, base_returns: ArrayLike, *, base_names: v.Names
     g = v.as_float_1d(factor, "factor")
     base = v.as_float_2d(base_returns, "base_returns")
     if g.size != base.shape[0]:
-        raise InputShapeError(f"factor has {g.size} values but base_returns has {base.shape[0]} rows; both must "
-                              "cover the same periods (NaN where the factor is not observed).")
+        raise InputShapeError(
+            f"factor has {g.size} values but base_returns has {base.shape[0]} rows; both must "
+            "cover the same periods (NaN where the factor is not observed)."
+        )
     complete = np.isfinite(base).all(axis=1)
     rows = complete & np.isfinite(g)
     n = base.shape[1]
     if rows.sum() < n + 2:
-        raise InsufficientDataError(f"factor and every base asset are present in {rows.sum()} rows; {n} base "
-                                    f"asset(s) need at least {n + 2}. Use fewer base assets.")
+        raise InsufficientDataError(
+            f"factor and every base asset are present in {rows.sum()} rows; {n} base "
+            f"asset(s) need at least {n + 2}. Use fewer base assets."
+        )
     fit = ols(g[rows], base[rows], factor_names=base_names, factors_arg="base_returns")
     w = fit.loadings[0]
     out = np.full(g.size, np.nan)
     out[complete] = base[complete] @ w
-    return MimickingResult(weights=w, intercept=float(fit.intercept[0]), stderr=fit.stderr[0], r2=float(fit.r2[0]),
-                           returns=out, nobs=int(rows.sum()))
+    return MimickingResult(
+        weights=w,
+        intercept=float(fit.intercept[0]),
+        stderr=fit.stderr[0],
+        r2=float(fit.r2[0]),
+        returns=out,
+        nobs=int(rows.sum()),
+    )

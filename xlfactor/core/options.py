@@ -44,7 +44,10 @@ from . import _validation as v
 
 SCHEMES = ("blocked", "walkforward", "kfold")
 RULES = ("min", "1se", "1se_paired")  # 1se_paired: one standard error of the fold-wise differences from the minimum
-POOLED_LOSSES = ("sum", "normalized")  # a pooled lambda minimises the error summed over assets, or each over its variance
+POOLED_LOSSES = (
+    "sum",
+    "normalized",
+)  # a pooled lambda minimises the error summed over assets, or each over its variance
 LOW_VOL_SOURCES = ("size_value", "industries")  # the portfolios the shipped low-volatility factor is built from
 METHODS = ("ridge", "lasso", "enet")  # penalised fits
 ROLLING_METHODS = ("ols", *METHODS)  # what rolling windows estimate
@@ -112,11 +115,27 @@ DEFAULTS: dict[str, Any] = {
     "premia_se": "shanken",  # betas are estimated: without the correction the premia's t-stats are overstated
     "frequency": "quarter",
 }
-CHOICES = {"method": METHODS, "scheme": SCHEMES, "rule": RULES, "loadings": LOADINGS, "cov_method": COV_METHODS,
-           "risk_method": ALLOC_METHODS, "target_base": TARGET_BASES, "pooled_loss": POOLED_LOSSES, "low_vol_from": LOW_VOL_SOURCES,
-           "strategy": STRATEGIES, "market_is": MARKET_KINDS, "criterion": NUM_FACTOR_CRITERIA,
-           "premia_method": PREMIA_METHODS, "premia_se": PREMIA_SE, "frequency": FREQUENCIES,
-           "curve_method": CURVE_METHODS, "rolling_method": ROLLING_METHODS, "engine": ENGINES, "assets": ASSET_SETS}
+CHOICES = {
+    "method": METHODS,
+    "scheme": SCHEMES,
+    "rule": RULES,
+    "loadings": LOADINGS,
+    "cov_method": COV_METHODS,
+    "risk_method": ALLOC_METHODS,
+    "target_base": TARGET_BASES,
+    "pooled_loss": POOLED_LOSSES,
+    "low_vol_from": LOW_VOL_SOURCES,
+    "strategy": STRATEGIES,
+    "market_is": MARKET_KINDS,
+    "criterion": NUM_FACTOR_CRITERIA,
+    "premia_method": PREMIA_METHODS,
+    "premia_se": PREMIA_SE,
+    "frequency": FREQUENCIES,
+    "curve_method": CURVE_METHODS,
+    "rolling_method": ROLLING_METHODS,
+    "engine": ENGINES,
+    "assets": ASSET_SETS,
+}
 
 
 def market_first_weights(n_factors: int, market_weight: float | None = None) -> list[float]:
@@ -231,8 +250,10 @@ class Penalty:
 
     def checked(self, k: int, method: str) -> Penalty:
         if method in ("ridge", "lasso") and self.l1_ratio is not None:
-            raise InputValueError(f"method {method!r} ignores l1_ratio (the lasso share is "
-                                  f"{1 if method == 'lasso' else 0} there); drop l1_ratio or choose method 'enet'.")
+            raise InputValueError(
+                f"method {method!r} ignores l1_ratio (the lasso share is "
+                f"{1 if method == 'lasso' else 0} there); drop l1_ratio or choose method 'enet'."
+            )
         if method == "ridge":
             ratio = 0.0
         elif method == "lasso":
@@ -273,8 +294,11 @@ class Solver:
         return SolvePolicy.named(self.strategy)
 
     def checked(self) -> Solver:
-        return Solver(SolvePolicy.named(self.strategy), v.check_number(self.tol, "tol", low=0.0),
-                      v.check_nonneg_int(self.max_iter, "max_iter", minimum=1))
+        return Solver(
+            SolvePolicy.named(self.strategy),
+            v.check_number(self.tol, "tol", low=0.0),
+            v.check_nonneg_int(self.max_iter, "max_iter", minimum=1),
+        )
 
 
 @dataclass(frozen=True)
@@ -312,10 +336,31 @@ class RiskOptions:
     target_vol: float | None = None
 
     def checked(self) -> RiskOptions:
-        halflife = None if self.halflife is None else v.check_number(self.halflife, "halflife", low=0.0,
-                                                                      low_open=True)
-        target = None if self.target_vol is None else v.check_number(self.target_vol, "target_vol", low=0.0,
-                                                                      low_open=True)
-        return RiskOptions(v.choose(self.cov_method, COV_METHODS, "cov_method", DEFAULTS["cov_method"]), halflife,
-                           v.choose(self.method, ALLOC_METHODS, "method", DEFAULTS["risk_method"]), self.budgets,
-                           target)
+        halflife = None if self.halflife is None else v.check_number(self.halflife, "halflife", low=0.0, low_open=True)
+        target = (
+            None if self.target_vol is None else v.check_number(self.target_vol, "target_vol", low=0.0, low_open=True)
+        )
+        return RiskOptions(
+            v.choose(self.cov_method, COV_METHODS, "cov_method", DEFAULTS["cov_method"]),
+            halflife,
+            v.choose(self.method, ALLOC_METHODS, "method", DEFAULTS["risk_method"]),
+            self.budgets,
+            target,
+        )
+
+
+@dataclass(frozen=True)
+class CovOptions:
+    """How each rebalance's risk model is built from the rolling estimates (see ``risk.factor_covariance``)."""
+
+    cov_method: str = DEFAULTS["cov_method"]
+    halflife: float | None = None
+    corr_halflife: float | None = DEFAULTS["corr_halflife"]
+    nw_lags: int = DEFAULTS["nw_lags"]
+    regime_halflife: float | None = DEFAULTS["regime_halflife"]
+    specific_shrink: float = DEFAULTS["specific_shrink"]
+
+    @property
+    def adjusted(self) -> bool:
+        """Does the factor covariance differ from the one ``rolling`` estimates?"""
+        return bool(self.nw_lags) or self.corr_halflife is not None or self.regime_halflife is not None

@@ -32,8 +32,9 @@ from scipy import stats
 
 from ..errors import CollinearityError, InputValueError, InsufficientDataError
 from . import _validation as v
+from .least_squares import bartlett_weights
 from .options import DEFAULTS, PREMIA_METHODS, PREMIA_SE
-from .regression import bartlett_weights, ols
+from .regression import ols
 from .shanken import shanken_covariance
 
 
@@ -137,11 +138,13 @@ def _panel(returns, factors, intercept: bool, factor_names: v.Names) -> _Panel:
     if n < p:
         raise InsufficientDataError(
             f"returns has {n} assets but {k} factor premia{' and a zero-beta rate' if intercept else ''} need at "
-            f"least {p} assets in the cross-section; add assets or remove factors.")
+            f"least {p} assets in the cross-section; add assets or remove factors."
+        )
     if t < k + 3:
         raise InsufficientDataError(
             f"returns and factors share {t} complete rows (every asset and factor present); {k} factor(s) need at "
-            f"least {k + 3}. Remove assets with gaps or shorten the sample to where all are present.")
+            f"least {k + 3}. Remove assets with gaps or shorten the sample to where all are present."
+        )
     fit = ols(y, f, factor_names=factor_names)
     resid = y - np.column_stack([np.ones(t), f]) @ fit.coef.T
     x = np.column_stack([np.ones(n), fit.loadings]) if intercept else fit.loadings
@@ -161,11 +164,19 @@ def _check_design(x: np.ndarray, intercept: bool, factor_names: v.Names) -> None
         raise CollinearityError(
             f"{what} {'are' if j >= 0 else 'is'} a linear combination of the other columns of the cross-section "
             f"(1 and the betas{'' if intercept else ', no intercept'}) across the {x.shape[0]} assets; the premia "
-            "cannot be told apart. Add assets whose exposures differ, or remove that factor.")
+            "cannot be told apart. Add assets whose exposures differ, or remove that factor."
+        )
 
 
-def two_pass(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
-             factor_names: v.Names = None) -> PremiaResult:
+def two_pass(
+    returns: ArrayLike,
+    factors: ArrayLike,
+    *,
+    intercept: bool = False,
+    se: str | None = None,
+    lags: int | None = None,
+    factor_names: v.Names = None,
+) -> PremiaResult:
     """Two-pass (Black-Jensen-Scholes / Fama-MacBeth with full-sample betas) risk premia.
 
     Parameters
@@ -221,17 +232,31 @@ def two_pass(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False,
     else:
         cov, alpha_cov = _shanken_cov(d, a, s_f, 0.0 if se == "plain" else c)
     j_stat, j_df = j_test(alpha, alpha_cov, d.x)
-    return PremiaResult(premia=lam, cov=cov, betas=d.betas, alpha=alpha, alpha_cov=alpha_cov, j_stat=j_stat,
-                        j_df=j_df, r2=cross_sectional_r2(mean, alpha), shanken_factor=1.0 + c, nobs=t,
-                        method="twopass", se=se, intercept=intercept, lags=lags)
+    return PremiaResult(
+        premia=lam,
+        cov=cov,
+        betas=d.betas,
+        alpha=alpha,
+        alpha_cov=alpha_cov,
+        j_stat=j_stat,
+        j_df=j_df,
+        r2=cross_sectional_r2(mean, alpha),
+        shanken_factor=1.0 + c,
+        nobs=t,
+        method="twopass",
+        se=se,
+        intercept=intercept,
+        lags=lags,
+    )
 
 
 def _lags(lags, se: str) -> int | None:
     if lags is None:
         return None
     if se != "robust":
-        raise InputValueError(f"lags applies to se 'robust' (Newey-West); se is '{se}'. Leave lags blank or use "
-                              "se 'robust'.")
+        raise InputValueError(
+            f"lags applies to se 'robust' (Newey-West); se is '{se}'. Leave lags blank or use se 'robust'."
+        )
     return v.check_nonneg_int(lags, "lags")
 
 
@@ -267,8 +292,9 @@ def _robust_cov(d: _Panel, lam: np.ndarray, alpha: np.ndarray, lags: int | None)
     k0 = p - k
     fc = np.column_stack([np.ones(t), d.f])
     err = d.y - (d.x @ lam)[None, :]
-    g = np.column_stack([(d.resid[:, :, None] * fc[:, None, :]).reshape(t, n * (k + 1)), err @ d.x,
-                         err - alpha[None, :]])
+    g = np.column_stack(
+        [(d.resid[:, :, None] * fc[:, None, :]).reshape(t, n * (k + 1)), err @ d.x, err - alpha[None, :]]
+    )
     s1, s2 = n * (k + 1), n * (k + 1) + p
     jac = np.eye(s2 + n)
     jac[:s1, :s1] = np.kron(np.eye(n), fc.T @ fc / t)
@@ -277,8 +303,8 @@ def _robust_cov(d: _Panel, lam: np.ndarray, alpha: np.ndarray, lags: int | None)
         block = np.zeros((p, k + 1))
         block[:, 1:] = np.outer(d.x[i], lam_f)
         block[k0:, 1:] -= alpha[i] * np.eye(k)
-        jac[s1:s2, i * (k + 1):(i + 1) * (k + 1)] = block
-        jac[s2 + i, i * (k + 1) + 1:(i + 1) * (k + 1)] = lam_f
+        jac[s1:s2, i * (k + 1) : (i + 1) * (k + 1)] = block
+        jac[s2 + i, i * (k + 1) + 1 : (i + 1) * (k + 1)] = lam_f
     jac[s1:s2, s1:s2] = d.x.T @ d.x
     jac[s2:, s1:s2] = d.x
     ji = np.linalg.inv(jac)
@@ -310,8 +336,16 @@ def cross_sectional_r2(mean: np.ndarray, alpha: np.ndarray) -> float:
     return float(1.0 - np.var(alpha) / np.var(mean))
 
 
-def estimate(returns: ArrayLike, factors: ArrayLike, *, method: str | None = None, intercept: bool = False, se: str | None = None,
-             lags: int | None = None, factor_names: v.Names = None) -> PremiaResult:
+def estimate(
+    returns: ArrayLike,
+    factors: ArrayLike,
+    *,
+    method: str | None = None,
+    intercept: bool = False,
+    se: str | None = None,
+    lags: int | None = None,
+    factor_names: v.Names = None,
+) -> PremiaResult:
     """Risk premia by ``method``: ``twopass`` (default) or ``gmm`` (see ``two_pass`` and ``premia_gmm.gmm``).
 
     Parameters

@@ -31,7 +31,7 @@ HESS_STEP = 1e-6  # relative step of the Hessian's central differences
 
 
 def _unpack(theta: np.ndarray, n: int, k: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return theta[: n * k].reshape(n, k), theta[n * k: n * k + p], theta[n * k + p:]
+    return theta[: n * k].reshape(n, k), theta[n * k : n * k + p], theta[n * k + p :]
 
 
 def _moments(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
@@ -55,13 +55,13 @@ def _jacobian(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) 
     fc = np.column_stack([np.ones(t), f])
     mean_fc = fc.mean(axis=0)
     jac = np.zeros((n * (k + 1) + k, n * k + p + k))
-    d_beta = -fc.T @ (f - mu + lam[p - k:]) / t  # (K+1, K), the same for every asset
+    d_beta = -fc.T @ (f - mu + lam[p - k :]) / t  # (K+1, K), the same for every asset
     for i in range(n):
         rows = slice(i * (k + 1), (i + 1) * (k + 1))
-        jac[rows, i * k:(i + 1) * k] = d_beta
-        jac[rows, n * k:n * k + p] = -np.outer(mean_fc, x[i])
-        jac[rows, n * k + p:] = np.outer(mean_fc, b[i])
-    jac[n * (k + 1):, n * k + p:] = -np.eye(k)
+        jac[rows, i * k : (i + 1) * k] = d_beta
+        jac[rows, n * k : n * k + p] = -np.outer(mean_fc, x[i])
+        jac[rows, n * k + p :] = np.outer(mean_fc, b[i])
+    jac[n * (k + 1) :, n * k + p :] = -np.eye(k)
     return jac
 
 
@@ -88,9 +88,11 @@ def _check_identified(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.nda
     g = jac.T @ w @ jac  # = A'A for A = W^1/2 G; its scaled condition number is A's squared
     d = np.sqrt(np.where(np.diag(g) > 0, np.diag(g), 1.0))
     if not np.linalg.cond(g / np.outer(d, d)) <= MAX_COND**2:
-        raise ConvergenceError("GMM's objective is flat along a direction of the parameters (the betas are close to "
-                               "zero or collinear): the premia are not identified. Use method 'twopass', or remove a "
-                               "factor.")
+        raise ConvergenceError(
+            "GMM's objective is flat along a direction of the parameters (the betas are close to "
+            "zero or collinear): the premia are not identified. Use method 'twopass', or remove a "
+            "factor."
+        )
 
 
 def _minimise(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
@@ -102,8 +104,14 @@ def _minimise(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, in
     objective does not rise. The objective is not convex (several minima on quarterly macro factors), so BFGS
     from the two-pass estimates (as linearmodels) finds the basin first and Newton polishes its minimum.
     """
-    first = optimize.minimize(_objective, theta, args=(w, y, f, intercept), method="BFGS",
-                              jac=lambda th, *a: 2 * _gradient(th, *a), options={"gtol": 1e-12, "maxiter": 20000})
+    first = optimize.minimize(
+        _objective,
+        theta,
+        args=(w, y, f, intercept),
+        method="BFGS",
+        jac=lambda th, *a: 2 * _gradient(th, *a),
+        options={"gtol": 1e-12, "maxiter": 20000},
+    )
     theta = first.x
     obj = _objective(theta, w, y, f, intercept)
     for _ in range(MAX_STEPS):
@@ -129,12 +137,21 @@ def _minimise(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, in
         if np.max(np.abs(step)) <= STEP_TOL * max(1.0, np.max(np.abs(theta))):
             _check_identified(theta, w, y, f, intercept)
             return theta
-    raise ConvergenceError(f"GMM did not converge in {MAX_STEPS} Newton steps; the model may be badly "
-                           "identified (betas close to zero or collinear). Use method 'twopass'.")
+    raise ConvergenceError(
+        f"GMM did not converge in {MAX_STEPS} Newton steps; the model may be badly "
+        "identified (betas close to zero or collinear). Use method 'twopass'."
+    )
 
 
-def gmm(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: str | None = None, lags: int | None = None,
-        factor_names: v.Names = None) -> PremiaResult:
+def gmm(
+    returns: ArrayLike,
+    factors: ArrayLike,
+    *,
+    intercept: bool = False,
+    se: str | None = None,
+    lags: int | None = None,
+    factor_names: v.Names = None,
+) -> PremiaResult:
     """Two-step efficient GMM risk premia with their J test (see the module docstring).
 
     Parameters
@@ -175,8 +192,10 @@ def gmm(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: 
     5
     """
     if se is not None and str(se).strip().lower() not in ("", "robust"):
-        raise InputValueError(f"se for method 'gmm' is robust (GMM's covariance already accounts for the estimated "
-                              f"betas); got {se!r}. Leave se blank, or use method 'twopass' for plain or shanken.")
+        raise InputValueError(
+            f"se for method 'gmm' is robust (GMM's covariance already accounts for the estimated "
+            f"betas); got {se!r}. Leave se blank, or use method 'twopass' for plain or shanken."
+        )
     lags = None if lags is None else v.check_nonneg_int(lags, "lags")
     d = _panel(returns, factors, intercept, factor_names)
     y, f = d.y, d.f
@@ -185,7 +204,8 @@ def gmm(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: 
     if t <= n * (k + 1) + k:
         raise InsufficientDataError(
             f"GMM has {n * (k + 1) + k} moment conditions ({n} assets x (1 + {k} factors) + {k}) but {t} complete "
-            "rows; the weights need more rows than moments. Use a longer sample, fewer assets, or method 'twopass'.")
+            "rows; the weights need more rows than moments. Use a longer sample, fewer assets, or method 'twopass'."
+        )
     p = k + int(intercept)
     theta = np.concatenate([d.betas.ravel(), np.linalg.pinv(d.x) @ y.mean(axis=0), f.mean(axis=0)])  # two-pass
     for _ in range(2):
@@ -204,9 +224,21 @@ def gmm(returns: ArrayLike, factors: ArrayLike, *, intercept: bool = False, se: 
     b, lam, _ = _unpack(theta, n, k, p)
     alpha = gbar[alpha_rows]
     s_f = np.atleast_2d(np.cov(f, rowvar=False))
-    c = float(lam[p - k:] @ np.linalg.solve(s_f, lam[p - k:]))
+    c = float(lam[p - k :] @ np.linalg.solve(s_f, lam[p - k :]))
     sel = slice(n * k, n * k + p)
-    return PremiaResult(premia=lam, cov=cov[sel, sel], betas=b, alpha=alpha,
-                        alpha_cov=(moment_cov + moment_cov.T)[np.ix_(alpha_rows, alpha_rows)] / 2, j_stat=j_stat,
-                        j_df=n - p, r2=cross_sectional_r2(y.mean(axis=0), alpha), shanken_factor=1.0 + c, nobs=t,
-                        method="gmm", se="robust", intercept=intercept, lags=lags)
+    return PremiaResult(
+        premia=lam,
+        cov=cov[sel, sel],
+        betas=b,
+        alpha=alpha,
+        alpha_cov=(moment_cov + moment_cov.T)[np.ix_(alpha_rows, alpha_rows)] / 2,
+        j_stat=j_stat,
+        j_df=n - p,
+        r2=cross_sectional_r2(y.mean(axis=0), alpha),
+        shanken_factor=1.0 + c,
+        nobs=t,
+        method="gmm",
+        se="robust",
+        intercept=intercept,
+        lags=lags,
+    )

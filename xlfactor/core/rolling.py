@@ -252,8 +252,22 @@ def rolling(
     >>> res.loadings[-1].round(2).tolist()  # the last window's loadings, one row per asset
     [[0.96, 0.53], [0.84, -0.26], [1.27, -0.03]]
     """
-    y, x, spec = _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize,
-                          penalty_weights, l1_ratio, cov_method, halflife, n_lambdas)
+    y, x, spec = _prepare(
+        returns,
+        factors,
+        method,
+        folds,
+        scheme,
+        gap,
+        rule,
+        pooled_loss,
+        standardize,
+        penalty_weights,
+        l1_ratio,
+        cov_method,
+        halflife,
+        n_lambdas,
+    )
     spans = np.array(windows(y.shape[0], window, step, expanding)).reshape(-1, 2)
     from .engines import TASKS_PER_SLOT, runner
 
@@ -266,15 +280,33 @@ def rolling(
     return RollingResult(method=spec.method, starts=spans[:, 0], ends=spans[:, 1], **fields)
 
 
-def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, standardize, penalty_weights, l1_ratio,
-             cov_method, halflife, n_lambdas):
+def _prepare(
+    returns,
+    factors,
+    method,
+    folds,
+    scheme,
+    gap,
+    rule,
+    pooled_loss,
+    standardize,
+    penalty_weights,
+    l1_ratio,
+    cov_method,
+    halflife,
+    n_lambdas,
+):
     y, x = returns, factors  # checked by ``rolling``'s decorator
     method = v.choose(method, ROLLING_METHODS, "method", DEFAULTS["rolling_method"])
     if method == "ols":
-        given = [name for name, val in (("penalty_weights", penalty_weights), ("l1_ratio", l1_ratio)) if val is not None]
+        given = [
+            name for name, val in (("penalty_weights", penalty_weights), ("l1_ratio", l1_ratio)) if val is not None
+        ]
         if given or standardize:
-            raise v.InputValueError(f"method 'ols' ignores {(given + ['standardize'])[0]} (a penalised method's "
-                                    "option); drop it or choose method ridge, lasso or enet.")
+            raise v.InputValueError(
+                f"method 'ols' ignores {(given + ['standardize'])[0]} (a penalised method's "
+                "option); drop it or choose method ridge, lasso or enet."
+            )
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:
@@ -283,8 +315,15 @@ def _prepare(returns, factors, method, folds, scheme, gap, rule, pooled_loss, st
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
     cvo = CVOptions(folds=folds, scheme=scheme, gap=gap, rule=rule, pooled_loss=pooled_loss).checked()
     spec = Spec(
-        method=method, folds=cvo.folds, scheme=cvo.scheme, gap=cvo.gap, rule=cvo.rule, pooled_loss=cvo.pooled_loss,
-        standardize=bool(standardize), weights=tuple(float(a) for a in w), l1_ratio=float(ratio),
+        method=method,
+        folds=cvo.folds,
+        scheme=cvo.scheme,
+        gap=cvo.gap,
+        rule=cvo.rule,
+        pooled_loss=cvo.pooled_loss,
+        standardize=bool(standardize),
+        weights=tuple(float(a) for a in w),
+        l1_ratio=float(ratio),
         cov_method=v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"]),
         halflife=None if halflife is None else float(halflife),
         n_lambdas=v.check_nonneg_int(n_lambdas, "n_lambdas", minimum=1, maximum=penalized.MAX_LAMBDAS),
@@ -313,7 +352,7 @@ def _chunk(y: np.ndarray, x: np.ndarray, first: int, last: int, windows_: np.nda
     data (which a Dask worker holds once for every chunk). BLAS runs on one thread here, so a chunk's numbers do
     not depend on where it runs (a multi-threaded matrix product may sum in another order)."""
     # fresh copies of the chunk's rows: numpy's SIMD reductions may round by memory alignment
-    y, x = np.array(y[first:last + 1], order="C"), np.array(x[first:last + 1], order="C")
+    y, x = np.array(y[first : last + 1], order="C"), np.array(x[first : last + 1], order="C")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
@@ -353,9 +392,14 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
     # one order whatever the arrays' memory alignment (numpy's SIMD reductions are not; chunks must give the
     # same numbers in any process)
     rss = np.maximum(full.yty - 2 * (coef * c).sum(axis=0) + (coef * gb).sum(axis=0), 0.0)
-    out = {"lambdas": lam, "intercept": np.full((n_win, n), np.nan), "loadings": np.full((n_win, n, k), np.nan),
-           "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
-           "nobs": np.zeros((n_win, n), int)}
+    out = {
+        "lambdas": lam,
+        "intercept": np.full((n_win, n), np.nan),
+        "loadings": np.full((n_win, n, k), np.nan),
+        "r2": np.full((n_win, n), np.nan),
+        "specific_var": np.full((n_win, n), np.nan),
+        "nobs": np.zeros((n_win, n), int),
+    }
     at = (full.rowset, full.asset)
     out["intercept"][at], out["loadings"][at] = intercept, load.T + 0.0
     out["specific_var"][at] = rss / (full.n - 1)
@@ -370,10 +414,12 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
 def _typical_row(y: np.ndarray, x: np.ndarray) -> int:
     """The row whose factors (and then returns) lie closest to their medians, in units of their spread: the
     Gram sums are centred on it (``_build_problems``)."""
+
     def z(a):
         med = np.nanmedian(a, axis=0)
         spread = np.nanmedian(np.abs(a - med), axis=0)
         return np.abs(a - med) / np.where(spread > 0, spread, 1.0)
+
     with np.errstate(invalid="ignore"):
         score = np.nan_to_num(z(x).max(axis=1), nan=np.inf)
         full = np.isfinite(y).all(axis=1)
@@ -389,16 +435,16 @@ def _build_problems(y, x, sets, standardize, test_sets=None, set_label=None):
     first = [np.array([_typical_row(y, x)])]
     label = lambda s, n=None: set_label(s - 1, n)  # noqa: E731
     tests = None if test_sets is None else [np.array([], int), *test_sets]
-    probs, test = penalized.build_problems(y, x, first + list(sets), standardize, tests, set_label=label,
-                                           short="drop")
+    probs, test = penalized.build_problems(y, x, first + list(sets), standardize, tests, set_label=label, short="drop")
     return replace(probs, rowset=probs.rowset - 1), test
 
 
 def _constant(y: np.ndarray, spans: np.ndarray) -> np.ndarray:
     """(W, N): the returns that do not vary over the window's rows where they are present."""
     with np.errstate(invalid="ignore"):
-        return np.array([np.fmax.reduce(y[a:b + 1], axis=0) == np.fmin.reduce(y[a:b + 1], axis=0)
-                         for a, b in spans]).reshape(len(spans), y.shape[1])
+        return np.array(
+            [np.fmax.reduce(y[a : b + 1], axis=0) == np.fmin.reduce(y[a : b + 1], axis=0) for a, b in spans]
+        ).reshape(len(spans), y.shape[1])
 
 
 def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
@@ -422,12 +468,18 @@ def _choose_lambdas(y, x, spans, windows_, full, spec: Spec, w):
             tests.append(te + a)
             owners.append(s)
     owner = np.array(owners)
-    label = lambda i, _=None: (f" in the training rows of fold {i % spec.folds + 1} of the window of rows "  # noqa: E731
-                               f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}")
+
+    def label(i, _=None):
+        return (
+            f" in the training rows of fold {i % spec.folds + 1} of the window of rows "
+            f"{windows_[owner[i]][0] + 1}-{windows_[owner[i]][1] + 1}"
+        )
+
     probs, test = _build_problems(y, x, trains, spec.standardize, tests, set_label=label)
     win = owner[probs.rowset]
-    sse, _, _ = penalized.score_path(probs, np.take(grid, win, axis=1), spec.method, w, _solver(spec),
-                                     test)  # np.take: each lambda's row contiguous
+    sse, _, _ = penalized.score_path(
+        probs, np.take(grid, win, axis=1), spec.method, w, _solver(spec), test
+    )  # np.take: each lambda's row contiguous
     with np.errstate(invalid="ignore", divide="ignore"):
         sse /= np.where(test["n"] > 0, test["n"], np.nan)  # mean squared errors, in place
     fold_mse = np.full((spec.n_lambdas, spec.folds, n, n_win), np.nan)  # each window a CV of its own (last axis)

@@ -22,8 +22,9 @@ from ..errors import InputShapeError, InputValueError, InsufficientDataError
 from . import _validation as v
 
 
-def shanken_covariance(resid_part: np.ndarray, factor_cov: np.ndarray, c: float, nobs: int,
-                       intercept: bool) -> np.ndarray:
+def shanken_covariance(
+    resid_part: np.ndarray, factor_cov: np.ndarray, c: float, nobs: int, intercept: bool
+) -> np.ndarray:
     """``((1 + c) A S_e A' + S_f*) / T`` given ``A S_e A'``, ``S_f``, ``c`` and ``T``.
 
     Examples
@@ -33,12 +34,13 @@ def shanken_covariance(resid_part: np.ndarray, factor_cov: np.ndarray, c: float,
     """
     p = resid_part.shape[0]
     border = np.zeros((p, p))
-    border[int(intercept):, int(intercept):] = factor_cov
+    border[int(intercept) :, int(intercept) :] = factor_cov
     return ((1.0 + c) * resid_part + border) / nobs
 
 
-def correct_fama_macbeth(cov_fm: np.ndarray, premia: np.ndarray, factors, used_periods: np.ndarray
-                         ) -> tuple[np.ndarray, float]:
+def correct_fama_macbeth(
+    cov_fm: np.ndarray, premia: np.ndarray, factors, used_periods: np.ndarray
+) -> tuple[np.ndarray, float]:
     """Shanken-corrected covariance of Fama-MacBeth premia (intercept first) and ``1 + c``.
 
     ``factors`` (T x K, the factors whose full-sample betas were the exposures) give ``S_f`` (ddof 1) over the
@@ -47,15 +49,19 @@ def correct_fama_macbeth(cov_fm: np.ndarray, premia: np.ndarray, factors, used_p
     f = v.as_float_2d(factors, "factors")
     k = premia.size - 1
     if f.shape[1] != k:
-        raise InputShapeError(f"factors has {f.shape[1]} columns but the exposures have {k}; pass the factors whose "
-                              "betas are the exposures, one column each, in the same order.")
+        raise InputShapeError(
+            f"factors has {f.shape[1]} columns but the exposures have {k}; pass the factors whose "
+            "betas are the exposures, one column each, in the same order."
+        )
     if f.shape[0] != used_periods.size:
-        raise InputShapeError(f"factors has {f.shape[0]} rows but returns has {used_periods.size}; both must cover "
-                              "the same periods.")
+        raise InputShapeError(
+            f"factors has {f.shape[0]} rows but returns has {used_periods.size}; both must cover the same periods."
+        )
     rows = used_periods & np.isfinite(f).all(axis=1)
     if rows.sum() < k + 2:
-        raise InsufficientDataError(f"factors is present in {rows.sum()} of the periods used; the Shanken "
-                                    f"correction needs at least {k + 2}.")
+        raise InsufficientDataError(
+            f"factors is present in {rows.sum()} of the periods used; the Shanken correction needs at least {k + 2}."
+        )
     s_f = np.atleast_2d(np.cov(f[rows], rowvar=False))
     v.check_not_constant(f[rows], "the periods used")
     c = float(premia[1:] @ np.linalg.solve(s_f, premia[1:]))
@@ -94,4 +100,5 @@ def require_traded(traded, n_factors: int, what: str, factor_names: v.Names = No
         raise InputValueError(
             f"{what} needs traded factors (returns of portfolios), but factors {v.label('column', j, factor_names)} "
             "is not traded; price it by its risk premium (premia, RISK_PREMIA) and test the pricing errors with "
-            "their J test instead, or use the factor's mimicking portfolio.")
+            "their J test instead, or use the factor's mimicking portfolio."
+        )

@@ -43,11 +43,14 @@ def load_macro() -> pd.DataFrame:
 
     raw = macrodata.load_pandas().data
     index = pd.PeriodIndex.from_fields(year=raw["year"].astype(int), quarter=raw["quarter"].astype(int), freq="Q")
-    out = pd.DataFrame({
-        "GDP": raw["realgdp"].pct_change().to_numpy(),
-        "Infl": raw["infl"].to_numpy() / 400.0,
-        "dUnemp": raw["unemp"].diff().to_numpy() / 100.0,
-    }, index=index.rename("quarter")).iloc[1:]
+    out = pd.DataFrame(
+        {
+            "GDP": raw["realgdp"].pct_change().to_numpy(),
+            "Infl": raw["infl"].to_numpy() / 400.0,
+            "dUnemp": raw["unemp"].diff().to_numpy() / 100.0,
+        },
+        index=index.rename("quarter"),
+    ).iloc[1:]
     out.attrs["traded"] = dict(TRADED)  # what frames.grs and frames.capm read: these factors are not returns
     return out
 

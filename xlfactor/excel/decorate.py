@@ -33,8 +33,10 @@ CATEGORY = "xlfactor"
 def _check_docs(func: Callable, docs: dict[str, str]) -> None:
     params = list(inspect.signature(func).parameters)
     if list(docs) != params:
-        raise TypeError(f"udf for {func.__name__}: give one help text per parameter in signature order; "
-                        f"parameters {params}, help texts {list(docs)}.")
+        raise TypeError(
+            f"udf for {func.__name__}: give one help text per parameter in signature order; "
+            f"parameters {params}, help texts {list(docs)}."
+        )
     empty = [name for name, doc in docs.items() if not isinstance(doc, str) or not doc.strip()]
     if empty:
         raise TypeError(f"udf for {func.__name__}: empty help text for {empty}.")

@@ -21,8 +21,16 @@ TEST_ASSETS = "Test asset returns: periods down rows, one column per asset (exce
 MACRO_FACTORS = "Factors over the same periods, one column each: traded (returns) or not (e.g. GDP growth)."
 PERIODS = "Period labels as YYYYMM numbers, one per row (196307 for July 1963; 1959Q1 is 195903)."
 PREMIA_OUTPUTS = ("premia", "tests", "alpha", "betas", "expected")
-CHAR_OUTPUTS = ("factor_returns", "factor_cov", "exposures", "specific_var", "specific_returns", "r2", "names",
-                "periods")
+CHAR_OUTPUTS = (
+    "factor_returns",
+    "factor_cov",
+    "exposures",
+    "specific_var",
+    "specific_returns",
+    "r2",
+    "names",
+    "periods",
+)
 MIMIC_OUTPUTS = ("weights", "returns", "stats")
 
 
@@ -34,8 +42,10 @@ MIMIC_OUTPUTS = ("weights", "returns", "stats")
     se=f"Standard errors: {options.describe('premia_se')}; Shanken corrects for estimated betas. GMM: robust only.",
     intercept="TRUE to estimate a zero-beta rate (first row); default FALSE (excess returns price with no intercept).",
     lags="Newey-West lags for se robust and GMM (blank: heteroskedasticity-robust only).",
-    output=("premia (default: rows zero-beta rate then factors; columns premium, std error, t-stat), tests (J, df, "
-            "p-value, cross-sectional R2, Shanken factor), alpha, betas or expected (a row per asset)."),
+    output=(
+        "premia (default: rows zero-beta rate then factors; columns premium, std error, t-stat), tests (J, df, "
+        "p-value, cross-sectional R2, Shanken factor), alpha, betas or expected (a row per asset)."
+    ),
     rf=doc.RF,
 )
 def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=None, output=None, rf=None):
@@ -43,8 +53,14 @@ def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=Non
     y, x = cells.returns_and_factors(returns, factors, rf)
     method = cells.option(method, options.PREMIA_METHODS, "method", options.DEFAULTS["premia_method"])
     se_word = None if cells.blank(se) else cells.option(se, options.PREMIA_SE, "se", options.DEFAULTS["premia_se"])
-    res = premia.estimate(y, x, method=method, intercept=cells.flag(intercept, "intercept"), se=se_word,
-                          lags=cells.count(lags, "lags", None))
+    res = premia.estimate(
+        y,
+        x,
+        method=method,
+        intercept=cells.flag(intercept, "intercept"),
+        se=se_word,
+        lags=cells.count(lags, "lags", None),
+    )
     out = cells.option(output, PREMIA_OUTPUTS, "output", "premia")
     if out == "premia":
         return cells.block(np.column_stack([res.premia, res.stderr, res.tstat]))
@@ -61,7 +77,7 @@ def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=Non
     factor="The factor to mimic (e.g. GDP growth): one column; blanks where it is not observed.",
     base_returns="Base asset returns over the same periods (e.g. size/value portfolios, excess returns), one column each.",
     output="weights (default: a row, one per base asset), returns (the mimicking portfolio per period) or stats "
-           "(tracking correlation, R2, periods used).",
+    "(tracking correlation, R2, periods used).",
     rf=doc.RF,
 )
 def mimicking_portfolio(factor, base_returns, output=None, rf=None):
@@ -111,13 +127,16 @@ def _label_column(value, name: str, n_rows: int) -> np.ndarray:
         raise InputShapeError(f"{name} has {len(labels)} rows but the table has {n_rows}; select the same rows.")
     kinds = [str if isinstance(x, str) else float for x in labels if x is not None]
     for i, x in enumerate(labels):
-        bad = x is not None and (isinstance(x, (bool, np.bool_)) or not isinstance(x, (str, int, float))
-                                 or cells._error_value(x) is not None)
+        bad = x is not None and (
+            isinstance(x, (bool, np.bool_)) or not isinstance(x, (str, int, float)) or cells._error_value(x) is not None
+        )
         if bad or (isinstance(x, (int, float)) and not bad and abs(x) > 1e100):
             raise InputValueError(f"{name} row {i + 1} is {cells._describe(x)}; give text or a number.")
         if x is not None and kinds and (str if isinstance(x, str) else float) is not kinds[0]:
-            raise InputValueError(f"{name} row {i + 1} is {cells._describe(x)} but row 1 is "
-                                  f"{cells._describe(labels[0])}; give all labels as text or all as numbers.")
+            raise InputValueError(
+                f"{name} row {i + 1} is {cells._describe(x)} but row 1 is "
+                f"{cells._describe(labels[0])}; give all labels as text or all as numbers."
+            )
     return np.array(labels, dtype=object)
 
 
@@ -128,8 +147,10 @@ def _label_column(value, name: str, n_rows: int) -> np.ndarray:
     returns="Each row's return over its period.",
     industries="Optional: an industry label per row; industry factor returns are constrained to sum to zero.",
     weights="Optional: a regression weight per row, e.g. the square root of capitalisation (blank: equal).",
-    output=("factor_returns (default: periods x factors), factor_cov, exposures (factors x last period's assets), "
-            "specific_var (a row), specific_returns (a column per row), r2, names or periods."),
+    output=(
+        "factor_returns (default: periods x factors), factor_cov, exposures (factors x last period's assets), "
+        "specific_var (a row), specific_returns (a column per row), r2, names or periods."
+    ),
 )
 def char_model(periods, assets, characteristics, returns, industries=None, weights=None, output=None):
     """Characteristics model: per-period WLS of returns on characteristics (and industries) from a long table."""
@@ -137,16 +158,27 @@ def char_model(periods, assets, characteristics, returns, industries=None, weigh
     n = x.shape[0]
     w = None if cells.blank(weights) else cells.labels(weights, "weights", n)
     ind = None if cells.blank(industries) else _label_column(industries, "industries", n)
-    res = fundamental.fundamental(_label_column(periods, "periods", n), _label_column(assets, "assets", n), x,
-                                  cells.one_column(y, "returns"), industries=ind, weights=w)
+    res = fundamental.fundamental(
+        _label_column(periods, "periods", n),
+        _label_column(assets, "assets", n),
+        x,
+        cells.one_column(y, "returns"),
+        industries=ind,
+        weights=w,
+    )
     out = cells.option(output, CHAR_OUTPUTS, "output", "factor_returns")
     if out == "names":
         return [list(res.factor_names)]
     if out == "periods":
         return [[p] for p in res.periods]
-    values = {"factor_returns": lambda: res.factor_returns, "factor_cov": lambda: res.factor_cov,
-              "exposures": lambda: res.exposures.T, "specific_var": lambda: res.specific_var[None, :],
-              "specific_returns": lambda: res.specific_returns[:, None], "r2": lambda: res.r2[:, None]}[out]()
+    values = {
+        "factor_returns": lambda: res.factor_returns,
+        "factor_cov": lambda: res.factor_cov,
+        "exposures": lambda: res.exposures.T,
+        "specific_var": lambda: res.specific_var[None, :],
+        "specific_returns": lambda: res.specific_returns[:, None],
+        "r2": lambda: res.r2[:, None],
+    }[out]()
     return cells.block(values)
 
 

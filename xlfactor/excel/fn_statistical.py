@@ -62,8 +62,10 @@ def pca_loadings(returns, k=None, rf=None, standardize=None):
 
 @udf(
     returns=doc.RETURNS_PCA,
-    k=("Only with blanks in the returns: the factors the EM estimate fills them with; blank: as FACTOR_COUNT (its "
-       "kmax)."),
+    k=(
+        "Only with blanks in the returns: the factors the EM estimate fills them with; blank: as FACTOR_COUNT (its "
+        "kmax)."
+    ),
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
     shares="TRUE for four columns: component number, variance, share of the total variance, cumulative share.",
@@ -79,8 +81,9 @@ def pca_eigenvalues(returns, k=None, rf=None, standardize=None, shares=None):
     m = min(y.shape[0] - 1, y.shape[1])  # components of a demeaned panel
     if not cells.flag(shares, "shares"):
         return cells.column(fit.eigenvalues[:m])
-    return cells.block(np.column_stack([np.arange(1, m + 1), fit.eigenvalues[:m], fit.explained[:m],
-                                        np.cumsum(fit.explained[:m])]))
+    return cells.block(
+        np.column_stack([np.arange(1, m + 1), fit.eigenvalues[:m], fit.explained[:m], np.cumsum(fit.explained[:m])])
+    )
 
 
 @udf(returns=doc.RETURNS_PCA, k=doc.K_LATENT, rf=doc.RF, standardize=doc.PCA_STANDARDIZE)
@@ -95,8 +98,10 @@ def pca_r2(returns, k=None, rf=None, standardize=None):
     kmax=doc.KMAX,
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
-    output=("k (default: the number by criterion), chosen (a row: the number by each criterion, in the order "
-            f"{', '.join(options.NUM_FACTOR_CRITERIA)}) or values (a row per k = 1..kmax: k, then each criterion)."),
+    output=(
+        "k (default: the number by criterion), chosen (a row: the number by each criterion, in the order "
+        f"{', '.join(options.NUM_FACTOR_CRITERIA)}) or values (a row per k = 1..kmax: k, then each criterion)."
+    ),
 )
 def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, output=None):
     """How many latent factors the returns have: Bai-Ng (2002) and Ahn-Horenstein (2013) criteria."""
@@ -117,8 +122,10 @@ def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, 
     k=doc.K_LATENT,
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
-    output=("r2 (default: a row of R2 on the k latent factors, then one on the named), canonical (correlations, a "
-            "column), latent_on_named or named_on_latent (each factor's R2 on the other set) or share (see above)."),
+    output=(
+        "r2 (default: a row of R2 on the k latent factors, then one on the named), canonical (correlations, a "
+        "column), latent_on_named or named_on_latent (each factor's R2 on the other set) or share (see above)."
+    ),
 )
 def latent_vs_named(returns, factors, k=None, rf=None, standardize=None, output=None):
     """Latent factors beside named ones: R2 per asset on each, canonical correlations, share of latent variance the named explain."""

@@ -19,8 +19,9 @@ from . import fn_macro, fn_rolling, fn_statistical, memo, shared
 from . import helptext as doc
 from .decorate import excel_names, udf
 from .fn_macro import *  # noqa: F403 - macro and fundamental models: RISK_PREMIA, MIMICKING_PORTFOLIO, ...
-from .fn_rolling import *  # noqa: F403 - out of sample: ROLLING_BETA, ROLLING_LOADINGS, BACKTEST
 from .fn_risk import *  # noqa: F403 - risk model and allocation: RISK_ALLOC, FACTOR_COV, SPECIFIC_VAR
+from .fn_risk import factor_cov, risk_alloc, specific_var  # named: they keep their places in __all__ below
+from .fn_rolling import *  # noqa: F403 - out of sample: ROLLING_BETA, ROLLING_LOADINGS, BACKTEST
 from .fn_statistical import *  # noqa: F403 - latent factors: PCA_FACTORS, PCA_LOADINGS, FACTOR_COUNT, ...
 
 # New topics: one module xlfactor/excel/fn_<topic>.py each, star-imported here (F403 silenced), names in __all__.

@@ -4,5 +4,8 @@ This module stays light (the command line reads the flavours' names from it with
 """
 
 FLAVORS = ("classic", "officejs", "preview")  # classic Excel; Office.js (xlwings Server, Lite); values, for reading
-FILE_NAMES = {"classic": "xlfactor_classic.xlsx", "officejs": "xlfactor_officejs.xlsx",
-              "preview": "xlfactor_preview.xlsx"}
+FILE_NAMES = {
+    "classic": "xlfactor_classic.xlsx",
+    "officejs": "xlfactor_officejs.xlsx",
+    "preview": "xlfactor_preview.xlsx",
+}

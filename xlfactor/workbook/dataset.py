@@ -66,13 +66,26 @@ def french(assets: str = DEFAULTS["assets"], low_vol_from: str = DEFAULTS["low_v
     table = d.industries if assets == "industries" else d.portfolios
     factors = d.factor_table(low_vol_from)
     months = np.array([p.year * 100 + p.month for p in d.factors.index], dtype=np.int64)
-    source = ("the 9 size/value portfolios (apart from the industries it explains)" if low_vol_from == "size_value"
-              else "the 12 industries")
-    notes = ("Source: Kenneth R. French Data Library, as shipped by linearmodels (see xlfactor/data/PROVENANCE.md).",
-             LOW_VOL_RULE.format(n=2 if low_vol_from == "size_value" else 4, window=36) + f" Built from {source}.")
-    return Dataset(months, d.rf.to_numpy(float), factors.to_numpy(float), tuple(factors.columns), table.to_numpy(float),
-                   tuple(table.columns), "Monthly Ken French factors and portfolios, 1949-01 to 2017-03", notes,
-                   default_start=196307)
+    source = (
+        "the 9 size/value portfolios (apart from the industries it explains)"
+        if low_vol_from == "size_value"
+        else "the 12 industries"
+    )
+    notes = (
+        "Source: Kenneth R. French Data Library, as shipped by linearmodels (see xlfactor/data/PROVENANCE.md).",
+        LOW_VOL_RULE.format(n=2 if low_vol_from == "size_value" else 4, window=36) + f" Built from {source}.",
+    )
+    return Dataset(
+        months,
+        d.rf.to_numpy(float),
+        factors.to_numpy(float),
+        tuple(factors.columns),
+        table.to_numpy(float),
+        tuple(table.columns),
+        "Monthly Ken French factors and portfolios, 1949-01 to 2017-03",
+        notes,
+        default_start=196307,
+    )
 
 
 # --- the user's files ---------------------------------------------------------------------------------------------
@@ -128,8 +141,10 @@ def _two_field_dates(text: pd.Series, name: str, order: str) -> pd.Series:
     if order == "auto":
         valid = [o for o, dates in readings.items() if dates.notna().all()]
         if len(valid) == 2 and not readings["dayfirst"].equals(readings["monthfirst"]):
-            raise DataFileError(f"{name}: the dates (first: {text.iloc[0]!r}) can be read day first or month first; "
-                                "pass --dayfirst (01/02/1980 is 1 February) or --monthfirst (2 January).")
+            raise DataFileError(
+                f"{name}: the dates (first: {text.iloc[0]!r}) can be read day first or month first; "
+                "pass --dayfirst (01/02/1980 is 1 February) or --monthfirst (2 January)."
+            )
         # neither order reads every date: report the first bad one under the order that reads the most
         order = valid[0] if valid else max(readings, key=lambda o: readings[o].notna().sum())
     dates = readings[order]
@@ -158,20 +173,25 @@ def _periods(column: pd.Series, name: str, date_order: str = "auto") -> tuple[np
         dates = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=date_order == "dayfirst")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
-        raise DataFileError(f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r} in the date column, which is not a date.")
+        raise DataFileError(
+            f"{name}: row {bad[0] + 2} has {text.iloc[bad[0]]!r} in the date column, which is not a date."
+        )
     months = (dates.dt.year * 100 + dates.dt.month).to_numpy(np.int64)
-    days = (months * 100 + dates.dt.day.to_numpy(np.int64))
+    days = months * 100 + dates.dt.day.to_numpy(np.int64)
     monthly = len(np.unique(months)) == len(months)  # one row a month; else daily (days must not repeat)
     out = months if monthly else days
     repeat = pd.Series(out).duplicated().to_numpy()
     if repeat.any():
         i = int(np.flatnonzero(repeat)[0])
         first = int(np.flatnonzero(out == out[i])[0])
-        raise DataFileError(f"{name}: the date {text.iloc[i]} (row {i + 2}) repeats row {first + 2}; "
-                            "each period must appear once.")
+        raise DataFileError(
+            f"{name}: the date {text.iloc[i]} (row {i + 2}) repeats row {first + 2}; each period must appear once."
+        )
     down = np.flatnonzero(np.diff(out) < 0)
     if down.size:
-        raise DataFileError(f"{name}: the dates are not in increasing order (row {int(down[0]) + 3}); sort the file by date.")
+        raise DataFileError(
+            f"{name}: the dates are not in increasing order (row {int(down[0]) + 3}); sort the file by date."
+        )
     return out, "monthly" if monthly else "daily"
 
 
@@ -192,19 +212,24 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
             missing = text.str.upper().isin(MISSING_TEXT).to_numpy()
             if not missing.all():
                 i = int(np.flatnonzero(failed)[np.flatnonzero(~missing)[0]])
-                raise DataFileError(f"{name}: row {i + 2}, column {col!r} holds {str(cells.iloc[i]).strip()!r}, "
-                                    "which is not a number.")
+                raise DataFileError(
+                    f"{name}: row {i + 2}, column {col!r} holds {str(cells.iloc[i]).strip()!r}, which is not a number."
+                )
         out[:, j] = values
     if np.isinf(out).any():
         raise DataFileError(f"{name}: infinite values; use blanks for missing values.")
     med = np.nanmedian(np.abs(out)) if np.isfinite(out).any() else 0.0
     if med > PERCENT_LIKE:
-        raise DataFileError(f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
-                            "1.2%). Divide the file by 100 if it holds percentages.")
+        raise DataFileError(
+            f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
+            "1.2%). Divide the file by 100 if it holds percentages."
+        )
     if floor is not None and (out < floor).any():
         i, j = np.argwhere(out < floor)[0]
-        raise DataFileError(f"{name}: row {i + 2}, column {df.columns[j]!r} holds {out[i, j]:.6g}, a loss of more than "
-                            "100%; returns are decimals (-0.05 for -5%) and cannot be below -1.")
+        raise DataFileError(
+            f"{name}: row {i + 2}, column {df.columns[j]!r} holds {out[i, j]:.6g}, a loss of more than "
+            "100%; returns are decimals (-0.05 for -5%) and cannot be below -1."
+        )
     return out
 
 
@@ -225,13 +250,16 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     missing = [int(p) for p in periods if int(p) not in pos]
     if missing:
         shown = ", ".join(str(p) for p in missing[:3])
-        raise InputShapeError(f"the {what} have no row for {len(missing)} of the returns' periods (first: {shown}); "
-                              f"the {what} cover {other[0]} to {other[-1]}. The dates must match period by period.")
+        raise InputShapeError(
+            f"the {what} have no row for {len(missing)} of the returns' periods (first: {shown}); "
+            f"the {what} cover {other[0]} to {other[-1]}. The dates must match period by period."
+        )
     return values[[pos[int(p)] for p in periods]]
 
 
-def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"],
-               date_order: str = "auto") -> Dataset:
+def from_files(
+    returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"], date_order: str = "auto"
+) -> Dataset:
     """A data set from the user's files.
 
     ``returns``: assets' total returns (CSV/XLSX, dates first). ``factors``: a file of factor excess returns
@@ -248,8 +276,10 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
     shipped = str(factors).lower() == "french"
     if shipped:
         if freq != "monthly":
-            raise DataFileError("the shipped French factors are monthly; the returns file has daily dates. "
-                                "Pass a daily factors file with --factors.")
+            raise DataFileError(
+                "the shipped French factors are monthly; the returns file has daily dates. "
+                "Pass a daily factors file with --factors."
+            )
         base = french(low_vol_from=low_vol_from)
         fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
         notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
@@ -262,12 +292,13 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
     if rf is not None and not shipped and str(rf) in fnames:  # a column of the factors file
         j = fnames.index(str(rf))
         rf_values = _align(periods, fp, fv[:, j], where)
-        fv, fnames = np.delete(fv, j, axis=1), fnames[:j] + fnames[j + 1:]
+        fv, fnames = np.delete(fv, j, axis=1), fnames[:j] + fnames[j + 1 :]
         notes.append(f"RF: column {rf} of {Path(factors).name}.")
     elif rf is not None:
         if not Path(rf).exists():
-            raise DataFileError(f"--rf {rf!s}: no such file" + ("" if shipped else ", and no such column of the factors file")
-                                + ".")
+            raise DataFileError(
+                f"--rf {rf!s}: no such file" + ("" if shipped else ", and no such column of the factors file") + "."
+            )
         rp, _, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR)
         if rv.shape[1] != 1:
             raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
@@ -286,14 +317,24 @@ def from_files(returns, factors="french", rf=None, low_vol_from: str = DEFAULTS[
         raise InputShapeError(f"the template takes 1 to {MAX_FACTORS} factors; the factors have {len(fnames)}.")
     if np.isnan(f).any() or np.isnan(rf_values).any():
         i = int(np.flatnonzero(np.isnan(f).any(axis=1) | np.isnan(rf_values))[0])
-        raise DataFileError(f"the factors or RF are missing for period {periods[i]}; factors need a value every period.")
+        raise DataFileError(
+            f"the factors or RF are missing for period {periods[i]}; factors need a value every period."
+        )
     clash = set(names) & set(fnames)
     if clash:
         raise DataFileError(f"{sorted(clash)[0]!r} names both an asset and a factor; rename one.")
     first, last = periods[0], periods[-1]
-    return Dataset(periods, np.asarray(rf_values, float), np.asarray(f, float), tuple(fnames), r, tuple(names),
-                   f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})", tuple(notes),
-                   frequency=freq)
+    return Dataset(
+        periods,
+        np.asarray(rf_values, float),
+        np.asarray(f, float),
+        tuple(fnames),
+        r,
+        tuple(names),
+        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})",
+        tuple(notes),
+        frequency=freq,
+    )
 
 
 __all__ = ["Dataset", "DataFileError", "french", "from_files", "MAX_FACTORS"]

@@ -79,29 +79,44 @@ def macro_example(data: Dataset, start: int | None = None, end: int | None = Non
     except XLFactorError as exc:  # too few quarters for the moments, or a flat objective
         gmm, note = None, str(exc)
     return MacroExample(
-        labels=labels, excess=y, macro=x, asset_names=tuple(data.asset_names),
+        labels=labels,
+        excess=y,
+        macro=x,
+        asset_names=tuple(data.asset_names),
         plain=premia.two_pass(y, x, intercept=True, se="plain", factor_names=MACRO_FACTORS),
         shanken=premia.two_pass(y, x, intercept=True, se="shanken", factor_names=MACRO_FACTORS),
-        gmm=gmm, mimic=mimicking.mimicking(x[:, 0], y), gmm_note=note)
+        gmm=gmm,
+        mimic=mimicking.mimicking(x[:, 0], y),
+        gmm_note=note,
+    )
 
 
 def report(ex: MacroExample) -> list[str]:
     """The demo's lines: premia in % per quarter with t-stats by method, the tests, GDP's mimicking portfolio."""
     names = ("zero-beta", *ex.factor_names)
-    lines = [f"Macro factors (quarterly, {ex.labels[0]} to {ex.labels[-1]}, {ex.labels.size} quarters; not traded): "
-             "premia in % per quarter (t-stat)",
-             f"  {'':22s}" + "".join(f"{n:>18s}" for n in names)]
+    lines = [
+        f"Macro factors (quarterly, {ex.labels[0]} to {ex.labels[-1]}, {ex.labels.size} quarters; not traded): "
+        "premia in % per quarter (t-stat)",
+        f"  {'':22s}" + "".join(f"{n:>18s}" for n in names),
+    ]
     for label, res in (("two-pass, plain", ex.plain), ("two-pass, Shanken", ex.shanken), ("GMM (robust)", ex.gmm)):
         if res is None:
             lines.append(f"  {label:22s}left out: {ex.gmm_note}")
             continue
-        lines.append(f"  {label:22s}" + "".join(f"{100 * p:10.3f} ({t:5.2f})" for p, t in zip(res.premia, res.tstat, strict=True)))
+        lines.append(
+            f"  {label:22s}"
+            + "".join(f"{100 * p:10.3f} ({t:5.2f})" for p, t in zip(res.premia, res.tstat, strict=True))
+        )
     s, g = ex.shanken, ex.gmm
     gmm_j = "" if g is None else f", GMM J({g.j_df}) = {g.j_stat:.2f} (p {g.j_pvalue:.3f})"
-    lines.append(f"  Shanken factor 1 + c = {s.shanken_factor:.3f}; pricing errors: two-pass J({s.j_df}) = "
-                 f"{s.j_stat:.2f} (p {s.j_pvalue:.3f}){gmm_j}; cross-sectional R2 {s.r2:.2f}")
+    lines.append(
+        f"  Shanken factor 1 + c = {s.shanken_factor:.3f}; pricing errors: two-pass J({s.j_df}) = "
+        f"{s.j_stat:.2f} (p {s.j_pvalue:.3f}){gmm_j}; cross-sectional R2 {s.r2:.2f}"
+    )
     top = np.argsort(-np.abs(ex.shanken.betas[:, 0]))[:3]
     lines.append("  Largest GDP betas: " + ", ".join(f"{ex.asset_names[i]} {ex.shanken.betas[i, 0]:.2f}" for i in top))
-    lines.append(f"  GDP's mimicking portfolio of the assets: tracking correlation {ex.mimic.tracking_corr:.2f} over "
-                 f"{ex.mimic.nobs} quarters (a traded factor: use its returns like any other)")
+    lines.append(
+        f"  GDP's mimicking portfolio of the assets: tracking correlation {ex.mimic.tracking_corr:.2f} over "
+        f"{ex.mimic.nobs} quarters (a traded factor: use its returns like any other)"
+    )
     return lines

@@ -43,7 +43,9 @@ class Results:
     lambda_ridge: float
     ridge: penalized.PenalizedResult
     lasso: penalized.PenalizedResult
-    risk_loadings: np.ndarray  # (assets, factors): the loadings chosen on Start (ols, ridge or lasso), used by the risk model
+    risk_loadings: (
+        np.ndarray
+    )  # (assets, factors): the loadings chosen on Start (ols, ridge or lasso), used by the risk model
     factor_cov: np.ndarray
     specific_var: np.ndarray
     allocation: risk.AllocationResult
@@ -64,16 +66,28 @@ class Results:
         periods_per_year = periods_per_year or self.periods_per_year
         y = self.excess[np.isfinite(self.excess).all(axis=1)]
         w = self.allocation.weights
-        return (float(self.allocation.volatility * np.sqrt(periods_per_year)),
-                float(np.std(y @ w, ddof=1) * np.sqrt(periods_per_year)))
+        return (
+            float(self.allocation.volatility * np.sqrt(periods_per_year)),
+            float(np.std(y @ w, ddof=1) * np.sqrt(periods_per_year)),
+        )
 
     def table(self, what: str) -> pd.DataFrame:
         """Labelled tables for printing: capm, lasso, ridge, ols, weights, factor_risk."""
         a, f = self.asset_names, self.factor_names
         if what == "capm":
             c = self.capm
-            return pd.DataFrame({"alpha": c.alpha, "beta": c.beta, "t(alpha)": c.tstat_alpha, "t(beta)": c.tstat_beta,
-                                 "R2": c.r2, "CAPM E[R]": c.expected_return, "mean": c.mean_return}, index=a)
+            return pd.DataFrame(
+                {
+                    "alpha": c.alpha,
+                    "beta": c.beta,
+                    "t(alpha)": c.tstat_alpha,
+                    "t(beta)": c.tstat_beta,
+                    "R2": c.r2,
+                    "CAPM E[R]": c.expected_return,
+                    "mean": c.mean_return,
+                },
+                index=a,
+            )
         if what in ("lasso", "ridge"):
             return pd.DataFrame(getattr(self, what).loadings[0].T, index=f, columns=a)
         if what == "ols":
@@ -92,8 +106,15 @@ def window(inputs: Inputs, data: Dataset | None = None):
     inputs = inputs.resolve(data)
     keep = (data.periods >= inputs.start) & (data.periods <= inputs.end)
     use = np.array(inputs.use_factors, dtype=bool)
-    return (data.periods[keep], data.rf[keep], data.factors[keep][:, use], data.market[keep], data.returns[keep],
-            [n for n, u in zip(data.factor_names, use, strict=True) if u], list(data.asset_names))
+    return (
+        data.periods[keep],
+        data.rf[keep],
+        data.factors[keep][:, use],
+        data.market[keep],
+        data.returns[keep],
+        [n for n, u in zip(data.factor_names, use, strict=True) if u],
+        list(data.asset_names),
+    )
 
 
 BACKTEST_ALLOC = {"factor": "erc"}  # the Backtest sheet's allocation: factor budgeting is too slow at every rebalance
@@ -137,18 +158,49 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     target_vol = inputs.target_vol_period if method == "targetvol" else None  # the others ignore it: refused
     allocation = risk.allocate(method, model=model, budgets=budgets, target_vol=target_vol)
     say(7, 7, f"walk-forward backtest ({inputs.bt_window}-{data.period_word} windows, every {inputs.bt_step})")
-    walk = memo.backtest(y, f, inputs.bt_window, step=inputs.bt_step, alloc=BACKTEST_ALLOC.get(method, method),
-                             budgets=budgets if method == "budget" else None,
-                             target_vol=target_vol, folds=inputs.folds, scheme=inputs.scheme, rule=inputs.rule,
-                             cov_method=inputs.cov_method, halflife=inputs.halflife,
-                             periods_per_year=inputs.periods_per_year)
+    walk = memo.backtest(
+        y,
+        f,
+        inputs.bt_window,
+        step=inputs.bt_step,
+        alloc=BACKTEST_ALLOC.get(method, method),
+        budgets=budgets if method == "budget" else None,
+        target_vol=target_vol,
+        folds=inputs.folds,
+        scheme=inputs.scheme,
+        rule=inputs.rule,
+        cov_method=inputs.cov_method,
+        halflife=inputs.halflife,
+        periods_per_year=inputs.periods_per_year,
+    )
     betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)
     complete = np.isfinite(y).all(axis=1)
     assert inputs.periods_per_year is not None  # resolved above
     return Results(
-        inputs=inputs, months=months, rf=rf, market=m, returns=r, factors=f, factor_names=fnames, asset_names=anames,
-        capm=capm, ols=ols, collinearity=regression.collinearity(f), grs=regression.grs(y[complete], f[complete]),
-        method_cv=method_cv, lambda_min=lam_min, lambda_1se=lam_1se, lambda_lasso=lam_lasso, lambda_ridge=lam_ridge,
-        ridge=ridge, lasso=lasso, risk_loadings=loadings, factor_cov=cov, specific_var=spec, allocation=allocation,
-        periods_per_year=inputs.periods_per_year, backtest=walk, rolling_beta=betas,
+        inputs=inputs,
+        months=months,
+        rf=rf,
+        market=m,
+        returns=r,
+        factors=f,
+        factor_names=fnames,
+        asset_names=anames,
+        capm=capm,
+        ols=ols,
+        collinearity=regression.collinearity(f),
+        grs=regression.grs(y[complete], f[complete]),
+        method_cv=method_cv,
+        lambda_min=lam_min,
+        lambda_1se=lam_1se,
+        lambda_lasso=lam_lasso,
+        lambda_ridge=lam_ridge,
+        ridge=ridge,
+        lasso=lasso,
+        risk_loadings=loadings,
+        factor_cov=cov,
+        specific_var=spec,
+        allocation=allocation,
+        periods_per_year=inputs.periods_per_year,
+        backtest=walk,
+        rolling_beta=betas,
     )

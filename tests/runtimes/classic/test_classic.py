@@ -64,7 +64,8 @@ def test_vba_wrapper_calls_every_function_by_its_upper_case_name():
     for name in NAMES:
         assert f'{name.upper()} = XLPy.CallUDF("xlfactor.excel.udfs", "{name.upper()}"' in module
     assert winstubs.cell_value(call("capm_beta", [[[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]]])) == pytest.approx(
-        udfs.capm_beta([[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]])[0][0], rel=1e-15)  # call_udf("CAPM_BETA")
+        udfs.capm_beta([[0.01], [0.03], [0.0]], [[0.02], [0.01], [0.0]])[0][0], rel=1e-15
+    )  # call_udf("CAPM_BETA")
 
 
 SLOW = {"cv_lambda", "cv_curve", "lasso_path", "rolling_beta", "rolling_loadings", "backtest", "risk_premia"}  # GMM
@@ -104,9 +105,11 @@ def test_vba_module_compiles():
 
 
 def test_vba_check_catches_what_breaks_compilation():
-    broken = ("Function sample_window(data, periods, start, end, Optional select)\nEnd Function\n"
-              "Function risk_alloc(loadings, factor_cov, lambda_)\nEnd Function\n"
-              "Function factor_cov(factors)\nEnd Function\nFunction Factor_Cov(x)\nEnd Function\n")
+    broken = (
+        "Function sample_window(data, periods, start, end, Optional select)\nEnd Function\n"
+        "Function risk_alloc(loadings, factor_cov, lambda_)\nEnd Function\n"
+        "Function factor_cov(factors)\nEnd Function\nFunction Factor_Cov(x)\nEnd Function\n"
+    )
     found = vba.problems(broken)
     assert "sample_window: parameter end is a reserved word" in found
     assert "sample_window: parameter select is a reserved word" in found
@@ -130,7 +133,9 @@ def test_single_cell_scalar_rf_and_date_cells():
     assert by_scalar == by_column
     dated = [[winstubs.TimeType(2024, 1, 31), 0.02]] + r[1:]
     assert winstubs.cell_value(call("capm_beta", [dated, m])) == "#VALUE!"
-    assert call("xlfactor_error", [])[0] == ["CAPM_BETA: returns row 1, column 1 is a date (2024-01-31); select numbers only."]
+    assert call("xlfactor_error", [])[0] == [
+        "CAPM_BETA: returns row 1, column 1 is a date (2024-01-31); select numbers only."
+    ]
 
 
 def test_trailing_blank_rows_are_ignored():
@@ -184,8 +189,11 @@ def test_bad_input_battery_gives_clear_errors_never_crashes():
     hostile.check_battery("classic", outcome)
 
 
-@pytest.mark.parametrize(("func", "args", "base", "what"), hostile.trailing_month_cases(),
-                         ids=[f"{c[0]}-{c[3]}" for c in hostile.trailing_month_cases()])
+@pytest.mark.parametrize(
+    ("func", "args", "base", "what"),
+    hostile.trailing_month_cases(),
+    ids=[f"{c[0]}-{c[3]}" for c in hostile.trailing_month_cases()],
+)
 def test_latest_month_missing_in_one_argument_is_a_missing_value(func, args, base, what):
     hostile.check_trailing_month(call, func, args, base)
 

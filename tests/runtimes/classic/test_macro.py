@@ -33,7 +33,9 @@ def test_text_outputs():
     assert [list(r) for r in call("char_model", args)] == expected
 
 
-@pytest.mark.parametrize(("func", "args", "message"), macro_cases.ERROR_CASES, ids=[e[0] for e in macro_cases.ERROR_CASES])
+@pytest.mark.parametrize(
+    ("func", "args", "message"), macro_cases.ERROR_CASES, ids=[e[0] for e in macro_cases.ERROR_CASES]
+)
 def test_user_errors_are_error_values_with_a_message(func, args, message):
     assert winstubs.cell_value(call(func, args)) in ("#VALUE!", "#NUM!")
     why = call("xlfactor_error", [[[cases.ERROR]]])

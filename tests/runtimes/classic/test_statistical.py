@@ -35,8 +35,9 @@ def test_risk_alloc_and_contributions_take_the_latent_model_by_formula_chain():
     np.testing.assert_allclose(rc, shares, atol=1e-9)
 
 
-@pytest.mark.parametrize(("func", "args", "message"), statistical_cases.ERROR_CASES,
-                         ids=[e[0] for e in statistical_cases.ERROR_CASES])
+@pytest.mark.parametrize(
+    ("func", "args", "message"), statistical_cases.ERROR_CASES, ids=[e[0] for e in statistical_cases.ERROR_CASES]
+)
 def test_user_errors_are_error_values_with_a_message(func, args, message):
     assert winstubs.cell_value(call(func, args)) in ("#VALUE!", "#NUM!")
     why = call("xlfactor_error", [[[cases.ERROR]]])

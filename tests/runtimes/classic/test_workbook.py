@@ -16,7 +16,6 @@ def test_classic_template_on_data_of_another_shape(tmp_path):
     roundtrip.other_shape("classic", tmp_path)
 
 
-
 def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
     """IFERROR catches an xlfactor error, ISERROR sees it, arithmetic propagates it, XLFACTOR_ERROR explains it."""
     import xlsxwriter

@@ -49,7 +49,9 @@ def test_text_outputs():
     assert call("char_model", args) == expected
 
 
-@pytest.mark.parametrize(("func", "args", "message"), macro_cases.ERROR_CASES, ids=[e[0] for e in macro_cases.ERROR_CASES])
+@pytest.mark.parametrize(
+    ("func", "args", "message"), macro_cases.ERROR_CASES, ids=[e[0] for e in macro_cases.ERROR_CASES]
+)
 def test_user_errors_raise_xlwings_error_with_one_line(func, args, message):
     with pytest.raises(xw.XlwingsError) as exc:
         call(func, args)

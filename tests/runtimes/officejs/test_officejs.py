@@ -29,8 +29,14 @@ def to_json(arg):
 def payload(name, args, runtime="1.4"):
     n_params = len(getattr(udfs, name).__xlfunc__["args"])
     args = [to_json(a) for a in args] + [None] * (n_params - len(args))
-    return {"client": "Office.js", "func_name": name, "args": args, "caller_address": "[Book1]Sheet1!B2",
-            "version": xw.__version__, "runtime": runtime}
+    return {
+        "client": "Office.js",
+        "func_name": name,
+        "args": args,
+        "caller_address": "[Book1]Sheet1!B2",
+        "version": xw.__version__,
+        "runtime": runtime,
+    }
 
 
 def call(name, args, runtime="1.4"):
@@ -45,8 +51,9 @@ def test_meta_names_are_upper_case_and_include_re_exported_topic_modules():
     meta = custom_functions_meta(catalogue)
     assert sorted(f["name"] for f in meta["functions"]) == ["DEMO_HERE", "DEMO_SLOW", "DEMO_TWICE"]
     assert all(f["id"] == f["name"] for f in meta["functions"])
-    got = asyncio.run(custom_functions_call({**payload("capm_beta", []), "func_name": "demo_twice",
-                                             "args": [[[2.5]]]}, catalogue))
+    got = asyncio.run(
+        custom_functions_call({**payload("capm_beta", []), "func_name": "demo_twice", "args": [[[2.5]]]}, catalogue)
+    )
     assert got == [[5.0]]
     names = {f["name"] for f in custom_functions_meta(udfs)["functions"]}
     assert names == {n.upper() for n in udfs.__all__} and all(n.isupper() for n in names)
@@ -60,9 +67,21 @@ def test_meta_lists_every_function_with_help():
         assert all(len(p["description"]) > 10 for p in f["parameters"]), name
     assert "1/(2n)" in meta["LASSO_LOADINGS"]["parameters"][2]["description"]
     assert "not divided by n" in meta["RIDGE_LOADINGS"]["parameters"][2]["description"]
-    assert [p["name"] for p in meta["CV_LAMBDA"]["parameters"]] == \
-        ["returns", "factors", "method", "folds", "scheme", "rule", "gap", "pooled", "rf", "standardize",
-         "penalty_weights", "l1_ratio", "prior"]
+    assert [p["name"] for p in meta["CV_LAMBDA"]["parameters"]] == [
+        "returns",
+        "factors",
+        "method",
+        "folds",
+        "scheme",
+        "rule",
+        "gap",
+        "pooled",
+        "rf",
+        "standardize",
+        "penalty_weights",
+        "l1_ratio",
+        "prior",
+    ]
     penalised = ("ridge_loadings", "lasso_loadings", "enet_loadings", "cv_lambda", "cv_curve", "lasso_path")
     for name in penalised:  # every penalised function takes the same options, with the same help
         params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
@@ -111,8 +130,14 @@ def test_fuzz_outcome_is_numbers_or_the_user_error(data):
     name = data.draw(st.sampled_from(NAMES))
     n_params = len(getattr(udfs, name).__xlfunc__["args"])
     args = [data.draw(cell_ranges(com=False)) for _ in range(n_params)]
-    body = {"client": "Office.js", "func_name": name, "args": args, "caller_address": "A1",
-            "version": xw.__version__, "runtime": "1.4"}
+    body = {
+        "client": "Office.js",
+        "func_name": name,
+        "args": args,
+        "caller_address": "A1",
+        "version": xw.__version__,
+        "runtime": "1.4",
+    }
     try:
         result = asyncio.run(custom_functions_call(body, udfs))
     except coerce.ExcelInputError as exc:
@@ -134,7 +159,10 @@ def test_bad_input_battery_gives_clear_errors_never_crashes():
     hostile.check_battery("officejs", outcome)
 
 
-@pytest.mark.parametrize(("func", "args", "base", "what"), hostile.trailing_month_cases(),
-                         ids=[f"{c[0]}-{c[3]}" for c in hostile.trailing_month_cases()])
+@pytest.mark.parametrize(
+    ("func", "args", "base", "what"),
+    hostile.trailing_month_cases(),
+    ids=[f"{c[0]}-{c[3]}" for c in hostile.trailing_month_cases()],
+)
 def test_latest_month_missing_in_one_argument_is_a_missing_value(func, args, base, what):
     hostile.check_trailing_month(call, func, args, base)

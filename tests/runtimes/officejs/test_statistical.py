@@ -44,8 +44,9 @@ def test_risk_alloc_and_contributions_take_the_latent_model_by_formula_chain():
     np.testing.assert_allclose(cases.as_array(call("risk_contrib", [got, loadings, fcov, spec]))[0], shares, atol=1e-9)
 
 
-@pytest.mark.parametrize(("func", "args", "message"), statistical_cases.ERROR_CASES,
-                         ids=[e[0] for e in statistical_cases.ERROR_CASES])
+@pytest.mark.parametrize(
+    ("func", "args", "message"), statistical_cases.ERROR_CASES, ids=[e[0] for e in statistical_cases.ERROR_CASES]
+)
 def test_user_errors_raise_xlwings_error_with_one_line(func, args, message):
     with pytest.raises(xw.XlwingsError) as exc:
         call(func, args)

@@ -307,7 +307,11 @@ def lasso(returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, 
 
 
 def elastic_net(
-    returns: ArrayLike, factors: ArrayLike, lam: ArrayLike | None = None, l1_ratio: float = DEFAULTS["l1_ratio"], **kw: Any
+    returns: ArrayLike,
+    factors: ArrayLike,
+    lam: ArrayLike | None = None,
+    l1_ratio: float = DEFAULTS["l1_ratio"],
+    **kw: Any,
 ) -> PenalizedResult:
     """Elastic-net loadings (scikit-learn ``ElasticNet(alpha=lam, l1_ratio=l1_ratio)``): the lasso's objective plus
     ``lam * (1 - l1_ratio) / 2 * sum_k w_k b_k^2``, the L1 term scaled by ``l1_ratio``.

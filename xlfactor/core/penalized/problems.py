@@ -11,7 +11,7 @@ import numpy as np
 
 from ...errors import InsufficientDataError
 from .. import _validation as v
-from ..regression import usable_groups
+from ..least_squares import usable_groups
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +144,9 @@ def build_problems(
     k = x.shape[1]
     sets = [np.asarray(r) for r in row_sets] + ([np.asarray(r) for r in test_sets] if test_sets is not None else [])
     n_sets = len(row_sets)
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("gram", "xty", "yty", "n", "block", "asset", "rowset", "xmean", "xscale", "ymean")}
+    parts: dict[str, list[np.ndarray]] = {
+        name: [] for name in ("gram", "xty", "yty", "n", "block", "asset", "rowset", "xmean", "xscale", "ymean")
+    }
     test: dict[str, Any] | None = {"gram": [], "xty": [], "yty": [], "n": []} if test_sets is not None else None
     n_blocks = 0
     membership = _membership(sets, x.shape[0])
@@ -219,7 +221,12 @@ def build_problems(
         n_blocks += n_s
     if not n_blocks:
         raise InsufficientDataError(f"no asset has the {k + 2} usable rows a regression on {k} factor(s) needs.")
-    join: dict[str, Callable[..., np.ndarray]] = {"gram": np.concatenate, "xty": np.hstack, "xmean": np.concatenate, "xscale": np.concatenate}
+    join: dict[str, Callable[..., np.ndarray]] = {
+        "gram": np.concatenate,
+        "xty": np.hstack,
+        "xmean": np.concatenate,
+        "xscale": np.concatenate,
+    }
     probs = Problems(**{name: join.get(name, np.concatenate)(vals) for name, vals in parts.items()})
     if test is not None:
         test = {name: join.get(name, np.concatenate)(vals) for name, vals in test.items()}

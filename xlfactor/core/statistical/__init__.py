@@ -13,14 +13,14 @@ from .count import FactorCount, factor_count
 from .riskmodel import LatentRollingResult, latent_risk_model, rolling_latent
 
 __all__ = [
-           "FactorCount",
-           "LatentRollingResult",
-           "LatentVsNamed",
-           "PCAResult",
-           "canonical_correlations",
-           "factor_count",
-           "latent_risk_model",
-           "latent_vs_named",
-           "pca",
-           "rolling_latent",
+    "FactorCount",
+    "LatentRollingResult",
+    "LatentVsNamed",
+    "PCAResult",
+    "canonical_correlations",
+    "factor_count",
+    "latent_risk_model",
+    "latent_vs_named",
+    "pca",
+    "rolling_latent",
 ]

@@ -78,11 +78,19 @@ def r2_on(target: np.ndarray, regressors: np.ndarray) -> tuple[np.ndarray, np.nd
     tc = target - target.mean(axis=0)
     q = np.linalg.qr(regressors - regressors.mean(axis=0))[0]
     fit = q @ (q.T @ tc)
-    return (fit ** 2).sum(axis=0), (tc ** 2).sum(axis=0)
+    return (fit**2).sum(axis=0), (tc**2).sum(axis=0)
 
 
-def latent_vs_named(returns: ArrayLike, named: ArrayLike, k: int, *, demean: bool = True, standardize: bool = DEFAULTS["pca_standardize"],
-                    asset_names: v.Names = None, factor_names: v.Names = None) -> LatentVsNamed:
+def latent_vs_named(
+    returns: ArrayLike,
+    named: ArrayLike,
+    k: int,
+    *,
+    demean: bool = True,
+    standardize: bool = DEFAULTS["pca_standardize"],
+    asset_names: v.Names = None,
+    factor_names: v.Names = None,
+) -> LatentVsNamed:
     """Each asset's R2 on k latent vs on the named factors; canonical correlations; variance shares.
 
     Parameters
@@ -132,9 +140,16 @@ def latent_vs_named(returns: ArrayLike, named: ArrayLike, k: int, *, demean: boo
     f, gn = fit.factors[rows], g[rows]
     ess_l, tss_l = r2_on(f, gn)
     ess_n, tss_n = r2_on(gn, f)
-    return LatentVsNamed(k=fit.k, r2_latent=fit.r2, r2_named=ols.r2, canonical=canonical_correlations(f, gn),
-                         latent_on_named=ess_l / tss_l, named_on_latent=ess_n / tss_n,
-                         latent_share=float(ess_l.sum() / tss_l.sum()), rows=int(rows.sum()))
+    return LatentVsNamed(
+        k=fit.k,
+        r2_latent=fit.r2,
+        r2_named=ols.r2,
+        canonical=canonical_correlations(f, gn),
+        latent_on_named=ess_l / tss_l,
+        named_on_latent=ess_n / tss_n,
+        latent_share=float(ess_l.sum() / tss_l.sum()),
+        rows=int(rows.sum()),
+    )
 
 
 __all__ = ["LatentVsNamed", "canonical_correlations", "latent_vs_named"]

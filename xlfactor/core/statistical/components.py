@@ -107,9 +107,11 @@ def prepare(x: np.ndarray, demean: bool, standardize: bool, names: v.Names = Non
         scale = np.sqrt(mean_of((x - mean) ** 2, axis=0))
         flat = np.flatnonzero(~(scale > 1e-14 * np.maximum(np.nanmax(np.abs(x), axis=0), 1e-300)))
         if flat.size:
-            raise InputValueError(f"returns {v.label('column', int(flat[0]), names)} is constant over its "
-                                  f"{count[flat[0]]} rows; it cannot be standardised: remove it or set standardize "
-                                  "to FALSE.")
+            raise InputValueError(
+                f"returns {v.label('column', int(flat[0]), names)} is constant over its "
+                f"{count[flat[0]]} rows; it cannot be standardised: remove it or set standardize "
+                "to FALSE."
+            )
     return ((x - mean) / scale if standardize else x - mean), mean, scale
 
 
@@ -179,29 +181,50 @@ def _orthonormal(a: np.ndarray) -> np.ndarray:
         return np.linalg.qr(a)[0]
 
 
-def decompose(z: np.ndarray, k: int, mean, scale, ddof: int, observed=None, exact=None, n_iter=0, n_missing=0,
-              names: v.Names = None) -> PCAResult:
+def decompose(
+    z: np.ndarray,
+    k: int,
+    mean,
+    scale,
+    ddof: int,
+    observed=None,
+    exact=None,
+    n_iter=0,
+    n_missing=0,
+    names: v.Names = None,
+) -> PCAResult:
     """The k-component result on a complete prepared panel (R2 on the ``observed`` cells only)."""
     t = z.shape[0]
     lam, vec = top_components(z, k, exact)
     rank = int((lam > lam[0] * 1e-13).sum()) if lam.size and lam[0] > 0 else 0
     if k > rank:
-        raise InputValueError(f"k is {k} but the returns have rank {rank} (after removing the means); ask for at "
-                              f"most {rank} factor(s).")
+        raise InputValueError(
+            f"k is {k} but the returns have rank {rank} (after removing the means); ask for at most {rank} factor(s)."
+        )
     load = vec[:, :k] * signs(vec[:, :k])
     f = z @ load
     if observed is None:  # residual sum of squares of asset j: ||z_j||^2 - sum_k V_jk^2 s_k^2 (F's columns orthogonal)
         tss = np.einsum("ij,ij->j", z, z)
-        rss = np.maximum(tss - (load ** 2) @ lam[:k], 0.0)
+        rss = np.maximum(tss - (load**2) @ lam[:k], 0.0)
     else:  # on the observed cells only
         resid = np.where(observed, z - f @ load.T, 0.0)
-        tss, rss = (np.where(observed, z, 0.0) ** 2).sum(axis=0), (resid ** 2).sum(axis=0)
+        tss, rss = (np.where(observed, z, 0.0) ** 2).sum(axis=0), (resid**2).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = 1.0 - rss / tss
     total = float(np.einsum("ij,ij->", z, z))
     denom = t - ddof
-    return PCAResult(factors=f, loadings=load, eigenvalues=lam / denom, explained=lam / total if total else lam * 0,
-                     r2=r2, mean=mean, scale=scale, total_variance=total / denom, n_iter=n_iter, n_missing=n_missing)
+    return PCAResult(
+        factors=f,
+        loadings=load,
+        eigenvalues=lam / denom,
+        explained=lam / total if total else lam * 0,
+        r2=r2,
+        mean=mean,
+        scale=scale,
+        total_variance=total / denom,
+        n_iter=n_iter,
+        n_missing=n_missing,
+    )
 
 
 def check_k(k, m: int, name: str = "k") -> int:
@@ -216,20 +239,32 @@ def check_coverage(x: np.ndarray, k: int, names: v.Names = None) -> np.ndarray:
     short = np.flatnonzero(per_asset < need)
     if short.size:
         j = int(short[0])
-        raise InsufficientDataError(f"returns {v.label('column', j, names)} has {per_asset[j]} row(s) with a number; "
-                                    f"{k} latent factor(s) need at least {need} per asset: remove the asset or "
-                                    "extend its history.")
+        raise InsufficientDataError(
+            f"returns {v.label('column', j, names)} has {per_asset[j]} row(s) with a number; "
+            f"{k} latent factor(s) need at least {need} per asset: remove the asset or "
+            "extend its history."
+        )
     per_row = observed.sum(axis=1)
     thin = np.flatnonzero(per_row < k)
     if thin.size:
         i = int(thin[0])
-        raise InsufficientDataError(f"returns row {i + 1} has {per_row[i]} number(s); {k} latent factor(s) need at "
-                                    f"least {k} assets in every period: remove the row or fill it.")
+        raise InsufficientDataError(
+            f"returns row {i + 1} has {per_row[i]} number(s); {k} latent factor(s) need at "
+            f"least {k} assets in every period: remove the row or fill it."
+        )
     return observed
 
 
-def em_fill(x: np.ndarray, k: int, demean: bool, standardize: bool, observed: np.ndarray, tol: float = EM_TOL,
-            max_iter: int = EM_MAX_ITER, names: v.Names = None) -> tuple[np.ndarray, int]:
+def em_fill(
+    x: np.ndarray,
+    k: int,
+    demean: bool,
+    standardize: bool,
+    observed: np.ndarray,
+    tol: float = EM_TOL,
+    max_iter: int = EM_MAX_ITER,
+    names: v.Names = None,
+) -> tuple[np.ndarray, int]:
     """(x with its gaps filled by the k-factor EM estimate, iterations); statsmodels' fill-em (module docstring)."""
     z, mean, scale = prepare(x, demean, standardize, names)
     mask = ~observed
@@ -247,12 +282,23 @@ def em_fill(x: np.ndarray, k: int, demean: bool, standardize: bool, observed: np
             out[mask] = (fit * scale + mean)[mask]
             return out, it
         last = now
-    raise ConvergenceError(f"the EM estimate of the {int(mask.sum())} missing cells did not converge in {max_iter} "
-                           f"iterations (last relative change {change:.2g}); use fewer factors or fill the gaps.")
+    raise ConvergenceError(
+        f"the EM estimate of the {int(mask.sum())} missing cells did not converge in {max_iter} "
+        f"iterations (last relative change {change:.2g}); use fewer factors or fill the gaps."
+    )
 
 
-def pca(returns: ArrayLike, k: int = 1, *, demean: bool = True, standardize: bool = False, tol: float = EM_TOL,
-        max_iter: int = EM_MAX_ITER, exact: bool | None = None, asset_names: v.Names = None) -> PCAResult:
+def pca(
+    returns: ArrayLike,
+    k: int = 1,
+    *,
+    demean: bool = True,
+    standardize: bool = False,
+    tol: float = EM_TOL,
+    max_iter: int = EM_MAX_ITER,
+    exact: bool | None = None,
+    asset_names: v.Names = None,
+) -> PCAResult:
     """Principal components of a return panel (T periods x N assets), blanks estimated by EM.
 
     Parameters
@@ -311,8 +357,18 @@ def pca(returns: ArrayLike, k: int = 1, *, demean: bool = True, standardize: boo
     if t < 2 and demean:
         raise InsufficientDataError(f"returns has {t} row; principal components need at least 2 periods.")
     z, mean, scale = prepare(x, demean, standardize, asset_names)
-    return decompose(z, k, mean, scale, 1 if (demean or standardize) else 0, observed if n_missing else None, exact, n_iter, n_missing,
-                     asset_names)
+    return decompose(
+        z,
+        k,
+        mean,
+        scale,
+        1 if (demean or standardize) else 0,
+        observed if n_missing else None,
+        exact,
+        n_iter,
+        n_missing,
+        asset_names,
+    )
 
 
 __all__ = ["PCAResult", "check_coverage", "decompose", "em_fill", "pca", "prepare", "signs", "top_components"]

@@ -81,15 +81,15 @@ def criteria_values(lam: np.ndarray, total: np.ndarray, t, n, kmax: int) -> np.n
     k = np.arange(1, kmax + 1)
     scale = np.asarray((n + t), float)[..., None] / nt
     g1, g2 = scale * np.log(1.0 / scale), scale * np.log(np.minimum(n, t))[..., None]
-    vk = tail[..., 1:kmax + 1]
+    vk = tail[..., 1 : kmax + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         out = {
             "ic_p1": np.log(vk) + k * g1,
             "ic_p2": np.log(vk) + k * g2,
-            "pc_p1": vk + k * tail[..., kmax:kmax + 1] * g1,
-            "pc_p2": vk + k * tail[..., kmax:kmax + 1] * g2,
-            "er": lam[..., :kmax] / lam[..., 1:kmax + 1],
-            "gr": np.log(tail[..., :kmax] / vk) / np.log(vk / tail[..., 2:kmax + 2]),
+            "pc_p1": vk + k * tail[..., kmax : kmax + 1] * g1,
+            "pc_p2": vk + k * tail[..., kmax : kmax + 1] * g2,
+            "er": lam[..., :kmax] / lam[..., 1 : kmax + 1],
+            "gr": np.log(tail[..., :kmax] / vk) / np.log(vk / tail[..., 2 : kmax + 2]),
         }
     return np.stack([out[c] for c in NUM_FACTOR_CRITERIA], axis=-2)
 
@@ -104,16 +104,24 @@ def choose_k(values: np.ndarray) -> np.ndarray:
 def check_kmax(kmax, t: int, n: int, demean: bool) -> int:
     top = max_kmax(t, n, demean)
     if top < 1:
-        raise InsufficientDataError(f"returns is {t} x {n}; counting factors needs at least 3 assets and "
-                                    f"{3 + int(demean)} periods.")
+        raise InsufficientDataError(
+            f"returns is {t} x {n}; counting factors needs at least 3 assets and {3 + int(demean)} periods."
+        )
     if kmax is None or (isinstance(kmax, str) and not kmax.strip()):
         return min(KMAX_DEFAULT, top)
     return v.check_nonneg_int(kmax, "kmax", minimum=1, maximum=top)
 
 
-def factor_count(returns: ArrayLike, kmax: int | None = None, *, demean: bool = True,
-                 standardize: bool = DEFAULTS["pca_standardize"], tol: float = _pca.EM_TOL,
-                 max_iter: int = _pca.EM_MAX_ITER, asset_names: v.Names = None) -> FactorCount:
+def factor_count(
+    returns: ArrayLike,
+    kmax: int | None = None,
+    *,
+    demean: bool = True,
+    standardize: bool = DEFAULTS["pca_standardize"],
+    tol: float = _pca.EM_TOL,
+    max_iter: int = _pca.EM_MAX_ITER,
+    asset_names: v.Names = None,
+) -> FactorCount:
     """The number of latent factors in a return panel by each criterion of ``options.NUM_FACTOR_CRITERIA``.
 
     Parameters
@@ -155,8 +163,16 @@ def factor_count(returns: ArrayLike, kmax: int | None = None, *, demean: bool = 
     kmax = check_kmax(kmax, t, n, demean or standardize)
     if not np.isfinite(x).all():
         observed = _pca.check_coverage(x, kmax, asset_names)
-        x, _ = _pca.em_fill(x, kmax, demean, standardize, observed, v.check_number(tol, "tol", low=0.0, low_open=True),
-                            v.check_nonneg_int(max_iter, "max_iter", minimum=1), asset_names)
+        x, _ = _pca.em_fill(
+            x,
+            kmax,
+            demean,
+            standardize,
+            observed,
+            v.check_number(tol, "tol", low=0.0, low_open=True),
+            v.check_nonneg_int(max_iter, "max_iter", minimum=1),
+            asset_names,
+        )
     z, _, _ = _pca.prepare(x, demean, standardize, asset_names)
     lam, _ = _pca.top_components(z, kmax + 1)
     total = float(np.einsum("ij,ij->", z, z))
@@ -165,8 +181,14 @@ def factor_count(returns: ArrayLike, kmax: int | None = None, *, demean: bool = 
     values = criteria_values(lam, np.asarray(total), t, n, kmax)
     chosen = dict(zip(NUM_FACTOR_CRITERIA, (int(c) for c in choose_k(values)), strict=True))
     ddof = 1 if (demean or standardize) else 0
-    return FactorCount(criteria=NUM_FACTOR_CRITERIA, values=values, chosen=chosen, eigenvalues=lam / (t - ddof),
-                       explained=lam / total, kmax=kmax)
+    return FactorCount(
+        criteria=NUM_FACTOR_CRITERIA,
+        values=values,
+        chosen=chosen,
+        eigenvalues=lam / (t - ddof),
+        explained=lam / total,
+        kmax=kmax,
+    )
 
 
 __all__ = ["FactorCount", "check_kmax", "choose_k", "criteria_values", "factor_count"]

@@ -44,10 +44,17 @@ def _choose_k(k, criterion, kmax, t, n, demean):
     return None, count.check_kmax(kmax, t, n, demean), NUM_FACTOR_CRITERIA.index(crit)
 
 
-def latent_risk_model(returns: ArrayLike, k: int | None = None, *, criterion: str = DEFAULTS["criterion"],
-                      kmax: int | None = None, standardize: bool = DEFAULTS["pca_standardize"],
-                      cov_method: str = DEFAULTS["cov_method"], halflife: float | None = None,
-                      asset_names: v.Names = None) -> risk.FactorModel:
+def latent_risk_model(
+    returns: ArrayLike,
+    k: int | None = None,
+    *,
+    criterion: str = DEFAULTS["criterion"],
+    kmax: int | None = None,
+    standardize: bool = DEFAULTS["pca_standardize"],
+    cov_method: str = DEFAULTS["cov_method"],
+    halflife: float | None = None,
+    asset_names: v.Names = None,
+) -> risk.FactorModel:
     """The latent-factor risk model ``B F B' + D`` of a return panel (see the module docstring).
 
     Parameters
@@ -95,8 +102,11 @@ def latent_risk_model(returns: ArrayLike, k: int | None = None, *, criterion: st
         k = res.chosen[NUM_FACTOR_CRITERIA[c]]
     fit = _pca.pca(x, k, standardize=standardize, asset_names=asset_names)
     loadings = fit.loadings * fit.scale[:, None]
-    f_cov = (np.diag(fit.eigenvalues[:k]) if v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample") == "sample"
-             else risk.factor_covariance(fit.factors, cov_method, halflife))
+    f_cov = (
+        np.diag(fit.eigenvalues[:k])
+        if v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample") == "sample"
+        else risk.factor_covariance(fit.factors, cov_method, halflife)
+    )
     return risk.FactorModel.from_arrays(loadings, f_cov, risk.specific_variance(x, fit.factors, loadings))
 
 
@@ -113,10 +123,19 @@ class LatentRollingResult(rolling.RollingResult):
         return self.factor_returns[w], int(self.n_factors[w])
 
 
-def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding: bool = False, k: int | None = None,
-                   criterion: str = DEFAULTS["criterion"], kmax: int | None = None,
-                   standardize: bool = DEFAULTS["pca_standardize"], cov_method: str = DEFAULTS["cov_method"],
-                   halflife: float | None = None) -> LatentRollingResult:
+def rolling_latent(
+    returns: ArrayLike,
+    window: int,
+    *,
+    step: int = 1,
+    expanding: bool = False,
+    k: int | None = None,
+    criterion: str = DEFAULTS["criterion"],
+    kmax: int | None = None,
+    standardize: bool = DEFAULTS["pca_standardize"],
+    cov_method: str = DEFAULTS["cov_method"],
+    halflife: float | None = None,
+) -> LatentRollingResult:
     """Latent-factor risk models on rolling or expanding windows (``rolling.windows``), k fixed or chosen in each.
 
     Parameters
@@ -156,10 +175,12 @@ def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding:
         risk.factor_covariance(y[:, :1], cov_method, halflife)  # checks halflife once
     groups: dict = {}
     for w, (a, b) in enumerate(spans):
-        have = np.isfinite(y[a:b + 1]).all(axis=0)
+        have = np.isfinite(y[a : b + 1]).all(axis=0)
         if have.sum() < 3:
-            raise InsufficientDataError(f"the window of rows {a + 1}-{b + 1} has {int(have.sum())} asset(s) with a "
-                                        "number in every period; a latent-factor model needs at least 3.")
+            raise InsufficientDataError(
+                f"the window of rows {a + 1}-{b + 1} has {int(have.sum())} asset(s) with a "
+                "number in every period; a latent-factor model needs at least 3."
+            )
         groups.setdefault((b - a + 1, have.tobytes()), []).append(w)
     n_win, n = len(spans), y.shape[1]
     parts = []
@@ -168,15 +189,20 @@ def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding:
         fixed, top, c = _choose_k(k, criterion, kmax, length, int(have.sum()), True)
         size = max(1, BATCH_CELLS // (length * int(have.sum())))
         for i in range(0, len(members), size):
-            ws = np.array(members[i:i + size])
-            stack = np.stack([y[spans[w, 0]:spans[w, 1] + 1][:, have] for w in ws])
+            ws = np.array(members[i : i + size])
+            stack = np.stack([y[spans[w, 0] : spans[w, 1] + 1][:, have] for w in ws])
             with single_threaded():  # many small decompositions (586 eigh of 30 x 30: 0.3 s, 6-20 s on 2 threads)
                 parts.append((ws, have, _estimate(stack, fixed, top, c, standardize, cov_method, halflife)))
     width = max(p[2]["loadings"].shape[2] for p in parts)
-    out = {"intercept": np.full((n_win, n), np.nan), "loadings": np.full((n_win, n, width), np.nan),
-           "r2": np.full((n_win, n), np.nan), "specific_var": np.full((n_win, n), np.nan),
-           "factor_cov": np.zeros((n_win, width, width)), "nobs": np.zeros((n_win, n), int),
-           "n_factors": np.zeros(n_win, int)}
+    out = {
+        "intercept": np.full((n_win, n), np.nan),
+        "loadings": np.full((n_win, n, width), np.nan),
+        "r2": np.full((n_win, n), np.nan),
+        "specific_var": np.full((n_win, n), np.nan),
+        "factor_cov": np.zeros((n_win, width, width)),
+        "nobs": np.zeros((n_win, n), int),
+        "n_factors": np.zeros(n_win, int),
+    }
     factor_returns: list = [None] * n_win
     for ws, have, est in parts:
         kw = est["loadings"].shape[2]
@@ -190,8 +216,14 @@ def rolling_latent(returns: ArrayLike, window: int, *, step: int = 1, expanding:
         out["n_factors"][ws] = est["n_factors"]
         for w, fr, kf in zip(ws, est["factors"], est["n_factors"], strict=True):
             factor_returns[w] = fr[:, :kf]
-    return LatentRollingResult(method="statistical", starts=spans[:, 0], ends=spans[:, 1],
-                               lambdas=np.full(n_win, np.nan), factor_returns=tuple(factor_returns), **out)
+    return LatentRollingResult(
+        method="statistical",
+        starts=spans[:, 0],
+        ends=spans[:, 1],
+        lambdas=np.full(n_win, np.nan),
+        factor_returns=tuple(factor_returns),
+        **out,
+    )
 
 
 def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str, halflife) -> dict:
@@ -199,12 +231,14 @@ def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str,
     g, length, n = stack.shape
     mean = stack.mean(axis=1)
     z = stack - mean[:, None, :]
-    scale = np.sqrt((z ** 2).mean(axis=1)) if standardize else np.ones((g, n))
+    scale = np.sqrt((z**2).mean(axis=1)) if standardize else np.ones((g, n))
     if standardize:
         flat = np.argwhere(~(scale > 0))
         if flat.size:
-            raise v.InputValueError(f"an asset ({flat[0][1] + 1}th of those present) is constant over a window; "
-                                    "it cannot be standardised: set standardize to FALSE.")
+            raise v.InputValueError(
+                f"an asset ({flat[0][1] + 1}th of those present) is constant over a window; "
+                "it cannot be standardised: set standardize to FALSE."
+            )
         z = z / scale[:, None, :]
     lam, vec = np.linalg.eigh(np.matmul(z.transpose(0, 2, 1), z))
     lam, vec = np.clip(lam[:, ::-1], 0.0, None), vec[:, :, ::-1]
@@ -224,12 +258,19 @@ def _estimate(stack: np.ndarray, k, kmax, c, standardize: bool, cov_method: str,
         f_cov = np.zeros((g, width, width))
         for i, (fw, kf) in enumerate(zip(factors, kw, strict=True)):
             f_cov[i, :kf, :kf] = risk.factor_covariance(fw[:, :kf], cov_method, halflife)
-    total_var = (z ** 2).sum(axis=1) / (length - 1)
-    spec = np.maximum(total_var - ((load ** 2) * var[:, None, :]).sum(axis=2), 0.0)
+    total_var = (z**2).sum(axis=1) / (length - 1)
+    spec = np.maximum(total_var - ((load**2) * var[:, None, :]).sum(axis=2), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = 1.0 - spec / total_var
-    return {"intercept": mean, "loadings": load * scale[:, :, None], "factor_cov": f_cov,
-            "specific_var": spec * scale ** 2, "r2": r2, "n_factors": kw, "factors": factors}
+    return {
+        "intercept": mean,
+        "loadings": load * scale[:, :, None],
+        "factor_cov": f_cov,
+        "specific_var": spec * scale**2,
+        "r2": r2,
+        "n_factors": kw,
+        "factors": factors,
+    }
 
 
 __all__ = ["LatentRollingResult", "latent_risk_model", "rolling_latent"]

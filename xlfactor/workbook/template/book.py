@@ -46,8 +46,18 @@ class Book:
     def block(self, sheet: str, name: str) -> Ref:
         return self.sheets[sheet].blocks[name]
 
-    def chart(self, sheet: Sheet, kind: dict, title: str, series: list[dict], row: int, col: int, axes: dict,
-              size=(620, 340), x_offset: int = 0):
+    def chart(
+        self,
+        sheet: Sheet,
+        kind: dict,
+        title: str,
+        series: list[dict],
+        row: int,
+        col: int,
+        axes: dict,
+        size=(620, 340),
+        x_offset: int = 0,
+    ):
         """A chart with a title, axis titles and the legend below; placed at (row, col), ``x_offset`` pixels right."""
         ch = self.wb.add_chart(kind)
         for s in series:
@@ -55,8 +65,13 @@ class Book:
         ch.set_title({"name": title, "name_font": {"size": 13}})
         assert all(axes.get(a, {}).get("name") for a in ("x", "y")), f"chart {title!r}: name both axes"
         for axis, opts in axes.items():  # 11 pt: 8.25 pt printed at the smallest scale (pages.SCALE)
-            getattr(ch, f"set_{axis}_axis")({**opts, "num_font": {"size": 11, **opts.get("num_font", {})},
-                                             "name_font": {"size": 11, **opts.get("name_font", {})}})
+            getattr(ch, f"set_{axis}_axis")(
+                {
+                    **opts,
+                    "num_font": {"size": 11, **opts.get("num_font", {})},
+                    "name_font": {"size": 11, **opts.get("name_font", {})},
+                }
+            )
         ch.set_size({"width": size[0], "height": size[1]})
         ch.set_legend({"position": "bottom", "font": {"size": 11}})
         sheet.ws.insert_chart(row, col, ch, {"y_offset": 2, "x_offset": x_offset})  # top edge below a page break

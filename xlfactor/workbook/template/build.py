@@ -52,8 +52,10 @@ class Template:
         t, n, k = self.data.shape()
         cap = self.capacity
         if t > cap.periods or n > cap.assets or k > cap.factors:
-            raise XLFactorError(f"the data ({t} periods, {n} assets, {k} factors) exceed the template's room "
-                                f"({cap.periods}, {cap.assets}, {cap.factors}).")
+            raise XLFactorError(
+                f"the data ({t} periods, {n} assets, {k} factors) exceed the template's room "
+                f"({cap.periods}, {cap.assets}, {cap.factors})."
+            )
         self.inp = self.inputs.resolve(self.data)
 
     def build(self, path: Path, flavor: str = "classic", progress=None) -> Book:
@@ -79,8 +81,14 @@ class Template:
         # engine id of Excel 365, so that Excel does not recalculate a file it takes for an older version's.
         book.wb.calc_on_load = False
         book.wb.calc_id = EXCEL_365_CALC_ID
-        book.wb.set_properties({"title": "xlfactor template", "subject": self.data.title,
-                                "comments": f"flavour {flavor}", "created": BUILD_DATE})  # fixed: rebuilds are identical
+        book.wb.set_properties(
+            {
+                "title": "xlfactor template",
+                "subject": self.data.title,
+                "comments": f"flavour {flavor}",
+                "created": BUILD_DATE,
+            }
+        )  # fixed: rebuilds are identical
         book.wb.close()
         return book
 
@@ -105,14 +113,20 @@ class Template:
     def selected(self, block: str, values, row: bool = False) -> Expr:
         """The entries of a Start factor column for the selected factors (FILTER by Use), as a column or a row."""
         data = self.book.block("Data", "n_factors")
-        text = (f"FILTER(TAKE({self.start_ref(block).a1()},{data.a1()}),"
-                f"TAKE({self.start_ref('use').a1()},{data.a1()}))")
+        text = f"FILTER(TAKE({self.start_ref(block).a1()},{data.a1()}),TAKE({self.start_ref('use').a1()},{data.a1()}))"
         chosen = self.inp.selected(values)
         return Expr(f"TOROW({text})", [chosen]) if row else Expr(text, [[v] for v in chosen])
 
 
-def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, data: Dataset | None = None,
-              capacity: Capacity | None = None, flavors=FLAVORS, progress=None) -> list[Path]:
+def build_all(
+    folder: Path,
+    inputs: Inputs | None = None,
+    force: bool = False,
+    data: Dataset | None = None,
+    capacity: Capacity | None = None,
+    flavors=FLAVORS,
+    progress=None,
+) -> list[Path]:
     """Write the flavours into ``folder``, atomically; refuses to overwrite unless ``force``.
 
     Existing files are checked before any work; each flavour is written to a temporary file beside
@@ -130,5 +144,3 @@ def build_all(folder: Path, inputs: Inputs | None = None, force: bool = False, d
         for flavor, tmp in zip(flavors, temps, strict=True):
             template.build(tmp, flavor, lambda message, fl=flavor: say(f"{FILE_NAMES[fl]}: {message}"))
     return paths
-
-

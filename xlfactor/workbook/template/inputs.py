@@ -10,11 +10,20 @@ from ...errors import XLFactorError
 from ..dataset import MAX_FACTORS, Dataset
 
 # the Start sheet's text inputs (method: the lambda method charted)
-CHOICES = {**{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method", "criterion")},
-           "method": OPTION_CHOICES["curve_method"]}
+CHOICES = {
+    **{k: OPTION_CHOICES[k] for k in ("scheme", "rule", "loadings", "cov_method", "risk_method", "criterion")},
+    "method": OPTION_CHOICES["curve_method"],
+}
 FLAGS = ("standardize",)  # TRUE/FALSE inputs
-WHOLE_NUMBERS = {"folds": 2, "gap": 0, "lags": 0, "bt_window": 10, "bt_step": 1,
-                 "periods_per_year": 1, "nw_lags": 0}  # input: smallest allowed value
+WHOLE_NUMBERS = {
+    "folds": 2,
+    "gap": 0,
+    "lags": 0,
+    "bt_window": 10,
+    "bt_step": 1,
+    "periods_per_year": 1,
+    "nw_lags": 0,
+}  # input: smallest allowed value
 # Barra-style options of the factor covariance and specific risk (core.options.DEFAULTS; blank = off), offered on
 # Start and passed on by the sheets when the Excel functions take them (FACTOR_COV, SPECIFIC_VAR, BACKTEST)
 BARRA = ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")
@@ -77,13 +86,17 @@ class Inputs:
     loadings: str = DEFAULTS["loadings"]  # which loadings feed the risk model: ols, ridge or lasso
     standardize: bool = DEFAULTS["standardize"]
     penalty_weights: tuple[float, ...] | None = None  # per factor of the data; default market 0, others 1
-    target_vol: float = DEFAULTS["target_vol"]  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
+    target_vol: float = DEFAULTS[
+        "target_vol"
+    ]  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
     periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
     criterion: str = DEFAULTS["criterion"]  # the number of latent factors on the Statistical sheet
     bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
-    bt_step: int | None = None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
+    bt_step: int | None = (
+        None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
+    )
 
     def resolve(self, data: Dataset) -> Inputs:
         """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
@@ -92,19 +105,24 @@ class Inputs:
         def sized(values, default, what, length):
             values = tuple(default if values is None else values)
             if len(values) != length:
-                raise XLFactorError(f"{what} has {len(values)} values but the data has {length}; give one per "
-                                    f"{'factor' if length == k else 'asset'}.")
+                raise XLFactorError(
+                    f"{what} has {len(values)} values but the data has {length}; give one per "
+                    f"{'factor' if length == k else 'asset'}."
+                )
             return values
 
         start = int(data.default_start or data.periods[0]) if self.start is None else int(self.start)
         end = int(data.periods[-1]) if self.end is None else int(self.end)
         window = int(((data.periods >= start) & (data.periods <= end)).sum())
         return replace(
-            self, start=start, end=end,
+            self,
+            start=start,
+            end=end,
             lags=newey_west_lags(window) if self.lags is None else int(self.lags),
             use_factors=tuple(bool(u) for u in sized(self.use_factors, (True,) * k, "use_factors", k)),
-            penalty_weights=tuple(float(w) for w in sized(self.penalty_weights, market_first_weights(k),
-                                                          "penalty_weights", k)),
+            penalty_weights=tuple(
+                float(w) for w in sized(self.penalty_weights, market_first_weights(k), "penalty_weights", k)
+            ),
             factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
             asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
             periods_per_year=data.periods_per_year if self.periods_per_year is None else int(self.periods_per_year),
@@ -116,7 +134,7 @@ class Inputs:
     def target_vol_period(self) -> float:
         """The target volatility per period (what the allocation needs): a year's divided by sqrt(periods a year)."""
         assert self.periods_per_year is not None  # resolved (Inputs.resolve)
-        return self.target_vol / self.periods_per_year ** 0.5
+        return self.target_vol / self.periods_per_year**0.5
 
     def selected(self, values) -> list:
         assert self.use_factors is not None  # resolved (Inputs.resolve)

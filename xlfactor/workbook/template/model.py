@@ -18,6 +18,7 @@ from ...excel import udfs
 if TYPE_CHECKING:
     from .sheet import Sheet
 
+
 @dataclass(frozen=True)
 class Ref:
     """A rectangular range (0-based, inclusive) on a sheet of the model."""
@@ -101,8 +102,12 @@ class Call:
         key = self.text("classic")
         if results is None or key not in results:
             py = getattr(udfs, self.name.lower())
-            out = py(*[a.values(results) if isinstance(a, Call) else a.values() if isinstance(a, (Ref, Expr)) else a
-                       for a in self.args])
+            out = py(
+                *[
+                    a.values(results) if isinstance(a, Call) else a.values() if isinstance(a, (Ref, Expr)) else a
+                    for a in self.args
+                ]
+            )
             out = [[out]] if isinstance(out, str) or not isinstance(out, list) else out
             if results is None:
                 return out
@@ -132,4 +137,3 @@ def grid(values) -> list[list]:
     if not isinstance(values, (list, tuple)):
         return [[values]]
     return [list(r) if isinstance(r, (list, tuple)) else [r] for r in values]
-

@@ -83,7 +83,9 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
     hidden_rows = _empty_runs(rows_used, last_row) if preview else []
     hidden_cols = _empty_runs(cols_used, last_col) if preview else []
     printable_w = PAGE[0] - 2 * 72 * MARGIN
-    widths = [0.0 if c in hidden_cols else column_points(sheet.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)]
+    widths = [
+        0.0 if c in hidden_cols else column_points(sheet.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)
+    ]
     cut = 0
     if preview:  # one page wide: the columns beyond are left out (the footer says so)
         fits = sum(1 for edge in itertools.accumulate(widths) if edge <= printable_w * 100 / SCALE[0])
@@ -97,8 +99,16 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
     if cut_table:  # the preview prints the first rows of a long table: as many as fill its last page
         room = page - sum(height(r) for r in range((cuts or [0])[-1], last_row + 1))
         last_row = min(sheet.extent[0], last_row + max(0, int(room // ROW)))
-    return Plan(scale, last_row, last_col, tuple(cuts), tuple(hidden_rows), tuple(hidden_cols),
-                width * scale / 100 > printable_w + 1, cut)
+    return Plan(
+        scale,
+        last_row,
+        last_col,
+        tuple(cuts),
+        tuple(hidden_rows),
+        tuple(hidden_cols),
+        width * scale / 100 > printable_w + 1,
+        cut,
+    )
 
 
 def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int], grows: bool = False) -> list[int]:
@@ -107,8 +117,11 @@ def breaks(sheet: Sheet, page: float, last_row: int, height, used: set[int], gro
     is longest, so that no page is a short remainder (``grows``: the last page will be filled).
     """
     inside = {r for row, _, _, h in sheet.charts for r in range(row + 1, row + -(-h // 20))}
-    starts = sorted(r for r in used | sheet.breakable if (r - 1 not in used or r in sheet.breakable)
-                    and 0 < r <= last_row and r not in inside)
+    starts = sorted(
+        r
+        for r in used | sheet.breakable
+        if (r - 1 not in used or r in sheet.breakable) and 0 < r <= last_row and r not in inside
+    )
     cum = list(itertools.accumulate((height(r) for r in range(last_row + 1)), initial=0.0))
     edges = [0, *starts, last_row + 1]
     length = lambda i, j: cum[edges[j]] - cum[edges[i]]  # noqa: E731  (points from edge i to edge j)

@@ -15,6 +15,7 @@ from .model import Call, Expr, Ref, Spill, grid
 if TYPE_CHECKING:
     from .book import Book
 
+
 @dataclass
 class Sheet:
     book: Book
@@ -141,8 +142,11 @@ class Sheet:
         def cell_fmt(i, j):
             return row_formats[i] if row_formats else col_formats[j] if col_formats else fmt
 
-        clean = [[None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x
-                  for x in row] + [None] * (cols - len(row)) for row in result]
+        clean = [
+            [None if (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x) else x for x in row]
+            + [None] * (cols - len(row))
+            for row in result
+        ]
         area = Spill(self, r, c, r + rows - 1, c + cols - 1, grid=clean)
         if self.book.flavor != "preview":  # the formula first: XlsxWriter caches 0 in the whole area
             first = "" if clean[0][0] is None else clean[0][0]
@@ -166,16 +170,18 @@ class Sheet:
         self.book.plain.append((self.name, r, c, grid(expr.result)))
         return area
 
-    def udf(self, r, c, name: str, args: list, fmt=None, block: str | None = None, row_formats=None,
-            col_formats=None) -> Spill:
+    def udf(
+        self, r, c, name: str, args: list, fmt=None, block: str | None = None, row_formats=None, col_formats=None
+    ) -> Spill:
         """An xlfactor function spilling from (r, c); ``block`` names it for the layout and the tests."""
         call = Call(name, tuple(args))
         try:
             result = self.book.evaluate(call)
         except XLFactorError as exc:
             raise XLFactorError(f"template formula on {self.name}!{xl_rowcol_to_cell(r, c)} fails: {exc}") from None
-        area = self._spill(r, c, call.text(self.book.flavor), result, fmt or self.book.fmt["plain"], row_formats,
-                           col_formats)
+        area = self._spill(
+            r, c, call.text(self.book.flavor), result, fmt or self.book.fmt["plain"], row_formats, col_formats
+        )
         self.book.formulas.append((block or name.lower(), area, name))
         if block:
             self.blocks[block] = area

@@ -16,7 +16,13 @@ STYLES = {
     "input": {"bg_color": "#FFF2CC", "border": 1, "bold": True},
     "input_pct": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "num_format": "0.0%"},
     # a logical input; the number format makes viewers that store TRUE as 1 (LibreOffice) show TRUE too
-    "flag": {"bg_color": "#FFF2CC", "border": 1, "bold": True, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'},
+    "flag": {
+        "bg_color": "#FFF2CC",
+        "border": 1,
+        "bold": True,
+        "align": "center",
+        "num_format": '"TRUE";"TRUE";"FALSE"',
+    },
     "period": {"num_format": "0", "align": "left"},
     "int": {"num_format": "0"},
     "pvalue": {"num_format": '[<0.0001]"<0.0001";0.0000'},
@@ -37,9 +43,16 @@ def fixed_point(values=None, sig: int = 3, percent: bool = False, decimals: int 
     ('0.000', '0.0%')
     """
     if decimals is None:
-        a = np.abs(np.asarray([x for x in np.ravel(np.asarray(values, dtype=object))
-                               if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
-                               and x != 0], dtype=float)) * (100 if percent else 1)
+        a = np.abs(
+            np.asarray(
+                [
+                    x
+                    for x in np.ravel(np.asarray(values, dtype=object))
+                    if isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) and x != 0
+                ],
+                dtype=float,
+            )
+        ) * (100 if percent else 1)
         typical = float(np.median(a)) if a.size else 1.0
         decimals = int(min(8, max(0, sig - 1 - math.floor(math.log10(typical)))))
     return ("0" + ("." + "0" * decimals if decimals else "")) + ("%" if percent else "")
@@ -50,11 +63,15 @@ def nice_axis(low: float, high: float, ticks: int = 5, floor: float | None = Non
     giving about ``ticks`` intervals, the bounds on multiples of it, never below ``floor``."""
     span = (high - low) or abs(high) or 1.0
     raw = span / ticks
-    step = min((m * 10.0 ** np.floor(np.log10(raw)) for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw) if s >= raw
-               else np.inf)
+    step = min(
+        (m * 10.0 ** np.floor(np.log10(raw)) for m in (1, 2, 5, 10)), key=lambda s: abs(s - raw) if s >= raw else np.inf
+    )
     lo, hi = np.floor(low / step) * step, np.ceil(high / step) * step
     if floor is not None:
         lo = max(lo, floor)
     digits = max(0, 1 - int(np.floor(np.log10(step))))  # no float noise in the bounds (0.013, not 0.0130000001)
-    return {"min": round(float(lo), digits), "max": round(float(hi if hi > lo else lo + step), digits),
-            "major_unit": round(float(step), digits)}
+    return {
+        "min": round(float(lo), digits),
+        "max": round(float(hi if hi > lo else lo + step), digits),
+        "major_unit": round(float(step), digits),
+    }

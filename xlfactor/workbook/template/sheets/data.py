@@ -35,12 +35,22 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     used = max(1 + k, 1 + math.ceil(1.3 * len(FACTORS_HEAD) / 9))  # the last column the factors' block takes
     note_cols = range(used + 2, a0)
     across = a0 + min(n, 14 - (used + 2)) - 1 if book.flavor == "preview" and used + 2 < 14 else 1 + k
-    s.paragraph(1, 0, across, "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
-                f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
-                f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.", "note", note_cols)
+    s.paragraph(
+        1,
+        0,
+        across,
+        "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
+        f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
+        f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.",
+        "note",
+        note_cols,
+    )
     starts = [int(np.argmax(np.isfinite(d.factors[:, j]))) for j in range(k)]
-    warmup = " ".join(f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
-                      for name, i in zip(d.factor_names, starts, strict=True) if i > 0)
+    warmup = " ".join(
+        f"{name} is blank until {d.periods[i]} (its warm-up); the default sample starts later."
+        for name, i in zip(d.factor_names, starts, strict=True)
+        if i > 0
+    )
     notes = " ".join([*d.notes, warmup]).strip()
     if notes:
         s.paragraph(3, 0, across, notes, "note", note_cols)
@@ -51,10 +61,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     room = {key: s.ref(row0, c0, last, c1) for key, (c0, c1) in {**cols, "market": (2, 2)}.items()}
     # sizes: what every formula reads of the data
     sizes = {}
-    for j, (key, label, text, value) in enumerate([
+    for j, (key, label, text, value) in enumerate(
+        [
             ("n_periods", "Periods", f"=COUNT({room['periods'].a1()})", t),
             ("n_factors", "Factors", f"=COUNTA({names['factors'].a1()})", k),
-            ("n_assets", "Assets", f"=COUNTA({names['assets'].a1()})", n)]):
+            ("n_assets", "Assets", f"=COUNTA({names['assets'].a1()})", n),
+        ]
+    ):
         s.text(2, 2 * j, label, f["label"])
         sizes[key] = s.formula(2, 2 * j + 1, text, value, f["int"])
         s.blocks[key] = sizes[key]
@@ -89,4 +102,3 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     }
     s.blocks.update({f"room_{key}": ref for key, ref in room.items()})
     return out
-

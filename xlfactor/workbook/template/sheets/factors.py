@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 TITLE = "Factors"
 KEY = "factors"  # what later sheets find this sheet's blocks under
-NEEDS = ('data',)  # the sheets whose blocks this one uses
+NEEDS = ("data",)  # the sheets whose blocks this one uses
 
 
 def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
@@ -25,8 +25,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     use = np.array(inp.use_factors)
     k_sel = int(use.sum())
     s.text(0, 0, "Factors over the sample window: correlation, VIF, condition number", f["title"])
-    s.text(1, 0, "The window and the factor selection come from the Start sheet; the CAPM market is the Data "
-                 "sheet's first factor, selected or not.", f["note"])
+    s.text(
+        1,
+        0,
+        "The window and the factor selection come from the Start sheet; the CAPM market is the Data "
+        "sheet's first factor, selected or not.",
+        f["note"],
+    )
     lay = Layout(s, 3)
     corr_head = lay.take("corr_head", 2, gap=0)
     corr_room = lay.take("corr_room", cap.factors, cap.factors + 1)
@@ -42,8 +47,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         "months": s.udf(win_r0, 0, "SAMPLE_WINDOW", [data["periods"], *window_args], f["period"], block="months"),
         "rf": s.udf(win_r0, 1, "SAMPLE_WINDOW", [data["rf"], *window_args], book.number(decimals=5), block="rf"),
         "market": s.udf(win_r0, 2, "SAMPLE_WINDOW", [data["market"], *window_args], ret, block="market"),
-        "factors": s.udf(win_r0, 3, "SAMPLE_WINDOW", [data["factors"], *window_args, use_now], ret,
-                         block="factors"),
+        "factors": s.udf(win_r0, 3, "SAMPLE_WINDOW", [data["factors"], *window_args, use_now], ret, block="factors"),
     }
     s.heading(window.r0, 0, "Sample window (every later sheet uses these blocks)")
     for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
@@ -55,23 +59,46 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.array(corr_head.r0 + 1, 1, names_row, f["head"])
     s.array(corr_room.r0, 0, names_col, f["label"])
     s.udf(corr_room.r0, 1, "FACTOR_CORR", [win["factors"]], book.number(decimals=3), block="corr")
-    s.ws.conditional_format(corr_room.r0, 1, corr_room.r1, corr_room.c1, {
-        "type": "3_color_scale", "min_color": "#F8696B", "mid_type": "num", "mid_value": 0, "mid_color": "#FFFFFF",
-        "max_color": "#5A8AC6", "min_type": "num", "min_value": -1, "max_type": "num", "max_value": 1})
+    s.ws.conditional_format(
+        corr_room.r0,
+        1,
+        corr_room.r1,
+        corr_room.c1,
+        {
+            "type": "3_color_scale",
+            "min_color": "#F8696B",
+            "mid_type": "num",
+            "mid_value": 0,
+            "mid_color": "#FFFFFF",
+            "max_color": "#5A8AC6",
+            "min_type": "num",
+            "min_value": -1,
+            "max_type": "num",
+            "max_value": 1,
+        },
+    )
     s.text(diag.r0, 0, "VIF", f["label"])
     vif = s.udf(diag.r0, 1, "FACTOR_VIF", [win["factors"]], book.number(decimals=2), block="vif")
     s.text(diag.r0 + 1, 0, "Condition number", f["label"])
     cond = s.udf(diag.r0 + 1, 1, "FACTOR_COND", [win["factors"]], book.number(decimals=1), block="cond")
     vif_values = [x for x in vif.values()[0] if isinstance(x, float)]
     high = max(vif_values) > 10 or cond.value() > 30
-    warn = ("Warning: high collinearity (VIF above 10 or condition number above 30): loadings are unstable; "
-            "consider ridge or dropping a factor.")
+    warn = (
+        "Warning: high collinearity (VIF above 10 or condition number above 30): loadings are unstable; "
+        "consider ridge or dropping a factor."
+    )
     fine = "No harmful collinearity: every VIF <= 10 and condition number <= 30."
-    s.formula(diag.r0 + 2, 0, f'=IF(OR(COUNTIF({vif.a1()},">10")>0,{cond.cell().a1()}>30),"{warn}","{fine}")',
-              warn if high else fine, f["warn"] if high else f["note"])
+    s.formula(
+        diag.r0 + 2,
+        0,
+        f'=IF(OR(COUNTIF({vif.a1()},">10")>0,{cond.cell().a1()}>30),"{warn}","{fine}")',
+        warn if high else fine,
+        f["warn"] if high else f["note"],
+    )
     s.text(diag.r0 + 3, 0, "Penalty weight", f["label"])
-    weights = s.array(diag.r0 + 3, 1, tpl.selected("penalty_weights", inp.penalty_weights, row=True),
-                      book.number(decimals=2))
+    weights = s.array(
+        diag.r0 + 3, 1, tpl.selected("penalty_weights", inp.penalty_weights, row=True), book.number(decimals=2)
+    )
     s.set_column(0, 0, 16)
     s.set_column(1, 3 + k_sel, 11)
     s.set_column(2, 2, 15)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 TITLE = "Lambda"
 KEY = "lambda"  # what later sheets find this sheet's blocks under
-NEEDS = ('factors', 'market')  # the sheets whose blocks this one uses
+NEEDS = ("factors", "market")  # the sheets whose blocks this one uses
 LAMBDA_FORMAT = "0.00E+00"  # lambdas span orders of magnitude: scientific
 CV_ROWS = 100  # the lambda grid's length (CV_CURVE rows)
 PROGRESS = "Lambda (cross-validation)"  # what the build reports before the sheet
@@ -44,8 +44,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     factors, market = (ctx[key] for key in NEEDS)
     f = book.fmt
     s.text(0, 0, "Lambda: time-ordered cross-validation (one lambda pooled over all assets)", f["title"])
-    s.text(1, 0, "Lasso objective 1/(2n)||y-a-Xb||^2 + lambda|b|_1; ridge ||y-a-Xb||^2 + lambda||b||^2 "
-                 "(different scales). Folds, scheme, gap and rule come from Start.", f["note"])
+    s.text(
+        1,
+        0,
+        "Lasso objective 1/(2n)||y-a-Xb||^2 + lambda|b|_1; ridge ||y-a-Xb||^2 + lambda||b||^2 "
+        "(different scales). Folds, scheme, gap and rule come from Start.",
+        f["note"],
+    )
     ex, fx = market["excess"], factors["factors"]
     cvopt = [tpl.start_ref("folds"), tpl.start_ref("scheme")]
     gap, rule = tpl.start_ref("gap"), tpl.start_ref("rule")
@@ -54,10 +59,12 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     chosen = lay.take("chosen", 4, 6)
     chart = lay.take("chart", 19, 6)  # the error curve, between the chosen lambdas and the table
     pen = [0.0, tpl.start_ref("standardize"), factors["weights"]]  # rf (already excess), standardize, weights
-    rows = [("lambda_min", "Lambda method on Start, rule min", [method, *cvopt, "min"]),
-            ("lambda_1se", "Lambda method on Start, rule 1se", [method, *cvopt, "1se"]),
-            ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
-            ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule])]
+    rows = [
+        ("lambda_min", "Lambda method on Start, rule min", [method, *cvopt, "min"]),
+        ("lambda_1se", "Lambda method on Start, rule 1se", [method, *cvopt, "1se"]),
+        ("lasso", "Lasso lambda used (rule on Start)", ["lasso", *cvopt, rule]),
+        ("ridge", "Ridge lambda used (rule on Start)", ["ridge", *cvopt, rule]),
+    ]
     out = {}
     curve_call = Call("CV_CURVE", (ex, fx, method, *cvopt, gap, "", *pen))
     cv_vals = np.array(book.evaluate(curve_call), dtype=float)
@@ -67,18 +74,34 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         out[key] = s.udf(chosen.r0 + i, 2, "CV_LAMBDA", [ex, fx, *opts, gap, True, *pen], lam_fmt, block=key)
     note = lay.take("curve_note", 1)
     curve = describe("curve_method", default=False)
-    s.text(note.r0, 0, f"Error curve of the lambda method on Start ({curve}). Error = squared error "
-                       "summed over the assets, averaged over the folds; SE = its standard error over folds.",
-           f["note"])
+    s.text(
+        note.r0,
+        0,
+        f"Error curve of the lambda method on Start ({curve}). Error = squared error "
+        "summed over the assets, averaged over the folds; SE = its standard error over folds.",
+        f["note"],
+    )
     head = lay.take("curve_head", 1, 6, gap=0)
-    heads = ["lambda", "summed MSE (mean of folds)", "standard error", "non-zero loadings per asset",
-             "error + 1 SE", "error - 1 SE"]
+    heads = [
+        "lambda",
+        "summed MSE (mean of folds)",
+        "standard error",
+        "non-zero loadings per asset",
+        "error + 1 SE",
+        "error - 1 SE",
+    ]
     for j, h in enumerate(heads):
         s.text(head.r0, j, h, f["head"])
     cur = lay.take("curve", CV_ROWS, 6)
     err_fmt = book.number(cv_vals[:, 1], sig=4)
-    s.udf(cur.r0, 0, "CV_CURVE", list(curve_call.args), block="curve",
-          col_formats=[lam_fmt, err_fmt, err_fmt, book.number(decimals=2)])
+    s.udf(
+        cur.r0,
+        0,
+        "CV_CURVE",
+        list(curve_call.args),
+        block="curve",
+        col_formats=[lam_fmt, err_fmt, err_fmt, book.number(decimals=2)],
+    )
     n_rows = len(cv_vals)
     for i in range(n_rows):
         r = cur.r0 + i
@@ -90,20 +113,49 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.text(chosen.r0 + 1, 4, "error at it", f["label"])
     for i, key in enumerate(("lambda_min", "lambda_1se")):
         k = int(np.flatnonzero(cv_vals[:, 0] == out[key].value())[0])
-        s.formula(chosen.r0 + i, 5, f"=INDEX({mean_col.a1()},MATCH({out[key].cell().a1()},{lam_col.a1()},0))",
-                  cv_vals[k, 1], err_fmt)
-    book.chart(s, {"type": "scatter", "subtype": "straight"}, "Cross-validated error (summed over assets)", [
-        {"name": "error", "categories": lam_col.a1(), "values": mean_col.a1(), "line": {"color": "#1F3864"}},
-        {"name": "error + 1 SE", "categories": lam_col.a1(), "values": s.ref(cur.r0, 4, cur.r1, 4).a1(),
-         "line": {"color": "#8EA9DB", "dash_type": "dash"}},
-        {"name": "error - 1 SE", "categories": lam_col.a1(), "values": s.ref(cur.r0, 5, cur.r1, 5).a1(),
-         "line": {"color": "#8EA9DB", "dash_type": "dash"}},
-        {"name": "chosen: min, 1se", "categories": s.ref(chosen.r0, 2, chosen.r0 + 1, 2).a1(),
-         "values": s.ref(chosen.r0, 5, chosen.r0 + 1, 5).a1(), "line": {"none": True},
-         "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
-         "data_labels": {"custom": [{"value": "min"}, {"value": "1se"}], "position": "above",
-                         "font": {"bold": True, "color": "#C00000"}}},
-    ], chart.r0, 0, axes(cv_vals, err_fmt.num_format, fixed=book.flavor == "preview"), size=(900, 380))
+        s.formula(
+            chosen.r0 + i,
+            5,
+            f"=INDEX({mean_col.a1()},MATCH({out[key].cell().a1()},{lam_col.a1()},0))",
+            cv_vals[k, 1],
+            err_fmt,
+        )
+    book.chart(
+        s,
+        {"type": "scatter", "subtype": "straight"},
+        "Cross-validated error (summed over assets)",
+        [
+            {"name": "error", "categories": lam_col.a1(), "values": mean_col.a1(), "line": {"color": "#1F3864"}},
+            {
+                "name": "error + 1 SE",
+                "categories": lam_col.a1(),
+                "values": s.ref(cur.r0, 4, cur.r1, 4).a1(),
+                "line": {"color": "#8EA9DB", "dash_type": "dash"},
+            },
+            {
+                "name": "error - 1 SE",
+                "categories": lam_col.a1(),
+                "values": s.ref(cur.r0, 5, cur.r1, 5).a1(),
+                "line": {"color": "#8EA9DB", "dash_type": "dash"},
+            },
+            {
+                "name": "chosen: min, 1se",
+                "categories": s.ref(chosen.r0, 2, chosen.r0 + 1, 2).a1(),
+                "values": s.ref(chosen.r0, 5, chosen.r0 + 1, 5).a1(),
+                "line": {"none": True},
+                "marker": {"type": "diamond", "size": 9, "fill": {"color": "#C00000"}, "border": {"color": "#C00000"}},
+                "data_labels": {
+                    "custom": [{"value": "min"}, {"value": "1se"}],
+                    "position": "above",
+                    "font": {"bold": True, "color": "#C00000"},
+                },
+            },
+        ],
+        chart.r0,
+        0,
+        axes(cv_vals, err_fmt.num_format, fixed=book.flavor == "preview"),
+        size=(900, 380),
+    )
     s.set_column(0, 0, 34)
     s.set_column(1, 1, 28)
     s.set_column(2, 2, 15)

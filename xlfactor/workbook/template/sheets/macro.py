@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 TITLE = "Macro"
 KEY = "macro"  # what later sheets find this sheet's blocks under
 NEEDS = ("data",)  # the sheets whose blocks this one uses
-METHODS = (("Two-pass, plain errors (betas taken as known)", "twopass", "plain"),
-           ("Two-pass, Shanken (1992) errors (betas estimated)", "twopass", "shanken"),
-           ("GMM, two-step, robust errors", "gmm", None))
+METHODS = (
+    ("Two-pass, plain errors (betas taken as known)", "twopass", "plain"),
+    ("Two-pass, Shanken (1992) errors (betas estimated)", "twopass", "shanken"),
+    ("GMM, two-step, robust errors", "gmm", None),
+)
 TESTS = ("J", "df", "p-value", "R2 (CS)", "1 + c")
 PAGE_COLS = 12  # notes wrap within the first columns: a printed page (27 + 12 x 9 characters at 75-80%)
 
@@ -38,18 +40,30 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     k = len(MACRO_FACTORS)
     s.set_column(0, 0, 27)
     s.set_column(1, n + 4, 9)
-    s.text(0, 0, "Macro factors: exposures to GDP growth, inflation and unemployment changes, and their premia",
-           f["title"])
+    s.text(
+        0, 0, "Macro factors: exposures to GDP growth, inflation and unemployment changes, and their premia", f["title"]
+    )
     ex = example.macro_example(d, tpl.inp.start, tpl.inp.end)
     if ex is None:
-        s.paragraph(1, 0, max(n, 8), f"Needs monthly data (YYYYMM) whose sample window (on Start) shares at least "
-                    f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
-                    "assets; these data do not.", "note")
+        s.paragraph(
+            1,
+            0,
+            max(n, 8),
+            f"Needs monthly data (YYYYMM) whose sample window (on Start) shares at least "
+            f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
+            "assets; these data do not.",
+            "note",
+        )
         return {}
-    s.paragraph(1, 0, min(n, PAGE_COLS), "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
-                "not returns, so their premia come from the cross-section of the assets, with an intercept (the "
-                "zero-beta rate). Returns: the Data sheet's over Start's sample window, compounded to quarters.",
-                "note")
+    s.paragraph(
+        1,
+        0,
+        min(n, PAGE_COLS),
+        "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
+        "not returns, so their premia come from the cross-section of the assets, with an intercept (the "
+        "zero-beta rate). Returns: the Data sheet's over Start's sample window, compounded to quarters.",
+        "note",
+    )
     m = load_macro()
     lay = Layout(s, 3)
     head = lay.take("asset_head", 1, n + 1, gap=0)
@@ -62,8 +76,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     r0, q = lay.row, len(m)
 
     # the pasted macro series and the quarterly returns over Start's window
-    s.heading(table.r0, 0, "Macro series (pasted) and the Data sheet's returns over Start's window compounded to "
-              "their quarters")
+    s.heading(
+        table.r0,
+        0,
+        "Macro series (pasted) and the Data sheet's returns over Start's window compounded to their quarters",
+    )
     for j, h in enumerate(["Quarter (YYYYMM)", *MACRO_FACTORS, "RF"]):
         s.text(table.r0 + 1, j, h, f["head"])
     s.array(table.r0 + 1, k + 2, data["asset_names"], f["head"])
@@ -76,18 +93,36 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     gdp = Expr(s.ref(r0, 1, r0 + q - 1, 1).a1(), grid(m.to_numpy()[:, :1]))
     window = [data["periods"], tpl.start_ref("start"), tpl.start_ref("end")]
     months = Call("SAMPLE_WINDOW", (data["periods"], *window))
-    rf_q = s.udf(r0, k + 1, "COMPOUND_RETURNS", [Call("SAMPLE_WINDOW", (data["rf"], *window)), months, "quarter",
-                                                 label_col], rate, block="rf_q")
-    assets_q = s.udf(r0, k + 2, "COMPOUND_RETURNS", [Call("SAMPLE_WINDOW", (data["assets"], *window)), months,
-                                                     "quarter", label_col], rate, block="returns_q")
+    rf_q = s.udf(
+        r0,
+        k + 1,
+        "COMPOUND_RETURNS",
+        [Call("SAMPLE_WINDOW", (data["rf"], *window)), months, "quarter", label_col],
+        rate,
+        block="rf_q",
+    )
+    assets_q = s.udf(
+        r0,
+        k + 2,
+        "COMPOUND_RETURNS",
+        [Call("SAMPLE_WINDOW", (data["assets"], *window)), months, "quarter", label_col],
+        rate,
+        block="returns_q",
+    )
 
     # betas, premia and tests by method (results inside a block are not named: pages break at named block tops)
     s.array(head.r0, 1, data["asset_names"], f["head"])
     common = [assets_q, macro]
     for i, name in enumerate(MACRO_FACTORS):
         s.text(betas.r0 + i, 0, f"beta on {name}", f["label"])
-    s.udf(betas.r0, 1, "RISK_PREMIA", [*common, "twopass", "shanken", True, None, "betas", rf_q],
-          book.number(decimals=2), block="betas")
+    s.udf(
+        betas.r0,
+        1,
+        "RISK_PREMIA",
+        [*common, "twopass", "shanken", True, None, "betas", rf_q],
+        book.number(decimals=2),
+        block="betas",
+    )
     pct2 = book.number(decimals=2, percent=True)
     for (title, method, se), block in zip(METHODS, blocks, strict=True):
         # efficient GMM's weights are unreliable when the moments approach the periods: say how many
@@ -100,18 +135,33 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             s.text(block.r0 + 1, 1 + j, h, f["head"])
         for i, lab in enumerate(("zero-beta rate", *MACRO_FACTORS)):
             s.text(block.r0 + 2 + i, 0, lab, f["label"])
-        s.udf(block.r0 + 2, 1, "RISK_PREMIA", [*common, method, se, True, None, "premia", rf_q],
-              col_formats=[pct2, pct2, f["tstat"]])
+        s.udf(
+            block.r0 + 2,
+            1,
+            "RISK_PREMIA",
+            [*common, method, se, True, None, "premia", rf_q],
+            col_formats=[pct2, pct2, f["tstat"]],
+        )
         tests_row = block.r0 + k + 4
         for j, h in enumerate(TESTS):
             s.text(tests_row - 1, 1 + j, h, f["head"])
         s.text(tests_row, 0, "pricing errors: joint test", f["label"])
-        s.udf(tests_row, 1, "RISK_PREMIA", [*common, method, se, True, None, "tests", rf_q],
-              col_formats=[f["tstat"], f["int"], f["pvalue"], book.number(decimals=2), book.number(decimals=3)])
-    s.paragraph(note.r0, 0, min(n, PAGE_COLS), "Premium: per quarter per unit of beta. J: the pricing errors' joint test on df degrees "
-                "of freedom; R2 (CS): the cross-sectional R2 of mean returns; 1 + c = 1 + lambda' Sf^-1 lambda at "
-                "these premia, the factor Shanken's errors scale the betas' part by. Robust errors without lags.",
-                "note")
+        s.udf(
+            tests_row,
+            1,
+            "RISK_PREMIA",
+            [*common, method, se, True, None, "tests", rf_q],
+            col_formats=[f["tstat"], f["int"], f["pvalue"], book.number(decimals=2), book.number(decimals=3)],
+        )
+    s.paragraph(
+        note.r0,
+        0,
+        min(n, PAGE_COLS),
+        "Premium: per quarter per unit of beta. J: the pricing errors' joint test on df degrees "
+        "of freedom; R2 (CS): the cross-sectional R2 of mean returns; 1 + c = 1 + lambda' Sf^-1 lambda at "
+        "these premia, the factor Shanken's errors scale the betas' part by. Robust errors without lags.",
+        "note",
+    )
 
     # GDP's mimicking portfolio
     s.heading(mimic.r0, 0, "GDP's mimicking portfolio of the assets (OLS on their quarterly excess returns)")
@@ -121,16 +171,29 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     for j, h in enumerate(["corr", "R2", "quarters"]):
         s.text(mimic.r0 + 3, 1 + j, h, f["head"])
     s.text(mimic.r0 + 4, 0, "tracking correlation, R2", f["label"])
-    s.udf(mimic.r0 + 4, 1, "MIMICKING_PORTFOLIO", [gdp, assets_q, "stats", rf_q],
-          col_formats=[book.number(decimals=2), book.number(decimals=2), f["int"]])
+    s.udf(
+        mimic.r0 + 4,
+        1,
+        "MIMICKING_PORTFOLIO",
+        [gdp, assets_q, "stats", rf_q],
+        col_formats=[book.number(decimals=2), book.number(decimals=2), f["int"]],
+    )
 
     names = s.ref(head.r0, 1, head.r0, n)
     beta_block = s.blocks["betas"]
-    book.chart(s, {"type": "column"}, "Exposures to the macro factors (betas per unit of factor)", [
-        {"name": name, "categories": names.a1(), "values": beta_block.row(i).a1()}
-        for i, name in enumerate(MACRO_FACTORS)], chart_band.r0, 0,
+    book.chart(
+        s,
+        {"type": "column"},
+        "Exposures to the macro factors (betas per unit of factor)",
+        [
+            {"name": name, "categories": names.a1(), "values": beta_block.row(i).a1()}
+            for i, name in enumerate(MACRO_FACTORS)
+        ],
+        chart_band.r0,
+        0,
         {"y": {"name": "beta"}, "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}}},
-        size=(min(900, max(620, 22 * n + 200)), 380))
+        size=(min(900, max(620, 22 * n + 200)), 380),
+    )
     s.ws.freeze_panes(0, 1)
     s.preview_rows = r0 + 12
     return {"returns_q": assets_q, "rf_q": rf_q}

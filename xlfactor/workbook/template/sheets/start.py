@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
 TITLE = "Start"
 KEY = "start"  # what later sheets find this sheet's blocks under
-NEEDS = ('data',)  # the sheets whose blocks this one uses
-
+NEEDS = ("data",)  # the sheets whose blocks this one uses
 
 
 def count_true(a1: str) -> str:
@@ -37,19 +36,30 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(2, 2, 14)
     s.set_column(3, 5, 14)
     s.text(0, 1, "xlfactor: the factor-model procedure", f["title"])
-    s.paragraph(1, 1, 5, "The whole procedure as linked sheets: change a yellow input and every later sheet "
-                "follows.", "note")
+    s.paragraph(
+        1, 1, 5, "The whole procedure as linked sheets: change a yellow input and every later sheet follows.", "note"
+    )
     lay = Layout(s, 3)
     head = lay.take("inputs_head", 2, gap=0)
     s.heading(head.r0, 1, "Inputs")
-    s.paragraph(head.r0 + 1, 1, 5, "Periods as on the Data sheet ("
-                f"{'YYYYMM: 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
-                "Sample end: the last pasted row unless typed.", "note")
+    s.paragraph(
+        head.r0 + 1,
+        1,
+        5,
+        "Periods as on the Data sheet ("
+        f"{'YYYYMM: 196307 = July 1963' if d.frequency == 'monthly' else 'YYYYMMDD'}). "
+        "Sample end: the last pasted row unless typed.",
+        "note",
+    )
     periods = data["periods"].a1()
     rows = [
-        ("start", "Sample start", inp.start), ("end", "Sample end", inp.end),
-        ("periods_per_year", f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
-         inp.periods_per_year),
+        ("start", "Sample start", inp.start),
+        ("end", "Sample end", inp.end),
+        (
+            "periods_per_year",
+            f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
+            inp.periods_per_year,
+        ),
         ("folds", "Cross-validation folds", inp.folds),
         ("scheme", f"CV scheme: {describe('scheme', default=False)}", inp.scheme),
         ("gap", f"CV gap: {d.period_word}s purged around each test block", inp.gap),
@@ -58,12 +68,20 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("method", f"Lambda method charted on Lambda: {describe('curve_method', default=False)}", inp.method),
         ("cov_method", f"Factor covariance: {describe('cov_method', default=False)}", inp.cov_method),
         ("halflife", f"EWMA half-life ({d.period_word}s)", inp.halflife),
-        *([("nw_lags", "Factor covariance: Newey-West lags (sample, barra)", inp.nw_lags),
-           ("corr_halflife", f"barra: correlation half-life ({d.period_word}s; blank: EWMA's)", inp.corr_halflife),
-           ("regime_halflife", f"barra: volatility regime half-life ({d.period_word}s; blank: off)",
-            inp.regime_halflife),
-           ("specific_shrink", "Specific risk shrinkage to the mean, q (USE4: 0.1)", inp.specific_shrink)]
-          if udf_takes("FACTOR_COV", "nw_lags") else []),
+        *(
+            [
+                ("nw_lags", "Factor covariance: Newey-West lags (sample, barra)", inp.nw_lags),
+                ("corr_halflife", f"barra: correlation half-life ({d.period_word}s; blank: EWMA's)", inp.corr_halflife),
+                (
+                    "regime_halflife",
+                    f"barra: volatility regime half-life ({d.period_word}s; blank: off)",
+                    inp.regime_halflife,
+                ),
+                ("specific_shrink", "Specific risk shrinkage to the mean, q (USE4: 0.1)", inp.specific_shrink),
+            ]
+            if udf_takes("FACTOR_COV", "nw_lags")
+            else []
+        ),
         ("risk_method", f"Risk allocation: {describe('risk_method', default=False)}", inp.risk_method),
         ("loadings", f"Risk model loadings: {describe('loadings', default=False)}", inp.loadings),
         ("standardize", "Penalise standardised factors (TRUE/FALSE)", bool(inp.standardize)),
@@ -83,19 +101,49 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         else:
             s.put(r, c, value, fmt)
         if key in FLAGS:
-            s.ws.data_validation(r, c, r, c, {"validate": "list", "source": ["TRUE", "FALSE"],
-                                              "error_title": "xlfactor", "error_message": "TRUE or FALSE."})
+            s.ws.data_validation(
+                r,
+                c,
+                r,
+                c,
+                {
+                    "validate": "list",
+                    "source": ["TRUE", "FALSE"],
+                    "error_title": "xlfactor",
+                    "error_message": "TRUE or FALSE.",
+                },
+            )
         elif key in CHOICES:
-            s.ws.data_validation(r, c, r, c, {
-                "validate": "list", "source": list(CHOICES[key]), "error_title": "xlfactor",
-                "error_message": f"Choose one of {', '.join(CHOICES[key])}."})
+            s.ws.data_validation(
+                r,
+                c,
+                r,
+                c,
+                {
+                    "validate": "list",
+                    "source": list(CHOICES[key]),
+                    "error_title": "xlfactor",
+                    "error_message": f"Choose one of {', '.join(CHOICES[key])}.",
+                },
+            )
         elif key in WHOLE_NUMBERS:
-            s.ws.data_validation(r, c, r, c, {
-                "validate": "integer", "criteria": ">=", "value": WHOLE_NUMBERS[key], "error_title": "xlfactor",
-                "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}."})
+            s.ws.data_validation(
+                r,
+                c,
+                r,
+                c,
+                {
+                    "validate": "integer",
+                    "criteria": ">=",
+                    "value": WHOLE_NUMBERS[key],
+                    "error_title": "xlfactor",
+                    "error_message": f"Enter a whole number >= {WHOLE_NUMBERS[key]}.",
+                },
+            )
     tv, ppy = s.blocks["target_vol"], s.blocks["periods_per_year"]
-    s.blocks["target_vol_period"] = s.formula(tv.r0, 3, f"={tv.a1()}/SQRT({ppy.a1()})", inp.target_vol_period,
-                                              s.book.number(decimals=3, percent=True))
+    s.blocks["target_vol_period"] = s.formula(
+        tv.r0, 3, f"={tv.a1()}/SQRT({ppy.a1()})", inp.target_vol_period, s.book.number(decimals=3, percent=True)
+    )
     s.text(tv.r0, 4, f"per {d.period_word}: used by formulas", f["note"])
     lay.row += 1
     # the factor table: one row per factor of the Data sheet (names linked), room for cap.factors
@@ -116,53 +164,101 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         order += int(here and use)
         cell = xl_rowcol_to_cell(r, 2)
         first = xl_rowcol_to_cell(r0, 2, row_abs=True, col_abs=True)
-        s.formula(r, 3, f'=IF(AND({cell},{i + 1}<={nf}),{count_true(f"{first}:{cell}")},"")',
-                  order if here and use else "", f["int"])
+        s.formula(
+            r,
+            3,
+            f'=IF(AND({cell},{i + 1}<={nf}),{count_true(f"{first}:{cell}")},"")',
+            order if here and use else "",
+            f["int"],
+        )
         s.put(r, 4, inp.factor_budgets[i] if here else 1.0, f["input"])
         s.put(r, 5, inp.penalty_weights[i] if here else 1.0, f["input"])
-    s.ws.data_validation(r0, 2, r0 + cap.factors - 1, 2, {
-        "validate": "list", "source": ["TRUE", "FALSE"], "error_title": "xlfactor",
-        "error_message": "TRUE to use the factor, FALSE to leave it out."})
+    s.ws.data_validation(
+        r0,
+        2,
+        r0 + cap.factors - 1,
+        2,
+        {
+            "validate": "list",
+            "source": ["TRUE", "FALSE"],
+            "error_title": "xlfactor",
+            "error_message": "TRUE to use the factor, FALSE to leave it out.",
+        },
+    )
     # rows beyond the Data sheet's factors are greyed out until a factor is pasted there
-    s.ws.conditional_format(r0, 1, r0 + cap.factors - 1, 5, {
-        "type": "formula", "criteria": f"=ROW()-{r0}>{nf}", "format": f["grey"]})
-    s.blocks.update({"factor_names": s.ref(r0, 1, r0 + cap.factors - 1, 1),
-                     "use": s.ref(r0, 2, r0 + cap.factors - 1, 2),
-                     "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
-                     "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5)})
+    s.ws.conditional_format(
+        r0, 1, r0 + cap.factors - 1, 5, {"type": "formula", "criteria": f"=ROW()-{r0}>{nf}", "format": f["grey"]}
+    )
+    s.blocks.update(
+        {
+            "factor_names": s.ref(r0, 1, r0 + cap.factors - 1, 1),
+            "use": s.ref(r0, 2, r0 + cap.factors - 1, 2),
+            "factor_budgets": s.ref(r0, 4, r0 + cap.factors - 1, 4),
+            "penalty_weights": s.ref(r0, 5, r0 + cap.factors - 1, 5),
+        }
+    )
     note = lay.take("factor_note", 1)
-    s.paragraph(note.r0, 1, 5, "Risk budgets: allocation 'factor'. Penalty weight 0: unpenalised (the market, see "
-                "README). Grey rows: room.", "note")
+    s.paragraph(
+        note.r0,
+        1,
+        5,
+        "Risk budgets: allocation 'factor'. Penalty weight 0: unpenalised (the market, see README). Grey rows: room.",
+        "note",
+    )
     err = lay.take("errors", 8)
     s.heading(err.r0, 1, "When a result shows #VALUE! or #NUM!")
-    s.paragraph(err.r0 + 1, 1, 5, "Classic Excel: the messages of the latest failed functions, newest first "
-                "(recalculate with F9). Server and Lite: hover over the error cell.", "note")
+    s.paragraph(
+        err.r0 + 1,
+        1,
+        5,
+        "Classic Excel: the messages of the latest failed functions, newest first "
+        "(recalculate with F9). Server and Lite: hover over the error cell.",
+        "note",
+    )
     s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
     notes = [
-        ("How the sheets link", [
-            "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
-            "Factors: the selected factors over the sample window; correlations, VIF, condition number.",
-            "Market model: CAPM alpha, beta, t-stats, R2 per asset; systematic/specific split; CAPM expected returns.",
-            "Lambda: the cross-validation error curve and the chosen penalties (lasso and ridge).",
-            "Loadings: OLS, ridge and lasso loadings at the chosen lambdas, compared asset by asset.",
-            "Risk: factor covariance, specific variances, weights and risk contributions.",
-            ("Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
-            "per risk model: realised vs predicted risk out of sample."),
-            ("Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their "
-            "premia (two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."),
-            ("Statistical: latent factors (principal components of the excess returns): how many, the scree, "
-             "R2 on them vs on the named factors, canonical correlations."),
-        ]),
-        ("Connect the functions", [
-            ("Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
-            "(UDF Modules = xlfactor.excel.udfs); save as .xlsm; xlwings tab > Import Functions."),
-            ("xlwings Server: pip install \"xlfactor[server]\"; run xlfactor serve; load its manifest in Excel "
-            "(use the officejs flavour of this workbook)."),
-            ("xlwings Lite: run xlfactor lite; paste its main.py (which carries xlfactor) and requirements.txt "
-            "(xlwings, numpy, scipy) into the Lite editor's tabs (use the officejs flavour of this workbook)."),
-            "Penalty scales differ: ridge ||y-a-Xb||^2 + lambda*||b||^2; lasso 1/(2n)*||y-a-Xb||^2 + lambda*|b|_1.",
-            "Needs Excel 365 (dynamic arrays, TAKE, FILTER).",
-        ]),
+        (
+            "How the sheets link",
+            [
+                "Data: periods, risk-free rate, factors and asset returns (the only pasted numbers).",
+                "Factors: the selected factors over the sample window; correlations, VIF, condition number.",
+                "Market model: CAPM alpha, beta, t-stats, R2 per asset; systematic/specific split; CAPM expected returns.",
+                "Lambda: the cross-validation error curve and the chosen penalties (lasso and ridge).",
+                "Loadings: OLS, ridge and lasso loadings at the chosen lambdas, compared asset by asset.",
+                "Risk: factor covariance, specific variances, weights and risk contributions.",
+                (
+                    "Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), "
+                    "per risk model: realised vs predicted risk out of sample."
+                ),
+                (
+                    "Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their "
+                    "premia (two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."
+                ),
+                (
+                    "Statistical: latent factors (principal components of the excess returns): how many, the scree, "
+                    "R2 on them vs on the named factors, canonical correlations."
+                ),
+            ],
+        ),
+        (
+            "Connect the functions",
+            [
+                (
+                    "Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
+                    "(UDF Modules = xlfactor.excel.udfs); save as .xlsm; xlwings tab > Import Functions."
+                ),
+                (
+                    'xlwings Server: pip install "xlfactor[server]"; run xlfactor serve; load its manifest in Excel '
+                    "(use the officejs flavour of this workbook)."
+                ),
+                (
+                    "xlwings Lite: run xlfactor lite; paste its main.py (which carries xlfactor) and requirements.txt "
+                    "(xlwings, numpy, scipy) into the Lite editor's tabs (use the officejs flavour of this workbook)."
+                ),
+                "Penalty scales differ: ridge ||y-a-Xb||^2 + lambda*||b||^2; lasso 1/(2n)*||y-a-Xb||^2 + lambda*|b|_1.",
+                "Needs Excel 365 (dynamic arrays, TAKE, FILTER).",
+            ],
+        ),
     ]
     for head_text, lines in notes:
         block = lay.take(head_text, len(lines) + 1)
