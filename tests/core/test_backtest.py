@@ -194,3 +194,20 @@ def test_bad_input_is_named(industries):
         backtest.backtest(y, x, 645)
     with pytest.raises(InputValueError, match="models is empty"):
         backtest.backtest(y, x, 120, models=[])
+
+
+def test_latest_periods_without_any_return_are_left_out_not_refused():
+    """A month not yet in (blank returns at the foot of the sheet) is not scored: the backtest equals the one
+    without it; a period without any return inside the sample is still refused."""
+    rng = np.random.default_rng(5)
+    f = rng.normal(0, 0.04, size=(90, 2))
+    y = f @ rng.normal(1, 0.3, size=(2, 4)) + rng.normal(0, 0.02, size=(90, 4))
+    run = dict(step=12, models=("ols",))
+    base = backtest.backtest(y, f, 48, **run)
+    gap = np.vstack([y, np.full((2, 4), np.nan)])
+    late = backtest.backtest(gap, np.vstack([f, f[-2:]]), 48, **run)
+    np.testing.assert_allclose(late.returns, base.returns, rtol=1e-12)
+    inner = y.copy()
+    inner[70] = np.nan
+    with pytest.raises(InsufficientDataError, match="row 71: no asset held has a return"):
+        backtest.backtest(inner, f, 48, **run)

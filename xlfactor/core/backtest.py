@@ -295,7 +295,8 @@ def backtest(
     InputValueError
         For bad values or options (an unknown model or allocation, no model, ...).
     InsufficientDataError
-        When the data leave no out-of-sample period.
+        When the data leave no out-of-sample period, or a period inside the sample has no return for any asset
+        held (trailing periods without any return, a month not yet in, are left out instead).
 
     Examples
     --------
@@ -307,6 +308,10 @@ def backtest(
     ('ols',) (1, 577) 1.0
     """
     y, x = v.returns_and_factors(returns, factors)
+    # the latest periods with no return at all (a month not yet in: blank cells at the foot of a sheet) are not
+    # scored; a period with no return inside the sample is refused (see Raises)
+    have = np.flatnonzero(np.isfinite(y).any(axis=1))
+    y, x = (y[: have[-1] + 1], x[: have[-1] + 1]) if have.size else (y, x)
     models = tuple(
         v.choose(m, BACKTEST_MODELS + BACKTEST_LATENT, "model", BACKTEST_MODELS[-1])
         for m in ([models] if isinstance(models, str) else models)
