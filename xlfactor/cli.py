@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from . import __version__, frames
@@ -165,6 +166,7 @@ def demo(args: argparse.Namespace) -> int:
         "{:8.2f}%",
     )
     _print("Shares of portfolio variance by factor", res.table("factor_risk") * 100, "{:8.2f}%")
+    print("(Shares add up to 100%; a negative share is a factor whose covariance with the others offsets risk.)")
     if al.note:  # the core numbers the factors; name them
         named = re.sub(r"factor (\d+)", lambda m: res.factor_names[int(m.group(1)) - 1], al.note)
         print(f"Note ({inputs.risk_method}): {named}")
@@ -180,12 +182,15 @@ def demo(args: argparse.Namespace) -> int:
     print(
         f"\nWalk-forward backtest ({done.bt_window}-{data.period_word} windows, rebalanced every {done.bt_step} "
         f"{data.period_word}s; "
-        f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility, realised / predicted, bias"
+        f"the Backtest sheet; xlfactor backtest for more): out-of-sample volatility a year, realised / predicted; "
+        "bias statistic (1 = forecasts right) with its 95% bands: normal, kurtosis-adjusted, block bootstrap"
     )
     for i, m in enumerate(bt.models):
         print(
-            f"  {m:18s} {100 * st['volatility'][i]:6.2f}% / {100 * st['predicted_vol'][i]:6.2f}%   bias "
-            f"{st['bias'][i]:.3f} (95% band {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f})"
+            f"  {m:18s} {100 * st['volatility'][i]:6.2f}%/yr / {100 * st['predicted_vol'][i]:6.2f}%/yr   bias "
+            f"{st['bias'][i]:.3f} (normal {st['bias_low'][i]:.3f}-{st['bias_high'][i]:.3f}, kurtosis "
+            f"{st['bias_kurt_low'][i]:.3f}-{st['bias_kurt_high'][i]:.3f}, bootstrap "
+            f"{st['bias_boot_low'][i]:.3f}-{st['bias_boot_high'][i]:.3f})"
         )
     _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
@@ -276,23 +281,31 @@ def backtest(args: argparse.Namespace) -> int:
         progress=progress,
     )
     summary = res["summary"]
-    pct = [i for i in summary.index if "annualised" in i or "dispersion" in i or "Turnover" in i]
+    pct = [i for i in summary.index if "annualised" in i or "dispersion" in i or "Turnover" in i or "outside" in i]
     shown = summary.copy().astype(object)
     for label in summary.index:
         shown.loc[label] = [
-            f"{100 * v:.2f}%"
+            "n/a"  # e.g. the dispersion on each holding period's realised covariance needs --step 2 or more
+            if not np.isfinite(v)
+            else f"{100 * v:.2f}%"
             if label in pct
             else f"{v:.0f}"
             if label in ("Periods out of sample", "Rebalances")
             else f"{v:.3f}"
             for v in summary.loc[label]
         ]
+    if any("dispersion" in i and not np.isfinite(summary.loc[i]).any() for i in summary.index):
+        print(
+            "Risk-contribution dispersion: n/a with --step 1 (measured on each holding period's realised "
+            "covariance, which needs 2 periods or more)."
+        )
     print(f"\nOut of sample, {res['returns'].index[0]} to {res['returns'].index[-1]} (excess returns):")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(shown.to_string())
     print(
-        "Bias statistic: std of return / predicted volatility; inside the 95% band the risk forecasts are right, "
-        "above it they are too low."
+        "Bias statistic: std of return / predicted volatility; 1 = forecasts right. The normal band assumes normal "
+        "returns; with fat tails read the kurtosis-adjusted band and the block-bootstrap interval: above them the "
+        "forecasts are too low."
     )
     table = pd.concat(
         {"return": res["returns"], "predicted_vol": res["predicted_vol"], "cumulative": res["cumulative"]}, axis=1
@@ -312,7 +325,9 @@ def _chart(res: dict, data, path: Path) -> None:
     try:
         import matplotlib
     except ImportError:
-        raise XLFactorError('the chart needs matplotlib: pip install "xlfactor[plot]", or pass --no-chart.') from None
+        raise XLFactorError(
+            'the chart needs matplotlib: pip install ".[plot]" in the xlfactor folder, or pass --no-chart.'
+        ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -380,7 +395,7 @@ def serve(args: argparse.Namespace) -> int:
     from .excel import runtimes
 
     if find_spec("xlwings_server") is None or find_spec("uvicorn") is None:  # importing would switch xlwings' mode
-        print('xlfactor serve needs xlwings Server: pip install "xlfactor[server]"', file=sys.stderr)
+        print('xlfactor serve needs xlwings Server: pip install ".[server]" in the xlfactor folder', file=sys.stderr)
         return 2
     runtimes.serve(
         Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force, workers=args.workers
@@ -501,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=options.ENGINES,
         default=D["engine"],
-        help='where the windows run: here (default) or on a Dask cluster (pip install "xlfactor[dask]")',
+        help='where the windows run: here (default) or on a Dask cluster (pip install ".[dask]" in the xlfactor folder)',
     )
     p.add_argument(
         "--scheduler",

@@ -33,7 +33,7 @@ def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (8.0, 4.
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - the plot extra is not installed
-        raise ImportError('xlfactor.plot needs matplotlib: pip install "xlfactor[plot]".') from None
+        raise ImportError('xlfactor.plot needs matplotlib: pip install ".[plot]" in the xlfactor folder.') from None
     fig = Figure(figsize=size, layout="constrained")
     fig.subplots(nrows, ncols, squeeze=False)
     return fig

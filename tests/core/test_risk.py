@@ -352,7 +352,7 @@ def test_target_volatility_scales_erc(model):
     tv = risk.allocate("targetvol", model=model, target_vol=0.5 * erc.volatility)
     assert tv.volatility == pytest.approx(0.5 * erc.volatility, rel=1e-12)
     np.testing.assert_allclose(tv.weights, 0.5 * erc.weights, rtol=1e-12)
-    assert tv.note == "cash 0.5"
+    assert tv.note == "cash 50% of capital"
     assert "(borrowed)" in risk.allocate("targetvol", model=model, target_vol=2 * erc.volatility).note
     with pytest.raises(InputValueError, match=r"method 'targetvol' needs target_vol"):
         risk.allocate("targetvol", model=model)

@@ -108,7 +108,7 @@ def runner(engine: str, scheduler: Any = None) -> Iterator[Runner]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # the extra is optional
-        raise InputValueError("engine 'dask' needs Dask: pip install \"xlfactor[dask]\".") from exc
+        raise InputValueError("engine 'dask' needs Dask: pip install \".[dask]\" in the xlfactor folder.") from exc
     if scheduler is None:
         import dask
 

@@ -136,7 +136,7 @@ def allocate(
         scale = target_vol / inner.volatility
         out = _result(method, inner.weights * scale, risk, None, inner.iterations, inner.converged)
         note = (
-            f"cash {1 - scale:.6g}"
+            f"cash {100 * (1 - scale):.4g}% of capital"
             + (" (borrowed)" if scale > 1 else "")
             + ("" if base == "erc" else f"; {base} portfolio scaled")
         )

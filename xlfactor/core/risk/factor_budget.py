@@ -110,7 +110,8 @@ def _missed_note(model: FactorModel, target, shares, dist) -> str:
         if abs(shares[j] - target[j]) > 1e-6
     ]
     return (
-        f"budgets not reachable with long-only weights; nearest shares found (distance {dist:.4g}): "
+        f"budgets not reachable with long-only weights; nearest shares found (distance {dist:.4g}; "
+        f"{'shares of the factors variance, specific risk excluded' if target.size == k else 'shares of variance'}): "
         f"{'; '.join(missed)}"
         + (f". No asset loads on {', '.join(unloaded)}, so its share is 0 in every portfolio" if unloaded else "")
     )

@@ -114,6 +114,12 @@ class Inputs:
         start = int(data.default_start or data.periods[0]) if self.start is None else int(self.start)
         end = int(data.periods[-1]) if self.end is None else int(self.end)
         window = int(((data.periods >= start) & (data.periods <= end)).sum())
+        first, last = int(data.periods[0]), int(data.periods[-1])
+        if start > end or start > last or end < first:
+            raise XLFactorError(
+                f"the sample window {start} to {end} holds no period of the data ({first} to {last}); "
+                "choose a start and an end (YYYYMM, or YYYYMMDD for daily data) within it, the start before the end."
+            )
         return replace(
             self,
             start=start,

@@ -244,11 +244,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "Connect the functions",
             [
                 (
-                    "Classic Excel (Windows): pip install xlfactor; xlwings addin install; keep the xlwings.conf sheet "
+                    "Classic Excel (Windows): pip install . in the xlfactor folder; xlwings addin install; keep the xlwings.conf sheet "
                     "(UDF Modules = xlfactor.excel.udfs); save as .xlsm; xlwings tab > Import Functions."
                 ),
                 (
-                    'xlwings Server: pip install "xlfactor[server]"; run xlfactor serve; load its manifest in Excel '
+                    'xlwings Server: pip install ".[server]" in the xlfactor folder; run xlfactor serve; load its manifest in Excel '
                     "(use the officejs flavour of this workbook)."
                 ),
                 (
