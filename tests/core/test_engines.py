@@ -98,7 +98,7 @@ def test_without_dask_the_message_says_how_to_install_it(monkeypatch):
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
-    with pytest.raises(InputValueError, match=r'pip install "xlfactor\[dask\]"'):
+    with pytest.raises(InputValueError, match=r"pip install \"\.\[dask\]\" in the xlfactor folder"):
         engines.run_chunks("dask", None, len, [("ab",)])
 
 

@@ -26,7 +26,7 @@ NEEDS = ("data",)  # the sheets whose blocks this one uses
 METHODS = (
     ("Two-pass, plain errors (betas taken as known)", "twopass", "plain"),
     ("Two-pass, Shanken (1992) errors (betas estimated)", "twopass", "shanken"),
-    ("GMM, two-step, robust errors", "gmm", None),
+    ("GMM, two-step, robust errors", "gmm", ""),
 )
 TESTS = ("J", "df", "p-value", "R2 (CS)", "1 + c")
 PAGE_COLS = 12  # notes wrap within the first columns: a printed page (27 + 12 x 9 characters at 75-80%)
@@ -119,7 +119,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         betas.r0,
         1,
         "RISK_PREMIA",
-        [*common, "twopass", "shanken", True, None, "betas", rf_q],
+        [*common, "twopass", "shanken", True, "", "betas", rf_q],
         book.number(decimals=2),
         block="betas",
     )
@@ -139,7 +139,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             block.r0 + 2,
             1,
             "RISK_PREMIA",
-            [*common, method, se, True, None, "premia", rf_q],
+            [*common, method, se, True, "", "premia", rf_q],
             col_formats=[pct2, pct2, f["tstat"]],
         )
         tests_row = block.r0 + k + 4
@@ -150,7 +150,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             tests_row,
             1,
             "RISK_PREMIA",
-            [*common, method, se, True, None, "tests", rf_q],
+            [*common, method, se, True, "", "tests", rf_q],
             col_formats=[f["tstat"], f["int"], f["pvalue"], book.number(decimals=2), book.number(decimals=3)],
         )
     s.paragraph(

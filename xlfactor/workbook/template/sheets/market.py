@@ -86,11 +86,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         row_formats=[book.number(decimals=3, percent=True), num3, f["tstat"], f["tstat"], pct1, pct2, f["int"], num3],
     )
     rows = capm.values()
-    s.array(capm_rows.r0 + 8, 1, Expr(f"INDEX({capm.a1()},1,0)*{ppy.a1()}", [[v * a_year for v in rows[0]]]), pct2)
+    s.array(capm_rows.r0 + 8, 1, Expr(f"CHOOSEROWS({capm.a1()},1)*{ppy.a1()}", [[v * a_year for v in rows[0]]]), pct2)
     s.array(
         capm_rows.r0 + 9,
         1,
-        Expr(f"INDEX({capm.a1()},6,0)*SQRT({ppy.a1()})", [[v * a_year**0.5 for v in rows[5]]]),
+        Expr(f"CHOOSEROWS({capm.a1()},6)*SQRT({ppy.a1()})", [[v * a_year**0.5 for v in rows[5]]]),
         pct1,
     )
     s.heading(r2_rows.r0, 0, f"Selected factors: R2 and variance split (per {pw}, decimal)")

@@ -66,7 +66,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     for j, c in enumerate(NUM_FACTOR_CRITERIA):
         s.text(count_head.r0 + 1, 1 + j, CRITERIA_LABELS[c], f["head"])
     s.text(count_rows.r0, 0, "k chosen (of 1 to kmax)", f["label"])
-    s.udf(count_rows.r0, 1, "FACTOR_COUNT", [ex, None, None, None, None, "chosen"], f["int"], block="chosen")
+    s.udf(count_rows.r0, 1, "FACTOR_COUNT", [ex, "", "", "", "", "chosen"], f["int"], block="chosen")
     s.text(count_rows.r0 + 1, 0, "k used below (criterion on Start)", f["label"])
     k = s.udf(count_rows.r0 + 1, 1, "FACTOR_COUNT", [ex, crit], f["int"], block="k")
     s.formula(count_rows.r0 + 1, 2, f'="by "&{crit.a1()}', f"by {tpl.inp.criterion}", f["note"])
@@ -80,7 +80,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.text(crit_head.r0 + 1, 0, "k", f["head"])
     for j, c in enumerate(NUM_FACTOR_CRITERIA):
         s.text(crit_head.r0 + 1, 1 + j, CRITERIA_LABELS[c], f["head"])
-    crit_call = Call("FACTOR_COUNT", (ex, None, None, None, None, "values"))
+    crit_call = Call("FACTOR_COUNT", (ex, "", "", "", "", "values"))
     values = [list(r) for r in zip(*book.evaluate(crit_call), strict=True)]  # columns: k, then each criterion
     criteria = s.udf(
         crit_room.r0,
@@ -102,7 +102,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.array(
         r2_rows.r0 + 2,
         1,
-        Expr(f"INDEX({r2.a1()},1,0)-INDEX({r2.a1()},2,0)", [[a - b for a, b in zip(rows[0], rows[1], strict=True)]]),
+        Expr(
+            f"CHOOSEROWS({r2.a1()},1)-CHOOSEROWS({r2.a1()},2)", [[a - b for a, b in zip(rows[0], rows[1], strict=True)]]
+        ),
         pct1,
     )
     book.chart(
@@ -129,7 +131,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     # do the named factors span the latent ones?
     s.heading(span_head.r0, 0, "Do the named factors span the latent ones?")
     s.text(span_head.r0 + 1, 0, "Latent variance the named explain", f["label"])
-    s.udf(span_head.r0 + 1, 1, "LATENT_VS_NAMED", [ex, fx, k, None, None, "share"], pct1, block="latent_share")
+    s.udf(span_head.r0 + 1, 1, "LATENT_VS_NAMED", [ex, fx, k, "", "", "share"], pct1, block="latent_share")
     s.text(span_head.r0 + 1, 2, "1 = each latent factor is a mix of the named ones", f["note"])
     s.text(span_head.r0 + 2, 1, "Canonical r", f["head"])
     s.text(span_head.r0 + 2, 2, "R2 on named", f["head"])
@@ -137,19 +139,19 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         span_room.r0,
         0,
         Expr(
-            f'"pair / latent factor "&TAKE(INDEX({criteria.a1()},0,1),{k.a1()})',
+            f'"pair / latent factor "&TAKE(CHOOSECOLS({criteria.a1()},1),{k.a1()})',
             [[f"pair / latent factor {i + 1}"] for i in range(int(k.value()))],
         ),
         f["label"],
     )
-    s.udf(span_room.r0, 1, "LATENT_VS_NAMED", [ex, fx, k, None, None, "canonical"], num3, block="canonical")
-    s.udf(span_room.r0, 2, "LATENT_VS_NAMED", [ex, fx, k, None, None, "latent_on_named"], pct1, block="latent_on_named")
+    s.udf(span_room.r0, 1, "LATENT_VS_NAMED", [ex, fx, k, "", "", "canonical"], num3, block="canonical")
+    s.udf(span_room.r0, 2, "LATENT_VS_NAMED", [ex, fx, k, "", "", "latent_on_named"], pct1, block="latent_on_named")
     # the scree: the table last (one row per asset), its chart above it
     s.heading(scree_head.r0, 0, f"Scree: the variance of each principal component (per {d.period_word}) and its share")
     for j, h in enumerate(["Component", "Variance", "Share", "Cumulative", "", "Marker k", "Marker share"]):
         if h:
             s.text(scree_head.r0 + 1, 1 + j, h, f["head"])
-    scree_call = Call("PCA_EIGENVALUES", (ex, None, None, None, True))
+    scree_call = Call("PCA_EIGENVALUES", (ex, "", "", "", True))
     variances = [r[1] for r in book.evaluate(scree_call)]
     scree = s.udf(
         scree_r0,
