@@ -6,6 +6,7 @@ they finished 100 s after the main suite: side by side, the three processes keep
 """
 
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -52,4 +53,4 @@ def test_runtime_suite(runtime):
     summary = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     print(f"{runtime}: {summary}")
     assert proc.returncode == 0, stdout[-8000:] + stderr[-4000:]
-    assert " passed" in summary and "failed" not in summary
+    assert " passed" in summary and not re.search(r"\b\d+ failed", summary)  # "1 xfailed" is no failure
