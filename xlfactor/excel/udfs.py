@@ -235,7 +235,7 @@ def ols_loadings(returns, factors, rf=None, lags=None, tstats=None, traded=None)
     y, x = cells.returns_and_factors(returns, factors, rf)
     flags = traded_flags(None if cells.blank(traded) else cells.flags(traded, "traded"), x.shape[1])
     fit = regression.ols(y, x, lags=cells.count(lags, "lags", None))
-    out = fit.coef.T
+    out = np.array(fit.coef.T)  # a copy: blanks may be written into it
     if cells.flag(tstats, "tstats"):
         out = np.vstack([out, fit.tstat.T])
     if not flags.all():
