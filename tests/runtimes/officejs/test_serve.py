@@ -161,7 +161,7 @@ def test_manifest_reads_as_excel_reads_it(app):
         (
             json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(),
             400,
-            "CAPM_BETA: args must be a list of at most 6",
+            "CAPM_BETA: args must be a list of at most 7",
         ),
         (
             json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(),
