@@ -47,7 +47,6 @@ BAD = [  # (command, option, value, what the line says)
     ("backtest", "--specific-shrink", "-0.1", "argument --specific-shrink: specific_shrink must be >= 0"),
     ("backtest", "--alloc", "factor", "argument --alloc: invalid choice: 'factor'"),
     ("serve", "--port", "0", "argument --port: port must be a whole number >= 1 and <= 65535; got 0"),
-    ("serve", "--workers", "0", "argument --workers: workers must be a whole number >= 1; got 0"),
 ]
 
 
@@ -122,3 +121,76 @@ def test_the_options_help_names_units():
             if action.type is not None and action.type.__name__ in ("whole number", "number"):
                 text = action.help or ""
                 assert any(u in text for u in ("period", "%/yr", "folds", "shrinkage", "a year")), (name, action.dest)
+
+
+@pytest.fixture(scope="module")
+def late_asset(tmp_path_factory):
+    """Monthly files 2005-2016 of another shape (5 assets, 3 factors), asset NEWCO listed from 2010-01 only."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2005-01-31", "2016-12-31", freq="ME").strftime("%Y-%m-%d")
+    f = pd.DataFrame(rng.normal(0, 0.04, (len(dates), 3)), index=dates, columns=["MKT", "SMB", "HML"])
+    r = pd.DataFrame(
+        f.values @ rng.normal(1, 0.3, (3, 5)) + rng.normal(0, 0.02, (len(dates), 5)),
+        index=dates,
+        columns=["AAPL", "MSFT", "IBM", "NEWCO", "XOM"],
+    )
+    r.loc[:"2009-12-31", "NEWCO"] = np.nan
+    folder = tmp_path_factory.mktemp("late")
+    r.rename_axis("date").to_csv(folder / "r.csv")
+    f.rename_axis("date").to_csv(folder / "f.csv")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [
+        (
+            ["--end", "201003"],
+            "asset NEWCO (returns column 4) has 3 month(s) with a return in the window 200501 to "
+            "201003 (its returns run 201001 to 201612); the regressions on 3 factor(s) with 3 Newey-West lags need at "
+            "least 5: move --start or --end, or leave NEWCO out of the returns file.",
+        ),
+        (["--end", "2009-12"], "asset NEWCO (returns column 4) has 0 month(s) with a return in the window 200501"),
+        (
+            ["--end", "201104"],
+            "asset NEWCO (returns column 4) has 1 month(s) with a return in the training rows of "
+            "CV fold 5 in the window 200501 to 201104 (its returns run 201001 to 201612); cross-validation on 3",
+        ),
+        (
+            ["--start", "201001", "--end", "201003"],
+            "the window 201001 to 201003 holds 3 months; the regressions on 3 "
+            "factor(s) with 1 Newey-West lags need at least 5: move --start earlier or --end later (the data run 200501 "
+            "to 201612).",
+        ),
+        (
+            ["--start", "2010-01", "--end", "2012-12"],
+            "--bt-window 60 is not shorter than the window 201001 to 201212 (36 months)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["demo", "workbook"])
+def test_a_window_an_asset_cannot_fill_names_the_asset_and_its_dates(
+    late_asset, tmp_path, capsys, command, window, says
+):
+    """`--end 201003` said 'returns column 4 has only 3 usable rows' after the first steps had run."""
+    argv = [command, "--returns", str(late_asset / "r.csv"), "--factors", str(late_asset / "f.csv"), *window]
+    assert cli.main([*argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and len(out.err.splitlines()) == 1, out.err
+    assert "[2/7]" not in out.out and not list(tmp_path.iterdir())  # refused before computing or writing
+
+
+def test_the_core_names_the_asset_where_the_cli_cannot_foresee(late_asset):
+    """The procedure passes the assets' names to the core, so its own messages say 'NEWCO', not 'column 4'."""
+    from xlfactor.errors import InsufficientDataError
+    from xlfactor.workbook import dataset, procedure
+    from xlfactor.workbook.template import Inputs
+
+    data = dataset.from_files(late_asset / "r.csv", late_asset / "f.csv")
+    with pytest.raises(InsufficientDataError, match=r"returns column 4 \('NEWCO'\) has only 3 usable rows"):
+        procedure.run(Inputs(end=201003), data=data)
+    with pytest.raises(InsufficientDataError, match=r"returns column 4 \('NEWCO'\) has 0 usable rows in the training"):
+        procedure.run(Inputs(end=201102, lags=0), data=data)

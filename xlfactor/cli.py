@@ -88,6 +88,54 @@ def _inputs(args: argparse.Namespace, data):
     )
 
 
+def _check_window(data, inputs) -> None:
+    """Before computing: the sample window holds enough periods for the regressions and the backtest, and every
+    asset enough returns in it; a message names the asset (its header) and the dates its returns cover, where the
+    core would say 'returns column 4' after the first steps had run."""
+    from .core import cv
+    from .core.options import CVOptions
+    from .workbook import procedure
+
+    done = inputs.resolve(data)
+    periods, rf, f, _m, r, fnames, _a = procedure.window(done, data)
+    k, word = len(fnames), data.period_word
+    need = max(k + 2, done.lags + 1)
+    span = f"the window {done.start} to {done.end}"
+    if len(periods) < need:
+        raise XLFactorError(
+            f"{span} holds {len(periods)} {word}s; the regressions on {k} factor(s) with {done.lags} Newey-West lags "
+            f"need at least {need}: move --start earlier or --end later (the data run {data.periods[0]} to "
+            f"{data.periods[-1]})."
+        )
+    present = np.isfinite(r) & np.isfinite(rf)[:, None] & np.isfinite(f).all(axis=1)[:, None]
+    folds = cv.fold_rows(len(periods), CVOptions(folds=done.folds, scheme=done.scheme, gap=done.gap).checked())
+    sets = [("", np.arange(len(periods)), need)] + [
+        (f" in the training rows of CV fold {i + 1}", train, k + 2) for i, (train, _test) in enumerate(folds)
+    ]
+    for where, rows, least in sets:
+        usable = present[rows].sum(axis=0)
+        for j in np.flatnonzero(usable < least):
+            name, have = data.asset_names[j], np.flatnonzero(np.isfinite(data.returns[:, j]))
+            cover = (
+                f"its returns run {data.periods[have[0]]} to {data.periods[have[-1]]}" if have.size else "no returns"
+            )
+            what = (
+                f"the regressions on {k} factor(s) with {done.lags} Newey-West lags need"
+                if not where
+                else f"cross-validation on {k} factor(s) needs"
+            )
+            raise XLFactorError(
+                f"asset {name} (returns column {j + 1}) has {usable[j]} {word}(s) with a return{where} in {span} "
+                f"({cover}); {what} at least {least}: move --start or --end, or leave {name} out of the returns file."
+            )
+
+    if done.bt_window >= len(periods):
+        raise XLFactorError(
+            f"--bt-window {done.bt_window} is not shorter than {span} ({len(periods)} {word}s); the backtest needs "
+            "periods after its first window to score: shorten --bt-window or widen the window."
+        )
+
+
 def _per_factor(text: str, flag: str, names: list[str]):
     """One number per factor of the data, in its order, from '1,0.5,1,1,1'; None when not given."""
     if not text:
@@ -134,6 +182,7 @@ def demo(args: argparse.Namespace) -> int:
     _check_options(args)
     data = _dataset(args)
     inputs = _inputs(args, data)
+    _check_window(data, inputs)
     refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
     t0 = time.perf_counter()
     steps = Steps()
@@ -244,11 +293,11 @@ def workbook(args: argparse.Namespace) -> int:
     t, n, k = data.shape()
     names = ", ".join(data.factor_names[:8]) + (", ..." if k > 8 else "")
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
+    inputs = _inputs(args, data)
+    _check_window(data, inputs)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
-    for p in build_all(
-        Path(args.out), _inputs(args, data), force=args.force, data=data, flavors=flavors, progress=progress
-    ):
+    for p in build_all(Path(args.out), inputs, force=args.force, data=data, flavors=flavors, progress=progress):
         print(p)
     return 0
 
@@ -579,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=count("workers", minimum=1),
+        type=int,  # checked by runtimes.serve, in the same words
         default=1,
         help="server processes (default 1); each runs calls in threads, so slow calls do not block fast ones",
     )

@@ -129,12 +129,12 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     months, rf, f, m, r, fnames, anames = window(inputs, data)
     y = r - rf[:, None]
     say(2, 7, "market model (CAPM) and factor regressions")
-    capm = regression.capm(y, m, lags=inputs.lags)  # excess returns on the market's excess return
-    ols = regression.ols(y, f)
+    capm = regression.capm(y, m, lags=inputs.lags, asset_names=anames)  # excess returns on the market's excess return
+    ols = regression.ols(y, f, asset_names=anames, factor_names=fnames)
     say(3, 7, "cross-validating lambda (lasso and ridge)")
     weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
-    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
+    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, asset_names=anames, **pen)
     lasso_cv = memo.cross_validate(y, f, method="lasso", **opts)
     ridge_cv = memo.cross_validate(y, f, method="ridge", **opts)
     method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
