@@ -37,12 +37,10 @@ from collections import OrderedDict
 if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide
     sys.modules.setdefault("pyodide", None)  # type: ignore[arg-type]
 
-from . import udfs
+import numpy as np
 
-try:  # the fastest well-kept JSON parser, when installed (the server extra installs it): about 3x json
-    import orjson
-except ImportError:  # pragma: no cover - the stdlib's json then
-    orjson = None  # type: ignore[assignment]
+from . import decode, udfs
+from .decode import orjson
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +57,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _decode(body: bytes):
-    """The JSON value of ``body``, or the one-line reason it is not JSON (a str wrapped in a tuple)."""
-    if orjson is not None:
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass  # orjson refuses what json may accept (integers beyond 64 bits): ask json for its verdict
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        return ("the request body is not UTF-8 text; Excel's xlwings client sends JSON.",)
-    except RecursionError:
-        return ("the request body nests too deeply to be a call; Excel's xlwings client sends a list of ranges.",)
-    except ValueError as exc:
-        return (f"the request body is not JSON ({getattr(exc, 'msg', exc)}); Excel's xlwings client sends JSON.",)
+    """The call's JSON value, ranges of numbers as float arrays (``decode.call``), or why it is not JSON."""
+    return decode.call(body)
 
 
 def _params(name: str) -> tuple[int, int]:
@@ -90,6 +76,8 @@ def call_problem(data) -> str | None:
     if not isinstance(data, dict):
         return "the request body must be a JSON object with func_name and args."
     name = data.get("func_name")
+    if name is None:
+        return "the request lacks 'func_name' (the function's name); Excel's xlwings client sends it."
     if not isinstance(name, str) or name.lower() not in udfs.__all__:
         shown = repr(name)[:60]
         return (
@@ -102,7 +90,9 @@ def call_problem(data) -> str | None:
     if not isinstance(args, list) or len(args) > total:
         return f"{low.upper()}: args must be a list of at most {total} arguments."
     for k, arg in enumerate(args):
-        if arg is not None and not (isinstance(arg, list) and all(isinstance(r, list) for r in arg)):
+        if arg is not None and not (
+            isinstance(arg, np.ndarray) or (isinstance(arg, list) and all(isinstance(r, list) for r in arg))
+        ):  # an array: a block of numbers from decode.call
             return f"{low.upper()}: argument {k + 1} must be null or a list of rows (a 2-D range)."
     if len(args) < required:
         return f"{low.upper()}: {len(args)} arguments given; it needs at least {required}."
