@@ -9,9 +9,10 @@ holding blanks (JSON null) is read as Python values and converted by numpy, blan
 in a range (text, logical values, error or data-type cells, nested lists) leaves the whole range as the
 Python lists orjson would have made, for ``coerce`` to interpret cell by cell, with its messages.
 
-So ``call`` returns what ``json.loads`` returns, except that a range of two or more cells, each a JSON
-number or null, may be a 2-D float64 array (blanks NaN) instead of a list of rows; ``coerce`` reads both
-alike. When simdjson is missing or refuses the body (not JSON, not UTF-8, too deep, an integer beyond 64
+So ``call`` returns what ``json.loads`` returns, except that an argument of two or more rows of equal
+length, each cell a JSON number or null, is a 2-D float64 array (blanks NaN) instead of a list of rows;
+``coerce`` reads both alike. (A range of one row stays a list: xlwings passes its row, or its one cell's
+value, to the function.) When simdjson is missing or refuses the body (not JSON, not UTF-8, too deep, an integer beyond 64
 bits, ...), orjson and then the standard library's json decode it and give the verdict.
 
 This module does not import xlwings.
@@ -64,15 +65,14 @@ def plain(body: bytes) -> Any:
 def call(body: bytes, fast: bool = True) -> Any:
     """The decoded body: ``json.loads``'s value, ranges of numbers as float arrays (module docstring); or the
     one-line reason it is not JSON (a str in a tuple). ``fast=False`` decodes it the ordinary way."""
-    if not fast or simdjson is None or b"\\u" in body:  # see _arrays_in for the escapes
+    # a \u escape could hide a '[' from the count in _fast (checked for '\' first: a 1-byte search is a memchr)
+    if not fast or simdjson is None or (b"\\" in body and b"\\u" in body):
         return plain(body)
     parser = getattr(_local, "parser", None) or simdjson.Parser()
     _local.parser = None  # taken; put back only after a clean decode (a failed one may leave it in use)
     try:
         data = _fast(parser, body)
-    except _Declined:
-        return plain(body)
-    except Exception:  # simdjson refuses the body (its own error types): orjson and json give the verdict
+    except Exception:  # _Declined, or simdjson refuses the body (its own errors): orjson and json give the verdict
         return plain(body)
     if len(body) <= KEEP_PARSER_BYTES:
         _local.parser = parser
@@ -108,30 +108,30 @@ def _python(value) -> Any:
 
 
 def _range(arg) -> Any:
-    """One argument: a float array when it is a block of two or more cells, each a number or blank; else as json."""
+    """One argument: a float array when it is a block of two or more rows, each cell a number or blank; else as
+    json."""
     if not isinstance(arg, simdjson.Array):
         return _python(arg)
     rows = list(arg)
     if not rows or not all(isinstance(r, simdjson.Array) for r in rows):
         return arg.as_list()
     width = len(rows[0])
-    if width * len(rows) < 2 or any(len(r) != width for r in rows):
-        return arg.as_list()  # one cell (xlwings passes its value) or not a block: as json
-    try:
-        return np.frombuffer(arg.as_buffer(of_type="d"), dtype=float).reshape(len(rows), width)
-    except (TypeError, ValueError):  # not numbers only (a blank, text, ...; or lists nested): row by row
-        pass
-    out = np.empty((len(rows), width))
-    for i, r in enumerate(rows):
+    if len(rows) < 2 or any(len(r) != width for r in rows):
+        return arg.as_list()  # one row (xlwings passes the row itself, a cell its value) or not a block: as json
+    parts = []  # row by row (faster than the whole block at once, and a blank stops only its row)
+    for r in rows:
         try:
-            out[i] = np.frombuffer(r.as_buffer(of_type="d"), dtype=float)
+            parts.append(r.as_buffer(of_type="d"))
             continue
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # not numbers only: a blank, text, a logical value, an object, ...
             cells = r.as_list()
         if not set(map(type, cells)) <= _NUMBER_OR_BLANK:
             return arg.as_list()  # text, logical values, error or data-type cells: coerce reads them one by one
-        out[i] = np.array(cells, dtype=float)  # None -> NaN
-    return out
+        parts.append(np.array(cells, dtype=float))  # None -> NaN
+    flat = np.frombuffer(bytearray().join(parts), dtype=float)  # a bytearray: the array is writable
+    if flat.size != len(rows) * width:
+        return arg.as_list()  # lists nested in a row (as_buffer flattens them): coerce refuses those cells
+    return flat.reshape(len(rows), width)
 
 
 def _arrays_in(data) -> int:

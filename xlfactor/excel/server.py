@@ -56,9 +56,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # --- one call, off the event loop -----------------------------------------------------------------------------------
 
 
-def _decode(body: bytes):
+def _decode(body: bytes, fast: bool = True):
     """The call's JSON value, ranges of numbers as float arrays (``decode.call``), or why it is not JSON."""
-    return decode.call(body)
+    return decode.call(body, fast)
 
 
 def _params(name: str) -> tuple[int, int]:
@@ -112,12 +112,15 @@ def _encode(value) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def answer(body: bytes) -> tuple[int, bytes, bytes]:
-    """(status, content, content type) for one custom-functions-call body: decoded, checked, computed."""
+def answer(body: bytes, fast: bool = True) -> tuple[int, bytes, bytes]:
+    """(status, content, content type) for one custom-functions-call body: decoded, checked, computed.
+
+    ``fast=False`` decodes every range to Python lists (as json does) instead of float arrays where it can.
+    """
     import xlwings as xw
     import xlwings.server
 
-    data = _decode(body)
+    data = _decode(body, fast)
     if isinstance(data, tuple):
         return 400, data[0].encode(), TEXT
     problem = call_problem(data)
