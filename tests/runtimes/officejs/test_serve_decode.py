@@ -91,6 +91,7 @@ M = [[0.011], [0.02], [0.004], [0.015], [-0.012], [0.03], [0.01]]
         ("whole numbers (JSON integers)", [[1, 2], *R[1:]], M, []),
         ("blanks", [[None, 0.02], *R[1:3], [None, None], *R[4:]], M, []),
         ("a blank last row (beyond the data)", [*R, [None, None]], [*M, [None]], []),
+        ("a blank last column (beyond the data)", [[*r, None] for r in R], M, []),
         ("a logical value", [[True, 0.02], *R[1:]], M, []),
         ("text", [["0.01", 0.02], *R[1:]], M, []),
         ("an error cell", [[cases.ERROR, 0.02], *R[1:]], M, []),
