@@ -112,13 +112,13 @@ def _range(arg) -> Any:
     json."""
     if not isinstance(arg, simdjson.Array):
         return _python(arg)
-    rows = list(arg)
-    if not rows or not all(isinstance(r, simdjson.Array) for r in rows):
+    rows = [r for r in arg if isinstance(r, simdjson.Array)]
+    if not rows or len(rows) != len(arg):  # not a list of rows
         return arg.as_list()
     width = len(rows[0])
     if len(rows) < 2 or any(len(r) != width for r in rows):
         return arg.as_list()  # one row (xlwings passes the row itself, a cell its value) or not a block: as json
-    parts = []  # row by row (faster than the whole block at once, and a blank stops only its row)
+    parts: list = []  # row by row (faster than the whole block at once, and a blank stops only its row)
     for r in rows:
         try:
             parts.append(r.as_buffer(of_type="d"))

@@ -8,11 +8,12 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
 
 - on the event loop only the bytes are read, the caller authenticated (xlwings Server's own
   providers, ``authenticate``) and the answer sent;
-- decoding (orjson when installed), checking (``call_problem``, 4xx with one line), converting and
-  computing run once, in ``answer``, off the loop: in a thread for a small body, in one of a few worker
-  processes for a large one (a JSON decode holds the GIL for its whole length, so threads alone would
-  still stall the fast calls), through xlwings' own ``custom_functions_call`` so that arguments and
-  results convert exactly as xlwings Server converts them;
+- decoding (``decode.call``: ranges of numbers straight to float arrays with simdjson, else orjson or
+  json), checking (``call_problem``, 4xx with one line), converting and computing run once, in
+  ``answer``, off the loop: in a thread for a small body, in one of a few worker processes for a large
+  one (a JSON decode holds the GIL for its whole length, so threads alone would still stall the fast
+  calls), through xlwings' own ``custom_functions_call`` so that arguments and results convert exactly
+  as xlwings Server converts them (a decoded array passes through it as a raw argument, for ``coerce``);
 - a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
   cache of encoded answers, keyed by the body's SHA-256, without decoding it again.
 

@@ -148,7 +148,11 @@ def test_manifest_reads_as_excel_reads_it(app):
     [
         (b"{not json", 400, "the request body is not JSON"),
         (b"[1, 2]", 400, "must be a JSON object"),
-        (json.dumps({k: v for k, v in CALL.items() if k != "func_name"}).encode(), 400, "the request lacks 'func_name'"),
+        (
+            json.dumps({k: v for k, v in CALL.items() if k != "func_name"}).encode(),
+            400,
+            "the request lacks 'func_name'",
+        ),
         (
             json.dumps({"func_name": "no_such_function", "args": []}).encode(),
             400,
