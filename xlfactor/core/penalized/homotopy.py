@@ -240,12 +240,14 @@ def _lasso_by_events(probs: Problems, lam, pen: Penalty, solver: Solver, shared,
             nz[ii, cols] = n_active[cols]
 
     cached(np.arange(p), cache.start(*unpenalised_fit(probs, pen), w))
-    pos, moving, grid = np.full(p, -1), np.arange(p), np.arange(n_l)[:, None]
+    above = l1 * (1 - 1e-9)  # a problem is seen (as in the loop) at the points where its next event is at least this
+    pos, moving = np.full(p, -1), np.arange(p)  # the last point done; the problems with points left
     while moving.size:
-        hit = (cache.nxt[moving] >= l1[:, moving] * (1 - 1e-9)) & (grid > pos[moving])  # as the loop's ``seen``
-        nxt = np.where(hit.any(axis=0), hit.argmax(axis=0), n_l)
-        ii, jj = np.nonzero((grid > pos[moving]) & (grid < nxt))  # the points before the next event
-        from_cache(ii, moving[jj])
+        first = pos[moving] + 1  # the grid descends: the next point seen is the first not above the event
+        nxt = np.maximum((above[:, moving] > cache.nxt[moving]).sum(axis=0), first)
+        run = nxt - first  # the points before the next event, from the cache
+        starts = np.repeat(first - np.cumsum(run) + run, run)
+        from_cache(starts + np.arange(run.sum()), np.repeat(moving, run))
         go = nxt < n_l
         moving, at = moving[go], nxt[go]
         now = np.full(p, np.inf)  # no event at an infinite penalty: problems not moving are not seen
