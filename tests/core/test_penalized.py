@@ -449,11 +449,15 @@ def test_lasso_scores_by_events_equal_the_loop_over_lambdas(monkeypatch, weights
     np.testing.assert_array_equal(events.converged, loop.converged.all(axis=0))
 
 
+@pytest.mark.parametrize("cells", [None, 1])
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [0, 1, 1, 1]])
-def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
+def test_ridge_on_many_blocks_at_once_equals_block_by_block(monkeypatch, french_xy, weights, cells):
     """Rolling windows give hundreds of small blocks, whose ridge paths and held-out errors are computed all at
-    once (gathered per problem); they equal the block-by-block computation, for a common grid and for one grid
-    per problem."""
+    once (gathered per problem); they equal the block-by-block computation, for a common grid (given once, or
+    repeated for every problem) and for one grid per problem; block by block several lambdas a step or (``cells``
+    1) one lambda a step."""
+    if cells is not None:
+        monkeypatch.setattr(eigenbasis, "_CELLS", cells)
     y, x = french_xy
     starts = range(0, 400, 5)  # 80 training sets of 40 rows, each scored on the next 12
     probs, test = penalized.build_problems(
@@ -471,6 +475,7 @@ def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
                 eigenbasis.ridge_path(probs, own, w, policy),
                 eigenbasis.ridge_scores(probs, common[:, None], w, test, policy),
                 eigenbasis.ridge_scores(probs, own, w, test, policy),
+                eigenbasis.ridge_scores(probs, np.repeat(common[:, None], own.shape[1], axis=1), w, test, policy),
             ]
         )
     for gathered, blockwise in zip(*runs, strict=True):
