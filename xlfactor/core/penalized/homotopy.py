@@ -136,7 +136,9 @@ def enet_path(
 
     The lasso moves along each problem's exact piecewise-linear path: between events nothing is computed
     for a problem but its held-out error (a quadratic in lambda), so a step costs in proportion to the
-    problems whose active set changes.
+    problems whose active set changes. Without ``keep``, on a grid descending for every problem, the steps are
+    taken by events (``_lasso_by_events``: the same solves, batched across lambdas; at 1260 x 10 x 100, 5 folds,
+    at most 11 batches instead of 100 steps, the CV's CPU time 0.09-0.13 s -> 0.04-0.05 s).
     """
     weights, l1_ratio = cast(np.ndarray, pen.weights), cast(float, pen.l1_ratio)  # checked (Penalty.checked)
     if l1_ratio == 0.0:
