@@ -223,7 +223,7 @@ def _lasso_by_events(probs: Problems, lam, pen: Penalty, solver: Solver, shared,
     w = cast(np.ndarray, pen.weights)  # checked (Penalty.checked): a float vector
     k, p = probs.xty.shape
     n_l = lam.shape[0]
-    l1 = probs.n * 1.0 * lam  # (L, P): the penalty in the solver's units (as the loop's ``n_l1 * lam[i]``)
+    n1 = probs.n * 1.0  # lambda to the solver's penalty, as the loop's ``n_l1`` (no (L, P) array of penalties kept)
     sse = np.empty((n_l, p)) if scores is not None else None
     nonzero = np.empty((n_l, p), int) if count else None
     gap, conv, n_active = np.zeros(p), np.ones(p, bool), np.zeros(p, int)
@@ -236,24 +236,25 @@ def _lasso_by_events(probs: Problems, lam, pen: Penalty, solver: Solver, shared,
 
     def from_cache(ii, cols, out=sse, nz=nonzero):  # grid points ``ii`` of problems ``cols``, from the cache
         if scores is not None and out is not None:
-            at = l1[ii, cols]
+            at = n1[cols] * lam[ii, cols]
             out[ii, cols] = scores.a[cols] + at * (scores.b[cols] + at * scores.c[cols])
         if nz is not None:
             nz[ii, cols] = n_active[cols]
 
     cached(np.arange(p), cache.start(*unpenalised_fit(probs, pen), w))
-    above = l1 * (1 - 1e-9)  # a problem is seen (as in the loop) at the points where its next event is at least this
     pos, moving = np.full(p, -1), np.arange(p)  # the last point done; the problems with points left
     while moving.size:
-        first = pos[moving] + 1  # the grid descends: the next point seen is the first not above the event
-        nxt = np.maximum((above[:, moving] > cache.nxt[moving]).sum(axis=0), first)
+        # a problem is seen (as in the loop) at a point whose penalty, less 1e-9 of it, is at most its next event;
+        # the grid descends, so that is the first point not above it
+        first, above = pos[moving] + 1, n1[moving] * lam[:, moving] * (1 - 1e-9)
+        nxt = np.maximum((above > cache.nxt[moving]).sum(axis=0), first)
         run = nxt - first  # the points before the next event, from the cache
         starts = np.repeat(first - np.cumsum(run) + run, run)
         from_cache(starts + np.arange(run.sum()), np.repeat(moving, run))
         go = nxt < n_l
         moving, at = moving[go], nxt[go]
         now = np.full(p, np.inf)  # no event at an infinite penalty: problems not moving are not seen
-        now[moving] = l1[at, moving]
+        now[moving] = n1[moving] * lam[at, moving]
         changed, r, warm, part = _active_set_steps(cache, shared, now, pen)
         if changed.size:
             cached(changed, part)
