@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike
 
 from ...errors import ConvergenceError, InputValueError
 from .. import _validation as v
+from .._threads import single_threaded
 from ..options import ALLOC_METHODS, DEFAULTS, TARGET_BASES
 from . import constraints
 from .constraints import Constraints
@@ -105,7 +106,7 @@ def allocate(
     """
     method = v.choose(method, ALLOC_METHODS, "method", "erc")
     check_used(method, budgets, target_vol, base)
-    with constraints.one_blas_thread():  # a dense matrix's PSD check (one Cholesky)
+    with single_threaded():  # a dense matrix's PSD check (one Cholesky)
         risk = _as_risk_model(cov, model)
     n = risk.n_assets
     diag = risk.diag()
@@ -166,7 +167,7 @@ def allocate(
         if budgets is None:
             raise InputValueError("method 'budget' needs budgets: one positive number per asset.")
         b = check_budgets(budgets, n, "assets")
-    with constraints.one_blas_thread():  # matrix-vector products: on a shared machine BLAS threads cost 100x
+    with single_threaded():  # matrix-vector products: under load a 1000 x 1000 one took 26 ms on 2 threads, 0.17 on 1
         x, it, ok = _newton_budgeting(risk, b, diag, tol, max_iter)
     if not ok:
         raise ConvergenceError(

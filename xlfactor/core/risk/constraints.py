@@ -18,7 +18,6 @@ turnover the bounds need at least.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +26,7 @@ from scipy import optimize
 
 from ...errors import ConvergenceError, InputShapeError, InputValueError
 from .. import _validation as v
+from .._threads import single_threaded
 
 SLACK = 1e-9  # bounds and turnover are met to this (SLSQP's constraint tolerance)
 
@@ -147,16 +147,6 @@ class Checked:
         return "; ".join(parts) if parts else "no constraint binds"
 
 
-def one_blas_thread():
-    """BLAS on one thread: small dense algebra (SLSQP's, matrix-vector products) loses more to threads than it
-    gains (measured under load: a 1000 x 1000 product 26 ms on 2 threads, 0.17 ms on one)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
 def _solve(fun, jac, c: Checked, w_start: np.ndarray, what: str, floor: float = 0.0) -> np.ndarray:
     """SLSQP over z = (w[, u, v]) with ``sum w = 1``, ``lo <= w <= hi`` (at least ``floor``) and with turnover
     ``w - current = u - v``, ``sum (u + v) <= max_turnover``; started at the allowed weights nearest
@@ -187,7 +177,7 @@ def _solve(fun, jac, c: Checked, w_start: np.ndarray, what: str, floor: float = 
 
     # objectives are O(1): ftol 1e-13 (1e-15 cycled to the iteration limit on the shipped data). SLSQP's small
     # dense algebra on one BLAS thread: on a loaded machine its threads made a 90-variable solve 20x slower
-    with one_blas_thread():
+    with single_threaded():
         sol = optimize.minimize(
             f, z0, jac=g, method="SLSQP", bounds=bounds, constraints=cons, options={"ftol": 1e-13, "maxiter": 1000}
         )
