@@ -229,22 +229,60 @@ def _min_variance(risk) -> AllocationResult:
     raise ConvergenceError("the minimum-variance active set did not settle; check the covariance.")
 
 
+JACOBI_SWEEPS = 20  # at most this many warm-start sweeps, each one product S x
+JACOBI_TARGET = 1e-4  # sweeps stop once every contribution is within this share of its budget, then Newton polishes
+# (bench_risk.py --dense, N=1000: on the K=10 and K=20 factor models' matrices each sweep cuts the error 3-10x and
+# the whole solve takes 8-12 products S x instead of 18-27; on the K=4 model and the sample covariance the first
+# sweep overshoots, and Newton starts from inverse volatility as before, one product later)
+
+
+def _jacobi_start(risk, b, diag):
+    """Start of Newton: inverse volatility, then sweeps of coordinate descent done for all assets at once.
+
+    riskparityportfolio's cyclical coordinate descent solves ``x_i (S x)_i = b_i`` for one ``x_i`` at a time, the
+    others fixed: ``S_ii x_i^2 + c_i x_i - b_i = 0`` with ``c_i = (S x)_i - S_ii x_i``, whose positive root is
+    ``2 b_i / (c_i + sqrt(c_i^2 + 4 S_ii b_i))``. Here a sweep solves every coordinate from the same ``x`` (one
+    product ``S x``, no loop over assets) and rescales to ``x'Sx = 1``. Such a Jacobi sweep contracts where the
+    correlations are moderate and can overshoot where they are strong, so sweeps continue only while each one at
+    least halves the largest relative error of the contributions, down to ``JACOBI_TARGET``. Returns ``x``,
+    ``S x`` and the number of sweeps kept."""
+
+    def scaled(z):
+        sz = risk.matvec(z)
+        c = 1.0 / np.sqrt(z @ sz)
+        return z * c, sz * c
+
+    def error(z, sz):
+        rc = z * sz
+        return float(np.abs(rc / (rc.sum() * b) - 1.0).max())
+
+    x, sx = scaled(1.0 / np.sqrt(diag))
+    err, sweeps = error(x, sx), 0
+    while sweeps < JACOBI_SWEEPS and err > JACOBI_TARGET:
+        c = sx - diag * x
+        xn, sxn = scaled(2.0 * b / (c + np.sqrt(c * c + 4.0 * diag * b)))
+        err_n = error(xn, sxn)
+        if not err_n <= 0.5 * err:  # overshoot (or NaN): keep the last iterate
+            break
+        x, sx, err, sweeps = xn, sxn, err_n, sweeps + 1
+    return x, sx, sweeps
+
+
 def _newton_budgeting(risk, b, diag, tol, max_iter):
     """Newton's method with backtracking on ``f(x) = 0.5 x'Sx - sum b log x``; at the optimum
-    ``x_i (S x)_i = b_i`` and ``x'Sx = sum b = 1``, so contributions equal the budgets."""
+    ``x_i (S x)_i = b_i`` and ``x'Sx = sum b = 1``, so contributions equal the budgets. Started by
+    ``_jacobi_start``; the iterations reported count its sweeps and Newton's steps."""
     n = b.size
-    x = 1.0 / np.sqrt(diag)
-    x /= np.sqrt(x @ risk.matvec(x))
+    x, sx, sweeps = _jacobi_start(risk, b, diag)
 
     def f(z, sz):
         return 0.5 * z @ sz - b @ np.log(z)
 
-    sx = risk.matvec(x)
     for it in range(1, max_iter + 1):
         rc = x * sx
         err = np.abs(rc / rc.sum() - b).max()
         if err <= tol:
-            return x, it - 1, True
+            return x, sweeps + it - 1, True
         g = sx - b / x
         # inexact Newton: the step's relative residual may be sqrt(N * error), so early steps are cheap and the
         # last ones converge superlinearly; the stopping test above is on the exact contributions
@@ -263,4 +301,4 @@ def _newton_budgeting(risk, b, diag, tol, max_iter):
             t *= 0.5
         x, sx = xn, sxn
     rc = x * sx
-    return x, max_iter, bool(np.abs(rc / rc.sum() - b).max() <= tol)
+    return x, sweeps + max_iter, bool(np.abs(rc / rc.sum() - b).max() <= tol)
