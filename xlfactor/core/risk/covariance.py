@@ -292,7 +292,8 @@ def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLik
 
 
 def check_covariance(cov, name: str = "covariance") -> np.ndarray:
-    """A symmetric, positive semi-definite, finite matrix (symmetry and PSD up to 1e-10 relative), symmetrised.
+    """A symmetric, positive semi-definite, finite matrix (symmetry and PSD up to 1e-10 relative), symmetrised
+    (``(S + S') / 2``, a new array) where it is not exactly symmetric; the input itself (not a copy) where it is.
 
     Costs one Cholesky factorisation (LAPACK ``potrf``) and a few passes over the matrix: at N = 1000 on one BLAS
     thread about 10 ms, most of ``allocate("erc", cov=...)`` (``benchmarks/bench_risk.py --dense``). The symmetry
@@ -304,14 +305,16 @@ def check_covariance(cov, name: str = "covariance") -> np.ndarray:
         raise InputShapeError(f"{name} is {s.shape[0]} x {s.shape[1]}; it must be square.")
     n = s.shape[0]
     scale = max(float(s.max()), -float(s.min()), 1e-300)
-    if _asymmetry(s) > 1e-10 * scale:
+    asym = _asymmetry(s)
+    if asym > 1e-10 * scale:
         i, j = np.unravel_index(np.argmax(np.abs(s - s.T)), s.shape)
         raise InputValueError(
             f"{name} is not symmetric: row {i + 1}, column {j + 1} is {s[i, j]:.6g} but row {j + 1}, "
             f"column {i + 1} is {s[j, i]:.6g}."
         )
-    s = s + s.T
-    s *= 0.5
+    if asym > 0:  # most covariances are exactly symmetric (numpy, pandas, scikit-learn, Excel): no new matrix
+        s = s + s.T
+        s *= 0.5
     # positive definite after a shift of 1e-10 of the scale: one Cholesky, a quarter of an eigenvalue solve
     a = s.copy()
     a.flat[:: n + 1] += 1e-10 * scale
