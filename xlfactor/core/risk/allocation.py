@@ -52,10 +52,11 @@ def allocate(
       (per period, as the covariance); the weights then sum to ``target_vol / vol(base)``, the rest (``note``) is
       cash, negative for borrowing.
 
-    Constraints (``erc``, ``budget``, ``minvar`` and the base of ``targetvol``; see ``constraints``):
+    Constraints (``erc``, ``budget``, ``factor``, ``minvar`` and the base of ``targetvol``; see ``constraints``):
     where they bind, risk budgeting keeps Spinu's objective over the allowed weights (the contributions then
-    differ from the budgets; skfolio's ``RiskBudgeting`` with bounds solves the same) and ``note`` names the
-    binding ones. Weights that meet them unconstrained are returned as they are.
+    differ from the budgets; skfolio's ``RiskBudgeting`` with bounds solves the same), factor budgeting the
+    distance of the factor shares from the budgets, and ``note`` names the binding ones. Weights that meet them
+    unconstrained are returned as they are.
 
     Parameters
     ----------
@@ -154,22 +155,22 @@ def _allocate(
             + ("" if base == "erc" else f"; {base} portfolio scaled")
         )
         return dataclasses.replace(out, note=note + (f"; {inner.note}" if inner.note else ""))
-    if cons.active and method in ("invvol", "factor"):
+    if cons.active and method == "invvol":
         raise InputValueError(
-            f"weight bounds and turnover apply to erc, budget, minvar and targetvol, not to "
-            f"'{method}'; drop min_weight, max_weight and max_turnover."
+            "weight bounds and turnover apply to erc, budget, factor, minvar and targetvol, not to "
+            "'invvol' (weights fixed by the volatilities); drop min_weight, max_weight and max_turnover."
         )
     if method == "invvol":
         w = 1.0 / np.sqrt(diag)
         return _result(method, w / w.sum(), risk, None, 0, True)
-    if method == "factor":
-        if not isinstance(risk, FactorModel):
-            raise InputValueError("method 'factor' needs a factor model: loadings, factor_cov and specific_var.")
-        return factor_budgeting(risk, budgets, allocate("erc", model=risk).weights)
+    if method == "factor" and not isinstance(risk, FactorModel):
+        raise InputValueError("method 'factor' needs a factor model: loadings, factor_cov and specific_var.")
     checked = cons.checked(n) if cons.active else None
+    if method == "factor":
+        return factor_budgeting(risk, budgets, allocate("erc", model=risk).weights, checked)
     if method == "minvar":
         free = _min_variance(risk)
-        if checked is None or _allowed(free.weights, checked):
+        if checked is None or checked.allows(free.weights):
             return free
         w = constraints.min_variance(risk, checked, free.weights)
         return dataclasses.replace(_result(method, w, risk, None, 0, True), note=checked.describe(w))
@@ -185,16 +186,10 @@ def _allocate(
             f"risk budgeting did not converge in {max_iter} Newton steps; check the covariance for "
             "near-zero variances or raise max_iter."
         )
-    if checked is None or _allowed(x / x.sum(), checked):
+    if checked is None or checked.allows(x / x.sum()):
         return _result(method, x / x.sum(), risk, b, it, ok)
     w = constraints.budgeting(risk, b, checked, x / x.sum())
     return dataclasses.replace(_result(method, w, risk, b, it, True), note=checked.describe(w))
-
-
-def _allowed(w: np.ndarray, c: constraints.Checked) -> bool:
-    """Do unconstrained weights already satisfy the constraints (then they are the constrained answer)?"""
-    ok = bool((w >= c.lo).all() and (w <= c.hi).all())
-    return ok and (c.turnover is None or float(np.abs(w - c.current).sum()) <= c.turnover)
 
 
 BUDGET_METHODS = ("budget", "factor")  # the methods that read budgets; only targetvol reads target_vol
