@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
+# BLAS on one thread in the test processes (set before numpy loads; subprocesses inherit it): the suite is thousands
+# of small products, on which OpenBLAS's threads cost more than they give, and on a busy machine a thread that is not
+# scheduled stalls the others at every call (multistart SLSQP of tests/core/test_risk.py: 23 s of CPU on 2 threads
+# under load, 2.7 s on one). Parallelism comes from the test processes instead (pytest-xdist, pyproject's addopts).
+# tests/core/test_threads.py gives BLAS the machine's threads back for its own tests.
+USUAL_BLAS_THREADS = os.cpu_count() or 1
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 from xlfactor.data import load_french
