@@ -12,9 +12,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
-import pytest
+import pytest  # noqa: E402
 
-from xlfactor.data import load_french
+from xlfactor.data import load_french  # noqa: E402
 
 
 @pytest.fixture(scope="session")
