@@ -46,7 +46,7 @@ def start(runtime: str) -> None:
         "OPENBLAS_NUM_THREADS": "1",
         **ENV[runtime],
     }
-    # -p no:xdist: one process per suite (the session's workers already share the cores)
+    # -n 0: one process per suite (the session's workers already share the cores)
     cmd = [
         sys.executable,
         "-m",
@@ -54,8 +54,8 @@ def start(runtime: str) -> None:
         "-q",
         "-p",
         "no:cacheprovider",
-        "-p",
-        "no:xdist",
+        "-n",
+        "0",
         f"tests/runtimes/{runtime}",
     ]
     folder = _folder()
