@@ -378,7 +378,7 @@ def test_live_files_keep_the_room_but_do_not_print_it(books, flavor):
     for r in range(corr_room.r0 + k + 1, corr_room.r1 + 1):  # the room's first row stays, a gap
         dim = ws.row_dimensions[r + 1]
         assert dim.hidden and dim.outlineLevel == 1, f"Factors row {r + 1}: room printed"
-    first, last = corr_room.r0 + k + 2, corr_room.r1 + 1
+    first, last = corr_room.r0 + k + 2, corr_room.r1 + 2  # 1-based, the layout's gap after the room included
     assert f"rows {first}-{last}" in ws.oddHeader.left.text
     data = wb["Data"]
     assert any(d.hidden and d.outlineLevel == 1 for d in data.column_dimensions.values())
