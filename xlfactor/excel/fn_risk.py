@@ -88,15 +88,21 @@ def factor_cov(factors, method=None, halflife=None, corr_halflife=None, nw_lags=
     x = cells.table(factors, "factors")
     chosen = cells.option(method, options.COV_METHODS, "method", D["cov_method"])
     life = cells.number(halflife, "halflife", None, low=0.0, low_open=True)
-    life = None if cells.unused(halflife, "halflife", chosen, ("ewma", "barra"), cells.blank(method)) else life
+    given = {
+        "halflife": life,
+        "corr_halflife": cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
+        "regime_halflife": cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
+    }
+    for name, cell in (("halflife", halflife), ("corr_halflife", corr_halflife), ("regime_halflife", regime_halflife)):
+        if cells.unused(cell, name, chosen, options.COV_OPTION_USERS[name], cells.blank(method)):
+            given[name] = None  # validated; the Start sheet's cells stay filled when the drop-down changes method
     return cells.block(
         risk.factor_covariance(
             x,
             chosen,
-            life,
-            corr_halflife=cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
+            given.pop("halflife"),
             nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]) or 0,
-            regime_halflife=cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
+            **given,
         )
     )
 

@@ -12,7 +12,7 @@ from ...errors import (
     InsufficientDataError,
 )
 from .. import _validation as v
-from ..options import COV_METHODS, DEFAULTS
+from ..options import COV_METHODS, COV_OPTION_USERS, DEFAULTS
 
 # --- covariance ------------------------------------------------------------------------------------------------
 
@@ -50,9 +50,10 @@ def factor_covariance(
           ``RegimeAdjustedEWCovariance(half_life, corr_half_life, hac_lags, regime_half_life,
           regime_target=DIAGONAL, regime_method=RMS, regime_multiplier_clip=None)``.
     halflife : float, optional
-        Periods over which weights halve (``ewma``, ``barra``: required).
+        Periods over which weights halve: ``ewma`` and ``barra`` only (required there).
     corr_halflife, nw_lags, regime_halflife
-        ``barra`` options (``nw_lags`` also for ``sample``); None / 0 switch them off.
+        ``barra`` options (``nw_lags`` also for ``sample``); None / 0 switch them off. An option given to a method
+        that does not read it (``options.COV_OPTION_USERS``) is refused, never dropped.
 
     Returns
     -------
@@ -80,8 +81,9 @@ def factor_covariance(
     if n < 2:
         raise InsufficientDataError(f"factors has {n} complete rows; a covariance needs at least 2.")
     lags = v.check_nonneg_int(nw_lags, "nw_lags", maximum=max(n - 1, 0))
-    if lags and method not in ("sample", "barra"):
-        raise InputValueError(f"nw_lags applies to method 'sample' or 'barra', not '{method}'; set it to 0.")
+    check_cov_used(
+        method, halflife=halflife, corr_halflife=corr_halflife, nw_lags=lags, regime_halflife=regime_halflife
+    )
     if method == "sample":
         return newey_west(x - x.mean(axis=0), lags) * n / (n - 1)
     if method == "ledoitwolf":
@@ -95,6 +97,44 @@ def factor_covariance(
     hc = h if corr_halflife is None else _halflife(corr_halflife, "corr_halflife", method)
     hr = None if regime_halflife is None else _halflife(regime_halflife, "regime_halflife", method)
     return barra_covariance(x, h, hc, lags, hr)
+
+
+def check_cov_used(
+    method: str,
+    selector: str = "method",
+    *,
+    halflife=None,
+    corr_halflife=None,
+    nw_lags=0,
+    regime_halflife=None,
+) -> None:
+    """Refuse a covariance option that ``method`` (an entry of ``COV_METHODS``, the argument ``selector``) does not
+    read: ``options.COV_OPTION_USERS`` says which methods read which option; None, blank text and 0 lags are "not
+    given". A dropped half-life would look like the answer to what the user asked.
+
+    Examples
+    --------
+    >>> check_cov_used("ewma", halflife=12)
+    >>> check_cov_used("sample", "cov_method", halflife=12)
+    Traceback (most recent call last):
+    ...
+    xlfactor.errors.InputValueError: cov_method 'sample' ignores halflife (only ewma and barra use it); drop halflife or choose cov_method 'ewma' or 'barra'.
+    """
+    given = {
+        "halflife": halflife,
+        "corr_halflife": corr_halflife,
+        "nw_lags": nw_lags,
+        "regime_halflife": regime_halflife,
+    }
+    for name, value in given.items():
+        users = COV_OPTION_USERS[name]
+        blank = value is None or (isinstance(value, str) and not value.strip()) or (name == "nw_lags" and value == 0)
+        if not blank and method not in users:
+            raise InputValueError(
+                f"{selector} {method!r} ignores {name} (only {' and '.join(users)} use"
+                f"{'s' if len(users) == 1 else ''} it); drop {name} or choose {selector} "
+                f"{' or '.join(repr(u) for u in users)}."
+            )
 
 
 def _halflife(value, name: str, method: str) -> float:
