@@ -53,6 +53,13 @@ METHODS = ("ridge", "lasso", "enet")  # penalised fits
 ROLLING_METHODS = ("ols", *METHODS)  # what rolling windows estimate
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf", "barra")  # barra: USE4-style EW vols/correlations, NW lags, regime
+# the factor covariance's options and the methods that read them (any other method refuses them, never drops them)
+COV_OPTION_USERS = {
+    "halflife": ("ewma", "barra"),
+    "corr_halflife": ("barra",),
+    "nw_lags": ("sample", "barra"),
+    "regime_halflife": ("barra",),
+}
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 TARGET_BASES = tuple(m for m in ALLOC_METHODS if m != "targetvol")  # what target volatility scales
 # the allocations that need no input beyond the risk model (budgets, factor budgets and a target need more)
