@@ -174,9 +174,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         col_formats=[f["period"]] + [num3] * len(models),
     )
     n_rows = cum.r1 - cum.r0 + 1
-    dates = Expr(f"CHOOSECOLS({cum.a1()},1)", [row[:1] for row in cum.values()])  # follows the spill
+    first = Expr(f"CHOOSECOLS({cum.a1()},1)", [row[:1] for row in cum.values()])  # follows the spill
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
-    dates = calendar(s, cum.r0, 1 + m_, dates, d.frequency, "bt_dates")
+    dates = calendar(s, cum.r0, 1 + m_, first, d.frequency, "bt_dates")
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
     spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
     same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
