@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 
-import numpy as np
-import pytest
+# BLAS on one thread in the test processes (set before numpy loads; subprocesses inherit it): the suite is thousands
+# of small products, on which OpenBLAS's threads cost more than they give, and on a busy machine a thread that is not
+# scheduled stalls the others at every call (multistart SLSQP of tests/core/test_risk.py: 23 s of CPU on 2 threads
+# under load, 2.7 s on one). Parallelism comes from the test processes instead (pytest-xdist, pyproject's addopts).
+# tests/core/test_threads.py gives BLAS the machine's threads back for its own tests.
+USUAL_BLAS_THREADS = os.cpu_count() or 1
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from xlfactor.data import load_french
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from xlfactor.data import load_french  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -39,15 +51,53 @@ collect_ignore_glob = (
 )
 
 
-def pytest_collection_finish(session):
-    """Start the runtime suites collected in this session, so they run beside the other tests."""
-    runtimes = {
-        item.callspec.params["runtime"]
-        for item in session.items
-        if item.originalname == "test_runtime_suite" and hasattr(item, "callspec")
-    }
-    if runtimes and not RUNTIME:
+def _owner(config) -> bool:
+    """The process that owns the session: pytest-xdist's controller, or the one pytest process without it."""
+    return not RUNTIME and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if _owner(config):  # the runtime suites' output goes here (the workers inherit the variable)
         from tests import test_runtimes
 
-        for runtime in sorted(runtimes):
-            test_runtimes.start(runtime)
+        os.environ[test_runtimes.RESULTS] = tempfile.mkdtemp(prefix="xlfactor-runtimes-")
+
+
+def _start_runtimes(nodeids) -> None:
+    """Start the runtime suites among the collected tests, so they run beside the other tests."""
+    from tests import test_runtimes
+
+    for nodeid in nodeids:
+        found = re.search(r"test_runtimes\.py::test_runtime_suite\[(\w+)\]", nodeid)
+        if found:
+            test_runtimes.start(found[1])
+
+
+def pytest_collection_finish(session):
+    if _owner(session.config) and not session.config.pluginmanager.has_plugin("dsession"):
+        _start_runtimes(item.nodeid for item in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist's controller: a worker's collection (all workers collect the same tests)."""
+    _start_runtimes(ids)
+
+
+def pytest_sessionfinish(session):
+    if _owner(session.config):
+        from tests import test_runtimes
+
+        test_runtimes.stop()
+        shutil.rmtree(os.environ[test_runtimes.RESULTS], ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marks
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (pyproject: --dist loadgroup) the tests of a module that share a module-scoped fixture
+    (a built workbook, a rendered PDF, a started server, a fitted model) run in one worker, so that the fixture is
+    built once; the other tests are spread one by one."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -6,10 +6,20 @@ import contextlib
 import numpy as np
 import pytest
 
-from tests.conftest import synthetic
+from tests.conftest import USUAL_BLAS_THREADS, synthetic
 from xlfactor.core import _threads, cv, penalized
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+@pytest.fixture(autouse=True)
+def usual_threads(monkeypatch):
+    """BLAS with the machine's threads, as outside the test suite (tests/conftest.py runs it on one); _threads
+    learns the count anew, as in a fresh process."""
+    monkeypatch.setitem(_threads._state, "controller", None)
+    monkeypatch.setitem(_threads._state, "threads", 1)
+    with threadpoolctl.threadpool_limits(USUAL_BLAS_THREADS, user_api="blas"):
+        yield
 
 
 def blas_threads() -> int:

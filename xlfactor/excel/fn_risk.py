@@ -33,7 +33,7 @@ def _bounds(value, name: str):
     target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
     base=f"targetvol only: the portfolio scaled to target_vol, {options.describe('target_base')}.",
     min_weight="Smallest weight per asset (one number, or a row of one per asset; shares of the invested portfolio). "
-    "erc, budget, minvar, targetvol. Blank: 0.",
+    "erc, budget, factor, minvar, targetvol (not invvol). Blank: 0.",
     max_weight="Largest weight per asset (one number or a row). Blank: 1.",
     current="The weights held now (a row): what max_turnover is measured from.",
     max_turnover="Most turnover allowed, SUM(ABS(new - current)) (e.g. 0.2). Blank: no limit.",
