@@ -252,3 +252,22 @@ def test_refusing_to_overwrite_names_the_callers_way_to_force(tmp_path, capsys, 
     assert cli.main(["workbook", "--flavor", "preview", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith("exists; pass --force to overwrite it") and "force=True" not in err
+
+
+def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():
+    """The README's option list lacked the barra options and --method."""
+    import argparse
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme[readme.index("### Command-line options") :]
+    parser = cli.build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = {
+        flag
+        for name in ("demo", "workbook", "backtest")
+        for action in subs[name]._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag != "--help" and f"`{flag}" not in table
+    }
+    assert not missing, sorted(missing)
