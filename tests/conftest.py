@@ -96,7 +96,9 @@ def pytest_sessionfinish(session):
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (pyproject: --dist loadgroup) the tests of a module that share a module-scoped fixture
     (a built workbook, a rendered PDF, a started server, a fitted model) run in one worker, so that the fixture is
-    built once; the other tests are spread one by one."""
+    built once; the other tests are spread one by one. The runtime suites' tests go last: they only wait for their
+    processes, started at collection."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_runtimes.py::"))  # stable: the rest keep order
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):
