@@ -118,7 +118,7 @@ def loadings_check(y, x, lam, cols):
 
 
 def glmnet_peer(y, x, grid, cols, python):
-    """(seconds, best lambdas) of glmnet's Fortran on the same folds and grid for the assets ``cols``
+    """(seconds, CPU seconds, best lambdas) of glmnet's Fortran on the same folds and grid for the assets ``cols``
     (benchmarks/glmnet_peer.py), run by the interpreter ``python`` that has python-glmnet, or in this
     process when it has; None when neither has it."""
     folds = folds_of(len(x))
@@ -126,9 +126,9 @@ def glmnet_peer(y, x, grid, cols, python):
         try:
             from benchmarks import glmnet_peer as peer
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             best = peer.cross_validate(y, x, grid, folds, cols)
-            return time.perf_counter() - t0, best
+            return time.perf_counter() - t0, time.process_time() - c0, best
         except ImportError:
             return None
     data = {"y": y[:, cols], "x": x, "grid": grid[:, cols], "cols": np.arange(cols.size), "n_folds": len(folds)}
@@ -144,7 +144,7 @@ def glmnet_peer(y, x, grid, cols, python):
             check=True,
         )
     res = json.loads(out.stdout)
-    return res["seconds"], np.array(res["best"])
+    return res["seconds"], res["cpu"], np.array(res["best"])
 
 
 def ridge_prototype(y, x, grid):
@@ -167,7 +167,9 @@ def ridge_prototype(y, x, grid):
 ROUNDS = 3  # cold calls of xlfactor per condition, interleaved with the peers
 
 
-def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None, conditions=("quiet", "loaded")):
+def run(
+    t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_subset, glmnet_python=None, conditions=("quiet", "loaded")
+):
     y, x = sparse_data(t, k, n, seed=t + k + n)
     print(
         f"\nT={t} K={k} N={n}, 100 lambdas, 5 walk-forward folds; load average at start {load_average()}; "
@@ -176,41 +178,52 @@ def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None, c
     res = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward")
     mem = peak_memory(lambda: cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward"))
     cols = np.arange(min(n, lasso_subset))
+    g_cols = np.arange(min(n, glmnet_subset))  # glmnet is quick: more assets, so that each round times a while
     grid = cv.cross_validate(y[:, :1], x, method="ridge", folds=5, scheme="walkforward").lambdas[:, 0]
 
-    def cold(method):
+    def cold(method, cpu):
         clear_result_caches()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         cv.cross_validate(y, x, method=method, folds=5, scheme="walkforward")
+        cpu.append(time.process_time() - c0)  # every thread's: on a loaded machine the steadier figure
         return time.perf_counter() - t0
 
     # interleaved: each round runs every condition in turn, and in each xlfactor (cold) and then each peer on its
     # share of the assets, so a slow phase of the shared machine weighs on both sides of the ratios alike
-    times = {c: {"lasso": [], "ridge": [], "proto": [], "proto1": [], "peer": 0.0, "glmnet": 0.0} for c in conditions}
+    times = {
+        c: {"lasso": [], "ridge": [], "lasso_cpu": [], "ridge_cpu": [], "proto": [], "proto1": []}
+        | {"peer": 0.0, "glmnet": 0.0, "glmnet_cpu": 0.0}
+        for c in conditions
+    }
     alphas, g_best = [], []
-    for share in np.array_split(cols, ROUNDS):
+    for share, g_share in zip(np.array_split(cols, ROUNDS), np.array_split(g_cols, ROUNDS), strict=True):
         for c in conditions:
             tc = times[c]
             with Condition(c):
-                tc["lasso"].append(cold("lasso"))
+                tc["lasso"].append(cold("lasso", tc["lasso_cpu"]))
                 p_time, p_alphas = lasso_peer(y, x, res.lambdas, share)
                 tc["peer"] += p_time
-                g = glmnet_peer(y, x, res.lambdas, share, glmnet_python)
+                g = glmnet_peer(y, x, res.lambdas, g_share, glmnet_python)
                 if g is not None:
                     tc["glmnet"] += g[0]
-                tc["ridge"].append(cold("ridge"))
+                    tc["glmnet_cpu"] += g[1]
+                tc["ridge"].append(cold("ridge", tc["ridge_cpu"]))
                 tc["proto"].append(median_time(lambda: ridge_prototype(y, x, grid), 1))
                 with threadpool_limits(1):  # the prototype as xlfactor runs, BLAS on one thread: its best case here
                     tc["proto1"].append(median_time(lambda: ridge_prototype(y, x, grid), 1))
             if c == conditions[0]:
                 alphas += list(p_alphas)
-                g_best += [] if g is None else list(g[1])
+                g_best += [] if g is None else list(g[2])
     same = np.isclose(res.best_lambda()[cols], alphas, rtol=1e-9).mean()
     note = "" if cols.size == n else f", extrapolated from {cols.size} assets"
     print(
         f"  lasso CV peak {mem:.0f} MiB, converged={res.converged}; LassoCV loop gives the same lambda for "
         f"{100 * same:.1f}% of assets"
-        + (f", glmnet for {100 * np.isclose(res.best_lambda()[cols], g_best, rtol=1e-9).mean():.1f}%" if g_best else "")
+        + (
+            f", glmnet for {100 * np.isclose(res.best_lambda()[g_cols], g_best, rtol=1e-9).mean():.1f}%"
+            if g_best
+            else ""
+        )
     )
     for c in conditions:
         tc = times[c]
@@ -221,12 +234,17 @@ def run(t, k, n, lasso_subset, ridge_subset, tight_subset, glmnet_python=None, c
             f"  [{c}] lasso CV: xlfactor {spread(tc['lasso'])} (median [min-max] of {ROUNDS} cold calls); "
             f"LassoCV loop {peer_all:.1f} s{note}: ratio {peer_all / ours:.0f}x"
         )
+        line += f"; xlfactor's CPU {float(np.median(tc['lasso_cpu'])):.3f} s"
         if g_best:
-            g_all = tc["glmnet"] * n / cols.size
-            line += f"; glmnet's Fortran (elnet, thr 1e-7) {g_all:.2f} s{note}: ratio {g_all / ours:.1f}x"
+            g_all, g_cpu = (tc[m] * n / g_cols.size for m in ("glmnet", "glmnet_cpu"))
+            g_note = "" if g_cols.size == n else f", extrapolated from {g_cols.size} assets"
+            line += (
+                f"; glmnet's Fortran (elnet, thr 1e-7) {g_all:.2f} s (CPU {g_cpu:.2f} s){g_note}: ratio "
+                f"{g_all / ours:.1f}x (CPU {g_cpu / float(np.median(tc['lasso_cpu'])):.1f}x)"
+            )
         print(line)
         print(
-            f"  [{c}] ridge CV: xlfactor {spread(tc['ridge'])}; eigenbasis prototype {spread(tc['proto'])}: "
+            f"  [{c}] ridge CV: xlfactor {spread(tc['ridge'])} (CPU {float(np.median(tc['ridge_cpu'])):.3f} s); eigenbasis prototype {spread(tc['proto'])}: "
             f"xlfactor takes {ridge / proto:.2f}x its time; on one BLAS thread {spread(tc['proto1'])}: against the "
             f"faster of the two {ridge / best:.2f}x (target <= 1.2x)"
         )
@@ -275,19 +293,20 @@ def main() -> None:
     args = ap.parse_args()
     header("cross-validated lambda: xlfactor vs scikit-learn loops and glmnet")
     gp, q, cond = args.glmnet_python, args.quick, tuple(args.conditions.split(","))
-    sizes = {  # (T, K, N), peers' subsets (lasso, ridge, tight reference): full, quick
-        "small": ((1260, 10, 100), (100, 20, 100), (30, 3, 30)),
-        "medium": ((2520, 10, 500), (500, 20, 500), (30, 3, 30)),
-        "large": ((5040, 20, 3000), (30, 5, 100), (9, 2, 9)),
+    sizes = {  # (T, K, N), peers' subsets (lasso, ridge, tight reference, glmnet): full, quick
+        "small": ((1260, 10, 100), (100, 20, 100, 100), (30, 3, 30, 100)),
+        "medium": ((2520, 10, 500), (500, 20, 500, 500), (30, 3, 30, 60)),
+        "large": ((5040, 20, 3000), (30, 5, 100, 30), (9, 2, 9, 9)),
     }
     for name in args.sizes.split(","):
         shape, full, quick = sizes[name]
-        lasso_sub, ridge_sub, tight_sub = quick if q else full
+        lasso_sub, ridge_sub, tight_sub, glmnet_sub = quick if q else full
         run(
             *shape,
             lasso_subset=lasso_sub,
             ridge_subset=ridge_sub,
             tight_subset=tight_sub,
+            glmnet_subset=glmnet_sub,
             glmnet_python=gp,
             conditions=cond,
         )

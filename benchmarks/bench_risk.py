@@ -12,7 +12,10 @@ Then (``dense``) the same solvers on the dense matrix alone, N=1000: xlfactor's 
 tol=1e-10)`` (inexact Newton, conjugate gradients) against riskparityportfolio's coordinate descent with the same
 stopping rule (every contribution within 1e-10 of 1/N), on the factor models' dense matrices and on a sample
 covariance of 1500 periods; the ratio is xlfactor's time over riskparityportfolio's (medians, interleaved) and the
-load average is printed, since the machine may be shared.
+load average is printed, since the machine may be shared. Each solver is called ``--repeat`` times (default 7),
+alternating with its peer; the line gives the median wall time and its range, the ratio of the medians and the
+ratio of the median CPU times of this process (both solvers run on one thread; CPU time is less sensitive to other
+processes on a shared machine than wall time).
 """
 
 from __future__ import annotations
@@ -42,10 +45,18 @@ def deviation(w, cov):
     return np.abs(rc / rc.sum() - 1 / len(w)).max()
 
 
-def dense_erc(van) -> None:
+def _timed(fn) -> tuple[float, float]:
+    """Wall and CPU (this process) seconds of one call of ``fn``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def dense_erc(van, repeat: int = 7) -> None:
     header("dense ERC, N=1000, contributions to 1e-10: xlfactor (Newton-CG) vs riskparityportfolio (CCD)")
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores")
-    print(f"{'matrix':<14} | {'xlfactor s':>10} {'dev':>8} | {'rpp s':>8} {'dev':>8} | {'ratio':>6}")
+    print(f"wall seconds: median [min-max] of {repeat} interleaved calls; ratio of medians (wall, and CPU time)")
+    print(f"{'matrix':<14} | {'xlfactor s':>22} {'dev':>8} | {'rpp s':>22} {'dev':>8} | {'ratio':>6} {'cpu':>6}")
     n = 1000
     rng = np.random.default_rng(1)
     z = rng.normal(size=(1500, n)) @ rng.normal(size=(n, n)) * 0.01
@@ -54,14 +65,16 @@ def dense_erc(van) -> None:
     b = np.full(n, 1.0 / n)
     for name, cov in cases:
         ours, peer = [], []
-        for _ in range(3):  # interleaved, so that a burst of load hits both
-            ours.append(median_time(lambda c=cov: risk.allocate("erc", cov=c, tol=1e-10), 1))
-            peer.append(median_time(lambda c=cov: van.design(c, b, 1e-10, 100_000), 1))
+        for _ in range(repeat):  # interleaved, so that a burst of load hits both
+            ours.append(_timed(lambda c=cov: risk.allocate("erc", cov=c, tol=1e-10)))
+            peer.append(_timed(lambda c=cov: van.design(c, b, 1e-10, 100_000)))
         w, wp = risk.allocate("erc", cov=cov, tol=1e-10).weights, van.design(cov, b, 1e-10, 100_000)
-        t, tp = float(np.median(ours)), float(np.median(peer))
+        (t, tc), (tp, tpc) = np.median(ours, axis=0), np.median(peer, axis=0)
+        lo, hi = np.min(ours, axis=0)[0], np.max(ours, axis=0)[0]
+        plo, phi = np.min(peer, axis=0)[0], np.max(peer, axis=0)[0]
         print(
-            f"{name:<14} | {t:>10.4f} {deviation(w, cov):>8.1e} | {tp:>8.4f} {deviation(wp, cov):>8.1e} | "
-            f"{t / tp:>5.2f}x",
+            f"{name:<14} | {t:>7.4f} [{lo:.4f}-{hi:.4f}] {deviation(w, cov):>8.1e} | "
+            f"{tp:>7.4f} [{plo:.4f}-{phi:.4f}] {deviation(wp, cov):>8.1e} | {t / tp:>5.2f}x {tc / tpc:>5.2f}x",
             flush=True,
         )
     print(f"load average {os.getloadavg()[0]:.1f} after")
@@ -71,9 +84,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip skfolio at N=1000")
     ap.add_argument("--dense", action="store_true", help="only the dense N=1000 comparison")
+    ap.add_argument("--repeat", type=int, default=7, help="interleaved calls per solver in --dense")
     args = ap.parse_args()
     if args.dense:
-        dense_erc(rpp_vanilla())
+        dense_erc(rpp_vanilla(), args.repeat)
         return
     header("ERC: xlfactor vs riskparityportfolio vs skfolio")
     van = rpp_vanilla()

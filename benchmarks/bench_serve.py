@@ -3,7 +3,8 @@
 Run: python benchmarks/bench_serve.py [--quick]
 
 Starts `xlfactor serve` on a free loopback port (a subprocess, as a user runs it) and prints:
-1. decoding a 2,520 x 500 CV_LAMBDA body (28.8 MB): json against orjson (the server uses orjson when installed);
+1. decoding a 2,520 x 500 CV_LAMBDA body (12.7 MB): json, orjson (Python objects per cell), and the server's decoder
+   (excel/decode.py: simdjson reads the ranges of numbers straight into float arrays);
 2. that CV_LAMBDA call cold (new data) and repeated byte-identical, against the Python API on the same arrays
    (issue 29: before this change 1.41 s cold, 1.2 s repeated, 0.33 s in Python, a 28.8 MB body of unrounded
    numbers; here rounded to 6 decimals, as a sheet shows them, 12.7 MB);
@@ -106,7 +107,14 @@ def spread(xs: list[float]) -> str:
 def decode_timing(body: bytes) -> None:
     import orjson
 
-    for name, loads in (("json", json.loads), ("orjson", orjson.loads)):
+    from xlfactor.excel import decode
+
+    def server(b: bytes):  # the server's decoder: ranges of numbers straight to float arrays (simdjson)
+        return decode.call(b)
+
+    decoders = [("json", json.loads), ("orjson", orjson.loads)]
+    decoders += [("the server's decoder (simdjson, arrays)", server)] if decode.simdjson is not None else []
+    for name, loads in decoders:
         times = []
         for _ in range(3):
             t0 = time.perf_counter()

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
-from .cli_options import OUT, data_arguments, start_arguments
+from .cli_options import OUT, Parser, count, cov_arguments, data_arguments, number, start_arguments, window_arguments
 from .errors import XLFactorError
 from .workbook import FLAVORS
 
@@ -33,6 +33,25 @@ def _dataset(args: argparse.Namespace):
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """What the command line can tell before reading any data: an option the chosen method ignores is refused in
+    the core's words (``risk.check_cov_used``, ``risk.check_used``)."""
+    from .core import risk
+
+    cov = {k: getattr(args, k, None) for k in ("halflife", "corr_halflife", "nw_lags", "regime_halflife")}
+    risk.check_cov_used(args.cov, "cov_method", **{k: val for k, val in cov.items() if val is not None})
+    if getattr(args, "risk", None) is not None:
+        for flag, given, users in (
+            ("--target-vol", getattr(args, "target_vol", None) is not None, "targetvol"),
+            ("--factor-budgets", bool(getattr(args, "factor_budgets", "")), "factor"),
+        ):
+            if given and args.risk != users:
+                raise XLFactorError(
+                    f"--risk {args.risk} ignores {flag} (only --risk {users} uses it); drop {flag} or pass "
+                    f"--risk {users}."
+                )
 
 
 def _inputs(args: argparse.Namespace, data):
@@ -56,17 +75,65 @@ def _inputs(args: argparse.Namespace, data):
         method=args.method,
         lags=args.lags,
         cov_method=args.cov,
-        halflife=args.halflife,
+        **({} if args.halflife is None else {"halflife": args.halflife}),
         risk_method=args.risk,
         loadings=args.loadings,
         standardize=args.standardize,
         factor_budgets=_per_factor(args.factor_budgets, "--factor-budgets", names),
         penalty_weights=_per_factor(args.penalty_weights, "--penalty-weights", names),
-        target_vol=args.target_vol / 100,
+        **({} if args.target_vol is None else {"target_vol": args.target_vol / 100}),
         periods_per_year=args.periods_per_year,
         bt_window=args.bt_window,
         bt_step=args.bt_step,
     )
+
+
+def _check_window(data, inputs) -> None:
+    """Before computing: the sample window holds enough periods for the regressions and the backtest, and every
+    asset enough returns in it; a message names the asset (its header) and the dates its returns cover, where the
+    core would say 'returns column 4' after the first steps had run."""
+    from .core import cv
+    from .core.options import CVOptions
+    from .workbook import procedure
+
+    done = inputs.resolve(data)
+    periods, rf, f, _m, r, fnames, _a = procedure.window(done, data)
+    k, word = len(fnames), data.period_word
+    need = max(k + 2, done.lags + 1)
+    span = f"the window {done.start} to {done.end}"
+    if len(periods) < need:
+        raise XLFactorError(
+            f"{span} holds {len(periods)} {word}s; the regressions on {k} factor(s) with {done.lags} Newey-West lags "
+            f"need at least {need}: move --start earlier or --end later (the data run {data.periods[0]} to "
+            f"{data.periods[-1]})."
+        )
+    present = np.isfinite(r) & np.isfinite(rf)[:, None] & np.isfinite(f).all(axis=1)[:, None]
+    folds = cv.fold_rows(len(periods), CVOptions(folds=done.folds, scheme=done.scheme, gap=done.gap).checked())
+    sets = [("", np.arange(len(periods)), need)] + [
+        (f" in the training rows of CV fold {i + 1}", train, k + 2) for i, (train, _test) in enumerate(folds)
+    ]
+    for where, rows, least in sets:
+        usable = present[rows].sum(axis=0)
+        for j in np.flatnonzero(usable < least):
+            name, have = data.asset_names[j], np.flatnonzero(np.isfinite(data.returns[:, j]))
+            cover = (
+                f"its returns run {data.periods[have[0]]} to {data.periods[have[-1]]}" if have.size else "no returns"
+            )
+            what = (
+                f"the regressions on {k} factor(s) with {done.lags} Newey-West lags need"
+                if not where
+                else f"cross-validation on {k} factor(s) needs"
+            )
+            raise XLFactorError(
+                f"asset {name} (returns column {j + 1}) has {usable[j]} {word}(s) with a return{where} in {span} "
+                f"({cover}); {what} at least {least}: move --start or --end, or leave {name} out of the returns file."
+            )
+
+    if done.bt_window >= len(periods):
+        raise XLFactorError(
+            f"--bt-window {done.bt_window} is not shorter than {span} ({len(periods)} {word}s); the backtest needs "
+            "periods after its first window to score: shorten --bt-window or widen the window."
+        )
 
 
 def _per_factor(text: str, flag: str, names: list[str]):
@@ -112,8 +179,10 @@ def demo(args: argparse.Namespace) -> int:
     from .workbook import procedure
     from .workbook.template import FILE_NAMES, build_all
 
+    _check_options(args)
     data = _dataset(args)
     inputs = _inputs(args, data)
+    _check_window(data, inputs)
     refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
     t0 = time.perf_counter()
     steps = Steps()
@@ -218,22 +287,27 @@ def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
     from .workbook.template import build_all
 
+    _check_options(args)
     t0 = time.perf_counter()
     data = _dataset(args)
     t, n, k = data.shape()
     names = ", ".join(data.factor_names[:8]) + (", ..." if k > 8 else "")
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
+    inputs = _inputs(args, data)
+    _check_window(data, inputs)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
-    for p in build_all(
-        Path(args.out), _inputs(args, data), force=args.force, data=data, flavors=flavors, progress=progress
-    ):
+    for p in build_all(Path(args.out), inputs, force=args.force, data=data, flavors=flavors, progress=progress):
         print(p)
     return 0
 
 
 def backtest(args: argparse.Namespace) -> int:
     """Walk-forward backtest of every risk model on the shipped data (or the user's files): table and chart."""
+    from .core import options
+
+    D = options.DEFAULTS
+    _check_options(args)
     data = _dataset(args)
     out = Path(args.out)
     targets = [out / "backtest.csv"] + ([] if args.no_chart else [out / "backtest.png"])
@@ -270,9 +344,9 @@ def backtest(args: argparse.Namespace) -> int:
         gap=args.gap,
         rule=args.rule,
         cov_method=args.cov,
-        halflife=args.halflife,
+        halflife=args.halflife or (D["halflife"] if args.cov in options.COV_OPTION_USERS["halflife"] else None),
         corr_halflife=args.corr_halflife,
-        nw_lags=args.nw_lags,
+        nw_lags=args.nw_lags or 0,
         regime_halflife=args.regime_halflife,
         specific_shrink=args.specific_shrink,
         periods_per_year=data.periods_per_year,
@@ -420,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .core import options
 
     D = options.DEFAULTS
-    parser = argparse.ArgumentParser(prog="xlfactor", description="Factor models for spreadsheets.")
+    parser = Parser(prog="xlfactor", description="Factor models for spreadsheets.")
     parser.add_argument("--version", action="version", version=f"xlfactor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
@@ -453,13 +527,25 @@ def build_parser() -> argparse.ArgumentParser:
         "market free): a table, backtest.csv and backtest.png",
     )
     data_arguments(p)
-    p.add_argument("--start", type=int, default=None, help="first period (default: 196307 on the shipped data)")
-    p.add_argument("--end", type=int, default=None, help="last period (default: the last)")
-    p.add_argument("--window", type=int, default=60, help="estimation window in periods (default 60)")
-    p.add_argument("--step", type=int, default=1, help="periods between rebalances (default 1)")
+    window_arguments(p, "196307 on the shipped data, else the first period")
+    p.add_argument(
+        "--window",
+        type=count("window", minimum=2),
+        default=60,
+        metavar="PERIODS",
+        help="estimation window, in periods (default 60)",
+    )
+    p.add_argument(
+        "--step",
+        type=count("step", minimum=1),
+        default=1,
+        metavar="PERIODS",
+        help="periods between rebalances (default 1)",
+    )
     p.add_argument(
         "--models",
         default=",".join(options.BACKTEST_MODELS),
+        metavar="NAMES",
         help=f"risk models, comma-separated (default {','.join(options.BACKTEST_MODELS)}; on request "
         f"{','.join(options.BACKTEST_LATENT)}: latent factors, k chosen in each window)",
     )
@@ -469,45 +555,49 @@ def build_parser() -> argparse.ArgumentParser:
         default=D["risk_method"],
         help=f"allocation at each rebalance (default {D['risk_method']})",
     )
-    p.add_argument("--folds", type=int, default=D["folds"], help=f"CV folds inside each window (default {D['folds']})")
-    p.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
     p.add_argument(
-        "--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})"
-    )
-    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
-    p.add_argument(
-        "--cov",
-        choices=options.COV_METHODS,
-        default=D["cov_method"],
-        help=f"factor covariance (default {D['cov_method']})",
+        "--folds",
+        type=count("folds", minimum=2, maximum=options.MAX_FOLDS),
+        default=D["folds"],
+        help=f"CV folds inside each window, 2 to {options.MAX_FOLDS} (default {D['folds']})",
     )
     p.add_argument(
-        "--halflife",
-        type=float,
-        default=D["halflife"],
-        help=f"half-life in periods of ewma, and of barra's volatilities (default {D['halflife']:g})",
+        "--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme: {options.describe('scheme')}"
     )
+    p.add_argument(
+        "--gap",
+        type=count("gap"),
+        default=D["gap"],
+        metavar="PERIODS",
+        help=f"periods purged around each test fold (default {D['gap']})",
+    )
+    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule: {options.describe('rule')}")
+    cov_arguments(p)
     p.add_argument(
         "--corr-halflife",
-        type=float,
+        type=number("corr_halflife", low=0.0, low_open=True),
         default=D["corr_halflife"],
-        help="barra: half-life of the correlations (default: --halflife)",
+        metavar="PERIODS",
+        help="barra only: half-life of the correlations, in periods (default: --halflife)",
     )
     p.add_argument(
         "--nw-lags",
-        type=int,
-        default=D["nw_lags"],
-        help=f"sample and barra: Newey-West lags of the factor covariance (default {D['nw_lags']})",
+        type=count("nw_lags"),
+        default=None,
+        metavar="PERIODS",
+        help="sample and barra only: Newey-West lags of the factor covariance, in periods (default 0)",
     )
     p.add_argument(
         "--regime-halflife",
-        type=float,
+        type=number("regime_halflife", low=0.0, low_open=True),
         default=D["regime_halflife"],
-        help="barra: half-life of the volatility regime adjustment (default: none)",
+        metavar="PERIODS",
+        help="barra only: half-life of the volatility regime adjustment, in periods (default: none)",
     )
     p.add_argument(
         "--specific-shrink",
-        type=float,
+        type=number("specific_shrink", low=0.0),
+        metavar="Q",
         default=D["specific_shrink"],
         help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
         f"(0.1 there; default {D['specific_shrink']:g})",
@@ -538,11 +628,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=int,  # checked by runtimes.serve, in the same words
         default=1,
         help="server processes (default 1); each runs calls in threads, so slow calls do not block fast ones",
     )
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=count("port", minimum=1, maximum=65535), default=8000, help="port (default 8000)")
     p.add_argument("--print-only", action="store_true", help="write the project and print the instructions, do not run")
     p.add_argument("--force", action="store_true", help="overwrite project files that differ from xlfactor's")
     p.set_defaults(func=serve)

@@ -4,8 +4,78 @@
 from __future__ import annotations
 
 import argparse
+import datetime
+import re
+import sys
+from typing import NoReturn
 
 OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line answered in one line (argparse prints its whole usage first) and the
+    same exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message.rstrip('.')} ({self.prog} --help lists the options)", file=sys.stderr)
+        self.exit(2)
+
+
+def _core_says(check, text: str):
+    """``check(value)`` on the number ``text`` reads as, with the core's message as argparse's (so that the command
+    line and the Python API say the same words, and argparse names the option)."""
+    from .errors import XLFactorError
+
+    value: object = text
+    for read in (int, float):
+        try:
+            value = read(text)
+            break
+        except ValueError:
+            pass
+    try:
+        return check(value)
+    except XLFactorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def count(name: str, minimum: int = 0, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum], checked as the core checks ``name``."""
+    from .core import _validation as v
+
+    def parse(text: str) -> int:
+        return _core_says(lambda x: v.check_nonneg_int(x, name, minimum=minimum, maximum=maximum), text)
+
+    parse.__name__ = "whole number"  # argparse's word for a value it cannot convert
+    return parse
+
+
+def number(name: str, low: float | None = None, low_open: bool = False, high: float | None = None):
+    """An argparse type: a finite number in range, checked as the core checks ``name``."""
+    from .core import _validation as v
+
+    def parse(text: str) -> float:
+        return _core_says(lambda x: v.check_number(x, name, low=low, high=high, low_open=low_open), text)
+
+    parse.__name__ = "number"
+    return parse
+
+
+def period(text: str) -> int:
+    """A period as the data's first column holds it: YYYYMM (a month) or YYYYMMDD (a day); 2015-01, 2015/01 and
+    2015-01-31 are read too. The month and day must exist."""
+    m = re.fullmatch(r"\s*(\d{4})[-/]?(\d{2})(?:[-/]?(\d{2}))?\s*", text)
+    try:
+        if m is None:
+            raise ValueError
+        year, month, day = int(m[1]), int(m[2]), m[3]
+        datetime.date(year, month, int(day or 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a period is YYYYMM (a month, e.g. 201501 or 2015-01) or YYYYMMDD (a day, e.g. 20150131 or "
+            f"2015-01-31); got {text!r}"
+        ) from None
+    return year * 100 + month if day is None else (year * 100 + month) * 100 + int(day)
 
 
 def data_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,8 +121,8 @@ def data_arguments(p: argparse.ArgumentParser) -> None:
         "--assets",
         choices=options.ASSET_SETS,
         default=options.DEFAULTS["assets"],
-        help=f"shipped data: {options.describe('assets')} (the 12 industries; all: the 30 portfolios, adding "
-        "size/value and size/momentum)",
+        help="which shipped portfolios are the assets (without --returns): industries, the 12 industry portfolios "
+        "(default); all, those 12 and the 9 size/value and 9 size/momentum portfolios (30 assets)",
     )
     p.add_argument(
         "--low-vol-from",
@@ -62,88 +132,140 @@ def data_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def window_arguments(p, shipped_start: str) -> None:
+    """--start and --end: the sample window (demo, workbook, backtest)."""
+    p.add_argument(
+        "--start",
+        type=period,
+        default=None,
+        metavar="YYYYMM",
+        help=f"first period of the window: YYYYMM for monthly data, YYYYMMDD for daily (2015-01 and 2015-01-31 "
+        f"are read too); default {shipped_start}",
+    )
+    p.add_argument(
+        "--end", type=period, default=None, metavar="YYYYMM", help="last period of the window (default: the last)"
+    )
+
+
+def cov_arguments(p) -> None:
+    """The factor covariance: method and the options only some methods read (``options.COV_OPTION_USERS``)."""
+    from .core import options
+
+    D, users = options.DEFAULTS, options.COV_OPTION_USERS
+    p.add_argument(
+        "--cov",
+        "--cov-method",
+        dest="cov",
+        choices=options.COV_METHODS,
+        default=D["cov_method"],
+        help=f"factor covariance: {options.describe('cov_method')}",
+    )
+    p.add_argument(
+        "--halflife",
+        type=number("halflife", low=0.0, low_open=True),
+        default=None,
+        metavar="PERIODS",
+        help=f"{' and '.join(users['halflife'])} only: half-life of the weights, in periods (months or days; "
+        f"default {D['halflife']:g}); refused with another --cov",
+    )
+
+
 def start_arguments(p: argparse.ArgumentParser) -> None:
     """The Start sheet's inputs, and where the workbooks go: one option group for demo and workbook."""
     from .core import options
 
     D = options.DEFAULTS
     g = p.add_argument_group("the Start sheet's inputs (a workbook opens with them)")
-    g.add_argument(
-        "--start",
-        type=int,
-        default=None,
-        help="first period of the window, YYYYMM or YYYYMMDD (default: 196307 on the shipped data, else the first)",
-    )
-    g.add_argument("--end", type=int, default=None, help="last period of the window (default: the last)")
+    window_arguments(g, "196307 on the shipped data, else the first period")
     g.add_argument(
         "--periods-per-year",
-        type=int,
+        type=count("periods_per_year", minimum=1),
         default=None,
+        metavar="N",
         help="periods a year, to annualise (default: 12 for monthly data, 252 for daily)",
     )
-    g.add_argument("--use-factors", default="", help="factors to use, comma-separated names (default: all)")
-    g.add_argument("--folds", type=int, default=D["folds"], help=f"cross-validation folds (default {D['folds']})")
-    g.add_argument("--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme (default {D['scheme']})")
     g.add_argument(
-        "--gap", type=int, default=D["gap"], help=f"periods purged around each test fold (default {D['gap']})"
+        "--use-factors", default="", metavar="NAMES", help="factors to use, comma-separated names (default: all)"
     )
-    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule (default {D['rule']})")
+    g.add_argument(
+        "--folds",
+        type=count("folds", minimum=2, maximum=options.MAX_FOLDS),
+        default=D["folds"],
+        help=f"cross-validation folds, 2 to {options.MAX_FOLDS} (default {D['folds']})",
+    )
+    g.add_argument(
+        "--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme: {options.describe('scheme')}"
+    )
+    g.add_argument(
+        "--gap",
+        type=count("gap"),
+        default=D["gap"],
+        metavar="PERIODS",
+        help=f"periods purged around each test fold (default {D['gap']})",
+    )
+    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule: {options.describe('rule')}")
     g.add_argument(
         "--method",
         choices=options.CURVE_METHODS,
         default=D["curve_method"],
-        help=f"lambda method whose CV curve is shown (default {D['curve_method']})",
+        help=f"the penalised method whose CV error curve the Lambda sheet shows and whose lambdas the demo prints: "
+        f"{options.describe('curve_method')}",
     )
     g.add_argument(
         "--loadings",
         choices=options.LOADINGS,
         default=D["loadings"],
-        help=f"loadings of the risk model (default {D['loadings']})",
+        help=f"loadings of the risk model: {options.describe('loadings')}",
     )
     g.add_argument("--standardize", action="store_true", help="penalise factors scaled to unit variance")
     g.add_argument(
         "--penalty-weights",
         default="",
+        metavar="W1,W2,...",
         help="one penalty weight per factor, in the data's order (default 0,1,1,...: the market unpenalised)",
     )
     g.add_argument(
         "--lags",
-        type=int,
+        type=count("lags"),
         default=None,
-        help="Newey-West lags for t-stats (default: floor(4 (T/100)^(2/9)) for the window's T periods)",
+        metavar="PERIODS",
+        help="Newey-West lags of the t-stats, in periods (default: floor(4 (T/100)^(2/9)) for the window's T periods)",
     )
-    g.add_argument(
-        "--cov",
-        choices=options.COV_METHODS,
-        default=D["cov_method"],
-        help=f"factor covariance (default {D['cov_method']})",
-    )
-    g.add_argument(
-        "--halflife", type=float, default=D["halflife"], help=f"EWMA half-life in periods (default {D['halflife']:g})"
-    )
+    cov_arguments(g)
     g.add_argument(
         "--risk",
         choices=options.ALLOC_METHODS,
         default=D["risk_method"],
-        help=f"risk allocation method (default {D['risk_method']})",
+        help=f"risk allocation method: {options.describe('risk_method')}",
     )
     g.add_argument(
         "--target-vol",
-        type=float,
-        default=100 * D["target_vol"],
-        help=f"risk method targetvol: the volatility to aim for, in percent a year (default {100 * D['target_vol']:g})",
+        type=number("target_vol", low=0.0, low_open=True),
+        default=None,
+        metavar="PCT",
+        help=f"--risk targetvol only: the volatility to aim for, in %%/yr (10 for 10%% a year; default "
+        f"{100 * D['target_vol']:g})",
     )
     g.add_argument(
-        "--factor-budgets", default="", help="factor risk budgets for --risk factor, one per factor, e.g. 4,1,1,1,1"
+        "--factor-budgets",
+        default="",
+        metavar="B1,B2,...",
+        help="--risk factor only: risk budgets, one per factor in the data's order, relative (4,1,1,1,1: the market "
+        "four times each other factor); default equal",
     )
     g.add_argument(
         "--bt-window",
-        type=int,
+        type=count("bt_window", minimum=2),
         default=None,
-        help="backtest estimation window in periods (default 60 months, 252 days)",
+        metavar="PERIODS",
+        help="backtest estimation window, in periods (default 60 months, 252 days)",
     )
     g.add_argument(
-        "--bt-step", type=int, default=None, help="backtest: periods between rebalances (default 12 months, 63 days)"
+        "--bt-step",
+        type=count("bt_step", minimum=1),
+        default=None,
+        metavar="PERIODS",
+        help="backtest: periods between rebalances (default 12 months, 63 days)",
     )
-    p.add_argument("--out", default=OUT, help=f"folder for the workbooks (default {OUT})")
+    p.add_argument("--out", default=OUT, metavar="FOLDER", help=f"folder for the workbooks (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")

@@ -102,7 +102,8 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
     -------
     DataFrame
         One row per asset: ``alpha``, one column per factor, ``t(alpha)``, ``t(<factor>)``, ``R2``,
-        ``adj R2``, ``resid vol`` and ``nobs``.
+        ``adj R2``, ``resid vol`` and ``nobs``. With a factor the data mark not traded (``attrs["traded"]``,
+        see ``traded``), ``intercept`` replaces ``alpha``: it is no pricing error.
 
     Raises
     ------
@@ -120,6 +121,7 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
     NoDur  0.002   0.830  0.695   645
     Enrgy  0.000   0.904  0.465   645
     """
+    flags = traded(factors)
     returns, factors = _frame(returns, "asset"), _frame(factors, "factor")
     returns, factors = align(returns, factors)
     fit = regression.ols(
@@ -129,7 +131,7 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
         asset_names=list(map(str, returns.columns)),
         factor_names=list(map(str, factors.columns)),
     )
-    names = ["alpha", *map(str, factors.columns)]
+    names = ["alpha" if flags is None or all(flags) else "intercept", *map(str, factors.columns)]
     out = pd.DataFrame(fit.coef, index=returns.columns, columns=names)
     out[[f"t({c})" for c in names]] = fit.tstat
     out["R2"], out["adj R2"], out["resid vol"], out["nobs"] = fit.r2, fit.adj_r2, fit.resid_vol, fit.nobs

@@ -155,3 +155,44 @@ def _synthetic(n, k=4, seed=5):
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(5 * k, k))
     return rng.normal(0.6, 0.5, size=(n, k)), a.T @ a / (5 * k) * 1e-3, rng.uniform(2e-4, 8e-4, n)
+
+
+def test_jacobi_sweeps_start_newton_where_they_contract():
+    from xlfactor.core.risk.allocation import JACOBI_TARGET, _jacobi_start
+
+    b = np.full(400, 1 / 400)
+    strong = risk.FactorModel(*[np.asarray(a) for a in _synthetic(400, k=20)])
+    x, sx, sweeps = _jacobi_start(strong, b, strong.diag())
+    assert sweeps >= 2  # each sweep at least halves the error, down to JACOBI_TARGET
+    np.testing.assert_allclose(x * sx, b, rtol=JACOBI_TARGET)
+    assert x @ sx == pytest.approx(1.0, rel=1e-12)
+    cov = strong.dense()
+    res = risk.allocate("erc", cov=cov, tol=1e-10)
+    np.testing.assert_allclose(res.contributions, 1 / 400, atol=1e-10)
+    np.testing.assert_allclose(res.weights, risk.allocate("erc", model=strong).weights, rtol=1e-7)
+    np.testing.assert_allclose(res.weights, van_or_model(cov, strong), rtol=1e-7)
+
+
+def van_or_model(cov, m):
+    van = rpp_vanilla()
+    n = cov.shape[0]
+    return (
+        van.design(cov, np.full(n, 1 / n), 1e-12, 100_000) if van is not None else risk.allocate("erc", model=m).weights
+    )
+
+
+def test_covariance_check_by_blocks():
+    cov = risk.FactorModel(*[np.asarray(a) for a in _synthetic(300)]).dense()
+    assert np.array_equal(cov, cov.T)  # U U' + diag(d): exactly symmetric
+    assert risk.check_covariance(cov) is cov  # exactly symmetric: no copy
+    nudged = cov.copy()
+    nudged[290, 200] += 1e-12 * np.abs(cov).max()  # below the 1e-10 tolerance: symmetrised
+    out = risk.check_covariance(nudged)
+    assert np.array_equal(out, out.T) and out[290, 200] == (nudged[290, 200] + nudged[200, 290]) / 2
+    nudged[290, 200] += 1e-6 * np.abs(cov).max()  # in the second and third blocks of 128 rows: found and named
+    with pytest.raises(InputValueError, match=r"not symmetric: row 201, column 291 is .* but row 291, column 201"):
+        risk.check_covariance(nudged)
+    bad = cov.copy()
+    bad[7, 200] = bad[200, 7] = 2 * np.sqrt(cov[7, 7] * cov[200, 200])  # a correlation of 2
+    with pytest.raises(InputValueError, match="not positive semi-definite"):
+        risk.allocate("erc", cov=bad)

@@ -78,3 +78,61 @@ def test_rolling_ols_refuses_the_penalised_options(data, option, value):
     with pytest.raises(InputValueError, match=rf"method 'ols' ignores {option} \(a penalised method's option\)"):
         rolling.rolling(y, x, 60, step=10, method="ols", **{option: value})
     assert np.isfinite(rolling.rolling(y, x, 60, step=10, method="ols").loadings).all()
+
+
+COV_IGNORED = [  # (method, option, value): every factor-covariance option a method does not read
+    ("sample", "halflife", 12.0),
+    ("ledoitwolf", "halflife", 12.0),
+    ("sample", "corr_halflife", 24.0),
+    ("ewma", "corr_halflife", 24.0),
+    ("ledoitwolf", "regime_halflife", 6.0),
+    ("ewma", "regime_halflife", 6.0),
+    ("ewma", "nw_lags", 2),
+    ("ledoitwolf", "nw_lags", 2),
+]
+
+
+def _cov_kwargs(method, option, value):
+    kwargs = {option: value}
+    if method == "ewma" and option != "halflife":
+        kwargs["halflife"] = 12.0
+    return kwargs
+
+
+def _users(option):
+    return {"halflife": "ewma and barra use", "nw_lags": "sample and barra use"}.get(option, "barra uses")
+
+
+@pytest.mark.parametrize(("method", "option", "value"), COV_IGNORED)
+def test_factor_covariance_refuses_an_option_its_method_ignores(data, method, option, value):
+    """A halflife given with sample or ledoitwolf was dropped silently (so were corr/regime half-lives)."""
+    _, x = data
+    with pytest.raises(InputValueError, match=rf"^method '{method}' ignores {option} \(only {_users(option)} it\); "):
+        risk.factor_covariance(x, method, **_cov_kwargs(method, option, value))
+
+
+@pytest.mark.parametrize(("method", "option", "value"), COV_IGNORED)
+def test_backtest_refuses_a_covariance_option_its_cov_method_ignores(data, method, option, value):
+    y, x = data
+    with pytest.raises(InputValueError, match=rf"^cov_method '{method}' ignores {option} \(only {_users(option)} it"):
+        backtest.backtest(y, x, 60, step=10, models=["ols"], cov_method=method, **_cov_kwargs(method, option, value))
+
+
+def test_rolling_and_latent_models_refuse_a_halflife_sample_ignores(data):
+    from xlfactor.core import statistical
+
+    y, x = data
+    with pytest.raises(InputValueError, match=r"^cov_method 'sample' ignores halflife"):
+        rolling.rolling(y, x, 60, step=10, method="ols", cov_method="sample", halflife=12.0)
+    with pytest.raises(InputValueError, match=r"^cov_method 'ledoitwolf' ignores halflife"):
+        statistical.rolling_latent(y, 60, step=10, cov_method="ledoitwolf", halflife=12.0)
+
+
+def test_covariance_options_are_used_where_read(data):
+    y, x = data
+    assert not np.allclose(risk.factor_covariance(x, "ewma", 6.0), risk.factor_covariance(x, "ewma", 60.0))
+    barra = risk.factor_covariance(x, "barra", 12.0, corr_halflife=24.0, nw_lags=1, regime_halflife=6.0)
+    assert not np.allclose(barra, risk.factor_covariance(x, "barra", 12.0))
+    assert np.isfinite(
+        backtest.backtest(y, x, 60, step=10, models=["ols"], cov_method="ewma", halflife=12.0).returns
+    ).all()

@@ -414,11 +414,50 @@ def test_solutions_reported_with_gap_zero_have_a_zero_duality_gap(french_xy):
     assert worst < 1e-12, worst
 
 
+@pytest.mark.parametrize("n_lambdas", [100, 6])
+@pytest.mark.parametrize("weights", [[1] * 12, [0] + [1] * 11])
+def test_lasso_scores_by_events_equal_the_loop_over_lambdas(monkeypatch, weights, n_lambdas):
+    """Cross-validation's lasso path (no coefficients kept, a descending grid) jumps from event to event
+    (``_lasso_by_events``); its held-out errors, non-zero counts and convergence equal the loop over lambdas' (the
+    path that keeps the coefficients), on 12 correlated factors, 4 folds and each problem's own grid down to 1e-4 of
+    its lambda_max. On a coarse grid (6 lambdas) several events fall between two lambdas, so some exact steps fail
+    and descent takes over."""
+    rng = np.random.default_rng(11)
+    t, k, n = 300, 12, 15
+    x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.4 * rng.normal(size=(k, k)))
+    y = x @ (rng.normal(0.5, 0.5, size=(k, n)) * (rng.random((k, n)) < 0.6)) + rng.normal(0, 0.02, size=(t, n))
+    folds = cv.splits(t, 4, "walkforward")
+    probs, test = penalized.build_problems(y, x, [tr for tr, _ in folds], False, [te for _, te in folds])
+    pen = penalized.Penalty(weights).checked(k, "lasso")
+    grid = penalized.default_grid(probs, "lasso", pen, penalized.Grid(n_lambdas, 1e-4).checked(), common=False)
+    solves = spy(monkeypatch, "_masked_solve", 1)  # every exact step and every polish of a descent (K = 12)
+    fallback = {"problems": 0}
+    real = penalized.homotopy.solve
+
+    def descent(g, *args):  # the problems whose exact step fails
+        fallback["problems"] += g.shape[2]
+        return real(g, *args)
+
+    monkeypatch.setattr(penalized.homotopy, "solve", descent)
+    loop = penalized.enet_path(probs, grid, pen, test=test, count=True)  # keep=True: the loop over lambdas
+    by_loop, solves["calls"], failed, fallback["problems"] = solves["calls"], 0, fallback["problems"], 0
+    events = penalized.enet_path(probs, grid, pen, keep=False, test=test, count=True)
+    assert 0 < solves["calls"] < (by_loop / 2 if n_lambdas == 100 else by_loop + 1)  # a few batches, not one a lambda
+    assert fallback["problems"] == failed and (failed > 0 or n_lambdas == 100)  # the same problems fail
+    np.testing.assert_allclose(events.sse, loop.sse, rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(events.nonzero, loop.nonzero)
+    np.testing.assert_array_equal(events.converged, loop.converged.all(axis=0))
+
+
+@pytest.mark.parametrize("cells", [None, 1])
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [0, 1, 1, 1]])
-def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
+def test_ridge_on_many_blocks_at_once_equals_block_by_block(monkeypatch, french_xy, weights, cells):
     """Rolling windows give hundreds of small blocks, whose ridge paths and held-out errors are computed all at
-    once (gathered per problem); they equal the block-by-block computation, for a common grid and for one grid
-    per problem."""
+    once (gathered per problem); they equal the block-by-block computation, for a common grid (given once, or
+    repeated for every problem) and for one grid per problem; block by block several lambdas a step or (``cells``
+    1) one lambda a step."""
+    if cells is not None:
+        monkeypatch.setattr(eigenbasis, "_CELLS", cells)
     y, x = french_xy
     starts = range(0, 400, 5)  # 80 training sets of 40 rows, each scored on the next 12
     probs, test = penalized.build_problems(
@@ -436,15 +475,18 @@ def test_ridge_on_many_blocks_at_once_equals_block_by_block(french_xy, weights):
                 eigenbasis.ridge_path(probs, own, w, policy),
                 eigenbasis.ridge_scores(probs, common[:, None], w, test, policy),
                 eigenbasis.ridge_scores(probs, own, w, test, policy),
+                eigenbasis.ridge_scores(probs, np.repeat(common[:, None], own.shape[1], axis=1), w, test, policy),
             ]
         )
     for gathered, blockwise in zip(*runs, strict=True):
         np.testing.assert_allclose(gathered, blockwise, rtol=1e-10, atol=1e-12)
 
 
-def test_a_singular_masked_system_is_refused_by_lapack_not_answered_with_non_numbers():
+@pytest.mark.parametrize("policy", [SolvePolicy(lapack_per_k=0), AUTO], ids=["elimination", "lapack"])
+def test_a_singular_masked_system_is_refused_by_lapack_not_answered_with_non_numbers(policy):
     """The masked elimination overwrites its scratch systems: the fallback for a singular one rebuilds them, so
-    LAPACK sees the system itself (and refuses it) and a regular problem beside it is unaffected."""
+    LAPACK sees the system itself (and refuses it) and a regular problem beside it is unaffected; a batch small
+    enough for LAPACK straight away (``SolvePolicy.lapack_per_k``) is refused by it the same way."""
     x = np.random.default_rng(2).normal(size=(30, 3))
     x[:, 2] = x[:, 1]  # exactly collinear: singular when both are active
     g = x.T @ x
@@ -452,6 +494,6 @@ def test_a_singular_masked_system_is_refused_by_lapack_not_answered_with_non_num
     c, ws = np.ones((3, 2)), np.zeros((3, 2))
     active = np.ones((3, 2), bool)
     with pytest.raises(np.linalg.LinAlgError):
-        linalg._masked_solve(ga, c, active, ws, np.zeros(2), np.ones(3))
-    u, _ = linalg._masked_solve(ga[1:], c[:, 1:], active[:, 1:], ws[:, 1:], np.zeros(1), np.ones(3))
+        linalg._masked_solve(ga, c, active, ws, np.zeros(2), np.ones(3), policy)
+    u, _ = linalg._masked_solve(ga[1:], c[:, 1:], active[:, 1:], ws[:, 1:], np.zeros(1), np.ones(3), policy)
     np.testing.assert_allclose(u[:, 0], np.linalg.solve(ga[1], c[:, 1]), rtol=1e-12)

@@ -65,3 +65,14 @@ def test_core_capm_refuses_the_expected_return_of_a_non_traded_market(quarterly)
     with pytest.raises(InputValueError, match="CAPM expected return needs traded factors"):
         _ = fit.expected_return
     assert np.isfinite(regression.capm(y, g).expected_return).all()
+
+
+def test_ols_table_names_the_intercept_of_factors_not_traded(quarterly):
+    excess, m = quarterly
+    table = frames.ols(excess, m)
+    assert "alpha" not in table and "t(intercept)" in table
+    res = regression.ols(excess.to_numpy(), m.to_numpy())
+    np.testing.assert_allclose(table["intercept"], res.intercept, rtol=1e-12)
+    unmarked = m.copy()
+    unmarked.attrs = {}
+    assert "alpha" in frames.ols(excess, unmarked)

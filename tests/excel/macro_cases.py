@@ -55,7 +55,23 @@ def build_cases() -> list[Case]:
     per, ids, x, r, industry, w = long_table()
     fm = fundamental.fundamental(per, ids, x, r, industries=industry, weights=w)
     plain_fm = regression.fama_macbeth(y, shanken.betas, shanken_factors=f)
+    # a factor that is not a return: its regression's intercept is no alpha, the alpha rows are left blank
+    ols = regression.ols(y, f)
+    no_alpha, with_t = ols.coef.T.copy(), np.vstack([ols.coef.T, ols.tstat.T])
+    no_alpha[0] = with_t[[0, 4]] = np.nan
+    capm = regression.capm(y, f[:, 1], traded=False)
+    capm_stats = np.vstack(
+        [capm.alpha, capm.beta, capm.tstat_alpha, capm.tstat_beta, capm.r2, capm.resid_vol, capm.nobs, capm.blume_beta]
+    )
+    capm_stats[[0, 2]] = np.nan
     return [
+        Case("ols_loadings", [cells(y), F, None, None, None, [[True, False, True]]], no_alpha),
+        Case("ols_loadings", [cells(y), F, None, None, [[True]], [[True], [False], [True]]], with_t),
+        Case("ols_loadings", [cells(y), F, None, None, None, [[True]]], ols.coef.T),
+        Case("capm_beta", [cells(y), cells(f[:, 1:2]), None, [[True]], None, [["excess"]], [[False]]], capm_stats),
+        Case(
+            "capm_beta", [cells(y), cells(f[:, 1:2]), None, [[False]], None, [["excess"]], [[False]]], capm.beta[None]
+        ),
         Case(
             "risk_premia",
             [SV, F, None, None, None, None, None, RF],
@@ -127,6 +143,7 @@ def build_cases() -> list[Case]:
 
 TEXT_MUTATIONS = ("text in a cell", "a number stored as text", "'NaN' typed as text")
 LABEL_ARGS = {"char_model": (1, 4)}  # assets and industries: any text is a valid name
+FLAG_ARGS = {"ols_loadings": (5,)}  # traded, one TRUE/FALSE per factor: a logical value is valid there
 
 
 def battery() -> list:
@@ -137,6 +154,8 @@ def battery() -> list:
     for bad in bads:
         pos = int(bad.what.split()[1].rstrip(":")) - 1 if bad.what.startswith("argument") else -1
         if pos in LABEL_ARGS.get(bad.func, ()) and bad.what.split(": ", 1)[1] in TEXT_MUTATIONS:
+            bad.must_fail = False
+        if pos in FLAG_ARGS.get(bad.func, ()) and bad.what.endswith("a logical value in a cell"):
             bad.must_fail = False
     return bads
 
@@ -235,6 +254,17 @@ ERROR_CASES = [
         r"CAPM_ER: the CAPM expected return needs traded factors .*RISK_PREMIA",
     ),
     ("capm_er", [_R, _F, None, None, [["no"]]], r"CAPM_ER: traded must be TRUE or FALSE"),
+    (
+        "ols_loadings",
+        [_R, _F, None, None, None, [[True, False]]],
+        r"OLS_LOADINGS: traded has 2 values but there are 1 factors; give one per factor",
+    ),
+    ("ols_loadings", [_R, _F, None, None, None, [["no"]]], r"OLS_LOADINGS: traded value 1 must be TRUE or FALSE"),
+    (
+        "capm_beta",
+        [_R, _F, None, None, None, None, [[False]]],
+        r"CAPM_BETA: argument traded serves only stats TRUE, but stats is blank \(default FALSE\)",
+    ),
     (
         "compound_returns",
         [_R[:3], [[201001], [201002], [201003]], None, [[201003], [201005]]],

@@ -342,3 +342,25 @@ def test_number_formats_read_as_a_report(books):
                 assert "E+" not in cell.number_format or cell.number_format == LAMBDA_FORMAT, (
                     f"{sheet}!{cell.coordinate}: {cell.number_format}"
                 )
+
+
+def test_live_anchors_do_not_depend_on_the_data_size(tmp_path):
+    """Every formula of a live file sits at the same cell, with the same text, whatever the data's size (within one
+    room): a user who pastes more rows, assets or factors into Data gets the workbook a build on them would give."""
+    from tests.workbook import synthetic
+    from xlfactor.workbook import dataset
+    from xlfactor.workbook.template import Capacity
+
+    room = Capacity(periods=500, assets=30, factors=8)
+    texts = []
+    for t, n, k in ((240, 8, 3), (420, 26, 7)):
+        months, rf, f, r, _, fnames, anames = synthetic.make(t=t, n=n, k=k, seed=5)
+        data = dataset.Dataset(months, rf, f, tuple(fnames), r, tuple(anames), "synthetic")
+        path = tmp_path / f"live_{t}.xlsx"
+        Template(data=data, capacity=room).build(path, "officejs")
+        texts.append({(ws.title, cell.coordinate): text for _, ws, cell, text in _formulas(path)})
+    small, large = texts
+    moved = sorted(set(small) ^ set(large))
+    assert not moved, f"formulas at cells that depend on the data's size: {moved[:5]}"
+    changed = [key for key in small if small[key] != large[key]]
+    assert not changed, f"formula texts that depend on the data's size: {changed[:3]}, e.g. {small[changed[0]]!r}"

@@ -327,9 +327,18 @@ def backtest(
             budgets, x.shape[1] if per_factor else y.shape[1], "factors" if per_factor else "assets"
         )
     target_vol = None if target_vol is None else float(target_vol)
-    halflife = None if halflife is None or cov_method not in ("ewma", "barra") else float(halflife)
+    cov_method = v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"])
+    risk.check_cov_used(
+        cov_method,
+        "cov_method",
+        halflife=halflife,
+        corr_halflife=corr_halflife,
+        nw_lags=nw_lags,
+        regime_halflife=regime_halflife,
+    )
+    halflife = None if halflife is None else float(halflife)
     opts = CovOptions(
-        str(cov_method),
+        cov_method,
         halflife,
         None if corr_halflife is None else float(corr_halflife),
         v.check_nonneg_int(nw_lags, "nw_lags"),

@@ -53,6 +53,13 @@ METHODS = ("ridge", "lasso", "enet")  # penalised fits
 ROLLING_METHODS = ("ols", *METHODS)  # what rolling windows estimate
 LOADINGS = ("ols", "ridge", "lasso")  # what feeds the risk model
 COV_METHODS = ("sample", "ewma", "ledoitwolf", "barra")  # barra: USE4-style EW vols/correlations, NW lags, regime
+# the factor covariance's options and the methods that read them (any other method refuses them, never drops them)
+COV_OPTION_USERS = {
+    "halflife": ("ewma", "barra"),
+    "corr_halflife": ("barra",),
+    "nw_lags": ("sample", "barra"),
+    "regime_halflife": ("barra",),
+}
 ALLOC_METHODS = ("erc", "budget", "invvol", "factor", "minvar", "targetvol")
 TARGET_BASES = tuple(m for m in ALLOC_METHODS if m != "targetvol")  # what target volatility scales
 # the allocations that need no input beyond the risk model (budgets, factor budgets and a target need more)
@@ -163,7 +170,7 @@ class SolvePolicy:
     """When the penalised solvers use which batched linear solve: every threshold in one place.
 
     The lasso re-solves ``(G_AA + l2 W_A) x = b`` on each problem's active set A (problems batched, the batch
-    last). Four solvers, chosen per batch:
+    last). Five solvers, chosen per batch:
 
     - masked: each problem's full K x K system with its inactive rows and columns replaced by the identity's, so
       problems of every active count are one batched Gaussian elimination (for K <= ``masked_k``, or K <=
@@ -174,7 +181,16 @@ class SolvePolicy:
     - inverse: a system with more active loadings than inactive ones, on a block (of rows) whose Gram matrix has
       condition number at most ``cond_max``, by that block's inverse Gram matrix and a system the size of the
       inactive set (a 16-of-20 system costs a 4 x 4 one). Its rounding grows as cond(G) eps: 4e-12 of the loadings
-      at cond 2e4 against 4e-16 solving directly; realistic factor sets (correlations up to 0.99) are at cond 2e2.
+      at cond 2e4 against 4e-16 solving directly; realistic factor sets (correlations up to 0.99) are at cond 2e2;
+    - LAPACK: a batch of at most ``lapack_per_k`` x k systems of size k (a masked batch, a group, the inactive
+      systems of the inverse's) by ``numpy.linalg.solve``, one LAPACK LU per system in one call; the eliminations
+      above cost ~5k whole-batch numpy operations whatever the batch's size, which is most of a small batch's time.
+      Crossovers measured on the benchmark machine (1 BLAS thread, CPU time): 90 systems of 3, 170 of 6, 250-300 of
+      10 to 16; at 1260 x 10 x 100 the lasso CV's median batch is 52 problems.
+
+    ``gather_k``: products by the Gram matrices (``SharedGram.times``) for a subset of at most ``gather_k`` / k
+    problems gather each problem's matrix and make one batched product, rather than one product per block (6 blocks
+    in a 5-fold CV: 70-80 us for any subset, against 20-30 us gathered for 10-50 problems of 10 or 20 factors).
 
     ``many_blocks``: with more blocks than this (one per rolling window or gappy asset) no inverse is formed (each
     product would gather a K x K matrix per problem: 1000 gappy assets on 20 factors took 8.7 s by the inverses,
@@ -184,7 +200,8 @@ class SolvePolicy:
     ``SolvePolicy.named(strategy)`` gives the policy of a strategy name (``options.STRATEGIES``): ``auto`` the
     measured defaults; ``masked`` every system masked; ``grouped`` grouped by active count (elimination, then
     Cholesky), no inverse; ``inverse`` as grouped but with the inverse where it is allowed; ``cholesky`` grouped,
-    every size by Cholesky. All give the same numbers up to rounding; ``auto`` is the fastest measured.
+    every size by Cholesky (the explicit strategies without the LAPACK shortcut, so that each runs its own solver). All
+    give the same numbers up to rounding; ``auto`` is the fastest measured.
     """
 
     masked_k: int = 6
@@ -192,6 +209,8 @@ class SolvePolicy:
     few_problems: int = 1024
     cond_max: float = 1e4
     many_blocks: int = 64
+    lapack_per_k: int = 24
+    gather_k: int = 1500
 
     @classmethod
     def named(cls, strategy: str | SolvePolicy = "auto") -> SolvePolicy:
@@ -202,10 +221,10 @@ class SolvePolicy:
         auto = cls()
         presets = {
             "auto": auto,
-            "masked": dataclasses.replace(auto, masked_k=_BIG),
-            "grouped": dataclasses.replace(auto, masked_k=0, few_problems=0, cond_max=0.0),
-            "inverse": dataclasses.replace(auto, masked_k=0, few_problems=0),
-            "cholesky": dataclasses.replace(auto, masked_k=0, few_problems=0, small_k=0, cond_max=0.0),
+            "masked": dataclasses.replace(auto, masked_k=_BIG, lapack_per_k=0),
+            "grouped": dataclasses.replace(auto, masked_k=0, few_problems=0, cond_max=0.0, lapack_per_k=0),
+            "inverse": dataclasses.replace(auto, masked_k=0, few_problems=0, lapack_per_k=0),
+            "cholesky": dataclasses.replace(auto, masked_k=0, few_problems=0, small_k=0, cond_max=0.0, lapack_per_k=0),
         }
         return presets[name]
 

@@ -312,6 +312,8 @@ def _prepare(
     else:
         method, pen = penalized.prepare(y, x, method, penalized.Penalty(penalty_weights, l1_ratio))
         ratio, w = cast(float, pen.l1_ratio), cast(np.ndarray, pen.weights)  # checked by prepare
+    cov_method = v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"])
+    risk.check_cov_used(cov_method, "cov_method", halflife=halflife)
     risk.factor_covariance(x, cov_method, halflife)  # checks the options on the whole sample
     cvo = CVOptions(folds=folds, scheme=scheme, gap=gap, rule=rule, pooled_loss=pooled_loss).checked()
     spec = Spec(

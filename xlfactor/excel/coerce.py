@@ -116,8 +116,15 @@ def excel_errors(func):
 # --- cells to arrays ------------------------------------------------------------------------------------------
 
 
+def _numbers(value) -> bool:
+    """A block of numbers the server's decoder made of a range (``decode.call``): 2-D float64, blanks NaN."""
+    return isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype == np.float64
+
+
 def _rows(value) -> list:
-    """The value as a list of rows, whatever the runtime sent (scalar, flat list, nested lists)."""
+    """The value as a list of rows, whatever the runtime sent (scalar, flat list, nested lists, a decoded block)."""
+    if _numbers(value):  # back to the cells the range held (blanks None), for what reads ranges cell by cell
+        return [[None if x != x else x for x in r] for r in value.tolist()]
     if isinstance(value, (list, tuple)):
         if not value:
             return []
@@ -181,24 +188,36 @@ def _element(x, name: str, i: int, j: int) -> float:
 
 def _matrix(value, name: str) -> np.ndarray:
     """A 2-D float array of every cell (blanks NaN); errors, text, logical values and dates are user errors."""
+    if _numbers(value):  # decoded straight to numbers: only the checks that do not look at cells one by one
+        return _checked(value, name)
     rows = _rows(value)
     widths = {len(r) for r in rows}
     if len(widths) > 1:
         raise InputShapeError(f"{name} is not a rectangular range; select a block of cells.")
     if not rows or widths == {0}:
         raise InputShapeError(f"{name} is empty; select at least one cell.")
-    if len(rows) * len(rows[0]) > MAX_CELLS:
-        raise InputShapeError(
-            f"{name} has {len(rows) * len(rows[0]):,} cells, over the {MAX_CELLS:,} one argument may "
-            "hold; select a smaller range (whole columns such as A:A send every row)."
-        )
+    _check_size(len(rows) * len(rows[0]), name)
     if not set(map(type, itertools.chain.from_iterable(rows))) <= _FLOAT_OR_BLANK:
         # some odd cells (errors, text, ints): look cell by cell only at the rows that hold them
         rows = [
             r if set(map(type, r)) <= _FLOAT_OR_BLANK else [_element(x, name, i, j) for j, x in enumerate(r)]
             for i, r in enumerate(rows)
         ]
-    arr = np.array(rows, dtype=float)
+    return _checked(np.array(rows, dtype=float), name)
+
+
+def _check_size(cells_: int, name: str) -> None:
+    if cells_ > MAX_CELLS:
+        raise InputShapeError(
+            f"{name} has {cells_:,} cells, over the {MAX_CELLS:,} one argument may "
+            "hold; select a smaller range (whole columns such as A:A send every row)."
+        )
+
+
+def _checked(arr: np.ndarray, name: str) -> np.ndarray:
+    """The block of numbers ``arr`` (blanks NaN) without its trailing blank columns; infinities, numbers too
+    large and a block without numbers are user errors."""
+    _check_size(arr.size, name)
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
         raise InputValueError(f"{name} row {i + 1}, column {j + 1} is infinite; select finite numbers.")
@@ -227,7 +246,7 @@ def aligned(*args: tuple) -> list[np.ndarray]:
     (ranges may reach beyond the data); a blank row that some other argument fills is a missing
     value, kept. An argument with fewer rows than the data reaches is a shape error.
     """
-    arrays = [value if isinstance(value, np.ndarray) else _matrix(value, name) for value, name in args]
+    arrays = [_matrix(value, name) for value, name in args]
     length = max(_rows_used(a) for a in arrays)
     short = [(a.shape[0], name) for a, (_, name) in zip(arrays, args, strict=True) if a.shape[0] < length]
     if short:
@@ -289,6 +308,8 @@ def returns_and_factors(returns, factors, rf=None):
 
 def blank(value) -> bool:
     """True for an omitted argument, a blank cell, or a range holding only blanks (error cells are not blank)."""
+    if _numbers(value):
+        return bool(np.isnan(value).all())
     if isinstance(value, (list, tuple)):
         return all(_is_blank(_plain(x)) for x in itertools.chain.from_iterable(_rows(value)))
     return _is_blank(_plain(value))
@@ -312,7 +333,7 @@ def scalar(value):
     """The value of a single cell, whatever the runtime sent; anything larger as it came."""
     rows = _rows(value)
     if len(rows) != 1 or len(rows[0]) != 1:
-        return value
+        return rows if _numbers(value) else value  # a decoded block as the cells it came as
     return _plain(rows[0][0])
 
 

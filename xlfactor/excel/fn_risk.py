@@ -33,7 +33,7 @@ def _bounds(value, name: str):
     target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
     base=f"targetvol only: the portfolio scaled to target_vol, {options.describe('target_base')}.",
     min_weight="Smallest weight per asset (one number, or a row of one per asset; shares of the invested portfolio). "
-    "erc, budget, minvar, targetvol. Blank: 0.",
+    "erc, budget, factor, minvar, targetvol (not invvol). Blank: 0.",
     max_weight="Largest weight per asset (one number or a row). Blank: 1.",
     current="The weights held now (a row): what max_turnover is measured from.",
     max_turnover="Most turnover allowed, SUM(ABS(new - current)) (e.g. 0.2). Blank: no limit.",
@@ -88,15 +88,21 @@ def factor_cov(factors, method=None, halflife=None, corr_halflife=None, nw_lags=
     x = cells.table(factors, "factors")
     chosen = cells.option(method, options.COV_METHODS, "method", D["cov_method"])
     life = cells.number(halflife, "halflife", None, low=0.0, low_open=True)
-    life = None if cells.unused(halflife, "halflife", chosen, ("ewma", "barra"), cells.blank(method)) else life
+    given = {
+        "halflife": life,
+        "corr_halflife": cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
+        "regime_halflife": cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
+    }
+    for name, cell in (("halflife", halflife), ("corr_halflife", corr_halflife), ("regime_halflife", regime_halflife)):
+        if cells.unused(cell, name, chosen, options.COV_OPTION_USERS[name], cells.blank(method)):
+            given[name] = None  # validated; the Start sheet's cells stay filled when the drop-down changes method
     return cells.block(
         risk.factor_covariance(
             x,
             chosen,
-            life,
-            corr_halflife=cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
+            given.pop("halflife"),
             nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]) or 0,
-            regime_halflife=cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
+            **given,
         )
     )
 

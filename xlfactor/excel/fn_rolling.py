@@ -174,13 +174,17 @@ def backtest(
     chosen = cells.option(alloc, options.ALLOC_METHODS, "alloc", options.DEFAULTS["risk_method"])
     cov = cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"])
     life = cells.number(halflife, "halflife", options.DEFAULTS["halflife"], low=0.0, low_open=True)
-    cells.unused(halflife, "halflife", cov, ("ewma", "barra"), cells.blank(cov_method), "cov_method")
+    users = options.COV_OPTION_USERS
+    if cells.unused(halflife, "halflife", cov, users["halflife"], cells.blank(cov_method), "cov_method") or (
+        cov not in users["halflife"]
+    ):
+        life = None  # validated above; a method that does not read it gets none (the core refuses one)
     barra = {
         "corr_halflife": cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
         "regime_halflife": cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
     }
     for name, value in (("corr_halflife", corr_halflife), ("regime_halflife", regime_halflife)):
-        if cells.unused(value, name, cov, ("barra",), cells.blank(cov_method), "cov_method"):
+        if cells.unused(value, name, cov, users[name], cells.blank(cov_method), "cov_method"):
             barra[name] = None
     res = memo.backtest(
         y,

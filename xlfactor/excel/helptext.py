@@ -11,6 +11,14 @@ TRADED = (
     "Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). A factor that is not a return "
     "(GDP growth) is refused: price it with RISK_PREMIA."
 )
+TRADED_ALPHA = (
+    "Optional: TRUE/FALSE per factor, TRUE for a return (blank: all traded). With a factor that is not a return "
+    "(GDP growth) the alpha row and its t-stats are left blank: the intercept is no pricing error (see RISK_PREMIA)."
+)
+TRADED_MARKET = (
+    "Optional: FALSE when the market series is not a return (GDP growth): stats' alpha and t(alpha) are then left "
+    "blank, the intercept being no pricing error; beta is the same either way. Default TRUE. Only with stats TRUE."
+)
 MARKET = "Market returns over the same periods: one column; its total return unless market_is is excess."
 FACTORS = "Factor returns over the same periods: one column per factor."
 RF = (

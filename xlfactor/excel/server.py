@@ -8,11 +8,12 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
 
 - on the event loop only the bytes are read, the caller authenticated (xlwings Server's own
   providers, ``authenticate``) and the answer sent;
-- decoding (orjson when installed), checking (``call_problem``, 4xx with one line), converting and
-  computing run once, in ``answer``, off the loop: in a thread for a small body, in one of a few worker
-  processes for a large one (a JSON decode holds the GIL for its whole length, so threads alone would
-  still stall the fast calls), through xlwings' own ``custom_functions_call`` so that arguments and
-  results convert exactly as xlwings Server converts them;
+- decoding (``decode.call``: ranges of numbers straight to float arrays with simdjson, else orjson or
+  json), checking (``call_problem``, 4xx with one line), converting and computing run once, in
+  ``answer``, off the loop: in a thread for a small body, in one of a few worker processes for a large
+  one (a JSON decode holds the GIL for its whole length, so threads alone would still stall the fast
+  calls), through xlwings' own ``custom_functions_call`` so that arguments and results convert exactly
+  as xlwings Server converts them (a decoded array passes through it as a raw argument, for ``coerce``);
 - a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
   cache of encoded answers, keyed by the body's SHA-256, without decoding it again.
 
@@ -37,12 +38,10 @@ from collections import OrderedDict
 if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide
     sys.modules.setdefault("pyodide", None)  # type: ignore[arg-type]
 
-from . import udfs
+import numpy as np
 
-try:  # the fastest well-kept JSON parser, when installed (the server extra installs it): about 3x json
-    import orjson
-except ImportError:  # pragma: no cover - the stdlib's json then
-    orjson = None  # type: ignore[assignment]
+from . import decode, udfs
+from .decode import orjson
 
 logger = logging.getLogger(__name__)
 
@@ -58,21 +57,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # --- one call, off the event loop -----------------------------------------------------------------------------------
 
 
-def _decode(body: bytes):
-    """The JSON value of ``body``, or the one-line reason it is not JSON (a str wrapped in a tuple)."""
-    if orjson is not None:
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass  # orjson refuses what json may accept (integers beyond 64 bits): ask json for its verdict
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        return ("the request body is not UTF-8 text; Excel's xlwings client sends JSON.",)
-    except RecursionError:
-        return ("the request body nests too deeply to be a call; Excel's xlwings client sends a list of ranges.",)
-    except ValueError as exc:
-        return (f"the request body is not JSON ({getattr(exc, 'msg', exc)}); Excel's xlwings client sends JSON.",)
+def _decode(body: bytes, fast: bool = True):
+    """The call's JSON value, ranges of numbers as float arrays (``decode.call``), or why it is not JSON."""
+    return decode.call(body, fast)
 
 
 def _params(name: str) -> tuple[int, int]:
@@ -90,6 +77,8 @@ def call_problem(data) -> str | None:
     if not isinstance(data, dict):
         return "the request body must be a JSON object with func_name and args."
     name = data.get("func_name")
+    if name is None:
+        return "the request lacks 'func_name' (the function's name); Excel's xlwings client sends it."
     if not isinstance(name, str) or name.lower() not in udfs.__all__:
         shown = repr(name)[:60]
         return (
@@ -102,7 +91,9 @@ def call_problem(data) -> str | None:
     if not isinstance(args, list) or len(args) > total:
         return f"{low.upper()}: args must be a list of at most {total} arguments."
     for k, arg in enumerate(args):
-        if arg is not None and not (isinstance(arg, list) and all(isinstance(r, list) for r in arg)):
+        if arg is not None and not (
+            isinstance(arg, np.ndarray) or (isinstance(arg, list) and all(isinstance(r, list) for r in arg))
+        ):  # an array: a block of numbers from decode.call
             return f"{low.upper()}: argument {k + 1} must be null or a list of rows (a 2-D range)."
     if len(args) < required:
         return f"{low.upper()}: {len(args)} arguments given; it needs at least {required}."
@@ -122,12 +113,15 @@ def _encode(value) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def answer(body: bytes) -> tuple[int, bytes, bytes]:
-    """(status, content, content type) for one custom-functions-call body: decoded, checked, computed."""
+def answer(body: bytes, fast: bool = True) -> tuple[int, bytes, bytes]:
+    """(status, content, content type) for one custom-functions-call body: decoded, checked, computed.
+
+    ``fast=False`` decodes every range to Python lists (as json does) instead of float arrays where it can.
+    """
     import xlwings as xw
     import xlwings.server
 
-    data = _decode(body)
+    data = _decode(body, fast)
     if isinstance(data, tuple):
         return 400, data[0].encode(), TEXT
     problem = call_problem(data)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core import _validation as v
 from ..core import options, regression, risk
+from ..core.shanken import traded_flags
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from . import fn_macro, fn_rolling, fn_statistical, memo, shared
@@ -67,22 +68,29 @@ def _collinearity(factors):
     stats="TRUE for 8 rows per asset: alpha, beta, t(alpha), t(beta), R2, residual volatility, observations, Blume beta.",
     lags=doc.LAGS,
     market_is=doc.MARKET_IS,
+    traded=doc.TRADED_MARKET,
 )
-def capm_beta(returns, market, rf=None, stats=None, lags=None, market_is=None):
+def capm_beta(returns, market, rf=None, stats=None, lags=None, market_is=None, traded=None):
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
+    with_stats, is_traded = cells.flag(stats, "stats"), cells.flag(traded, "traded", True)
+    cells.unused(traded, "traded", str(with_stats).upper(), ("TRUE",), cells.blank(stats), "stats")
     res = regression.capm(
         y,
         cells.one_column(m, "market"),
         rf=r,
         market_is=shared.market_is(market_is),
         lags=cells.count(lags, "lags", None),
+        traded=is_traded,
     )
-    if not cells.flag(stats, "stats"):
+    if not with_stats:
         return cells.row(res.beta)
-    return cells.block(
+    out = np.vstack(
         [res.alpha, res.beta, res.tstat_alpha, res.tstat_beta, res.r2, res.resid_vol, res.nobs, res.blume_beta]
     )
+    if not res.traded:
+        out[[0, 2]] = np.nan  # an intercept, not an alpha: left blank
+    return cells.block(out)
 
 
 @udf(
@@ -220,14 +228,18 @@ def cv_lambda(
     rf=doc.RF,
     lags=doc.LAGS,
     tstats="TRUE to add the t-stats below the coefficients (same layout). Default FALSE.",
+    traded=doc.TRADED_ALPHA,
 )
-def ols_loadings(returns, factors, rf=None, lags=None, tstats=None):
+def ols_loadings(returns, factors, rf=None, lags=None, tstats=None, traded=None):
     """OLS alpha (first row) and loadings (one row per factor) of each asset; optionally their t-stats below."""
     y, x = cells.returns_and_factors(returns, factors, rf)
+    flags = traded_flags(None if cells.blank(traded) else cells.flags(traded, "traded"), x.shape[1])
     fit = regression.ols(y, x, lags=cells.count(lags, "lags", None))
-    out = fit.coef.T
+    out = np.array(fit.coef.T)  # a copy: blanks may be written into it
     if cells.flag(tstats, "tstats"):
         out = np.vstack([out, fit.tstat.T])
+    if not flags.all():
+        out[:: x.shape[1] + 1] = np.nan  # an intercept, not an alpha (and its t-stat): left blank
     return cells.block(out)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import cv, penalized, regression, risk
+from ..core import cv, options, penalized, regression, risk
 from ..core.backtest import BacktestResult
 from ..core.rolling import RollingResult
 from ..excel import memo
@@ -129,12 +129,12 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     months, rf, f, m, r, fnames, anames = window(inputs, data)
     y = r - rf[:, None]
     say(2, 7, "market model (CAPM) and factor regressions")
-    capm = regression.capm(y, m, lags=inputs.lags)  # excess returns on the market's excess return
-    ols = regression.ols(y, f)
+    capm = regression.capm(y, m, lags=inputs.lags, asset_names=anames)  # excess returns on the market's excess return
+    ols = regression.ols(y, f, asset_names=anames, factor_names=fnames)
     say(3, 7, "cross-validating lambda (lasso and ridge)")
     weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
-    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, **pen)
+    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, asset_names=anames, **pen)
     lasso_cv = memo.cross_validate(y, f, method="lasso", **opts)
     ridge_cv = memo.cross_validate(y, f, method="ridge", **opts)
     method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
@@ -144,7 +144,8 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     ridge = memo.fit(y, f, [lam_ridge], method="ridge", **pen)
     lasso = memo.fit(y, f, [lam_lasso], method="lasso", **pen)
     say(5, 7, "factor covariance and specific variances")
-    cov = risk.factor_covariance(f, inputs.cov_method, inputs.halflife)
+    life = inputs.halflife if inputs.cov_method.lower() in options.COV_OPTION_USERS["halflife"] else None
+    cov = risk.factor_covariance(f, inputs.cov_method, life)
     loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
     spec = risk.specific_variance(y, f, loadings)
     say(6, 7, f"risk allocation ({inputs.risk_method})")
@@ -170,7 +171,7 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         scheme=inputs.scheme,
         rule=inputs.rule,
         cov_method=inputs.cov_method,
-        halflife=inputs.halflife,
+        halflife=life,
         periods_per_year=inputs.periods_per_year,
     )
     betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)

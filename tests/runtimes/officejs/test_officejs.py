@@ -87,7 +87,7 @@ def test_meta_lists_every_function_with_help():
         params = {p["name"]: p["description"] for p in meta[name.upper()]["parameters"]}
         assert {"rf", "standardize", "penalty_weights"} <= set(params), name
         assert params["penalty_weights"] == udfs.doc.WEIGHTS_PENALTY
-    assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False, True, True, True, True]
+    assert [p.get("optional", False) for p in meta["CAPM_BETA"]["parameters"]] == [False, False] + [True] * 5
     assert all(getattr(udfs, n).__xlfunc__["cache"] for n in NAMES)  # the client answers unchanged repeats
 
 

@@ -149,6 +149,11 @@ def test_manifest_reads_as_excel_reads_it(app):
         (b"{not json", 400, "the request body is not JSON"),
         (b"[1, 2]", 400, "must be a JSON object"),
         (
+            json.dumps({k: v for k, v in CALL.items() if k != "func_name"}).encode(),
+            400,
+            "the request lacks 'func_name'",
+        ),
+        (
             json.dumps({"func_name": "no_such_function", "args": []}).encode(),
             400,
             "unknown function 'no_such_function'",
@@ -161,7 +166,7 @@ def test_manifest_reads_as_excel_reads_it(app):
         (
             json.dumps({"func_name": "capm_beta", "args": "x", "version": "1", "client": "Office.js"}).encode(),
             400,
-            "CAPM_BETA: args must be a list of at most 6",
+            "CAPM_BETA: args must be a list of at most 7",
         ),
         (
             json.dumps({"func_name": "capm_beta", "args": [[1, 2]], "version": "1", "client": "Office.js"}).encode(),
@@ -306,7 +311,7 @@ def test_a_byte_identical_repeat_is_answered_without_decoding_again(app, monkeyp
     payload = json.dumps(body("factor_r2", [R6, M6, None, None])).encode()
     first = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
     decoded = []
-    monkeypatch.setattr(server, "_decode", lambda b: decoded.append(b) or json.loads(b))
+    monkeypatch.setattr(server, "_decode", lambda b, fast=True: decoded.append(b) or json.loads(b))
     again = request(app, "POST", "/xlwings/custom-functions-call", content=payload)
     assert first.status_code == again.status_code == 200 and again.content == first.content and not decoded
     changed = request(app, "POST", "/xlwings/custom-functions-call", content=payload.replace(b"0.04", b"0.05"))

@@ -35,6 +35,15 @@ def _spd_solve(a: np.ndarray, b: np.ndarray, overwrite: bool = False) -> np.ndar
     return x
 
 
+def _batch_solve(a: np.ndarray, b: np.ndarray, policy: SolvePolicy, overwrite: bool = False) -> np.ndarray:
+    """``_spd_solve``'s systems (the batch last); a batch of at most ``policy.lapack_per_k`` x k systems by LAPACK's LU,
+    one call for the batch (see ``SolvePolicy``)."""
+    k, n = a.shape[0], a.shape[-1]
+    if n <= policy.lapack_per_k * k:
+        return np.linalg.solve(a.transpose(2, 0, 1), b.transpose(2, 0, 1)).transpose(1, 2, 0)
+    return _spd_solve(a, b, overwrite)
+
+
 def active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None, policy: SolvePolicy = AUTO):
     """``(u, v)`` with ``u - l1 * v`` the exact minimiser on the active set with signs ``s``.
 
@@ -47,12 +56,12 @@ def active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None, policy: So
     k, p = c.shape
     ws = w[:, None] * s
     if k <= policy.masked_k or (k <= policy.small_k and p <= policy.few_problems):
-        return _masked_solve(gram[blk], c, active, ws, l2, w)
+        return _masked_solve(gram[blk], c, active, ws, l2, w, policy)
     u, v = np.zeros((k, p)), np.zeros((k, p))
     counts = active.sum(axis=0)
     if shared is not None and p and 2 * counts.max() > k and shared.inverse is not None:
         comp = np.flatnonzero((2 * counts > k) & shared.inverse[1][blk])
-        u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], c[:, comp], active[:, comp], ws[:, comp])
+        u[:, comp], v[:, comp] = _complement_solve(shared, r[comp], c[:, comp], active[:, comp], ws[:, comp], policy)
         counts[comp] = 0  # solved
     for a in np.unique(counts):
         if a == 0:
@@ -64,7 +73,9 @@ def active_solve(gram, blk, c, active, s, l2, w, shared=None, r=None, policy: So
             diag = np.arange(a)
             ga[:, diag, diag] += l2[sel, None] * w[idx]
         rhs = np.stack([c[idx, sel[:, None]], ws[idx, sel[:, None]]], axis=2)
-        if a <= policy.small_k:
+        if sel.size <= policy.lapack_per_k * a:
+            sol = np.linalg.solve(ga, rhs)
+        elif a <= policy.small_k:
             sol = _spd_solve(ga.transpose(1, 2, 0), rhs.transpose(1, 2, 0)).transpose(2, 0, 1)
         else:
             sol = factor_solve(ga, rhs)
@@ -102,7 +113,7 @@ def _cholesky_solve(ga: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return b.transpose(2, 0, 1)
 
 
-def _complement_solve(shared, r, c, active, ws):
+def _complement_solve(shared, r, c, active, ws, policy: SolvePolicy = AUTO):
     """``active_solve`` without ``l2`` for the problems ``r`` (sorted) by their blocks' inverse Gram matrices
     (``shared.inverse``).
 
@@ -125,7 +136,7 @@ def _complement_solve(shared, r, c, active, ws):
         sel = np.flatnonzero(counts == m)
         out = np.nonzero(~active[:, sel].T)[1].reshape(sel.size, m).T  # (m, n) each problem's inactive rows
         hii = inv[blk[sel], out[:, None, :], out[None, :, :]]  # (m, m, n)
-        zs = _spd_solve(hii, -np.stack([x[0][out, sel], x[1][out, sel]], axis=1))  # (m, 2, n)
+        zs = _batch_solve(hii, -np.stack([x[0][out, sel], x[1][out, sel]], axis=1), policy, True)  # (m, 2, n)
         z[0][out, sel], z[1][out, sel] = zs[:, 0], zs[:, 1]
     return tuple(
         shared.times(r, b + zz, inv) * active for b, zz in zip(rhs, z, strict=True)
@@ -142,11 +153,11 @@ def _masked_system(ga, c, active, ws, l2, w) -> tuple[np.ndarray, np.ndarray]:
     return ga, rhs
 
 
-def _masked_solve(ga, c, active, ws, l2, w):
+def _masked_solve(ga, c, active, ws, l2, w, policy: SolvePolicy = AUTO):
     """``active_solve`` for small systems: each problem's full system ``ga`` ((n, k, k)) with its inactive rows and
     columns replaced by the identity's (and zero right-hand sides), so problems of every active count are one
-    batched elimination."""
-    sol = _spd_solve(*_masked_system(ga, c, active, ws, l2, w), overwrite=True)
+    batched elimination (or LAPACK call, for a small batch)."""
+    sol = _batch_solve(*_masked_system(ga, c, active, ws, l2, w), policy, overwrite=True)
     bad = ~np.isfinite(sol).all(axis=(0, 1))
     if bad.any():  # a singular system: LAPACK says so (LinAlgError) rather than return non-numbers
         a, rhs = _masked_system(ga, c, active, ws, l2, w)  # the elimination overwrote the first
@@ -189,7 +200,7 @@ class SharedGram:
                 out[:, p0:p1] = np.matmul(mats[b0:b1], zz).transpose(1, 0, 2).reshape(k, p1 - p0)
             return out
         br = self.block[r]
-        if mats.shape[0] > self.policy.many_blocks:
+        if mats.shape[0] > self.policy.many_blocks or r.size * k <= self.policy.gather_k:
             return np.einsum("pkj,jp->kp", mats[br], z)
         out = np.empty_like(z)
         if self.runs is not None and br.size:  # blocks in problem order: each block's problems are one slice of r

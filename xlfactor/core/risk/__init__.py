@@ -12,6 +12,7 @@ Modules: ``covariance`` (factor covariance, specific variance and their Barra-st
 from ..options import ALLOC_METHODS, COV_METHODS
 from .allocation import BUDGET_METHODS, allocate, check_used
 from .covariance import (
+    check_cov_used,
     check_covariance,
     factor_covariance,
     newey_west,
@@ -37,6 +38,7 @@ __all__ = [
     "RiskContributions",
     "allocate",
     "check_budgets",
+    "check_cov_used",
     "check_covariance",
     "check_used",
     "factor_covariance",

@@ -1,16 +1,18 @@
 """Weight constraints of the risk-based allocations: bounds per asset and a turnover limit.
 
 ``Constraints`` holds a minimum and a maximum weight per asset (fractions of the fully invested portfolio) and a
-limit on the turnover ``sum_i |w_i - current_i|`` from the current weights. They apply to ``erc``, ``budget`` and
-``minvar``, and to the base portfolio of ``targetvol`` before it is scaled.
+limit on the turnover ``sum_i |w_i - current_i|`` from the current weights. They apply to ``erc``, ``budget``,
+``factor`` and ``minvar``, and to the base portfolio of ``targetvol`` before it is scaled.
 
 - Risk budgeting under constraints is Spinu's problem ``min 0.5 x'Sx - sum b_i log x_i`` over the cone of
   portfolios whose normalised weights ``x / sum x`` satisfy them (Richard and Roncalli 2019, "Constrained risk
   budgeting portfolios"; skfolio's ``RiskBudgeting`` with weight bounds solves the same): convex, one answer, the
   budgets met exactly where no constraint binds.
 - Minimum variance is the quadratic programme ``min w'Sw`` over the allowed, fully invested weights.
+- Factor risk budgeting minimises ``||factor shares(w) - budgets||^2`` over them (not convex: from several starts,
+  see ``factor_budget``).
 
-Both by scipy's SLSQP on the weights (with turnover, plus the buys and sells ``w - current = u - v``, u, v >= 0),
+All by scipy's SLSQP on the weights (with turnover, plus the buys and sells ``w - current = u - v``, u, v >= 0),
 started from the allowed portfolio nearest (in turnover) to the unconstrained answer, which a linear programme
 (HiGHS) finds; the same linear programme tells when no portfolio satisfies the constraints and how much
 turnover the bounds need at least.
@@ -18,7 +20,6 @@ turnover the bounds need at least.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from scipy import optimize
 
 from ...errors import ConvergenceError, InputShapeError, InputValueError
 from .. import _validation as v
+from .._threads import single_threaded
 
 SLACK = 1e-9  # bounds and turnover are met to this (SLSQP's constraint tolerance)
 
@@ -130,6 +132,11 @@ class Checked:
         x = np.clip(sol.x[:n], self.lo, self.hi)
         return x / x.sum(), float(sol.fun)
 
+    def allows(self, w: np.ndarray) -> bool:
+        """Do these fully invested weights meet the constraints (then they are the constrained answer)?"""
+        ok = bool((w >= self.lo).all() and (w <= self.hi).all())
+        return ok and (self.turnover is None or float(np.abs(w - self.current).sum()) <= self.turnover)
+
     def describe(self, w: np.ndarray) -> str:
         """Which constraints bind at ``w``: the note of a constrained allocation."""
         parts = []
@@ -145,16 +152,6 @@ class Checked:
                 f"turnover {used:.6g} of {self.turnover:g}" + (" (binds)" if used >= self.turnover - 1e-7 else "")
             )
         return "; ".join(parts) if parts else "no constraint binds"
-
-
-def one_blas_thread():
-    """BLAS on one thread: small dense algebra (SLSQP's, matrix-vector products) loses more to threads than it
-    gains (measured under load: a 1000 x 1000 product 26 ms on 2 threads, 0.17 ms on one)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _solve(fun, jac, c: Checked, w_start: np.ndarray, what: str, floor: float = 0.0) -> np.ndarray:
@@ -187,7 +184,7 @@ def _solve(fun, jac, c: Checked, w_start: np.ndarray, what: str, floor: float = 
 
     # objectives are O(1): ftol 1e-13 (1e-15 cycled to the iteration limit on the shipped data). SLSQP's small
     # dense algebra on one BLAS thread: on a loaded machine its threads made a 90-variable solve 20x slower
-    with one_blas_thread():
+    with single_threaded():
         sol = optimize.minimize(
             f, z0, jac=g, method="SLSQP", bounds=bounds, constraints=cons, options={"ftol": 1e-13, "maxiter": 1000}
         )
@@ -212,6 +209,21 @@ def budgeting(risk, b: np.ndarray, c: Checked, w_free: np.ndarray) -> np.ndarray
         return sw / (w @ sw) - b / w
 
     return _solve(fun, jac, c, w_free, "risk budgeting", floor=1e-12)
+
+
+def nearest_shares(shares, jacobian, target: np.ndarray, c: Checked, w_start: np.ndarray) -> np.ndarray:
+    """The allowed weights whose ``shares(w)`` are nearest (Euclidean) to ``target``, from ``w_start``: a local
+    minimum of ``||shares(w) - target||^2`` (not convex; ``factor_budget`` tries several starts). ``jacobian(w)`` is
+    d shares / d w."""
+
+    def fun(w):
+        r = shares(w) - target
+        return float(r @ r)
+
+    def jac(w):
+        return 2.0 * jacobian(w).T @ (shares(w) - target)
+
+    return _solve(fun, jac, c, w_start, "factor risk budgeting")
 
 
 def min_variance(risk, c: Checked, w_free: np.ndarray) -> np.ndarray:

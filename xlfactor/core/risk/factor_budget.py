@@ -6,6 +6,10 @@ reflective, analytic Jacobian) from several starts: the ERC portfolio, the equal
 ``N_STARTS`` long-only portfolios drawn from a flat Dirichlet with seed ``SEED`` (the same every call, so the
 answer is reproducible). The nearest of the answers is kept; the ERC portfolio decides only between answers at
 the same distance (to ``TIE``): among those the weights closest to ERC's win.
+
+Weight bounds and a turnover limit (``constraints``), where the answer breaks them: the same distance minimised
+over the allowed weights by SLSQP from the unconstrained answer and the same starts, each first moved to the
+nearest allowed weights.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import dataclasses
 import numpy as np
 from scipy import optimize
 
+from ...errors import ConvergenceError
+from . import constraints
 from .model import AllocationResult, FactorModel, _result, check_budgets
 
 N_STARTS = 6  # random starts besides ERC and equal weights. On the shipped 30 portfolios (OLS, 4 factors) every one
@@ -76,12 +82,17 @@ def starts(n: int, w_erc: np.ndarray, n_starts: int = N_STARTS, seed: int = SEED
     return [w_erc, np.full(n, 1.0 / n), *rng.dirichlet(np.ones(n), size=n_starts)]
 
 
-def factor_budgeting(model: FactorModel, budgets, w_erc: np.ndarray) -> AllocationResult:
+def factor_budgeting(
+    model: FactorModel, budgets, w_erc: np.ndarray, checked: constraints.Checked | None = None
+) -> AllocationResult:
     """Long-only weights whose factor shares are nearest (Euclidean) to ``budgets`` (see the module docstring).
 
     ``budgets``: K positive numbers (shares of systematic variance; default equal) or K + 1 (shares of total
     variance, specific last). ``feasible`` says whether they are met to ``EXACT``; ``distance`` is
-    ``||shares - budgets||_2`` reached; ``note`` names the budgets missed.
+    ``||shares - budgets||_2`` reached; ``note`` names the budgets missed. With ``checked`` constraints (weight
+    bounds, turnover) that the unconstrained answer breaks, the nearest shares over the allowed weights instead:
+    SLSQP (``constraints.nearest_shares``) from the unconstrained answer and the same starts, each moved to the
+    nearest allowed weights; ``note`` also names the constraints that bind.
     """
     k = model.loadings.shape[1]
     with_specific = budgets is not None and np.size(budgets) == k + 1
@@ -93,11 +104,49 @@ def factor_budgeting(model: FactorModel, budgets, w_erc: np.ndarray) -> Allocati
         found.append((dist, w, shares))
         if np.abs(shares - target).max() <= EXACT:
             break  # met exactly: no start can be nearer, and ERC's start (tried first) wins ties
-    best = min(d for d, _, _ in found)
-    dist, w, shares = min((c for c in found if c[0] <= best + TIE), key=lambda c: np.linalg.norm(c[1] - w_erc))
+    dist, w, shares = _nearest(found, w_erc)
+    if checked is not None and not checked.allows(w):
+        dist, w, shares = _constrained(
+            model, target, with_specific, checked, [w, *starts(model.n_assets, w_erc)], w_erc
+        )
     feasible = bool(np.abs(shares - target).max() <= EXACT)
     out = dataclasses.replace(_result("factor", w, model, target, nfev, True, feasible, shares), distance=dist)
-    return out if feasible else dataclasses.replace(out, note=_missed_note(model, target, shares, dist))
+    notes = [] if feasible else [_missed_note(model, target, shares, dist)]
+    if checked is not None:
+        notes.append(checked.describe(w))
+    return dataclasses.replace(out, note="; ".join(notes))
+
+
+def _nearest(found, w_erc):
+    """The nearest of the answers found; among those at the same distance (``TIE``), the weights nearest ERC's."""
+    best = min(d for d, _, _ in found)
+    return min((c for c in found if c[0] <= best + TIE), key=lambda c: np.linalg.norm(c[1] - w_erc))
+
+
+def _constrained(model, target, with_specific, checked, x0s, w_erc):
+    """The nearest shares over the allowed weights, from each start (those where SLSQP fails are skipped)."""
+    found = []
+    failure: ConvergenceError | None = None
+    for x0 in x0s:
+        try:
+            w = constraints.nearest_shares(
+                lambda z: factor_shares(model, z, with_specific),
+                lambda z: _jacobian(model, z, with_specific),
+                target,
+                checked,
+                x0,
+            )
+        except ConvergenceError as err:
+            failure = err
+            continue
+        shares = factor_shares(model, w, with_specific)
+        found.append((float(np.linalg.norm(shares - target)), w, shares))
+        if np.abs(shares - target).max() <= EXACT:
+            break
+    if not found:
+        assert failure is not None  # every start failed
+        raise failure
+    return _nearest(found, w_erc)
 
 
 def _missed_note(model: FactorModel, target, shares, dist) -> str:

@@ -79,7 +79,12 @@ class FactorModel:
         return (u * u).sum(axis=1) + self.specific_var
 
     def dense(self) -> np.ndarray:
-        return self.loadings @ self.factor_cov @ self.loadings.T + np.diag(self.specific_var)
+        """``U U' + diag(d)`` with ``U = root``: exactly symmetric (``U @ U.T`` is one symmetric rank-K update), and
+        the matrix whose diagonal ``diag()`` gives and whose systems ``solve_shifted`` solves."""
+        u = self.root
+        out = u @ u.T
+        out.flat[:: out.shape[0] + 1] += self.specific_var
+        return out
 
     def solve_shifted(self, h: np.ndarray, g: np.ndarray, rtol: float = 0.0) -> np.ndarray:
         """``(S + diag(h))^-1 g`` by Woodbury on ``S = U U' + diag(d)``; h + d > 0. Exact (``rtol`` unused)."""

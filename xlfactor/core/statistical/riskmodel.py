@@ -102,9 +102,11 @@ def latent_risk_model(
         k = res.chosen[NUM_FACTOR_CRITERIA[c]]
     fit = _pca.pca(x, k, standardize=standardize, asset_names=asset_names)
     loadings = fit.loadings * fit.scale[:, None]
+    cov_method = v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample")
+    risk.check_cov_used(cov_method, "cov_method", halflife=halflife)
     f_cov = (
         np.diag(fit.eigenvalues[:k])
-        if v.choose(cov_method, risk.COV_METHODS, "cov_method", "sample") == "sample"
+        if cov_method == "sample"
         else risk.factor_covariance(fit.factors, cov_method, halflife)
     )
     return risk.FactorModel.from_arrays(loadings, f_cov, risk.specific_variance(x, fit.factors, loadings))
@@ -171,6 +173,7 @@ def rolling_latent(
     y = v.as_float_2d(returns, "returns")
     spans = np.array(rolling.windows(y.shape[0], window, step, expanding)).reshape(-1, 2)
     cov_method = v.choose(cov_method, risk.COV_METHODS, "cov_method", DEFAULTS["cov_method"])
+    risk.check_cov_used(cov_method, "cov_method", halflife=halflife)
     if cov_method != "sample":
         risk.factor_covariance(y[:, :1], cov_method, halflife)  # checks halflife once
     groups: dict = {}

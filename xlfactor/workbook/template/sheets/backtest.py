@@ -39,7 +39,7 @@ def serial(period: int, frequency: str) -> float:
     return float((day - datetime.date(1899, 12, 30)).days)
 
 
-def calendar(s: Sheet, r: int, c: int, periods: Ref, frequency: str, block: str) -> Ref:
+def calendar(s: Sheet, r: int, c: int, periods: Expr, frequency: str, block: str) -> Ref:
     """A column of dates beside a column of periods (charts need dates for a date axis)."""
     p = periods.a1()
     text = (
@@ -82,7 +82,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     models = BACKTEST_MODELS
     s.text(0, 0, "Backtest: the procedure walked forward, out of sample", f["title"])
     s.set_column(0, 0, 44)
-    s.set_column(1, len(models) + 2 + d.shape()[1], 10)
+    s.set_column(1, len(models) + 3 + d.shape()[1], 10)
     s.set_column(1, len(models), 17)  # model names as headers
     s.paragraph(
         1,
@@ -174,9 +174,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         col_formats=[f["period"]] + [num3] * len(models),
     )
     n_rows = cum.r1 - cum.r0 + 1
-    dates = s.ref(cum.r0, 0, cum.r1, 0)
+    first = Expr(f"CHOOSECOLS({cum.a1()},1)", [row[:1] for row in cum.values()])  # follows the spill
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
-    dates = calendar(s, cum.r0, 1 + m_, dates, d.frequency, "bt_dates")
+    dates = calendar(s, cum.r0, 1 + m_, first, d.frequency, "bt_dates")
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
     spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
     same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
@@ -225,7 +225,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     # rolling market beta of every asset: the path of the estimate the backtest re-makes at each rebalance
     s.heading(beta_head.r0, 0, "Rolling market beta of each asset (CAPM on the trailing window, at each rebalance)")
     n = d.shape()[1]
-    first_col, last_col = xl_col_to_name(3 + m_), xl_col_to_name(2 + m_ + n)
+    # the window-end dates left of the betas, so that every anchor is the same for any number of assets
+    b0 = 3 + m_  # ROLLING_BETA's first column (the window-end periods), after the two date columns
+    first_col, last_col = xl_col_to_name(b0 + 1), xl_col_to_name(b0 + n)
     s.text(
         beta_head.r0 + 1,
         0,
@@ -235,17 +237,24 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     )
     beta = s.udf(
         r0,
-        2 + len(models),
+        b0,
         "ROLLING_BETA",
         [ex, factors["market"], window, step, 0.0, months],
         block="rolling_beta",
         col_formats=[f["period"]] + [num3] * d.shape()[1],
     )
-    s.text(series_head.r0 + 2, 2 + len(models), "Window end", f["head"])
-    s.array(series_head.r0 + 2, 3 + len(models), data["asset_names"], f["head"])
+    s.text(series_head.r0 + 2, b0, "Window end", f["head"])
+    s.array(series_head.r0 + 2, b0 + 1, data["asset_names"], f["head"])
     b_rows = beta.r1 - beta.r0 + 1
     shown = min(n, 6)
-    ends = calendar(s, beta.r0, beta.c1 + 1, s.ref(beta.r0, beta.c0, beta.r1, beta.c0), d.frequency, "beta_dates")
+    ends = calendar(
+        s,
+        beta.r0,
+        b0 - 1,
+        Expr(f"CHOOSECOLS({beta.a1()},1)", [row[:1] for row in beta.values()]),
+        d.frequency,
+        "beta_dates",
+    )
     book.chart(
         s,
         {"type": "line"},

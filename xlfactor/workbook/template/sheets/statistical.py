@@ -53,7 +53,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     r2_head = lay.take("r2_head", 2, n + 1, gap=0)
     r2_rows = lay.take("r2_rows", 3, n + 1)
     r2_chart = lay.take("r2_chart", 18, n + 1)
-    beside = n <= 24  # the two charts side by side while the R2 chart's bars fit half a page (pages.py)
+    # the two charts side by side while the R2 chart's bars fit half a page (pages.py); live files keep one layout
+    # for any number of assets (pasted assets must find every formula where a build on them puts it)
+    beside = n <= 24 and book.flavor == "preview"
     scree_chart = r2_chart if beside else lay.take("scree_chart", 19, 7)
     scree_head = lay.take("scree_head", 2, 8, gap=0)
     scree_r0 = lay.row  # the scree table, last on the sheet: one row per asset
