@@ -63,10 +63,12 @@ def pytest_configure(config):
         os.environ[test_runtimes.RESULTS] = tempfile.mkdtemp(prefix="xlfactor-runtimes-")
 
 
-def _start_runtimes(nodeids) -> None:
+def _start_runtimes(config, nodeids) -> None:
     """Start the runtime suites among the collected tests, so they run beside the other tests."""
     from tests import test_runtimes
 
+    if config.option.collectonly:
+        return
     for nodeid in nodeids:
         found = re.search(r"test_runtimes\.py::test_runtime_suite\[(\w+)\]", nodeid)
         if found:
@@ -75,13 +77,13 @@ def _start_runtimes(nodeids) -> None:
 
 def pytest_collection_finish(session):
     if _owner(session.config) and not session.config.pluginmanager.has_plugin("dsession"):
-        _start_runtimes(item.nodeid for item in session.items)
+        _start_runtimes(session.config, (item.nodeid for item in session.items))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids):
     """pytest-xdist's controller: a worker's collection (all workers collect the same tests)."""
-    _start_runtimes(ids)
+    _start_runtimes(node.config, ids)
 
 
 def pytest_sessionfinish(session):
