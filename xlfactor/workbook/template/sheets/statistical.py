@@ -127,7 +127,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "y": {"num_format": "0%", "name": "R2", "max": 1},
             "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}},
         },
-        size=(470, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
+        size=(440, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
     )
     # do the named factors span the latent ones?
     s.heading(span_head.r0, 0, "Do the named factors span the latent ones?")
@@ -201,10 +201,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                 "major_unit": max(1, len(share) // 12),
             },
         },
-        size=(375, 340) if beside else (620, 340),
-        x_offset=480 if beside else 0,
+        size=(360, 340) if beside else (620, 340),
+        x_offset=450 if beside else 0,
     )
-    # 12 assets on one page width at >= 90%: labels within 17 characters, the numbers' columns 7 (four 8.5); planned
+    # 12 assets on one page width at >= 90%: labels within 17 characters, the numbers' columns 7 (four 8.5), charts within; planned
     # at 96%, as LibreOffice prints columns a few percent wider than pages.column_points says
     s.set_column(0, 0, 17)
     s.set_column(1, max(n, 8), 7)
