@@ -63,10 +63,12 @@ def pytest_configure(config):
         os.environ[test_runtimes.RESULTS] = tempfile.mkdtemp(prefix="xlfactor-runtimes-")
 
 
-def _start_runtimes(nodeids) -> None:
+def _start_runtimes(config, nodeids) -> None:
     """Start the runtime suites among the collected tests, so they run beside the other tests."""
     from tests import test_runtimes
 
+    if config.option.collectonly:
+        return
     for nodeid in nodeids:
         found = re.search(r"test_runtimes\.py::test_runtime_suite\[(\w+)\]", nodeid)
         if found:
@@ -75,13 +77,13 @@ def _start_runtimes(nodeids) -> None:
 
 def pytest_collection_finish(session):
     if _owner(session.config) and not session.config.pluginmanager.has_plugin("dsession"):
-        _start_runtimes(item.nodeid for item in session.items)
+        _start_runtimes(session.config, (item.nodeid for item in session.items))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids):
     """pytest-xdist's controller: a worker's collection (all workers collect the same tests)."""
-    _start_runtimes(ids)
+    _start_runtimes(node.config, ids)
 
 
 def pytest_sessionfinish(session):
@@ -96,7 +98,9 @@ def pytest_sessionfinish(session):
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (pyproject: --dist loadgroup) the tests of a module that share a module-scoped fixture
     (a built workbook, a rendered PDF, a started server, a fitted model) run in one worker, so that the fixture is
-    built once; the other tests are spread one by one."""
+    built once; the other tests are spread one by one. The runtime suites' tests go last: they only wait for their
+    processes, started at collection."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_runtimes.py::"))  # stable: the rest keep order
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info and any(d.scope == "module" for defs in info.name2fixturedefs.values() for d in defs):

@@ -26,7 +26,7 @@ ENV = {
     # xlwings PRO code path (PolyForm Noncommercial): fine for this open-source project's tests
     "officejs": {"XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"},
 }
-TIMEOUT = 900
+TIMEOUT = 1800  # s of wall time: a net for a hung suite, not a speed check (under load 20 a suite took 15 min)
 RESULTS = "XLFACTOR_RUNTIME_RESULTS"  # environment variable: the session's folder of the suites' output
 _RUNNING: dict[str, subprocess.Popen] = {}
 
