@@ -271,3 +271,25 @@ def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():
         if flag.startswith("--") and flag != "--help" and f"`{flag}" not in table
     }
     assert not missing, sorted(missing)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["--risk", "factor", "--factor-budgets", "1,1,1,1,-1"],
+            "--factor-budgets must be > 0 for every factor; LowVol's is -1.",
+        ),
+        (
+            ["--risk", "factor", "--factor-budgets", "1,0,1,1,1"],
+            "--factor-budgets must be > 0 for every factor; SMB's is 0.",
+        ),
+        (["--penalty-weights", "1,1,-2,1,1"], "--penalty-weights must be >= 0 for every factor; HML's is -2."),
+        (["--penalty-weights", "1,1,nan,1,1"], "--penalty-weights takes 5 numbers, one per factor"),
+    ],
+)
+def test_per_factor_numbers_are_checked_before_computing(tmp_path, capsys, argv, says):
+    """A negative factor budget was refused at step 6 of 7 as 'value 5 ... drop that asset' (a factor)."""
+    assert cli.main(["demo", *argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and "[2/7]" not in out.out

@@ -227,10 +227,14 @@ def _per_factor(text: str, flag: str, names: list[str]):
         values = tuple(float(b) for b in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != len(names):
+    if len(values) != len(names) or not all(np.isfinite(values)):
         raise XLFactorError(
             f"{flag} takes {len(names)} numbers, one per factor in the order {','.join(names)}; got {text!r}."
         )
+    low, word = (0.0, "> 0") if flag == "--factor-budgets" else (-1.0, ">= 0")  # budgets: no zero; weights: 0 is free
+    bad = [(n, b) for n, b in zip(names, values, strict=True) if b <= low or (low < 0 and b < 0)]
+    if bad:
+        raise XLFactorError(f"{flag} must be {word} for every factor; {bad[0][0]}'s is {bad[0][1]:g}.")
     return values
 
 
