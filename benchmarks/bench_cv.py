@@ -17,7 +17,9 @@ Walk-forward folds (TimeSeriesSplit(5)), 100 lambdas, seeded synthetic daily dat
   closed form), the fastest numpy formulation we know.
 Peers that would take minutes are timed on a subset of assets and extrapolated linearly (said so
 in the output). Peak memory of xlfactor's call is measured with tracemalloc. Every xlfactor timing is a
-cold call: the result caches are cleared before each repeat (a cached repeat costs only hashing).
+cold call: the result caches are cleared before each repeat (a cached repeat costs only hashing). Each condition's
+line gives xlfactor's and glmnet's CPU seconds (every thread's) beside their wall times: the steadier figure on a
+machine others load.
 """
 
 from __future__ import annotations

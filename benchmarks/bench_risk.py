@@ -9,8 +9,8 @@ covariance; skfolio RiskBudgeting (CLARABEL, tight tolerances) gets returns whos
 is exactly that matrix; xlfactor gets the factor form (B, F, d).
 
 Then (``dense``) the same solvers on the dense matrix alone, N=1000: xlfactor's ``allocate("erc", cov=S,
-tol=1e-10)`` (inexact Newton, conjugate gradients) against riskparityportfolio's coordinate descent with the same
-stopping rule (every contribution within 1e-10 of 1/N), on the factor models' dense matrices and on a sample
+tol=1e-10)`` (Jacobi sweeps, then inexact Newton by conjugate gradients) against riskparityportfolio's coordinate
+descent with the same stopping rule (every contribution within 1e-10 of 1/N), on the factor models' dense matrices and on a sample
 covariance of 1500 periods; the ratio is xlfactor's time over riskparityportfolio's (medians, interleaved) and the
 load average is printed, since the machine may be shared. Each solver is called ``--repeat`` times (default 7),
 alternating with its peer; the line gives the median wall time and its range, the ratio of the medians and the

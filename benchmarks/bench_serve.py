@@ -198,7 +198,7 @@ def main() -> None:
         proc, base = start_server(Path(tmp) / "proj")
         url = base + "/xlwings/custom-functions-call"
         try:
-            transfer(url, 1 if QUICK else 3)
+            transfer(url, 1 if QUICK else 5)
             latency(url, (1, 4) if QUICK else (1, 4, 16), 30 if QUICK else 100)
         finally:
             proc.terminate()

@@ -87,7 +87,7 @@ def test_a_month_is_read_in_its_usual_spellings(text):
         (["backtest", "--cov", "ewma", "--corr-halflife", "24"], "ewma", "corr_halflife"),
         (["backtest", "--cov", "sample", "--regime-halflife", "6"], "sample", "regime_halflife"),
         (["demo", "--cov-method", "sample", "--halflife", "12"], "sample", "halflife"),
-        (["workbook", "--cov", "ledoitwolf", "--halflife", "6"], "ledoitwolf", "halflife"),
+        (["demo", "--cov", "ledoitwolf", "--halflife", "6"], "ledoitwolf", "halflife"),
     ],
 )
 def test_a_covariance_option_the_method_ignores_is_refused_in_the_cores_words(tmp_path, capsys, argv, method, option):
@@ -102,7 +102,7 @@ def test_a_covariance_option_the_method_ignores_is_refused_in_the_cores_words(tm
     ("argv", "says"),
     [
         (["demo", "--target-vol", "5"], "--risk erc ignores --target-vol (only --risk targetvol uses it)"),
-        (["workbook", "--risk", "minvar", "--factor-budgets", "4,1,1,1,1"], "--risk minvar ignores --factor-budgets"),
+        (["demo", "--risk", "minvar", "--factor-budgets", "4,1,1,1,1"], "--risk minvar ignores --factor-budgets"),
     ],
 )
 def test_an_allocation_option_the_method_ignores_is_refused(tmp_path, capsys, argv, says):
@@ -194,3 +194,80 @@ def test_the_core_names_the_asset_where_the_cli_cannot_foresee(late_asset):
         procedure.run(Inputs(end=201003), data=data)
     with pytest.raises(InsufficientDataError, match=r"returns column 4 \('NEWCO'\) has 0 usable rows in the training"):
         procedure.run(Inputs(end=201102, lags=0), data=data)
+
+
+def test_swapped_files_are_named(late_asset, tmp_path, capsys):
+    """--returns given the factors file and --factors the returns file: said, wherever the swap shows."""
+    import pandas as pd
+
+    r, f = str(late_asset / "r.csv"), str(late_asset / "f.csv")
+    full = tmp_path / "full.csv"
+    pd.read_csv(r, index_col=0).fillna(0.01).to_csv(full)
+    swap = f"did you swap --returns {f} and --factors "
+    for returns, factors in ((f, r), (f, str(full))):  # a gap in the 'factors' fails; a full file would compute
+        assert cli.main(["demo", "--returns", returns, "--factors", factors, "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert "the returns file's columns MKT, SMB, HML are factor names and the factors file has none" in err
+        assert swap + factors + "?" in err and len(err.splitlines()) == 1
+    assert cli.main(["workbook", "--returns", f, "--out", str(tmp_path / "o")]) == 2
+    assert f"are factor names, not assets: --returns takes the assets' returns (did you mean --factors {f}?)" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_swap_is_not_suspected_of_ordinary_files():
+    import argparse
+
+    args = argparse.Namespace(returns="r.csv", factors="f.csv")
+    assert cli._swapped(args, ["AAPL", "MSFT", "IBM"], ["MKT", "SMB", "HML"]) is None
+    assert cli._swapped(args, ["AAPL", "MOM", "IBM"], ["F1", "F2"]) is None  # one asset named like a factor
+    assert cli._swapped(args, ["AAPL", "MSFT"], ["F1", "F2", "F3"]) is None  # more factors than assets, few
+    assert cli._swapped(args, ["Mkt-RF", "SMB"], ["A", "B"]) is not None
+    assert "has 25 columns and the returns file 3" in cli._swapped(args, ["A", "B", "C"], [f"X{i}" for i in range(25)])
+
+
+def test_a_missing_factor_value_names_the_factor(late_asset, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from xlfactor.workbook import dataset
+
+    f = pd.read_csv(late_asset / "f.csv", index_col=0)
+    f.iloc[3, 1] = np.nan
+    f.to_csv(tmp_path / "f.csv")
+    with pytest.raises(dataset.DataFileError, match=r"^SMB of the factors file f.csv is missing for period 200504; "):
+        dataset.from_files(late_asset / "r.csv", tmp_path / "f.csv")
+
+
+def test_refusing_to_overwrite_names_the_callers_way_to_force(tmp_path, capsys, monkeypatch):
+    """template.build_all told a Python caller to 'pass --force' (a command-line flag)."""
+    from xlfactor.workbook import template
+
+    (tmp_path / template.FILE_NAMES["preview"]).write_bytes(b"old")
+    monkeypatch.setattr(template.Template, "build", lambda *a, **k: pytest.fail("computed before refusing"))
+    with pytest.raises(FileExistsError) as exc:
+        template.build_all(tmp_path, flavors=("preview",))
+    assert exc.value.strerror == "exists; pass force=True to overwrite it" and "--force" not in str(exc.value)
+    assert cli.main(["workbook", "--flavor", "preview", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith("exists; pass --force to overwrite it") and "force=True" not in err
+
+
+def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():
+    """The README's option list lacked the barra options and --method."""
+    import argparse
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme[readme.index("### Command-line options") :]
+    parser = cli.build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = {
+        flag
+        for name in ("demo", "workbook", "backtest")
+        for action in subs[name]._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag != "--help" and f"`{flag}" not in table
+    }
+    assert not missing, sorted(missing)

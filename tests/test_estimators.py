@@ -205,3 +205,20 @@ def test_bad_input_names_the_problem():
         FactorRidge(penalty_weights=[1, 1]).fit(x, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         FactorLasso().fit(x, y[:-1])
+
+
+@pytest.mark.parametrize("name", ["FactorRidge", "FactorLasso", "FactorElasticNet"])
+def test_a_fixed_estimator_takes_one_alpha_and_says_where_a_grid_goes(name):
+    """FactorRidge(alpha=[1, 2]) fitted silently at one of them."""
+    import xlfactor.estimators as est
+    from xlfactor.errors import InputValueError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    Y = X @ [[1.0, 0.5], [0.2, 0.0]] + 0.1 * rng.normal(size=(60, 2))
+    with pytest.raises(InputValueError, match=rf"^alpha must be one number, .* got 2 values. .* use {name}CV\(alphas"):
+        getattr(est, name)(alpha=[0.01, 0.02]).fit(X, Y)
+    with pytest.raises(InputValueError, match=r"^alpha must be >= 0; got -1"):
+        getattr(est, name)(alpha=-1.0).fit(X, Y)
+    assert "one number for every asset" in getattr(est, name).__doc__
+    assert getattr(est, name)(alpha=np.float64(0.01)).fit(X, Y).coef_.shape == (2, 2)

@@ -108,3 +108,28 @@ def test_matplotlib_loads_only_when_a_chart_is_drawn():
     code = "import sys, xlfactor, xlfactor.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_loadings_takes_a_dataframe_or_a_result_with_its_labels():
+    """plot.loadings took only a mapping; a DataFrame was iterated as columns (shape (12,)) and refused."""
+    import pandas as pd
+
+    import xlfactor as xf
+    from xlfactor import frames, plot
+    from xlfactor.core import penalized
+
+    d = xf.load_french()
+    ex = d.industries.sub(d.rf, axis=0).loc["1990":, ["NoDur", "Durbl", "Manuf"]]
+    f = d.factors.loc[ex.index, ["Mkt-RF", "SMB", "HML"]]
+    table = pd.DataFrame(np.arange(9.0).reshape(3, 3) / 10, index=ex.columns, columns=f.columns)
+    for given, legend in ((table, "loadings"), (frames.lasso(ex, f, [1e-3]), "lasso")):
+        fig = plot.loadings(given)
+        assert [ax.get_title() for ax in fig.axes] == ["Loadings on Mkt-RF", "Loadings on SMB", "Loadings on HML"]
+        assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["NoDur", "Durbl", "Manuf"]
+        assert fig.axes[0].get_legend_handles_labels()[1] == [legend]
+    fig = plot.loadings({"ols": table, "lasso": frames.lasso(ex, f, [1e-3])})
+    assert fig.axes[0].get_legend_handles_labels()[1] == ["ols", "lasso"]
+    with pytest.raises(ValueError, match="the result holds loadings at 2 lambdas; pass one lambda's"):
+        plot.loadings(penalized.fit(ex.to_numpy(), f.to_numpy(), [1e-3, 1e-4], method="lasso"))
+    with pytest.raises(ValueError, match="the loadings are at 2 lambdas; pass one lambda's"):
+        plot.loadings(frames.lasso(ex, f, [1e-3, 1e-4]))

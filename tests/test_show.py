@@ -67,3 +67,18 @@ def test_to_frame_holds_the_numbers(made):
     np.testing.assert_array_equal(frame.loc[(1e-4, 3), ["0", "1", "2"]].to_numpy(float), res.loadings[1, 3])
     cv = made["CVResult"].to_frame()
     np.testing.assert_array_equal(cv["mse"].to_numpy().reshape(100, 6), made["CVResult"].mse)
+
+
+def test_a_large_table_says_how_many_rows_are_not_shown():
+    """The repr of a large result showed its first 10 rows and said nothing of the others."""
+    import xlfactor as xf
+    from xlfactor import frames
+
+    d = xf.load_french()
+    ex = d.industries.sub(d.rf, axis=0).loc["1990":]
+    res = frames.lasso(ex, d.factors.loc[ex.index], [1e-3, 1e-4])  # 2 lambdas x 12 assets: 24 rows
+    text = repr(res)
+    assert text.splitlines()[-1] == "... 14 more rows (24 in all); .to_frame() has them all"
+    assert "<p>... 4 more rows (24 in all); .to_frame() has them all</p>" in res._repr_html_()
+    small = frames.lasso(ex.iloc[:, :3], d.factors.loc[ex.index], [1e-3])
+    assert "more rows" not in repr(small) and "more rows" not in small._repr_html_()

@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def refuse_overwrite(paths, force: bool) -> None:
-    """Before any work: an existing target is an error unless ``force``; a target that is a folder always is."""
+def refuse_overwrite(paths, force: bool, how: str = "force=True") -> None:
+    """Before any work: an existing target is an error unless ``force``; a target that is a folder always is.
+    ``how`` is how the caller's user says force: ``force=True`` in Python, ``--force`` on the command line."""
     for path in map(Path, paths):
         if path.is_dir():
             raise IsADirectoryError(21, "is a folder, not a file", str(path))
         if path.exists() and not force:
-            raise FileExistsError(17, "exists; pass --force to overwrite it", str(path))
+            raise FileExistsError(17, f"exists; pass {how} to overwrite it", str(path))
 
 
 @contextmanager

@@ -27,17 +27,100 @@ def _dataset(args: argparse.Namespace):
     from .workbook import dataset
 
     if args.returns:
-        return dataset.from_files(
-            args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from, date_order=args.date_order
+        try:
+            data = dataset.from_files(
+                args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from, date_order=args.date_order
+            )
+        except XLFactorError as exc:  # a swap read as data can fail anywhere: say so where it shows
+            hint = _swapped(args, *_headers(args, dataset))
+            raise (XLFactorError(f"{str(exc).rstrip('.')}; {hint}") if hint else exc) from None
+        hint = _swapped(
+            args, list(data.asset_names), None if str(args.factors).lower() == "french" else data.factor_names
         )
+        if hint:
+            raise XLFactorError(hint)
+        return data
     if str(args.factors).lower() != "french" or args.rf:
         raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
     return dataset.french(args.assets, args.low_vol_from)
 
 
+# column names of well-known factors (Fama-French, Carhart, q-factors, AQR, the risk-free rate), lower case
+FACTOR_NAMES = frozenset(
+    [
+        "mkt-rf",
+        "mkt_rf",
+        "mktrf",
+        "mkt",
+        "rm-rf",
+        "rm_rf",
+        "market",
+        "smb",
+        "hml",
+        "mom",
+        "umd",
+        "wml",
+        "rmw",
+        "cma",
+        "rf",
+        "lowvol",
+        "bab",
+        "qmj",
+        "me",
+        "ia",
+        "roe",
+        "eg",
+        "r_mkt",
+        "r_me",
+        "r_ia",
+        "r_roe",
+        "r_eg",
+        "hml_devil",
+        "st_rev",
+        "lt_rev",
+    ]
+)
+
+
+def _headers(args: argparse.Namespace, dataset) -> tuple[list[str], list[str] | None]:
+    """The returns and factors files' column names after the dates (None for the shipped factors, or when unread)."""
+
+    def names(path):
+        try:
+            return [str(c) for c in dataset._read_table(path, "file").columns[1:]]
+        except XLFactorError:
+            return None
+
+    return names(args.returns) or [], None if str(args.factors).lower() == "french" else names(args.factors)
+
+
+def _swapped(args: argparse.Namespace, returns: list[str], factors) -> str | None:
+    """'did you swap --returns and --factors?' when the files say so: most of the returns file's columns are
+    well-known factor names and none of the factors file's are; or the factors file has more columns than the
+    returns file and more than a factor model takes (with the shipped factors, a returns file of factor names)."""
+    from .workbook.dataset import MAX_FACTORS
+
+    known = [c for c in returns if c.strip().lower() in FACTOR_NAMES]
+    swap = f"did you swap --returns {args.returns} and --factors {args.factors}?"
+    if known and 2 * len(known) >= len(returns) and not any(c.strip().lower() in FACTOR_NAMES for c in factors or []):
+        if factors is None:
+            return (
+                f"the returns file's columns {', '.join(known[:6])} are factor names, not assets: --returns takes the "
+                f"assets' returns (did you mean --factors {args.returns}?)"
+            )
+        return (
+            f"the returns file's columns {', '.join(known[:6])} are factor names and the factors file has none "
+            f"({', '.join(list(factors)[:4])}, ...): {swap}"
+        )
+    if factors is not None and len(factors) > max(len(returns), MAX_FACTORS):
+        return f"the factors file has {len(factors)} columns and the returns file {len(returns)}: {swap}"
+    return None
+
+
 def _check_options(args: argparse.Namespace) -> None:
-    """What the command line can tell before reading any data: an option the chosen method ignores is refused in
-    the core's words (``risk.check_cov_used``, ``risk.check_used``)."""
+    """demo and backtest, before reading any data: an option the chosen method ignores is refused, the covariance's
+    in the core's words (``risk.check_cov_used``). (workbook keeps them: the Start sheet holds them for when its
+    drop-down changes the method.)"""
     from .core import risk
 
     cov = {k: getattr(args, k, None) for k in ("halflife", "corr_halflife", "nw_lags", "regime_halflife")}
@@ -183,7 +266,7 @@ def demo(args: argparse.Namespace) -> int:
     data = _dataset(args)
     inputs = _inputs(args, data)
     _check_window(data, inputs)
-    refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force)  # before the work
+    refuse_overwrite([Path(args.out) / name for name in FILE_NAMES.values()], args.force, "--force")  # before work
     t0 = time.perf_counter()
     steps = Steps()
     print(f"xlfactor {__version__}: the factor-model procedure on {data.title}")
@@ -285,10 +368,9 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
 
 def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
-    from .workbook.template import build_all
+    from .workbook.template import FILE_NAMES, build_all
 
-    _check_options(args)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter()  # options a method does not read are kept: Start's cells hold them for another choice
     data = _dataset(args)
     t, n, k = data.shape()
     names = ", ".join(data.factor_names[:8]) + (", ..." if k > 8 else "")
@@ -296,6 +378,7 @@ def workbook(args: argparse.Namespace) -> int:
     inputs = _inputs(args, data)
     _check_window(data, inputs)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
+    refuse_overwrite([Path(args.out) / FILE_NAMES[fl] for fl in flavors], args.force, "--force")  # before the work
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
     for p in build_all(Path(args.out), inputs, force=args.force, data=data, flavors=flavors, progress=progress):
         print(p)
@@ -311,7 +394,7 @@ def backtest(args: argparse.Namespace) -> int:
     data = _dataset(args)
     out = Path(args.out)
     targets = [out / "backtest.csv"] + ([] if args.no_chart else [out / "backtest.png"])
-    refuse_overwrite(targets, args.force)  # before the work
+    refuse_overwrite(targets, args.force, "--force")  # before the work
     start = args.start or data.default_start or int(data.periods[0])
     keep = (data.periods >= start) & (data.periods <= (args.end or data.periods[-1]))
     if not keep.any():

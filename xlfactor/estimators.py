@@ -33,9 +33,11 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, validate_data
 
+from .core import _validation as _v
 from .core import cv as _cv
 from .core import penalized
 from .core.options import DEFAULTS
+from .errors import InputValueError
 
 __all__ = [
     "FactorElasticNet",
@@ -120,8 +122,14 @@ class _Fixed(_Penalized):
             Fitted: ``coef_``, ``intercept_``, ``n_iter_`` (None: the core reports convergence instead),
             ``converged_``, ``nobs_``.
         """
+        if np.ndim(self.alpha) != 0:
+            raise InputValueError(
+                f"alpha must be one number, the lambda of every asset; got {np.size(self.alpha)} values. For a grid "
+                f"chosen by cross-validation use {type(self).__name__}CV(alphas=...)."
+            )
+        alpha = _v.check_number(self.alpha, "alpha", low=0.0)
         X, Y, one = self._data(X, y)
-        res = penalized.fit(Y, X, [self.alpha], method=self._method, **self._penalty())
+        res = penalized.fit(Y, X, [alpha], method=self._method, **self._penalty())
         self._store(res.intercept[0], res.loadings[0], one)
         self.converged_, self.nobs_ = bool(res.all_converged), res.nobs
         return self
@@ -423,7 +431,11 @@ class FactorElasticNetCV(_CV):
         self.max_iter = max_iter
 
 
-_ALPHA = "    alpha : float\n        The lambda (>= 0), on scikit-learn's scale for this penalty."
+_ALPHA = (
+    "    alpha : float\n        The lambda (>= 0), one number for every asset, on scikit-learn's scale for this "
+    "penalty (not one per asset as scikit-learn's ``Ridge`` allows: a sequence is refused). A grid of lambdas is the "
+    "``...CV`` estimator's ``alphas``."
+)
 _RATIO = "    l1_ratio : float\n        The lasso share of the penalty, 0 < l1_ratio <= 1 (scikit-learn's)."
 _EX_FIXED = """    >>> import numpy as np
     >>> from xlfactor.estimators import {name}

@@ -166,15 +166,35 @@ def lasso_path(result: Any, asset: int | str = 0) -> Any:
     return fig
 
 
-def loadings(
-    tables: Mapping[str, Any], factor_names: Sequence[str] | None = None, asset_names: Sequence[str] | None = None
-) -> Any:
+def _loadings_table(value: Any) -> Any:
+    """(N, K) loadings from a table, or from a result's ``loadings`` (one lambda's of a penalised result)."""
+    table = getattr(value, "loadings", value) if not hasattr(value, "columns") else value
+    if hasattr(table, "columns") and table.index.nlevels > 1:  # (lambda, asset) rows of a penalised face
+        if table.index.get_level_values(0).nunique() != 1:
+            raise ValueError(
+                f"the loadings are at {table.index.get_level_values(0).nunique()} lambdas; pass one lambda's, "
+                "e.g. {'lasso': result.loadings.xs(lam)}."
+            )
+        return table.droplevel(0)
+    if hasattr(table, "columns") or np.ndim(table) != 3:
+        return table
+    if np.shape(table)[0] != 1:
+        raise ValueError(
+            f"the result holds loadings at {np.shape(table)[0]} lambdas; pass one lambda's, "
+            "e.g. {'lasso': result.loadings[i]}."
+        )
+    return np.asarray(table)[0]
+
+
+def loadings(tables: Any, factor_names: Sequence[str] | None = None, asset_names: Sequence[str] | None = None) -> Any:
     """Loadings of every asset per factor, side by side for several estimators (e.g. OLS, ridge, lasso).
 
     Parameters
     ----------
-    tables : mapping of str to array_like or DataFrame
-        {estimator name: (N, K) loadings}; DataFrames (assets x factors) bring their own labels.
+    tables : DataFrame, result, or mapping of str to array_like, DataFrame or result
+        One estimator's loadings (a DataFrame assets x factors, or a result with ``loadings``: a ``frames`` face,
+        a core result at one lambda), or {estimator name: loadings} for several; DataFrames and ``frames`` results
+        bring their own labels.
     factor_names, asset_names : sequence of str, optional
         Labels for arrays.
 
@@ -195,7 +215,14 @@ def loadings(
     >>> fig = plot.loadings({"OLS": np.eye(2), "ridge": 0.8 * np.eye(2)}, ["f1", "f2"], ["a", "b"])
     >>> [ax.get_title() for ax in fig.axes]
     ['Loadings on f1', 'Loadings on f2']
+    >>> import pandas as pd
+    >>> table = pd.DataFrame([[1.0, 0.2], [0.9, -0.1]], index=["NoDur", "Durbl"], columns=["Mkt-RF", "SMB"])
+    >>> [ax.get_title() for ax in plot.loadings(table).axes]
+    ['Loadings on Mkt-RF', 'Loadings on SMB']
     """
+    if not isinstance(tables, Mapping):  # one estimator's: a DataFrame or a result
+        tables = {str(getattr(getattr(tables, "raw", tables), "method", "") or "loadings"): tables}
+    tables = {k: _loadings_table(v) for k, v in tables.items()}
     arrays = {k: np.asarray(v, float) for k, v in tables.items()}
     shapes = {a.shape for a in arrays.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:

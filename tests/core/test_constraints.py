@@ -196,3 +196,17 @@ def test_covariance_check_by_blocks():
     bad[7, 200] = bad[200, 7] = 2 * np.sqrt(cov[7, 7] * cov[200, 200])  # a correlation of 2
     with pytest.raises(InputValueError, match="not positive semi-definite"):
         risk.allocate("erc", cov=bad)
+
+
+def test_jacobi_sweeps_with_negative_correlations():
+    from xlfactor.core.risk.allocation import JACOBI_TARGET, _jacobi_start
+
+    vol = np.array([0.1, 0.2, 0.15, 0.3, 0.25])
+    corr = np.full((5, 5), -0.15) + 1.15 * np.eye(5)  # every pair -0.15: each c_i < 0 once weights are similar
+    cov = corr * np.outer(vol, vol)
+    b = np.array([0.1, 0.15, 0.2, 0.25, 0.3])
+    x, sx, sweeps = _jacobi_start(risk.DenseCov(cov), b, np.diag(cov))
+    assert sweeps >= 3 and (sx - np.diag(cov) * x < 0).all()
+    np.testing.assert_allclose(x * sx, b, rtol=JACOBI_TARGET)
+    res = risk.allocate("budget", cov=cov, budgets=b, tol=1e-13)
+    np.testing.assert_allclose(res.contributions, b, atol=1e-13)

@@ -364,3 +364,28 @@ def test_live_anchors_do_not_depend_on_the_data_size(tmp_path):
     assert not moved, f"formulas at cells that depend on the data's size: {moved[:5]}"
     changed = [key for key in small if small[key] != large[key]]
     assert not changed, f"formula texts that depend on the data's size: {changed[:3]}, e.g. {small[changed[0]]!r}"
+
+
+@pytest.mark.parametrize("flavor", ["classic", "officejs"])
+def test_live_files_keep_the_room_but_do_not_print_it(books, flavor):
+    """The room kept for 20 factors is grouped and hidden (the + shows it), never a cell with something in it; the
+    header says where the room is; the Start sheet's error messages (filled at run time) are never hidden."""
+    path, book = books[flavor]
+    wb = openpyxl.load_workbook(path)
+    k = len(book.block("Factors", "corr").values())
+    corr_room = book.block("Factors", "corr_room")
+    ws = wb["Factors"]
+    for r in range(corr_room.r0 + k + 1, corr_room.r1 + 1):  # the room's first row stays, a gap
+        dim = ws.row_dimensions[r + 1]
+        assert dim.hidden and dim.outlineLevel == 1, f"Factors row {r + 1}: room printed"
+    first, last = corr_room.r0 + k + 2, corr_room.r1 + 2  # 1-based, the layout's gap after the room included
+    assert f"rows {first}-{last}" in ws.oddHeader.left.text
+    data = wb["Data"]
+    assert any(d.hidden and d.outlineLevel == 1 for d in data.column_dimensions.values())
+    for name, sheet in book.sheets.items():
+        ws = wb[name]
+        hidden_rows = {r - 1 for r, d in ws.row_dimensions.items() if d.hidden}
+        written = {r for r0, _, r1, _ in sheet.areas for r in range(r0, r1 + 1)}
+        assert not hidden_rows & (written | sheet.shown), f"{name}: rows with content hidden"
+    errors = book.block("Start", "error_messages")
+    assert not wb["Start"].row_dimensions[errors.r0 + 2].hidden

@@ -154,14 +154,29 @@ def result_html(self: Any) -> str:
     out = f"<b>{html.escape(type(raw).__name__)}</b><table><tr><th>field</th><th>value</th></tr>{rows}</table>"
     frame = table(raw, self.labels if isinstance(self, Labelled) else None)
     if frame is not None:
-        out += frame.head(20).to_html(float_format=lambda v: f"{v:.4g}")
+        out += frame.head(HTML_ROWS).to_html(float_format=lambda v: f"{v:.4g}")
+        more = _not_shown(frame, HTML_ROWS, len(frame.columns))
+        out += f"<p>{html.escape(more)}</p>" if more else ""
     return out
+
+
+REPR_ROWS, REPR_COLUMNS, HTML_ROWS = 10, 8, 20  # how much of the natural table a repr and the HTML table show
+
+
+def _not_shown(frame: pd.DataFrame, rows: int, columns: int) -> str:
+    """'... 350 more rows (360 in all) and 2 more columns; .to_frame() has them all', or '' when all show."""
+    parts = [f"{len(frame) - rows} more rows ({len(frame)} in all)"] if len(frame) > rows else []
+    parts += [f"{frame.shape[1] - columns} more columns"] if frame.shape[1] > columns else []
+    return f"... {' and '.join(parts)}; .to_frame() has them all" if parts else ""
 
 
 def labelled_repr(self: Labelled) -> str:
     frame = table(self.raw, self.labels)
     head = f"Labelled {type(self.raw).__name__} (fields: {', '.join(self.fields())})"
-    return head if frame is None else f"{head}\n{frame.head(10).to_string(max_cols=8)}"
+    if frame is None:
+        return head
+    more = _not_shown(frame, REPR_ROWS, REPR_COLUMNS)
+    return f"{head}\n{frame.head(REPR_ROWS).to_string(max_cols=REPR_COLUMNS)}" + (f"\n{more}" if more else "")
 
 
 def install() -> None:

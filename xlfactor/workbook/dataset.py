@@ -317,8 +317,12 @@ def from_files(
         raise InputShapeError(f"the template takes 1 to {MAX_FACTORS} factors; the factors have {len(fnames)}.")
     if np.isnan(f).any() or np.isnan(rf_values).any():
         i = int(np.flatnonzero(np.isnan(f).any(axis=1) | np.isnan(rf_values))[0])
+        gaps = [n for n, gap in zip(fnames, np.isnan(f[i]), strict=True) if gap] + (
+            ["RF"] if np.isnan(rf_values[i]) else []
+        )
         raise DataFileError(
-            f"the factors or RF are missing for period {periods[i]}; factors need a value every period."
+            f"{' and '.join(gaps[:3])} of the {where} {'is' if len(gaps) == 1 else 'are'} missing for period "
+            f"{periods[i]}; factors and RF need a value in every period of the returns file."
         )
     clash = set(names) & set(fnames)
     if clash:

@@ -247,7 +247,7 @@ def _jacobi_start(risk, b, diag):
 
     riskparityportfolio's cyclical coordinate descent solves ``x_i (S x)_i = b_i`` for one ``x_i`` at a time, the
     others fixed: ``S_ii x_i^2 + c_i x_i - b_i = 0`` with ``c_i = (S x)_i - S_ii x_i``, whose positive root is
-    ``2 b_i / (c_i + sqrt(c_i^2 + 4 S_ii b_i))``. Here a sweep solves every coordinate from the same ``x`` (one
+    ``2 b_i / (c_i + sqrt(c_i^2 + 4 S_ii b_i)) = (sqrt(c_i^2 + 4 S_ii b_i) - c_i) / (2 S_ii)``. Here a sweep solves every coordinate from the same ``x`` (one
     product ``S x``, no loop over assets) and rescales to ``x'Sx = 1``. Such a Jacobi sweep contracts where the
     correlations are moderate and can overshoot where they are strong, so sweeps continue only while each one at
     least halves the largest relative error of the contributions, down to ``JACOBI_TARGET``. Returns ``x``,
@@ -266,7 +266,9 @@ def _jacobi_start(risk, b, diag):
     err, sweeps = error(x, sx), 0
     while sweeps < JACOBI_SWEEPS and err > JACOBI_TARGET:
         c = sx - diag * x
-        xn, sxn = scaled(2.0 * b / (c + np.sqrt(c * c + 4.0 * diag * b)))
+        q = np.sqrt(c * c + 4.0 * diag * b)
+        # the positive root in the form without cancellation for either sign of c (c < 0: negative correlations)
+        xn, sxn = scaled(np.where(c >= 0, 2.0 * b / np.maximum(c + q, 1e-300), (q - c) / (2.0 * diag)))
         err_n = error(xn, sxn)
         if not err_n <= 0.5 * err:  # overshoot (or NaN): keep the last iterate
             break

@@ -5,7 +5,10 @@ kept between ``SCALE`` (75%: Calibri 11 prints at 8.25 pt; wider sheets continue
 labels in column A repeated). Long sheets break into pages before a block (a table, a chart) rather than
 inside one. The preview (values only, to read and print) hides the room kept for growth (runs of empty rows
 and columns, one kept as a gap) and prints the first rows of long tables, saying in the footer how many
-more the file holds.
+more the file holds. The live files keep that room (pasted factors and assets spill into it) but do not print
+it: runs of ``GROUP`` or more empty rows or columns are grouped and collapsed (Excel's outline: the + in the
+margin shows them), and the footer says which rows and columns hold the room. Rows a sheet marks ``shown``
+(the Start sheet's error messages, filled at run time) are never hidden.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from xlsxwriter.utility import xl_col_to_name
+
 from .book import Book
-from .sheet import Sheet
+from .sheet import GROUP, Sheet
 
 A4 = 9  # XlsxWriter's paper code
 PAGE = (842.0, 595.0)  # A4 landscape, points
@@ -60,6 +65,22 @@ def _empty_runs(used: set[int], last: int) -> list[int]:
     return hidden
 
 
+def runs(indexes) -> list[tuple[int, int]]:
+    """Consecutive indexes as (first, last) runs."""
+    out: list[list[int]] = []
+    for i in sorted(indexes):
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return [(a, b) for a, b in out]
+
+
+def _room(hidden: list[int]) -> list[int]:
+    """The indexes of runs of at least ``GROUP``: the room a live file groups (shorter runs are gaps it prints)."""
+    return [i for a, b in runs(hidden) if b - a + 1 >= GROUP for i in range(a, b + 1)]
+
+
 def chart_columns(sheet: Sheet) -> int:
     """The last column a chart reaches (sized in pixels; anchored to cells, it spans the columns it spans in Excel)."""
     last = 0
@@ -80,8 +101,10 @@ def plan(sheet: Sheet, preview: bool) -> Plan:
         last_row = min(last_row, sheet.preview_rows)
     rows_used = {r for r0, _, r1, _ in sheet.areas for r in range(r0, r1 + 1)}
     cols_used = {c for _, c0, _, c1 in sheet.areas for c in range(c0, min(c1, last_col) + 1)}
-    hidden_rows = _empty_runs(rows_used, last_row) if preview else []
-    hidden_cols = _empty_runs(cols_used, last_col) if preview else []
+    hidden_rows = _empty_runs(rows_used | (set() if preview else sheet.shown), last_row)
+    hidden_cols = _empty_runs(cols_used, last_col)
+    if not preview:  # live files: only the room, grouped
+        hidden_rows, hidden_cols = _room(hidden_rows), _room(hidden_cols)
     printable_w = PAGE[0] - 2 * 72 * MARGIN
     widths = [
         0.0 if c in hidden_cols else column_points(sheet.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)
@@ -162,12 +185,39 @@ def setup(book: Book) -> None:
             ws.repeat_columns(0)
         if p.breaks:
             ws.set_h_pagebreaks(list(p.breaks))
+        group = {} if preview else {"level": 1}  # live files: an outline group, collapsed
         for r in p.hidden_rows:
-            ws.set_row(r, None, None, {"hidden": True})
+            ws.set_row(r, sheet.heights.get(r), None, {"hidden": True, **group})
         for c in p.hidden_cols:
-            ws.set_column(c, c, sheet.widths.get(c, DEFAULT_WIDTH), None, {"hidden": True})
+            ws.set_column(c, c, sheet.widths.get(c, DEFAULT_WIDTH), None, {"hidden": True, **group})
+        if not preview:  # the + that shows a group sits on the row (column) after it
+            for _, b in runs(p.hidden_rows):
+                ws.set_row(b + 1, sheet.heights.get(b + 1), None, {"collapsed": True})
+            for _, b in runs(p.hidden_cols):
+                ws.set_column(b + 1, b + 1, sheet.widths.get(b + 1, DEFAULT_WIDTH), None, {"collapsed": True})
+        note = footnote(sheet, p, preview)
+        if note and not preview:  # the room's note above the page: the footer's middle holds the sheet's name
+            ws.set_header(f"&L&9{note}", {"margin": HEADER})
+        ws.set_footer(
+            f"{'&L&9' + note if preview and note else ''}&C&9{sheet.name}&R&9Page &P of &N", {"margin": HEADER}
+        )
+
+
+def footnote(sheet: Sheet, p: Plan, preview: bool) -> str:
+    """What the preview leaves out (in its footer), or where a live file keeps its hidden room (in its header)."""
+    if preview:
         more = sheet.extent[0] - p.last_row
         left_out = [f"{more} more rows" if more > 0 else "", f"{p.cut_cols} more columns" if p.cut_cols else ""]
         left = " and ".join(x for x in left_out if x)
-        note = f"&L&9Continued in the file: {left} than printed." if preview and left else ""
-        ws.set_footer(f"{note}&C&9{sheet.name}&R&9Page &P of &N", {"margin": HEADER})
+        return f"Continued in the file: {left} than printed." if left else ""
+    where = [
+        f"{'rows' if kind == 'r' else 'columns'} " + ", ".join(f"{name(a)}-{name(b)}" for a, b in runs(hidden))
+        for kind, hidden, name in (
+            ("r", p.hidden_rows, lambda i: str(i + 1)),
+            ("c", p.hidden_cols, xl_col_to_name),
+        )
+        if hidden
+    ]
+    return (
+        f"&L&9Room for more data, not printed: {' and '.join(where)} (the + in the margin shows them)." if where else ""
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,35 @@ from .model import Call, Expr, Ref, Spill, grid
 
 if TYPE_CHECKING:
     from .book import Book
+
+GROUP = 3  # live files: runs of this many empty rows or columns are room, grouped and hidden; shorter runs are gaps
+
+
+# The advance width of each printable ASCII character (32-126) in digit widths: DejaVu Sans, the font LibreOffice
+# prints Calibri with (Calibri's own ratios are within a few percent); a column's width counts digits.
+_WIDTHS = (
+    "0.5 0.63 0.72 1.32 1 1.49 1.23 0.43 0.61 0.61 0.79 1.32 0.5 0.57 0.5 0.53 1 1 1 1 1 1 1 1 1 1 0.53 "
+    "0.53 1.32 1.32 1.32 0.83 1.57 1.08 1.08 1.1 1.21 0.99 0.9 1.22 1.18 0.46 0.46 1.03 0.88 1.36 1.18 "
+    "1.24 0.95 1.24 1.09 1 0.96 1.15 1.08 1.55 1.08 0.96 1.08 0.61 0.53 0.61 1.32 0.79 0.79 0.96 1 0.86 1 "
+    "0.97 0.55 1 1 0.44 0.44 0.91 0.44 1.53 1 0.96 1 1 0.65 0.82 0.62 1 0.93 1.29 0.93 0.93 0.83 1 0.53 1 "
+    "1.32"
+)
+GLYPHS = dict(zip(map(chr, range(32, 127)), map(float, _WIDTHS.split()), strict=True))
+PADDING = 1.0  # digit widths a wrapped cell loses to its margins (LibreOffice: about 3.5 points a side)
+
+
+def wrapped_lines(text: str, widths: list[float]) -> int:
+    """The lines ``text`` takes wrapped at word boundaries across columns of ``widths`` (characters): each word
+    measured glyph by glyph (GLYPHS), the columns' width in digits as printed (7 points a digit, + 5 a column)."""
+    room = sum(w + 5 / 7 for w in widths) - PADDING
+    lines, line = 1, 0.0
+    for word in text.split(" "):
+        size = sum(GLYPHS.get(ch, 1.0) for ch in word)
+        if line and line + GLYPHS[" "] + size > room:
+            lines, line = lines + 1, size
+        else:
+            line += (GLYPHS[" "] if line else 0.0) + size
+    return lines
 
 
 @dataclass
@@ -31,6 +59,7 @@ class Sheet:
     charts: list = field(default_factory=list)  # (row, col, width px, height px) of each chart
     headings: list = field(default_factory=list)  # (row, col, text), written by write_headings
     breakable: set = field(default_factory=set)  # rows inside a long list a page may also start at
+    shown: set = field(default_factory=set)  # empty rows a live file never hides (results that fill at run time)
     preview_rows: int | None = None  # the preview prints at least this many rows (a long table cut: more fill its page)
 
     def ref(self, r0, c0, r1=None, c1=None) -> Ref:
@@ -80,9 +109,9 @@ class Sheet:
         for a, b in ((c0, min(c1, room.start - 1) if room else c1), (room.stop, c1) if room else (1, 0)):
             if a <= b:
                 self._used(r, b, r, a)
-        hide = set(room) if self.book.flavor == "preview" else set()
-        chars = sum(self.widths.get(c, 8.43) for c in range(c0, c1 + 1) if c not in hide)
-        lines = max(1, math.ceil(0.95 * len(text) / chars))  # prose runs narrower than the digits widths count
+        # the preview hides the room, a live file groups it when it is a run of GROUP or more (pages.py)
+        hide = set(room) if self.book.flavor == "preview" or len(room) >= GROUP else set()
+        lines = wrapped_lines(text, [self.widths.get(c, 8.43) for c in range(c0, c1 + 1) if c not in hide])
         self.ws.merge_range(r, c0, r, c1, text, self.book.fmt[f"{style}_wrap"])
         if lines > 1:
             self.ws.set_row(r, 15 * lines)

@@ -9,10 +9,11 @@ import numpy as np
 from xlsxwriter.utility import xl_col_to_name
 
 from ..model import Expr
+from ..sheet import GROUP
 
 if TYPE_CHECKING:
     from ..build import Template
-    from ..sheet import Sheet
+    from ..sheet import GROUP, Sheet
 
 TITLE = "Data"
 KEY = "data"  # what later sheets find this sheet's blocks under
@@ -34,14 +35,21 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     # the factors and the assets, keeping one column as a gap
     used = max(1 + k, 1 + math.ceil(1.3 * len(FACTORS_HEAD) / 9))  # the last column the factors' block takes
     note_cols = range(used + 2, a0)
-    across = a0 + min(n, 14 - (used + 2)) - 1 if book.flavor == "preview" and used + 2 < 14 else 1 + k
+    # (a live file groups it: pages.py)
+    across = a0 + min(n, 14 - (used + 2)) - 1 if used + 2 < 14 else 1 + k
     s.paragraph(
         1,
         0,
         across,
         "Paste your own data here: periods (YYYYMM or YYYYMMDD) down column A, the risk-free "
         f"rate in B, up to {cap.factors} factors from C (the first is the market's excess return), asset "
-        f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows.",
+        f"total returns from {xl_col_to_name(a0)}, names in row 6. Every sheet follows."
+        + (
+            f" Columns {xl_col_to_name(note_cols[1])}-{xl_col_to_name(note_cols[-1])} (room for more factors) are "
+            "grouped: the + above the column letters shows them."  # the room's first column stays, a gap
+            if book.flavor != "preview" and len(note_cols) >= GROUP
+            else ""
+        ),
         "note",
         note_cols,
     )

@@ -216,6 +216,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         "note",
     )
     s.udf(err.r0 + 2, 1, "XLFACTOR_ERROR", [], f["note"], block="error_messages")
+    s.shown.update(range(err.r0, err.r1 + 1))  # the messages fill at run time: a live file never hides their room
     notes = [
         (
             "How the sheets link",

@@ -63,21 +63,20 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(
         count_head.r0,
         0,
-        "How many latent factors? The number each criterion chooses (Bai-Ng: IC, PC; Ahn-Horenstein: ER, GR)",
+        "How many latent factors? k by criterion (Bai-Ng: IC, PC; Ahn-Horenstein: ER, GR)",
     )
     for j, c in enumerate(NUM_FACTOR_CRITERIA):
         s.text(count_head.r0 + 1, 1 + j, CRITERIA_LABELS[c], f["head"])
-    s.text(count_rows.r0, 0, "k chosen (of 1 to kmax)", f["label"])
+    s.text(count_rows.r0, 0, "k chosen (1..kmax)", f["label"])
     s.udf(count_rows.r0, 1, "FACTOR_COUNT", [ex, "", "", "", "", "chosen"], f["int"], block="chosen")
-    s.text(count_rows.r0 + 1, 0, "k used below (criterion on Start)", f["label"])
+    s.text(count_rows.r0 + 1, 0, "k in use (Start)", f["label"])
     k = s.udf(count_rows.r0 + 1, 1, "FACTOR_COUNT", [ex, crit], f["int"], block="k")
     s.formula(count_rows.r0 + 1, 2, f'="by "&{crit.a1()}', f"by {tpl.inp.criterion}", f["note"])
     # the criteria's values
     s.heading(
         crit_head.r0,
         0,
-        "Criteria for k = 1 to kmax: Bai-Ng (2002) lowest wins; Ahn-Horenstein (2013) "
-        "eigenvalue ratio ER and growth ratio GR highest wins",
+        "Criteria, k = 1..kmax: Bai-Ng (2002) lowest wins, Ahn-Horenstein (2013) highest",
     )
     s.text(crit_head.r0 + 1, 0, "k", f["head"])
     for j, c in enumerate(NUM_FACTOR_CRITERIA):
@@ -97,7 +96,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(r2_head.r0, 0, "R2 per asset: on the k latent factors vs on the named factors selected on Start")
     s.array(r2_head.r0 + 1, 1, data["asset_names"], f["head"])
     names = s.ref(r2_head.r0 + 1, 1, r2_head.r0 + 1, n)
-    for i, lab in enumerate(["R2 on k latent factors", "R2 on the named factors", "latent minus named"]):
+    for i, lab in enumerate(["R2, k latent", "R2, named", "Latent - named"]):
         s.text(r2_rows.r0 + i, 0, lab, f["label"])
     r2 = s.udf(r2_rows.r0, 1, "LATENT_VS_NAMED", [ex, fx, k], pct1, block="r2")
     rows = r2.values()
@@ -128,11 +127,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "y": {"num_format": "0%", "name": "R2", "max": 1},
             "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}},
         },
-        size=(560, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
+        size=(470, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
     )
     # do the named factors span the latent ones?
     s.heading(span_head.r0, 0, "Do the named factors span the latent ones?")
-    s.text(span_head.r0 + 1, 0, "Latent variance the named explain", f["label"])
+    s.text(span_head.r0 + 1, 0, "Latent var. spanned", f["label"])
     s.udf(span_head.r0 + 1, 1, "LATENT_VS_NAMED", [ex, fx, k, "", "", "share"], pct1, block="latent_share")
     s.text(span_head.r0 + 1, 2, "1 = each latent factor is a mix of the named ones", f["note"])
     s.text(span_head.r0 + 2, 1, "Canonical r", f["head"])
@@ -141,8 +140,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         span_room.r0,
         0,
         Expr(
-            f'"pair / latent factor "&TAKE(CHOOSECOLS({criteria.a1()},1),{k.a1()})',
-            [[f"pair / latent factor {i + 1}"] for i in range(int(k.value()))],
+            f'"pair / factor "&TAKE(CHOOSECOLS({criteria.a1()},1),{k.a1()})',
+            [[f"pair / factor {i + 1}"] for i in range(int(k.value()))],
         ),
         f["label"],
     )
@@ -150,7 +149,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.udf(span_room.r0, 2, "LATENT_VS_NAMED", [ex, fx, k, "", "", "latent_on_named"], pct1, block="latent_on_named")
     # the scree: the table last (one row per asset), its chart above it
     s.heading(scree_head.r0, 0, f"Scree: the variance of each principal component (per {d.period_word}) and its share")
-    for j, h in enumerate(["Component", "Variance", "Share", "Cumulative", "", "Marker k", "Marker share"]):
+    for j, h in enumerate(["Component", "Variance", "Share", "Cumul.", "", "k mark", "At k"]):
         if h:
             s.text(scree_head.r0 + 1, 1 + j, h, f["head"])
     scree_call = Call("PCA_EIGENVALUES", (ex, "", "", "", True))
@@ -202,11 +201,13 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                 "major_unit": max(1, len(share) // 12),
             },
         },
-        size=(400, 340) if beside else (620, 340),
-        x_offset=570 if beside else 0,
+        size=(375, 340) if beside else (620, 340),
+        x_offset=480 if beside else 0,
     )
-    s.set_column(0, 0, 34)
-    s.set_column(1, max(n, 8), 11)
+    # 12 assets print on one page at 90%: labels within 18 characters, the numbers' columns 7.5 (two 11: headers)
+    s.set_column(0, 0, 18)
+    s.set_column(1, max(n, 8), 7.5)
+    s.set_column(1, 2, 11)
     s.ws.freeze_panes(0, 1)
     s.preview_rows = scree_r0 + len(share)
     return {"k": k, "r2": r2, "scree": scree}
