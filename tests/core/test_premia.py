@@ -228,3 +228,30 @@ def test_gmm_needs_more_rows_than_moments():
     with pytest.raises(InsufficientDataError, match=r"GMM has 38 moment conditions .* but 30 complete rows"):
         premia_gmm.gmm(y, f)
     assert np.isfinite(premia.two_pass(y, f).premia).all()  # two-pass needs only K + 3 rows
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_gmm_gradient_by_blocks_equals_the_jacobians_and_the_objectives_slope(intercept):
+    from xlfactor.core import premia_gmm
+
+    rng = np.random.default_rng(1)
+    t, n, k = 200, 12, 3
+    f = rng.normal(0, 1, (t, k))
+    y = f @ rng.normal(1, 0.3, (k, n)) + rng.normal(0, 1, (t, n))
+    theta = rng.normal(0, 1, n * k + k + int(intercept) + k)
+    g = premia_gmm._moments(theta, y, f, intercept)
+    w = np.linalg.inv(np.cov(g, rowvar=False))
+    grad = premia_gmm._gradient(theta, w, y, f, intercept)
+    np.testing.assert_allclose(
+        grad, premia_gmm._jacobian(theta, y, f, intercept).T @ w @ g.mean(axis=0), rtol=1e-12, atol=1e-14
+    )
+    h = 1e-6
+    slope = [
+        (
+            premia_gmm._objective(theta + h * e, w, y, f, intercept)
+            - premia_gmm._objective(theta - h * e, w, y, f, intercept)
+        )
+        / (4 * h)
+        for e in np.eye(theta.size)
+    ]
+    np.testing.assert_allclose(grad, slope, rtol=1e-5, atol=1e-8)

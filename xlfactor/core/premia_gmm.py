@@ -70,13 +70,36 @@ def _weight(g: np.ndarray, lags: int | None) -> np.ndarray:
     return np.linalg.inv(s)
 
 
+def _mean_moments(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
+    """``mean(g)`` without the T x N(K+1) moments: ``e' [1, f] / T`` row by row, then ``mean(f) - mu``."""
+    t, n = y.shape
+    k = f.shape[1]
+    b, lam, mu = _unpack(theta, n, k, k + int(intercept))
+    x = np.column_stack([np.ones(n), b]) if intercept else b
+    e = y - (x @ lam)[None, :] - (f - mu) @ b.T
+    fc = np.column_stack([np.ones(t), f])
+    return np.concatenate([(e.T @ fc).ravel() / t, f.mean(axis=0) - mu])
+
+
 def _gradient(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
-    """Half the gradient of ``mean(g)' W mean(g)``: ``G' W mean(g)``."""
-    return _jacobian(theta, y, f, intercept).T @ w @ _moments(theta, y, f, intercept).mean(axis=0)
+    """Half the gradient of ``mean(g)' W mean(g)``: ``G' W mean(g)``, with G's block structure (see
+    ``_jacobian``) used rather than G itself: O(N K) after ``W mean(g)``, not O(N^2 K^2)."""
+    t, n = y.shape
+    k = f.shape[1]
+    p = k + int(intercept)
+    b, lam, mu = _unpack(theta, n, k, p)
+    x = np.column_stack([np.ones(n), b]) if intercept else b
+    fc = np.column_stack([np.ones(t), f])
+    mean_fc = fc.mean(axis=0)
+    v = w @ _mean_moments(theta, y, f, intercept)
+    per_asset, v_mu = v[: n * (k + 1)].reshape(n, k + 1), v[n * (k + 1) :]
+    d_beta = -fc.T @ (f - mu + lam[p - k :]) / t
+    weight = per_asset @ mean_fc
+    return np.concatenate([(per_asset @ d_beta).ravel(), -x.T @ weight, b.T @ weight - v_mu])
 
 
 def _objective(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> float:
-    gbar = _moments(theta, y, f, intercept).mean(axis=0)
+    gbar = _mean_moments(theta, y, f, intercept)
     return float(gbar @ w @ gbar)
 
 
