@@ -14,7 +14,19 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
-from .cli_options import OUT, Parser, count, cov_arguments, data_arguments, number, start_arguments, window_arguments
+from .cli_options import (
+    OUT,
+    Parser,
+    count,
+    cov_arguments,
+    data_arguments,
+    number,
+    periods_warning,
+    start_arguments,
+    swap_warning,
+    warn,
+    window_arguments,
+)
 from .errors import XLFactorError
 from .workbook import FLAVORS
 
@@ -39,10 +51,14 @@ def _dataset(args: argparse.Namespace):
         )
         if hint:
             raise XLFactorError(hint)
-        return data
-    if str(args.factors).lower() != "french" or args.rf:
-        raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
-    return dataset.french(args.assets, args.low_vol_from)
+        shipped = str(args.factors).lower() == "french"
+        warn(swap_warning(list(data.asset_names), None if shipped else data.factor_names, args.returns, args.factors))
+    else:
+        if str(args.factors).lower() != "french" or args.rf:
+            raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
+        data = dataset.french(args.assets, args.low_vol_from)
+    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency))
+    return data
 
 
 # column names of well-known factors (Fama-French, Carhart, q-factors, AQR, the risk-free rate), lower case
