@@ -484,9 +484,16 @@ def backtest(args: argparse.Namespace) -> int:
         "returns; with fat tails read the kurtosis-adjusted band and the block-bootstrap interval: above them the "
         "forecasts are too low."
     )
+    ann = data.periods_per_year  # one header row, each name with its unit (Excel reads it as is)
     table = pd.concat(
-        {"return": res["returns"], "predicted_vol": res["predicted_vol"], "cumulative": res["cumulative"]}, axis=1
+        [
+            res["returns"].add_suffix(f" return (decimal per {data.period_word})"),
+            (100 * ann**0.5 * res["predicted_vol"]).add_suffix(" predicted vol (%/yr)"),
+            res["cumulative"].add_suffix(" cumulative (growth of 1)"),
+        ],
+        axis=1,
     )
+    table.index.name = "period"
     with atomic_paths(targets) as temps:
         table.to_csv(temps[0])
         if not args.no_chart:
