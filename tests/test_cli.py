@@ -424,8 +424,5 @@ def test_backtest_takes_the_barra_options_of_the_registry(tmp_path, capsys, monk
         0.0,
     )  # the registry's defaults: off
     capsys.readouterr()
-    vol = [
-        pd.read_csv(tmp_path / d / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"]
-        for d in ("b", "p")
-    ]
+    vol = [pd.read_csv(tmp_path / d / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"] for d in ("b", "p")]
     assert (vol[0] - vol[1]).abs().max() > 1e-4 * 100 * 12**0.5

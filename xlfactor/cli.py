@@ -137,10 +137,15 @@ def _check_options(args: argparse.Namespace) -> None:
     """demo and backtest, before reading any data: an option the chosen method ignores is refused, the covariance's
     in the core's words (``risk.check_cov_used``). (workbook keeps them: the Start sheet holds them for when its
     drop-down changes the method.)"""
-    from .core import risk
+    from .core.options import COV_OPTION_USERS
 
-    cov = {k: getattr(args, k, None) for k in ("halflife", "corr_halflife", "nw_lags", "regime_halflife")}
-    risk.check_cov_used(args.cov, "cov_method", **{k: val for k, val in cov.items() if val is not None})
+    for name, users in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
+        value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
+        if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in users:
+            raise XLFactorError(
+                f"--cov {args.cov} ignores {flag} (only --cov {' and '.join(users)} {'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass "
+                f"--cov {' or --cov '.join(users)}."
+            )
     if getattr(args, "risk", None) is not None:
         for flag, given, users in (
             ("--target-vol", getattr(args, "target_vol", None) is not None, "targetvol"),
