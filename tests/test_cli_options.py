@@ -97,8 +97,8 @@ def test_a_covariance_option_the_method_ignores_is_refused_in_the_clis_words(tmp
     err = capsys.readouterr()
     flag, users = "--" + option.replace("_", "-"), COV_OPTION_USERS[option]
     says = (
-        f"xlfactor: --cov {method} ignores {flag} (only --cov {' and '.join(users)} {'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass "
-        f"--cov {' or --cov '.join(users)}.\n"
+        f"xlfactor: --cov {method} ignores {flag} (only --cov {' and '.join(users)} "
+        f"{'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass --cov {' or --cov '.join(users)}.\n"
     )
     assert err.err == says and err.out == ""  # before the data is read
     assert "cov_method" not in err.err and "'" not in err.err

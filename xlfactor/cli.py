@@ -139,12 +139,13 @@ def _check_options(args: argparse.Namespace) -> None:
     drop-down changes the method.)"""
     from .core.options import COV_OPTION_USERS
 
-    for name, users in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
+    for name, methods in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
         value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
-        if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in users:
+        if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in methods:
+            verb = "use" if len(methods) > 1 else "uses"
             raise XLFactorError(
-                f"--cov {args.cov} ignores {flag} (only --cov {' and '.join(users)} {'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass "
-                f"--cov {' or --cov '.join(users)}."
+                f"--cov {args.cov} ignores {flag} (only --cov {' and '.join(methods)} {verb} it); drop {flag} or "
+                f"pass --cov {' or --cov '.join(methods)}."
             )
     if getattr(args, "risk", None) is not None:
         for flag, given, users in (
