@@ -27,6 +27,14 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
         "Workbooks written",
     ]:
         assert needle in text, needle
+    writing = text[text.index("Writing the workbooks into") : text.index("Workbooks written")].splitlines()
+    assert [
+        ln.split(" ... (")[0] for ln in writing[1:] if ln
+    ] == [  # progress by workbook (the demo was silent 12-16 s)
+        f"  {name}: {what}"
+        for name in ("xlfactor_classic.xlsx", "xlfactor_officejs.xlsx", "xlfactor_preview.xlsx")
+        for what in ("computing and writing the sheets", "saving")
+    ], writing
     lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]
     assert "-0.000" not in lasso_table and " 0.000" in lasso_table  # exact zeros, unsigned
     assert sorted(p.name for p in out.iterdir()) == [

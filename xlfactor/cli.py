@@ -372,7 +372,17 @@ def demo(args: argparse.Namespace) -> int:
         )
     _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
-    paths = build_all(Path(args.out), inputs, force=args.force, data=data)
+    print(f"\nWriting the workbooks into {args.out}:", flush=True)
+    started: set[str] = set()
+
+    def progress(message: str) -> None:  # by workbook: its sheets, then its saving (each a few seconds)
+        name, _, what = message.partition(": ")
+        if name not in started or what == "saving":
+            started.add(name)
+            what = what if what == "saving" else "computing and writing the sheets"
+            print(f"  {name}: {what} ... ({time.perf_counter() - t1:.1f} s)", flush=True)
+
+    paths = build_all(Path(args.out), inputs, force=args.force, data=data, progress=progress)
     print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
     for p in paths:
         print(f"  {p}")
