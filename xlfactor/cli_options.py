@@ -325,5 +325,5 @@ def periods_warning(given: int | None, periods, frequency: str) -> str | None:
     return (
         f"{said} but the data are {name} ({nominal} a year; their dates hold {per_year:.0f} a year): annualised "
         f"means come out {used / nominal:.3g} times and volatilities {(used / nominal) ** 0.5:.3g} times their "
-        f"{name} size; pass --periods-per-year {nominal} unless you mean it."
+        f"values at {nominal} a year; pass --periods-per-year {nominal} unless you mean it."
     )
