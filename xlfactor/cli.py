@@ -135,7 +135,8 @@ def _swapped(args: argparse.Namespace, returns: list[str], factors) -> str | Non
 
 def _check_options(args: argparse.Namespace) -> None:
     """demo and backtest, before reading any data: an option the chosen method ignores is refused, the covariance's
-    in the core's words (``risk.check_cov_used``). (workbook keeps them: the Start sheet holds them for when its
+    in the command line's names (the core's check ``risk.check_cov_used`` would say cov_method and halflife).
+    (workbook keeps them: the Start sheet holds them for when its
     drop-down changes the method.)"""
     from .core.options import COV_OPTION_USERS
 
