@@ -27,6 +27,14 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
         "Workbooks written",
     ]:
         assert needle in text, needle
+    writing = text[text.index("Writing the workbooks into") : text.index("Workbooks written")].splitlines()
+    assert [
+        ln.split(" ... (")[0] for ln in writing[1:] if ln
+    ] == [  # progress by workbook (the demo was silent 12-16 s)
+        f"  {name}: {what}"
+        for name in ("xlfactor_classic.xlsx", "xlfactor_officejs.xlsx", "xlfactor_preview.xlsx")
+        for what in ("computing and writing the sheets", "saving")
+    ], writing
     lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]
     assert "-0.000" not in lasso_table and " 0.000" in lasso_table  # exact zeros, unsigned
     assert sorted(p.name for p in out.iterdir()) == [
@@ -255,7 +263,7 @@ def test_backtest_prints_a_table_per_model_writes_csv_and_chart_and_refuses_to_o
     assert "Bias statistic (1 = forecasts right)" in text and "Out of sample, 196903 to 201703" in text
     png = imread(tmp_path / "backtest.png")
     assert png.shape[0] > 600 and png.shape[1] > 1000
-    table = __import__("pandas").read_csv(tmp_path / "backtest.csv", header=[0, 1], index_col=0)
+    table = __import__("pandas").read_csv(tmp_path / "backtest.csv", index_col=0)
     assert table.shape == (645 - 68, 12) and table.index[0] == 196903
     assert cli.main(argv) == 2 and "pass --force" in capsys.readouterr().err
 
@@ -290,6 +298,16 @@ def test_backtest_on_the_users_files_of_another_shape(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "12 assets, factors MKT, SIZE, VALUE, MOM" in text and "[4/4] lasso" in text
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["backtest.csv"]
+    # one header row of self-describing names with units (it had three: return / ols / period)
+    table = __import__("pandas").read_csv(tmp_path / "out" / "backtest.csv", index_col=0)
+    assert table.index.name == "period" and list(table.columns) == [
+        f"{m} {what}"
+        for what in ("return (decimal per month)", "predicted vol (%/yr)", "cumulative (growth of 1)")
+        for m in ("ols", "lasso")
+    ]
+    printed = next(ln for ln in text.splitlines() if ln.startswith("Predicted volatility (annualised, RMS)"))
+    for m, shown in zip(("ols", "lasso"), printed.split()[-2:], strict=True):  # the console's %/yr, as RMS
+        assert abs((table[f"{m} predicted vol (%/yr)"] ** 2).mean() ** 0.5 - float(shown.rstrip("%"))) < 0.006
     assert cli.main(["backtest", "--models", "ols,lars", "--out", str(tmp_path / "o2")]) == 2
     assert (
         "model must be one of ols, ridge, lasso, lasso_market_free, statistical; got 'lars'" in capsys.readouterr().err
@@ -414,8 +432,5 @@ def test_backtest_takes_the_barra_options_of_the_registry(tmp_path, capsys, monk
         0.0,
     )  # the registry's defaults: off
     capsys.readouterr()
-    vol = [
-        pd.read_csv(tmp_path / d / "backtest.csv", header=[0, 1], index_col=0)[("predicted_vol", "ols")]
-        for d in ("b", "p")
-    ]
-    assert (vol[0] - vol[1]).abs().max() > 1e-4
+    vol = [pd.read_csv(tmp_path / d / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"] for d in ("b", "p")]
+    assert (vol[0] - vol[1]).abs().max() > 1e-4 * 100 * 12**0.5

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from xlfactor import cli
-from xlfactor.core import risk
 from xlfactor.errors import InputValueError
 
 
@@ -90,12 +89,19 @@ def test_a_month_is_read_in_its_usual_spellings(text):
         (["demo", "--cov", "ledoitwolf", "--halflife", "6"], "ledoitwolf", "halflife"),
     ],
 )
-def test_a_covariance_option_the_method_ignores_is_refused_in_the_cores_words(tmp_path, capsys, argv, method, option):
+def test_a_covariance_option_the_method_ignores_is_refused_in_the_clis_words(tmp_path, capsys, argv, method, option):
+    """It was refused in the core's words ("cov_method 'sample' ignores halflife"): Python names on a command line."""
+    from xlfactor.core.options import COV_OPTION_USERS
+
     assert cli.main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr()
-    with pytest.raises(InputValueError) as core:
-        risk.check_cov_used(method, "cov_method", **{option: 2})
-    assert err.err == f"xlfactor: {core.value}\n" and err.out == ""  # before the data is read
+    flag, users = "--" + option.replace("_", "-"), COV_OPTION_USERS[option]
+    says = (
+        f"xlfactor: --cov {method} ignores {flag} (only --cov {' and '.join(users)} "
+        f"{'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass --cov {' or --cov '.join(users)}.\n"
+    )
+    assert err.err == says and err.out == ""  # before the data is read
+    assert "cov_method" not in err.err and "'" not in err.err
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,19 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
-from .cli_options import OUT, Parser, count, cov_arguments, data_arguments, number, start_arguments, window_arguments
+from .cli_options import (
+    OUT,
+    Parser,
+    count,
+    cov_arguments,
+    data_arguments,
+    number,
+    periods_warning,
+    start_arguments,
+    swap_warning,
+    warn,
+    window_arguments,
+)
 from .errors import XLFactorError
 from .workbook import FLAVORS
 
@@ -39,10 +51,14 @@ def _dataset(args: argparse.Namespace):
         )
         if hint:
             raise XLFactorError(hint)
-        return data
-    if str(args.factors).lower() != "french" or args.rf:
-        raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
-    return dataset.french(args.assets, args.low_vol_from)
+        shipped = str(args.factors).lower() == "french"
+        warn(swap_warning(list(data.asset_names), None if shipped else data.factor_names, args.returns, args.factors))
+    else:
+        if str(args.factors).lower() != "french" or args.rf:
+            raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
+        data = dataset.french(args.assets, args.low_vol_from)
+    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency))
+    return data
 
 
 # column names of well-known factors (Fama-French, Carhart, q-factors, AQR, the risk-free rate), lower case
@@ -119,12 +135,19 @@ def _swapped(args: argparse.Namespace, returns: list[str], factors) -> str | Non
 
 def _check_options(args: argparse.Namespace) -> None:
     """demo and backtest, before reading any data: an option the chosen method ignores is refused, the covariance's
-    in the core's words (``risk.check_cov_used``). (workbook keeps them: the Start sheet holds them for when its
+    in the command line's names (the core's check ``risk.check_cov_used`` would say cov_method and halflife).
+    (workbook keeps them: the Start sheet holds them for when its
     drop-down changes the method.)"""
-    from .core import risk
+    from .core.options import COV_OPTION_USERS
 
-    cov = {k: getattr(args, k, None) for k in ("halflife", "corr_halflife", "nw_lags", "regime_halflife")}
-    risk.check_cov_used(args.cov, "cov_method", **{k: val for k, val in cov.items() if val is not None})
+    for name, methods in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
+        value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
+        if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in methods:
+            verb = "use" if len(methods) > 1 else "uses"
+            raise XLFactorError(
+                f"--cov {args.cov} ignores {flag} (only --cov {' and '.join(methods)} {verb} it); drop {flag} or "
+                f"pass --cov {' or --cov '.join(methods)}."
+            )
     if getattr(args, "risk", None) is not None:
         for flag, given, users in (
             ("--target-vol", getattr(args, "target_vol", None) is not None, "targetvol"),
@@ -350,7 +373,17 @@ def demo(args: argparse.Namespace) -> int:
         )
     _print_macro(data, done.start, done.end)
     t1 = time.perf_counter()
-    paths = build_all(Path(args.out), inputs, force=args.force, data=data)
+    print(f"\nWriting the workbooks into {args.out}:", flush=True)
+    started: set[str] = set()
+
+    def progress(message: str) -> None:  # by workbook: its sheets, then its saving (each a few seconds)
+        name, _, what = message.partition(": ")
+        if name not in started or what == "saving":
+            started.add(name)
+            what = what if what == "saving" else "computing and writing the sheets"
+            print(f"  {name}: {what} ... ({time.perf_counter() - t1:.1f} s)", flush=True)
+
+    paths = build_all(Path(args.out), inputs, force=args.force, data=data, progress=progress)
     print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
     for p in paths:
         print(f"  {p}")
@@ -468,9 +501,16 @@ def backtest(args: argparse.Namespace) -> int:
         "returns; with fat tails read the kurtosis-adjusted band and the block-bootstrap interval: above them the "
         "forecasts are too low."
     )
+    ann = data.periods_per_year  # one header row, each name with its unit (Excel reads it as is)
     table = pd.concat(
-        {"return": res["returns"], "predicted_vol": res["predicted_vol"], "cumulative": res["cumulative"]}, axis=1
+        [
+            res["returns"].add_suffix(f" return (decimal per {data.period_word})"),
+            (100 * ann**0.5 * res["predicted_vol"]).add_suffix(" predicted vol (%/yr)"),
+            res["cumulative"].add_suffix(" cumulative (growth of 1)"),
+        ],
+        axis=1,
     )
+    table.index.name = "period"
     with atomic_paths(targets) as temps:
         table.to_csv(temps[0])
         if not args.no_chart:

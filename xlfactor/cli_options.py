@@ -7,6 +7,7 @@ import argparse
 import datetime
 import re
 import sys
+from collections.abc import Sequence
 from typing import NoReturn
 
 OUT = "xlfactor-output"  # where every command writes, unless --out says otherwise
@@ -269,3 +270,60 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", default=OUT, metavar="FOLDER", help=f"folder for the workbooks (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
+
+
+# --- warnings: inputs that are legal but look like a mistake (one line on stderr; the command goes on) -------------
+
+FREQUENCIES = (("daily", 252), ("weekly", 52), ("monthly", 12), ("quarterly", 4))  # nominal periods a year
+TOLERANCE = 1.5  # --periods-per-year within this factor of the detected frequency's count is not questioned
+
+
+def warn(message: str | None) -> None:
+    if message:
+        print(f"xlfactor: warning: {message}", file=sys.stderr, flush=True)
+
+
+def swap_warning(returns: Sequence[str], factors: Sequence[str] | None, returns_file, factors_file) -> str | None:
+    """More factors than assets: legal (a few assets on many factors), but the usual sign of swapped files."""
+    if factors is None or len(factors) <= len(returns):
+        return None
+    return (
+        f"{len(factors)} factors for {len(returns)} assets: did you swap --returns {returns_file} and "
+        f"--factors {factors_file}?"
+    )
+
+
+def detected_frequency(periods, frequency: str) -> tuple[str, int, float]:
+    """The data's frequency read from their dates (YYYYMM when ``frequency`` is monthly, else YYYYMMDD): the
+    nearest (on a log scale) of daily, weekly, monthly and quarterly to the periods counted per year, its nominal
+    count, and the count."""
+    import numpy as np
+
+    p = np.asarray(periods, dtype=np.int64)
+    if frequency == "monthly":
+        years = p // 100 + (p % 100 - 1) / 12
+    else:
+        days = np.array([datetime.date(int(x) // 10000, int(x) // 100 % 100, int(x) % 100).toordinal() for x in p])
+        years = days / 365.25
+    span = float(years[-1] - years[0]) if len(p) > 1 else 0.0
+    per_year = (len(p) - 1) / span if span > 0 else float(FREQUENCIES[0][1])
+    name, nominal = min(FREQUENCIES, key=lambda fq: abs(np.log(per_year / fq[1])))
+    return name, nominal, per_year
+
+
+def periods_warning(given: int | None, periods, frequency: str) -> str | None:
+    """--periods-per-year more than TOLERANCE times off the data's frequency: a warning naming it (not a refusal:
+    the user may have a reason, e.g. another market's trading days). Without --periods-per-year, the default (12
+    for monthly dates, 252 for daily) is questioned the same way: weekly data in daily dates."""
+    name, nominal, per_year = detected_frequency(periods, frequency)
+    used = (12 if frequency == "monthly" else 252) if given is None else given
+    if max(used / nominal, nominal / used) <= TOLERANCE:
+        return None
+    said = (
+        f"--periods-per-year {given}" if given is not None else f"annualising with {used} periods a year (the default)"
+    )
+    return (
+        f"{said} but the data are {name} ({nominal} a year; their dates hold {per_year:.0f} a year): annualised "
+        f"means come out {used / nominal:.3g} times and volatilities {(used / nominal) ** 0.5:.3g} times their "
+        f"values at {nominal} a year; pass --periods-per-year {nominal} unless you mean it."
+    )

@@ -165,9 +165,9 @@ def capm(
     -------
     DataFrame
         One row per asset: ``alpha``, ``beta``, their t-statistics, ``R2``, total, systematic and specific
-        volatility, the historical ``mean``, ``CAPM E[R]`` and ``nobs`` (all per period). For a market the data
-        mark not traded (``attrs["traded"]``, see ``traded``), ``intercept`` replaces ``alpha`` and there is no
-        ``CAPM E[R]``: its mean is no premium.
+        volatility, the historical ``mean``, ``CAPM E[R]`` (returns and volatilities in decimals per period, as
+        ``attrs["units"]`` says) and ``nobs``. For a market the data mark not traded (``attrs["traded"]``, see
+        ``traded``), ``intercept`` replaces ``alpha`` and there is no ``CAPM E[R]``: its mean is no premium.
 
     Raises
     ------
@@ -201,7 +201,7 @@ def capm(
     )
     risk = res.fit.risk
     a = "alpha" if is_traded else "intercept"
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             a: res.alpha,
             "beta": res.beta,
@@ -217,6 +217,11 @@ def capm(
         },
         index=returns.columns,
     )
+    table.attrs["units"] = (
+        f"{a}, the vols, mean{', CAPM E[R]' if is_traded else ''}: decimal per period of the data (monthly data: "
+        "0.005 = 0.5% a month; times 12 for a year, the vols times sqrt(12)); t-stats, beta, R2: pure numbers"
+    )
+    return table
 
 
 def risk_split(returns: Table, factors: Table) -> pd.DataFrame:

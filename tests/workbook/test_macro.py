@@ -64,6 +64,12 @@ def test_demo_lines_carry_the_figures(example):
     assert lines[0].startswith("Macro factors (quarterly, 196309 to 200909, 185 quarters; not traded)")
     assert f"{100 * example.shanken.premia[1]:10.3f}" in lines[3]
     assert f"Shanken factor 1 + c = {example.shanken.shanken_factor:.3f}" in lines[5]
+    p, s = example.plain, example.shanken  # which J is which: both, labelled (the demo printed one, unlabelled)
+    assert p.j_stat != s.j_stat
+    assert (
+        f"two-pass J({s.j_df}) = {p.j_stat:.2f} (p {p.j_pvalue:.3f}) plain, {s.j_stat:.2f} (p {s.j_pvalue:.3f}) "
+        "with Shanken's correction" in lines[5]
+    )
     assert "tracking correlation" in lines[-1]
 
 

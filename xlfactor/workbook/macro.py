@@ -107,11 +107,12 @@ def report(ex: MacroExample) -> list[str]:
             f"  {label:22s}"
             + "".join(f"{100 * p:10.3f} ({t:5.2f})" for p, t in zip(res.premia, res.tstat, strict=True))
         )
-    s, g = ex.shanken, ex.gmm
+    p, s, g = ex.plain, ex.shanken, ex.gmm
     gmm_j = "" if g is None else f", GMM J({g.j_df}) = {g.j_stat:.2f} (p {g.j_pvalue:.3f})"
     lines.append(
         f"  Shanken factor 1 + c = {s.shanken_factor:.3f}; pricing errors: two-pass J({s.j_df}) = "
-        f"{s.j_stat:.2f} (p {s.j_pvalue:.3f}){gmm_j}; cross-sectional R2 {s.r2:.2f}"
+        f"{p.j_stat:.2f} (p {p.j_pvalue:.3f}) plain, {s.j_stat:.2f} (p {s.j_pvalue:.3f}) with Shanken's correction"
+        f"{gmm_j}; cross-sectional R2 {s.r2:.2f}"
     )
     top = np.argsort(-np.abs(ex.shanken.betas[:, 0]))[:3]
     lines.append("  Largest GDP betas: " + ", ".join(f"{ex.asset_names[i]} {ex.shanken.betas[i, 0]:.2f}" for i in top))

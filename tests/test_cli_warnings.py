@@ -1,0 +1,86 @@
+"""Warnings of the command line: inputs that are legal but look like a mistake (swapped files, an annualisation
+that contradicts the data's frequency). Each is one line on stderr, before any work; the run goes on."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlfactor import cli, cli_options
+
+
+def _write(path, dates, columns, seed):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(0.01 * rng.standard_normal((len(dates), len(columns))), index=dates, columns=columns)
+    frame.index.name = "date"
+    frame.to_csv(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def daily(tmp_path_factory):
+    """The review's files: 600 business days x 7 assets (A0..A6), 3 factors (MKT, F2, F3)."""
+    d = tmp_path_factory.mktemp("daily")
+    days = pd.bdate_range("2020-01-01", periods=600).strftime("%Y-%m-%d")
+    return _write(d / "r.csv", days, [f"A{i}" for i in range(7)], 1), _write(d / "f.csv", days, ["MKT", "F2", "F3"], 2)
+
+
+def _run(argv, capsys):
+    """The command, stopped by a bad --use-factors just after the data are read (no computing, no writing)."""
+    assert cli.main([*argv, "--use-factors", "nope", "--out", "/nonexistent/never"]) == 2
+    out = capsys.readouterr()
+    assert "--use-factors takes names" in out.err
+    return out.err
+
+
+def test_more_factors_than_assets_warns_of_a_swap(daily, capsys):
+    r, f = daily
+    err = _run(["demo", "--returns", f, "--factors", r], capsys)
+    warning = f"xlfactor: warning: 7 factors for 3 assets: did you swap --returns {f} and --factors {r}?"
+    assert err.splitlines()[0] == warning
+    err = _run(["demo", "--returns", r, "--factors", f], capsys)
+    assert "warning" not in err
+
+
+def test_the_shipped_monthly_data_question_a_daily_annualisation(capsys):
+    err = _run(["demo", "--periods-per-year", "252"], capsys)
+    assert err.startswith("xlfactor: warning: --periods-per-year 252 but the data are monthly (12 a year")
+
+
+def test_more_factors_than_assets_is_only_a_warning():
+    assert cli_options.swap_warning(["A", "B"], ["F1", "F2", "F3"], "a.csv", "b.csv") is not None
+    assert cli_options.swap_warning(["A", "B", "C"], ["F1", "F2", "F3"], "a.csv", "b.csv") is None  # as many: fine
+    assert cli_options.swap_warning(["A"], None, "a.csv", "french") is None  # the shipped factors
+
+
+@pytest.mark.parametrize(
+    ("given", "warns"), [(12, "daily"), (52, "daily"), (4, "daily"), (252, None), (260, None), (365, None)]
+)
+def test_periods_per_year_contradicting_daily_data_warns(daily, capsys, given, warns):
+    r, f = daily
+    err = _run(["demo", "--returns", r, "--factors", f, "--periods-per-year", str(given)], capsys)
+    if warns is None:
+        assert "warning" not in err
+    else:
+        first = err.splitlines()[0]
+        assert first.startswith(f"xlfactor: warning: --periods-per-year {given} but the data are {warns} (")
+        assert "252 a year" in first
+
+
+def test_the_frequency_is_read_from_the_dates():
+    monthly = np.array([200001 + 100 * (m // 12) + m % 12 for m in range(60)])
+    weekly = np.array(pd.date_range("2020-01-03", periods=200, freq="W-FRI").strftime("%Y%m%d").astype(int))
+    quarterly = np.array(pd.date_range("2000-03-31", periods=40, freq="QE").strftime("%Y%m%d").astype(int))
+    days = np.array(pd.bdate_range("2020-01-01", periods=600).strftime("%Y%m%d").astype(int))
+    assert cli_options.detected_frequency(monthly, "monthly")[0] == "monthly"
+    assert cli_options.detected_frequency(weekly, "daily")[0] == "weekly"
+    assert cli_options.detected_frequency(quarterly, "daily")[0] == "quarterly"
+    assert cli_options.detected_frequency(days, "daily")[0] == "daily"
+    assert cli_options.periods_warning(12, monthly, "monthly") is None
+    assert cli_options.periods_warning(None, days, "daily") is None  # the default follows the data
+    assert "annualising with 252 periods a year (the default) but the data are weekly" in (
+        cli_options.periods_warning(None, weekly, "daily")
+    )
+    assert "weekly (52 a year" in cli_options.periods_warning(12, weekly, "daily")
+    assert cli_options.periods_warning(52, weekly, "daily") is None
+    assert "monthly" in cli_options.periods_warning(252, monthly, "monthly")
+    assert cli_options.periods_warning(8, monthly, "monthly") is None  # within 1.5x: a reason is plausible
