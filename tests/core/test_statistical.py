@@ -189,6 +189,33 @@ def test_em_that_does_not_converge_says_so(shipped):
         statistical.pca(gappy(shipped[0]), 3, max_iter=2)
 
 
+def late(y: np.ndarray, asset: int, years: int) -> np.ndarray:
+    """The panel with one asset starting ``years`` years late (a user's unbalanced panel)."""
+    x = y.copy()
+    x[: 12 * years, asset] = np.nan
+    return x
+
+
+def test_kmax_em_on_a_late_asset_is_statsmodels_fill_em_run_to_convergence(shipped):
+    """FACTOR_COUNT fills gaps with kmax = 8 of the 12 industries: slow, but the same fixed point as statsmodels'
+    fill-em given the iterations (its default max_em_iter = 100 stops far from it: 0.0499 vs 0.0520 below)."""
+    x = late(shipped[0], 3, 20)
+    filled, n_iter = components.em_fill(x, 8, True, False, np.isfinite(x))
+    ref = SmPCA(x, ncomp=8, standardize=False, normalize=False, missing="fill-em", tol_em=5e-8, max_em_iter=1000)
+    assert 500 < n_iter < 1000
+    np.testing.assert_allclose(filled[:240, 3], ref._adjusted_data[:240, 3], atol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, raises=ConvergenceError, reason="open defect: kmax-factor EM does not converge")
+@pytest.mark.parametrize(("asset", "years"), [(3, 30), (7, 10)])
+def test_a_late_asset_does_not_stop_the_factor_count(shipped, asset, years):
+    """Defect (s-em): one industry starting 10 or 30 of 68 years late makes FACTOR_COUNT's EM (kmax = 8 factors
+    of 12 assets) crawl (rate near 1: asset 4's fill still moves 3.3e-7 a step after 1e6 steps at 50 years) and
+    the workbook build stop on Statistical!B6. statsmodels' fill-em stops silently at 100 iterations instead."""
+    res = count.factor_count(late(shipped[0], asset, years))
+    assert res.chosen["er"] == 1
+
+
 def test_bad_input_names_the_cell():
     y = np.ones((10, 4)) * np.arange(10)[:, None] * 0.01
     y = y + np.random.default_rng(0).normal(0, 0.01, (10, 4))
