@@ -389,3 +389,22 @@ def test_live_files_keep_the_room_but_do_not_print_it(books, flavor):
         assert not hidden_rows & (written | sheet.shown), f"{name}: rows with content hidden"
     errors = book.block("Start", "error_messages")
     assert not wb["Start"].row_dimensions[errors.r0 + 2].hidden
+
+
+def test_wrapped_paragraphs_get_the_lines_they_print_on():
+    """Start's column widths (67 + 4 x 14): LibreOffice prints the Backtest line (153 characters) on one line and
+    wraps the Macro line after "GDP's" (151 characters; + " mimicking" would not fit): the estimate agrees (the old
+    0.95 x characters / width gave the first two lines, one of them blank)."""
+    from xlfactor.workbook.template.sheet import wrapped_lines
+
+    widths = [67, 14, 14, 14, 14]
+    one = (
+        "Backtest: the whole procedure walked forward (estimate on the trailing window, allocate, hold), per risk "
+        "model: realised vs predicted risk out of sample."
+    )
+    two = (
+        "Macro: the assets' exposures to GDP growth, inflation and unemployment changes (not traded), their premia "
+        "(two-pass with Shanken errors, GMM) and GDP's mimicking portfolio, per quarter of the window."
+    )
+    assert (wrapped_lines(one, widths), wrapped_lines(two, widths)) == (1, 2)
+    assert wrapped_lines("mm " * 40, [67]) == 3 and wrapped_lines("ii " * 40, [67]) == 1  # glyph widths, not counts

@@ -127,15 +127,15 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             "y": {"num_format": "0%", "name": "R2", "max": 1},
             "x": {"name": "asset", "label_position": "low", "num_font": {"rotation": -45}},
         },
-        size=(470, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
+        size=(440, 340) if beside else (min(900, max(620, 22 * n + 200)), 340),
     )
     # do the named factors span the latent ones?
     s.heading(span_head.r0, 0, "Do the named factors span the latent ones?")
     s.text(span_head.r0 + 1, 0, "Latent var. spanned", f["label"])
     s.udf(span_head.r0 + 1, 1, "LATENT_VS_NAMED", [ex, fx, k, "", "", "share"], pct1, block="latent_share")
     s.text(span_head.r0 + 1, 2, "1 = each latent factor is a mix of the named ones", f["note"])
-    s.text(span_head.r0 + 2, 1, "Canonical r", f["head"])
-    s.text(span_head.r0 + 2, 2, "R2 on named", f["head"])
+    s.text(span_head.r0 + 2, 1, "Canon. r", f["head"])
+    s.text(span_head.r0 + 2, 2, "R2 named", f["head"])
     s.array(
         span_room.r0,
         0,
@@ -149,7 +149,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.udf(span_room.r0, 2, "LATENT_VS_NAMED", [ex, fx, k, "", "", "latent_on_named"], pct1, block="latent_on_named")
     # the scree: the table last (one row per asset), its chart above it
     s.heading(scree_head.r0, 0, f"Scree: the variance of each principal component (per {d.period_word}) and its share")
-    for j, h in enumerate(["Component", "Variance", "Share", "Cumul.", "", "k mark", "At k"]):
+    for j, h in enumerate(["PC", "Variance", "Share", "Cumul.", "", "k mark", "At k"]):
         if h:
             s.text(scree_head.r0 + 1, 1 + j, h, f["head"])
     scree_call = Call("PCA_EIGENVALUES", (ex, "", "", "", True))
@@ -201,13 +201,14 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                 "major_unit": max(1, len(share) // 12),
             },
         },
-        size=(375, 340) if beside else (620, 340),
-        x_offset=480 if beside else 0,
+        size=(360, 340) if beside else (620, 340),
+        x_offset=450 if beside else 0,
     )
-    # 12 assets print on one page at 90%: labels within 18 characters, the numbers' columns 7.5 (two 11: headers)
-    s.set_column(0, 0, 18)
-    s.set_column(1, max(n, 8), 7.5)
-    s.set_column(1, 2, 11)
+    # 12 assets on one page width at >= 90%: labels within 17 characters, the numbers' columns 7 (four 8.5), charts within; planned
+    # at 96%, as LibreOffice prints columns a few percent wider than pages.column_points says
+    s.set_column(0, 0, 17)
+    s.set_column(1, max(n, 8), 7)
+    s.set_column(1, 4, 8.5)  # the Bai-Ng PC values (0.000830) and the headers above them
     s.ws.freeze_panes(0, 1)
     s.preview_rows = scree_r0 + len(share)
     return {"k": k, "r2": r2, "scree": scree}
