@@ -176,3 +176,20 @@ def test_daily_data_builds_a_template_in_days(tmp_path):
     assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252**0.5)
     assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
     assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations
+
+
+def test_an_asset_starting_late_builds_with_the_em_warning_on_statistical(tmp_path):
+    """One of the 12 industries starting 5 years into the window (a user's unbalanced panel): FACTOR_COUNT's EM
+    (kmax = 8 factors of 12 assets) does not converge; the workbook builds and the Statistical sheet says so in a
+    warning cell (it used to stop the build on Statistical!B6)."""
+    from xlfactor.workbook.template import Template
+
+    d = dataset.french()
+    keep = d.periods >= 196307
+    r = d.returns[keep].copy()
+    r[:60, 7] = np.nan
+    late = dataset.Dataset(d.periods[keep], d.rf[keep], d.factors[keep], d.factor_names, r, d.asset_names, "late")
+    book = Template(data=late).build(tmp_path / "late.xlsx", "preview")
+    note = book.block("Statistical", "em_note").value()
+    assert note.startswith("Warning: the EM fill of the blanks did not converge (last relative change")
+    assert book.block("Statistical", "k").value() >= 1 and len(book.block("Statistical", "scree").values()) == 12

@@ -189,6 +189,46 @@ def test_em_that_does_not_converge_says_so(shipped):
         statistical.pca(gappy(shipped[0]), 3, max_iter=2)
 
 
+def late(y: np.ndarray, asset: int, years: int) -> np.ndarray:
+    """The panel with one asset starting ``years`` years late (a user's unbalanced panel)."""
+    x = y.copy()
+    x[: 12 * years, asset] = np.nan
+    return x
+
+
+def test_kmax_em_on_a_late_asset_is_statsmodels_fill_em_run_to_convergence(shipped):
+    """FACTOR_COUNT fills gaps with kmax = 8 of the 12 industries: slow, but the same fixed point as statsmodels'
+    fill-em given the iterations (its default max_em_iter = 100 stops far from it: 0.0499 vs 0.0520 below)."""
+    x = late(shipped[0], 3, 20)
+    filled, n_iter, _ = components.em_fill(x, 8, True, False, np.isfinite(x))
+    ref = SmPCA(x, ncomp=8, standardize=False, normalize=False, missing="fill-em", tol_em=5e-8, max_em_iter=1000)
+    assert 500 < n_iter < 1000
+    np.testing.assert_allclose(filled[:240, 3], ref._adjusted_data[:240, 3], atol=1e-6)
+
+
+@pytest.mark.parametrize(("asset", "years"), [(3, 30), (7, 5), (7, 10)])
+def test_a_late_asset_does_not_stop_the_factor_count(shipped, asset, years):
+    """One industry starting 5 to 30 of 68 years late: FACTOR_COUNT's EM with kmax = 8 factors of 12 assets crawls
+    (the late asset takes a component of its own: asset 8's fill still moved 3.3e-7 a step after 1e6 steps at 50
+    years) and used to stop the workbook build on Statistical!B6. The criteria come from its last fill, flagged;
+    statsmodels' fill-em stops at its max_em_iter without a word. PCA with an explicit k still refuses."""
+    x = late(shipped[0], asset, years)
+    res = count.factor_count(x)
+    assert not res.em_converged and res.em_change > components.EM_TOL
+    last, n_iter, change = components.em_fill(x, 8, True, False, np.isfinite(x), strict=False)
+    assert n_iter == components.EM_MAX_ITER and change == res.em_change
+    z = last - last.mean(axis=0)
+    lam = np.linalg.eigvalsh(z.T @ z)[::-1]
+    np.testing.assert_allclose(res.eigenvalues, lam[: res.eigenvalues.size] / (z.shape[0] - 1), rtol=1e-10)
+    scree = statistical.pca(x, 8, exact=True, strict=False)
+    assert not scree.em_converged
+    np.testing.assert_allclose(scree.eigenvalues[:9], res.eigenvalues[:9], rtol=1e-10)  # the same fill
+    with pytest.raises(ConvergenceError, match="did not converge in 1000 iterations"):
+        statistical.pca(x, 8)
+    assert count.factor_count(late(shipped[0], 3, 20)).em_converged  # a fill that converges is not flagged
+    assert count.factor_count(shipped[0]).em_converged and statistical.pca(shipped[0], 2).em_converged
+
+
 def test_bad_input_names_the_cell():
     y = np.ones((10, 4)) * np.arange(10)[:, None] * 0.01
     y = y + np.random.default_rng(0).normal(0, 0.01, (10, 4))
@@ -286,7 +326,7 @@ def test_count_bounds_and_gaps(shipped):
         statistical.factor_count(y[:, :2])
     g = gappy(y)
     res = statistical.factor_count(g, 4)
-    filled, _ = components.em_fill(g, 4, True, False, np.isfinite(g))
+    filled, _, _ = components.em_fill(g, 4, True, False, np.isfinite(g))
     np.testing.assert_allclose(res.values, statistical.factor_count(filled, 4).values, rtol=1e-12)
 
 

@@ -131,6 +131,7 @@ def statistical_blocks(res: Results) -> Expected:
     return {
         ("Statistical", "chosen"): np.array([[count.chosen[name] for name in NUM_FACTOR_CRITERIA]], dtype=float),
         ("Statistical", "k"): np.array([[k]], dtype=float),
+        ("Statistical", "em_note"): np.array([[np.nan]]),  # text: blank, or the EM warning (FACTOR_COUNT "note")
         ("Statistical", "criteria"): np.column_stack([count.ks, count.values.T]),
         ("Statistical", "r2"): np.vstack([lvn.r2_latent, lvn.r2_named]),
         ("Statistical", "latent_share"): np.array([[lvn.latent_share]]),

@@ -20,7 +20,7 @@ from . import helptext as doc
 from . import memo
 from .decorate import udf
 
-COUNT_OUTPUTS = ("k", "chosen", "values")
+COUNT_OUTPUTS = ("k", "chosen", "values", "note")
 COMPARE_OUTPUTS = ("r2", "canonical", "latent_on_named", "named_on_latent", "share")
 
 
@@ -75,9 +75,10 @@ def pca_eigenvalues(returns, k=None, rf=None, standardize=None, shares=None):
     y = _returns(returns, rf)
     std = _standardize(standardize)
     fill = cells.count(k, "k", None, minimum=1)
+    as_count = fill is None  # FACTOR_COUNT's fill, its last one if it did not converge (FACTOR_COUNT's "note")
     if fill is None:
         fill = count.check_kmax(None, y.shape[0], y.shape[1], True) if not np.isfinite(y).all() else 1
-    fit = memo.pca(y, fill, standardize=std, exact=True)
+    fit = memo.pca(y, fill, standardize=std, exact=True, strict=not as_count)
     m = min(y.shape[0] - 1, y.shape[1])  # components of a demeaned panel
     if not cells.flag(shares, "shares"):
         return cells.column(fit.eigenvalues[:m])
@@ -92,6 +93,16 @@ def pca_r2(returns, k=None, rf=None, standardize=None):
     return cells.row(_fit(returns, k, rf, standardize).r2)
 
 
+def count_note(res) -> str:
+    """FACTOR_COUNT's "note": blank, or the warning that the criteria rest on an EM fill that did not converge."""
+    if res.em_converged:
+        return ""
+    return (
+        f"Warning: the EM fill of the blanks did not converge (last relative change {res.em_change:.2g}); the "
+        "criteria are those of its last fill: lower kmax or fill the gaps."
+    )
+
+
 @udf(
     returns=doc.RETURNS_PCA,
     criterion=doc.CRITERION,
@@ -100,7 +111,8 @@ def pca_r2(returns, k=None, rf=None, standardize=None):
     standardize=doc.PCA_STANDARDIZE,
     output=(
         "k (default: the number by criterion), chosen (a row: the number by each criterion, in the order "
-        f"{', '.join(options.NUM_FACTOR_CRITERIA)}) or values (a row per k = 1..kmax: k, then each criterion)."
+        f"{', '.join(options.NUM_FACTOR_CRITERIA)}), values (a row per k = 1..kmax: k, then each criterion) or note "
+        "(a warning when the EM fill of blanks did not converge: the criteria are then its last fill's; else blank)."
     ),
 )
 def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, output=None):
@@ -113,6 +125,8 @@ def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, 
         return [[res.chosen[crit]]]
     if out == "chosen":
         return cells.row([res.chosen[c] for c in res.criteria])
+    if out == "note":
+        return [[count_note(res)]]
     return cells.block(np.column_stack([res.ks, res.values.T]))
 
 

@@ -28,6 +28,7 @@ is prepared again and decomposed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,8 @@ class PCAResult:
         Sum of all the components' variances.
     n_iter, n_missing : int
         EM iterations and cells it filled (0 for a complete panel).
+    em_converged : bool
+        False when ``strict=False`` kept an EM fill that did not converge in ``max_iter`` iterations.
 
     Examples
     --------
@@ -85,6 +88,7 @@ class PCAResult:
     total_variance: float  # sum of all the components' variances
     n_iter: int = 0  # EM iterations (0 for a complete panel)
     n_missing: int = 0  # cells filled by the EM estimate
+    em_converged: bool = True  # False: strict=False kept an EM fill that did not converge in max_iter
 
     @property
     def k(self) -> int:
@@ -264,8 +268,11 @@ def em_fill(
     tol: float = EM_TOL,
     max_iter: int = EM_MAX_ITER,
     names: v.Names = None,
-) -> tuple[np.ndarray, int]:
-    """(x with its gaps filled by the k-factor EM estimate, iterations); statsmodels' fill-em (module docstring)."""
+    strict: bool = True,
+) -> tuple[np.ndarray, int, float]:
+    """(x with its gaps filled by the k-factor EM estimate, iterations, last relative change); statsmodels' fill-em
+    (module docstring). Not converged in ``max_iter``: ConvergenceError, or with ``strict=False`` the last fill (its
+    change above ``tol`` says so; statsmodels returns it without a word)."""
     z, mean, scale = prepare(x, demean, standardize, names)
     mask = ~observed
     z[mask] = np.broadcast_to(np.nanmean(z, axis=0), z.shape)[mask]
@@ -277,10 +284,10 @@ def em_fill(
         now = fit[mask]
         z[mask] = now
         change = float(np.linalg.norm(last - now) / np.maximum(np.linalg.norm(now), 1e-300))
-        if change < tol:
+        if change < tol or (it == max_iter and not strict):
             out = x.copy()
             out[mask] = (fit * scale + mean)[mask]
-            return out, it
+            return out, it, change
         last = now
     raise ConvergenceError(
         f"the EM estimate of the {int(mask.sum())} missing cells did not converge in {max_iter} "
@@ -298,6 +305,7 @@ def pca(
     max_iter: int = EM_MAX_ITER,
     exact: bool | None = None,
     asset_names: v.Names = None,
+    strict: bool = True,
 ) -> PCAResult:
     """Principal components of a return panel (T periods x N assets), blanks estimated by EM.
 
@@ -317,6 +325,9 @@ def pca(
         Decompose the whole Gram matrix (True), iterate on a subspace (False), or choose by size (None).
     asset_names : sequence of str, optional
         Names used in error messages.
+    strict : bool
+        True (default): an EM fill not converged in ``max_iter`` iterations is an error; False: its last fill is
+        used and ``em_converged`` is False (FACTOR_COUNT's scree: the same fill as ``factor_count``).
 
     Returns
     -------
@@ -348,16 +359,16 @@ def pca(
     t, n = x.shape
     k = check_k(k, min(t, n))
     observed = np.isfinite(x)
-    n_iter, n_missing = 0, int((~observed).sum())
+    n_iter, n_missing, change = 0, int((~observed).sum()), 0.0
     if n_missing:
         tol = v.check_number(tol, "tol", low=0.0, low_open=True)
         max_iter = v.check_nonneg_int(max_iter, "max_iter", minimum=1)
         check_coverage(x, k, asset_names)
-        x, n_iter = em_fill(x, k, demean, standardize, observed, tol, max_iter, asset_names)
+        x, n_iter, change = em_fill(x, k, demean, standardize, observed, tol, max_iter, asset_names, strict)
     if t < 2 and demean:
         raise InsufficientDataError(f"returns has {t} row; principal components need at least 2 periods.")
     z, mean, scale = prepare(x, demean, standardize, asset_names)
-    return decompose(
+    res = decompose(
         z,
         k,
         mean,
@@ -369,6 +380,7 @@ def pca(
         n_missing,
         asset_names,
     )
+    return res if not n_missing or change < tol else dataclasses.replace(res, em_converged=False)
 
 
 __all__ = ["PCAResult", "check_coverage", "decompose", "em_fill", "pca", "prepare", "signs", "top_components"]

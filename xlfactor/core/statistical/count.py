@@ -45,6 +45,11 @@ class FactorCount:
         Variances of the leading components (q >= kmax + 1) and their shares of the total variance.
     kmax : int
         The largest k considered.
+    em_converged : bool
+        False when the EM fill of the gaps did not converge in ``max_iter`` iterations: the criteria are then those
+        of its last fill (a warning, shown by FACTOR_COUNT's output "note" and the Statistical sheet).
+    em_change : float
+        The EM fill's last relative change (0 for a complete panel).
 
     Examples
     --------
@@ -61,6 +66,8 @@ class FactorCount:
     eigenvalues: np.ndarray  # (q,) variances of the leading components (q >= kmax + 1)
     explained: np.ndarray  # (q,) their shares of the total variance
     kmax: int
+    em_converged: bool = True  # False: the criteria are those of the EM's last fill (not converged in max_iter)
+    em_change: float = 0.0  # the EM fill's last relative change (0 for a complete panel)
 
     @property
     def ks(self) -> np.ndarray:
@@ -127,7 +134,10 @@ def factor_count(
     Parameters
     ----------
     returns : array_like
-        (T, N) returns, periods down the rows; gaps are filled by the EM estimate with ``kmax`` factors.
+        (T, N) returns, periods down the rows; gaps are filled by the EM estimate with ``kmax`` factors. If it
+        does not converge in ``max_iter`` iterations the criteria are those of its last fill, flagged by
+        ``em_converged`` (with kmax factors of few assets, an asset with a long gap can take a component of its
+        own, whose fill the data do not pin down: one of the 12 shipped industries starting 5 years late).
     kmax : int, optional
         Largest number of factors considered, 1 to ``min(N, T - 1) - 2``; default ``min(8, that)``.
     demean, standardize : bool
@@ -161,17 +171,20 @@ def factor_count(
     x = v.as_float_2d(returns, "returns")
     t, n = x.shape
     kmax = check_kmax(kmax, t, n, demean or standardize)
+    tol = v.check_number(tol, "tol", low=0.0, low_open=True)
+    change = 0.0
     if not np.isfinite(x).all():
         observed = _pca.check_coverage(x, kmax, asset_names)
-        x, _ = _pca.em_fill(
+        x, _, change = _pca.em_fill(
             x,
             kmax,
             demean,
             standardize,
             observed,
-            v.check_number(tol, "tol", low=0.0, low_open=True),
+            tol,
             v.check_nonneg_int(max_iter, "max_iter", minimum=1),
             asset_names,
+            strict=False,
         )
     z, _, _ = _pca.prepare(x, demean, standardize, asset_names)
     lam, _ = _pca.top_components(z, kmax + 1)
@@ -188,6 +201,8 @@ def factor_count(
         eigenvalues=lam / (t - ddof),
         explained=lam / total,
         kmax=kmax,
+        em_converged=bool(change < tol),
+        em_change=change,
     )
 
 

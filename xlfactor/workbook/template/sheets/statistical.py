@@ -72,6 +72,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.text(count_rows.r0 + 1, 0, "k in use (Start)", f["label"])
     k = s.udf(count_rows.r0 + 1, 1, "FACTOR_COUNT", [ex, crit], f["int"], block="k")
     s.formula(count_rows.r0 + 1, 2, f'="by "&{crit.a1()}', f"by {tpl.inp.criterion}", f["note"])
+    # blank, or the warning that the criteria rest on an EM fill of the blanks that did not converge
+    s.udf(count_rows.r0 + 1, 3, "FACTOR_COUNT", [ex, "", "", "", "", "note"], f["note"], block="em_note")
     # the criteria's values
     s.heading(
         crit_head.r0,
