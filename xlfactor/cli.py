@@ -307,12 +307,17 @@ def demo(args: argparse.Namespace) -> int:
         f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
         + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)")
     )
-    print(f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:")
-    print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
-    print(
-        f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
-        "   (different objectives, different scales)"
-    )
+    if res.method_cv is None:
+        print("\nLambda: none to choose (no factor penalised); the lasso and ridge loadings below are OLS's.")
+    else:
+        print(
+            f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:"
+        )
+        print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
+        print(
+            f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
+            "   (different objectives, different scales)"
+        )
     _print("Lasso loadings (factor rows x asset columns; 0 = dropped)", res.table("lasso"))
     _print("Ridge loadings", res.table("ridge"))
     al = res.allocation

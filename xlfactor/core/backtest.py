@@ -199,10 +199,11 @@ class BacktestResult:
 def model_options(model: str, n_factors: int) -> dict:
     """The ``rolling.rolling`` options of a backtest model."""
     model = v.choose(model, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1])
-    if model == "ols":
+    free = market_first_weights(n_factors)
+    if model == "ols" or (model == "lasso_market_free" and not any(free)):  # the market alone, unpenalised: OLS
         return {"method": "ols"}
     if model == "lasso_market_free":
-        return {"method": "lasso", "penalty_weights": market_first_weights(n_factors)}
+        return {"method": "lasso", "penalty_weights": free}
     return {"method": model, "penalty_weights": [1.0] * n_factors}
 
 
