@@ -90,7 +90,8 @@ def prepare(y: np.ndarray, x: np.ndarray, method: str, penalty: Penalty) -> tupl
         # nearly collinear: refused as OLS refuses them (same limit, same message), before the active-set solves
         # meet a numerically singular Gram block (numpy's LinAlgError)
         xc = x[complete] - x[complete].mean(axis=0)
-        v.check_conditioning(np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"), where, v.COND_LIMIT_QR)
+        r_xc = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))  # mode "r": R alone
+        v.check_conditioning(r_xc, where, v.COND_LIMIT_QR)
     return method, penalty.checked(x.shape[1], method)
 
 
