@@ -45,6 +45,9 @@ def test_demo_with_one_factor_says_the_penalised_models_are_ols(one, tmp_path, c
     assert cli.main([*argv, "--out", str(tmp_path / "d1")]) == 0
     out = capsys.readouterr().out
     assert out.count("ridge and lasso are OLS") == 1 and "cross-validating" not in out
+    assert "Workbooks not written" in out  # the Lambda sheet has nothing to cross-validate (not built yet)
+    assert cli.main(["workbook", "--returns", r, "--factors", f, "--out", str(tmp_path / "w")]) == 2
+    assert "pass --penalty-weights 1" in capsys.readouterr().err and not (tmp_path / "w").exists()
 
 
 def test_demo_with_the_single_factor_penalised_runs_ridge_and_lasso(one, tmp_path, capsys):

@@ -354,6 +354,9 @@ def demo(args: argparse.Namespace) -> int:
             f"{st['bias_boot_low'][i]:.3f}-{st['bias_boot_high'][i]:.3f})"
         )
     _print_macro(data, done.start, done.end)
+    if res.method_cv is None:
+        print(f"\nWorkbooks not written: {NO_PENALTY_WORKBOOK}")
+        return 0
     t1 = time.perf_counter()
     paths = build_all(Path(args.out), inputs, force=args.force, data=data)
     print(f"\nWorkbooks written in {time.perf_counter() - t1:.1f} s ({time.perf_counter() - t0:.1f} s in all):")
@@ -375,6 +378,12 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     )
 
 
+NO_PENALTY_WORKBOOK = (
+    "no factor is penalised (one factor, the market, unpenalised by default), so the template's Lambda sheet has "
+    "no lambda to cross-validate; pass --penalty-weights 1 (or more factors) to build the workbooks."
+)
+
+
 def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
     from .workbook.template import FILE_NAMES, build_all
@@ -386,6 +395,9 @@ def workbook(args: argparse.Namespace) -> int:
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
     inputs = _inputs(args, data)
     _check_window(data, inputs)
+    done = inputs.resolve(data)
+    if not any(float(w) > 0 for w in done.selected(done.penalty_weights)):
+        raise XLFactorError(NO_PENALTY_WORKBOOK)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     refuse_overwrite([Path(args.out) / FILE_NAMES[fl] for fl in flavors], args.force, "--force")  # before the work
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
