@@ -330,12 +330,17 @@ def demo(args: argparse.Namespace) -> int:
         f"Collinearity: largest VIF {col.vif.max():.2f}, condition number {col.condition_number:.2f}"
         + (" (high: loadings unstable)" if col.vif.max() > 10 or col.condition_number > 30 else " (fine)")
     )
-    print(f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:")
-    print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
-    print(
-        f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
-        "   (different objectives, different scales)"
-    )
+    if res.method_cv is None:
+        print("\nLambda: none to choose (no factor penalised); the lasso and ridge loadings below are OLS's.")
+    else:
+        print(
+            f"\nLambda by {inputs.folds}-fold {inputs.scheme} cross-validation (gap {inputs.gap}), pooled over assets:"
+        )
+        print(f"  {inputs.method}: min {res.lambda_min:.3e}, 1se {res.lambda_1se:.3e}")
+        print(
+            f"  used ({inputs.rule}): lasso {res.lambda_lasso:.3e}, ridge {res.lambda_ridge:.3e}"
+            "   (different objectives, different scales)"
+        )
     _print("Lasso loadings (factor rows x asset columns; 0 = dropped)", res.table("lasso"))
     _print("Ridge loadings", res.table("ridge"))
     al = res.allocation
@@ -372,6 +377,9 @@ def demo(args: argparse.Namespace) -> int:
             f"{st['bias_boot_low'][i]:.3f}-{st['bias_boot_high'][i]:.3f})"
         )
     _print_macro(data, done.start, done.end)
+    if res.method_cv is None:
+        print(f"\nWorkbooks not written: {NO_PENALTY_WORKBOOK}")
+        return 0
     t1 = time.perf_counter()
     print(f"\nWriting the workbooks into {args.out}:", flush=True)
     started: set[str] = set()
@@ -403,6 +411,12 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
     )
 
 
+NO_PENALTY_WORKBOOK = (
+    "no factor is penalised (one factor, the market, unpenalised by default), so the template's Lambda sheet has "
+    "no lambda to cross-validate; pass --penalty-weights 1 (or more factors) to build the workbooks."
+)
+
+
 def workbook(args: argparse.Namespace) -> int:
     """Write the template workbooks (all flavours) for the shipped data or the user's files."""
     from .workbook.template import FILE_NAMES, build_all
@@ -414,6 +428,9 @@ def workbook(args: argparse.Namespace) -> int:
     print(f"{data.title}: {t} periods, {n} assets, {k} factors ({names})", flush=True)
     inputs = _inputs(args, data)
     _check_window(data, inputs)
+    done = inputs.resolve(data)
+    if not any(float(w) > 0 for w in done.selected(done.penalty_weights)):
+        raise XLFactorError(NO_PENALTY_WORKBOOK)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     refuse_overwrite([Path(args.out) / FILE_NAMES[fl] for fl in flavors], args.force, "--force")  # before the work
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731

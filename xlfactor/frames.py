@@ -504,6 +504,7 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
     from .core import backtest as core_backtest
 
     returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
+    options.setdefault("factor_names", [str(c) for c in factors.columns])  # messages name the factors
     res = core_backtest.backtest(returns.to_numpy(float), factors.to_numpy(float), window, **options)
     models = list(res.models)
     oos, reb = returns.index[res.rows], returns.index[res.rebalances]

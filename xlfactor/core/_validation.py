@@ -202,7 +202,8 @@ def check_not_constant(x: np.ndarray, where: str, factor_names: Names = None, ar
 COND_LIMIT_QR = 1e8  # solved by QR: above this condition number of the centred, unit-length factors, the
 # coefficients may differ from statsmodels' by more than 1e-6 relative (measured: at most 6e-8 up to 1.5e8, up to
 # 8e-6 at 1e10, seeds 0-2, T = 60, factors [x, x + eps e (, x - eps e')], tests/core/test_stability.py)
-COND_LIMIT_GRAM = 1e4  # solved from Gram sums (rolling windows, penalised fits): their error grows with the
+COND_LIMIT_GRAM = 1e4  # solved from Gram sums (penalised fits; rolling OLS windows past it are refitted by QR, so
+# they share COND_LIMIT_QR with regression.ols): the Gram sums' error grows with the
 # square of the condition number (measured 4e-9 relative at 8e3, 4e-7 at 8e4 on the same data)
 COND_LIMIT_DIAGNOSTIC = 1e12  # VIF and condition number are shown up to here (accurate to about 1e-4 there)
 

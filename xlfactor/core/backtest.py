@@ -199,10 +199,11 @@ class BacktestResult:
 def model_options(model: str, n_factors: int) -> dict:
     """The ``rolling.rolling`` options of a backtest model."""
     model = v.choose(model, BACKTEST_MODELS, "model", BACKTEST_MODELS[-1])
-    if model == "ols":
+    free = market_first_weights(n_factors)
+    if model == "ols" or (model == "lasso_market_free" and not any(free)):  # the market alone, unpenalised: OLS
         return {"method": "ols"}
     if model == "lasso_market_free":
-        return {"method": "lasso", "penalty_weights": market_first_weights(n_factors)}
+        return {"method": "lasso", "penalty_weights": free}
     return {"method": model, "penalty_weights": [1.0] * n_factors}
 
 
@@ -232,6 +233,7 @@ def backtest(
     engine: str = "local",
     scheduler: Any = None,
     progress: Callable[..., object] | None = None,
+    factor_names: Sequence[str] | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest (see the module docstring). ``returns`` are excess returns (subtract rf first).
 
@@ -279,6 +281,8 @@ def backtest(
         The Dask cluster for ``engine="dask"``.
     progress : callable, optional
         ``progress(done, total, what)`` as the work advances.
+    factor_names : sequence of str, optional
+        The factors' names, for messages (a collinear factor is named).
     n_random : int
         Seeded long-only random test portfolios in the forecast evaluation (default ``N_RANDOM``).
 
@@ -380,6 +384,7 @@ def backtest(
         str(engine),
         scheduler,
         progress=progress,
+        factor_names=factor_names,
     )
 
 
@@ -403,6 +408,7 @@ def _backtest(
     engine,
     scheduler,
     progress=None,
+    factor_names=None,
 ) -> BacktestResult:
     n_rows = y.shape[0]
     if v.check_nonneg_int(window, "window", minimum=2) >= n_rows:
@@ -436,6 +442,7 @@ def _backtest(
                 halflife=opts.halflife,
                 engine=engine,
                 scheduler=scheduler,
+                factor_names=factor_names,
                 **model_options(model, x.shape[1]),
             )
         )

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import InsufficientDataError
 from . import _validation as v
-from . import cv, penalized, risk
+from . import cv, penalized, regression, risk
 from .options import DEFAULTS, ROLLING_METHODS, CVOptions
 
 CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
@@ -153,6 +153,7 @@ class Spec:
     eps: float = 1e-3
     tol: float = 1e-12
     max_iter: int = 10_000
+    factor_names: tuple = ()  # for messages: a collinear factor is named (empty: "column k")
 
 
 @v.checks_data
@@ -179,6 +180,7 @@ def rolling(
     scheduler: Any = None,
     chunk_windows: int | None = None,
     progress: Callable[[int, int], object] | None = None,
+    factor_names: v.Names = None,
 ) -> RollingResult:
     """Loadings, R2, factor covariance and specific variances on every window (see the module docstring).
 
@@ -226,6 +228,8 @@ def rolling(
         other chunks may change them in the last bits (about 1e-15).
     progress : callable, optional
         ``progress(done, total)`` after each chunk.
+    factor_names : sequence of str, optional
+        The factors' names, for messages (a collinear factor is named).
 
     Returns
     -------
@@ -268,6 +272,7 @@ def rolling(
         halflife,
         n_lambdas,
     )
+    spec = replace(spec, factor_names=tuple(factor_names or ()))
     spans = np.array(windows(y.shape[0], window, step, expanding)).reshape(-1, 2)
     from .engines import TASKS_PER_SLOT, runner
 
@@ -369,6 +374,7 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
     w = penalized.Penalty(np.asarray(spec.weights), spec.l1_ratio, spec.standardize)  # checked in _prepare
     sets = [np.arange(a, b + 1) for a, b in spans]
     where = lambda s, _=None: f" in the window of rows {windows_[s][0] + 1}-{windows_[s][1] + 1}"  # noqa: E731
+    by_qr: list[int] = []
     for s, rows in enumerate(sets):
         xs = x[rows][np.isfinite(x[rows]).all(axis=1)]
         what = f"the {len(xs)} rows{where(s)} where every factor is present"
@@ -378,9 +384,11 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
         if spec.method == "ols":  # solved from Gram sums below: refuse where they cannot give 6 digits
             xc = xs - xs.mean(axis=0)
             r_xc = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))  # mode "r": R alone
-            v.check_conditioning(r_xc, what, v.COND_LIMIT_GRAM)
+            # one limit with OLS (regression.ols, COND_LIMIT_QR); windows beyond the Gram sums' limit by QR below
+            if v.check_conditioning(r_xc, what, v.COND_LIMIT_QR, spec.factor_names or None) > v.COND_LIMIT_GRAM:
+                by_qr.append(s)
         else:
-            v.check_not_collinear(xs, what, "their loadings are not unique.")
+            v.check_not_collinear(xs, what, "their loadings are not unique.", spec.factor_names or None)
     full, _ = _build_problems(y, x, sets, spec.standardize, set_label=where)
     lam = np.full(n_win, np.nan)
     if spec.method == "ols":
@@ -409,8 +417,22 @@ def _estimate(y: np.ndarray, x: np.ndarray, first: int, windows_: np.ndarray, sp
         out["r2"][at] = np.clip(1.0 - rss / full.yty, 0.0, 1.0) if spec.method == "ols" else 1.0 - rss / full.yty
     out["r2"][_constant(y, spans)] = np.nan  # 0 / 0: no variance to explain (see RollingResult.r2)
     out["nobs"][at] = full.n
+    for s in by_qr:  # the Gram sums' error grows with the condition number squared: these windows by QR instead
+        _refit_by_qr(out, y[sets[s]], x[sets[s]], s)
     out["factor_cov"] = np.array([risk.factor_covariance(x[r], spec.cov_method, spec.halflife) for r in sets])
     return out
+
+
+def _refit_by_qr(out: dict, y: np.ndarray, x: np.ndarray, s: int) -> None:
+    """Window ``s``'s OLS estimates again from the QR of its factors (``regression.ols``), for the assets fitted."""
+    fitted = out["nobs"][s] > 0
+    if not fitted.any():
+        return
+    res = regression.ols(y[:, fitted], x)
+    out["intercept"][s, fitted], out["loadings"][s, fitted] = res.coef[:, 0], res.coef[:, 1:]
+    out["specific_var"][s, fitted] = res.resid_ss / (res.nobs - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["r2"][s, fitted] = np.clip(1.0 - res.resid_ss / res.total_ss, 0.0, 1.0)
 
 
 def _typical_row(y: np.ndarray, x: np.ndarray) -> int:

@@ -36,7 +36,7 @@ class Results:
     ols: regression.RegressionResult
     collinearity: regression.Collinearity
     grs: regression.GRSResult
-    method_cv: cv.CVResult  # CV of the lambda method (charted on the Lambda sheet)
+    method_cv: cv.CVResult | None  # CV of the lambda method (charted on the Lambda sheet); None: OLS_ONLY
     lambda_min: float  # of the lambda method
     lambda_1se: float
     lambda_lasso: float
@@ -117,6 +117,7 @@ def window(inputs: Inputs, data: Dataset | None = None):
     )
 
 
+OLS_ONLY = "no factor is penalised (penalty weights 0), so ridge and lasso are OLS: lambda cross-validation skipped"
 BACKTEST_ALLOC = {"factor": "erc"}  # the Backtest sheet's allocation: factor budgeting is too slow at every rebalance
 
 
@@ -131,15 +132,21 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     say(2, 7, "market model (CAPM) and factor regressions")
     capm = regression.capm(y, m, lags=inputs.lags, asset_names=anames)  # excess returns on the market's excess return
     ols = regression.ols(y, f, asset_names=anames, factor_names=fnames)
-    say(3, 7, "cross-validating lambda (lasso and ridge)")
     weights = inputs.selected(inputs.penalty_weights)
     pen = dict(standardize=bool(inputs.standardize), penalty_weights=weights)
-    opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, asset_names=anames, **pen)
-    lasso_cv = memo.cross_validate(y, f, method="lasso", **opts)
-    ridge_cv = memo.cross_validate(y, f, method="ridge", **opts)
-    method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
-    lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
-    lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
+    method_cv: cv.CVResult | None = None
+    if not any(float(w) > 0 for w in weights):  # e.g. the market alone, unpenalised (CAPM): no penalty to choose
+        say(3, 7, OLS_ONLY)
+        lam_min = lam_1se = lam_lasso = lam_ridge = 0.0
+        pen = dict(standardize=bool(inputs.standardize), penalty_weights=[1.0] * len(weights))  # at lambda 0: OLS
+    else:
+        say(3, 7, "cross-validating lambda (lasso and ridge)")
+        opts = dict(folds=inputs.folds, scheme=inputs.scheme, gap=inputs.gap, pooled=True, asset_names=anames, **pen)
+        lasso_cv = memo.cross_validate(y, f, method="lasso", **opts)
+        ridge_cv = memo.cross_validate(y, f, method="ridge", **opts)
+        method_cv = ridge_cv if inputs.method.lower() == "ridge" else lasso_cv
+        lam_min, lam_1se = method_cv.pooled_lambda("min"), method_cv.pooled_lambda("1se")
+        lam_lasso, lam_ridge = lasso_cv.pooled_lambda(inputs.rule), ridge_cv.pooled_lambda(inputs.rule)
     say(4, 7, "ridge and lasso loadings at the chosen lambdas")
     ridge = memo.fit(y, f, [lam_ridge], method="ridge", **pen)
     lasso = memo.fit(y, f, [lam_lasso], method="lasso", **pen)

@@ -87,6 +87,11 @@ def prepare(y: np.ndarray, x: np.ndarray, method: str, penalty: Penalty) -> tupl
     v.check_not_constant(x[complete], where)
     if method != "ridge":  # ridge with lambda > 0 is unique for collinear factors; lambda 0 is checked in fit
         v.check_not_collinear(x[complete], where, "the lasso cannot tell them apart (its loadings are not unique).")
+        # nearly collinear: refused as OLS refuses them (same limit, same message), before the active-set solves
+        # meet a numerically singular Gram block (numpy's LinAlgError)
+        xc = x[complete] - x[complete].mean(axis=0)
+        r_xc = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))  # mode "r": R alone
+        v.check_conditioning(r_xc, where, v.COND_LIMIT_QR)
     return method, penalty.checked(x.shape[1], method)
 
 
