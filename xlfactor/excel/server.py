@@ -144,8 +144,16 @@ def _warm() -> bool:
     return True
 
 
+WORKER_NICENESS = 10  # large calls yield the cores to the server's own process, which answers the small calls
+
+
 def _worker_start(parent: int) -> None:
-    """In each worker process: exit when the server process is gone (killed, not shut down), never linger."""
+    """In each worker process: run below the server's priority (``WORKER_NICENESS``, where the system has
+    ``os.nice``), so that a small call answered in the server's process does not wait a scheduler time slice
+    behind large calls that keep both cores busy; exit when the server process is gone (killed, not shut
+    down), never linger."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
 
     def watch():
         while os.getppid() == parent:
