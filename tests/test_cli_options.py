@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlfactor import cli
+from xlfactor import cli, cli_data
 from xlfactor.errors import InputValueError
 
 
@@ -226,11 +226,13 @@ def test_a_swap_is_not_suspected_of_ordinary_files():
     import argparse
 
     args = argparse.Namespace(returns="r.csv", factors="f.csv")
-    assert cli._swapped(args, ["AAPL", "MSFT", "IBM"], ["MKT", "SMB", "HML"]) is None
-    assert cli._swapped(args, ["AAPL", "MOM", "IBM"], ["F1", "F2"]) is None  # one asset named like a factor
-    assert cli._swapped(args, ["AAPL", "MSFT"], ["F1", "F2", "F3"]) is None  # more factors than assets, few
-    assert cli._swapped(args, ["Mkt-RF", "SMB"], ["A", "B"]) is not None
-    assert "has 25 columns and the returns file 3" in cli._swapped(args, ["A", "B", "C"], [f"X{i}" for i in range(25)])
+    assert cli_data._swapped(args, ["AAPL", "MSFT", "IBM"], ["MKT", "SMB", "HML"]) is None
+    assert cli_data._swapped(args, ["AAPL", "MOM", "IBM"], ["F1", "F2"]) is None  # one asset named like a factor
+    assert cli_data._swapped(args, ["AAPL", "MSFT"], ["F1", "F2", "F3"]) is None  # more factors than assets, few
+    assert cli_data._swapped(args, ["Mkt-RF", "SMB"], ["A", "B"]) is not None
+    assert "has 25 columns and the returns file 3" in cli_data._swapped(
+        args, ["A", "B", "C"], [f"X{i}" for i in range(25)]
+    )
 
 
 def test_a_missing_factor_value_names_the_factor(late_asset, tmp_path):

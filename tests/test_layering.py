@@ -61,6 +61,7 @@ LAYERS = {
     "workbook": 3,
     "cli": 4,
     "cli_options": 4,
+    "cli_data": 4,
 }
 
 
