@@ -20,6 +20,7 @@ from .cli_options import (
     Parser,
     count,
     cov_arguments,
+    cv_arguments,
     data_arguments,
     number,
     start_arguments,
@@ -470,23 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=D["risk_method"],
         help=f"allocation at each rebalance (default {D['risk_method']})",
     )
-    p.add_argument(
-        "--folds",
-        type=count("folds", minimum=2, maximum=options.MAX_FOLDS),
-        default=D["folds"],
-        help=f"CV folds inside each window, 2 to {options.MAX_FOLDS} (default {D['folds']})",
-    )
-    p.add_argument(
-        "--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme: {options.describe('scheme')}"
-    )
-    p.add_argument(
-        "--gap",
-        type=count("gap"),
-        default=D["gap"],
-        metavar="PERIODS",
-        help=f"periods purged around each test fold (default {D['gap']})",
-    )
-    p.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule: {options.describe('rule')}")
+    cv_arguments(p, "CV folds inside each window")
     cov_arguments(p)
     p.add_argument(
         "--corr-halflife",

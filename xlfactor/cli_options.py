@@ -188,23 +188,7 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--use-factors", default="", metavar="NAMES", help="factors to use, comma-separated names (default: all)"
     )
-    g.add_argument(
-        "--folds",
-        type=count("folds", minimum=2, maximum=options.MAX_FOLDS),
-        default=D["folds"],
-        help=f"cross-validation folds, 2 to {options.MAX_FOLDS} (default {D['folds']})",
-    )
-    g.add_argument(
-        "--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme: {options.describe('scheme')}"
-    )
-    g.add_argument(
-        "--gap",
-        type=count("gap"),
-        default=D["gap"],
-        metavar="PERIODS",
-        help=f"periods purged around each test fold (default {D['gap']})",
-    )
-    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule: {options.describe('rule')}")
+    cv_arguments(g, "cross-validation folds")
     g.add_argument(
         "--method",
         choices=options.CURVE_METHODS,
@@ -327,3 +311,28 @@ def periods_warning(given: int | None, periods, frequency: str) -> str | None:
         f"means come out {used / nominal:.3g} times and volatilities {(used / nominal) ** 0.5:.3g} times their "
         f"values at {nominal} a year; pass --periods-per-year {nominal} unless you mean it."
     )
+
+
+def cv_arguments(g, folds: str) -> None:
+    """The cross-validation options (folds, scheme, gap, rule), as demo, workbook and backtest take them;
+    ``folds`` says what the folds are (in the help)."""
+    from .core import options
+
+    D = options.DEFAULTS
+    g.add_argument(
+        "--folds",
+        type=count("folds", minimum=2, maximum=options.MAX_FOLDS),
+        default=D["folds"],
+        help=f"{folds}, 2 to {options.MAX_FOLDS} (default {D['folds']})",
+    )
+    g.add_argument(
+        "--scheme", choices=options.SCHEMES, default=D["scheme"], help=f"CV scheme: {options.describe('scheme')}"
+    )
+    g.add_argument(
+        "--gap",
+        type=count("gap"),
+        default=D["gap"],
+        metavar="PERIODS",
+        help=f"periods purged around each test fold (default {D['gap']})",
+    )
+    g.add_argument("--rule", choices=options.RULES, default=D["rule"], help=f"lambda rule: {options.describe('rule')}")

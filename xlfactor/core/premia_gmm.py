@@ -45,17 +45,22 @@ def _moments(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -
     return np.column_stack([(e[:, :, None] * fc[:, None, :]).reshape(t, n * (k + 1)), fe])
 
 
-def _jacobian(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
-    """d mean(g) / d theta, (N(K+1) + K) x (NK + p + K)."""
+def _blocks(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool):
+    """What the Jacobian's blocks are made of: sizes, betas ``b``, the premia's regressors ``x``, ``mean([1, f])``
+    and ``d_beta`` = d mean(e_i [1, f]) / d b_i, (K+1) x K, the same for every asset."""
     t, n = y.shape
     k = f.shape[1]
     p = k + int(intercept)
     b, lam, mu = _unpack(theta, n, k, p)
     x = np.column_stack([np.ones(n), b]) if intercept else b
     fc = np.column_stack([np.ones(t), f])
-    mean_fc = fc.mean(axis=0)
+    return n, k, p, b, x, fc.mean(axis=0), -fc.T @ (f - mu + lam[p - k :]) / t
+
+
+def _jacobian(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
+    """d mean(g) / d theta, (N(K+1) + K) x (NK + p + K)."""
+    n, k, p, b, x, mean_fc, d_beta = _blocks(theta, y, f, intercept)
     jac = np.zeros((n * (k + 1) + k, n * k + p + k))
-    d_beta = -fc.T @ (f - mu + lam[p - k :]) / t  # (K+1, K), the same for every asset
     for i in range(n):
         rows = slice(i * (k + 1), (i + 1) * (k + 1))
         jac[rows, i * k : (i + 1) * k] = d_beta
@@ -84,16 +89,9 @@ def _mean_moments(theta: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bo
 def _gradient(theta: np.ndarray, w: np.ndarray, y: np.ndarray, f: np.ndarray, intercept: bool) -> np.ndarray:
     """Half the gradient of ``mean(g)' W mean(g)``: ``G' W mean(g)``, with G's block structure (see
     ``_jacobian``) used rather than G itself: O(N K) after ``W mean(g)``, not O(N^2 K^2)."""
-    t, n = y.shape
-    k = f.shape[1]
-    p = k + int(intercept)
-    b, lam, mu = _unpack(theta, n, k, p)
-    x = np.column_stack([np.ones(n), b]) if intercept else b
-    fc = np.column_stack([np.ones(t), f])
-    mean_fc = fc.mean(axis=0)
+    n, k, _, b, x, mean_fc, d_beta = _blocks(theta, y, f, intercept)
     v = w @ _mean_moments(theta, y, f, intercept)
     per_asset, v_mu = v[: n * (k + 1)].reshape(n, k + 1), v[n * (k + 1) :]
-    d_beta = -fc.T @ (f - mu + lam[p - k :]) / t
     weight = per_asset @ mean_fc
     return np.concatenate([(per_asset @ d_beta).ravel(), -x.T @ weight, b.T @ weight - v_mu])
 
