@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from xlfactor import cli, cli_data
@@ -301,3 +302,28 @@ def test_per_factor_numbers_are_checked_before_computing(tmp_path, capsys, argv,
     assert cli.main(["demo", *argv, "--out", str(tmp_path)]) == 2
     out = capsys.readouterr()
     assert out.err.startswith(f"xlfactor: {says}") and "[2/7]" not in out.out
+
+
+def test_demo_and_workbook_take_starts_barra_options_and_the_demo_uses_them():
+    """issue 24 item 8: every Start option from the command line; the demo's risk model reads them."""
+    from xlfactor.core import risk
+    from xlfactor.workbook import procedure
+
+    argv = ["--cov", "barra", "--nw-lags", "2", "--corr-halflife", "48", "--regime-halflife", "24"]
+    argv += ["--specific-shrink", "0.1"]
+    for command in ("demo", "workbook"):
+        args = cli.build_parser().parse_args([command, *argv])
+        inputs = cli._inputs(args, cli._dataset(args))
+        assert (inputs.nw_lags, inputs.corr_halflife, inputs.regime_halflife, inputs.specific_shrink) == (
+            2,
+            48,
+            24,
+            0.1,
+        )
+    res = procedure.run(inputs)
+    f, y = res.factors, res.returns - res.rf[:, None]
+    expected = risk.factor_covariance(f, "barra", 36, corr_halflife=48, nw_lags=2, regime_halflife=24)
+    np.testing.assert_allclose(res.factor_cov, expected, rtol=1e-12)
+    plain = risk.specific_variance(y, f, res.risk_loadings)
+    np.testing.assert_allclose(res.specific_var, risk.shrink_specific(plain, 0.1), rtol=1e-12)
+    assert not np.allclose(res.specific_var, plain)

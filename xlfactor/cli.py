@@ -22,7 +22,6 @@ from .cli_options import (
     cov_arguments,
     cv_arguments,
     data_arguments,
-    number,
     start_arguments,
     window_arguments,
 )
@@ -473,35 +472,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cv_arguments(p, "CV folds inside each window")
     cov_arguments(p)
-    p.add_argument(
-        "--corr-halflife",
-        type=number("corr_halflife", low=0.0, low_open=True),
-        default=D["corr_halflife"],
-        metavar="PERIODS",
-        help="barra only: half-life of the correlations, in periods (default: --halflife)",
-    )
-    p.add_argument(
-        "--nw-lags",
-        type=count("nw_lags"),
-        default=None,
-        metavar="PERIODS",
-        help="sample and barra only: Newey-West lags of the factor covariance, in periods (default 0)",
-    )
-    p.add_argument(
-        "--regime-halflife",
-        type=number("regime_halflife", low=0.0, low_open=True),
-        default=D["regime_halflife"],
-        metavar="PERIODS",
-        help="barra only: half-life of the volatility regime adjustment, in periods (default: none)",
-    )
-    p.add_argument(
-        "--specific-shrink",
-        type=number("specific_shrink", low=0.0),
-        metavar="Q",
-        default=D["specific_shrink"],
-        help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
-        f"(0.1 there; default {D['specific_shrink']:g})",
-    )
     p.add_argument(
         "--engine",
         choices=options.ENGINES,

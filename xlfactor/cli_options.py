@@ -169,6 +169,35 @@ def cov_arguments(p) -> None:
         help=f"{' and '.join(users['halflife'])} only: half-life of the weights, in periods (months or days; "
         f"default {D['halflife']:g}); refused with another --cov",
     )
+    p.add_argument(
+        "--corr-halflife",
+        type=number("corr_halflife", low=0.0, low_open=True),
+        default=D["corr_halflife"],
+        metavar="PERIODS",
+        help="barra only: half-life of the correlations, in periods (default: --halflife)",
+    )
+    p.add_argument(
+        "--nw-lags",
+        type=count("nw_lags"),
+        default=None,
+        metavar="PERIODS",
+        help="sample and barra only: Newey-West lags of the factor covariance, in periods (default 0)",
+    )
+    p.add_argument(
+        "--regime-halflife",
+        type=number("regime_halflife", low=0.0, low_open=True),
+        default=D["regime_halflife"],
+        metavar="PERIODS",
+        help="barra only: half-life of the volatility regime adjustment, in periods (default: none)",
+    )
+    p.add_argument(
+        "--specific-shrink",
+        type=number("specific_shrink", low=0.0),
+        metavar="Q",
+        default=D["specific_shrink"],
+        help="Bayesian shrinkage of specific volatilities to their mean, USE4's q "
+        f"(0.1 there; default {D['specific_shrink']:g})",
+    )
 
 
 def start_arguments(p: argparse.ArgumentParser) -> None:

@@ -152,9 +152,10 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     lasso = memo.fit(y, f, [lam_lasso], method="lasso", **pen)
     say(5, 7, "factor covariance and specific variances")
     life = inputs.halflife if inputs.cov_method.lower() in options.COV_OPTION_USERS["halflife"] else None
-    cov = risk.factor_covariance(f, inputs.cov_method, life)
+    barra = inputs.cov_options()  # Start's Barra-style options, each only where the method reads it
+    cov = risk.factor_covariance(f, inputs.cov_method, life, **barra)
     loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
-    spec = risk.specific_variance(y, f, loadings)
+    spec = risk.shrink_specific(risk.specific_variance(y, f, loadings), inputs.specific_shrink)
     say(6, 7, f"risk allocation ({inputs.risk_method})")
     model = risk.FactorModel.from_arrays(loadings, cov, spec)
     method = inputs.risk_method.lower()
@@ -179,6 +180,8 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         rule=inputs.rule,
         cov_method=inputs.cov_method,
         halflife=life,
+        **barra,
+        specific_shrink=inputs.specific_shrink,
         periods_per_year=inputs.periods_per_year,
     )
     betas = memo.rolling_windows(y, m[:, None], inputs.bt_window, step=inputs.bt_step)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ...core.options import CHOICES as OPTION_CHOICES
-from ...core.options import DEFAULTS, market_first_weights
+from ...core.options import COV_OPTION_USERS, DEFAULTS, market_first_weights
 from ...errors import XLFactorError
 from ..dataset import MAX_FACTORS, Dataset
 
@@ -97,6 +97,16 @@ class Inputs:
     bt_step: int | None = (
         None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
     )
+
+    def cov_options(self) -> dict:
+        """The Barra-style covariance options the chosen ``cov_method`` reads (``options.COV_OPTION_USERS``), as
+        keyword arguments of ``risk.factor_covariance`` and ``backtest``; those it ignores are left out."""
+        method = self.cov_method.lower()
+        return {
+            name: getattr(self, name)
+            for name in ("corr_halflife", "nw_lags", "regime_halflife")
+            if method in COV_OPTION_USERS[name]
+        }
 
     def resolve(self, data: Dataset) -> Inputs:
         """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""
