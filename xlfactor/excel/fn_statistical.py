@@ -110,9 +110,9 @@ def count_note(res) -> str:
     rf=doc.RF,
     standardize=doc.PCA_STANDARDIZE,
     output=(
-        "k (default: the number by criterion), chosen (a row: the number by each criterion, in the order "
-        f"{', '.join(options.NUM_FACTOR_CRITERIA)}), values (a row per k = 1..kmax: k, then each criterion) or note "
-        "(a warning when the EM fill of blanks did not converge: the criteria are then its last fill's; else blank)."
+        "k (default: the number by criterion), chosen (a row: the number by each criterion, "
+        f"{', '.join(options.NUM_FACTOR_CRITERIA)}), values (a row per k = 1..kmax: k, then each criterion) or "
+        "note (blank, or a warning: the EM fill of blanks did not converge)."
     ),
 )
 def factor_count(returns, criterion=None, kmax=None, rf=None, standardize=None, output=None):
