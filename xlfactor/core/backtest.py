@@ -475,8 +475,8 @@ def _backtest(
         out["pred"].append(np.sqrt(s[:, 0]))
         out["weights"].append(w)
         out["lambdas"].append(est.lambdas)
-        out["disp"].append(np.array([_dispersion(w[j], y[oos][held == j]) for j in range(len(w))]))
-        out["trades"].append(_trades(w[held], y[oos]))
+        out["disp"].append(np.array([evaluation.rc_dispersion(w[j], y[oos][held == j]) for j in range(len(w))]))
+        out["trades"].append(evaluation.one_way_trades(w[held], y[oos]))
         out["test_r"].append(tr.T)
         out["test_s"].append(ts.T)
         if progress is not None:
@@ -576,30 +576,6 @@ def _scored(wt: np.ndarray, models_j, held: np.ndarray, y: np.ndarray):
         beta = u @ model.loadings
         s[at] = np.einsum("tpk,kl,tpl->tp", beta, model.factor_cov, beta) + (u * u) @ model.specific_var
     return r, s
-
-
-def _trades(targets: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """One-way trade ``0.5 sum |w_t - drifted w_{t-1}|`` before each period (T,), 0 before the first; cash (the
-    rest of a target-volatility portfolio) earns nothing in excess of the risk-free rate."""
-    g = targets * (1.0 + np.where(np.isfinite(y), y, 0.0))  # a missing return leaves the holding's value as it was
-    drifted = g / (g.sum(axis=1, keepdims=True) + 1.0 - targets.sum(axis=1, keepdims=True))
-    return np.append(0.0, 0.5 * np.abs(targets[1:] - drifted[:-1]).sum(axis=1))
-
-
-def _dispersion(w: np.ndarray, r: np.ndarray) -> float:
-    """Standard deviation across held assets of their percentage risk contributions under the realised
-    (pairwise complete) covariance of ``r``, the returns of the period the weights were held; NaN under 2."""
-    from numpy import ma
-
-    if r.shape[0] < 2:
-        return float("nan")
-    cov = np.atleast_2d(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
-    sw = cov @ w
-    var = w @ sw
-    held = w > 0
-    if var <= 0 or held.sum() < 2:
-        return 0.0
-    return float(np.std((w * sw / var)[held], ddof=0))
 
 
 __all__ = ["STATS", "BacktestResult", "CovOptions", "backtest", "model_options"]

@@ -15,6 +15,9 @@ Inputs are, per test portfolio, the realised return ``r_t`` of each out-of-sampl
   equals the normal band at kappa = 3) and a moving-block bootstrap interval of the statistic itself;
 - Diebold-Mariano: ``mean(d) / sqrt(LRV(d) / T)`` for the loss differences ``d_t`` of two models, LRV the
   Newey-West (Bartlett) long-run variance; asymptotically standard normal, two-sided p-value.
+
+And of the portfolio the backtest held: its one-way turnover (trades back to target from drifted weights) and the
+dispersion of its realised risk contributions.
 """
 
 from __future__ import annotations
@@ -286,6 +289,33 @@ def evaluate(
     )
 
 
+# --- the realised portfolio (the backtest's turnover and risk-contribution dispersion) ---------------------------
+
+
+def one_way_trades(targets: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The walk-forward backtest's turnover: one-way trade ``0.5 sum |w_t - drifted w_{t-1}|`` before each period (T,), 0 before the first; cash (the
+    rest of a target-volatility portfolio) earns nothing in excess of the risk-free rate."""
+    g = targets * (1.0 + np.where(np.isfinite(y), y, 0.0))  # a missing return leaves the holding's value as it was
+    drifted = g / (g.sum(axis=1, keepdims=True) + 1.0 - targets.sum(axis=1, keepdims=True))
+    return np.append(0.0, 0.5 * np.abs(targets[1:] - drifted[:-1]).sum(axis=1))
+
+
+def rc_dispersion(w: np.ndarray, r: np.ndarray) -> float:
+    """The walk-forward backtest's risk-contribution dispersion: standard deviation across held assets of their percentage risk contributions under the realised
+    (pairwise complete) covariance of ``r``, the returns of the period the weights were held; NaN under 2."""
+    from numpy import ma
+
+    if r.shape[0] < 2:
+        return float("nan")
+    cov = np.atleast_2d(ma.cov(ma.masked_invalid(r), rowvar=False, allow_masked=True).filled(0.0))
+    sw = cov @ w
+    var = w @ sw
+    held = w > 0
+    if var <= 0 or held.sum() < 2:
+        return 0.0
+    return float(np.std((w * sw / var)[held], ddof=0))
+
+
 __all__ = [
     "Evaluation",
     "bias_statistic",
@@ -298,5 +328,7 @@ __all__ = [
     "mrad",
     "newey_west_lags",
     "normal_band",
+    "one_way_trades",
     "qlike",
+    "rc_dispersion",
 ]
