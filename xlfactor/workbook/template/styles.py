@@ -33,6 +33,15 @@ STYLES = {
     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
     "grey": {"font_color": "#A6A6A6", "bg_color": "#F2F2F2"},
 }
+# red (negative) - white (0) - blue (positive) conditional format of loadings and correlations
+DIVERGING = {
+    "type": "3_color_scale",
+    "min_color": "#F8696B",
+    "mid_type": "num",
+    "mid_value": 0,
+    "mid_color": "#FFFFFF",
+    "max_color": "#5A8AC6",
+}
 COLOURS = ["#1F3864", "#5A8AC6", "#A9D08E", "#F4B183", "#C00000", "#7F7F7F", "#FFC000", "#70AD47"]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..model import Expr
 from ..sheet import Layout
+from ..styles import DIVERGING
 
 if TYPE_CHECKING:
     from ..build import Template
@@ -64,18 +65,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         1,
         corr_room.r1,
         corr_room.c1,
-        {
-            "type": "3_color_scale",
-            "min_color": "#F8696B",
-            "mid_type": "num",
-            "mid_value": 0,
-            "mid_color": "#FFFFFF",
-            "max_color": "#5A8AC6",
-            "min_type": "num",
-            "min_value": -1,
-            "max_type": "num",
-            "max_value": 1,
-        },
+        {**DIVERGING, "min_type": "num", "min_value": -1, "max_type": "num", "max_value": 1},
     )
     s.text(diag.r0, 0, "VIF", f["label"])
     vif = s.udf(diag.r0, 1, "FACTOR_VIF", [win["factors"]], book.number(decimals=2), block="vif")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..model import Expr
 from ..sheet import Layout
+from ..styles import DIVERGING
 from .lambda_ import LAMBDA_FORMAT
 
 if TYPE_CHECKING:
@@ -72,14 +73,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             1,
             room.r1,
             room.c1,
-            {
-                "type": "3_color_scale",
-                "min_color": "#F8696B",
-                "mid_type": "num",
-                "mid_value": 0,
-                "mid_color": "#FFFFFF",
-                "max_color": "#5A8AC6",
-            },
+            dict(DIVERGING),
         )
     cats = s.ref(blocks["ols"].r0 - 1, 1, blocks["ols"].r0 - 1, n)
     across = 3 if n <= 24 else 1  # side by side while their bars stay wide enough to read
