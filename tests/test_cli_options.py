@@ -92,24 +92,30 @@ def test_a_month_is_read_in_its_usual_spellings(text):
 )
 def test_a_covariance_option_the_method_ignores_is_refused_in_the_clis_words(tmp_path, capsys, argv, method, option):
     """It was refused in the core's words ("cov_method 'sample' ignores halflife"): Python names on a command line."""
-    from xlfactor.core.options import COV_OPTION_USERS
+    from xlfactor.core.options import COV_OPTION_USERS, DEFAULTS, ignored
 
     assert cli.main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr()
     flag, users = "--" + option.replace("_", "-"), COV_OPTION_USERS[option]
-    says = (
-        f"xlfactor: --cov {method} ignores {flag} (only --cov {' and '.join(users)} "
-        f"{'use' if len(users) > 1 else 'uses'} it); drop {flag} or pass --cov {' or --cov '.join(users)}.\n"
-    )
+    mark = " (the default)" if method == DEFAULTS["cov_method"] else ""
+    says = f"xlfactor: --cov {method}{mark} does not use {flag}; leave it empty or choose --cov {' or '.join(users)}.\n"
     assert err.err == says and err.out == ""  # before the data is read
+    # the wording of Python and Excel (options.ignored), in the command line's names
+    assert err.err == f"xlfactor: {ignored(flag, method, users, '--cov', DEFAULTS['cov_method'])}\n"
     assert "cov_method" not in err.err and "'" not in err.err
 
 
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["demo", "--target-vol", "5"], "--risk erc ignores --target-vol (only --risk targetvol uses it)"),
-        (["demo", "--risk", "minvar", "--factor-budgets", "4,1,1,1,1"], "--risk minvar ignores --factor-budgets"),
+        (
+            ["demo", "--target-vol", "5"],
+            "--risk erc (the default) does not use --target-vol; leave it empty or choose --risk targetvol.",
+        ),
+        (
+            ["demo", "--risk", "minvar", "--factor-budgets", "4,1,1,1,1"],
+            "--risk minvar does not use --factor-budgets; leave it empty or choose --risk factor.",
+        ),
     ],
 )
 def test_an_allocation_option_the_method_ignores_is_refused(tmp_path, capsys, argv, says):

@@ -112,30 +112,23 @@ def _swapped(args: argparse.Namespace, returns: list[str], factors) -> str | Non
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    """demo and backtest, before reading any data: an option the chosen method ignores is refused, the covariance's
-    in the command line's names (the core's check ``risk.check_cov_used`` would say cov_method and halflife).
-    (workbook keeps them: the Start sheet holds them for when its
-    drop-down changes the method.)"""
-    from .core.options import COV_OPTION_USERS
+    """demo and backtest, before reading any data: an option the chosen method ignores is refused in
+    ``options.ignored``'s words (Python's and Excel's), in the command line's names (the core's check
+    ``risk.check_cov_used`` would say cov_method and halflife). (workbook keeps them: the Start sheet holds them
+    for when its drop-down changes the method, and its formulas pass each only where the method reads it.)"""
+    from .core.options import COV_OPTION_USERS, DEFAULTS, ignored
 
     for name, methods in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
         value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
         if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in methods:
-            verb = "use" if len(methods) > 1 else "uses"
-            raise XLFactorError(
-                f"--cov {args.cov} ignores {flag} (only --cov {' and '.join(methods)} {verb} it); drop {flag} or "
-                f"pass --cov {' or --cov '.join(methods)}."
-            )
+            raise XLFactorError(ignored(flag, args.cov, methods, "--cov", DEFAULTS["cov_method"]))
     if getattr(args, "risk", None) is not None:
         for flag, given, users in (
             ("--target-vol", getattr(args, "target_vol", None) is not None, "targetvol"),
             ("--factor-budgets", bool(getattr(args, "factor_budgets", "")), "factor"),
         ):
             if given and args.risk != users:
-                raise XLFactorError(
-                    f"--risk {args.risk} ignores {flag} (only --risk {users} uses it); drop {flag} or pass "
-                    f"--risk {users}."
-                )
+                raise XLFactorError(ignored(flag, args.risk, (users,), "--risk", DEFAULTS["risk_method"]))
 
 
 def _inputs(args: argparse.Namespace, data):

@@ -78,7 +78,10 @@ def test_newey_west_factor_covariance_is_statsmodels_hac(french):
                 cov_hac(fit, nlags=lags, use_correction=False)[0, 0] * n * n / (n - 1), rel=1e-10
             )
     assert not np.allclose(risk.factor_covariance(x, nw_lags=3), risk.factor_covariance(x))
-    with pytest.raises(InputValueError, match=r"method 'ledoitwolf' ignores nw_lags \(only sample and barra use it\)"):
+    with pytest.raises(
+        InputValueError,
+        match=r"^method ledoitwolf does not use nw_lags; leave it empty or choose method sample or barra\.$",
+    ):
         risk.factor_covariance(x, "ledoitwolf", nw_lags=2)
 
 

@@ -160,6 +160,12 @@ def build_cases() -> list[Case]:
         ),
         Case("ols_loadings", [R, F, RF, None, [[True]]], np.vstack([ols.coef.T, ols.tstat.T])),
         Case("factor_cov", [F, [["EWMA"]], [[36]]], fcov),
+        # "" (what the template passes for an option the chosen method does not read) is an omitted argument
+        Case("factor_cov", [F, [["sample"]], [[""]], [[""]], [[3]], [[""]]], risk.factor_covariance(f, nw_lags=3)),
+        Case(
+            "factor_cov", [F, [["ledoitwolf"]], [[""]], [[""]], [[""]], [[""]]], risk.factor_covariance(f, "ledoitwolf")
+        ),
+        Case("factor_cov", [F, [["ewma"]], [[36]], [[""]], [[""]], [[""]]], fcov),
         Case(
             "factor_cov",
             [F, [["barra"]], [[24]], [[48]], [[2]], [[12]]],
@@ -331,7 +337,7 @@ ERROR_CASES = [
     (
         "risk_alloc",
         [[[1.0, 0.9, 1.1]], [[0.01]], [[0.001, 0.002, 0.003]], None, [[0.5, 0.5, 1.0]]],
-        r"RISK_ALLOC: argument budgets serves only method budget or factor, but method is blank \(default erc\)",
+        r"RISK_ALLOC: method erc \(the default\) does not use budgets; leave it empty or choose method budget or factor\.$",
     ),
     (
         "risk_alloc",
@@ -346,7 +352,7 @@ ERROR_CASES = [
     (
         "risk_alloc",
         [[[1.0, 0.9, 1.1]], [[0.01]], [[0.001, 0.002, 0.003]], None, None, [[0.1]]],
-        r"RISK_ALLOC: argument target_vol serves only method targetvol, but method is blank",
+        r"RISK_ALLOC: method erc \(the default\) does not use target_vol; leave it empty or choose method targetvol\.$",
     ),
     (
         "risk_alloc",
@@ -408,7 +414,7 @@ ERROR_CASES = [
             None,
             [[0.0, 1.0]],
         ],
-        r"ROLLING_LOADINGS: argument penalty_weights serves only method ridge, lasso or enet, but method is blank",
+        r"ROLLING_LOADINGS: method ols \(the default\) does not use penalty_weights; leave it empty or choose method ridge, lasso or enet\.$",
     ),
     (
         "rolling_loadings",
@@ -463,7 +469,7 @@ ERROR_CASES = [
             None,
             [[3]],
         ],
-        r"ROLLING_LOADINGS: argument folds serves only method ridge, lasso or enet, but method is blank",
+        r"ROLLING_LOADINGS: method ols \(the default\) does not use folds; leave it empty or choose method ridge, lasso or enet\.$",
     ),
     (
         "cv_lambda",
@@ -481,7 +487,7 @@ ERROR_CASES = [
             None,
             [[0.5]],
         ],
-        r"CV_LAMBDA: argument l1_ratio serves only method enet, but method is blank \(default lasso\)",
+        r"CV_LAMBDA: method lasso \(the default\) does not use l1_ratio; leave it empty or choose method enet\.$",
     ),
     (
         "cv_lambda",
@@ -516,12 +522,12 @@ ERROR_CASES = [
             None,
             [[0.5]],
         ],
-        r"CV_CURVE: argument l1_ratio serves only method enet, but method is blank",
+        r"CV_CURVE: method lasso \(the default\) does not use l1_ratio; leave it empty or choose method enet\.$",
     ),
     (
         "factor_cov",
         [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0]], None, [[12]]],
-        r"FACTOR_COV: argument halflife serves only method ewma or barra, but method is blank \(default sample\)",
+        r"FACTOR_COV: method sample \(the default\) does not use halflife; leave it empty or choose method ewma or barra\.$",
     ),
     (
         "factor_cov",
@@ -567,7 +573,7 @@ ERROR_CASES = [
             None,
             [[0.1]],
         ],
-        r"BACKTEST: argument target_vol serves only alloc targetvol, but alloc is blank",
+        r"BACKTEST: alloc erc \(the default\) does not use target_vol; leave it empty or choose alloc targetvol\.$",
     ),
     (
         "backtest",
@@ -590,6 +596,41 @@ ERROR_CASES = [
             None,
             [[6]],
         ],
-        r"BACKTEST: argument halflife serves only cov_method ewma or barra, but cov_method is blank \(default sample\)",
+        r"BACKTEST: cov_method sample \(the default\) does not use halflife; leave it empty or choose cov_method ewma or barra\.$",
     ),
+    # issue 23.4: a covariance option the chosen method does not read is refused, the method chosen or left blank
+    *[
+        (
+            "factor_cov",
+            [[[0.01, 0.02], [0.02, 0.01], [0.0, 0.0], [0.01, -0.01]], [[method]], *args],
+            rf"FACTOR_COV: method {method}{mark} does not use {option}; leave it empty or choose method {users}\.$",
+        )
+        for method, args, option, mark, users in [
+            ("sample", [[[12]]], "halflife", r" \(the default\)", "ewma or barra"),
+            ("ledoitwolf", [[[12]]], "halflife", "", "ewma or barra"),
+            ("ledoitwolf", [None, [[24]]], "corr_halflife", "", "barra"),
+            ("ewma", [[[12]], None, None, [[6]]], "regime_halflife", "", "barra"),
+            ("ewma", [[[12]], None, [[2]]], "nw_lags", "", "sample or barra"),
+        ]
+    ],
+    *[
+        (
+            "backtest",
+            [
+                [[0.01], [0.03], [-0.02], [0.0], [0.02], [0.01]],
+                [[0.02, 0.01], [0.01, 0.0], [-0.01, 0.02], [0.0, 0.01], [0.03, -0.01], [0.01, 0.02]],
+                [[4]],
+                *[None] * 12,
+                [[method]],
+                *args,
+            ],
+            rf"BACKTEST: cov_method {method} does not use {option}; leave it empty or choose cov_method {users}\.$",
+        )
+        for method, args, option, users in [
+            ("ledoitwolf", [[[6]]], "halflife", "ewma or barra"),
+            ("ewma", [None, [[12]]], "corr_halflife", "barra"),
+            ("ledoitwolf", [None, None, [[2]]], "nw_lags", "sample or barra"),
+            ("ewma", [None, None, None, [[6]]], "regime_halflife", "barra"),
+        ]
+    ],
 ]

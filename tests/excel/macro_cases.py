@@ -263,7 +263,7 @@ ERROR_CASES = [
     (
         "capm_beta",
         [_R, _F, None, None, None, None, [[False]]],
-        r"CAPM_BETA: argument traded serves only stats TRUE, but stats is blank \(default FALSE\)",
+        r"CAPM_BETA: stats FALSE \(the default\) does not use traded; leave it empty or choose stats TRUE\.$",
     ),
     (
         "compound_returns",

@@ -168,3 +168,16 @@ def test_demo_computes_each_model_once(monkeypatch, tmp_path):
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli.main(["demo", "--out", str(tmp_path), "--force"]) == 0
     assert dict(counts) == first  # the second demo computes nothing: every model came from the caches
+
+
+def test_a_cached_backtest_never_answers_a_call_with_an_argument_its_method_refuses():
+    """The backtest's key once left out what the chosen methods ignored (a half-life under sample, budgets under
+    erc), so a cached answer could stand in for a call the core refuses (issue 23.4): the core is asked each time."""
+    from xlfactor.errors import InputValueError
+
+    y, x, _, _ = synthetic(t=90, k=2, n=3, seed=4)
+    memo.clear_all()
+    memo.backtest(y, x, 60, step=15, models=("ols",), cov_method="sample")
+    for extra in ({"halflife": 36.0}, {"budgets": [1.0, 2.0, 3.0]}, {"target_vol": 0.05}):
+        with pytest.raises(InputValueError, match="does not use"):
+            memo.backtest(y, x, 60, step=15, models=("ols",), cov_method="sample", **extra)

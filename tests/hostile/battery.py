@@ -187,7 +187,7 @@ def ignored_arguments() -> list[Input]:
     """Item 4: every given argument is validated, or refused saying the method ignores it. A bad value is refused
     whatever the method; a good one meant for another method is refused when the method was left blank (the user
     forgot to choose it), and with a method chosen it may be dropped: the numbers must then be those of the call
-    without it."""
+    without it. A factor-covariance option its method does not read is refused, the method chosen or not."""
     y, x, _e, z = _data()
     f = np.column_stack([x, z])
     rng = np.random.default_rng(1)
@@ -232,11 +232,13 @@ def ignored_arguments() -> list[Input]:
         dropped("rolling_loadings", rl(9, 3), 9, "ols, folds"),
         dropped("cv_lambda", [r, ff, "lasso", *[None] * 8, 0.5], 11, "lasso, l1_ratio"),
         dropped("cv_curve", [r, ff, "ridge", *[None] * 7, 0.5], 10, "ridge, l1_ratio"),
-        dropped("factor_cov", [ff, "sample", 36], 2, "sample, halflife"),
-        dropped("factor_cov", [ff, "ledoitwolf", 36], 2, "ledoitwolf, halflife"),
+        Input("factor_cov", [ff, "sample", 36], "sample, halflife"),  # a covariance option: refused, method or not
+        Input("factor_cov", [ff, "ledoitwolf", 36], "ledoitwolf, halflife"),
+        Input("factor_cov", [ff, "ewma", 36, None, 2], "ewma, nw_lags"),
         dropped("backtest", [*bt[:5], "erc", *bt[6:13], bud, *bt[14:]], 13, "erc, budgets"),
         dropped("backtest", [*bt[:5], "minvar", *bt[6:14], 0.03, *bt[15:]], 14, "minvar, target_vol"),
-        dropped("backtest", [*bt[:15], "sample", 36], 16, "cov sample, halflife"),
+        Input("backtest", [*bt[:15], "sample", 36], "cov sample, halflife"),
+        Input("backtest", [*bt[:15], "ledoitwolf", None, 24], "cov ledoitwolf, corr_halflife"),
     ]
 
 

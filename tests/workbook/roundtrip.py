@@ -16,7 +16,9 @@ from tests.workbook import bridge, check, synthetic
 from xlfactor.workbook import dataset, procedure
 from xlfactor.workbook.template import Capacity, Inputs, Template
 
-CHANGED = {"start": 198001, "end": 201212, "rule": "1se", "method": "ridge", "loadings": "ridge"}
+# the covariance method too: built with sample (Start's half-life cell filled, passed to no function), recalculated
+# with ewma (the half-life reaches FACTOR_COV and BACKTEST); ledoitwolf in tests/runtimes/classic/test_workbook.py
+CHANGED = {"start": 198001, "end": 201212, "rule": "1se", "method": "ridge", "loadings": "ridge", "cov_method": "ewma"}
 SMALL = Capacity(periods=900, assets=40)  # the engine reads every cell of a room: keep the rooms small here
 GROWN = 24  # months pasted below the data
 

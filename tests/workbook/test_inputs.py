@@ -102,3 +102,21 @@ def test_barra_options_on_start_reach_the_formulas(tmp_path):
     assert np.abs(spec[1] - spec[0]).max() > 1e-6  # the shrinkage reaches SPECIFIC_VAR
     bt = [b.sheets["Backtest"].blocks["bt_summary"].values()[3][1:] for b in (plain, barra)]
     assert bt[0] != bt[1]  # and the backtest's predicted volatilities
+
+
+def test_covariance_options_reach_the_formulas_only_for_the_methods_that_read_them(quarterly):
+    """Issue 23.4: Start's half-life (and the Barra-style options) went to FACTOR_COV and BACKTEST whatever the
+    method drop-down said; a function refuses an option its method does not read, so each is passed as
+    IF(the method reads it, the cell, "") with the readers from options.COV_OPTION_USERS."""
+    from xlfactor.core.options import COV_OPTION_USERS
+
+    path, book = quarterly[12]
+    calls = [text.replace("'", "") for _, _, _, text in _formulas(path) if "FACTOR_COV(" in text or "BACKTEST(" in text]
+    assert len(calls) == 3  # FACTOR_COV on Risk, BACKTEST's summary and its series
+    method = book.block("Start", "cov_method").a1().replace("'", "")
+    for name, users in COV_OPTION_USERS.items():
+        ref = book.block("Start", name).a1().replace("'", "")
+        cond = "OR(" + ",".join(f'{method}="{m}"' for m in users) + ")"
+        for text in calls:
+            assert f'IF({cond},{ref},"")' in text, (name, text)
+            assert text.count(ref) == 1, (name, text)  # never passed bare

@@ -324,7 +324,7 @@ def backtest(
         raise v.InputValueError(f"models is empty; name at least one of {', '.join(BACKTEST_MODELS)}.")
     ppy = v.check_number(periods_per_year, "periods_per_year", low=0.0, low_open=True)
     alloc = v.choose(alloc, ALLOC_METHODS, "alloc", DEFAULTS["risk_method"])
-    risk.check_used(alloc, budgets, target_vol)  # budgets or target_vol the allocation ignores: refused
+    risk.check_used(alloc, budgets, target_vol, selector="alloc")  # budgets or target_vol alloc ignores: refused
     if budgets is not None:  # checked once here: per asset for "budget", per factor for "factor" (a row from Excel too)
         per_factor = alloc == "factor"
         budgets = risk.check_budgets(

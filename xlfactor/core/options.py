@@ -158,6 +158,24 @@ def describe(key: str, default: bool = True) -> str:
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def either(choices) -> str:
+    """'ewma', 'ewma or barra', 'ridge, lasso or enet'."""
+    choices = list(choices)
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def ignored(name: str, chosen: str, users, selector: str = "method", default: str | None = None) -> str:
+    """THE text of an argument ``name`` that the ``chosen`` value of ``selector`` does not read (only ``users``
+    do): one wording in Python, Excel and the CLI, each in its own argument names; "(the default)" when
+    ``chosen`` is ``default`` (the selector left blank, or given as its default).
+
+    >>> ignored("halflife", "sample", COV_OPTION_USERS["halflife"], default=DEFAULTS["cov_method"])
+    'method sample (the default) does not use halflife; leave it empty or choose method ewma or barra.'
+    """
+    mark = " (the default)" if default is not None and chosen == default else ""
+    return f"{selector} {chosen}{mark} does not use {name}; leave it empty or choose {selector} {either(users)}."
+
+
 # --- typed groups: each validated once, at the public entry of the core ------------------------------------------
 
 MAX_LAMBDAS = 1000  # a longer grid only costs time: 100 points resolve the error curve
@@ -276,10 +294,7 @@ class Penalty:
 
     def checked(self, k: int, method: str) -> Penalty:
         if method in ("ridge", "lasso") and self.l1_ratio is not None:
-            raise InputValueError(
-                f"method {method!r} ignores l1_ratio (the lasso share is "
-                f"{1 if method == 'lasso' else 0} there); drop l1_ratio or choose method 'enet'."
-            )
+            raise InputValueError(ignored("l1_ratio", method, ("enet",), default=DEFAULTS["method"]))
         if method == "ridge":
             ratio = 0.0
         elif method == "lasso":

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from ..errors import InsufficientDataError
 from . import _validation as v
 from . import cv, penalized, regression, risk
-from .options import DEFAULTS, ROLLING_METHODS, CVOptions
+from .options import DEFAULTS, METHODS, ROLLING_METHODS, CVOptions, ignored
 
 CHUNK_PROBLEMS = 200_000  # (window, fold, asset) problems per chunk: bounds memory (about 1 KiB a problem at K = 5);
 # a step along the path has a fixed cost, so fewer, larger chunks are faster
@@ -308,10 +308,8 @@ def _prepare(
             name for name, val in (("penalty_weights", penalty_weights), ("l1_ratio", l1_ratio)) if val is not None
         ]
         if given or standardize:
-            raise v.InputValueError(
-                f"method 'ols' ignores {(given + ['standardize'])[0]} (a penalised method's "
-                "option); drop it or choose method ridge, lasso or enet."
-            )
+            name = (given + ["standardize"])[0]
+            raise v.InputValueError(ignored(name, "ols", METHODS, default=DEFAULTS["rolling_method"]))
         v.check_factor_columns(x)
         ratio, w = 1.0, np.ones(x.shape[1])
     else:

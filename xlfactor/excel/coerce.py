@@ -31,6 +31,7 @@ import numpy as np
 import xlwings as xw
 
 from ..core import _validation as v
+from ..core.options import ignored
 from ..errors import InputShapeError, InputValueError, InsufficientDataError, XLFactorError
 
 # COM error codes of #NULL!, #DIV/0!, #VALUE!, #REF!, #NAME?, #NUM!, #N/A (xlwings/_xlwindows.py)
@@ -402,15 +403,11 @@ def optional_table(value, name: str) -> np.ndarray | None:
     return None if blank(value) else table(value, name)
 
 
-def _either(choices) -> str:
-    choices = list(choices)
-    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
-
-
 def unused(value, name: str, chosen: str, users, selector_blank: bool, selector: str = "method") -> bool:
     """True when ``value`` is given but the chosen ``selector`` value does not use it (validate it first; then
     drop it). When the selector was left blank (its default chosen), such a value is refused instead: it was
-    meant for another choice, which the user most likely forgot to make (e.g. budgets without method budget).
+    meant for another choice, which the user most likely forgot to make (e.g. budgets without method budget); in
+    ``options.ignored``'s words, as the core and the CLI say it.
 
     Examples
     --------
@@ -420,10 +417,7 @@ def unused(value, name: str, chosen: str, users, selector_blank: bool, selector:
     if blank(value) or chosen in users:
         return False
     if selector_blank:
-        raise InputValueError(
-            f"argument {name} serves only {selector} {_either(users)}, but {selector} is blank "
-            f"(default {chosen}); choose {selector}, or clear {name}."
-        )
+        raise InputValueError(ignored(name, chosen, users, selector, default=chosen))
     return True
 
 

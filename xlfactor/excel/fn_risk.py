@@ -78,7 +78,8 @@ def risk_alloc(
     factors=doc.FACTORS,
     method=f"{options.describe('cov_method')}: ewma and barra need halflife; ledoitwolf shrinks towards a scaled "
     "identity; barra = exponentially weighted volatilities and correlations (USE4).",
-    halflife="ewma and barra: periods over which the weights halve (barra: of the volatilities).",
+    halflife="ewma and barra only (empty for the others): periods over which the weights halve (barra: of the "
+    "volatilities).",
     corr_halflife="barra only: half-life of the correlations. Blank: halflife.",
     nw_lags="sample and barra: Newey-West lags of the covariance (serial correlation). Blank: 0.",
     regime_halflife="barra only: half-life of the volatility regime adjustment (USE4). Blank: none.",
@@ -87,24 +88,8 @@ def factor_cov(factors, method=None, halflife=None, corr_halflife=None, nw_lags=
     """Covariance matrix of the factors (factors x factors): sample, EWMA, Ledoit-Wolf or Barra-style."""
     x = cells.table(factors, "factors")
     chosen = cells.option(method, options.COV_METHODS, "method", D["cov_method"])
-    life = cells.number(halflife, "halflife", None, low=0.0, low_open=True)
-    given = {
-        "halflife": life,
-        "corr_halflife": cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
-        "regime_halflife": cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
-    }
-    for name, cell in (("halflife", halflife), ("corr_halflife", corr_halflife), ("regime_halflife", regime_halflife)):
-        if cells.unused(cell, name, chosen, options.COV_OPTION_USERS[name], cells.blank(method)):
-            given[name] = None  # validated; the Start sheet's cells stay filled when the drop-down changes method
-    return cells.block(
-        risk.factor_covariance(
-            x,
-            chosen,
-            given.pop("halflife"),
-            nw_lags=cells.count(nw_lags, "nw_lags", D["nw_lags"]) or 0,
-            **given,
-        )
-    )
+    given = shared.cov_options(halflife, corr_halflife, nw_lags, regime_halflife)
+    return cells.block(risk.factor_covariance(x, chosen, **given))  # refuses an option the method does not read
 
 
 @udf(

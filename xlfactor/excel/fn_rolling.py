@@ -136,7 +136,7 @@ def rolling_loadings(
     budgets="budget: one positive number per asset; factor: one per factor.",
     target_vol="targetvol only: the volatility to aim for, per period.",
     cov_method=f"Factor covariance in each window: {options.describe('cov_method')}.",
-    halflife="Half-life in periods (ewma; barra: of the volatilities). Blank: 36.",
+    halflife="Half-life in periods, ewma and barra only (empty for the others; barra: of the volatilities). Blank: 36.",
     corr_halflife="barra only: half-life of the correlations. Blank: halflife.",
     nw_lags="sample and barra: Newey-West lags of the factor covariance. Blank: 0.",
     regime_halflife="barra only: half-life of the volatility regime adjustment. Blank: none.",
@@ -173,19 +173,10 @@ def backtest(
     del windows["expanding"]
     chosen = cells.option(alloc, options.ALLOC_METHODS, "alloc", options.DEFAULTS["risk_method"])
     cov = cells.option(cov_method, options.COV_METHODS, "cov_method", options.DEFAULTS["cov_method"])
-    life = cells.number(halflife, "halflife", options.DEFAULTS["halflife"], low=0.0, low_open=True)
-    users = options.COV_OPTION_USERS
-    if cells.unused(halflife, "halflife", cov, users["halflife"], cells.blank(cov_method), "cov_method") or (
-        cov not in users["halflife"]
-    ):
-        life = None  # validated above; a method that does not read it gets none (the core refuses one)
-    barra = {
-        "corr_halflife": cells.number(corr_halflife, "corr_halflife", None, low=0.0, low_open=True),
-        "regime_halflife": cells.number(regime_halflife, "regime_halflife", None, low=0.0, low_open=True),
-    }
-    for name, value in (("corr_halflife", corr_halflife), ("regime_halflife", regime_halflife)):
-        if cells.unused(value, name, cov, users[name], cells.blank(cov_method), "cov_method"):
-            barra[name] = None
+    reads_halflife = cov in options.COV_OPTION_USERS["halflife"]  # blank: the default half-life, where it is read
+    given = shared.cov_options(
+        halflife, corr_halflife, nw_lags, regime_halflife, options.DEFAULTS["halflife"] if reads_halflife else None
+    )  # the core refuses an option cov_method does not read
     res = memo.backtest(
         y,
         x,
@@ -196,9 +187,7 @@ def backtest(
         periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
         **shared.alloc_options(chosen, cells.blank(alloc), "alloc", budgets, target_vol, y.shape[1], x.shape[1]),
         cov_method=cov,
-        halflife=life,
-        **barra,
-        nw_lags=cells.count(nw_lags, "nw_lags", options.DEFAULTS["nw_lags"]) or 0,
+        **given,
         specific_shrink=cells.number(specific_shrink, "specific_shrink", 0.0, low=0.0) or 0.0,
         **windows,
     )

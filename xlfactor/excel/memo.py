@@ -75,7 +75,6 @@ def memoize(
     maxsize: int = 8,
     max_bytes: int = MAX_BYTES,
     ignore: tuple[str, ...] = (),
-    unused: Callable[[dict], set] | None = None,
 ) -> Callable:
     """Least-recently-used cache of at most ``maxsize`` results and ``max_bytes`` of their arrays.
 
@@ -87,9 +86,6 @@ def memoize(
         Bytes of result arrays kept at most; a larger result is returned but not kept.
     ignore : tuple of str
         Parameters that are not part of the key (e.g. a progress callback).
-    unused : callable, optional
-        Given the bound arguments (defaults applied), the names of those the function will not use with
-        these options (e.g. budgets under an allocation that takes none): they are not part of the key.
 
     Returns
     -------
@@ -122,8 +118,7 @@ def memoize(
         def key_of(args, kwargs) -> tuple:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            skip = set(ignore) | (unused(bound.arguments) if unused else set())
-            return tuple((name, _key_part(value)) for name, value in bound.arguments.items() if name not in skip)
+            return tuple((name, _key_part(value)) for name, value in bound.arguments.items() if name not in ignore)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -172,18 +167,8 @@ cross_validate = memoize()(cv.cross_validate)
 rolling_windows = memoize()(rolling.rolling)
 
 
-def _backtest_unused(args: dict) -> set:
-    """What ``core.backtest.backtest`` ignores under the chosen allocation and covariance (it sets them to None)."""
-    alloc, cov = str(args["alloc"]).strip().lower(), str(args["cov_method"]).strip().lower()
-    return (
-        ({"budgets"} if alloc not in ("budget", "factor") else set())
-        | ({"target_vol"} if alloc != "targetvol" else set())
-        | ({"halflife"} if cov not in ("ewma", "barra") else set())
-        | ({"corr_halflife", "regime_halflife"} if cov != "barra" else set())
-    )
-
-
-backtest = memoize(maxsize=4, ignore=("progress",), unused=_backtest_unused)(walkforward.backtest)
+# every argument is part of the key: one the chosen methods do not read is refused by the core, never skipped here
+backtest = memoize(maxsize=4, ignore=("progress",))(walkforward.backtest)
 pca = memoize()(statistical.pca)
 factor_count = memoize()(statistical.factor_count)
 latent_vs_named = memoize()(statistical.latent_vs_named)

@@ -85,6 +85,23 @@ def alloc_options(chosen: str, blank: bool, selector: str, budgets, target_vol, 
     }
 
 
+def cov_options(halflife, corr_halflife, nw_lags, regime_halflife, halflife_default: float | None = None) -> dict:
+    """The factor covariance's options, validated, blanks (and "") resolved: keyword arguments of
+    ``risk.factor_covariance`` and ``backtest``. None is dropped: an option the chosen method does not read is
+    refused by the core (``risk.check_cov_used``, in ``options.ignored``'s words), whether the method was chosen
+    or left blank; the template passes each only where its method reads it."""
+
+    def life(value, name, default=None):
+        return cells.number(value, name, default, low=0.0, low_open=True)
+
+    return {
+        "halflife": life(halflife, "halflife", halflife_default),
+        "corr_halflife": life(corr_halflife, "corr_halflife"),
+        "nw_lags": cells.count(nw_lags, "nw_lags", options.DEFAULTS["nw_lags"]) or 0,
+        "regime_halflife": life(regime_halflife, "regime_halflife"),
+    }
+
+
 def labelled(values: np.ndarray, rows: np.ndarray, periods, n_rows: int) -> list[list]:
     """A per-window (or per-period) block, with the period of each row first when ``periods`` is given."""
     if cells.blank(periods):

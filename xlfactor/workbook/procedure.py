@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import cv, options, penalized, regression, risk
+from ..core import cv, penalized, regression, risk
 from ..core.backtest import BacktestResult
 from ..core.rolling import RollingResult
 from ..excel import memo
@@ -151,9 +151,8 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
     ridge = memo.fit(y, f, [lam_ridge], method="ridge", **pen)
     lasso = memo.fit(y, f, [lam_lasso], method="lasso", **pen)
     say(5, 7, "factor covariance and specific variances")
-    life = inputs.halflife if inputs.cov_method.lower() in options.COV_OPTION_USERS["halflife"] else None
-    barra = inputs.cov_options()  # Start's Barra-style options, each only where the method reads it
-    cov = risk.factor_covariance(f, inputs.cov_method, life, **barra)
+    cov_options = inputs.cov_options()  # Start's half-life and Barra-style options, each only where the method reads it
+    cov = risk.factor_covariance(f, inputs.cov_method, **cov_options)
     loadings = {"ols": ols.loadings, "ridge": ridge.loadings[0], "lasso": lasso.loadings[0]}[inputs.loadings.lower()]
     spec = risk.shrink_specific(risk.specific_variance(y, f, loadings), inputs.specific_shrink)
     say(6, 7, f"risk allocation ({inputs.risk_method})")
@@ -179,8 +178,7 @@ def run(inputs: Inputs | None = None, progress=None, data: Dataset | None = None
         scheme=inputs.scheme,
         rule=inputs.rule,
         cov_method=inputs.cov_method,
-        halflife=life,
-        **barra,
+        **cov_options,
         specific_shrink=inputs.specific_shrink,
         periods_per_year=inputs.periods_per_year,
     )

@@ -41,3 +41,27 @@ def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
     assert value["D1"] == "fallback" and bool(value["E1"]) is True
     assert value["G1"].startswith("CAPM_BETA: returns row 1, column 1 is text 'Date'")
     assert 0.5 < value["H1"] < 3
+
+
+def test_the_covariance_method_chosen_on_start_recalculates(tmp_path):
+    """Issue 23.4: the functions refuse a covariance option their method does not read, so the formulas pass Start's
+    half-life (and the Barra-style options) only to the methods that read them. Built with sample and recalculated
+    with ewma in roundtrip.shipped (both runtimes); here ledoitwolf chosen in Start's drop-down, its half-life cell
+    still filled: every block equals the core."""
+    from dataclasses import replace
+
+    import formulas
+
+    from tests.workbook import bridge, check
+    from xlfactor.workbook import procedure
+    from xlfactor.workbook.template import Inputs, Template
+
+    bridge.register("classic")
+    inp = Inputs(start=200001, bt_window=36, bt_step=24)
+    path = tmp_path / "cov.xlsx"
+    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
+    assert book.block("Start", "halflife").value() == 36
+    model = formulas.ExcelModel().loads(str(path)).finish()
+    cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "cov_method"))
+    solution = model.calculate(inputs={cell: "ledoitwolf"})
+    check.check(path, book, solution, procedure.run(replace(inp, cov_method="ledoitwolf")), cached=False)

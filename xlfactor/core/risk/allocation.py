@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from ...errors import ConvergenceError, InputValueError
 from .. import _validation as v
 from .._threads import single_threaded
-from ..options import ALLOC_METHODS, DEFAULTS, TARGET_BASES
+from ..options import ALLOC_METHODS, DEFAULTS, TARGET_BASES, ignored
 from . import constraints
 from .constraints import Constraints
 from .factor_budget import factor_budgeting
@@ -195,20 +195,15 @@ def _allocate(
 BUDGET_METHODS = ("budget", "factor")  # the methods that read budgets; only targetvol reads target_vol
 
 
-def check_used(method: str, budgets, target_vol, base: str | None = None) -> None:
-    """Refuse ``budgets`` or ``target_vol`` given to a ``method`` that ignores them (a silently ignored argument
-    would look like the answer to what the user asked); target volatility's budgets serve its ``base``."""
+def check_used(method: str, budgets, target_vol, base: str | None = None, selector: str = "method") -> None:
+    """Refuse ``budgets`` or ``target_vol`` given to a ``method`` (the argument ``selector``) that ignores them (a
+    silently ignored argument would look like the answer to what the user asked), in ``options.ignored``'s words;
+    target volatility's budgets serve its ``base``."""
     reads_budgets = method in BUDGET_METHODS or (method == "targetvol" and str(base).strip().lower() in BUDGET_METHODS)
     if budgets is not None and not reads_budgets:
-        raise InputValueError(
-            f"method {method!r} ignores budgets (only budget and factor use them); drop the "
-            "budgets or choose method 'budget' (per asset) or 'factor' (per factor)."
-        )
+        raise InputValueError(ignored("budgets", method, BUDGET_METHODS, selector, DEFAULTS["risk_method"]))
     if target_vol is not None and method != "targetvol":
-        raise InputValueError(
-            f"method {method!r} ignores target_vol (only targetvol uses it); drop target_vol or "
-            "choose method 'targetvol'."
-        )
+        raise InputValueError(ignored("target_vol", method, ("targetvol",), selector, DEFAULTS["risk_method"]))
 
 
 def _min_variance(risk) -> AllocationResult:

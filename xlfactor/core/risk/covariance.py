@@ -12,7 +12,7 @@ from ...errors import (
     InsufficientDataError,
 )
 from .. import _validation as v
-from ..options import COV_METHODS, COV_OPTION_USERS, DEFAULTS
+from ..options import COV_METHODS, COV_OPTION_USERS, DEFAULTS, ignored
 
 # --- covariance ------------------------------------------------------------------------------------------------
 
@@ -110,7 +110,8 @@ def check_cov_used(
 ) -> None:
     """Refuse a covariance option that ``method`` (an entry of ``COV_METHODS``, the argument ``selector``) does not
     read: ``options.COV_OPTION_USERS`` says which methods read which option; None, blank text and 0 lags are "not
-    given". A dropped half-life would look like the answer to what the user asked.
+    given". A dropped half-life would look like the answer to what the user asked. The message is
+    ``options.ignored``'s, as in Excel and the CLI.
 
     Examples
     --------
@@ -118,7 +119,7 @@ def check_cov_used(
     >>> check_cov_used("sample", "cov_method", halflife=12)
     Traceback (most recent call last):
     ...
-    xlfactor.errors.InputValueError: cov_method 'sample' ignores halflife (only ewma and barra use it); drop halflife or choose cov_method 'ewma' or 'barra'.
+    xlfactor.errors.InputValueError: cov_method sample (the default) does not use halflife; leave it empty or choose cov_method ewma or barra.
     """
     given = {
         "halflife": halflife,
@@ -130,11 +131,7 @@ def check_cov_used(
         users = COV_OPTION_USERS[name]
         blank = value is None or (isinstance(value, str) and not value.strip()) or (name == "nw_lags" and value == 0)
         if not blank and method not in users:
-            raise InputValueError(
-                f"{selector} {method!r} ignores {name} (only {' and '.join(users)} use"
-                f"{'s' if len(users) == 1 else ''} it); drop {name} or choose {selector} "
-                f"{' or '.join(repr(u) for u in users)}."
-            )
+            raise InputValueError(ignored(name, method, users, selector, DEFAULTS["cov_method"]))
 
 
 def _halflife(value, name: str, method: str) -> float:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..._files import atomic_paths, refuse_overwrite
+from ...core.options import COV_OPTION_USERS
 from ...errors import XLFactorError
 from .. import FILE_NAMES, FLAVORS
 from ..dataset import Dataset, french
@@ -97,12 +98,20 @@ class Template:
         """A named input of the Start sheet."""
         return self.book.block("Start", key)
 
-    def only_for(self, methods: tuple[str, ...], arg: Ref | Expr) -> Expr:
-        """``arg`` when Start's risk method is one of ``methods``, else blank: the allocation refuses an argument
-        its method ignores (``risk.allocate``), so a formula passes budgets or a target only where they are read."""
-        method = self.start_ref("risk_method").a1()
+    def only_for(self, methods: tuple[str, ...], arg: Ref | Expr, selector: str = "risk_method") -> Expr:
+        """``arg`` when Start's ``selector`` (the risk method; the covariance method) is one of ``methods``, else
+        "" (an omitted argument; an empty slot ``,,`` would read as 0): a function refuses an argument its method
+        ignores (``risk.allocate``, ``risk.check_cov_used``), so a formula passes one only where it is read."""
+        method = self.start_ref(selector).a1()
         cond = "OR(" + ",".join(f'{method}="{m}"' for m in methods) + ")"
-        return Expr(f'IF({cond},{arg.a1()},"")', arg.values() if self.inp.risk_method.lower() in methods else [[""]])
+        chosen = str(getattr(self.inp, selector)).lower()
+        return Expr(f'IF({cond},{arg.a1()},"")', arg.values() if chosen in methods else [[""]])
+
+    def cov_option(self, name: str) -> Expr:
+        """Start's factor-covariance option ``name`` (halflife, corr_halflife, nw_lags, regime_halflife), passed
+        only when the chosen cov_method reads it (``options.COV_OPTION_USERS``): the cells stay filled when the
+        drop-down changes the method."""
+        return self.only_for(COV_OPTION_USERS[name], self.start_ref(name), "cov_method")
 
     @staticmethod
     def take(block: Ref, rows: Ref, cols: Ref | None, values) -> Expr:

@@ -99,14 +99,11 @@ class Inputs:
     )
 
     def cov_options(self) -> dict:
-        """The Barra-style covariance options the chosen ``cov_method`` reads (``options.COV_OPTION_USERS``), as
-        keyword arguments of ``risk.factor_covariance`` and ``backtest``; those it ignores are left out."""
+        """The covariance options the chosen ``cov_method`` reads (half-life and the Barra-style ones,
+        ``options.COV_OPTION_USERS``), as keyword arguments of ``risk.factor_covariance`` and ``backtest``; those it
+        ignores are left out (the core refuses them), as the template's formulas leave them out (``Template.cov_option``)."""
         method = self.cov_method.lower()
-        return {
-            name: getattr(self, name)
-            for name in ("corr_halflife", "nw_lags", "regime_halflife")
-            if method in COV_OPTION_USERS[name]
-        }
+        return {name: getattr(self, name) for name, users in COV_OPTION_USERS.items() if method in users}
 
     def resolve(self, data: Dataset) -> Inputs:
         """Every input given: per-factor and per-asset tuples of the data's length, the window in periods."""

@@ -126,9 +126,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         tpl.only_for(("budget",), risk_blocks["budgets"]),
         tpl.only_for(("targetvol",), tpl.start_ref("target_vol_period")),
         tpl.start_ref("cov_method"),
-        tpl.start_ref("halflife"),
+        tpl.cov_option("halflife"),
         *(
-            [tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife", "specific_shrink")]
+            [tpl.cov_option(key) for key in ("corr_halflife", "nw_lags", "regime_halflife")]
+            + [tpl.start_ref("specific_shrink")]
             if udf_takes("BACKTEST", "specific_shrink") and udf_takes("FACTOR_COV", "nw_lags")
             else []
         ),

@@ -73,8 +73,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         (
             fx,
             tpl.start_ref("cov_method"),
-            tpl.start_ref("halflife"),
-            *([tpl.start_ref(key) for key in ("corr_halflife", "nw_lags", "regime_halflife")] if barra else []),
+            tpl.cov_option("halflife"),
+            *([tpl.cov_option(key) for key in ("corr_halflife", "nw_lags", "regime_halflife")] if barra else []),
         ),
     )
     cov = s.udf(
