@@ -41,3 +41,19 @@ def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
     assert value["D1"] == "fallback" and bool(value["E1"]) is True
     assert value["G1"].startswith("CAPM_BETA: returns row 1, column 1 is text 'Date'")
     assert 0.5 < value["H1"] < 3
+
+
+def test_classic_template_with_no_penalised_factor(tmp_path):
+    """One factor, unpenalised: the Lambda sheet's zeros and the Loadings sheet's DROP(OLS) evaluate as cached."""
+    from tests.workbook import bridge, check
+    from tests.workbook.test_one_factor_workbook import SMALL, one_factor_daily
+    from xlfactor.workbook import procedure
+    from xlfactor.workbook.template import Inputs, Template
+
+    bridge.register("classic")
+    data = one_factor_daily()
+    path = tmp_path / "one.xlsx"
+    book = Template(Inputs(), data, SMALL).build(path, "classic")
+    _, solution = bridge.evaluate(path)
+    assert check.check(path, book, solution, procedure.run(Inputs(), data=data)) > 0
+    assert check.check_plain_formulas(path, book, solution) > 0
