@@ -384,7 +384,13 @@ def serve(args: argparse.Namespace) -> int:
         print('xlfactor serve needs xlwings Server: pip install ".[server]" in the xlfactor folder', file=sys.stderr)
         return 2
     runtimes.serve(
-        Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force, workers=args.workers
+        Path(args.dir),
+        host=args.host,
+        port=args.port,
+        run=not args.print_only,
+        force=args.force,
+        workers=args.workers,
+        cli=True,
     )
     return 0
 
@@ -393,7 +399,7 @@ def lite(args: argparse.Namespace) -> int:
     """Write main.py and requirements.txt for xlwings Lite."""
     from .excel import runtimes
 
-    paths = runtimes.write_lite_files(Path(args.out), force=args.force)
+    paths = runtimes.write_lite_files(Path(args.out), force=args.force, cli=True)
     print("xlwings Lite: in Excel, open the xlwings Lite add-in and paste")
     for path in paths:
         print(f"  {path}  into the {path.name} tab")
