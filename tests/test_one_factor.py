@@ -10,6 +10,7 @@ import xlfactor
 from xlfactor import cli
 from xlfactor.core import backtest as walkforward
 from xlfactor.errors import CollinearityError
+from xlfactor.workbook import FILE_NAMES
 
 
 def _write(tmp_path, factors: dict[str, np.ndarray], n_assets: int = 7, seed: int = 0):
@@ -45,9 +46,10 @@ def test_demo_with_one_factor_says_the_penalised_models_are_ols(one, tmp_path, c
     assert cli.main([*argv, "--out", str(tmp_path / "d1")]) == 0
     out = capsys.readouterr().out
     assert out.count("ridge and lasso are OLS") == 1 and "cross-validating" not in out
-    assert "Workbooks not written" in out  # the Lambda sheet has nothing to cross-validate (not built yet)
-    assert cli.main(["workbook", "--returns", r, "--factors", f, "--out", str(tmp_path / "w")]) == 2
-    assert "pass --penalty-weights 1" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert "Workbooks written" in out  # the Lambda sheet says there is no lambda (tests/workbook)
+    argv = ["workbook", "--returns", r, "--factors", f, "--flavor", "preview", "--out", str(tmp_path / "w")]
+    assert cli.main(argv) == 0
+    assert "ridge and lasso are OLS" in capsys.readouterr().out and (tmp_path / "w" / FILE_NAMES["preview"]).exists()
 
 
 def test_demo_with_the_single_factor_penalised_runs_ridge_and_lasso(one, tmp_path, capsys):

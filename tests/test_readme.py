@@ -47,3 +47,6 @@ def test_capm_says_its_unit():
     table = xf.frames.capm(data.industries.loc["2000-01":], data.market, rf=data.rf)
     assert "per period" in table.attrs["units"] and "decimal" in table.attrs["units"]
     assert "alpha" in table.attrs["units"] and "CAPM E[R]" in table.attrs["units"]
+    # visible where the table is seen (attrs are not printed), the documented column names unchanged
+    assert table.columns.name == "returns, vols: decimal per period" and table.columns.name in str(table.head(2))
+    assert {"alpha", "beta", "t(alpha)", "R2", "total vol", "mean", "CAPM E[R]", "nobs"} <= set(table.columns)

@@ -39,7 +39,7 @@ def test_day_first_first_of_month_dates_are_ambiguous_and_refused(tmp_path):
     with pytest.raises(
         DataFileError,
         match=r"returns file r.csv: the dates .*'01/01/1980'.* can be read day first "
-        r"or month first; pass --dayfirst \(01/02/1980 is 1 February\) or --monthfirst",
+        r"or month first; pass date_order='dayfirst' \(01/02/1980 is 1 February\) or date_order='monthfirst'",
     ):
         dataset.from_files(r, f)
 

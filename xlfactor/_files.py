@@ -9,6 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def spelled(keyword: str, flag: str, cli: bool) -> str:
+    """An option as the caller writes it, for a message: the Python keyword (``force=True``) or, for the command line
+    (``cli``), the command's flag (``--force``)."""
+    return flag if cli else keyword
+
+
 def refuse_overwrite(paths, force: bool, how: str = "force=True") -> None:
     """Before any work: an existing target is an error unless ``force``; a target that is a folder always is.
     ``how`` is how the caller's user says force: ``force=True`` in Python, ``--force`` on the command line."""

@@ -148,9 +148,6 @@ def demo(args: argparse.Namespace) -> int:
             f"{st['bias_boot_low'][i]:.3f}-{st['bias_boot_high'][i]:.3f})"
         )
     _print_macro(data, done.start, done.end)
-    if res.method_cv is None:
-        print(f"\nWorkbooks not written: {NO_PENALTY_WORKBOOK}")
-        return 0
     t1 = time.perf_counter()
     print(f"\nWriting the workbooks into {args.out}:", flush=True)
     started: set[str] = set()
@@ -183,8 +180,8 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
 
 
 NO_PENALTY_WORKBOOK = (
-    "no factor is penalised (one factor, the market, unpenalised by default), so the template's Lambda sheet has "
-    "no lambda to cross-validate; pass --penalty-weights 1 (or more factors) to build the workbooks."
+    "Note: no factor is penalised (one factor, the market, unpenalised by default): ridge and lasso are OLS and the "
+    "Lambda sheet says so instead of cross-validating; pass --penalty-weights 1 (or more factors) for a lambda."
 )
 
 
@@ -201,7 +198,7 @@ def workbook(args: argparse.Namespace) -> int:
     _check_window(data, inputs)
     done = inputs.resolve(data)
     if not any(float(w) > 0 for w in done.selected(done.penalty_weights)):
-        raise XLFactorError(NO_PENALTY_WORKBOOK)
+        print(NO_PENALTY_WORKBOOK, flush=True)
     flavors = FLAVORS if args.flavor == "all" else (args.flavor,)
     refuse_overwrite([Path(args.out) / FILE_NAMES[fl] for fl in flavors], args.force, "--force")  # before the work
     progress = lambda message: print(f"  {message} ... ({time.perf_counter() - t0:.1f} s)", flush=True)  # noqa: E731
@@ -387,7 +384,13 @@ def serve(args: argparse.Namespace) -> int:
         print('xlfactor serve needs xlwings Server: pip install ".[server]" in the xlfactor folder', file=sys.stderr)
         return 2
     runtimes.serve(
-        Path(args.dir), host=args.host, port=args.port, run=not args.print_only, force=args.force, workers=args.workers
+        Path(args.dir),
+        host=args.host,
+        port=args.port,
+        run=not args.print_only,
+        force=args.force,
+        workers=args.workers,
+        cli=True,
     )
     return 0
 
@@ -396,7 +399,7 @@ def lite(args: argparse.Namespace) -> int:
     """Write main.py and requirements.txt for xlwings Lite."""
     from .excel import runtimes
 
-    paths = runtimes.write_lite_files(Path(args.out), force=args.force)
+    paths = runtimes.write_lite_files(Path(args.out), force=args.force, cli=True)
     print("xlwings Lite: in Excel, open the xlwings Lite add-in and paste")
     for path in paths:
         print(f"  {path}  into the {path.name} tab")

@@ -19,7 +19,12 @@ def _dataset(args: argparse.Namespace):
     if args.returns:
         try:
             data = dataset.from_files(
-                args.returns, args.factors, args.rf, low_vol_from=args.low_vol_from, date_order=args.date_order
+                args.returns,
+                args.factors,
+                args.rf,
+                low_vol_from=args.low_vol_from,
+                date_order=args.date_order,
+                cli=True,
             )
         except XLFactorError as exc:  # a swap read as data can fail anywhere: say so where it shows
             hint = _swapped(args, *_headers(args, dataset))

@@ -138,6 +138,9 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
     return out
 
 
+CAPM_UNITS = "returns, vols: decimal per period"  # capm's column header: alpha, vols, mean, CAPM E[R]
+
+
 def capm(
     returns: Table,
     market: pd.Series,
@@ -165,8 +168,8 @@ def capm(
     -------
     DataFrame
         One row per asset: ``alpha``, ``beta``, their t-statistics, ``R2``, total, systematic and specific
-        volatility, the historical ``mean``, ``CAPM E[R]`` (returns and volatilities in decimals per period, as
-        ``attrs["units"]`` says) and ``nobs``. For a market the data mark not traded (``attrs["traded"]``, see
+        volatility, the historical ``mean``, ``CAPM E[R]`` (returns and volatilities in decimals per period, as the
+        columns' name, printed with the table, and ``attrs["units"]`` say) and ``nobs``. For a market the data mark not traded (``attrs["traded"]``, see
         ``traded``), ``intercept`` replaces ``alpha`` and there is no ``CAPM E[R]``: its mean is no premium.
 
     Raises
@@ -180,10 +183,10 @@ def capm(
     >>> from xlfactor import frames
     >>> data = xf.load_french()
     >>> table = frames.capm(data.industries.loc["1963-07":], data.market, rf=data.rf, lags=6)
-    >>> print(table.loc[["NoDur", "Enrgy"], ["beta", "t(beta)"]].round(3))
-            beta  t(beta)
-    NoDur  0.795   19.144
-    Enrgy  0.805   18.636
+    >>> print(table.loc[["NoDur", "Enrgy"], ["alpha", "beta", "t(beta)"]].round(4))
+    returns, vols: decimal per period   alpha    beta  t(beta)
+    NoDur                              0.0028  0.7946  19.1441
+    Enrgy                              0.0019  0.8045  18.6363
     """
     is_traded = (traded(market) or [True])[0]
     returns = _frame(returns, "asset")
@@ -217,6 +220,7 @@ def capm(
         },
         index=returns.columns,
     )
+    table.columns.name = CAPM_UNITS  # printed with the table (attrs are not): the documented columns keep their names
     table.attrs["units"] = (
         f"{a}, the vols, mean{', CAPM E[R]' if is_traded else ''}: decimal per period of the data (monthly data: "
         "0.005 = 0.5% a month; times 12 for a year, the vols times sqrt(12)); t-stats, beta, R2: pure numbers"

@@ -92,6 +92,34 @@ def build_cases() -> list[Case]:
     ]
 
 
+def note_cases() -> list[tuple[list, str]]:
+    """FACTOR_COUNT's text output "note": (cells, the text): blank where the EM fill of the blanks converged (the
+    shipped 240 x 6 with two blanks), the warning where it did not (the 12 industries, one starting five years late:
+    kmax = 8 factors of 12 assets crawls, tests/core/test_statistical.py)."""
+    r, rf, _, _ = shipped()
+    d = load_french()
+    late, rf_all = d.industries.to_numpy().copy(), d.rf.to_numpy()
+    late[:60, 7] = np.nan
+    res = statistical.factor_count(late - rf_all[:, None])
+    assert not res.em_converged
+    warning = (
+        f"Warning: the EM fill of the blanks did not converge (last relative change {res.em_change:.2g}); the "
+        "criteria are those of its last fill: lower kmax or fill the gaps."
+    )
+    note = [["note"]]
+    return [
+        ([cells(r), None, None, cells(rf[:, None]), None, note], ""),
+        ([cells(late), None, None, cells(rf_all[:, None]), None, note], warning),
+    ]
+
+
+def output_choices() -> dict[str, tuple[str, ...]]:
+    """Each statistical function's ``output`` choices, every one of which its registered help must name."""
+    from xlfactor.excel import fn_statistical
+
+    return {"factor_count": fn_statistical.COUNT_OUTPUTS, "latent_vs_named": fn_statistical.COMPARE_OUTPUTS}
+
+
 def chain_expected():
     """The latent risk model as the Excel chain builds it, from the core: ERC weights and risk shares by asset."""
     _, _, _, y = shipped()
@@ -144,7 +172,7 @@ ERROR_CASES = [
     (
         "factor_count",
         [_R, None, None, None, None, [["table"]]],
-        r"FACTOR_COUNT: output must be one of k, chosen, values",
+        r"FACTOR_COUNT: output must be one of k, chosen, values, note",
     ),
     (
         "latent_vs_named",

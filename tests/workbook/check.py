@@ -24,7 +24,6 @@ def expected_blocks(res: Results) -> Expected:
     function's name as key: the value is then a list, one array per formula in the order the sheet writes them.
     """
     c, ols, cvr = res.capm, res.ols, res.method_cv
-    pm = cvr.pooled_fold_mse
     al = res.allocation
     y = res.returns - res.rf[:, None]
     return {
@@ -46,16 +45,8 @@ def expected_blocks(res: Results) -> Expected:
         ),
         ("Market model", "er"): np.vstack([c.expected_return, c.mean_return]),
         ("Market model", "grs"): np.array([[res.grs.statistic, res.grs.pvalue]]),
-        ("Lambda", "lambda_min"): np.array([[res.lambda_min]]),
-        ("Lambda", "lambda_1se"): np.array([[res.lambda_1se]]),
-        ("Lambda", "lasso"): np.array([[res.lambda_lasso]]),
-        ("Lambda", "ridge"): np.array([[res.lambda_ridge]]),
-        ("Lambda", "curve"): np.column_stack(
-            [cvr.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(pm.shape[1]), cvr.nonzero.mean(1)]
-        ),
         ("Loadings", "ols"): ols.coef.T,
-        ("Loadings", "ridge"): res.ridge.loadings[0].T,
-        ("Loadings", "lasso"): res.lasso.loadings[0].T,
+        **(penalised_blocks(res) if cvr is not None else {}),  # else no CV: the Lambda sheet says why
         ("Risk", "cov"): res.factor_cov,
         ("Risk", "specific_var"): res.specific_var[None, :],
         ("Risk", "weights"): al.weights[None, :],
@@ -66,6 +57,24 @@ def expected_blocks(res: Results) -> Expected:
         ("Backtest", "rolling_beta"): np.column_stack([res.months[res.rolling_beta.ends], res.rolling_beta.beta]),
         **macro_blocks(res),
         **statistical_blocks(res),
+    }
+
+
+def penalised_blocks(res: Results) -> Expected:
+    """The Lambda sheet's cross-validation and the Loadings sheet's ridge and lasso at the lambdas it chose."""
+    cvr = res.method_cv
+    assert cvr is not None
+    pm = cvr.pooled_fold_mse
+    return {
+        ("Lambda", "lambda_min"): np.array([[res.lambda_min]]),
+        ("Lambda", "lambda_1se"): np.array([[res.lambda_1se]]),
+        ("Lambda", "lasso"): np.array([[res.lambda_lasso]]),
+        ("Lambda", "ridge"): np.array([[res.lambda_ridge]]),
+        ("Lambda", "curve"): np.column_stack(
+            [cvr.lambdas[:, 0], pm.mean(1), pm.std(1, ddof=1) / np.sqrt(pm.shape[1]), cvr.nonzero.mean(1)]
+        ),
+        ("Loadings", "ridge"): res.ridge.loadings[0].T,
+        ("Loadings", "lasso"): res.lasso.loadings[0].T,
     }
 
 

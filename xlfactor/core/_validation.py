@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -241,6 +242,21 @@ def check_conditioning(
     raise CollinearityError(
         f"{arg} {label('column', k, factor_names)} is {'' if exact else 'nearly '}a linear "
         f"combination of {of} over {where} ({why}); remove it or a factor it duplicates."
+    )
+
+
+def refuse_inaccurate_model(x: np.ndarray, where: str, error: float, limit: float, factor_names: Names = None) -> None:
+    """A ``CollinearityError`` naming the factors that nearly duplicate each other over ``where`` and the relative
+    error ``error`` (> ``limit``) their large, opposite loadings leave in the risk model ``B F B' + D``."""
+    xc = x - x.mean(axis=0)
+    r = cast(np.ndarray, np.linalg.qr(xc / np.linalg.norm(xc, axis=0), mode="r"))
+    k, others = near_combination(r)
+    of = ", ".join(label("column", j, factor_names) for j in others) or "the other factors"
+    raise CollinearityError(
+        f"factors {label('column', k, factor_names)} is nearly a linear combination of {of} over {where} "
+        f"(condition number {condition_number(r):.2g}): their loadings are large and opposite, so the risk model "
+        f"B F B' + D is accurate to only {error:.1g} (> {limit:g}) and its weights cannot be trusted; remove it or "
+        "a factor it duplicates."
     )
 
 

@@ -460,7 +460,7 @@ def _backtest(
                 )
             held = np.searchsorted(spans, oos, side="left") - 1
         assert rebalances is not None and oos is not None and held is not None  # set at the first model
-        models_j = [_risk_model(est, j, x, opts) for j in range(len(rebalances))]
+        models_j = [_risk_model(est, j, x, opts, factor_names) for j in range(len(rebalances))]
         w = _allocate_all(models_j, est, alloc, budgets, target_vol)
         r, s = _scored(w[held][:, None, :], models_j, held, y[oos])
         if not np.isfinite(r).all():
@@ -515,8 +515,12 @@ def _window_factors(est: rolling.RollingResult, j: int, x: np.ndarray) -> tuple[
     return x[est.starts[j] : est.ends[j] + 1], x.shape[1]
 
 
-def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOptions):
-    """The assets with an estimate in window j and their factor model under the forecast conventions."""
+RISK_MODEL_RTOL = 1e-6  # a window's B F B' + D must hold the assets' variances to this (FactorModel.rounding)
+
+
+def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOptions, names=None):
+    """The assets with an estimate in window j and their factor model under the forecast conventions; refused
+    (naming the factors) where nearly collinear factors leave its variances less accurate than RISK_MODEL_RTOL."""
     have = np.isfinite(est.loadings[j]).all(axis=1) & np.isfinite(est.specific_var[j])
     if not have.any():
         raise InsufficientDataError(f"no asset has an estimate in the window ending at row {est.ends[j] + 1}.")
@@ -534,7 +538,11 @@ def _risk_model(est: rolling.RollingResult, j: int, x: np.ndarray, opts: CovOpti
             nw_lags=opts.nw_lags,
             regime_halflife=opts.regime_halflife,
         )
-    return have, risk.FactorModel.from_arrays(est.loadings[j, have, :k], f, spec)
+    model = risk.FactorModel.from_arrays(est.loadings[j, have, :k], f, spec)
+    if (error := model.rounding()) > RISK_MODEL_RTOL:
+        where = f"the window ending at row {est.ends[j] + 1}"
+        v.refuse_inaccurate_model(factors, where, error, RISK_MODEL_RTOL, names)
+    return have, model
 
 
 def _allocate_all(models_j, est, alloc, budgets, target_vol) -> np.ndarray:

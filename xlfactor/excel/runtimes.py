@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .. import __version__
-from .._files import write_text
+from .._files import spelled, write_text
 from ..errors import XLFactorError
 
 FUNCTIONS_INIT = '''"""xlfactor's spreadsheet functions for xlwings Server (written by `xlfactor serve`).
@@ -319,28 +319,33 @@ def taskpane_html() -> str:
 """
 
 
-def _write(path: Path, text: str, force: bool) -> None:
+def _write(path: Path, text: str, force: bool, cli: bool = False) -> None:
     if path.is_file() and not force and path.read_text() != text:
-        raise FileExistsError(17, "exists and differs; pass --force to overwrite it", str(path))
+        how = spelled("force=True", "--force", cli)
+        raise FileExistsError(17, f"exists and differs; pass {how} to overwrite it", str(path))
     write_text(path, text)
 
 
-def write_server_project(folder: Path, force: bool = False) -> Path:
-    """Create (or refresh) an xlwings Server project folder that serves xlfactor's functions."""
+def write_server_project(folder: Path, force: bool = False, *, cli: bool = False) -> Path:
+    """Create (or refresh) an xlwings Server project folder that serves xlfactor's functions; ``cli``: messages name
+    the command's flags (--force), else the Python keywords (force=True)."""
     folder = Path(folder)
-    _write(folder / "custom_functions" / "__init__.py", FUNCTIONS_INIT, force)
-    _write(folder / "custom_scripts" / "__init__.py", '"""No scripts: xlfactor provides functions only."""\n', force)
-    _write(folder / "templates" / "manifest.xml", MANIFEST_XML, force)
-    _write(folder / "templates" / "taskpane.html", taskpane_html(), force)
+    _write(folder / "custom_functions" / "__init__.py", FUNCTIONS_INIT, force, cli)
+    _write(
+        folder / "custom_scripts" / "__init__.py", '"""No scripts: xlfactor provides functions only."""\n', force, cli
+    )
+    _write(folder / "templates" / "manifest.xml", MANIFEST_XML, force, cli)
+    _write(folder / "templates" / "taskpane.html", taskpane_html(), force, cli)
     return folder
 
 
-def write_lite_files(folder: Path, force: bool = False) -> list[Path]:
-    """Write main.py and requirements.txt to paste into xlwings Lite's editor tabs."""
+def write_lite_files(folder: Path, force: bool = False, *, cli: bool = False) -> list[Path]:
+    """Write main.py and requirements.txt to paste into xlwings Lite's editor tabs; ``cli``: messages name the
+    command's flags (--force), else the Python keywords (force=True)."""
     folder = Path(folder)
     paths = [folder / "main.py", folder / "requirements.txt"]
     for path, text in zip(paths, (lite_main(), LITE_REQUIREMENTS), strict=True):
-        _write(path, text, force)
+        _write(path, text, force, cli)
     return paths
 
 
@@ -417,22 +422,30 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(
-    folder: Path, host: str = "127.0.0.1", port: int = 8000, run: bool = True, force: bool = False, workers: int = 1
+    folder: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    run: bool = True,
+    force: bool = False,
+    workers: int = 1,
+    *,
+    cli: bool = False,
 ) -> str:
-    """Write the project, print how to connect Excel, and run xlwings Server with uvicorn."""
+    """Write the project, print how to connect Excel, and run xlwings Server with uvicorn; ``cli``: messages name
+    the command's flags (--host, --workers, --force), else the Python keywords."""
     folder = Path(folder)
     problem = real_auth(folder)
     if not is_loopback(host) and problem:
         raise XLFactorError(
-            f"--host {host} would let anyone on the network call the functions: {problem}. Keep 127.0.0.1, or "
+            f"{spelled(f'host={host!r}', f'--host {host}', cli)} would let anyone on the network call the functions: {problem}. Keep 127.0.0.1, or "
             'configure sign-in first (README, Serving safely: XLWINGS_AUTH_PROVIDERS=["entraid"] with your tenant, or a '
             "custom provider you write)."
         )
     if "custom" in auth_providers() and not custom_auth_written(folder):
         raise XLFactorError(PLACEHOLDER_AUTH)
     if workers < 1:
-        raise XLFactorError(f"--workers must be 1 or more; got {workers}.")
-    folder = write_server_project(folder, force=force).resolve()
+        raise XLFactorError(f"{spelled('workers', '--workers', cli)} must be 1 or more; got {workers}.")
+    folder = write_server_project(folder, force=force, cli=cli).resolve()
     certs = folder / "certs"
     https = (certs / "localhost+2.pem").exists() and (certs / "localhost+2-key.pem").exists()
     scheme = "https" if https else "http"

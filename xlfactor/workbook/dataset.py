@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import spelled
 from ..core.factors import LOW_VOL_RULE
 from ..core.options import ASSET_SETS, DEFAULTS, describe
 from ..errors import InputShapeError, InputValueError
@@ -128,7 +129,7 @@ DATE_ORDERS = ("auto", "dayfirst", "monthfirst")  # how a.b.YYYY dates are read:
 _AMBIGUOUS = r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"  # day and month in either order, year last
 
 
-def _two_field_dates(text: pd.Series, name: str, order: str) -> pd.Series:
+def _two_field_dates(text: pd.Series, name: str, order: str, cli: bool = False) -> pd.Series:
     """Dates written a/b/YYYY (or with . or -): day first or month first as ``order`` says; with ``order`` auto,
     the one order under which every date is valid, or an error when both are (01/02/1980 is 1 February or 2 January)."""
     parts = text.str.extract(_AMBIGUOUS).astype(int)
@@ -141,9 +142,10 @@ def _two_field_dates(text: pd.Series, name: str, order: str) -> pd.Series:
     if order == "auto":
         valid = [o for o, dates in readings.items() if dates.notna().all()]
         if len(valid) == 2 and not readings["dayfirst"].equals(readings["monthfirst"]):
+            day, month = (spelled(f"date_order={o!r}", f"--{o}", cli) for o in ("dayfirst", "monthfirst"))
             raise DataFileError(
                 f"{name}: the dates (first: {text.iloc[0]!r}) can be read day first or month first; "
-                "pass --dayfirst (01/02/1980 is 1 February) or --monthfirst (2 January)."
+                f"pass {day} (01/02/1980 is 1 February) or {month} (2 January)."
             )
         # neither order reads every date: report the first bad one under the order that reads the most
         order = valid[0] if valid else max(readings, key=lambda o: readings[o].notna().sum())
@@ -155,7 +157,7 @@ def _two_field_dates(text: pd.Series, name: str, order: str) -> pd.Series:
     return dates
 
 
-def _periods(column: pd.Series, name: str, date_order: str = "auto") -> tuple[np.ndarray, str]:
+def _periods(column: pd.Series, name: str, date_order: str = "auto", cli: bool = False) -> tuple[np.ndarray, str]:
     """Dates (YYYYMM / YYYYMMDD numbers, year-first dates, a/b/YYYY in the order ``date_order`` says or the file
     shows, or any other form pandas reads unambiguously) as YYYYMM if monthly, else YYYYMMDD."""
     text = column.map(lambda x: x.strftime("%Y-%m-%d") if hasattr(x, "strftime") else str(x).strip())
@@ -168,7 +170,7 @@ def _periods(column: pd.Series, name: str, date_order: str = "auto") -> tuple[np
         fmt = "%Y%m" if t.str.len().eq(6).all() else "%Y%m%d"
         dates = pd.to_datetime(t, format=fmt, errors="coerce")
     elif text.str.fullmatch(_AMBIGUOUS).all():
-        dates = _two_field_dates(text, name, date_order)
+        dates = _two_field_dates(text, name, date_order, cli)
     else:
         dates = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=date_order == "dayfirst")
     bad = np.flatnonzero(dates.isna().to_numpy())
@@ -236,10 +238,10 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
 RETURN_FLOOR = -1.0  # a total return below -100% is impossible: a typo or percentages with a sign slip
 
 
-def _read(path, what: str, date_order: str = "auto", floor: float | None = None):
+def _read(path, what: str, date_order: str = "auto", floor: float | None = None, cli: bool = False):
     df = _read_table(path, what)
     name = f"{what} file {Path(path).name}"
-    periods, freq = _periods(df.iloc[:, 0], name, date_order)
+    periods, freq = _periods(df.iloc[:, 0], name, date_order, cli)
     data = df.iloc[:, 1:]
     return periods, freq, _numbers(data, name, floor), [str(c) for c in data.columns]
 
@@ -258,7 +260,13 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
 
 
 def from_files(
-    returns, factors="french", rf=None, low_vol_from: str = DEFAULTS["low_vol_from"], date_order: str = "auto"
+    returns,
+    factors="french",
+    rf=None,
+    low_vol_from: str = DEFAULTS["low_vol_from"],
+    date_order: str = "auto",
+    *,
+    cli: bool = False,
 ) -> Dataset:
     """A data set from the user's files.
 
@@ -267,24 +275,25 @@ def from_files(
     ``rf``: a file (dates, one column), the name of a column of the factors file, or None: the shipped RF with
     ``factors="french"``, else 0 (then the returns are taken to be excess returns already). ``date_order``: how
     dates written a/b/YYYY are read: ``"auto"`` (the one order under which every date is valid; an error when both
-    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error.
+    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error. ``cli``: messages name the
+    command's flags (--dayfirst, --factors, --rf), else these keywords.
     """
     if date_order not in DATE_ORDERS:
         raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
-    periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR)
+    periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR, cli)
     notes = [f"Returns: {Path(returns).name} ({len(periods)} {freq} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
         if freq != "monthly":
             raise DataFileError(
                 "the shipped French factors are monthly; the returns file has daily dates. "
-                "Pass a daily factors file with --factors."
+                f"Pass a daily factors file {spelled('as factors=...', 'with --factors', cli)}."
             )
         base = french(low_vol_from=low_vol_from)
         fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
         notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
     else:
-        fp, ffreq, fv, fnames = _read(factors, "factors", date_order)
+        fp, ffreq, fv, fnames = _read(factors, "factors", date_order, cli=cli)
         if ffreq != freq:
             raise DataFileError(f"the returns are {freq} but the factors file {Path(factors).name} is {ffreq}.")
         base_rf = None
@@ -297,9 +306,11 @@ def from_files(
     elif rf is not None:
         if not Path(rf).exists():
             raise DataFileError(
-                f"--rf {rf!s}: no such file" + ("" if shipped else ", and no such column of the factors file") + "."
+                f"{spelled(f'rf={str(rf)!r}', f'--rf {rf!s}', cli)}: no such file"
+                + ("" if shipped else ", and no such column of the factors file")
+                + "."
             )
-        rp, _, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR)
+        rp, _, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR, cli)
         if rv.shape[1] != 1:
             raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
         rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")

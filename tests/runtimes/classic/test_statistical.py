@@ -18,6 +18,19 @@ def test_matches_core_on_com_inputs(case):
     np.testing.assert_allclose(got, case.expected, rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
+def test_registered_output_help_names_every_output():
+    from xlfactor.excel import udfs
+
+    for name, outputs in statistical_cases.output_choices().items():
+        doc = getattr(udfs, name).__xlfunc__["argmap"]["output"]["doc"]
+        assert all(o in doc for o in outputs) and len(doc) <= 255, (name, doc)
+
+
+@pytest.mark.parametrize(("args", "text"), statistical_cases.note_cases(), ids=["converged", "em_warning"])
+def test_factor_count_note_is_one_text_cell(args, text):
+    assert call("factor_count", args) == [[text]]
+
+
 def test_risk_alloc_and_contributions_take_the_latent_model_by_formula_chain():
     """RISK_ALLOC(PCA_LOADINGS, FACTOR_COV(PCA_FACTORS), SPECIFIC_VAR(returns, PCA_FACTORS, PCA_LOADINGS)) is the
     ERC portfolio of statistical.latent_risk_model; RISK_CONTRIB of it gives equal shares."""

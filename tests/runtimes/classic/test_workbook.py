@@ -65,3 +65,19 @@ def test_the_covariance_method_chosen_on_start_recalculates(tmp_path):
     cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "cov_method"))
     solution = model.calculate(inputs={cell: "ledoitwolf"})
     check.check(path, book, solution, procedure.run(replace(inp, cov_method="ledoitwolf")), cached=False)
+
+
+def test_classic_template_with_no_penalised_factor(tmp_path):
+    """One factor, unpenalised: the Lambda sheet's zeros and the Loadings sheet's DROP(OLS) evaluate as cached."""
+    from tests.workbook import bridge, check
+    from tests.workbook.test_one_factor_workbook import SMALL, one_factor_daily
+    from xlfactor.workbook import procedure
+    from xlfactor.workbook.template import Inputs, Template
+
+    bridge.register("classic")
+    data = one_factor_daily()
+    path = tmp_path / "one.xlsx"
+    book = Template(Inputs(), data, SMALL).build(path, "classic")
+    _, solution = bridge.evaluate(path)
+    assert check.check(path, book, solution, procedure.run(Inputs(), data=data)) > 0
+    assert check.check_plain_formulas(path, book, solution) > 0

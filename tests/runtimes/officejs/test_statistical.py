@@ -33,6 +33,20 @@ def test_matches_core_on_office_js_payloads(case):
     np.testing.assert_allclose(got, case.expected, rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
+def test_registered_output_help_names_every_output():
+    meta = {f["name"]: f for f in custom_functions_meta(udfs)["functions"]}
+    for name, outputs in statistical_cases.output_choices().items():
+        doc = next(p["description"] for p in meta[name.upper()]["parameters"] if p["name"] == "output")
+        assert all(o in doc for o in outputs) and len(doc) <= 255, (name, doc)
+
+
+@pytest.mark.parametrize(("args", "text"), statistical_cases.note_cases(), ids=["converged", "em_warning"])
+def test_factor_count_note_is_one_text_cell(args, text):
+    result = call("factor_count", args)
+    json.dumps(result, allow_nan=False)
+    assert result == [[text]]
+
+
 def test_risk_alloc_and_contributions_take_the_latent_model_by_formula_chain():
     r, rf, _, _ = statistical_cases.shipped()
     R, RF = cases.cells(r), cases.cells(rf[:, None])

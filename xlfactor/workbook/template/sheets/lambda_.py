@@ -22,6 +22,18 @@ NEEDS = ("factors", "market")  # the sheets whose blocks this one uses
 LAMBDA_FORMAT = "0.00E+00"  # lambdas span orders of magnitude: scientific
 CV_ROWS = 100  # the lambda grid's length (CV_CURVE rows)
 PROGRESS = "Lambda (cross-validation)"  # what the build reports before the sheet
+NO_PENALTY = (
+    "No factor is penalised (every selected factor's penalty weight on Start is 0; by default the market, so a "
+    "model of the market alone): the penalised fit equals OLS and lambda has no effect, so there is no lambda to "
+    "cross-validate. The ridge and lasso lambdas are 0 and the Loadings sheet's ridge and lasso are OLS's "
+    "(as xlfactor demo prints). To cross-validate, give a factor a penalty weight above 0 (xlfactor workbook "
+    "--penalty-weights 1) and rebuild the workbook."
+)
+
+
+def penalised(tpl: Template) -> bool:
+    """Whether Start's inputs, as built, penalise any selected factor (else ridge and lasso are OLS)."""
+    return any(float(w) > 0 for w in tpl.inp.selected(tpl.inp.penalty_weights))
 
 
 def axes(curve: np.ndarray, err_format: str, fixed: bool) -> dict:
@@ -51,6 +63,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         "(different scales). Folds, scheme, gap and rule come from Start.",
         f["note"],
     )
+    if not penalised(tpl):
+        return ols_only(s)
     ex, fx = market["excess"], factors["factors"]
     cvopt = [tpl.start_ref("folds"), tpl.start_ref("scheme")]
     gap, rule = tpl.start_ref("gap"), tpl.start_ref("rule")
@@ -162,4 +176,19 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.set_column(3, 3, 25)
     s.set_column(4, 5, 13)
     s.preview_rows = cur.r0 + 5
-    return {"lasso": out["lasso"], "ridge": out["ridge"]}
+    return {"lasso": out["lasso"], "ridge": out["ridge"], "penalised": True}
+
+
+def ols_only(s: Sheet) -> dict:
+    """The sheet when no factor is penalised: what that means, and lambdas 0 for the Loadings sheet."""
+    f = s.book.fmt
+    s.set_column(0, 0, 34)
+    s.set_column(1, 5, 15)
+    s.paragraph(3, 0, 5, NO_PENALTY, "note")
+    lam_fmt = s.book.num_format(LAMBDA_FORMAT)
+    out: dict = {"penalised": False}
+    for i, key in enumerate(("lasso", "ridge")):
+        s.text(5 + i, 0, f"{key.capitalize()} lambda (no effect)", f["label"])
+        out[key] = s.blocks[key] = s.put(5 + i, 2, 0.0, lam_fmt)
+    s.preview_rows = 8
+    return out

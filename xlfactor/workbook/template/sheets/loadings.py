@@ -46,6 +46,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         if key != "ols":
             s.text(head.r0, 2, "lambda", f["label"])
             s.formula(head.r0, 3, f"={lam[key].cell().a1()}", lam[key].value(), book.num_format(LAMBDA_FORMAT))
+            if not lam["penalised"]:
+                s.text(head.r0, 4, "= OLS: no factor penalised (see the Lambda sheet)", f["note"])
         s.array(head.r0 + 1, 1, data["asset_names"], f["head"])
         room = lay.take(key, cap.factors + (key == "ols"), n + 1)
         if key == "ols":
@@ -64,6 +66,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
                 block=key,
                 row_formats=[book.number(decimals=3, percent=True)] + [num] * k,
             )
+        elif not lam["penalised"]:  # lambda has no effect: the OLS loadings without the alpha row
+            s.array(room.r0, 0, factors["names_col"], f["label"])
+            ols = blocks["ols"]
+            blocks[key] = s.blocks[key] = s.array(room.r0, 1, Expr(f"DROP({ols.a1()},1)", ols.values()[1:]), num)
         else:
             s.array(room.r0, 0, factors["names_col"], f["label"])
             fn = "RIDGE_LOADINGS" if key == "ridge" else "LASSO_LOADINGS"
