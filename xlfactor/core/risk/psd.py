@@ -111,20 +111,28 @@ def factor_form_bound(s: np.ndarray) -> float:
     h, q = n // 2, n // 4
     m = min(FACTOR_SAMPLE, q)
     pick = np.random.default_rng(0)  # fixed: the same columns, so the same decision, on every call
-    try:
-        top = _span(s[:h, h + np.sort(pick.choice(n - h, m, replace=False))])
-        bot = None if top is None else _span(s[h:, np.sort(pick.choice(h, m, replace=False))])
-        if top is None or bot is None or bot.shape[1] != top.shape[1]:
+    with np.errstate(all="ignore"):  # a screen: overflow or NaN gives no positive bound, and the Cholesky decides
+        try:
+            return _bound(s, pick.choice(n - h, m, replace=False), pick.choice(h, m, replace=False))
+        except np.linalg.LinAlgError:
             return -np.inf
-        r = top.shape[1]
-        y, hh = np.zeros((n, 0)), np.zeros((0, 0))
-        if r:
-            g = _pinv(top) @ (s[:h, h:] @ _pinv(bot).T)
-            hh = _pinv(top[:q]) @ (s[:q, q:h] @ _pinv(top[q:h]).T)
-            hh = 0.5 * (hh + hh.T)
-            y = np.vstack([top, np.linalg.solve(hh, g @ bot.T).T])
-    except np.linalg.LinAlgError:
+
+
+def _bound(s: np.ndarray, right: np.ndarray, left: np.ndarray) -> float:
+    """``factor_form_bound`` with the columns sampled from the right half (for the first half's rows) and the left."""
+    n = s.shape[0]
+    h, q = n // 2, n // 4
+    top = _span(s[:h, h + np.sort(right)])
+    bot = None if top is None else _span(s[h:, np.sort(left)])
+    if top is None or bot is None or bot.shape[1] != top.shape[1]:
         return -np.inf
+    r = top.shape[1]
+    y, hh = np.zeros((n, 0)), np.zeros((0, 0))
+    if r:
+        g = _pinv(top) @ (s[:h, h:] @ _pinv(bot).T)
+        hh = _pinv(top[:q]) @ (s[:q, q:h] @ _pinv(top[q:h]).T)
+        hh = 0.5 * (hh + hh.T)
+        y = np.vstack([top, np.linalg.solve(hh, g @ bot.T).T])
     yh = y @ hh
     d, ss = np.empty(n), 0.0
     for i in range(0, n, 128):  # by blocks of rows: no N x N temporary
