@@ -29,6 +29,19 @@ def test_factor_form_bound_proves_a_factor_models_matrix(k):
     assert risk.check_covariance(s) is s
 
 
+def test_factor_form_bound_proves_an_industry_model_sorted_by_industry():
+    """Market and 20 industries, each asset in one, assets sorted by industry: each industry's block lies within one
+    half of the rows, so the halves' cross block alone does not show it (even and odd rows do)."""
+    rng = np.random.default_rng(3)
+    ind = np.sort(rng.integers(0, 20, N))
+    b = np.zeros((N, 21))
+    b[:, 0] = rng.normal(1.0, 0.3, N)
+    b[np.arange(N), 1 + ind] = rng.normal(1.0, 0.3, N)
+    s = risk.FactorModel(b, np.diag(np.r_[2e-3, rng.uniform(2e-4, 1e-3, 20)]), rng.uniform(2e-4, 8e-4, N)).dense()
+    bound = factor_form_bound(s)
+    assert 0 < bound <= np.linalg.eigvalsh(s)[0]
+
+
 def test_factor_form_bound_declines_a_matrix_without_one():
     z = np.random.default_rng(0).normal(size=(N + 300, N))
     assert factor_form_bound(np.cov(z, rowvar=False)) == -np.inf  # no low rank off the diagonal: the Cholesky decides

@@ -6,15 +6,17 @@ BLAS thread, more than riskparityportfolio's whole ERC solve on such a matrix (8
 --dense``). Choices measured on the 2-core benchmark machine:
 
 - a matrix with a factor form ``U U' + D`` (any factor risk model's asset covariance, exported whole) is proved
-  positive definite from that form in O(N^2 r) flops (``factor_form_bound``: 3-5 ms at N = 1000, r = 4-20, a
-  rigorous bound including rounding); any other matrix, and one whose bound is not positive, gets the Cholesky
-  as before (the attempt costs ~0.7 ms on a sample covariance), so refusals are unchanged;
+  positive definite from that form in O(N^2 r) flops (``factor_form_bound``: 5-6 ms at N = 1000, r = 4-20, 7.6 ms
+  for 30 industries and the market, a rigorous bound including rounding); any other matrix, and one whose bound is
+  not positive, gets the Cholesky as before (the attempt costs 2.4-2.8 ms on a sample covariance), so refusals
+  are unchanged;
 - not taken: a Cholesky in float32 (6 ms) proves definiteness only after a shift of about ``(N + 1) u`` times the
   trace (Rump's bound, u = 6e-8: 0.06 of the average variance at N = 1000), and the benchmark's factor-model
   correlation matrices have smallest eigenvalues of 0.011-0.034; a Cholesky by blocks in Python (scipy's
   ``dtrsm``/``dsyrk``) took 12-15 ms against ``potrf``'s 10.5; OpenBLAS's 2 threads under load (load average 10)
   took 196 ms of wall time against 28 ms on one; the proof in a worker thread beside the solve, or split over two
-  threads, showed no gain under load (medians of 61 interleaved calls within the noise) and is not kept.
+  threads (no spinning), showed no gain under load (load average 9: the split Cholesky's median of 61 interleaved
+  calls 36.4 ms against 35.3), and is not kept.
 """
 
 from __future__ import annotations
@@ -87,52 +89,56 @@ def _asymmetry(s: np.ndarray, block: int = 128) -> float:
 
 
 FACTOR_MIN = 700  # from this many assets a matrix is first tried in factor form (K = 10, one BLAS thread): at N = 500
-# both cost 1.5-1.7 ms, at 1000 the form 3.7 ms against potrf's 10, at 2000 12.5 against 71; where there is no factor
-# form, finding so costs 0.5-0.9 ms
-FACTOR_SAMPLE = 64  # columns sampled to find the factors' span: up to FACTOR_SAMPLE - 16 factors are found
+# the form takes 2.0 ms against potrf's 1.6, at 1000 5.4 against 10.6, at 2000 17 against 71; where there is no
+# factor form, finding so costs 0.9 ms at N = 500, 2.4-2.8 ms at 1000
+FACTOR_SAMPLE = 64  # width of the sketch that finds the factors' span: up to FACTOR_SAMPLE - 16 factors are found
 _U = np.finfo(float).eps / 2  # the unit roundoff
 
 
 def factor_form_bound(s: np.ndarray) -> float:
     """A proven lower bound on the smallest eigenvalue of the symmetric ``s`` when ``s`` is a factor model's
-    ``U U' + D`` (rank r below ``FACTOR_SAMPLE - 16``, D diagonal), else ``-inf``; O(N^2 r) flops instead of a
-    Cholesky's N^3 / 3 (at N = 1000, r = 10: ~3 ms against ~10).
+    ``U U' + D`` (rank r at most ``FACTOR_SAMPLE - 16``, D diagonal), else ``-inf`` or a negative number;
+    O(N^2 r) flops instead of a Cholesky's N^3 / 3 (at N = 1000, r = 10: ~5 ms against ~10).
 
-    Off the diagonal the two halves' block ``s[:h, h:] = U_1 U_2'`` has rank r: bases ``B_1``, ``B_2`` of its column
-    and row spans come from a few sampled columns (the top eigenvectors of their Gram matrix), its coordinates
-    ``G = B_1^+ s[:h, h:] B_2^+'``, and the same of the first half's own off-diagonal block (quarters) gives
-    ``H``, so that ``s = Y H Y' + diag(d) + E`` with ``Y = [B_1; B_2 G' H^-1]``. Whatever the estimates, that
-    identity holds with ``d`` and ``E`` computed from them, and by Weyl ``lambda_min(s) >= min(d) +
-    min(0, lambda_min(H)) ||Y||_F^2 - ||E||_F``, less the rounding of ``Y H Y'`` (``gamma_2r ||Y||_F^2 ||H||_F``)
-    and of the subtraction (``u (||E||_F + ||d||)``), each doubled. A positive bound proves ``s`` positive definite;
-    any other matrix (no low rank seen, a negative specific variance, a residual as large as ``min(d)``) gets
-    ``-inf`` or a bound below 0, and the Cholesky decides."""
-    n = s.shape[0]
-    h, q = n // 2, n // 4
-    m = min(FACTOR_SAMPLE, q)
-    pick = np.random.default_rng(0)  # fixed: the same columns, so the same decision, on every call
+    Off the diagonal, the block of even rows and odd columns ``s[P, Q] = U_P U_Q'`` has rank r (assets sorted by
+    industry fall in both halves): an orthonormal basis ``B_P`` of its column span comes from a random sketch
+    (seeded: the same decision on every call), ``s[P, Q]' B_P = B_Q G'`` gives a basis of its row span and the
+    coordinates ``G = B_P' s[P, Q] B_Q^+'``, and the same on the
+    even rows' own off-diagonal block (rows 0 and 2 mod 4) gives ``H``, so that ``s = Y H Y' + diag(d) + E`` with
+    ``Y[P] = B_P``, ``Y[Q] = B_Q G' H^-1``. Whatever the estimates, that identity holds with ``d`` and ``E`` computed
+    from them, and by Weyl ``lambda_min(s) >= min(d) + min(0, lambda_min(H)) ||Y||_F^2 - ||E||_F``, less the
+    rounding of ``Y H Y'`` (``gamma_2r ||Y||_F^2 ||H||_F``) and of the subtraction (``u (||E||_F + ||d||)``), each
+    doubled. A positive bound proves ``s`` positive definite; any other matrix (no low rank seen, a negative
+    specific variance, a residual as large as ``min(d)``) gets ``-inf`` or a bound below 0, and the Cholesky
+    decides."""
     with np.errstate(all="ignore"):  # a screen: overflow or NaN gives no positive bound, and the Cholesky decides
         try:
-            return _bound(s, pick.choice(n - h, m, replace=False), pick.choice(h, m, replace=False))
+            return _bound(s, np.random.default_rng(0))
         except np.linalg.LinAlgError:
             return -np.inf
 
 
-def _bound(s: np.ndarray, right: np.ndarray, left: np.ndarray) -> float:
-    """``factor_form_bound`` with the columns sampled from the right half (for the first half's rows) and the left."""
+def _bound(s: np.ndarray, rng: np.random.Generator) -> float:
+    """``factor_form_bound``'s body."""
     n = s.shape[0]
-    h, q = n // 2, n // 4
-    top = _span(s[:h, h + np.sort(right)])
-    bot = None if top is None else _span(s[h:, np.sort(left)])
-    if top is None or bot is None or bot.shape[1] != top.shape[1]:
+    cross = np.ascontiguousarray(s[0::2, 1::2])  # even rows, odd columns: no diagonal entry
+    m = min(FACTOR_SAMPLE, cross.shape[1] // 2)
+    top = _span(cross @ (rng.random((cross.shape[1], m)) - 0.5), 16)  # the span of U_P, orthonormal
+    if top is None:
         return -np.inf
     r = top.shape[1]
     y, hh = np.zeros((n, 0)), np.zeros((0, 0))
     if r:
-        g = _pinv(top) @ (s[:h, h:] @ _pinv(bot).T)
-        hh = _pinv(top[:q]) @ (s[:q, q:h] @ _pinv(top[q:h]).T)
+        w = cross.T @ top  # = U_Q U_P' top: its span is U_Q's, and w = B_Q G' with G = top' s[P, Q] B_Q
+        bot = _span(w, 0)
+        if bot is None or bot.shape[1] != r:
+            return -np.inf
+        g = (_pinv(bot) @ w).T
+        hh = _pinv(top[0::2]) @ (s[0::4, 2::4] @ _pinv(top[1::2]).T)  # even rows: 0 mod 4 against 2 mod 4
         hh = 0.5 * (hh + hh.T)
-        y = np.vstack([top, np.linalg.solve(hh, g @ bot.T).T])
+        y = np.empty((n, r))
+        y[0::2] = top
+        y[1::2] = np.linalg.solve(hh, g @ bot.T).T
     yh = y @ hh
     d, ss = np.empty(n), 0.0
     for i in range(0, n, 128):  # by blocks of rows: no N x N temporary
@@ -149,14 +155,14 @@ def _bound(s: np.ndarray, right: np.ndarray, left: np.ndarray) -> float:
     return float(d.min()) + min(0.0, low_h) * yf2 - ef - rounding
 
 
-def _span(a: np.ndarray) -> np.ndarray | None:
+def _span(a: np.ndarray, slack: int) -> np.ndarray | None:
     """An orthonormal basis of the dominant column span of ``a`` (singular values above 1e-5 of the largest), or
-    None when that span is not well below ``a``'s column count (no low rank)."""
+    None when that span has more than ``a``'s column count less ``slack`` dimensions (no low rank)."""
     lam, z = np.linalg.eigh(a.T @ a)
     if lam[-1] <= 0:
         return a[:, :0]
     keep = lam > 1e-10 * lam[-1]
-    if keep.sum() > a.shape[1] - 16:
+    if keep.sum() > a.shape[1] - slack:
         return None
     return (a @ z[:, keep]) / np.sqrt(lam[keep])
 
