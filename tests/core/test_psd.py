@@ -20,9 +20,9 @@ def factor_matrix(k, seed=5, n=N):
     return b, a.T @ a / (5 * k + 1) * 1e-3, rng.uniform(2e-4, 8e-4, n)
 
 
-@pytest.mark.parametrize("k", [0, 3, 20])
-def test_factor_form_bound_proves_a_factor_models_matrix(k):
-    s = risk.FactorModel(*factor_matrix(k)).dense()
+@pytest.mark.parametrize(("k", "n"), [(0, N), (3, N), (20, N), (7, 701)])  # 701: even and odd rows differ in number
+def test_factor_form_bound_proves_a_factor_models_matrix(k, n):
+    s = risk.FactorModel(*factor_matrix(k, n=n)).dense()
     bound = factor_form_bound(s)
     low = np.linalg.eigvalsh(s)[0]
     assert 0 < bound <= low and bound > 0.99 * low  # proven, below the smallest eigenvalue, and close to it
