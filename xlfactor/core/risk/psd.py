@@ -90,7 +90,7 @@ def _asymmetry(s: np.ndarray, block: int = 128) -> float:
 
 FACTOR_MIN = 700  # from this many assets a matrix is first tried in factor form (K = 10, one BLAS thread): at N = 500
 # the form takes 2.0 ms against potrf's 1.6, at 1000 5.4 against 10.6, at 2000 17 against 71; where there is no
-# factor form, finding so costs 0.9 ms at N = 500, 2.4-2.8 ms at 1000
+# factor form, finding so costs 0.9 ms at N = 500, 2.2-2.8 ms at 1000
 FACTOR_SAMPLE = 64  # width of the sketch that finds the factors' span: up to FACTOR_SAMPLE - 16 factors are found
 _U = np.finfo(float).eps / 2  # the unit roundoff
 
