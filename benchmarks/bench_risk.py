@@ -9,7 +9,8 @@ covariance; skfolio RiskBudgeting (CLARABEL, tight tolerances) gets returns whos
 is exactly that matrix; xlfactor gets the factor form (B, F, d).
 
 Then (``dense``) the same solvers on the dense matrix alone, N=1000: xlfactor's ``allocate("erc", cov=S,
-tol=1e-10)`` (Jacobi sweeps, then inexact Newton by conjugate gradients) against riskparityportfolio's coordinate
+tol=1e-10)`` (the matrix checked and proved PSD: the factor models' matrices by their factor form, the sample
+covariance by a Cholesky; then Jacobi sweeps and inexact Newton by conjugate gradients) against riskparityportfolio's coordinate
 descent with the same stopping rule (every contribution within 1e-10 of 1/N), on the factor models' dense matrices and on a sample
 covariance of 1500 periods; the ratio is xlfactor's time over riskparityportfolio's (medians, interleaved) and the
 load average is printed, since the machine may be shared. Each solver is called ``--repeat`` times (default 7),
@@ -53,7 +54,7 @@ def _timed(fn) -> tuple[float, float]:
 
 
 def dense_erc(van, repeat: int = 7) -> None:
-    header("dense ERC, N=1000, contributions to 1e-10: xlfactor (Newton-CG) vs riskparityportfolio (CCD)")
+    header("dense ERC, N=1000, contributions to 1e-10: xlfactor (PSD proof, Newton-CG) vs riskparityportfolio (CCD)")
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores")
     print(f"wall seconds: median [min-max] of {repeat} interleaved calls; ratio of medians (wall, and CPU time)")
     print(f"{'matrix':<14} | {'xlfactor s':>22} {'dev':>8} | {'rpp s':>22} {'dev':>8} | {'ratio':>6} {'cpu':>6}")

@@ -5,7 +5,8 @@ covariance K x K, D diagonal specific variances). ``FactorModel`` applies it to 
 and solves with it through the Woodbury identity in O(NK^2), so it is never formed densely.
 
 Modules: ``covariance`` (factor covariance, specific variance and their Barra-style adjustments),
-``model`` (the factor form, dense form and risk contributions), ``allocation`` (``allocate``) and
+``psd`` (a dense covariance's checks: symmetric, and the proof that it is PSD), ``model`` (the factor form,
+dense form and risk contributions), ``allocation`` (``allocate``) and
 ``factor_budget`` (weights whose factor risk shares are nearest to budgets).
 """
 
@@ -13,7 +14,6 @@ from ..options import ALLOC_METHODS, COV_METHODS
 from .allocation import BUDGET_METHODS, allocate, check_used
 from .covariance import (
     check_cov_used,
-    check_covariance,
     factor_covariance,
     newey_west,
     shrink_specific,
@@ -27,6 +27,7 @@ from .model import (
     check_budgets,
     risk_contributions,
 )
+from .psd import check_covariance
 
 __all__ = [
     "ALLOC_METHODS",

@@ -112,15 +112,24 @@ def allocate(
     # woke OpenBLAS's second thread, which then spun for ~20 ms of CPU on the other core
     with single_threaded():
         return _allocate(
-            method, cov, model, budgets, tol, max_iter, target_vol, base, min_weight, max_weight, current, max_turnover
+            method,
+            _as_risk_model(cov, model),
+            budgets,
+            tol,
+            max_iter,
+            target_vol,
+            base,
+            min_weight,
+            max_weight,
+            current,
+            max_turnover,
         )
 
 
 def _allocate(
-    method, cov, model, budgets, tol, max_iter, target_vol, base, min_weight, max_weight, current, max_turnover
+    method, risk, budgets, tol, max_iter, target_vol, base, min_weight, max_weight, current, max_turnover
 ) -> AllocationResult:
-    """``allocate`` after its first checks, with BLAS on one thread."""
-    risk = _as_risk_model(cov, model)
+    """``allocate`` after its first checks, with BLAS on one thread, on the checked risk model ``risk``."""
     n = risk.n_assets
     diag = risk.diag()
     if (diag <= 0).any():
@@ -135,18 +144,8 @@ def _allocate(
             )
         target_vol = v.check_number(target_vol, "target_vol", low=0.0, low_open=True)
         base = v.choose(base, TARGET_BASES, "base", DEFAULTS["target_base"])
-        inner = allocate(
-            base,
-            cov=cov,
-            model=model,
-            budgets=budgets,
-            tol=tol,
-            max_iter=max_iter,
-            min_weight=min_weight,
-            max_weight=max_weight,
-            current=current,
-            max_turnover=max_turnover,
-        )
+        # the risk model as checked: a dense matrix is not checked (and proved PSD) a second time
+        inner = _allocate(base, risk, budgets, tol, max_iter, None, base, min_weight, max_weight, current, max_turnover)
         scale = target_vol / inner.volatility
         out = _result(method, inner.weights * scale, risk, None, inner.iterations, inner.converged)
         note = (

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.linalg import lapack
 
-from ...errors import (
-    InputShapeError,
-    InputValueError,
-    InsufficientDataError,
-)
+from ...errors import InputShapeError, InputValueError, InsufficientDataError
 from .. import _validation as v
 from ..options import COV_METHODS, COV_OPTION_USERS, DEFAULTS, ignored
 
@@ -326,54 +321,3 @@ def specific_variance(returns: ArrayLike, factors: ArrayLike, loadings: ArrayLik
             f"factor(s) needs at least {k + 2}."
         )
     return np.nanvar(e, axis=0, ddof=k + 1)
-
-
-def check_covariance(cov, name: str = "covariance") -> np.ndarray:
-    """A symmetric, positive semi-definite, finite matrix (symmetry and PSD up to 1e-10 relative), symmetrised
-    (``(S + S') / 2``, a new array) where it is not exactly symmetric; the input itself (not a copy) where it is.
-
-    Costs one Cholesky factorisation (LAPACK ``potrf``) and a few passes over the matrix: at N = 1000 on one BLAS
-    thread about 10 ms, most of ``allocate("erc", cov=...)`` (``benchmarks/bench_risk.py --dense``). The symmetry
-    test runs by blocks of rows (``np.abs(s - s.T).max()`` walks ``s.T`` across the cache: 15 ms at N = 1000
-    against 1 ms) and scipy's ``potrf`` works in place on one copy (``numpy.linalg.cholesky``: 2.5x slower).
-    """
-    s = v.as_float_2d(cov, name, allow_missing=False)
-    if s.shape[0] != s.shape[1]:
-        raise InputShapeError(f"{name} is {s.shape[0]} x {s.shape[1]}; it must be square.")
-    n = s.shape[0]
-    # the largest variance: in a PSD matrix no entry is larger in size (|s_ij| <= sqrt(s_ii s_jj)); in any other the
-    # tests below are only stricter, and it fails them anyway
-    scale = max(float(np.diagonal(s).max()), 1e-300)
-    asym = _asymmetry(s)
-    if asym > 1e-10 * scale:
-        i, j = np.unravel_index(np.argmax(np.abs(s - s.T)), s.shape)
-        raise InputValueError(
-            f"{name} is not symmetric: row {i + 1}, column {j + 1} is {s[i, j]:.6g} but row {j + 1}, "
-            f"column {i + 1} is {s[j, i]:.6g}."
-        )
-    if asym > 0:  # most covariances are exactly symmetric (numpy, pandas, scikit-learn, Excel): no new matrix
-        s = s + s.T
-        s *= 0.5
-    # positive definite after a shift of 1e-10 of the scale: one Cholesky, a quarter of an eigenvalue solve
-    a = s.copy()
-    a.flat[:: n + 1] += 1e-10 * scale
-    _, info = lapack.dpotrf(a.T, lower=False, overwrite_a=True, clean=False)  # a.T: Fortran order, no copy
-    if info == 0:
-        return s
-    if info < 0:  # pragma: no cover - an illegal argument is a bug, not a user mistake
-        raise RuntimeError(f"LAPACK dpotrf: argument {-info} illegal")
-    low = np.linalg.eigvalsh(s)[0]
-    if low < -1e-10 * scale:
-        raise InputValueError(
-            f"{name} is not positive semi-definite (smallest eigenvalue {low:.3g}); "
-            "estimate it from data or use the Ledoit-Wolf estimate."
-        )
-    return s
-
-
-def _asymmetry(s: np.ndarray, block: int = 128) -> float:
-    """``max |s - s'|`` by blocks of rows against blocks of columns (each pair once)."""
-    worst = 0.0
-    for i in range(0, s.shape[0], block):
-        worst = max(worst, float(np.abs(s[i : i + block, i:] - s[i:, i : i + block].T).max()))
-    return worst

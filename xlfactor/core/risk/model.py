@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from ...errors import InputShapeError, InputValueError
 from .. import _validation as v
-from .covariance import check_covariance
+from .psd import check_covariance
 
 
 @dataclass(frozen=True, eq=False)
