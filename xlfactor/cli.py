@@ -22,6 +22,7 @@ from .cli_options import (
     cov_arguments,
     cv_arguments,
     data_arguments,
+    periods_per_year_argument,
     start_arguments,
     window_arguments,
 )
@@ -240,6 +241,8 @@ def backtest(args: argparse.Namespace) -> int:
     def progress(done, total, what):
         print(f"[{done}/{total}] {what} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
 
+    ann = args.periods_per_year or data.periods_per_year  # annualisation: the table, backtest.csv, the chart
+
     res = frames.backtest(
         y,
         x,
@@ -257,7 +260,7 @@ def backtest(args: argparse.Namespace) -> int:
         nw_lags=args.nw_lags or 0,
         regime_halflife=args.regime_halflife,
         specific_shrink=args.specific_shrink,
-        periods_per_year=data.periods_per_year,
+        periods_per_year=ann,
         engine=args.engine,
         scheduler=args.scheduler,
         progress=progress,
@@ -289,7 +292,7 @@ def backtest(args: argparse.Namespace) -> int:
         "returns; with fat tails read the kurtosis-adjusted band and the block-bootstrap interval: above them the "
         "forecasts are too low."
     )
-    ann = data.periods_per_year  # one header row, each name with its unit (Excel reads it as is)
+    # one header row, each name with its unit (Excel reads it as is)
     table = pd.concat(
         [
             res["returns"].add_suffix(f" return (decimal per {data.period_word})"),
@@ -302,14 +305,14 @@ def backtest(args: argparse.Namespace) -> int:
     with atomic_paths(targets) as temps:
         table.to_csv(temps[0])
         if not args.no_chart:
-            _chart(res, data, temps[1])
+            _chart(res, data, temps[1], ann)
     print(f"\nWritten ({time.perf_counter() - t0:.1f} s):")
     for p in targets:
         print(f"  {p}")
     return 0
 
 
-def _chart(res: dict, data, path: Path) -> None:
+def _chart(res: dict, data, path: Path, periods_per_year: float) -> None:
     """Cumulative excess returns over time, and predicted vs realised volatility per model."""
     try:
         import matplotlib
@@ -329,7 +332,7 @@ def _chart(res: dict, data, path: Path) -> None:
         gridspec_kw={"width_ratios": [3, 2], "height_ratios": [5, 3.5]},
     )
     a1, a2, a3 = axes["cum"], axes["bars"], axes["ratio"]
-    span = 3 * int(data.periods_per_year)  # three years
+    span = 3 * int(periods_per_year)  # three years
     real_roll = res["returns"].rolling(span).std()
     pred_roll = (res["predicted_vol"] ** 2).rolling(span).mean() ** 0.5
     for m in cum.columns:
@@ -472,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cv_arguments(p, "CV folds inside each window")
     cov_arguments(p)
+    periods_per_year_argument(p)
     p.add_argument(
         "--engine",
         choices=options.ENGINES,

@@ -200,6 +200,18 @@ def cov_arguments(p) -> None:
     )
 
 
+def periods_per_year_argument(g) -> None:
+    """--periods-per-year, as demo, workbook and backtest take it (the frequency warning names it)."""
+    g.add_argument(
+        "--periods-per-year",
+        type=count("periods_per_year", minimum=1),
+        default=None,
+        metavar="N",
+        help="periods a year, to annualise (default: 12 for monthly data, 252 for daily; weekly data in daily "
+        "dates need 52)",
+    )
+
+
 def start_arguments(p: argparse.ArgumentParser) -> None:
     """The Start sheet's inputs, and where the workbooks go: one option group for demo and workbook."""
     from .core import options
@@ -207,13 +219,7 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
     D = options.DEFAULTS
     g = p.add_argument_group("the Start sheet's inputs (a workbook opens with them)")
     window_arguments(g, "196307 on the shipped data, else the first period")
-    g.add_argument(
-        "--periods-per-year",
-        type=count("periods_per_year", minimum=1),
-        default=None,
-        metavar="N",
-        help="periods a year, to annualise (default: 12 for monthly data, 252 for daily)",
-    )
+    periods_per_year_argument(g)
     g.add_argument(
         "--use-factors", default="", metavar="NAMES", help="factors to use, comma-separated names (default: all)"
     )
