@@ -101,3 +101,20 @@ def test_backtest_takes_the_periods_per_year_its_warning_asks_for(tmp_path, caps
         assert ("pass --periods-per-year 52" in err) == (given is None)
         vols[given] = pd.read_csv(out / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"].to_numpy()
     np.testing.assert_allclose(vols[None] / vols[52], (252 / 52) ** 0.5, rtol=1e-12)
+
+
+def test_backtest_chart_draws_the_ratio_when_three_years_are_more_than_the_sample(tmp_path, monkeypatch, capsys):
+    """105 weeks out of sample: the trailing-3-year (156-week) ratio panel was empty, with hour ticks on its axis;
+    it now uses a shorter trailing span and says which."""
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", lambda fig=None: figures.append(fig))
+    weeks = pd.date_range("2015-01-02", periods=160, freq="W-FRI").strftime("%Y-%m-%d")
+    r, f = _write(tmp_path / "r.csv", weeks, ["A", "B", "C"], 3), _write(tmp_path / "f.csv", weeks, ["MKT", "F2"], 4)
+    argv = ["backtest", "--returns", r, "--factors", f, "--models", "ols", "--window", "52", "--step", "13"]
+    assert cli.main([*argv, "--periods-per-year", "52", "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    (ratio,) = [a for a in figures[0].axes if a.get_title().startswith("Realised / predicted")]
+    assert "trailing 52 periods" in ratio.get_title()  # half the 105 out of sample, not 156
+    assert np.isfinite(ratio.lines[0].get_ydata()).sum() == 105 - 52 + 1
