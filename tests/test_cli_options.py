@@ -176,6 +176,10 @@ def late_asset(tmp_path_factory):
             ["--start", "2010-01", "--end", "2012-12"],
             "--bt-window 60 is not shorter than the window 201001 to 201212 (36 months)",
         ),
+        (  # the review: found after six steps of computing, as 'use a shorter window or step' (the core's words)
+            ["--start", "2010-01", "--end", "2015-02"],
+            "--bt-window 60 and --bt-step 12 leave 1 month to score in the window 201001 to 201502 (62 months;",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["demo", "workbook"])

@@ -180,7 +180,7 @@ def _check_window(data, inputs) -> None:
     """Before computing: the sample window holds enough periods for the regressions and the backtest, and every
     asset enough returns in it; a message names the asset (its header) and the dates its returns cover, where the
     core would say 'returns column 4' after the first steps had run."""
-    from .core import cv
+    from .core import cv, rolling
     from .core.options import CVOptions
     from .workbook import procedure
 
@@ -221,6 +221,14 @@ def _check_window(data, inputs) -> None:
         raise XLFactorError(
             f"--bt-window {done.bt_window} is not shorter than {span} ({len(periods)} {word}s); the backtest needs "
             "periods after its first window to score: shorten --bt-window or widen the window."
+        )
+    first = rolling.windows(len(periods) - 1, done.bt_window, done.bt_step)[0][1]  # as core.backtest rebalances
+    left = len(periods) - 1 - first
+    if left < 2:
+        raise XLFactorError(
+            f"--bt-window {done.bt_window} and --bt-step {done.bt_step} leave {left} {word} to score in {span} "
+            f"({len(periods)} {word}s; rebalances count back from the last {word}); the backtest needs at least 2: "
+            "shorten --bt-window or --bt-step, or widen the window."
         )
 
 
