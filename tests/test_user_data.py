@@ -45,9 +45,12 @@ def test_xlsx_files_daily_dates_and_the_shipped_factors(tmp_path, files):
     fd = f.iloc[:30].copy()
     fd.index = days.index
     fd.to_csv(tmp_path / "fdaily.csv")
+    with pytest.raises(DataFileError, match="has a column 'RF', which reads as the risk-free rate"):
+        dataset.from_files(tmp_path / "daily.csv", tmp_path / "fdaily.csv")  # not silently a factor
+    fd.drop(columns="RF").to_csv(tmp_path / "fdaily.csv")
     daily = dataset.from_files(tmp_path / "daily.csv", tmp_path / "fdaily.csv")
     assert daily.frequency == "daily" and daily.periods[0] == 20200101 and (daily.rf == 0).all()
-    assert "RF" in daily.factor_names  # without --rf every column is a factor
+    assert "RF" not in daily.factor_names  # without --rf every other column is a factor, and rf is 0
     french_months = r.loc["1963-07-31":"1970-12-31"]
     french_months.to_csv(tmp_path / "ind.csv")
     shipped = dataset.from_files(tmp_path / "ind.csv", "french")

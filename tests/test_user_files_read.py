@@ -135,3 +135,20 @@ def test_cli_takes_dayfirst(tmp_path, capsys):
     assert d.frequency == "monthly" and d.periods[0] == 198001
     args = cli.build_parser().parse_args(["workbook", "--returns", str(r), "--factors", str(f), "--monthfirst"])
     assert cli._dataset(args).frequency == "daily"  # the user said so: 1 Jan, 1 Feb... read as 1 Jan, 2 Jan...
+
+
+@pytest.mark.parametrize("col", ["RF", "rf", "Risk_Free"])
+def test_a_risk_free_column_left_among_the_factors_is_refused(tmp_path, col):
+    """The review: Ken French's factors file (Mkt-RF, SMB, HML, RF) given without --rf made RF a fourth factor and
+    the returns 'excess' with rf 0, silently (a time-varying RF fits like any factor). Named, it is the rate."""
+    months, r, f = _monthly(60)
+    rate = 0.003 + 0.001 * np.sin(np.arange(60))
+    dates = [m.strftime("%Y%m") for m in months]
+    rp = _write(tmp_path / "r.csv", dates, r)
+    fp = _write(tmp_path / "f.csv", dates, np.column_stack([f, rate]), names=("MKT", col))
+    with pytest.raises(DataFileError, match=f"factors file f.csv has a column '{col}', which reads as the risk-free"):
+        dataset.from_files(rp, fp)
+    with pytest.raises(DataFileError, match=f"pass --rf {col} to subtract it from the returns"):
+        dataset.from_files(rp, fp, rf=_write(tmp_path / "rf.csv", dates, rate[:, None], names=("rate",)))
+    d = dataset.from_files(rp, fp, rf=col)
+    assert d.factor_names == ("MKT",) and np.allclose(d.rf, rate, atol=1e-6)

@@ -233,6 +233,7 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
     return out
 
 
+RF_NAMES = frozenset(["rf", "riskfree", "risk_free", "rf_rate", "t_bill", "tbill"])  # lower case, - and space as _
 RETURN_FLOOR = -1.0  # a total return below -100% is impossible: a typo or percentages with a sign slip
 
 
@@ -267,7 +268,8 @@ def from_files(
     ``rf``: a file (dates, one column), the name of a column of the factors file, or None: the shipped RF with
     ``factors="french"``, else 0 (then the returns are taken to be excess returns already). ``date_order``: how
     dates written a/b/YYYY are read: ``"auto"`` (the one order under which every date is valid; an error when both
-    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error.
+    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error, and so is a factor column named as
+    the risk-free rate (``RF_NAMES``: RF, risk_free, ...) that ``rf`` does not take.
     """
     if date_order not in DATE_ORDERS:
         raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
@@ -310,6 +312,13 @@ def from_files(
     else:
         rf_values = np.zeros(len(periods))
         notes.append("RF: none given, so 0: the returns are taken to be excess returns.")
+    rate = [n for n in fnames if n.strip().lower().replace("-", "_").replace(" ", "_") in RF_NAMES]
+    if rate and not shipped:  # the Ken French layout (Mkt-RF, SMB, HML, RF) without --rf RF: RF would be a factor
+        raise DataFileError(
+            f"the factors file {Path(factors).name} has a column {rate[0]!r}, which reads as the risk-free rate, not "
+            f"a factor: pass --rf {rate[0]} to subtract it from the returns (rf={rate[0]!r} in Python), or rename "
+            "the column to keep it as a factor."
+        )
     f = _align(periods, fp, fv, where)
     if not shipped:
         notes.append(f"Factors: {Path(factors).name} ({', '.join(fnames)}); the first, {fnames[0]}, is the market.")
