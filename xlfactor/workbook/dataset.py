@@ -251,9 +251,11 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     missing = [int(p) for p in periods if int(p) not in pos]
     if missing:
         shown = ", ".join(str(p) for p in missing[:3])
+        plural = what.startswith("shipped")  # "shipped French factors"; else "factors file f.csv", "rf file r.csv"
         raise InputShapeError(
-            f"the {what} have no row for {len(missing)} of the returns' periods (first: {shown}); "
-            f"the {what} cover {other[0]} to {other[-1]}. The dates must match period by period."
+            f"the {what} {'have' if plural else 'has'} no row for {len(missing)} of the returns' periods (first: "
+            f"{shown}); the {what} {'cover' if plural else 'covers'} {other[0]} to {other[-1]}. The dates must match "
+            "period by period."
         )
     return values[[pos[int(p)] for p in periods]]
 
