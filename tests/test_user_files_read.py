@@ -152,3 +152,28 @@ def test_a_risk_free_column_left_among_the_factors_is_refused(tmp_path, col):
         dataset.from_files(rp, fp, rf=_write(tmp_path / "rf.csv", dates, rate[:, None], names=("rate",)))
     d = dataset.from_files(rp, fp, rf=col)
     assert d.factor_names == ("MKT",) and np.allclose(d.rf, rate, atol=1e-6)
+
+
+@pytest.mark.parametrize("as_column", [False, True])
+def test_a_risk_free_rate_in_percent_is_refused(tmp_path, as_column):
+    """The review: an rf file in percent (0.3 for 0.3% a month) passed the percent check (median 0.3 < 0.5, a test
+    made for returns) and the demo printed alphas of -353% a year. No monthly or daily rate reaches 5% a period."""
+    months, r, f = _monthly(60)
+    dates = [m.strftime("%Y%m") for m in months]
+    rate = 0.3 + 0.1 * np.sin(np.arange(60))
+    rp = _write(tmp_path / "r.csv", dates, r)
+    if as_column:
+        fp, rf = _write(tmp_path / "f.csv", dates, np.column_stack([f, rate]), names=("MKT", "RF")), "RF"
+    else:
+        fp, rf = (
+            _write(tmp_path / "f.csv", dates, f, names=("MKT",)),
+            _write(tmp_path / "rf.csv", dates, rate[:, None], names=("RF",)),
+        )
+    with pytest.raises(DataFileError, match=r"the risk-free rate's median is 0\.3\d* a period; .*Divide it by 100"):
+        dataset.from_files(rp, fp, rf=rf)
+    ok = (
+        _write(tmp_path / "f.csv", dates, np.column_stack([f, rate / 100]), names=("MKT", "RF"))
+        if as_column
+        else _write(tmp_path / "rf.csv", dates, rate[:, None] / 100, names=("RF",))
+    )
+    assert dataset.from_files(rp, fp, rf=rf if as_column else ok).rf[0] == pytest.approx(0.003)

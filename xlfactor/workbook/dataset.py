@@ -234,6 +234,7 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
 
 
 RF_NAMES = frozenset(["rf", "riskfree", "risk_free", "rf_rate", "t_bill", "tbill"])  # lower case, - and space as _
+RF_PERCENT_LIKE = 0.05  # a risk-free rate's median above 5% a period (80% a year monthly): percentages
 RETURN_FLOOR = -1.0  # a total return below -100% is impossible: a typo or percentages with a sign slip
 
 
@@ -314,6 +315,11 @@ def from_files(
     else:
         rf_values = np.zeros(len(periods))
         notes.append("RF: none given, so 0: the returns are taken to be excess returns.")
+    if rf is not None and np.nanmedian(np.abs(rf_values)) > RF_PERCENT_LIKE:
+        raise DataFileError(
+            f"--rf {Path(str(rf)).name}: the risk-free rate's median is {np.nanmedian(np.abs(rf_values)):.3g} a period; "
+            "a rate is a decimal per period (0.003 for 0.3% a month). Divide it by 100 if it holds percentages."
+        )
     rate = [n for n in fnames if n.strip().lower().replace("-", "_").replace(" ", "_") in RF_NAMES]
     if rate and not shipped:  # the Ken French layout (Mkt-RF, SMB, HML, RF) without --rf RF: RF would be a factor
         raise DataFileError(
