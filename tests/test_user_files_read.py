@@ -177,3 +177,17 @@ def test_a_risk_free_rate_in_percent_is_refused(tmp_path, as_column):
         else _write(tmp_path / "rf.csv", dates, rate[:, None] / 100, names=("RF",))
     )
     assert dataset.from_files(rp, fp, rf=rf if as_column else ok).rf[0] == pytest.approx(0.003)
+
+
+def test_daily_percentages_of_a_calm_asset_are_refused(tmp_path):
+    """The review: daily returns in percent with a median move of 0.43 (a 0.6% daily volatility) passed the 0.5
+    threshold made for monthly returns and were read as 43% a day."""
+    days = pd.bdate_range("2020-01-01", periods=300).strftime("%Y-%m-%d")
+    rng = np.random.default_rng(4)
+    r, f = rng.normal(0, 0.6, (300, 2)), rng.normal(0, 0.6, (300, 1))
+    with pytest.raises(DataFileError, match=r"returns file r.csv: the median absolute value is 0\.\d+; returns must"):
+        dataset.from_files(_write(tmp_path / "r.csv", days, r), _write(tmp_path / "f.csv", days, f, names=("MKT",)))
+    d = dataset.from_files(
+        _write(tmp_path / "r.csv", days, r / 100), _write(tmp_path / "f.csv", days, f / 100, names=("MKT",))
+    )
+    assert d.frequency == "daily" and d.returns.shape == (300, 2)

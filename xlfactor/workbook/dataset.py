@@ -19,7 +19,8 @@ from ..core.options import ASSET_SETS, DEFAULTS, describe
 from ..errors import InputShapeError, InputValueError
 
 MAX_FACTORS = 20  # the template's factor tables have room for this many
-PERCENT_LIKE = 0.5  # a median absolute return above 50% a period means the file holds percentages
+PERCENT_LIKE = {"monthly": 0.5, "daily": 0.1}  # a median absolute return above these a period: percentages
+# (daily: 0.1 is a 10% median move a day, which no decimal series has; 0.5 let calm daily percentages through)
 
 
 class DataFileError(InputValueError):
@@ -198,7 +199,7 @@ def _periods(column: pd.Series, name: str, date_order: str = "auto") -> tuple[np
 MISSING_TEXT = ("", "NA", "NAN", "N/A", "#N/A")  # cells read as missing values
 
 
-def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndarray:
+def _numbers(df: pd.DataFrame, name: str, floor: float | None = None, freq: str = "monthly") -> np.ndarray:
     """The data columns as floats; blanks are missing values; anything else that is not a number is an error, and
     so is a value below ``floor`` (-1 for returns: no asset loses more than everything), checked after the
     percent-like scale so that a file of percentages is told to divide by 100."""
@@ -219,7 +220,7 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
     if np.isinf(out).any():
         raise DataFileError(f"{name}: infinite values; use blanks for missing values.")
     med = np.nanmedian(np.abs(out)) if np.isfinite(out).any() else 0.0
-    if med > PERCENT_LIKE:
+    if med > PERCENT_LIKE[freq]:
         raise DataFileError(
             f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
             "1.2%). Divide the file by 100 if it holds percentages."
@@ -243,7 +244,7 @@ def _read(path, what: str, date_order: str = "auto", floor: float | None = None)
     name = f"{what} file {Path(path).name}"
     periods, freq = _periods(df.iloc[:, 0], name, date_order)
     data = df.iloc[:, 1:]
-    return periods, freq, _numbers(data, name, floor), [str(c) for c in data.columns]
+    return periods, freq, _numbers(data, name, floor, freq), [str(c) for c in data.columns]
 
 
 def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
