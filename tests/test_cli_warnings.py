@@ -87,20 +87,22 @@ def test_the_frequency_is_read_from_the_dates():
 
 
 def test_backtest_takes_the_periods_per_year_its_warning_asks_for(tmp_path, capsys):
-    """Weekly data: the warning says 'pass --periods-per-year 52', and backtest must take it (it did not: the
-    annualised table, backtest.csv's %/yr column and the chart kept 252 a year, volatilities 2.2 times too high)."""
+    """Weekly data: the warning said 'pass --periods-per-year 52', and backtest refused it (the annualised table,
+    backtest.csv's %/yr column and the chart kept 252 a year, volatilities 2.2 times too high). Weekly dates now
+    default to 52; 252 given is warned of, and used."""
     weeks = pd.date_range("2015-01-02", periods=160, freq="W-FRI").strftime("%Y-%m-%d")
     r, f = _write(tmp_path / "r.csv", weeks, ["A", "B", "C"], 3), _write(tmp_path / "f.csv", weeks, ["MKT", "F2"], 4)
     base = ["backtest", "--returns", r, "--factors", f, "--models", "ols", "--window", "52", "--step", "13"]
     vols = {}
-    for given in (None, 52):
+    for given in (None, 52, 252):
         flag = [] if given is None else ["--periods-per-year", str(given)]
         out = tmp_path / f"out{given}"
         assert cli.main([*base, *flag, "--no-chart", "--out", str(out)]) == 0
         err = capsys.readouterr().err
-        assert ("pass --periods-per-year 52" in err) == (given is None)
+        assert ("pass --periods-per-year 52" in err) == (given == 252)
         vols[given] = pd.read_csv(out / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"].to_numpy()
-    np.testing.assert_allclose(vols[None] / vols[52], (252 / 52) ** 0.5, rtol=1e-12)
+    np.testing.assert_allclose(vols[252] / vols[52], (252 / 52) ** 0.5, rtol=1e-12)
+    np.testing.assert_array_equal(vols[None], vols[52])
 
 
 def test_backtest_chart_draws_the_ratio_when_three_years_are_more_than_the_sample(tmp_path, monkeypatch, capsys):

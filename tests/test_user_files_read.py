@@ -191,3 +191,21 @@ def test_daily_percentages_of_a_calm_asset_are_refused(tmp_path):
         _write(tmp_path / "r.csv", days, r / 100), _write(tmp_path / "f.csv", days, f / 100, names=("MKT",))
     )
     assert d.frequency == "daily" and d.returns.shape == (300, 2)
+
+
+def test_weekly_dates_make_weekly_data_with_weekly_defaults(tmp_path):
+    """The review: weekly files were 'daily' everywhere: '300 daily periods', 'alpha (per day)', annualised with
+    252 a year (volatilities 2.2 times too high) and a backtest of 252-'day' windows that 300 weeks cannot fill."""
+    from xlfactor.workbook.template import Inputs
+
+    weeks = pd.date_range("2015-01-02", periods=300, freq="W-FRI").strftime("%Y-%m-%d")
+    _months, r, f = _monthly(300)
+    d = dataset.from_files(_write(tmp_path / "r.csv", weeks, r / 2), _write(tmp_path / "f.csv", weeks, f / 2, ("M",)))
+    assert (d.cadence, d.periods_per_year, d.period_word) == ("weekly", 52, "week")
+    assert d.frequency == "daily" and d.periods[0] == 20150102  # dates stay YYYYMMDD
+    assert "(weekly)" in d.title and "300 weekly periods" in d.notes[0]
+    done = Inputs().resolve(d)
+    assert (done.periods_per_year, done.bt_window, done.bt_step) == (52, 104, 13)
+    days = pd.bdate_range("2015-01-02", periods=300).strftime("%Y-%m-%d")
+    d = dataset.from_files(_write(tmp_path / "r.csv", days, r / 5), _write(tmp_path / "f.csv", days, f / 5, ("M",)))
+    assert (d.cadence, d.periods_per_year, d.period_word) == ("daily", 252, "day")

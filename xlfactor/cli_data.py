@@ -35,7 +35,7 @@ def _dataset(args: argparse.Namespace):
         if str(args.factors).lower() != "french" or args.rf:
             raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
         data = dataset.french(args.assets, args.low_vol_from)
-    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency))
+    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency, data.periods_per_year))
     return data
 
 

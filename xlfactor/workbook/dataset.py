@@ -27,6 +27,25 @@ class DataFileError(InputValueError):
     """A returns, factors or rf file that cannot be used as it is."""
 
 
+PERIODS_PER_YEAR = {"monthly": 12, "weekly": 52, "daily": 252}
+
+
+def cadence(periods: np.ndarray, frequency: str) -> str:
+    """ "monthly" for YYYYMM periods; for YYYYMMDD ones "weekly" when they come between 25 and 114 times a year (the
+    geometric midpoints of 12, 52 and 252, as the command line's frequency warning reads them), else "daily"."""
+    if frequency == "monthly" or len(periods) < 2:
+        return frequency
+    p = np.asarray(periods, dtype=np.int64)
+    try:
+        first, last = (
+            pd.Timestamp(year=int(x) // 10000, month=int(x) // 100 % 100, day=int(x) % 100) for x in p[[0, -1]]
+        )
+    except ValueError:  # not dates (a Dataset built by hand): daily, as before
+        return "daily"
+    per_year = (len(p) - 1) / max((last - first).days / 365.25, 1e-9)
+    return "weekly" if np.sqrt(12 * 52) < per_year < np.sqrt(52 * 252) else "daily"
+
+
 @dataclass(frozen=True)
 class Dataset:
     periods: np.ndarray  # int, YYYYMM (monthly) or YYYYMMDD (daily), increasing
@@ -41,12 +60,17 @@ class Dataset:
     frequency: str = "monthly"
 
     @property
+    def cadence(self) -> str:
+        """monthly, weekly or daily: what the dates are (weekly data are written as days, YYYYMMDD)."""
+        return cadence(self.periods, self.frequency)
+
+    @property
     def periods_per_year(self) -> int:
-        return 12 if self.frequency == "monthly" else 252
+        return PERIODS_PER_YEAR[self.cadence]
 
     @property
     def period_word(self) -> str:
-        return "month" if self.frequency == "monthly" else "day"
+        return {"monthly": "month", "weekly": "week", "daily": "day"}[self.cadence]
 
     @property
     def market(self) -> np.ndarray:
@@ -278,7 +302,7 @@ def from_files(
     if date_order not in DATE_ORDERS:
         raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
     periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR)
-    notes = [f"Returns: {Path(returns).name} ({len(periods)} {freq} periods, {len(names)} assets)."]
+    notes = [f"Returns: {Path(returns).name} ({len(periods)} {cadence(periods, freq)} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
         if freq != "monthly":
@@ -353,7 +377,7 @@ def from_files(
         tuple(fnames),
         r,
         tuple(names),
-        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})",
+        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({cadence(periods, freq)})",
         tuple(notes),
         frequency=freq,
     )
