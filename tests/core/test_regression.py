@@ -309,8 +309,10 @@ def test_text_and_booleans_are_rejected_with_position():
     y, x, _, _ = synthetic(t=20, n=2)
     bad = y.astype(object)
     bad[3, 1] = "n/a"
-    with pytest.raises(InputValueError, match=r"returns row 4, column 2 is str 'n/a'; pass numbers"):
+    with pytest.raises(InputValueError, match=r"returns row 4, column 2 is text 'n/a'; pass numbers"):
         regression.ols(bad, x)
+    with pytest.raises(InputValueError, match=r"returns row 1, column 1 is text 'a'; pass numbers"):
+        regression.ols(np.full((20, 2), "a"), x)  # numpy's own strings: was "is str_ 'a'"
     bad[3, 1] = True
     with pytest.raises(InputValueError, match=r"returns row 4, column 2 is a logical value"):
         regression.ols(bad, x)

@@ -68,9 +68,8 @@ def _object_to_float(arr: np.ndarray, name: str) -> np.ndarray:
         elif isinstance(v, (int, float, np.integer, np.floating)):
             out[i, j] = float(v)
         else:
-            raise InputValueError(
-                f"{name} row {i + 1}, column {j + 1} is {type(v).__name__} {str(v)[:30]!r}; pass numbers."
-            )
+            kind = "text" if isinstance(v, str) else type(v).__name__  # numpy's strings are str_: text all the same
+            raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {kind} {str(v)[:30]!r}; pass numbers.")
     return out
 
 
