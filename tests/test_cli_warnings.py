@@ -120,3 +120,21 @@ def test_backtest_chart_draws_the_ratio_when_three_years_are_more_than_the_sampl
     (ratio,) = [a for a in figures[0].axes if a.get_title().startswith("Realised / predicted")]
     assert "trailing 52 periods" in ratio.get_title()  # half the 105 out of sample, not 156
     assert np.isfinite(ratio.lines[0].get_ydata()).sum() == 105 - 52 + 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "start", "end"),
+    [
+        (["--start", "2020-06"], 20200601, None),  # was 202006: before every day, so the window began 20200101
+        (["--start", "202006", "--end", "2021-06"], 20200601, 20210631),  # was 202106: before every day
+        (["--start", "20200603"], 20200603, None),
+    ],
+)
+def test_a_month_given_for_daily_data_is_its_first_or_last_day(daily, flags, start, end):
+    r, f = daily
+    args = cli.build_parser().parse_args(["demo", "--returns", r, "--factors", f, *flags])
+    cli._dataset(args)
+    assert (args.start, args.end) == (start, end)
+    args = cli.build_parser().parse_args(["backtest", "--start", "2015-01-31", "--end", "20161231"])
+    cli._dataset(args)  # the shipped monthly data: a day is its month
+    assert (args.start, args.end) == (201501, 201612)
