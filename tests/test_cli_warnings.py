@@ -132,9 +132,14 @@ def test_backtest_chart_draws_the_ratio_when_three_years_are_more_than_the_sampl
 )
 def test_a_month_given_for_daily_data_is_its_first_or_last_day(daily, flags, start, end):
     r, f = daily
+    from xlfactor.workbook.template import Inputs
+
     args = cli.build_parser().parse_args(["demo", "--returns", r, "--factors", f, *flags])
-    cli._dataset(args)
+    data = cli._dataset(args)
     assert (args.start, args.end) == (start, end)
+    given = cli.build_parser().parse_args(["demo", *flags])  # the Python API's Inputs read them the same way
+    done = Inputs(start=given.start, end=given.end).resolve(data)
+    assert (done.start, done.end) == (start, end or int(data.periods[-1]))
     args = cli.build_parser().parse_args(["backtest", "--start", "2015-01-31", "--end", "20161231"])
     cli._dataset(args)  # the shipped monthly data: a day is its month
     assert (args.start, args.end) == (201501, 201612)

@@ -36,21 +36,8 @@ def _dataset(args: argparse.Namespace):
             raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
         data = dataset.french(args.assets, args.low_vol_from)
     warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency, data.periods_per_year))
-    args.start, args.end = _as_period(args.start, data, False), _as_period(args.end, data, True)
+    args.start, args.end = dataset.as_period(args.start, data, False), dataset.as_period(args.end, data, True)
     return data
-
-
-def _as_period(given: int | None, data, last: bool) -> int | None:
-    """--start/--end in the data's periods: a month (YYYYMM) given for daily data is its first day (--start) or
-    its last (--end), a day given for monthly data is its month; compared as they were, 202006 lies before every
-    day, so --start 2020-06 on daily data silently began at the first day and --end 2021-06 found no period."""
-    if given is None:
-        return None
-    if data.frequency != "monthly" and given < 1_000_000:
-        return given * 100 + (31 if last else 1)
-    if data.frequency == "monthly" and given >= 1_000_000:
-        return given // 100
-    return given
 
 
 # column names of well-known factors (Fama-French, Carhart, q-factors, AQR, the risk-free rate), lower case

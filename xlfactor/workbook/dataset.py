@@ -81,6 +81,20 @@ class Dataset:
         return len(self.periods), self.returns.shape[1], self.factors.shape[1]
 
 
+def as_period(given: int | None, data: Dataset, last: bool) -> int | None:
+    """A window bound in the data's periods: a month (YYYYMM) given for daily data is its first day (a start) or
+    its last (an end), a day given for monthly data is its month; compared as they were, 202006 lies before every
+    day, so a start of 2020-06 on daily data silently began at the first day and an end of 2021-06 found none."""
+    if given is None:
+        return None
+    given = int(given)
+    if data.frequency != "monthly" and given < 1_000_000:
+        return given * 100 + (31 if last else 1)
+    if data.frequency == "monthly" and given >= 1_000_000:
+        return given // 100
+    return given
+
+
 def french(assets: str = DEFAULTS["assets"], low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
     """The shipped monthly Ken French data: five factors (with LowVol) and 12 industries or all 30 portfolios."""
     from ..data import load_french
@@ -383,4 +397,4 @@ def from_files(
     )
 
 
-__all__ = ["Dataset", "DataFileError", "french", "from_files", "MAX_FACTORS"]
+__all__ = ["Dataset", "DataFileError", "as_period", "french", "from_files", "MAX_FACTORS"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from ...core.options import CHOICES as OPTION_CHOICES
 from ...core.options import COV_OPTION_USERS, DEFAULTS, market_first_weights
 from ...errors import XLFactorError
-from ..dataset import MAX_FACTORS, Dataset
+from ..dataset import MAX_FACTORS, Dataset, as_period
 
 # the Start sheet's text inputs (method: the lambda method charted)
 CHOICES = {
@@ -124,8 +124,9 @@ class Inputs:
                 )
             return values
 
-        start = int(data.default_start or data.periods[0]) if self.start is None else int(self.start)
-        end = int(data.periods[-1]) if self.end is None else int(self.end)
+        given_start, given_end = as_period(self.start, data, False), as_period(self.end, data, True)
+        start = int(data.default_start or data.periods[0]) if given_start is None else given_start
+        end = int(data.periods[-1]) if given_end is None else given_end
         window = int(((data.periods >= start) & (data.periods <= end)).sum())
         first, last = int(data.periods[0]), int(data.periods[-1])
         if start > end or start > last or end < first:
