@@ -267,6 +267,22 @@ def test_refusing_to_overwrite_names_the_callers_way_to_force(tmp_path, capsys, 
     assert err.strip().endswith("exists; pass --force to overwrite it") and "force=True" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--models", "ols,foo"], "--models takes ols, ridge, lasso, lasso_market_free, statistical; got 'foo'."),
+        (["--models", " , "], "--models takes ols, ridge, lasso, lasso_market_free, statistical; got ' , '."),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for --engine dask; pass --engine dask or drop"),
+    ],
+)
+def test_backtest_names_its_own_options(tmp_path, capsys, argv, says):
+    """The review: 'model must be one of ...' and 'scheduler is for engine 'dask'; pass engine='dask'' (the core's
+    Python names) after the header was printed; README: a bad value is one line naming the option."""
+    assert cli.main(["backtest", *argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and not out.out, out
+
+
 def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():
     """The README's option list lacked the barra options and --method."""
     import argparse

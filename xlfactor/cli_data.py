@@ -117,8 +117,16 @@ def _check_options(args: argparse.Namespace) -> None:
     in the command line's names (the core's check ``risk.check_cov_used`` would say cov_method and halflife).
     (workbook keeps them: the Start sheet holds them for when its
     drop-down changes the method.)"""
-    from .core.options import COV_OPTION_USERS
+    from .core.options import BACKTEST_LATENT, BACKTEST_MODELS, COV_OPTION_USERS
 
+    if getattr(args, "models", None) is not None:  # backtest's own options, in its names (the core says models=...)
+        known = (*BACKTEST_MODELS, *BACKTEST_LATENT)
+        names = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+        bad = [m for m in names if m not in known]
+        if bad or not names:
+            raise XLFactorError(f"--models takes {', '.join(known)}; got {(bad[0] if bad else args.models)!r}.")
+        if args.scheduler is not None and args.engine != "dask":
+            raise XLFactorError("--scheduler is for --engine dask; pass --engine dask or drop --scheduler.")
     for name, methods in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
         value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
         if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in methods:
