@@ -283,6 +283,20 @@ def test_backtest_names_its_own_options(tmp_path, capsys, argv, says):
     assert out.err.startswith(f"xlfactor: {says}") and not out.out, out
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--window", "1000"], "--window 1000 is not shorter than the window 196307 to 201703 (645 months)"),
+        (["--start", "201201", "--window", "60", "--step", "12"], "--window 60 and --step 12 leave 1 month to score"),
+    ],
+)
+def test_backtest_refuses_a_window_it_cannot_score_in_its_own_words(tmp_path, capsys, argv, says):
+    """The review: 'window is 1000 periods but the data have 645' (the core's name), after the header."""
+    assert cli.main(["backtest", *argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and not out.out, out
+
+
 def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():
     """The README's option list lacked the barra options and --method."""
     import argparse

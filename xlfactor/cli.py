@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
-from .cli_data import _check_options, _check_window, _dataset, _inputs
+from .cli_data import _check_options, _check_window, _dataset, _inputs, check_backtest_room
 from .cli_options import (
     OUT,
     Parser,
@@ -229,6 +229,8 @@ def backtest(args: argparse.Namespace) -> int:
     y = pd.DataFrame(data.returns[keep] - data.rf[keep, None], index=periods, columns=list(data.asset_names))
     x = pd.DataFrame(data.factors[keep], index=periods, columns=list(data.factor_names))
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    span = f"the window {periods[0]} to {periods[-1]}"
+    check_backtest_room(len(y), args.window, args.step, span, data.period_word, ("--window", "--step"))
     t0 = time.perf_counter()
     print(
         f"xlfactor {__version__}: walk-forward backtest on {data.title}: {len(y)} {data.period_word}s from {start}, "

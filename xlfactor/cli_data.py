@@ -189,7 +189,7 @@ def _check_window(data, inputs) -> None:
     """Before computing: the sample window holds enough periods for the regressions and the backtest, and every
     asset enough returns in it; a message names the asset (its header) and the dates its returns cover, where the
     core would say 'returns column 4' after the first steps had run."""
-    from .core import cv, rolling
+    from .core import cv
     from .core.options import CVOptions
     from .workbook import procedure
 
@@ -226,18 +226,25 @@ def _check_window(data, inputs) -> None:
                 f"({cover}); {what} at least {least}: move --start or --end, or leave {name} out of the returns file."
             )
 
-    if done.bt_window >= len(periods):
+    check_backtest_room(len(periods), done.bt_window, done.bt_step, span, word, ("--bt-window", "--bt-step"))
+
+
+def check_backtest_room(n: int, window: int, step: int, span: str, word: str, flags: tuple[str, str]) -> None:
+    """Before computing: a backtest of ``window`` and ``step`` leaves at least 2 of the ``n`` periods to score,
+    rebalancing as core.backtest does (counting back from the last period); the message names ``flags``."""
+    from .core import rolling
+
+    fw, fs = flags
+    if window >= n:
         raise XLFactorError(
-            f"--bt-window {done.bt_window} is not shorter than {span} ({len(periods)} {word}s); the backtest needs "
-            "periods after its first window to score: shorten --bt-window or widen the window."
+            f"{fw} {window} is not shorter than {span} ({n} {word}s); the backtest needs periods after its first "
+            f"window to score: shorten {fw} or widen the window."
         )
-    first = rolling.windows(len(periods) - 1, done.bt_window, done.bt_step)[0][1]  # as core.backtest rebalances
-    left = len(periods) - 1 - first
+    left = n - 1 - rolling.windows(n - 1, window, step)[0][1]
     if left < 2:
         raise XLFactorError(
-            f"--bt-window {done.bt_window} and --bt-step {done.bt_step} leave {left} {word} to score in {span} "
-            f"({len(periods)} {word}s; rebalances count back from the last {word}); the backtest needs at least 2: "
-            "shorten --bt-window or --bt-step, or widen the window."
+            f"{fw} {window} and {fs} {step} leave {left} {word} to score in {span} ({n} {word}s; rebalances count "
+            f"back from the last {word}); the backtest needs at least 2: shorten {fw} or {fs}, or widen the window."
         )
 
 
