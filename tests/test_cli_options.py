@@ -182,6 +182,10 @@ def late_asset(tmp_path_factory):
             ["--start", "2010-01", "--end", "2012-12"],
             "--bt-window 60 is not shorter than the window 201001 to 201212 (36 months)",
         ),
+        (  # the review: found after six steps of computing, as 'use a shorter window or step' (the core's words)
+            ["--start", "2010-01", "--end", "2015-02"],
+            "--bt-window 60 and --bt-step 12 leave 1 month to score in the window 201001 to 201502 (62 months;",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["demo", "workbook"])
@@ -267,6 +271,36 @@ def test_refusing_to_overwrite_names_the_callers_way_to_force(tmp_path, capsys, 
     assert cli.main(["workbook", "--flavor", "preview", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.strip().endswith("exists; pass --force to overwrite it") and "force=True" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--models", "ols,foo"], "--models takes ols, ridge, lasso, lasso_market_free, statistical; got 'foo'."),
+        (["--models", " , "], "--models takes ols, ridge, lasso, lasso_market_free, statistical; got ' , '."),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is for --engine dask; pass --engine dask or drop"),
+    ],
+)
+def test_backtest_names_its_own_options(tmp_path, capsys, argv, says):
+    """The review: 'model must be one of ...' and 'scheduler is for engine 'dask'; pass engine='dask'' (the core's
+    Python names) after the header was printed; README: a bad value is one line naming the option."""
+    assert cli.main(["backtest", *argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and not out.out, out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--window", "1000"], "--window 1000 is not shorter than the window 196307 to 201703 (645 months)"),
+        (["--start", "201201", "--window", "60", "--step", "12"], "--window 60 and --step 12 leave 1 month to score"),
+    ],
+)
+def test_backtest_refuses_a_window_it_cannot_score_in_its_own_words(tmp_path, capsys, argv, says):
+    """The review: 'window is 1000 periods but the data have 645' (the core's name), after the header."""
+    assert cli.main(["backtest", *argv, "--out", str(tmp_path)]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith(f"xlfactor: {says}") and not out.out, out
 
 
 def test_the_readme_lists_every_option_of_demo_workbook_and_backtest():

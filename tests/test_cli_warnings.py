@@ -84,3 +84,62 @@ def test_the_frequency_is_read_from_the_dates():
     assert cli_options.periods_warning(52, weekly, "daily") is None
     assert "monthly" in cli_options.periods_warning(252, monthly, "monthly")
     assert cli_options.periods_warning(8, monthly, "monthly") is None  # within 1.5x: a reason is plausible
+
+
+def test_backtest_takes_the_periods_per_year_its_warning_asks_for(tmp_path, capsys):
+    """Weekly data: the warning said 'pass --periods-per-year 52', and backtest refused it (the annualised table,
+    backtest.csv's %/yr column and the chart kept 252 a year, volatilities 2.2 times too high). Weekly dates now
+    default to 52; 252 given is warned of, and used."""
+    weeks = pd.date_range("2015-01-02", periods=160, freq="W-FRI").strftime("%Y-%m-%d")
+    r, f = _write(tmp_path / "r.csv", weeks, ["A", "B", "C"], 3), _write(tmp_path / "f.csv", weeks, ["MKT", "F2"], 4)
+    base = ["backtest", "--returns", r, "--factors", f, "--models", "ols", "--window", "52", "--step", "13"]
+    vols = {}
+    for given in (None, 52, 252):
+        flag = [] if given is None else ["--periods-per-year", str(given)]
+        out = tmp_path / f"out{given}"
+        assert cli.main([*base, *flag, "--no-chart", "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert ("pass --periods-per-year 52" in err) == (given == 252)
+        vols[given] = pd.read_csv(out / "backtest.csv", index_col=0)["ols predicted vol (%/yr)"].to_numpy()
+    np.testing.assert_allclose(vols[252] / vols[52], (252 / 52) ** 0.5, rtol=1e-12)
+    np.testing.assert_array_equal(vols[None], vols[52])
+
+
+def test_backtest_chart_draws_the_ratio_when_three_years_are_more_than_the_sample(tmp_path, monkeypatch, capsys):
+    """105 weeks out of sample: the trailing-3-year (156-week) ratio panel was empty, with hour ticks on its axis;
+    it now uses a shorter trailing span and says which."""
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", lambda fig=None: figures.append(fig))
+    weeks = pd.date_range("2015-01-02", periods=160, freq="W-FRI").strftime("%Y-%m-%d")
+    r, f = _write(tmp_path / "r.csv", weeks, ["A", "B", "C"], 3), _write(tmp_path / "f.csv", weeks, ["MKT", "F2"], 4)
+    argv = ["backtest", "--returns", r, "--factors", f, "--models", "ols", "--window", "52", "--step", "13"]
+    assert cli.main([*argv, "--periods-per-year", "52", "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    (ratio,) = [a for a in figures[0].axes if a.get_title().startswith("Realised / predicted")]
+    assert "trailing 52 periods" in ratio.get_title()  # half the 105 out of sample, not 156
+    assert np.isfinite(ratio.lines[0].get_ydata()).sum() == 105 - 52 + 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "start", "end"),
+    [
+        (["--start", "2020-06"], 20200601, None),  # was 202006: before every day, so the window began 20200101
+        (["--start", "202006", "--end", "2021-06"], 20200601, 20210631),  # was 202106: before every day
+        (["--start", "20200603"], 20200603, None),
+    ],
+)
+def test_a_month_given_for_daily_data_is_its_first_or_last_day(daily, flags, start, end):
+    r, f = daily
+    from xlfactor.workbook.template import Inputs
+
+    args = cli.build_parser().parse_args(["demo", "--returns", r, "--factors", f, *flags])
+    data = cli._dataset(args)
+    assert (args.start, args.end) == (start, end)
+    given = cli.build_parser().parse_args(["demo", *flags])  # the Python API's Inputs read them the same way
+    done = Inputs(start=given.start, end=given.end).resolve(data)
+    assert (done.start, done.end) == (start, end or int(data.periods[-1]))
+    args = cli.build_parser().parse_args(["backtest", "--start", "2015-01-31", "--end", "20161231"])
+    cli._dataset(args)  # the shipped monthly data: a day is its month
+    assert (args.start, args.end) == (201501, 201612)

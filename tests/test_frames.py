@@ -43,3 +43,29 @@ def test_capm_risk_split_and_tests(french):
     betas = frames.ols(french.industries.sub(french.rf, axis=0), french.factors)[list(french.factors.columns)]
     fm = frames.fama_macbeth(french.industries.sub(french.rf, axis=0), betas, lags=6)
     assert list(fm.index) == ["intercept", *french.factors.columns] and (fm["periods"] == 819).all()
+
+
+@pytest.mark.parametrize("fn", ["ols", "capm", "risk_split", "grs", "collinearity", "rolling", "backtest"])
+def test_the_hand_written_tables_check_periods_and_numbers_as_the_generated_faces(french, fn):
+    """The review: a text column gave pandas' bare 'could not convert string to float' (no argument named), tables
+    with no common period 'returns is empty', and a repeated date 'returns has 646 rows but factors has 645'."""
+    from xlfactor.errors import InputShapeError
+
+    y = french.industries.sub(french.rf, axis=0).loc["1963-07":"1990-12"]
+    x = french.factors.loc[y.index]
+
+    def call(y, x):
+        if fn == "collinearity":
+            return frames.collinearity(x)
+        if fn == "capm":
+            return frames.capm(y, x["Mkt-RF"], rf=french.rf, market_is="excess")
+        extra = {"rolling": (60,), "backtest": (60,)}.get(fn, ())
+        return getattr(frames, fn)(y, x, *extra)
+
+    with pytest.raises(InputShapeError, match=r"non-numeric column\(s\) \['(NoDur|Mkt-RF)'\]"):
+        call(y.assign(NoDur="x"), x.astype(object).assign(**{"Mkt-RF": "x"}) if fn == "collinearity" else x)
+    if fn != "collinearity":
+        with pytest.raises(InputShapeError, match="shares no period with"):
+            call(y.loc[:"1970-12"], x.loc["1980-01":])
+        with pytest.raises(InputShapeError, match=r"has the period .* more than once"):
+            call(y.iloc[[0, *range(len(y))]], x)

@@ -143,7 +143,9 @@ def test_labelled_shows_itself():
 
 
 def test_compound_takes_the_months_from_the_index():
-    y, _ = synthetic(t=14)  # month ends from 2001-01: four complete quarters, then two months
+    y = (
+        0.01 * synthetic(t=14)[0]
+    )  # returns, as decimals; month ends from 2001-01: four complete quarters, then two months
     q = frames.compound(y, to="quarter")
     assert q.returns.index.tolist() == ["200103", "200106", "200109", "200112"]
     np.testing.assert_allclose(q.returns.loc["200106"].to_numpy(), np.prod(1 + y.iloc[3:6].to_numpy(), axis=0) - 1)

@@ -45,9 +45,12 @@ def test_xlsx_files_daily_dates_and_the_shipped_factors(tmp_path, files):
     fd = f.iloc[:30].copy()
     fd.index = days.index
     fd.to_csv(tmp_path / "fdaily.csv")
+    with pytest.raises(DataFileError, match="has a column 'RF', which reads as the risk-free rate"):
+        dataset.from_files(tmp_path / "daily.csv", tmp_path / "fdaily.csv")  # not silently a factor
+    fd.drop(columns="RF").to_csv(tmp_path / "fdaily.csv")
     daily = dataset.from_files(tmp_path / "daily.csv", tmp_path / "fdaily.csv")
     assert daily.frequency == "daily" and daily.periods[0] == 20200101 and (daily.rf == 0).all()
-    assert "RF" in daily.factor_names  # without --rf every column is a factor
+    assert "RF" not in daily.factor_names  # without --rf every other column is a factor, and rf is 0
     french_months = r.loc["1963-07-31":"1970-12-31"]
     french_months.to_csv(tmp_path / "ind.csv")
     shipped = dataset.from_files(tmp_path / "ind.csv", "french")
@@ -80,7 +83,7 @@ def test_bad_files_say_what_is_wrong_and_where(tmp_path, files, change, message)
 def test_misaligned_and_percent_files(tmp_path, files):
     f = pd.read_csv(files["factors"], index_col=0)
     f.iloc[12:].to_csv(tmp_path / "late.csv")
-    with pytest.raises(ValueError, match=r"no row for 12 of the returns' periods \(first: 192001, 192002, 192003\)"):
+    with pytest.raises(ValueError, match=r"late.csv has no row for 12 of the returns' periods \(first: 192001, 1920"):
         dataset.from_files(files["returns"], tmp_path / "late.csv", "RF")
     (pd.read_csv(files["returns"], index_col=0) * 100).to_csv(tmp_path / "pct.csv")
     with pytest.raises(DataFileError, match="Divide the file by 100"):

@@ -135,3 +135,77 @@ def test_cli_takes_dayfirst(tmp_path, capsys):
     assert d.frequency == "monthly" and d.periods[0] == 198001
     args = cli.build_parser().parse_args(["workbook", "--returns", str(r), "--factors", str(f), "--monthfirst"])
     assert cli._dataset(args).frequency == "daily"  # the user said so: 1 Jan, 1 Feb... read as 1 Jan, 2 Jan...
+
+
+@pytest.mark.parametrize("col", ["RF", "rf", "Risk_Free"])
+def test_a_risk_free_column_left_among_the_factors_is_refused(tmp_path, col):
+    """The review: Ken French's factors file (Mkt-RF, SMB, HML, RF) given without --rf made RF a fourth factor and
+    the returns 'excess' with rf 0, silently (a time-varying RF fits like any factor). Named, it is the rate."""
+    months, r, f = _monthly(60)
+    rate = 0.003 + 0.001 * np.sin(np.arange(60))
+    dates = [m.strftime("%Y%m") for m in months]
+    rp = _write(tmp_path / "r.csv", dates, r)
+    fp = _write(tmp_path / "f.csv", dates, np.column_stack([f, rate]), names=("MKT", col))
+    with pytest.raises(DataFileError, match=f"factors file f.csv has a column '{col}', which reads as the risk-free"):
+        dataset.from_files(rp, fp)
+    with pytest.raises(DataFileError, match=f"pass --rf {col} to subtract it from the returns"):
+        dataset.from_files(rp, fp, rf=_write(tmp_path / "rf.csv", dates, rate[:, None], names=("rate",)))
+    d = dataset.from_files(rp, fp, rf=col)
+    assert d.factor_names == ("MKT",) and np.allclose(d.rf, rate, atol=1e-6)
+
+
+@pytest.mark.parametrize("as_column", [False, True])
+def test_a_risk_free_rate_in_percent_is_refused(tmp_path, as_column):
+    """The review: an rf file in percent (0.3 for 0.3% a month) passed the percent check (median 0.3 < 0.5, a test
+    made for returns) and the demo printed alphas of -353% a year. No monthly or daily rate reaches 5% a period."""
+    months, r, f = _monthly(60)
+    dates = [m.strftime("%Y%m") for m in months]
+    rate = 0.3 + 0.1 * np.sin(np.arange(60))
+    rp = _write(tmp_path / "r.csv", dates, r)
+    if as_column:
+        fp, rf = _write(tmp_path / "f.csv", dates, np.column_stack([f, rate]), names=("MKT", "RF")), "RF"
+    else:
+        fp, rf = (
+            _write(tmp_path / "f.csv", dates, f, names=("MKT",)),
+            _write(tmp_path / "rf.csv", dates, rate[:, None], names=("RF",)),
+        )
+    with pytest.raises(DataFileError, match=r"the risk-free rate's median is 0\.3\d* a period; .*Divide it by 100"):
+        dataset.from_files(rp, fp, rf=rf)
+    ok = (
+        _write(tmp_path / "f.csv", dates, np.column_stack([f, rate / 100]), names=("MKT", "RF"))
+        if as_column
+        else _write(tmp_path / "rf.csv", dates, rate[:, None] / 100, names=("RF",))
+    )
+    assert dataset.from_files(rp, fp, rf=rf if as_column else ok).rf[0] == pytest.approx(0.003)
+
+
+def test_daily_percentages_of_a_calm_asset_are_refused(tmp_path):
+    """The review: daily returns in percent with a median move of 0.43 (a 0.6% daily volatility) passed the 0.5
+    threshold made for monthly returns and were read as 43% a day."""
+    days = pd.bdate_range("2020-01-01", periods=300).strftime("%Y-%m-%d")
+    rng = np.random.default_rng(4)
+    r, f = rng.normal(0, 0.6, (300, 2)), rng.normal(0, 0.6, (300, 1))
+    with pytest.raises(DataFileError, match=r"returns file r.csv: the median absolute value is 0\.\d+; returns must"):
+        dataset.from_files(_write(tmp_path / "r.csv", days, r), _write(tmp_path / "f.csv", days, f, names=("MKT",)))
+    d = dataset.from_files(
+        _write(tmp_path / "r.csv", days, r / 100), _write(tmp_path / "f.csv", days, f / 100, names=("MKT",))
+    )
+    assert d.frequency == "daily" and d.returns.shape == (300, 2)
+
+
+def test_weekly_dates_make_weekly_data_with_weekly_defaults(tmp_path):
+    """The review: weekly files were 'daily' everywhere: '300 daily periods', 'alpha (per day)', annualised with
+    252 a year (volatilities 2.2 times too high) and a backtest of 252-'day' windows that 300 weeks cannot fill."""
+    from xlfactor.workbook.template import Inputs
+
+    weeks = pd.date_range("2015-01-02", periods=300, freq="W-FRI").strftime("%Y-%m-%d")
+    _months, r, f = _monthly(300)
+    d = dataset.from_files(_write(tmp_path / "r.csv", weeks, r / 2), _write(tmp_path / "f.csv", weeks, f / 2, ("M",)))
+    assert (d.cadence, d.periods_per_year, d.period_word) == ("weekly", 52, "week")
+    assert d.frequency == "daily" and d.periods[0] == 20150102  # dates stay YYYYMMDD
+    assert "(weekly)" in d.title and "300 weekly periods" in d.notes[0]
+    done = Inputs().resolve(d)
+    assert (done.periods_per_year, done.bt_window, done.bt_step) == (52, 104, 13)
+    days = pd.bdate_range("2015-01-02", periods=300).strftime("%Y-%m-%d")
+    d = dataset.from_files(_write(tmp_path / "r.csv", days, r / 5), _write(tmp_path / "f.csv", days, f / 5, ("M",)))
+    assert (d.cadence, d.periods_per_year, d.period_word) == ("daily", 252, "day")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import __version__, frames
 from ._files import atomic_paths, refuse_overwrite
-from .cli_data import _check_options, _check_window, _dataset, _inputs
+from .cli_data import _check_options, _check_window, _dataset, _inputs, check_backtest_room
 from .cli_options import (
     OUT,
     Parser,
@@ -22,6 +22,7 @@ from .cli_options import (
     cov_arguments,
     cv_arguments,
     data_arguments,
+    periods_per_year_argument,
     start_arguments,
     window_arguments,
 )
@@ -225,6 +226,8 @@ def backtest(args: argparse.Namespace) -> int:
     y = pd.DataFrame(data.returns[keep] - data.rf[keep, None], index=periods, columns=list(data.asset_names))
     x = pd.DataFrame(data.factors[keep], index=periods, columns=list(data.factor_names))
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    span = f"the window {periods[0]} to {periods[-1]}"
+    check_backtest_room(len(y), args.window, args.step, span, data.period_word, ("--window", "--step"))
     t0 = time.perf_counter()
     print(
         f"xlfactor {__version__}: walk-forward backtest on {data.title}: {len(y)} {data.period_word}s from {start}, "
@@ -236,6 +239,8 @@ def backtest(args: argparse.Namespace) -> int:
 
     def progress(done, total, what):
         print(f"[{done}/{total}] {what} ... ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+    ann = args.periods_per_year or data.periods_per_year  # annualisation: the table, backtest.csv, the chart
 
     res = frames.backtest(
         y,
@@ -254,7 +259,7 @@ def backtest(args: argparse.Namespace) -> int:
         nw_lags=args.nw_lags or 0,
         regime_halflife=args.regime_halflife,
         specific_shrink=args.specific_shrink,
-        periods_per_year=data.periods_per_year,
+        periods_per_year=ann,
         engine=args.engine,
         scheduler=args.scheduler,
         progress=progress,
@@ -286,7 +291,7 @@ def backtest(args: argparse.Namespace) -> int:
         "returns; with fat tails read the kurtosis-adjusted band and the block-bootstrap interval: above them the "
         "forecasts are too low."
     )
-    ann = data.periods_per_year  # one header row, each name with its unit (Excel reads it as is)
+    # one header row, each name with its unit (Excel reads it as is)
     table = pd.concat(
         [
             res["returns"].add_suffix(f" return (decimal per {data.period_word})"),
@@ -299,14 +304,14 @@ def backtest(args: argparse.Namespace) -> int:
     with atomic_paths(targets) as temps:
         table.to_csv(temps[0])
         if not args.no_chart:
-            _chart(res, data, temps[1])
+            _chart(res, data, temps[1], ann)
     print(f"\nWritten ({time.perf_counter() - t0:.1f} s):")
     for p in targets:
         print(f"  {p}")
     return 0
 
 
-def _chart(res: dict, data, path: Path) -> None:
+def _chart(res: dict, data, path: Path, periods_per_year: float) -> None:
     """Cumulative excess returns over time, and predicted vs realised volatility per model."""
     try:
         import matplotlib
@@ -326,13 +331,15 @@ def _chart(res: dict, data, path: Path) -> None:
         gridspec_kw={"width_ratios": [3, 2], "height_ratios": [5, 3.5]},
     )
     a1, a2, a3 = axes["cum"], axes["bars"], axes["ratio"]
-    span = 3 * int(data.periods_per_year)  # three years
+    n = len(res["returns"])
+    span = min(3 * int(periods_per_year), max(2, n // 2))  # three years, or half a shorter test: never an empty panel
+    years = "" if span == 3 * int(periods_per_year) else f"; 3 years are more than half the {n} out of sample"
     real_roll = res["returns"].rolling(span).std()
     pred_roll = (res["predicted_vol"] ** 2).rolling(span).mean() ** 0.5
     for m in cum.columns:
         a3.plot(when, real_roll[m] / pred_roll[m], label=m, linewidth=1.0)
     a3.axhline(1.0, color="black", linewidth=0.8)
-    a3.set_title(f"Realised / predicted volatility over trailing {span} periods (above 1: risk under-predicted)")
+    a3.set_title(f"Realised / predicted volatility over trailing {span} periods (above 1: risk under-predicted{years})")
     a3.set_xlabel("period")
     a3.set_ylabel("ratio")
     a3.legend(ncol=4, fontsize=8)
@@ -475,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cv_arguments(p, "CV folds inside each window")
     cov_arguments(p)
+    periods_per_year_argument(p)
     p.add_argument(
         "--engine",
         choices=options.ENGINES,

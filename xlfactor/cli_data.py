@@ -40,7 +40,8 @@ def _dataset(args: argparse.Namespace):
         if str(args.factors).lower() != "french" or args.rf:
             raise XLFactorError("--factors FILE and --rf need --returns FILE (the assets' returns).")
         data = dataset.french(args.assets, args.low_vol_from)
-    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency))
+    warn(periods_warning(getattr(args, "periods_per_year", None), data.periods, data.frequency, data.periods_per_year))
+    args.start, args.end = dataset.as_period(args.start, data, False), dataset.as_period(args.end, data, True)
     return data
 
 
@@ -121,8 +122,16 @@ def _check_options(args: argparse.Namespace) -> None:
     ``options.ignored``'s words (Python's and Excel's), in the command line's names (the core's check
     ``risk.check_cov_used`` would say cov_method and halflife). (workbook keeps them: the Start sheet holds them
     for when its drop-down changes the method, and its formulas pass each only where the method reads it.)"""
-    from .core.options import COV_OPTION_USERS, DEFAULTS, ignored
+    from .core.options import BACKTEST_LATENT, BACKTEST_MODELS, COV_OPTION_USERS, DEFAULTS, ignored
 
+    if getattr(args, "models", None) is not None:  # backtest's own options, in its names (the core says models=...)
+        known = (*BACKTEST_MODELS, *BACKTEST_LATENT)
+        names = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+        bad = [m for m in names if m not in known]
+        if bad or not names:
+            raise XLFactorError(f"--models takes {', '.join(known)}; got {(bad[0] if bad else args.models)!r}.")
+        if args.scheduler is not None and args.engine != "dask":
+            raise XLFactorError("--scheduler is for --engine dask; pass --engine dask or drop --scheduler.")
     for name, methods in COV_OPTION_USERS.items():  # the core's check (risk.check_cov_used), in the CLI's names
         value, flag = getattr(args, name, None), "--" + name.replace("_", "-")
         if value is not None and not (name == "nw_lags" and value == 0) and args.cov not in methods:
@@ -215,10 +224,25 @@ def _check_window(data, inputs) -> None:
                 f"({cover}); {what} at least {least}: move --start or --end, or leave {name} out of the returns file."
             )
 
-    if done.bt_window >= len(periods):
+    check_backtest_room(len(periods), done.bt_window, done.bt_step, span, word, ("--bt-window", "--bt-step"))
+
+
+def check_backtest_room(n: int, window: int, step: int, span: str, word: str, flags: tuple[str, str]) -> None:
+    """Before computing: a backtest of ``window`` and ``step`` leaves at least 2 of the ``n`` periods to score,
+    rebalancing as core.backtest does (counting back from the last period); the message names ``flags``."""
+    from .core import rolling
+
+    fw, fs = flags
+    if window >= n:
         raise XLFactorError(
-            f"--bt-window {done.bt_window} is not shorter than {span} ({len(periods)} {word}s); the backtest needs "
-            "periods after its first window to score: shorten --bt-window or widen the window."
+            f"{fw} {window} is not shorter than {span} ({n} {word}s); the backtest needs periods after its first "
+            f"window to score: shorten {fw} or widen the window."
+        )
+    left = n - 1 - rolling.windows(n - 1, window, step)[0][1]
+    if left < 2:
+        raise XLFactorError(
+            f"{fw} {window} and {fs} {step} leave {left} {word} to score in {span} ({n} {word}s; rebalances count "
+            f"back from the last {word}); the backtest needs at least 2: shorten {fw} or {fs}, or widen the window."
         )
 
 

@@ -200,6 +200,17 @@ def cov_arguments(p) -> None:
     )
 
 
+def periods_per_year_argument(g) -> None:
+    """--periods-per-year, as demo, workbook and backtest take it (the frequency warning names it)."""
+    g.add_argument(
+        "--periods-per-year",
+        type=count("periods_per_year", minimum=1),
+        default=None,
+        metavar="N",
+        help="periods a year, to annualise (default: 12 for monthly data, 52 for weekly, 252 for daily)",
+    )
+
+
 def start_arguments(p: argparse.ArgumentParser) -> None:
     """The Start sheet's inputs, and where the workbooks go: one option group for demo and workbook."""
     from .core import options
@@ -207,13 +218,7 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
     D = options.DEFAULTS
     g = p.add_argument_group("the Start sheet's inputs (a workbook opens with them)")
     window_arguments(g, "196307 on the shipped data, else the first period")
-    g.add_argument(
-        "--periods-per-year",
-        type=count("periods_per_year", minimum=1),
-        default=None,
-        metavar="N",
-        help="periods a year, to annualise (default: 12 for monthly data, 252 for daily)",
-    )
+    periods_per_year_argument(g)
     g.add_argument(
         "--use-factors", default="", metavar="NAMES", help="factors to use, comma-separated names (default: all)"
     )
@@ -272,14 +277,14 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
         type=count("bt_window", minimum=2),
         default=None,
         metavar="PERIODS",
-        help="backtest estimation window, in periods (default 60 months, 252 days)",
+        help="backtest estimation window, in periods (default 60 months, 104 weeks, 252 days)",
     )
     g.add_argument(
         "--bt-step",
         type=count("bt_step", minimum=1),
         default=None,
         metavar="PERIODS",
-        help="backtest: periods between rebalances (default 12 months, 63 days)",
+        help="backtest: periods between rebalances (default 12 months, 13 weeks, 63 days)",
     )
     p.add_argument("--out", default=OUT, metavar="FOLDER", help=f"folder for the workbooks (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
@@ -324,12 +329,13 @@ def detected_frequency(periods, frequency: str) -> tuple[str, int, float]:
     return name, nominal, per_year
 
 
-def periods_warning(given: int | None, periods, frequency: str) -> str | None:
+def periods_warning(given: int | None, periods, frequency: str, default: int | None = None) -> str | None:
     """--periods-per-year more than TOLERANCE times off the data's frequency: a warning naming it (not a refusal:
-    the user may have a reason, e.g. another market's trading days). Without --periods-per-year, the default (12
-    for monthly dates, 252 for daily) is questioned the same way: weekly data in daily dates."""
+    the user may have a reason, e.g. another market's trading days). Without --periods-per-year, the default
+    (``default``, the data's: 12 monthly, 52 weekly, 252 daily; without it 12 for monthly dates, 252 for daily) is
+    questioned the same way: e.g. quarterly data in daily dates."""
     name, nominal, per_year = detected_frequency(periods, frequency)
-    used = (12 if frequency == "monthly" else 252) if given is None else given
+    used = (default or (12 if frequency == "monthly" else 252)) if given is None else given
     if max(used / nominal, nominal / used) <= TOLERANCE:
         return None
     said = (

@@ -34,6 +34,14 @@ def _frame(x, default: str) -> pd.DataFrame:
     return x.to_frame(x.name or default) if isinstance(x, pd.Series) else pd.DataFrame(x)
 
 
+def _checked(**tables: pd.DataFrame | pd.Series) -> list[Any]:
+    """The tables restricted to their common periods, then each as a float array: a repeated period, no common
+    period or a column that is not numbers is an error naming the argument (the generated faces' checks, in
+    ``labels``). Returns the aligned tables followed by their arrays."""
+    aligned, _ = labels._align(tables)
+    return [*aligned.values(), *(labels._numeric(name, t) for name, t in aligned.items())]
+
+
 def traded(table: Table) -> list[bool] | None:
     """Which columns are traded, as the data say: ``attrs["traded"]`` (a flag, or a flag per column name, e.g.
     ``xlfactor.data.load_macro``'s: not traded); None (every column traded) when the data say nothing.
@@ -122,11 +130,10 @@ def ols(returns: Table, factors: Table, lags: int | None = None) -> pd.DataFrame
     Enrgy  0.000   0.904  0.465   645
     """
     flags = traded(factors)
-    returns, factors = _frame(returns, "asset"), _frame(factors, "factor")
-    returns, factors = align(returns, factors)
+    returns, factors, y, x = _checked(returns=_frame(returns, "asset"), factors=_frame(factors, "factor"))
     fit = regression.ols(
-        returns.to_numpy(float),
-        factors.to_numpy(float),
+        y,
+        x,
         lags=lags,
         asset_names=list(map(str, returns.columns)),
         factor_names=list(map(str, factors.columns)),
@@ -190,13 +197,13 @@ def capm(
     """
     is_traded = (traded(market) or [True])[0]
     returns = _frame(returns, "asset")
-    objs = align(returns, market) if not isinstance(rf, pd.Series) else align(returns, market, rf)
-    returns, market = objs[0], objs[1]
-    rf_arr = objs[2].to_numpy(float) if isinstance(rf, pd.Series) else rf
+    tables = {"returns": returns, "market": market, **({"rf": rf} if isinstance(rf, pd.Series) else {})}
+    checked = _checked(**tables)
+    returns, y, m = checked[0], checked[len(tables)], checked[len(tables) + 1]
     res = regression.capm(
-        returns.to_numpy(float),
-        market.to_numpy(float),
-        rf=rf_arr,
+        y,
+        m,
+        rf=checked[-1] if isinstance(rf, pd.Series) else rf,
         lags=lags,
         market_is=market_is,
         asset_names=list(map(str, returns.columns)),
@@ -259,10 +266,8 @@ def risk_split(returns: Table, factors: Table) -> pd.DataFrame:
                 R2  var(Mkt-RF)  var(SMB)
     NoDur  0.69477      0.00129  -0.00002
     """
-    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
-    risk = regression.ols(
-        returns.to_numpy(float), factors.to_numpy(float), asset_names=list(map(str, returns.columns))
-    ).risk
+    returns, factors, y, x = _checked(returns=_frame(returns, "asset"), factors=_frame(factors, "factor"))
+    risk = regression.ols(y, x, asset_names=list(map(str, returns.columns))).risk
     out = pd.DataFrame(
         {
             "total var": risk.total_var,
@@ -306,7 +311,7 @@ def collinearity(factors: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, float]
     >>> print(vif.round(2).to_dict(), round(cond, 2))
     {'Mkt-RF': 1.19, 'SMB': 1.12, 'HML': 1.15, 'Mom': 1.07} 1.58
     """
-    res = regression.collinearity(factors.to_numpy(float), factor_names=list(map(str, factors.columns)))
+    res = regression.collinearity(labels._numeric("factors", factors), factor_names=list(map(str, factors.columns)))
     corr = pd.DataFrame(res.corr, index=factors.columns, columns=factors.columns)
     return corr, pd.Series(res.vif, index=factors.columns, name="VIF"), res.condition_number
 
@@ -343,10 +348,12 @@ def grs(excess_returns: Table, factors: Table) -> pd.Series:
     4.1 12.0 629.0
     """
     flags = traded(factors)
-    excess_returns, factors = align(_frame(excess_returns, "asset"), _frame(factors, "factor"))
+    excess_returns, factors, y, x = _checked(
+        excess_returns=_frame(excess_returns, "asset"), factors=_frame(factors, "factor")
+    )
     res = regression.grs(
-        excess_returns.to_numpy(float),
-        factors.to_numpy(float),
+        y,
+        x,
         traded=flags,
         asset_names=list(map(str, excess_returns.columns)),
     )
@@ -445,8 +452,8 @@ def rolling(returns: Table, factors: Table, window: int, **options: Any) -> dict
     """
     from .core import rolling as core_rolling
 
-    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
-    res = core_rolling.rolling(returns.to_numpy(float), factors.to_numpy(float), window, **options)
+    returns, factors, y, x = _checked(returns=_frame(returns, "asset"), factors=_frame(factors, "factor"))
+    res = core_rolling.rolling(y, x, window, **options)
     ends = returns.index[res.ends]
     assets, names = list(returns.columns), list(factors.columns)
     by_asset = lambda a: pd.DataFrame(a, index=ends, columns=assets)  # noqa: E731
@@ -507,9 +514,9 @@ def backtest(returns: Table, factors: Table, window: int, **options: Any) -> dic
     """
     from .core import backtest as core_backtest
 
-    returns, factors = align(_frame(returns, "asset"), _frame(factors, "factor"))
+    returns, factors, y, x = _checked(returns=_frame(returns, "asset"), factors=_frame(factors, "factor"))
     options.setdefault("factor_names", [str(c) for c in factors.columns])  # messages name the factors
-    res = core_backtest.backtest(returns.to_numpy(float), factors.to_numpy(float), window, **options)
+    res = core_backtest.backtest(y, x, window, **options)
     models = list(res.models)
     oos, reb = returns.index[res.rows], returns.index[res.rebalances]
     st = res.stats

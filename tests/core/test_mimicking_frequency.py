@@ -73,6 +73,17 @@ def test_compound_shapes_and_lengths():
         frequency.compound(np.zeros((2, 1)), [199001, 199002])
 
 
+def test_compound_refuses_a_return_below_minus_100_percent():
+    """Percentages (-1.93 for -1.93%) compounded as decimals gave -1924% a quarter without a word; -1 (a total
+    loss) is a return, anything below it is not."""
+    labels = [199001, 199002, 199003]
+    with pytest.raises(InputValueError, match=r"returns row 2, column 2 is -1\.93, a loss of more than 100%"):
+        frequency.compound(np.array([[0.01, 3.67], [0.02, -1.93], [0.0, 3.2]]), labels)
+    q = frequency.compound(np.array([[-1.0], [0.1], [np.nan]]), labels)  # total loss and a gap: still returns
+    assert np.isnan(q.returns[0, 0])
+    assert frequency.compound(np.array([[-1.0], [0.1], [0.1]]), labels).returns[0, 0] == -1.0
+
+
 def test_align_errors():
     with pytest.raises(InputValueError, match="195903 more than once"):
         frequency.align([195903, 195903], [195903])

@@ -237,7 +237,7 @@ def test_bad_input_names_the_cell():
         statistical.pca(y, 1, standardize=True)
     bad = y.astype(object)
     bad[2, 1] = "n/a"
-    with pytest.raises(InputValueError, match="returns row 3, column 2 is str"):
+    with pytest.raises(InputValueError, match="returns row 3, column 2 is text"):
         statistical.pca(bad, 1)
     with pytest.raises(InputValueError, match="k must be a whole number >= 1 and <= 4"):
         statistical.pca(y, 5)

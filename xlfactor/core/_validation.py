@@ -69,19 +69,33 @@ def _object_to_float(arr: np.ndarray, name: str) -> np.ndarray:
         elif isinstance(v, (int, float, np.integer, np.floating)):
             out[i, j] = float(v)
         else:
-            raise InputValueError(
-                f"{name} row {i + 1}, column {j + 1} is {type(v).__name__} {str(v)[:30]!r}; pass numbers."
-            )
+            kind = "text" if isinstance(v, str) else type(v).__name__  # numpy's strings are str_: text all the same
+            raise InputValueError(f"{name} row {i + 1}, column {j + 1} is {kind} {str(v)[:30]!r}; pass numbers.")
     return out
 
 
 MAX_ABS = 1e100  # beyond this, squares and cross-products overflow: no estimate is possible
+MIN_SCALE = 1e-100  # a column whose numbers are all smaller: squares underflow (from ~1e-154), QR and SVD fail
 
 
 def check_magnitude(arr: np.ndarray, name: str) -> None:
-    """Reject numbers too large to compute with (e.g. 1e300, whose square is infinite)."""
-    if arr.size and np.fmax.reduce(arr, axis=None) <= MAX_ABS and np.fmin.reduce(arr, axis=None) >= -MAX_ABS:
-        return  # the usual case, without a temporary the size of the input (NaN are ignored by fmax/fmin)
+    """Reject numbers too large to compute with (e.g. 1e300, whose square is infinite), and columns whose numbers
+    are all too small (e.g. 1e-200: squares underflow to 0; a tiny cell among ordinary numbers is fine)."""
+    if not arr.size:
+        return
+    cols = arr.reshape(arr.shape[0] if arr.ndim else 1, -1)
+    high, low = np.fmax.reduce(cols, axis=0), np.fmin.reduce(cols, axis=0)  # NaN ignored; no temporary of input size
+    with np.errstate(invalid="ignore"):
+        scale = np.fmax(np.abs(high), np.abs(low))
+        tiny = (scale > 0) & (scale < MIN_SCALE)
+    if tiny.any():
+        j = int(np.flatnonzero(tiny)[0])
+        raise InputValueError(
+            f"{name} column {j + 1}'s largest magnitude is {scale[j]:.3g}, too small to compute with (under "
+            f"{MIN_SCALE:g}: its squares underflow); rescale it."
+        )
+    if np.fmax.reduce(high) <= MAX_ABS and np.fmin.reduce(low) >= -MAX_ABS:
+        return  # the usual case
     with np.errstate(invalid="ignore"):
         huge = (np.abs(arr) > MAX_ABS) & np.isfinite(arr)  # infinities have their own message
     if huge.any():

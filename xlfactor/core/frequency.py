@@ -90,7 +90,8 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
     Raises
     ------
     InputValueError
-        A label that is not YYYYMM, repeated or out of order, or a gap inside the months.
+        A label that is not YYYYMM, repeated or out of order, or a gap inside the months; a return below -1
+        (a loss of more than 100%: percentages, not decimals).
     InsufficientDataError
         No complete period.
 
@@ -102,6 +103,12 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
     """
     to = v.choose(to, FREQUENCIES, "to", str(DEFAULTS["frequency"]))
     y = v.as_float_2d(returns, "returns")
+    if (y < -1.0).any():  # NaN compares False: a gap stays a gap
+        i, j = np.argwhere(y < -1.0)[0]
+        raise InputValueError(
+            f"returns row {i + 1}, column {j + 1} is {y[i, j]:.6g}, a loss of more than 100%; returns are decimals "
+            "(-0.05 for -5%) and cannot be below -1: divide percentages by 100."
+        )
     m = month_index(labels)
     if m.size != y.shape[0]:
         raise InputShapeError(f"periods has {m.size} labels but returns has {y.shape[0]} rows; give one label per row.")

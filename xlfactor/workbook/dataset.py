@@ -20,11 +20,31 @@ from ..core.options import ASSET_SETS, DEFAULTS, describe
 from ..errors import InputShapeError, InputValueError
 
 MAX_FACTORS = 20  # the template's factor tables have room for this many
-PERCENT_LIKE = 0.5  # a median absolute return above 50% a period means the file holds percentages
+PERCENT_LIKE = {"monthly": 0.5, "daily": 0.1}  # a median absolute return above these a period: percentages
+# (daily: 0.1 is a 10% median move a day, which no decimal series has; 0.5 let calm daily percentages through)
 
 
 class DataFileError(InputValueError):
     """A returns, factors or rf file that cannot be used as it is."""
+
+
+PERIODS_PER_YEAR = {"monthly": 12, "weekly": 52, "daily": 252}
+
+
+def cadence(periods: np.ndarray, frequency: str) -> str:
+    """ "monthly" for YYYYMM periods; for YYYYMMDD ones "weekly" when they come between 25 and 114 times a year (the
+    geometric midpoints of 12, 52 and 252, as the command line's frequency warning reads them), else "daily"."""
+    if frequency == "monthly" or len(periods) < 2:
+        return frequency
+    p = np.asarray(periods, dtype=np.int64)
+    try:
+        first, last = (
+            pd.Timestamp(year=int(x) // 10000, month=int(x) // 100 % 100, day=int(x) % 100) for x in p[[0, -1]]
+        )
+    except ValueError:  # not dates (a Dataset built by hand): daily, as before
+        return "daily"
+    per_year = (len(p) - 1) / max((last - first).days / 365.25, 1e-9)
+    return "weekly" if np.sqrt(12 * 52) < per_year < np.sqrt(52 * 252) else "daily"
 
 
 @dataclass(frozen=True)
@@ -41,12 +61,17 @@ class Dataset:
     frequency: str = "monthly"
 
     @property
+    def cadence(self) -> str:
+        """monthly, weekly or daily: what the dates are (weekly data are written as days, YYYYMMDD)."""
+        return cadence(self.periods, self.frequency)
+
+    @property
     def periods_per_year(self) -> int:
-        return 12 if self.frequency == "monthly" else 252
+        return PERIODS_PER_YEAR[self.cadence]
 
     @property
     def period_word(self) -> str:
-        return "month" if self.frequency == "monthly" else "day"
+        return {"monthly": "month", "weekly": "week", "daily": "day"}[self.cadence]
 
     @property
     def market(self) -> np.ndarray:
@@ -55,6 +80,20 @@ class Dataset:
 
     def shape(self) -> tuple[int, int, int]:
         return len(self.periods), self.returns.shape[1], self.factors.shape[1]
+
+
+def as_period(given: int | None, data: Dataset, last: bool) -> int | None:
+    """A window bound in the data's periods: a month (YYYYMM) given for daily data is its first day (a start) or
+    its last (an end), a day given for monthly data is its month; compared as they were, 202006 lies before every
+    day, so a start of 2020-06 on daily data silently began at the first day and an end of 2021-06 found none."""
+    if given is None:
+        return None
+    given = int(given)
+    if data.frequency != "monthly" and given < 1_000_000:
+        return given * 100 + (31 if last else 1)
+    if data.frequency == "monthly" and given >= 1_000_000:
+        return given // 100
+    return given
 
 
 def french(assets: str = DEFAULTS["assets"], low_vol_from: str = DEFAULTS["low_vol_from"]) -> Dataset:
@@ -200,7 +239,7 @@ def _periods(column: pd.Series, name: str, date_order: str = "auto", cli: bool =
 MISSING_TEXT = ("", "NA", "NAN", "N/A", "#N/A")  # cells read as missing values
 
 
-def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndarray:
+def _numbers(df: pd.DataFrame, name: str, floor: float | None = None, freq: str = "monthly") -> np.ndarray:
     """The data columns as floats; blanks are missing values; anything else that is not a number is an error, and
     so is a value below ``floor`` (-1 for returns: no asset loses more than everything), checked after the
     percent-like scale so that a file of percentages is told to divide by 100."""
@@ -221,7 +260,7 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
     if np.isinf(out).any():
         raise DataFileError(f"{name}: infinite values; use blanks for missing values.")
     med = np.nanmedian(np.abs(out)) if np.isfinite(out).any() else 0.0
-    if med > PERCENT_LIKE:
+    if med > PERCENT_LIKE[freq]:
         raise DataFileError(
             f"{name}: the median absolute value is {med:.3g}; returns must be decimals (0.012 for "
             "1.2%). Divide the file by 100 if it holds percentages."
@@ -235,6 +274,8 @@ def _numbers(df: pd.DataFrame, name: str, floor: float | None = None) -> np.ndar
     return out
 
 
+RF_NAMES = frozenset(["rf", "riskfree", "risk_free", "rf_rate", "t_bill", "tbill"])  # lower case, - and space as _
+RF_PERCENT_LIKE = 0.05  # a risk-free rate's median above 5% a period (80% a year monthly): percentages
 RETURN_FLOOR = -1.0  # a total return below -100% is impossible: a typo or percentages with a sign slip
 
 
@@ -243,7 +284,7 @@ def _read(path, what: str, date_order: str = "auto", floor: float | None = None,
     name = f"{what} file {Path(path).name}"
     periods, freq = _periods(df.iloc[:, 0], name, date_order, cli)
     data = df.iloc[:, 1:]
-    return periods, freq, _numbers(data, name, floor), [str(c) for c in data.columns]
+    return periods, freq, _numbers(data, name, floor, freq), [str(c) for c in data.columns]
 
 
 def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
@@ -252,9 +293,11 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     missing = [int(p) for p in periods if int(p) not in pos]
     if missing:
         shown = ", ".join(str(p) for p in missing[:3])
+        plural = what.startswith("shipped")  # "shipped French factors"; else "factors file f.csv", "rf file r.csv"
         raise InputShapeError(
-            f"the {what} have no row for {len(missing)} of the returns' periods (first: {shown}); "
-            f"the {what} cover {other[0]} to {other[-1]}. The dates must match period by period."
+            f"the {what} {'have' if plural else 'has'} no row for {len(missing)} of the returns' periods (first: "
+            f"{shown}); the {what} {'cover' if plural else 'covers'} {other[0]} to {other[-1]}. The dates must match "
+            "period by period."
         )
     return values[[pos[int(p)] for p in periods]]
 
@@ -275,13 +318,14 @@ def from_files(
     ``rf``: a file (dates, one column), the name of a column of the factors file, or None: the shipped RF with
     ``factors="french"``, else 0 (then the returns are taken to be excess returns already). ``date_order``: how
     dates written a/b/YYYY are read: ``"auto"`` (the one order under which every date is valid; an error when both
-    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error. ``cli``: messages name the
+    are), ``"dayfirst"`` or ``"monthfirst"``. A return below -100% is an error, and so is a factor column named as
+    the risk-free rate (``RF_NAMES``: RF, risk_free, ...) that ``rf`` does not take. ``cli``: messages name the
     command's flags (--dayfirst, --factors, --rf), else these keywords.
     """
     if date_order not in DATE_ORDERS:
         raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
     periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR, cli)
-    notes = [f"Returns: {Path(returns).name} ({len(periods)} {freq} periods, {len(names)} assets)."]
+    notes = [f"Returns: {Path(returns).name} ({len(periods)} {cadence(periods, freq)} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
         if freq != "monthly":
@@ -321,6 +365,18 @@ def from_files(
     else:
         rf_values = np.zeros(len(periods))
         notes.append("RF: none given, so 0: the returns are taken to be excess returns.")
+    if rf is not None and np.nanmedian(np.abs(rf_values)) > RF_PERCENT_LIKE:
+        raise DataFileError(
+            f"{spelled(f'rf={str(rf)!r}', f'--rf {rf!s}', cli)}: the risk-free rate's median is {np.nanmedian(np.abs(rf_values)):.3g} a period; "
+            "a rate is a decimal per period (0.003 for 0.3% a month). Divide it by 100 if it holds percentages."
+        )
+    rate = [n for n in fnames if n.strip().lower().replace("-", "_").replace(" ", "_") in RF_NAMES]
+    if rate and not shipped:  # the Ken French layout (Mkt-RF, SMB, HML, RF) without --rf RF: RF would be a factor
+        raise DataFileError(
+            f"the factors file {Path(factors).name} has a column {rate[0]!r}, which reads as the risk-free rate, not "
+            f"a factor: pass {spelled(f'rf={rate[0]!r}', f'--rf {rate[0]}', cli)} to subtract it from the returns, or rename "
+            "the column to keep it as a factor."
+        )
     f = _align(periods, fp, fv, where)
     if not shipped:
         notes.append(f"Factors: {Path(factors).name} ({', '.join(fnames)}); the first, {fnames[0]}, is the market.")
@@ -346,10 +402,10 @@ def from_files(
         tuple(fnames),
         r,
         tuple(names),
-        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({freq})",
+        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({cadence(periods, freq)})",
         tuple(notes),
         frequency=freq,
     )
 
 
-__all__ = ["Dataset", "DataFileError", "french", "from_files", "MAX_FACTORS"]
+__all__ = ["Dataset", "DataFileError", "as_period", "french", "from_files", "MAX_FACTORS"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from ...core.options import CHOICES as OPTION_CHOICES
 from ...core.options import COV_OPTION_USERS, DEFAULTS, market_first_weights
 from ...errors import XLFactorError
-from ..dataset import MAX_FACTORS, Dataset
+from ..dataset import MAX_FACTORS, Dataset, as_period
 
 # the Start sheet's text inputs (method: the lambda method charted)
 CHOICES = {
@@ -27,6 +27,7 @@ WHOLE_NUMBERS = {
 # Barra-style options of the factor covariance and specific risk (core.options.DEFAULTS; blank = off), offered on
 # Start and passed on by the sheets when the Excel functions take them (FACTOR_COV, SPECIFIC_VAR, BACKTEST)
 BARRA = ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")
+BT_DEFAULTS = {"monthly": (60, 12), "weekly": (104, 13), "daily": (252, 63)}  # backtest window and step, by cadence
 
 
 def udf_takes(function: str, argument: str) -> bool:
@@ -89,13 +90,15 @@ class Inputs:
     target_vol: float = DEFAULTS[
         "target_vol"
     ]  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
-    periods_per_year: int | None = None  # to annualise and de-annualise; None: the data's (12 monthly, 252 daily)
+    periods_per_year: int | None = (
+        None  # to annualise and de-annualise; None: the data's (12 monthly, 52 weekly, 252 daily)
+    )
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
     criterion: str = DEFAULTS["criterion"]  # the number of latent factors on the Statistical sheet
-    bt_window: int | None = None  # backtest: estimation window; default 60 months (252 days)
+    bt_window: int | None = None  # backtest: estimation window; default 60 months (104 weeks, 252 days)
     bt_step: int | None = (
-        None  # backtest: periods between rebalances; default 12 months (63 days): a quick recalculation
+        None  # backtest: periods between rebalances; default 12 months (13 weeks, 63 days): a quick recalculation
     )
 
     def cov_options(self) -> dict:
@@ -118,8 +121,9 @@ class Inputs:
                 )
             return values
 
-        start = int(data.default_start or data.periods[0]) if self.start is None else int(self.start)
-        end = int(data.periods[-1]) if self.end is None else int(self.end)
+        given_start, given_end = as_period(self.start, data, False), as_period(self.end, data, True)
+        start = int(data.default_start or data.periods[0]) if given_start is None else given_start
+        end = int(data.periods[-1]) if given_end is None else given_end
         window = int(((data.periods >= start) & (data.periods <= end)).sum())
         first, last = int(data.periods[0]), int(data.periods[-1])
         if start > end or start > last or end < first:
@@ -139,8 +143,8 @@ class Inputs:
             factor_budgets=tuple(float(b) for b in sized(self.factor_budgets, (1.0,) * k, "factor_budgets", k)),
             asset_budgets=tuple(float(b) for b in sized(self.asset_budgets, (1.0,) * n, "asset_budgets", n)),
             periods_per_year=data.periods_per_year if self.periods_per_year is None else int(self.periods_per_year),
-            bt_window=(60 if data.frequency == "monthly" else 252) if self.bt_window is None else int(self.bt_window),
-            bt_step=(12 if data.frequency == "monthly" else 63) if self.bt_step is None else int(self.bt_step),
+            bt_window=BT_DEFAULTS[data.cadence][0] if self.bt_window is None else int(self.bt_window),
+            bt_step=BT_DEFAULTS[data.cadence][1] if self.bt_step is None else int(self.bt_step),
         )
 
     @property

@@ -57,7 +57,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ("end", "Sample end", inp.end),
         (
             "periods_per_year",
-            f"Periods a year, to annualise ({d.frequency} data: {d.periods_per_year})",
+            f"Periods a year, to annualise ({d.cadence} data: {d.periods_per_year})",
             inp.periods_per_year,
         ),
         ("folds", "Cross-validation folds", inp.folds),
