@@ -148,8 +148,10 @@ def test_a_risk_free_column_left_among_the_factors_is_refused(tmp_path, col):
     fp = _write(tmp_path / "f.csv", dates, np.column_stack([f, rate]), names=("MKT", col))
     with pytest.raises(DataFileError, match=f"factors file f.csv has a column '{col}', which reads as the risk-free"):
         dataset.from_files(rp, fp)
-    with pytest.raises(DataFileError, match=f"pass --rf {col} to subtract it from the returns"):
+    with pytest.raises(DataFileError, match=f"pass rf='{col}' to subtract it from the returns"):
         dataset.from_files(rp, fp, rf=_write(tmp_path / "rf.csv", dates, rate[:, None], names=("rate",)))
+    with pytest.raises(DataFileError, match=f"pass --rf {col} to subtract it from the returns"):
+        dataset.from_files(rp, fp, rf=_write(tmp_path / "rf.csv", dates, rate[:, None], names=("rate",)), cli=True)
     d = dataset.from_files(rp, fp, rf=col)
     assert d.factor_names == ("MKT",) and np.allclose(d.rf, rate, atol=1e-6)
 
