@@ -14,8 +14,10 @@ from xlfactor.workbook.dataset import DataFileError
 from xlfactor.workbook.template import Inputs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
+    """Session-scoped (not module): writing the files takes a second, so pytest-xdist may spread this module's
+    tests over its workers (tests/conftest.py keeps a module's tests sharing a module-scoped fixture in one)."""
     return synthetic.write(tmp_path_factory.mktemp("data"))
 
 
@@ -99,7 +101,11 @@ def test_misaligned_and_percent_files(tmp_path, files):
         dataset.from_files(tmp_path / "d.csv", "french")
 
 
-def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
+# The CLI with the user's files, in three tests that pytest-xdist can run at once (as one test they took
+# 100-120 s, the suite's longest): workbook, demo, and the shipped data when no --returns is given.
+
+
+def test_cli_workbook_takes_the_users_files(tmp_path, files, capsys):
     out = tmp_path / "wb"
     argv = [
         "workbook",
@@ -139,6 +145,9 @@ def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     )
     assert "row 5, column 'A02' holds 'x'" in capsys.readouterr().err
     assert not (tmp_path / "w2").exists()
+
+
+def test_cli_demo_takes_the_users_files(tmp_path, files, capsys):
     assert (
         cli.main(
             [
@@ -159,6 +168,9 @@ def test_cli_workbook_and_demo_take_the_users_files(tmp_path, files, capsys):
     )
     text = capsys.readouterr().out
     assert "Sample 192001 to 201912 (1200 months); 45 assets; factors: MKT, SIZE, VALUE." in text
+
+
+def test_cli_workbook_without_returns_uses_the_shipped_data(tmp_path, files, capsys):
     assert cli.main(["workbook", "--factors", str(files["factors"]), "--out", str(tmp_path / "w3")]) == 2
     assert "need --returns FILE" in capsys.readouterr().err
     assert cli.main(["workbook", "--flavor", "classic", "--out", str(tmp_path / "w4")]) == 0

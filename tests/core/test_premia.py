@@ -255,3 +255,30 @@ def test_gmm_gradient_by_blocks_equals_the_jacobians_and_the_objectives_slope(in
         for e in np.eye(theta.size)
     ]
     np.testing.assert_allclose(grad, slope, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_gmm_hessian_is_the_gradients_slope(intercept):
+    """Newton's Hessian (Gauss-Newton's G'WG plus the moments' curvature, exactly) equals the central differences
+    of the gradient it replaced (2 x size gradients a Newton step)."""
+    from xlfactor.core import premia_gmm
+
+    rng = np.random.default_rng(2)
+    t, n, k = 200, 12, 3
+    f = rng.normal(0, 1, (t, k))
+    y = f @ rng.normal(1, 0.3, (k, n)) + rng.normal(0, 1, (t, n))
+    theta = rng.normal(0, 1, n * k + k + int(intercept) + k)
+    w = np.linalg.inv(np.cov(premia_gmm._moments(theta, y, f, intercept), rowvar=False))
+    hess = premia_gmm._gauss_newton(theta, w, y, f, intercept) + premia_gmm._curvature(theta, w, y, f, intercept)
+    step = 1e-6
+    slope = np.column_stack(
+        [
+            (
+                premia_gmm._gradient(theta + step * e, w, y, f, intercept)
+                - premia_gmm._gradient(theta - step * e, w, y, f, intercept)
+            )
+            / (2 * step)
+            for e in np.eye(theta.size)
+        ]
+    )
+    np.testing.assert_allclose(hess, slope, rtol=1e-6, atol=1e-7 * np.abs(hess).max())

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import synthetic
 from xlfactor import cli
-from xlfactor.core import backtest, cv, penalized, rolling
+from xlfactor.core import backtest, cv, penalized, premia_gmm, rolling
 from xlfactor.excel import memo, udfs
 
 
@@ -149,7 +149,7 @@ def test_demo_computes_each_model_once(monkeypatch, tmp_path):
     """`xlfactor demo` prints the procedure and writes the workbooks' cached values: both need the same
     cross-validations, fits, rolling windows and backtest; each is computed once (through memo's caches)."""
     counts: Counter = Counter()
-    for module, name in ((penalized, "score_path"), (rolling, "_estimate")):
+    for module, name in ((penalized, "score_path"), (rolling, "_estimate"), (premia_gmm, "_minimise")):
         real = getattr(module, name)
 
         def spy(*a, _real=real, _name=name, **k):
@@ -165,6 +165,9 @@ def test_demo_computes_each_model_once(monkeypatch, tmp_path):
     first = dict(counts)
     # 7 cross-validations and 6 rolling chunks measured on 2026-12-04 with the core's caches (before the move)
     assert first["score_path"] <= 7 and first["_estimate"] <= 6
+    # GMM (two steps, one minimisation each) once per call path: the Macro example's and RISK_PREMIA's, shared by
+    # every flavour (it was three times a flavour: the example, RISK_PREMIA's premia and its tests)
+    assert first["_minimise"] == 2 * 2
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli.main(["demo", "--out", str(tmp_path), "--force"]) == 0
     assert dict(counts) == first  # the second demo computes nothing: every model came from the caches

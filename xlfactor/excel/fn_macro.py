@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import frequency as freq
-from ..core import fundamental, mimicking, options, premia
+from ..core import fundamental, mimicking, options
 from ..errors import InputShapeError, InputValueError
 from . import coerce as cells
 from . import helptext as doc
+from . import memo
 from .decorate import udf
 
 TEST_ASSETS = "Test asset returns: periods down rows, one column per asset (excess returns unless intercept is TRUE)."
@@ -53,7 +54,7 @@ def risk_premia(returns, factors, method=None, se=None, intercept=None, lags=Non
     y, x = cells.returns_and_factors(returns, factors, rf)
     method = cells.option(method, options.PREMIA_METHODS, "method", options.DEFAULTS["premia_method"])
     se_word = None if cells.blank(se) else cells.option(se, options.PREMIA_SE, "se", options.DEFAULTS["premia_se"])
-    res = premia.estimate(
+    res = memo.risk_premia(  # its outputs share one estimate (GMM iterates)
         y,
         x,
         method=method,

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core import backtest as walkforward
-from ..core import cv, penalized, rolling, statistical
+from ..core import cv, penalized, premia, premia_gmm, rolling, statistical
 
 MAX_BYTES = 256 * 2**20  # per cached function; a 2,520 x 500 cross-validation result is about 5 MB
 
@@ -172,7 +172,11 @@ backtest = memoize(maxsize=4, ignore=("progress",))(walkforward.backtest)
 pca = memoize()(statistical.pca)
 factor_count = memoize()(statistical.factor_count)
 latent_vs_named = memoize()(statistical.latent_vs_named)
-CACHED = (fit, cross_validate, rolling_windows, backtest, pca, factor_count, latent_vs_named)
+# RISK_PREMIA: its outputs (premia, tests, betas, ...) and every flavour's cached values share one estimate
+risk_premia = memoize()(premia.estimate)
+# the Macro sheet's and the demo's example (workbook.macro): GMM once for every flavour and the printout
+gmm = memoize()(premia_gmm.gmm)
+CACHED = (fit, cross_validate, rolling_windows, backtest, pca, factor_count, latent_vs_named, risk_premia, gmm)
 
 
 def clear_all() -> None:

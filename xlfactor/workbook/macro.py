@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import frequency, mimicking, premia, premia_gmm
+from ..core import frequency, mimicking, premia
 from ..data.macro import MACRO_FACTORS, load_macro, macro_labels
 from ..errors import XLFactorError
+from ..excel import memo
 from .dataset import Dataset
 
 MIN_QUARTERS = 20  # fewer shared quarters than this: the example is left out (too few for 3 premia and a J test)
@@ -75,7 +76,7 @@ def macro_example(data: Dataset, start: int | None = None, end: int | None = Non
         return None
     y, x, labels = y[keep], m.to_numpy()[keep], labels[keep]
     try:
-        gmm, note = premia_gmm.gmm(y, x, intercept=True, factor_names=MACRO_FACTORS), ""
+        gmm, note = memo.gmm(y, x, intercept=True, factor_names=MACRO_FACTORS), ""  # once for every flavour
     except XLFactorError as exc:  # too few quarters for the moments, or a flat objective
         gmm, note = None, str(exc)
     return MacroExample(
