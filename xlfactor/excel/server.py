@@ -14,8 +14,16 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
   one (a JSON decode holds the GIL for its whole length, so threads alone would still stall the fast
   calls), through xlwings' own ``custom_functions_call`` so that arguments and results convert exactly
   as xlwings Server converts them (a decoded array passes through it as a raw argument, for ``coerce``);
+- a large body goes to its worker as bytes in memory, not through the pool's pipe: where the system has a
+  memory file system (``/dev/shm``), the loop writes each chunk to a file there as it arrives and the worker
+  reads it at once (``answer_spooled``); a 12.7 MB body through the pipe is pickled, copied four times and
+  passed 64 KB at a time, each turn waiting for the other process to be scheduled. Only the small answer
+  comes back through the pipe;
 - a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
-  cache of encoded answers, keyed by the body's SHA-256, without decoding it again.
+  cache of encoded answers, keyed by the body's SHA-256 (hashed chunk by chunk as the body arrives, so the
+  key is ready with its last byte), without decoding it again;
+- each worker process starts warm (``_worker_start``): its imports done and one small CV_LAMBDA computed, so
+  that the first large call does not pay for lazily imported modules and finding BLAS's thread controls.
 
 Everything else (manifest, task pane, meta, JavaScript) goes to xlwings Server unchanged. Import this
 module only with xlwings Server's settings in the environment (``runtimes.server_settings``).
@@ -25,14 +33,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import hashlib
 import inspect
 import json
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 
 if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once per cell outside Pyodide
@@ -50,6 +63,7 @@ MAX_BODY_MB = float(os.environ.get("XLFACTOR_MAX_REQUEST_MB", "256"))  # 2,520 x
 LARGE_BODY_KB = float(os.environ.get("XLFACTOR_LARGE_REQUEST_KB", "256"))  # above: decoded in a worker process
 LARGE_WORKERS = int(os.environ.get("XLFACTOR_LARGE_WORKERS", str(min(2, os.cpu_count() or 1))))
 ANSWER_CACHE_MB = float(os.environ.get("XLFACTOR_ANSWER_CACHE_MB", "64"))
+SPOOL_ROOT = "/dev/shm"  # a memory file system (Linux): large bodies reach their worker through a file here
 TEXT, JSON = b"text/plain; charset=utf-8", b"application/json"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -137,11 +151,32 @@ def answer(body: bytes, fast: bool = True) -> tuple[int, bytes, bytes]:
     return 200, _encode({"result": result}), JSON
 
 
-def _warm() -> bool:
-    """Import what ``answer`` needs (run once in each worker process as it starts)."""
-    import xlwings.server  # noqa: F401
+def answer_spooled(path: str) -> tuple[int, bytes, bytes]:
+    """``answer`` for a body the server wrote to the file ``path`` (in memory): read once, removed, answered."""
+    with open(path, "rb") as f:
+        body = f.read()
+    os.unlink(path)
+    return answer(body)
 
-    return True
+
+def _warm() -> bool:
+    """Import and run what ``answer`` needs, once in each worker process as it starts: a small CV_LAMBDA call
+    through the fast decoder (its lazily imported modules, BLAS's thread controls found: ~0.05 s otherwise
+    paid by the first large call), then the caches emptied again."""
+    import xlwings as xw
+
+    from . import memo
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.04, (60, 2)).round(6)
+    y = x @ rng.normal(0.5, 0.5, (2, 3)) + rng.normal(0, 0.05, (60, 3)).round(6)
+    args = [y.tolist(), x.tolist()]
+    call = {"func_name": "cv_lambda", "args": args, "version": xw.__version__, "client": "Office.js", "runtime": "1.4"}
+    status, content, _ = answer(json.dumps(call).encode())
+    memo.clear_all()
+    if status != 200:
+        logger.warning("warming the worker process: %s", content.decode(errors="replace"))
+    return status == 200
 
 
 WORKER_NICENESS = 10  # large calls yield the cores to the server's own process, which answers the small calls
@@ -161,6 +196,10 @@ def _worker_start(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="xlfactor-parent-watch").start()
+    try:
+        _warm()
+    except Exception:  # a warm-up that fails must not break the pool: the calls then say what is wrong
+        logger.exception("warming the worker process failed")
 
 
 # --- the guard ------------------------------------------------------------------------------------------------------
@@ -256,6 +295,17 @@ class Guard:
         self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="xlfactor-call")
         self._processes: concurrent.futures.Executor | None = None
         self.answers = Answers()
+        self._spool: str | None = None
+        self.spooling = os.path.isdir(SPOOL_ROOT) and os.access(SPOOL_ROOT, os.W_OK)
+
+    def spool_file(self):
+        """A new file for a large body in this server's private folder in memory (made on first use, mode 0700,
+        removed with the server)."""
+        if self._spool is None:
+            self._spool = tempfile.mkdtemp(prefix="xlfactor-serve-", dir=SPOOL_ROOT)
+            weakref.finalize(self, shutil.rmtree, self._spool, True)
+        fd, path = tempfile.mkstemp(dir=self._spool)
+        return open(fd, "wb"), path  # closed by ``call`` when the body is complete
 
     @property
     def processes(self) -> concurrent.futures.Executor:
@@ -273,16 +323,19 @@ class Guard:
         return self._processes
 
     def warm(self) -> None:
-        """Start the worker processes now, and wait until they have imported xlfactor (the server answers only
-        then), rather than on the first large call."""
-        for future in [self.processes.submit(_warm) for _ in range(self.large_workers)]:
-            future.result()
+        """Start the worker processes now, and wait until they are warm (``_warm``; the server answers only then),
+        rather than on the first large call."""
+        for future in [self.processes.submit(os.getpid) for _ in range(self.large_workers)]:
+            future.result()  # a worker takes a task only once its initializer has warmed it
 
     def close(self) -> None:
-        """Stop the worker processes (the server is shutting down)."""
+        """Stop the worker processes and remove the folder of large bodies (the server is shutting down)."""
         if self._processes is not None and self._processes is not self.threads:
             self._processes.shutdown(wait=False, cancel_futures=True)
         self._processes = None
+        if self._spool is not None:
+            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -318,34 +371,49 @@ class Guard:
         refused = await authenticate(scope)
         if refused:
             return await _plain(send, *refused)
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                return await _plain(
-                    send,
-                    413,
-                    f"the request is larger than {self.max_bytes / 2**20:g} MB; select "
-                    "smaller ranges (or raise XLFACTOR_MAX_REQUEST_MB on the server).",
-                )
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        loop = asyncio.get_running_loop()
-        large = len(body) > self.large_bytes
-        key = (
-            hashlib.sha256(body).digest()
-            if not large
-            else await loop.run_in_executor(self.threads, lambda: hashlib.sha256(body).digest())
-        )  # hashlib lets go of the GIL on large data
+        chunks: list[bytes] = []
+        size, digest, spool, path = 0, hashlib.sha256(), None, None
+        try:
+            while True:  # each chunk hashed (~40 us for 64 KB) and, once the body is large, written to memory
+                message = await receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_bytes:
+                    return await _plain(
+                        send,
+                        413,
+                        f"the request is larger than {self.max_bytes / 2**20:g} MB; select "
+                        "smaller ranges (or raise XLFACTOR_MAX_REQUEST_MB on the server).",
+                    )
+                digest.update(chunk)
+                chunks.append(chunk)
+                if spool is None and self.spooling and size > self.large_bytes:
+                    spool, path = self.spool_file()
+                if spool is not None:
+                    spool.writelines(chunks)
+                    chunks.clear()
+                if not message.get("more_body"):
+                    break
+            if spool is not None:
+                spool.close()
+            return await self.reply(send, digest.digest(), size > self.large_bytes, b"".join(chunks), path)
+        finally:
+            if spool is not None:
+                spool.close()
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)  # type: ignore[arg-type]  # read by now, or never to be (an error, a repeat)
+
+    async def reply(self, send, key: bytes, large: bool, body: bytes, path: str | None) -> None:
+        """Answer a call whose body is ``body`` (or the file ``path``) with the SHA-256 ``key``: from the cache of
+        answers, or computed in a thread (small) or a worker process (large)."""
         cached = self.answers.get(key)
         if cached is not None:
             return await _plain(send, 200, cached, JSON)
+        job = functools.partial(answer_spooled, path) if path is not None else functools.partial(answer, body)
         try:
-            status, content, kind = await loop.run_in_executor(self.processes if large else self.threads, answer, body)
+            status, content, kind = await asyncio.get_running_loop().run_in_executor(
+                self.processes if large else self.threads, job
+            )
         except concurrent.futures.process.BrokenProcessPool:  # a worker died (out of memory): start afresh
             self._processes = None
             return await _plain(send, 503, "the server's worker stopped (out of memory?); select smaller ranges.")

@@ -367,3 +367,43 @@ def test_non_loopback_needs_a_real_provider(monkeypatch, tmp_path):
     monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["nobody"]')
     with pytest.raises(runtimes.XLFactorError, match="names nobody"):
         runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+
+
+def test_a_large_body_reaches_its_worker_through_memory_and_answers_alike(app):
+    """A large body is written chunk by chunk to a file in memory (/dev/shm) and answered from there: the same
+    answer as in-process, a malformed one still a 400, and no file left behind either way."""
+    import numpy as np
+
+    from xlfactor.excel import server
+    from xlfactor.excel.server import Guard
+
+    spooled = Guard(app.app, large_body_kb=1, large_workers=0)  # every body over 1 KB spooled, answered in a thread
+    if not spooled.spooling:
+        pytest.skip("no memory file system (/dev/shm) here")
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 0.04, (120, 3)).round(6)
+    y = (x @ rng.normal(0.5, 0.5, (3, 40)) + rng.normal(0, 0.05, (120, 40))).round(6)
+    payload = json.dumps(body("cv_lambda", [y.tolist(), x.tolist()])).encode()
+    url = "/xlwings/custom-functions-call"
+    answer = request(spooled, "POST", url, content=payload)
+    assert answer.status_code == 200 and spooled._spool is not None
+    assert answer.content == server.answer(payload)[1]  # the numbers computed in-process from the same bytes
+    bad = request(spooled, "POST", url, content=payload.replace(b'"args"', b'"argz"', 1))
+    assert bad.status_code == 400 and "args must be a list" in bad.text
+    truncated = request(spooled, "POST", url, content=payload[:-10])
+    assert truncated.status_code == 400 and "not JSON" in truncated.text
+    import os
+
+    assert os.listdir(spooled._spool) == []  # each file removed once read (or refused)
+    folder = spooled._spool
+    spooled.close()
+    assert not os.path.exists(folder)
+
+
+def test_worker_processes_start_warm():
+    """Each worker process computes one small CV_LAMBDA as it starts (imports, BLAS's thread controls), not the
+    first large call."""
+    from xlfactor.excel import memo, server
+
+    assert server._warm() is True
+    assert all(cached.cache_size() == 0 for cached in memo.CACHED)  # and leaves no result behind
