@@ -15,15 +15,16 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
   calls), through xlwings' own ``custom_functions_call`` so that arguments and results convert exactly
   as xlwings Server converts them (a decoded array passes through it as a raw argument, for ``coerce``);
 - a large body goes to its worker as bytes in memory, not through the pool's pipe: where the system has a
-  memory file system (``/dev/shm``), the loop writes each chunk to a file there as it arrives and the worker
-  reads it at once (``answer_spooled``); a 12.7 MB body through the pipe is pickled, copied four times and
+  memory file system (``/dev/shm``), each chunk is written to a file there as it arrives (by a thread beside
+  the loop, ``_take``) and the worker reads it at once (``answer_spooled``); a 12.7 MB body through the pipe is pickled, copied four times and
   passed 64 KB at a time, each turn waiting for the other process to be scheduled. Only the small answer
   comes back through the pipe;
 - a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
   cache of encoded answers, keyed by the body's SHA-256 (hashed chunk by chunk as the body arrives, so the
-  key is ready with its last byte), without decoding it again;
+  key is ready soon after its last byte), without decoding it again;
 - each worker process starts warm (``_worker_start``): its imports done and one small CV_LAMBDA computed, so
-  that the first large call does not pay for lazily imported modules and finding BLAS's thread controls.
+  that the first large call does not pay for lazily imported modules and finding BLAS's thread controls;
+  the first worker runs at the server's priority, the others below it (``workers``).
 
 Everything else (manifest, task pane, meta, JavaScript) goes to xlwings Server unchanged. Import this
 module only with xlwings Server's settings in the environment (``runtimes.server_settings``).
@@ -33,13 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import functools
 import hashlib
 import inspect
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import sys
@@ -53,7 +54,7 @@ if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once p
 
 import numpy as np
 
-from . import decode, udfs
+from . import decode, udfs, workers
 from .decode import orjson
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,17 @@ def answer(body: bytes, fast: bool = True) -> tuple[int, bytes, bytes]:
     return 200, _encode({"result": result}), JSON
 
 
+def _take(digest, spool, chunks: list[bytes]) -> None:
+    """Hash (``digest``, unless None) and write to the file ``spool`` (unless None) the next chunks of a large body:
+    in the spooler thread, while the event loop reads the chunks that follow (hashlib and file writes let go of
+    the GIL; on the loop they made its reading of a 12.7 MB body 39 ms instead of 16)."""
+    if digest is not None:
+        for chunk in chunks:
+            digest.update(chunk)
+    if spool is not None:
+        spool.writelines(chunks)
+
+
 def answer_spooled(path: str) -> tuple[int, bytes, bytes]:
     """``answer`` for a body the server wrote to the file ``path`` (in memory): read once, removed, answered."""
     with open(path, "rb") as f:
@@ -179,16 +191,13 @@ def _warm() -> bool:
     return status == 200
 
 
-WORKER_NICENESS = 10  # large calls yield the cores to the server's own process, which answers the small calls
-
-
-def _worker_start(parent: int) -> None:
-    """In each worker process: run below the server's priority (``WORKER_NICENESS``, where the system has
-    ``os.nice``), so that a small call answered in the server's process does not wait a scheduler time slice
-    behind large calls that keep both cores busy; exit when the server process is gone (killed, not shut
-    down), never linger."""
-    if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
+def _worker_start(parent: int, niceness: int) -> None:
+    """In each worker process: run ``niceness`` below the server's priority where the system has ``os.nice``
+    (``workers``: the first worker at the server's, the others below it, so that a small call answered in the
+    server's process does not wait a scheduler time slice behind large calls that keep every core busy); exit
+    when the server process is gone (killed, not shut down), never linger; warm up (``_warm``)."""
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
 
     def watch():
         while os.getppid() == parent:
@@ -293,7 +302,8 @@ class Guard:
         self.allowed_hosts = {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
         self.large_bytes, self.large_workers = int(large_body_kb * 1024), large_workers
         self.threads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="xlfactor-call")
-        self._processes: concurrent.futures.Executor | None = None
+        self.spooler = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlfactor-spool")
+        self.workers = workers.Workers(large_workers, _worker_start) if large_workers >= 1 else None
         self.answers = Answers()
         self._spool: str | None = None
         self.spooling = os.path.isdir(SPOOL_ROOT) and os.access(SPOOL_ROOT, os.W_OK)
@@ -307,32 +317,16 @@ class Guard:
         fd, path = tempfile.mkstemp(dir=self._spool)
         return open(fd, "wb"), path  # closed by ``call`` when the body is complete
 
-    @property
-    def processes(self) -> concurrent.futures.Executor:
-        """Worker processes for large bodies (spawned, so they start clean of this process's threads)."""
-        if self._processes is None:
-            if self.large_workers < 1:
-                self._processes = self.threads
-            else:
-                self._processes = concurrent.futures.ProcessPoolExecutor(
-                    self.large_workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_start,
-                    initargs=(os.getpid(),),
-                )
-        return self._processes
-
     def warm(self) -> None:
         """Start the worker processes now, and wait until they are warm (``_warm``; the server answers only then),
         rather than on the first large call."""
-        for future in [self.processes.submit(os.getpid) for _ in range(self.large_workers)]:
-            future.result()  # a worker takes a task only once its initializer has warmed it
+        if self.workers is not None:
+            self.workers.warm()
 
     def close(self) -> None:
         """Stop the worker processes and remove the folder of large bodies (the server is shutting down)."""
-        if self._processes is not None and self._processes is not self.threads:
-            self._processes.shutdown(wait=False, cancel_futures=True)
-        self._processes = None
+        if self.workers is not None:
+            self.workers.close()
         if self._spool is not None:
             shutil.rmtree(self._spool, ignore_errors=True)
             self._spool = None
@@ -373,8 +367,9 @@ class Guard:
             return await _plain(send, *refused)
         chunks: list[bytes] = []
         size, digest, spool, path = 0, hashlib.sha256(), None, None
+        taken: list[concurrent.futures.Future] = []  # the chunks of a large body, hashed and spooled in order
         try:
-            while True:  # each chunk hashed (~40 us for 64 KB) and, once the body is large, written to memory
+            while True:  # a small body's chunks hashed here; a large body's in the spooler thread as they arrive
                 message = await receive()
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -385,15 +380,23 @@ class Guard:
                         f"the request is larger than {self.max_bytes / 2**20:g} MB; select "
                         "smaller ranges (or raise XLFACTOR_MAX_REQUEST_MB on the server).",
                     )
-                digest.update(chunk)
-                chunks.append(chunk)
-                if spool is None and self.spooling and size > self.large_bytes:
-                    spool, path = self.spool_file()
-                if spool is not None:
-                    spool.writelines(chunks)
-                    chunks.clear()
+                if size <= self.large_bytes:
+                    digest.update(chunk)
+                    chunks.append(chunk)
+                else:
+                    if not taken and self.spooling:  # just became large: the chunks so far (hashed) to memory too
+                        spool, path = self.spool_file()
+                        taken.append(self.spooler.submit(_take, None, spool, chunks))
+                        chunks = []
+                    taken.append(self.spooler.submit(_take, digest, spool, [chunk]))
+                    if spool is None:
+                        chunks.append(chunk)
                 if not message.get("more_body"):
                     break
+            if taken:
+                await asyncio.wrap_future(taken[-1])  # one thread, in order: every chunk is taken by now
+                for done in taken:
+                    done.result()  # an error writing to memory (full?) raised here
             if spool is not None:
                 spool.close()
             return await self.reply(send, digest.digest(), size > self.large_bytes, b"".join(chunks), path)
@@ -411,11 +414,11 @@ class Guard:
             return await _plain(send, 200, cached, JSON)
         job = functools.partial(answer_spooled, path) if path is not None else functools.partial(answer, body)
         try:
-            status, content, kind = await asyncio.get_running_loop().run_in_executor(
-                self.processes if large else self.threads, job
-            )
-        except concurrent.futures.process.BrokenProcessPool:  # a worker died (out of memory): start afresh
-            self._processes = None
+            if large and self.workers is not None:
+                status, content, kind = await self.workers.run(job)
+            else:
+                status, content, kind = await asyncio.get_running_loop().run_in_executor(self.threads, job)
+        except concurrent.futures.process.BrokenProcessPool:  # a worker died (out of memory): started afresh
             return await _plain(send, 503, "the server's worker stopped (out of memory?); select smaller ranges.")
         if status == 200:
             self.answers.put(key, content)
