@@ -1,6 +1,6 @@
 """`xlfactor serve` over loopback HTTP: the transfer floor of a large call and a fast call's latency under load.
 
-Run: python benchmarks/bench_serve.py [--quick]
+Run: python benchmarks/bench_serve.py [--quick] [--rounds N]  (N cold rounds, default 5; 1 with --quick)
 
 Starts `xlfactor serve` on a free loopback port (a subprocess, as a user runs it) and prints:
 1. decoding a 2,520 x 500 CV_LAMBDA body (12.7 MB): json, orjson (Python objects per cell), and the server's decoder
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._common import factor_data, header  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else (1 if QUICK else 5)
 
 
 def free_port() -> int:
@@ -214,7 +215,7 @@ def main() -> None:
         proc, base = start_server(Path(tmp) / "proj")
         url = base + "/xlwings/custom-functions-call"
         try:
-            transfer(url, 1 if QUICK else 5)
+            transfer(url, ROUNDS)
             latency(url, (1, 4) if QUICK else (1, 4, 16), 30 if QUICK else 100)
         finally:
             proc.terminate()
