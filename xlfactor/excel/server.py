@@ -24,7 +24,8 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
   key is ready soon after its last byte), without decoding it again;
 - each worker process starts warm (``_worker_start``): its imports done and one small CV_LAMBDA computed, so
   that the first large call does not pay for lazily imported modules and finding BLAS's thread controls;
-  the first worker runs at the server's priority, the others below it (``workers``).
+  one worker runs at the server's priority for a large call that comes alone, the others below it for large
+  calls that come together (``workers``).
 
 Everything else (manifest, task pane, meta, JavaScript) goes to xlwings Server unchanged. Import this
 module only with xlwings Server's settings in the environment (``runtimes.server_settings``).
@@ -62,7 +63,9 @@ logger = logging.getLogger(__name__)
 CALL_PATH = "/xlwings/custom-functions-call"
 MAX_BODY_MB = float(os.environ.get("XLFACTOR_MAX_REQUEST_MB", "256"))  # 2,520 x 500 cells are about 25 MB
 LARGE_BODY_KB = float(os.environ.get("XLFACTOR_LARGE_REQUEST_KB", "256"))  # above: decoded in a worker process
-LARGE_WORKERS = int(os.environ.get("XLFACTOR_LARGE_WORKERS", str(min(2, os.cpu_count() or 1))))
+LARGE_WORKERS = int(
+    os.environ.get("XLFACTOR_LARGE_WORKERS", str(min(2, os.cpu_count() or 1)))
+)  # niced; one more for a call alone
 ANSWER_CACHE_MB = float(os.environ.get("XLFACTOR_ANSWER_CACHE_MB", "64"))
 SPOOL_ROOT = "/dev/shm"  # a memory file system (Linux): large bodies reach their worker through a file here
 TEXT, JSON = b"text/plain; charset=utf-8", b"application/json"

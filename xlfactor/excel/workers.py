@@ -1,16 +1,18 @@
-"""The worker processes that compute `xlfactor serve`'s large calls: the first at the server's priority, the others
-below it.
+"""The worker processes that compute `xlfactor serve`'s large calls: one at the server's priority for a large call
+that comes alone, the others below it for large calls that come together.
 
 A large call (a 12.7 MB CV_LAMBDA body) is decoded and computed in a worker process, so that the server's own
 process stays free for the small calls (issue 23 item 7). A worker below the server's priority (``nice``) keeps a
 small call fast while large calls fill every core: CAPM_BETA's p99 under 16 large calls went from 25.8x to 8.7x its
 median alone with all workers at nice 10. But a niced worker also yields its core to anything else the machine
 runs, at a tenth of the share: with other processes busy, one cold CV_LAMBDA waited several times its CPU time
-(measured under load 9, 7 Dec 2026: 7.9 s for one large call while a client kept calling CAPM_BETA). So here one
-worker runs at the server's priority and takes a large call whenever it is free; the others run niced and take
-the calls that arrive while it is busy, and calls beyond the workers wait their turn in order. One large call at a
-time (a recalculation) therefore never runs below anyone; with many in flight one core computes at full priority
-and the others are the server's whenever it needs them. On a machine with one core every worker is niced.
+(measured under load 9, 7 Dec 2026: 7.9 s for one large call while a client kept calling CAPM_BETA). So one more
+worker runs at the server's priority and takes a large call that arrives when no other is in flight (a
+recalculation of one large formula: it never runs below anyone); a call that arrives while another is in flight
+goes to the niced workers, in order of arrival, whether or not that first worker is free again. A worker at full
+priority computing one large call after another kept CAPM_BETA's p99 under 16 large calls at 12-14x its median
+alone (load 3-5); every call after the first now runs niced, as before. On a machine with one core every worker is
+niced.
 
 This module does not import xlwings; ``Workers`` is told what to run in each new process (``start``).
 """
@@ -30,15 +32,16 @@ NICENESS = 10  # the workers after the first: below the server, which answers th
 
 
 class Workers:
-    """``n`` single-process pools (spawned: they start clean of the server's threads), each started by
-    ``start(parent_pid, niceness)``; ``run`` computes a job in the first free one, in order of arrival."""
+    """Single-process pools (spawned: they start clean of the server's threads), each started by
+    ``start(parent_pid, niceness)``: number 0 at the server's priority for a large call that comes alone, then
+    ``n`` niced ones; ``run`` computes a job in one of them."""
 
     def __init__(self, n: int, start: Callable[[int, int], None]):
         first = 0 if (os.cpu_count() or 1) > 1 else NICENESS
-        self.niceness = [first] + [NICENESS] * (n - 1)
+        self.niceness = [first] + [NICENESS] * n
         self.start = start
-        self.pools: list[concurrent.futures.ProcessPoolExecutor | None] = [None] * n
-        self.busy = [False] * n
+        self.pools: list[concurrent.futures.ProcessPoolExecutor | None] = [None] * (n + 1)
+        self.busy = [False] * (n + 1)
         self.waiting: collections.deque[asyncio.Future] = collections.deque()
 
     def pool(self, k: int) -> concurrent.futures.ProcessPoolExecutor:
@@ -65,11 +68,14 @@ class Workers:
         self.pools = [None] * len(self.pools)
 
     async def run(self, job: Callable[[], Any]) -> Any:
-        """``job()`` in a worker: the first free one (the un-niced first when it is free), or the next to come free
-        after the calls already waiting. A worker that died (``BrokenProcessPool``, raised) is started afresh next
-        time."""
+        """``job()`` in a worker: number 0 when no other large call is in flight, else the first free niced one, or
+        the next niced one to come free after the calls already waiting. A worker that died (``BrokenProcessPool``,
+        raised) is started afresh next time."""
         loop = asyncio.get_running_loop()
-        if self.waiting or all(self.busy):
+        if not self.waiting and not any(self.busy):
+            k = 0
+            self.busy[0] = True
+        elif self.waiting or all(self.busy[1:]):
             waiter = loop.create_future()
             self.waiting.append(waiter)
             try:
@@ -79,7 +85,7 @@ class Workers:
                     self._release(waiter.result())
                 raise
         else:
-            k = self.busy.index(False)
+            k = self.busy.index(False, 1)
             self.busy[k] = True
         try:
             return await loop.run_in_executor(self.pool(k), job)
@@ -90,8 +96,8 @@ class Workers:
             self._release(k)
 
     def _release(self, k: int) -> None:
-        """Worker ``k`` is done: hand it to the first call still waiting, else mark it free."""
-        while self.waiting:
+        """Worker ``k`` is done: hand it (a niced one) to the first call still waiting, else mark it free."""
+        while k and self.waiting:
             waiter = self.waiting.popleft()
             if not waiter.done():
                 waiter.set_result(k)
