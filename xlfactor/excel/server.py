@@ -403,6 +403,9 @@ class Guard:
             if spool is not None:
                 spool.close()
             return await self.reply(send, digest.digest(), size > self.large_bytes, b"".join(chunks), path)
+        except OSError:  # the memory file system full (or gone): the server's condition, not a bad call
+            logger.exception("keeping a large request in %s", SPOOL_ROOT)
+            return await _plain(send, 503, f"the server has no room left in {SPOOL_ROOT}; select smaller ranges.")
         finally:
             if spool is not None:
                 spool.close()

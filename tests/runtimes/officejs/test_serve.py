@@ -425,6 +425,23 @@ def test_a_large_body_reaches_its_worker_through_memory_and_answers_alike(app):
     assert not os.path.exists(folder)
 
 
+def test_no_room_in_memory_for_a_large_body_is_a_503(app, monkeypatch):
+    from xlfactor.excel import server
+
+    spooled = server.Guard(app.app, large_body_kb=0.1, large_workers=0)
+    if not spooled.spooling:
+        pytest.skip("no memory file system (/dev/shm) here")
+
+    def full(digest, spool, chunks):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(server, "_take", full)
+    answer = request(spooled, "POST", "/xlwings/custom-functions-call", json=body("capm_beta", [R6 * 20, M6 * 20]))
+    assert answer.status_code == 503 and "no room left" in answer.text
+    assert __import__("os").listdir(spooled._spool) == []
+    spooled.close()
+
+
 def test_worker_processes_start_warm():
     """Each worker process computes one small CV_LAMBDA as it starts (imports, BLAS's thread controls), not the
     first large call."""
