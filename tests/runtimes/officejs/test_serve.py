@@ -367,3 +367,85 @@ def test_non_loopback_needs_a_real_provider(monkeypatch, tmp_path):
     monkeypatch.setenv("XLWINGS_AUTH_PROVIDERS", '["nobody"]')
     with pytest.raises(runtimes.XLFactorError, match="names nobody"):
         runtimes.serve(tmp_path / "p", host="0.0.0.0", run=False)
+
+
+def _chunked(guard, payload: bytes, size: int) -> tuple[int, bytes]:
+    """(status, body) of a call whose body arrives in chunks of ``size`` bytes, as uvicorn hands a large one over."""
+    parts = [payload[i : i + size] for i in range(0, len(payload), size)]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    path = "/xlwings/custom-functions-call"
+    headers = [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json")]
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "headers": headers}
+    asyncio.run(guard(scope, receive, send))
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_a_large_body_reaches_its_worker_through_memory_and_answers_alike(app):
+    """A large body is written chunk by chunk to a file in memory (/dev/shm) and answered from there: the same
+    answer as in-process, a malformed one still a 400, and no file left behind either way."""
+    import numpy as np
+
+    from xlfactor.excel import server
+    from xlfactor.excel.server import Guard
+
+    spooled = Guard(app.app, large_body_kb=1, large_workers=0)  # every body over 1 KB spooled, answered in a thread
+    if not spooled.spooling:
+        pytest.skip("no memory file system (/dev/shm) here")
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 0.04, (120, 3)).round(6)
+    y = (x @ rng.normal(0.5, 0.5, (3, 40)) + rng.normal(0, 0.05, (120, 40))).round(6)
+    payload = json.dumps(body("cv_lambda", [y.tolist(), x.tolist()])).encode()
+    url = "/xlwings/custom-functions-call"
+    answer = request(spooled, "POST", url, content=payload)
+    assert answer.status_code == 200 and spooled._spool is not None
+    assert answer.content == server.answer(payload)[1]  # the numbers computed in-process from the same bytes
+    ridge = json.dumps(body("cv_lambda", [y.tolist(), x.tolist(), [["ridge"]]])).encode()  # differs at the end only
+    assert ridge[:1024] == payload[:1024]
+    other = request(spooled, "POST", url, content=ridge)  # hashed to its last byte: not the lasso call's answer
+    assert other.status_code == 200 and other.content == server.answer(ridge)[1] != answer.content
+    spooled.answers.items.clear()
+    assert _chunked(spooled, payload.replace(b"[[", b"[ [", 1), 997) == (200, answer.content)  # in 997-byte chunks
+    bad = request(spooled, "POST", url, content=payload.replace(b'"args"', b'"argz"', 1))
+    assert bad.status_code == 400 and "args must be a list" in bad.text
+    truncated = request(spooled, "POST", url, content=payload[:-10])
+    assert truncated.status_code == 400 and "not JSON" in truncated.text
+    import os
+
+    assert os.listdir(spooled._spool) == []  # each file removed once read (or refused)
+    folder = spooled._spool
+    spooled.close()
+    assert not os.path.exists(folder)
+
+
+def test_no_room_in_memory_for_a_large_body_is_a_503(app, monkeypatch):
+    from xlfactor.excel import server
+
+    spooled = server.Guard(app.app, large_body_kb=0.1, large_workers=0)
+    if not spooled.spooling:
+        pytest.skip("no memory file system (/dev/shm) here")
+
+    def full(digest, spool, chunks):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(server, "_take", full)
+    answer = request(spooled, "POST", "/xlwings/custom-functions-call", json=body("capm_beta", [R6 * 20, M6 * 20]))
+    assert answer.status_code == 503 and "no room left" in answer.text
+    assert __import__("os").listdir(spooled._spool) == []
+    spooled.close()
+
+
+def test_worker_processes_start_warm():
+    """Each worker process computes one small CV_LAMBDA as it starts (imports, BLAS's thread controls), not the
+    first large call."""
+    from xlfactor.excel import memo, server
+
+    assert server._warm() is True
+    assert all(cached.cache_size() == 0 for cached in memo.CACHED)  # and leaves no result behind
