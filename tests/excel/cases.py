@@ -158,6 +158,18 @@ def build_cases() -> list[Case]:
             [L, FC, SV, [["targetvol"]], None, [[0.01]], [["minvar"]]],
             risk.allocate("targetvol", model=model, target_vol=0.01, base="minvar").weights[None, :],
         ),
+        Case(  # target volatility of a budgets portfolio: the budgets serve the base, and are read
+            "risk_alloc",
+            [L, FC, SV, [["targetvol"]], cells(budgets[None, :]), [[0.01]], [["budget"]]],
+            risk.allocate("targetvol", model=model, budgets=budgets, target_vol=0.01, base="budget").weights[None, :],
+        ),
+        Case(
+            "risk_alloc",
+            [L, FC, SV, [["targetvol"]], [[1.0, 2.0, 1.0, 1.0]], [[0.01]], [["factor"]]],
+            risk.allocate(
+                "targetvol", model=model, budgets=[1.0, 2.0, 1.0, 1.0], target_vol=0.01, base="factor"
+            ).weights[None, :],
+        ),
         Case("ols_loadings", [R, F, RF, None, [[True]]], np.vstack([ols.coef.T, ols.tstat.T])),
         Case("factor_cov", [F, [["EWMA"]], [[36]]], fcov),
         # "" (what the template passes for an option the chosen method does not read) is an omitted argument
@@ -220,6 +232,12 @@ def as_array(result) -> np.ndarray:
     return np.array([[np.nan if x == "" else x for x in r] for r in result], dtype=float)
 
 
+# six periods of one asset and two factors, and a window of 4: the arguments ahead of those an error case tests
+_SIX = [
+    [[0.01], [0.03], [-0.02], [0.0], [0.02], [0.01]],
+    [[0.02, 0.01], [0.01, 0.0], [-0.01, 0.02], [0.0, 0.01], [0.03, -0.01], [0.01, 0.02]],
+    [[4]],
+]
 ERROR_CASES = [
     # (function, args as cells, expected message fragment)
     ("rolling_beta", [[[0.01]] * 6, [[0.02]] * 6, None], r"ROLLING_BETA: window is required: the number of periods"),
@@ -598,6 +616,78 @@ ERROR_CASES = [
         ],
         r"BACKTEST: cov_method sample \(the default\) does not use halflife; leave it empty or choose cov_method ewma or barra\.$",
     ),
+    # issue 23.4: an argument the CHOSEN method does not read is refused as when the method is left blank, in the
+    # core's words ("(the default)" only when the chosen value is the default)
+    *[
+        (
+            "risk_alloc",
+            [[[1.0, 0.9, 1.1]], [[0.01]], [[0.001, 0.002, 0.003]], [[method]], *args],
+            rf"RISK_ALLOC: method {method}{mark} does not use {option}; leave it empty or choose method {users}\.$",
+        )
+        for method, args, option, mark, users in [
+            ("erc", [[[0.5, 0.5, 1.0]]], "budgets", r" \(the default\)", "budget or factor"),
+            ("minvar", [[[0.5, 0.5, 1.0]]], "budgets", "", "budget or factor"),
+            ("invvol", [[[1.0, 1.0]]], "budgets", "", "budget or factor"),
+            ("targetvol", [[[0.5, 0.5, 1.0]], [[0.01]]], "budgets", "", "budget or factor"),  # base erc: unread
+            ("targetvol", [[[0.5, 0.5, 1.0]], [[0.01]], [["minvar"]]], "budgets", "", "budget or factor"),
+            ("budget", [[[0.5, 0.5, 1.0]], [[0.01]]], "target_vol", "", "targetvol"),
+            ("minvar", [None, [[0.01]]], "target_vol", "", "targetvol"),
+        ]
+    ],
+    *[
+        (
+            "rolling_loadings",
+            [
+                *_SIX,
+                [[method]],
+                *[None] * 5,
+                *args,
+            ],
+            rf"ROLLING_LOADINGS: method {method.lower()} \(the default\) does not use {option}; leave it empty or choose "
+            r"method ridge, lasso or enet\.$",
+        )
+        for method, args, option in [
+            ("ols", [[[3]]], "folds"),
+            ("OLS", [None, [["kfold"]]], "scheme"),
+            ("ols", [None, None, [["min"]]], "rule"),
+            ("ols", [None, None, None, [[0.0, 1.0]]], "penalty_weights"),
+            ("ols", [None, None, None, None, [[True]]], "standardize"),
+        ]
+    ],
+    *[
+        (
+            func,
+            [
+                *_SIX[:2],
+                [[method]],
+                *[None] * (8 if func == "cv_lambda" else 7),
+                [[0.5]],
+            ],
+            rf"{func.upper()}: method {method}{mark} does not use l1_ratio; leave it empty or choose method enet\.$",
+        )
+        for func in ("cv_lambda", "cv_curve")
+        for method, mark in [("ridge", ""), ("lasso", r" \(the default\)")]
+    ],
+    *[
+        (
+            "backtest",
+            [
+                *_SIX,
+                None,
+                None,
+                [[alloc]],
+                *[None] * 7,
+                *args,
+            ],
+            rf"BACKTEST: alloc {alloc}{mark} does not use {option}; leave it empty or choose alloc {users}\.$",
+        )
+        for alloc, args, option, mark, users in [
+            ("erc", [[[1.0, 1.0]]], "budgets", r" \(the default\)", "budget or factor"),
+            ("minvar", [[[1.0, 1.0]]], "budgets", "", "budget or factor"),
+            ("targetvol", [[[1.0]], [[0.01]]], "budgets", "", "budget or factor"),
+            ("budget", [[[1.0]], [[0.01]]], "target_vol", "", "targetvol"),
+        ]
+    ],
     # issue 23.4: a covariance option the chosen method does not read is refused, the method chosen or left blank
     *[
         (

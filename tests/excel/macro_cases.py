@@ -69,9 +69,7 @@ def build_cases() -> list[Case]:
         Case("ols_loadings", [cells(y), F, None, None, [[True]], [[True], [False], [True]]], with_t),
         Case("ols_loadings", [cells(y), F, None, None, None, [[True]]], ols.coef.T),
         Case("capm_beta", [cells(y), cells(f[:, 1:2]), None, [[True]], None, [["excess"]], [[False]]], capm_stats),
-        Case(
-            "capm_beta", [cells(y), cells(f[:, 1:2]), None, [[False]], None, [["excess"]], [[False]]], capm.beta[None]
-        ),
+        Case("capm_beta", [cells(y), cells(f[:, 1:2]), None, [[False]], None, [["excess"]]], capm.beta[None]),
         Case(
             "risk_premia",
             [SV, F, None, None, None, None, None, RF],
@@ -263,6 +261,11 @@ ERROR_CASES = [
     (
         "capm_beta",
         [_R, _F, None, None, None, None, [[False]]],
+        r"CAPM_BETA: stats FALSE \(the default\) does not use traded; leave it empty or choose stats TRUE\.$",
+    ),
+    (  # the same with stats chosen: refused, not dropped
+        "capm_beta",
+        [_R, _F, None, [[False]], None, None, [[True]]],
         r"CAPM_BETA: stats FALSE \(the default\) does not use traded; leave it empty or choose stats TRUE\.$",
     ),
     (

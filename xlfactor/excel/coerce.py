@@ -403,22 +403,23 @@ def optional_table(value, name: str) -> np.ndarray | None:
     return None if blank(value) else table(value, name)
 
 
-def unused(value, name: str, chosen: str, users, selector_blank: bool, selector: str = "method") -> bool:
-    """True when ``value`` is given but the chosen ``selector`` value does not use it (validate it first; then
-    drop it). When the selector was left blank (its default chosen), such a value is refused instead: it was
-    meant for another choice, which the user most likely forgot to make (e.g. budgets without method budget); in
-    ``options.ignored``'s words, as the core and the CLI say it.
+def unused(value, name: str, chosen: str, users, default: str, selector: str = "method") -> None:
+    """Refuse ``value`` when it is given but the chosen ``selector`` value does not use it (only ``users`` do),
+    whether the selector was chosen or left blank: a silently dropped argument would look like the answer to
+    what the user asked (e.g. budgets without method budget). Validate the value first. In ``options.ignored``'s
+    words, as the core and the CLI say it: "(the default)" when ``chosen`` is the selector's ``default``.
 
     Examples
     --------
-    >>> unused(None, "budgets", "erc", ("budget", "factor"), True), unused([[1.0]], "budgets", "erc", ("budget",), False)
-    (False, True)
+    >>> unused(None, "budgets", "minvar", ("budget", "factor"), "erc"), unused([[1.0]], "budgets", "budget", ("budget",), "erc")
+    (None, None)
+    >>> unused([[1.0]], "budgets", "minvar", ("budget", "factor"), "erc")
+    Traceback (most recent call last):
+    ...
+    xlfactor.errors.InputValueError: method minvar does not use budgets; leave it empty or choose method budget or factor.
     """
-    if blank(value) or chosen in users:
-        return False
-    if selector_blank:
-        raise InputValueError(ignored(name, chosen, users, selector, default=chosen))
-    return True
+    if not blank(value) and chosen not in users:
+        raise InputValueError(ignored(name, chosen, users, selector, default=default))
 
 
 # --- arrays to cells ------------------------------------------------------------------------------------------------

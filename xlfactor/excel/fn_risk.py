@@ -29,8 +29,8 @@ def _bounds(value, name: str):
     method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, "
     "factor = factor risk budgets.",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more "
-    "for specific risk.",
-    target_vol="targetvol only: the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
+    "for specific risk; targetvol with base budget or factor: for the base. Refused by the other methods.",
+    target_vol="targetvol only (refused otherwise): the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
     base=f"targetvol only: the portfolio scaled to target_vol, {options.describe('target_base')}.",
     min_weight="Smallest weight per asset (one number, or a row of one per asset; shares of the invested portfolio). "
     "erc, budget, factor, minvar, targetvol (not invvol). Blank: 0.",
@@ -54,18 +54,14 @@ def risk_alloc(
     """Long-only weights from a factor-model risk allocation: risk parity, budgets, minimum variance, target volatility."""
     model = shared.factor_model(loadings, factor_covariance, specific_variance)
     chosen = cells.option(method, options.ALLOC_METHODS, "method", D["risk_method"])
-    alloc = shared.alloc_options(chosen, cells.blank(method), "method", budgets, target_vol, *model.loadings.shape)
-    based = chosen == "targetvol" and cells.option(base, options.TARGET_BASES, "base", D["target_base"]) in (
-        "budget",
-        "factor",
-    )
-    if based and not cells.blank(budgets):  # target volatility of a budgets portfolio: the budgets serve the base
-        alloc["budgets"] = cells.series(budgets, "budgets")
+    based = cells.option(base, options.TARGET_BASES, "base", D["target_base"])  # targetvol's budgets serve its base
+    n_assets, n_factors = model.loadings.shape
+    alloc = shared.alloc_options(chosen, "method", budgets, target_vol, n_assets, n_factors, based)
     res = risk.allocate(
         chosen,
         model=model,
         **alloc,
-        base=cells.option(base, options.TARGET_BASES, "base", D["target_base"]),
+        base=based,
         min_weight=_bounds(min_weight, "min_weight"),
         max_weight=_bounds(max_weight, "max_weight"),
         current=None if cells.blank(current) else cells.series(current, "current"),

@@ -44,7 +44,8 @@ def rolling_beta(returns, market, window, every=None, rf=None, periods=None, exp
     returns=doc.RETURNS,
     factors=doc.FACTORS,
     window=doc.WINDOW,
-    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window.",
+    method=f"{options.describe('rolling_method')}; penalised methods choose lambda by CV inside each window (folds, "
+    "scheme, rule, penalty_weights, standardize: penalised only, refused with ols).",
     every=doc.STEP,
     asset="loadings: which asset (column of returns, default 1).",
     output=(
@@ -101,7 +102,7 @@ def rolling_loadings(
     }
     penalised = [m for m in options.ROLLING_METHODS if m != "ols"]
     for name, value in given.items():
-        cells.unused(value, name, chosen, penalised, cells.blank(method))
+        cells.unused(value, name, chosen, penalised, options.DEFAULTS["rolling_method"])
     res = memo.rolling_windows(
         y, x, method=chosen, **({} if chosen == "ols" else pen), **shared.windows(window, every, expanding)
     )
@@ -133,8 +134,8 @@ def rolling_loadings(
     folds=doc.FOLDS,
     scheme=doc.SCHEME,
     rule=doc.RULE,
-    budgets="budget: one positive number per asset; factor: one per factor.",
-    target_vol="targetvol only: the volatility to aim for, per period.",
+    budgets="budget: one positive number per asset; factor: one per factor. Refused by the other allocations.",
+    target_vol="targetvol only (refused otherwise): the volatility to aim for, per period.",
     cov_method=f"Factor covariance in each window: {options.describe('cov_method')}.",
     halflife="Half-life in periods, ewma and barra only (empty for the others; barra: of the volatilities). Blank: 36.",
     corr_halflife="barra only: half-life of the correlations. Blank: halflife.",
@@ -185,7 +186,7 @@ def backtest(
         rule=shared.rule(rule),
         **shared.cv_options(folds, scheme),
         periods_per_year=cells.number(periods_per_year, "periods_per_year", 12.0, low=0.0, low_open=True),
-        **shared.alloc_options(chosen, cells.blank(alloc), "alloc", budgets, target_vol, y.shape[1], x.shape[1]),
+        **shared.alloc_options(chosen, "alloc", budgets, target_vol, y.shape[1], x.shape[1]),
         cov_method=cov,
         **given,
         specific_shrink=cells.number(specific_shrink, "specific_shrink", 0.0, low=0.0) or 0.0,

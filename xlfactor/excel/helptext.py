@@ -17,7 +17,7 @@ TRADED_ALPHA = (
 )
 TRADED_MARKET = (
     "Optional: FALSE when the market series is not a return (GDP growth): stats' alpha and t(alpha) are then left "
-    "blank, the intercept being no pricing error; beta is the same either way. Default TRUE. Only with stats TRUE."
+    "blank, the intercept being no pricing error; beta is the same either way. Default TRUE. Only with stats TRUE (refused otherwise)."
 )
 MARKET = "Market returns over the same periods: one column; its total return unless market_is is excess."
 FACTORS = "Factor returns over the same periods: one column per factor."
@@ -49,9 +49,7 @@ WEIGHTS_PENALTY = (
     "Penalty weight per factor (a row; 0 = unpenalised). Blank: the first factor, the market (put it "
     "first), 0 and the others 1."
 )
-L1_RATIO = (
-    f"Elastic net only: the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
-)
+L1_RATIO = f"Elastic net only (refused for another method): the lasso share of the penalty, 0 < l1_ratio <= 1 (default {options.DEFAULTS['l1_ratio']})."
 PRIOR = (
     "Optional: loadings to shrink towards, one per factor (a row or column), e.g. 1 for the market "
     "(betas revert to 1); blank: 0. A factor with penalty weight 0 ignores it."

@@ -2,7 +2,8 @@
 
 A function module (``udfs`` or a topic's ``fn_<topic>``) reads e.g. the penalty options with
 ``shared.penalty_options(x, standardize, penalty_weights, l1_ratio, method)``. Every given argument is
-validated, also when the chosen method ignores it; see ``coerce.unused`` for what happens then.
+validated first, then refused when the chosen method ignores it (``coerce.unused``, ``risk.check_used``), as the
+core refuses it.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ def rule(value) -> str:
     return cells.option(value, options.RULES, "rule", options.DEFAULTS["rule"])
 
 
-def alloc_options(chosen: str, blank: bool, selector: str, budgets, target_vol, n_assets: int, n_factors: int) -> dict:
-    """Budgets and target volatility, validated whatever the allocation; dropped (or refused, see ``cells.unused``)
-    when the allocation does not use them."""
+def alloc_options(
+    chosen: str, selector: str, budgets, target_vol, n_assets: int, n_factors: int, base: str | None = None
+) -> dict:
+    """Budgets and target volatility, validated whatever the allocation, then refused when the allocation
+    ``chosen`` (the argument ``selector``; its ``base`` for targetvol) does not read them, chosen or left blank:
+    ``risk.check_used``, in ``options.ignored``'s words."""
     b = None if cells.blank(budgets) else cells.series(budgets, "budgets")
     if b is not None and b.size == n_assets:
         risk.check_budgets(b, n_assets, "assets")
@@ -79,10 +83,8 @@ def alloc_options(chosen: str, blank: bool, selector: str, budgets, target_vol, 
             "factor."
         )
     vol = cells.number(target_vol, "target_vol", None, low=0.0, low_open=True)
-    return {
-        "budgets": None if cells.unused(budgets, "budgets", chosen, ("budget", "factor"), blank, selector) else b,
-        "target_vol": None if cells.unused(target_vol, "target_vol", chosen, ("targetvol",), blank, selector) else vol,
-    }
+    risk.check_used(chosen, b, vol, base, selector)
+    return {"budgets": b, "target_vol": vol}
 
 
 def cov_options(halflife, corr_halflife, nw_lags, regime_halflife, halflife_default: float | None = None) -> dict:

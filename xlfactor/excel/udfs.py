@@ -74,7 +74,7 @@ def capm_beta(returns, market, rf=None, stats=None, lags=None, market_is=None, t
     """Market beta of each asset from the market-model regression on excess returns; optionally alpha, t-stats, R2."""
     y, m, r = cells.periods([(returns, "returns"), (market, "market")], rf)
     with_stats, is_traded = cells.flag(stats, "stats"), cells.flag(traded, "traded", True)
-    cells.unused(traded, "traded", str(with_stats).upper(), ("TRUE",), cells.blank(stats), "stats")
+    cells.unused(traded, "traded", str(with_stats).upper(), ("TRUE",), "FALSE", "stats")
     res = regression.capm(
         y,
         cells.one_column(m, "market"),
@@ -162,7 +162,7 @@ def _cross_validate(
     y, x = cells.returns_and_factors(returns, factors, rf)
     chosen = cells.option(method, options.METHODS, "method", options.DEFAULTS["method"])
     pen = shared.penalty_options(x, standardize, penalty_weights, l1_ratio, chosen)
-    cells.unused(l1_ratio, "l1_ratio", chosen, ("enet",), cells.blank(method))
+    cells.unused(l1_ratio, "l1_ratio", chosen, ("enet",), options.DEFAULTS["method"])
     return memo.cross_validate(
         y,
         x,

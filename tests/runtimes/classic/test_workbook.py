@@ -67,6 +67,30 @@ def test_the_covariance_method_chosen_on_start_recalculates(tmp_path):
     check.check(path, book, solution, procedure.run(replace(inp, cov_method="ledoitwolf")), cached=False)
 
 
+def test_the_risk_method_chosen_on_start_recalculates(tmp_path):
+    """Issue 23.4: RISK_ALLOC and BACKTEST refuse budgets or target_vol their (chosen) allocation does not read, so
+    the formulas pass Start's budgets and target volatility only where the method reads them
+    (``Template.only_for``): each method chosen in Start's drop-down, the budget cells and target still filled,
+    every block equals the core (an argument passed to the wrong method would be a #VALUE! there)."""
+    from dataclasses import replace
+
+    import formulas
+
+    from tests.workbook import bridge, check
+    from xlfactor.workbook import procedure
+    from xlfactor.workbook.template import Inputs, Template
+
+    bridge.register("classic")
+    inp = Inputs(start=200001, bt_window=36, bt_step=24)
+    path = tmp_path / "risk.xlsx"
+    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
+    model = formulas.ExcelModel().loads(str(path)).finish()
+    cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "risk_method"))
+    for method in ("budget", "factor", "targetvol", "minvar"):
+        solution = model.calculate(inputs={cell: method})
+        check.check(path, book, solution, procedure.run(replace(inp, risk_method=method)), cached=False)
+
+
 def test_classic_template_with_no_penalised_factor(tmp_path):
     """One factor, unpenalised: the Lambda sheet's zeros and the Loadings sheet's DROP(OLS) evaluate as cached."""
     from tests.workbook import bridge, check
