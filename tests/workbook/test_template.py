@@ -266,7 +266,7 @@ def test_chart_series_point_at_blocks(books):
         "CAPM expected excess return vs historical mean (% a year)",
         "Cross-validated error (summed over assets)",
         "Weights and risk shares by asset",
-        "Risk share by factor and specific risk",
+        "Portfolio variance share by factor and specific risk (%)",
         *[f"{n}: OLS, ridge, lasso" for n in factors],
         "Growth of 1 by model (cumulative excess return)",
         "Predicted vs realised volatility, out of sample (a year)",

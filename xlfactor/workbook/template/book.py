@@ -58,7 +58,7 @@ class Book:
         size=(620, 340),
         x_offset: int = 0,
     ):
-        """A chart with a title, axis titles and the legend below; placed at (row, col), ``x_offset`` pixels right."""
+        """A chart with a title, axis titles and (two series or more) the legend below; placed at (row, col), ``x_offset`` pixels right."""
         ch = self.wb.add_chart(kind)
         for s in series:
             ch.add_series(s)
@@ -73,7 +73,8 @@ class Book:
                 }
             )
         ch.set_size({"width": size[0], "height": size[1]})
-        ch.set_legend({"position": "bottom", "font": {"size": 11}})
+        # one series: the title and axis titles say what it is; a legend would only repeat them
+        ch.set_legend({"none": True} if len(series) == 1 else {"position": "bottom", "font": {"size": 11}})
         sheet.ws.insert_chart(row, col, ch, {"y_offset": 2, "x_offset": x_offset})  # top edge below a page break
         sheet._used(row + -(-size[1] // 20) - 1, col, row, col)  # rows of 20 px; its columns: at the page setup
         sheet.charts.append((row, col, size[0] + x_offset, size[1]))

@@ -10,6 +10,7 @@ STYLES = {
     "title": {"bold": True, "font_size": 16, "font_color": "#1F3864"},
     "h2": {"bold": True, "font_size": 12, "font_color": "#1F3864", "bottom": 1},
     "head": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center"},
+    "head_wrap": {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center", "text_wrap": True},
     "label": {"bold": True},
     "text": {"text_wrap": False},
     "note": {"italic": True, "font_color": "#595959"},

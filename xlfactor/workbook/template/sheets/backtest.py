@@ -39,8 +39,8 @@ def serial(period: int, frequency: str) -> float:
     return float((day - datetime.date(1899, 12, 30)).days)
 
 
-def calendar(s: Sheet, r: int, c: int, periods: Expr, frequency: str, block: str) -> Ref:
-    """A column of dates beside a column of periods (charts need dates for a date axis)."""
+def calendar(s: Sheet, r: int, c: int, periods: Expr, frequency: str, block: str, header: str) -> Ref:
+    """A column of dates, headed ``header``, beside a column of periods (charts need dates for a date axis)."""
     p = periods.a1()
     text = (
         f"DATE(INT({p}/100),MOD({p},100),1)"
@@ -48,7 +48,7 @@ def calendar(s: Sheet, r: int, c: int, periods: Expr, frequency: str, block: str
         else f"DATE(INT({p}/10000),MOD(INT({p}/100),100),MOD({p},100))"
     )
     values = [[serial(row[0], frequency)] for row in periods.values()]
-    s.text(r - 1, c, "Date", s.book.fmt["head"])
+    s.text(r - 1, c, header, s.book.fmt["head_wrap"])
     out = s.array(r, c, Expr(text, values), s.book.num_format("yyyy-mm" if frequency == "monthly" else "yyyy-mm-dd"))
     s.blocks[block] = out
     return out
@@ -143,7 +143,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     pct, num3 = book.number(decimals=2, percent=True), book.number(decimals=3)
     row_formats = [f["head"]] + [
         pct
-        if key in ("return", "volatility", "predicted_vol", "turnover", "turnover_year", "rc_dispersion")
+        if key in ("return", "volatility", "predicted_vol", "outside", "turnover", "turnover_year", "rc_dispersion")
         else f["int"]
         if key in ("periods", "rebalances")
         else num3
@@ -163,7 +163,11 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         (2 + m_, "Rolling market beta at each rebalance, by asset"),
     ):
         s.text(series_head.r0 + 1, c, label, f["label"])
-    s.text(series_head.r0 + 2, 0, "Month" if d.frequency == "monthly" else "Date", f["head"])
+    # each column says what it holds: the growth's periods and the window ends, as periods and as dates
+    period, digits = d.period_word.capitalize(), "YYYYMM" if d.frequency == "monthly" else "YYYYMMDD"
+    s.text(series_head.r0 + 2, 0, f"{period} ({digits})", f["head"])
+    s.ws.set_row(series_head.r0 + 2, 30)  # two lines: the narrow date columns' headers wrap
+    s.heights[series_head.r0 + 2] = 30.0
     for j, m in enumerate(models):
         s.text(series_head.r0 + 2, 1 + j, m, f["head"])
     cum = s.udf(
@@ -177,7 +181,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     n_rows = cum.r1 - cum.r0 + 1
     first = Expr(f"CHOOSECOLS({cum.a1()},1)", [row[:1] for row in cum.values()])  # follows the spill
     colours = ["#A6A6A6", "#5A8AC6", "#C00000", "#70AD47"]
-    dates = calendar(s, cum.r0, 1 + m_, first, d.frequency, "bt_dates")
+    dates = calendar(s, cum.r0, 1 + m_, first, d.frequency, "bt_dates", f"{period} (date)")
     growth = np.array([r[1:] for r in cum.values()], dtype=float)
     spread = float(np.nanmax(np.abs(growth - growth[:, :1])))
     same = spread < COINCIDE * float(np.nanmax(growth) - np.nanmin(growth))
@@ -244,7 +248,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         block="rolling_beta",
         col_formats=[f["period"]] + [num3] * d.shape()[1],
     )
-    s.text(series_head.r0 + 2, b0, "Window end", f["head"])
+    s.text(series_head.r0 + 2, b0, f"Rebalance ({d.period_word})", f["head_wrap"])
     s.array(series_head.r0 + 2, b0 + 1, data["asset_names"], f["head"])
     b_rows = beta.r1 - beta.r0 + 1
     shown = min(n, 6)
@@ -255,6 +259,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         Expr(f"CHOOSECOLS({beta.a1()},1)", [row[:1] for row in beta.values()]),
         d.frequency,
         "beta_dates",
+        "Rebalance (date)",
     )
     book.chart(
         s,
@@ -271,7 +276,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         ],
         beta_charts.r0,
         0,
-        {"y": {"name": "beta", "num_format": "0.00"}, "x": {**date_axis(d.frequency, b_rows), "name": "window end"}},
+        {
+            "y": {"name": "beta", "num_format": "0.00"},
+            "x": {**date_axis(d.frequency, b_rows), "name": "rebalance (end of the trailing window)"},
+        },
         size=(760, 360),
     )
     s.ws.freeze_panes(0, 1)

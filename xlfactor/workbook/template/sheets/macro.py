@@ -28,7 +28,7 @@ METHODS = (
     ("Two-pass, Shanken (1992) errors (betas estimated)", "twopass", "shanken"),
     ("GMM, two-step, robust errors", "gmm", ""),
 )
-TESTS = ("J", "df", "p-value", "R2 (CS)", "1 + c")
+TESTS = ("J", "df", "p-value", "R2 (CS)", "Shanken 1+c")  # the last: Shanken's factor, applied to his errors only
 PAGE_COLS = 12  # notes wrap within the first columns: a printed page (27 + 12 x 9 characters at 75-80%)
 
 
@@ -40,6 +40,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     k = len(MACRO_FACTORS)
     s.set_column(0, 0, 27)
     s.set_column(1, n + 4, 9)
+    s.set_column(len(TESTS), len(TESTS), 12)  # the tests' last header, "Shanken 1+c"
     s.text(
         0, 0, "Macro factors: exposures to GDP growth, inflation and unemployment changes, and their premia", f["title"]
     )
@@ -158,8 +159,9 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         0,
         min(n, PAGE_COLS),
         "Premium: per quarter per unit of beta. J: the pricing errors' joint test on df degrees "
-        "of freedom; R2 (CS): the cross-sectional R2 of mean returns; 1 + c = 1 + lambda' Sf^-1 lambda at "
-        "these premia, the factor Shanken's errors scale the betas' part by. Robust errors without lags.",
+        "of freedom; R2 (CS): the cross-sectional R2 of mean returns; Shanken 1+c = 1 + lambda' Sf^-1 lambda at "
+        "each method's premia, the factor Shanken's errors scale the betas' part by: the plain and GMM errors do "
+        "not use it (shown for comparison). Robust errors without lags.",
         "note",
     )
 

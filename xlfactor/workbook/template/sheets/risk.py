@@ -166,10 +166,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     book.chart(
         s,
         {"type": "bar"},
-        "Risk share by factor and specific risk",
+        "Portfolio variance share by factor and specific risk (%)",
         [
             {
-                "name": "share of variance",
+                "name": "share of portfolio variance",
                 "categories": s.ref(by_factor.r0, 0, by_factor.r1, 0).a1(),
                 "values": by_factor.address(),
                 "fill": {"color": "#1F3864"},
@@ -179,8 +179,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         shares.r0 + 21,
         3,
         {
-            "x": {"num_format": "0%", "name": "share of variance"},
-            "y": {"name": "factor", "reverse": True, "label_position": "low"},
+            "x": {"num_format": "0%", "name": "share of variance (%)"},
+            "y": {"name": "source of risk", "reverse": True, "label_position": "low"},
         },
         size=(480, 380),
     )
