@@ -29,7 +29,7 @@ def _bounds(value, name: str):
     method=f"{options.describe('risk_method')}: erc = equal risk, budget = risk in proportion to budgets, "
     "factor = factor risk budgets.",
     budgets="budget: one positive number per asset; factor: one per factor (shares of systematic risk), or one more "
-    "for specific risk; targetvol with base budget or factor: for the base. Refused by the other methods.",
+    "for specific risk; targetvol: for its base when the base reads budgets. Refused by the other methods.",
     target_vol="targetvol only (refused otherwise): the volatility to aim for, per period like the covariance (e.g. 0.10/SQRT(12)).",
     base=f"targetvol only: the portfolio scaled to target_vol, {options.describe('target_base')}.",
     min_weight="Smallest weight per asset (one number, or a row of one per asset; shares of the invested portfolio). "
