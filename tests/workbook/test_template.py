@@ -330,14 +330,15 @@ def test_number_formats_read_as_a_report(books):
     from xlfactor.workbook.template.sheets.lambda_ import LAMBDA_FORMAT
 
     path, book = books["classic"]
-    ws = openpyxl.load_workbook(path)["Market model"]
+    wb = openpyxl.load_workbook(path)  # once: a load of the shipped book takes seconds
+    ws = wb["Market model"]
     capm = book.block("Market model", "capm")
     fmt = lambda i: ws.cell(capm.r0 + 1 + i, capm.c0 + 1).number_format  # noqa: E731
     assert fmt(0) == "0.000%" and fmt(4).endswith("%") and fmt(6) == "0"  # alpha, R2, observations
     grs = book.block("Market model", "grs")
     assert "<0.0001" in ws.cell(grs.r0 + 1, grs.c0 + 2).number_format
     for sheet in ("Factors", "Market model", "Lambda", "Loadings", "Risk"):
-        for row in openpyxl.load_workbook(path)[sheet].iter_rows():
+        for row in wb[sheet].iter_rows():
             for cell in row:
                 assert "E+" not in cell.number_format or cell.number_format == LAMBDA_FORMAT, (
                     f"{sheet}!{cell.coordinate}: {cell.number_format}"
