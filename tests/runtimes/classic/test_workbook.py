@@ -5,7 +5,25 @@ another shape: this one the 720 x 45 x 7 data set from CSV files, the Office.js 
 flavours differ in the functions' stored names only, not in their ranges).
 """
 
+import pytest
+
 from tests.workbook import roundtrip
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory):
+    """The template on the shipped data from 2000 (36-month windows every 24), built and loaded by the formula engine
+    once for the tests that choose a method in Start's drop-down and recalculate: (inputs, path, book, model)."""
+    import formulas
+
+    from tests.workbook import bridge
+    from xlfactor.workbook.template import Inputs, Template
+
+    bridge.register("classic")
+    inp = Inputs(start=200001, bt_window=36, bt_step=24)
+    path = tmp_path_factory.mktemp("small") / "small.xlsx"
+    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
+    return inp, path, book, formulas.ExcelModel().loads(str(path)).finish()
 
 
 def test_classic_template_evaluates_to_the_core(tmp_path):
@@ -43,48 +61,34 @@ def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
     assert 0.5 < value["H1"] < 3
 
 
-def test_the_covariance_method_chosen_on_start_recalculates(tmp_path):
+def test_the_covariance_method_chosen_on_start_recalculates(small_book):
     """Issue 23.4: the functions refuse a covariance option their method does not read, so the formulas pass Start's
     half-life (and the Barra-style options) only to the methods that read them. Built with sample and recalculated
     with ewma in roundtrip.shipped (both runtimes); here ledoitwolf chosen in Start's drop-down, its half-life cell
     still filled: every block equals the core."""
     from dataclasses import replace
 
-    import formulas
-
     from tests.workbook import bridge, check
     from xlfactor.workbook import procedure
-    from xlfactor.workbook.template import Inputs, Template
 
-    bridge.register("classic")
-    inp = Inputs(start=200001, bt_window=36, bt_step=24)
-    path = tmp_path / "cov.xlsx"
-    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
+    inp, path, book, model = small_book
     assert book.block("Start", "halflife").value() == 36
-    model = formulas.ExcelModel().loads(str(path)).finish()
     cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "cov_method"))
     solution = model.calculate(inputs={cell: "ledoitwolf"})
     check.check(path, book, solution, procedure.run(replace(inp, cov_method="ledoitwolf")), cached=False)
 
 
-def test_the_risk_method_chosen_on_start_recalculates(tmp_path):
+def test_the_risk_method_chosen_on_start_recalculates(small_book):
     """Issue 23.4: RISK_ALLOC and BACKTEST refuse budgets or target_vol their (chosen) allocation does not read, so
     the formulas pass Start's budgets and target volatility only where the method reads them
     (``Template.only_for``): each method chosen in Start's drop-down, the budget cells and target still filled,
     every block equals the core (an argument passed to the wrong method would be a #VALUE! there)."""
     from dataclasses import replace
 
-    import formulas
-
     from tests.workbook import bridge, check
     from xlfactor.workbook import procedure
-    from xlfactor.workbook.template import Inputs, Template
 
-    bridge.register("classic")
-    inp = Inputs(start=200001, bt_window=36, bt_step=24)
-    path = tmp_path / "risk.xlsx"
-    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
-    model = formulas.ExcelModel().loads(str(path)).finish()
+    inp, path, book, model = small_book
     cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "risk_method"))
     for method in ("budget", "factor", "targetvol", "minvar"):
         solution = model.calculate(inputs={cell: method})
