@@ -119,7 +119,7 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
     path, book = books[flavor]
     names = {n.upper() for n in udfs.__all__}
     known = EXCEL_FUNCTIONS | (names if flavor == "classic" else {f"_XLDUDF_{n}" for n in names})
-    used, n = set(), 0
+    used, n, extents = set(), 0, {}  # each sheet's extent measured once (it reads every cell)
     # Start's optional inputs whose blank means "the default" (barra's correlation and regime half-lives)
     blank_ok = set()
     for key in ("corr_halflife", "regime_halflife"):
@@ -138,7 +138,9 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
             target = wb[sheet] if sheet else ws
             assert sheet == "" or sheet in wb.sheetnames
             last_row, last_col = int(r1 or r0), column_index_from_string(c1 or c0)
-            assert last_row <= _extent(target) or _inside(book.sheets[target.title], last_row - 1, last_col - 1), (
+            if target.title not in extents:
+                extents[target.title] = _extent(target)
+            assert last_row <= extents[target.title] or _inside(book.sheets[target.title], last_row - 1, last_col - 1), (
                 f"{ws.title}!{cell.coordinate} points past the end of {target.title}"
             )
             if sheet:
