@@ -47,9 +47,11 @@ def test_data_files_name_the_keyword_from_python(tmp_path, capsys):
         dataset.from_files(r, f, rf="nofile.csv", date_order="dayfirst")
     days = pd.DataFrame({"A": [0.01, 0.02] * 30}, index=pd.bdate_range("2020-01-01", periods=60).rename("date"))
     days.to_csv(tmp_path / "d.csv")
-    with pytest.raises(DataFileError, match=r"Pass a daily factors file as factors=\.\.\.\.$"):
+    with pytest.raises(
+        DataFileError, match=r"are monthly but the returns are daily: .*; pass daily ones as factors=\.\.\.\.$"
+    ):
         dataset.from_files(tmp_path / "d.csv", "french")
     assert cli.main(["workbook", "--returns", str(tmp_path / "d.csv"), "--out", str(tmp_path / "w")]) == 2
-    assert "Pass a daily factors file with --factors." in capsys.readouterr().err
+    assert "pass daily ones with --factors." in capsys.readouterr().err
     assert cli.main(["workbook", "--returns", str(r), "--factors", str(f), "--rf", "nofile.csv", "--dayfirst"]) == 2
     assert "--rf nofile.csv: no such file" in capsys.readouterr().err

@@ -207,7 +207,7 @@ def periods_per_year_argument(g) -> None:
         type=count("periods_per_year", minimum=1),
         default=None,
         metavar="N",
-        help="periods a year, to annualise (default: 12 for monthly data, 52 for weekly, 252 for daily)",
+        help="periods a year, to annualise (default: 4 for quarterly data, 12 for monthly, 52 for weekly, 252 for daily)",
     )
 
 
@@ -277,14 +277,14 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
         type=count("bt_window", minimum=2),
         default=None,
         metavar="PERIODS",
-        help="backtest estimation window, in periods (default 60 months, 104 weeks, 252 days)",
+        help="backtest estimation window, in periods (default 20 quarters, 60 months, 104 weeks, 252 days)",
     )
     g.add_argument(
         "--bt-step",
         type=count("bt_step", minimum=1),
         default=None,
         metavar="PERIODS",
-        help="backtest: periods between rebalances (default 12 months, 13 weeks, 63 days)",
+        help="backtest: periods between rebalances (default 4 quarters, 12 months, 13 weeks, 63 days)",
     )
     p.add_argument("--out", default=OUT, metavar="FOLDER", help=f"folder for the workbooks (default {OUT})")
     p.add_argument("--force", action="store_true", help="overwrite workbooks already in --out")
@@ -332,7 +332,7 @@ def detected_frequency(periods, frequency: str) -> tuple[str, int, float]:
 def periods_warning(given: int | None, periods, frequency: str, default: int | None = None) -> str | None:
     """--periods-per-year more than TOLERANCE times off the data's frequency: a warning naming it (not a refusal:
     the user may have a reason, e.g. another market's trading days). Without --periods-per-year, the default
-    (``default``, the data's: 12 monthly, 52 weekly, 252 daily; without it 12 for monthly dates, 252 for daily) is
+    (``default``, the data's: 4 quarterly, 12 monthly, 52 weekly, 252 daily; without it 12 for monthly dates, 252 for daily) is
     questioned the same way: e.g. quarterly data in daily dates."""
     name, nominal, per_year = detected_frequency(periods, frequency)
     used = (default or (12 if frequency == "monthly" else 252)) if given is None else given

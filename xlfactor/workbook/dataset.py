@@ -28,22 +28,32 @@ class DataFileError(InputValueError):
     """A returns, factors or rf file that cannot be used as it is."""
 
 
-PERIODS_PER_YEAR = {"monthly": 12, "weekly": 52, "daily": 252}
+PERIOD_WORDS = {"quarterly": "quarter", "monthly": "month", "weekly": "week", "daily": "day"}
+PERIODS_PER_YEAR = {"quarterly": 4, "monthly": 12, "weekly": 52, "daily": 252}
+
+
+def _per_year(first: pd.Timestamp, last: pd.Timestamp, n: int) -> float:
+    return (n - 1) / max((last - first).days / 365.25, 1e-9)
 
 
 def cadence(periods: np.ndarray, frequency: str) -> str:
-    """ "monthly" for YYYYMM periods; for YYYYMMDD ones "weekly" when they come between 25 and 114 times a year (the
-    geometric midpoints of 12, 52 and 252, as the command line's frequency warning reads them), else "daily"."""
-    if frequency == "monthly" or len(periods) < 2:
+    """What the dates are. YYYYMM periods (one row a month at most) are "quarterly" when they come fewer than
+    sqrt(4 x 12) = 6.9 times a year (quarter ends, as macro data come), else "monthly"; YYYYMMDD ones "weekly" when
+    they come between 25 and 114 times a year, else "daily". The cut-offs are the geometric midpoints of the
+    nominal counts (4, 12, 52, 252), as the command line's frequency warning reads them."""
+    if len(periods) < 2:
         return frequency
     p = np.asarray(periods, dtype=np.int64)
+    if frequency == "monthly":
+        first, last = (pd.Timestamp(year=int(x) // 100, month=int(x) % 100, day=1) for x in p[[0, -1]])
+        return "quarterly" if _per_year(first, last, len(p)) < np.sqrt(4 * 12) else "monthly"
     try:
         first, last = (
             pd.Timestamp(year=int(x) // 10000, month=int(x) // 100 % 100, day=int(x) % 100) for x in p[[0, -1]]
         )
     except ValueError:  # not dates (a Dataset built by hand): daily, as before
         return "daily"
-    per_year = (len(p) - 1) / max((last - first).days / 365.25, 1e-9)
+    per_year = _per_year(first, last, len(p))
     return "weekly" if np.sqrt(12 * 52) < per_year < np.sqrt(52 * 252) else "daily"
 
 
@@ -62,7 +72,8 @@ class Dataset:
 
     @property
     def cadence(self) -> str:
-        """monthly, weekly or daily: what the dates are (weekly data are written as days, YYYYMMDD)."""
+        """quarterly, monthly, weekly or daily: what the dates are (quarterly data are written as months, YYYYMM, the
+        quarter's last; weekly data as days, YYYYMMDD)."""
         return cadence(self.periods, self.frequency)
 
     @property
@@ -71,7 +82,7 @@ class Dataset:
 
     @property
     def period_word(self) -> str:
-        return {"monthly": "month", "weekly": "week", "daily": "day"}[self.cadence]
+        return PERIOD_WORDS[self.cadence]
 
     @property
     def market(self) -> np.ndarray:
@@ -302,6 +313,21 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     return values[[pos[int(p)] for p in periods]]
 
 
+def _same_cadence(returns: str, other: str, what: str, cli: bool) -> None:
+    """Refuse factors or a risk-free rate of another cadence than the returns': matched date by date, monthly factors
+    against quarterly returns would take each quarter's last month for the quarter (a silently wrong regression)."""
+    if other == returns:
+        return
+    one, many = PERIOD_WORDS[returns], PERIOD_WORDS[other]
+    how = f"pass {returns} ones" + ("" if "file" in what else f" {spelled('as factors=...', 'with --factors', cli)}")
+    if (other, returns) == ("monthly", "quarterly"):
+        how = "compound the months to quarters first (xlfactor.compound in Python, COMPOUND_RETURNS in Excel)"
+    raise DataFileError(
+        f"{what} {'are' if what.endswith('factors') else 'is'} {other} but the returns are {returns}: each {one} "
+        f"would be matched with a single {many}'s value; {how}."
+    )
+
+
 def from_files(
     returns,
     factors="french",
@@ -325,21 +351,17 @@ def from_files(
     if date_order not in DATE_ORDERS:
         raise InputValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}; got {date_order!r}.")
     periods, freq, r, names = _read(returns, "returns", date_order, RETURN_FLOOR, cli)
-    notes = [f"Returns: {Path(returns).name} ({len(periods)} {cadence(periods, freq)} periods, {len(names)} assets)."]
+    kind = cadence(periods, freq)
+    notes = [f"Returns: {Path(returns).name} ({len(periods)} {kind} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
-        if freq != "monthly":
-            raise DataFileError(
-                "the shipped French factors are monthly; the returns file has daily dates. "
-                f"Pass a daily factors file {spelled('as factors=...', 'with --factors', cli)}."
-            )
+        _same_cadence(kind, "monthly", "the shipped French factors", cli)
         base = french(low_vol_from=low_vol_from)
         fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
         notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
     else:
         fp, ffreq, fv, fnames = _read(factors, "factors", date_order, cli=cli)
-        if ffreq != freq:
-            raise DataFileError(f"the returns are {freq} but the factors file {Path(factors).name} is {ffreq}.")
+        _same_cadence(kind, cadence(fp, ffreq), f"the factors file {Path(factors).name}", cli)
         base_rf = None
     where = "shipped French factors" if shipped else f"factors file {Path(factors).name}"
     if rf is not None and not shipped and str(rf) in fnames:  # a column of the factors file
@@ -354,7 +376,8 @@ def from_files(
                 + ("" if shipped else ", and no such column of the factors file")
                 + "."
             )
-        rp, _, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR, cli)
+        rp, rfreq, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR, cli)
+        _same_cadence(kind, cadence(rp, rfreq), f"the rf file {Path(rf).name}", cli)
         if rv.shape[1] != 1:
             raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
         rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")
@@ -402,7 +425,7 @@ def from_files(
         tuple(fnames),
         r,
         tuple(names),
-        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({cadence(periods, freq)})",
+        f"Your data: {len(names)} assets, {len(fnames)} factors, {first} to {last} ({kind})",
         tuple(notes),
         frequency=freq,
     )

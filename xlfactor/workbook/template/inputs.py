@@ -27,7 +27,12 @@ WHOLE_NUMBERS = {
 # Barra-style options of the factor covariance and specific risk (core.options.DEFAULTS; blank = off), offered on
 # Start and passed on by the sheets when the Excel functions take them (FACTOR_COV, SPECIFIC_VAR, BACKTEST)
 BARRA = ("nw_lags", "corr_halflife", "regime_halflife", "specific_shrink")
-BT_DEFAULTS = {"monthly": (60, 12), "weekly": (104, 13), "daily": (252, 63)}  # backtest window and step, by cadence
+BT_DEFAULTS = {
+    "quarterly": (20, 4),
+    "monthly": (60, 12),
+    "weekly": (104, 13),
+    "daily": (252, 63),
+}  # backtest window and step, by cadence
 
 
 def udf_takes(function: str, argument: str) -> bool:
@@ -91,7 +96,7 @@ class Inputs:
         "target_vol"
     ]  # risk method targetvol: the volatility aimed at, a year (decimal: 0.10 = 10%)
     periods_per_year: int | None = (
-        None  # to annualise and de-annualise; None: the data's (12 monthly, 52 weekly, 252 daily)
+        None  # to annualise and de-annualise; None: the data's (4 quarterly, 12 monthly, 52 weekly, 252 daily)
     )
     factor_budgets: tuple[float, ...] | None = None
     asset_budgets: tuple[float, ...] | None = None
