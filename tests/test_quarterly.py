@@ -52,7 +52,12 @@ def files(tmp_path_factory):
 
 def test_quarterly_files_are_read_as_quarters_and_annualised_with_four(files):
     data = dataset.from_files(files["returns"][0], files["factors"][0], rf="RF")
-    assert (data.cadence, data.periods_per_year, data.period_word) == ("quarterly", 4, "quarter")
+    assert (data.cadence, data.periods_per_year, data.period_word, data.period_header) == (
+        "quarterly",
+        4,
+        "quarter",
+        "Quarter",
+    )
     assert len(data.periods) == 213 and data.periods[0] == 196403 and data.title.endswith("(quarterly)")
     assert periods_warning(None, data.periods, data.frequency, data.periods_per_year) is None
     done = Inputs().resolve(data)

@@ -85,6 +85,11 @@ class Dataset:
         return PERIOD_WORDS[self.cadence]
 
     @property
+    def period_header(self) -> str:
+        """The heading of a column of periods: Month or Quarter (YYYYMM numbers), else Date (YYYYMMDD)."""
+        return {"monthly": "Month", "quarterly": "Quarter"}.get(self.cadence, "Date")
+
+    @property
     def market(self) -> np.ndarray:
         """The market's excess return: the first factor."""
         return self.factors[:, 0]

@@ -83,7 +83,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     s.heading(head - 1, 2, FACTORS_HEAD)
     s.heading(head - 1, a0, "Asset returns (total)")
     ret_fmt = book.number(d.returns, sig=2, decimals=4 if d.frequency == "monthly" else 5)
-    for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
+    for j, h in enumerate([d.period_header, "RF"]):
         s.text(head, j, h, f["head"])
     for j, h in enumerate(d.factor_names):
         s.text(head, 2 + j, h, f["head"])

@@ -51,7 +51,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         "factors": s.udf(win_r0, 3, "SAMPLE_WINDOW", [data["factors"], *window_args, use_now], ret, block="factors"),
     }
     s.heading(window.r0, 0, "Sample window (every later sheet uses these blocks)")
-    for j, h in enumerate(["Month" if d.frequency == "monthly" else "Date", "RF"]):
+    for j, h in enumerate([d.period_header, "RF"]):
         s.text(window.r0 + 1, j, h, f["head"])
     # the CAPM's market: the Data sheet's first factor, whether selected or not (its name heads a column after)
     s.text(window.r0 + 1, 2, "CAPM market", f["head"])

@@ -53,7 +53,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
     )
     s.udf(excess_r0, 0, "SAMPLE_WINDOW", [data["periods"], *window_args], f["period"], block="excess_months")
     s.heading(window.r0, 0, "Excess returns over the window (every later sheet uses this block)")
-    s.text(window.r0 + 1, 0, "Month" if d.frequency == "monthly" else "Date", f["head"])
+    s.text(window.r0 + 1, 0, d.period_header, f["head"])
     s.array(window.r0 + 1, 1, data["asset_names"], f["head"])
     mkt = factors["market"]
     pw, ppy, a_year = d.period_word, tpl.start_ref("periods_per_year"), tpl.inp.periods_per_year
