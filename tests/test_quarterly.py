@@ -17,8 +17,10 @@ import statsmodels.api as sm
 from xlfactor import compound
 from xlfactor.cli_options import periods_warning
 from xlfactor.data import load_french
+from xlfactor.errors import InputValueError
 from xlfactor.workbook import dataset, procedure
 from xlfactor.workbook.dataset import DataFileError
+from xlfactor.workbook.macro import macro_example
 from xlfactor.workbook.template.inputs import Inputs
 
 FACTORS = ["Mkt-RF", "SMB", "HML", "Mom"]
@@ -113,3 +115,32 @@ def test_weekly_returns_against_daily_factors_are_refused(tmp_path):
     weekly.to_csv(tmp_path / "r.csv")
     with pytest.raises(DataFileError, match=r"the factors file f\.csv is daily but the returns are weekly"):
         dataset.from_files(tmp_path / "r.csv", tmp_path / "f.csv")
+
+
+def test_quarterly_returns_compound_as_they_are_to_quarters_and_four_at_a_time_to_years():
+    months = np.array([199001 + i for i in range(12)] + [199101 + i for i in range(12)])
+    r = np.random.default_rng(1).normal(0.01, 0.04, (24, 3))
+    q = compound(r, months, "quarter")
+    again = compound(q.returns, q.labels, "quarter")
+    assert again.labels.tolist() == q.labels.tolist() and again.first_row.tolist() == list(range(8))
+    np.testing.assert_allclose(again.returns, q.returns, rtol=1e-15)
+    np.testing.assert_allclose(compound(q.returns, q.labels, "year").returns, compound(r, months, "year").returns)
+    late = compound(q.returns[1:], q.labels[1:], "year")  # from 1990Q2: the first complete year is 1991
+    assert late.labels.tolist() == [199112] and late.first_row.tolist() == [3]
+    with pytest.raises(InputValueError, match=r"row 3 \(199012\) skips 1 quarter\(s\) after 199006"):
+        compound(r[:3], [199003, 199006, 199012], "quarter")
+    with pytest.raises(InputValueError, match=r"row 2 \(199004\) skips 2 month\(s\) after 199001"):
+        compound(r[:3], [199001, 199004, 199005], "quarter")  # monthly with a gap, not quarterly
+    with pytest.raises(InputValueError, match="row 1 is 199002, not the last month of a quarter"):
+        compound(r[:3], [199002, 199005, 199008], "quarter")
+
+
+def test_the_macro_example_on_quarterly_data_is_the_monthly_datas(files):
+    """The Macro sheet used to say "needs monthly data" to quarterly data; compounded or given, the same quarters."""
+    monthly = dataset.from_files(files["returns"][1], files["factors"][1], rf="RF")
+    quarterly = dataset.from_files(files["returns"][0], files["factors"][0], rf="RF")
+    a, b = macro_example(monthly), macro_example(quarterly)
+    assert a is not None and b is not None and a.labels.tolist() == b.labels.tolist() and len(a.labels) >= 150
+    np.testing.assert_allclose(b.excess, a.excess, rtol=1e-12, atol=1e-15)
+    for res in ("plain", "shanken", "gmm"):
+        np.testing.assert_allclose(getattr(b, res).premia, getattr(a, res).premia, rtol=1e-8, atol=1e-12)

@@ -72,14 +72,15 @@ def month_index(labels, name: str = "periods") -> np.ndarray:
 
 
 def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Compounded:
-    """Compound monthly ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
+    """Compound monthly (or quarterly) ``returns`` (T x N, one row per YYYYMM label) to quarters or years.
 
     Parameters
     ----------
     returns : array_like
-        T x N simple returns, one row per month.
+        T x N simple returns, one row per month; or one per quarter, labelled by the quarter's last month
+        (195903, 195906, ...: compounded to quarters they are returned as they are, to years four at a time).
     labels : array_like
-        T YYYYMM labels, consecutive and increasing.
+        T YYYYMM labels, consecutive months (or consecutive quarter ends) and increasing.
     to : str, optional
         ``quarter`` (default) or ``year``.
 
@@ -113,24 +114,29 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
     if m.size != y.shape[0]:
         raise InputShapeError(f"periods has {m.size} labels but returns has {y.shape[0]} rows; give one label per row.")
     step = np.diff(m)
-    if (step != 1).any():
-        i = int(np.flatnonzero(step != 1)[0]) + 1
+    months = 3 if (step == 3).sum() > (step == 1).sum() else 1  # months a row holds: quarterly rows are quarter ends
+    if months == 3:
+        check_period_ends(labels, "quarter", "periods")
+    if (step != months).any():
+        i = int(np.flatnonzero(step != months)[0]) + 1
         lab = v.as_float_1d(labels, "periods")
+        word = "month" if months == 1 else "quarter"
         why = (
             "repeats or goes back (overlapping periods)"
             if step[i - 1] < 1
-            else f"skips {step[i - 1] - 1} month(s) after {lab[i - 1]:g}"
+            else f"skips {step[i - 1] // months - 1} {word}(s) after {lab[i - 1]:g}"
         )
         raise InputValueError(
-            f"periods row {i + 1} ({lab[i]:g}) {why}; monthly returns must have one row per month, "
+            f"periods row {i + 1} ({lab[i]:g}) {why}; {word}ly returns must have one row per {word}, "
             "consecutive and increasing."
         )
-    size = MONTHS[to]
-    start = (-m[0]) % size  # first row that begins a period
+    size = MONTHS[to] // months  # rows a period holds
+    start = (months - 1 - m[0]) % MONTHS[to] // months  # first row that begins a period
     count = (m.size - start) // size
     if count < 1:
         raise InsufficientDataError(
-            f"returns covers {m.size} month(s) but no complete {to}; pass at least the {size} months of one {to}."
+            f"returns covers {m.size} {'month' if months == 1 else 'quarter'}(s) but no complete {to}; pass at "
+            f"least the {size} {'months' if months == 1 else 'quarters'} of one {to}."
         )
     block = y[start : start + count * size].reshape(count, size, y.shape[1])
     last = m[start + size - 1 : start + count * size : size]

@@ -94,13 +94,13 @@ def mimicking_portfolio(factor, base_returns, output=None, rf=None):
 
 
 @udf(
-    returns="Monthly returns: one row per month, one column per asset (simple decimal returns).",
+    returns="Monthly or quarterly returns: one row per month (or quarter), one column per asset (simple decimal returns).",
     periods=PERIODS,
     frequency=f"{options.describe('frequency')}: compound each complete period of that length.",
     align_to="Optional: the slower series' labels (YYYYMM of each quarter's last month); one output row per label.",
 )
 def compound_returns(returns, periods, frequency=None, align_to=None):
-    """Monthly returns compounded to quarters or years: label then returns per period, or rows aligned to labels."""
+    """Monthly (or quarterly) returns compounded to quarters or years: label then returns per period, or rows aligned to labels."""
     y, lab = cells.aligned((returns, "returns"), (periods, "periods"))
     to = cells.option(frequency, options.FREQUENCIES, "frequency", options.DEFAULTS["frequency"])
     res = freq.compound(y, cells.one_column(lab, "periods"), to)

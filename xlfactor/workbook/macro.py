@@ -1,9 +1,10 @@
 """The macro example of the demo and the Macro sheet: the assets' exposures to GDP growth, inflation and
 unemployment changes, their risk premia (two-pass with plain and Shanken errors, and GMM), and GDP's mimicking
-portfolio, on the quarters of the sample window (Start's first and last period) that the monthly data share with
-statsmodels' macrodata (1959Q2-2009Q3).
+portfolio, on the quarters of the sample window (Start's first and last period) that the monthly (or quarterly)
+data share with statsmodels' macrodata (1959Q2-2009Q3).
 
-Monthly total returns and the risk-free rate are compounded to quarters (``core.frequency.compound``), excess returns
+Monthly total returns and the risk-free rate are compounded to quarters (``core.frequency.compound``; quarterly ones
+are taken as they are), excess returns
 are their difference; the cross-section has an intercept (the zero-beta excess return), since macro factors are not
 returns and nothing ties the premia to a zero intercept.
 """
@@ -52,7 +53,7 @@ def quarterly_excess(data: Dataset, labels: np.ndarray, start: int | None = None
 
 
 def shared_quarters(data: Dataset) -> int:
-    """How many macro quarters the data cover completely (0 for data that are not monthly)."""
+    """How many macro quarters the data cover completely (0 for data that are neither monthly nor quarterly)."""
     if data.frequency != "monthly":
         return 0
     labels = macro_labels(load_macro()).to_numpy()

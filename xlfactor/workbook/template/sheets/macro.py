@@ -2,8 +2,9 @@
 their risk premia (two-pass with plain and Shanken errors, and GMM) and GDP's mimicking portfolio, per quarter.
 
 The macro series (statsmodels' macrodata, 1959Q2-2009Q3) are pasted at the bottom; the Data sheet's monthly
-returns and risk-free rate over Start's sample window are compounded to those quarters by COMPOUND_RETURNS, so a
-new window on Start moves every estimate here. Data that are not monthly, or share fewer than
+(or quarterly) returns and risk-free rate over Start's sample window are compounded to those quarters by
+COMPOUND_RETURNS (quarterly ones are taken as they are), so a new window on Start moves every estimate here. Data
+that are neither monthly nor quarterly (quarters labelled by their last month), or share fewer than
 ``macro.MIN_QUARTERS`` quarters with the series, get a note instead of the formulas.
 """
 
@@ -50,7 +51,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             1,
             0,
             max(n, 8),
-            f"Needs monthly data (YYYYMM) whose sample window (on Start) shares at least "
+            f"Needs monthly or quarterly data (YYYYMM) whose sample window (on Start) shares at least "
             f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
             "assets; these data do not.",
             "note",
@@ -62,7 +63,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         min(n, PAGE_COLS),
         "Per quarter, decimal: the macro series (statsmodels' macrodata, pasted at the bottom) are "
         "not returns, so their premia come from the cross-section of the assets, with an intercept (the "
-        "zero-beta rate). Returns: the Data sheet's over Start's sample window, compounded to quarters.",
+        "zero-beta rate). Returns: the Data sheet's over Start's sample window, "
+        + ("quarterly as they are." if d.cadence == "quarterly" else "compounded to quarters."),
         "note",
     )
     m = load_macro()
