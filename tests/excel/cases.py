@@ -632,6 +632,8 @@ ERROR_CASES = [
             ("targetvol", [[[0.5, 0.5, 1.0]], [[0.01]], [["minvar"]]], "budgets", "", "budget or factor"),
             ("budget", [[[0.5, 0.5, 1.0]], [[0.01]]], "target_vol", "", "targetvol"),
             ("minvar", [None, [[0.01]]], "target_vol", "", "targetvol"),
+            ("erc", [None, None, [["minvar"]]], "base", r" \(the default\)", "targetvol"),
+            ("budget", [[[0.5, 0.5, 1.0]], None, [["erc"]]], "base", "", "targetvol"),
         ]
     ],
     *[

@@ -55,6 +55,7 @@ def risk_alloc(
     model = shared.factor_model(loadings, factor_covariance, specific_variance)
     chosen = cells.option(method, options.ALLOC_METHODS, "method", D["risk_method"])
     based = cells.option(base, options.TARGET_BASES, "base", D["target_base"])  # targetvol's budgets serve its base
+    cells.unused(base, "base", chosen, ("targetvol",), D["risk_method"])  # the core cannot tell given from default
     n_assets, n_factors = model.loadings.shape
     alloc = shared.alloc_options(chosen, "method", budgets, target_vol, n_assets, n_factors, based)
     res = risk.allocate(
