@@ -24,7 +24,7 @@ STYLES = {
         "align": "center",
         "num_format": '"TRUE";"TRUE";"FALSE"',
     },
-    "period": {"num_format": "0", "align": "left"},
+    "period": {"num_format": "0", "align": "left", "indent": 1},  # clear of a right-aligned date beside it
     "int": {"num_format": "0"},
     "pvalue": {"num_format": '[<0.0001]"<0.0001";0.0000'},
     "tstat": {"num_format": "0.00"},

@@ -54,9 +54,9 @@ def calendar(s: Sheet, r: int, c: int, periods: Expr, frequency: str, block: str
     return out
 
 
-def date_axis(frequency: str, rows: int) -> dict:
-    """A date axis labelled by year, about eight labels across."""
-    years = max(1, round(rows / (12 if frequency == "monthly" else 252) / 8))
+def date_axis(periods_per_year: int, rows: int) -> dict:
+    """A date axis labelled by year, about eight labels across (``rows`` periods, ``periods_per_year`` a year)."""
+    years = max(1, round(rows / periods_per_year / 8))
     return {
         "name": "date",
         "date_axis": True,
@@ -203,7 +203,7 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         0,
         {
             "y": fitted({"name": "growth of 1", "num_format": "0.0"}, growth, book.flavor == "preview"),
-            "x": date_axis(d.frequency, n_rows),
+            "x": date_axis(d.periods_per_year, n_rows),
         },
         size=(620, 360),
     )
@@ -278,7 +278,10 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
         0,
         {
             "y": {"name": "beta", "num_format": "0.00"},
-            "x": {**date_axis(d.frequency, b_rows), "name": "rebalance (end of the trailing window)"},
+            "x": {
+                **date_axis(d.periods_per_year, b_rows * (tpl.inp.bt_step or 1)),
+                "name": "rebalance (end of the trailing window)",
+            },
         },
         size=(760, 360),
     )
