@@ -102,18 +102,11 @@ def test_without_dask_the_message_says_how_to_install_it(monkeypatch):
         engines.run_chunks("dask", None, len, [("ab",)])
 
 
-def test_malloc_thresholds_are_restored_only_where_dask_fixed_them():
+def test_malloc_thresholds_are_restored_only_where_dask_fixed_them(client, monkeypatch):
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: every large temporary a fresh mapping (system time
-    7x); the engine sets glibc's usual thresholds in such a worker, and leaves other processes alone."""
-    import os
-    import subprocess
-    import sys
-
-    code = "from xlfactor.core import engines; print(engines.malloc_as_by_default())"
-    env = {k: val for k, val in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
-
-    def run(e):
-        return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True).stdout
-
-    assert run(env).strip() == "False"
-    assert run({**env, "MALLOC_TRIM_THRESHOLD_": "65536"}).strip() == "True"
+    7x); the engine sets glibc's usual thresholds in such a worker (the module's cluster: its nanny started the
+    workers), and leaves other processes alone (this one, the variable unset)."""
+    assert set(client.run(lambda: __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {"65536"}
+    assert list(client.run(engines.malloc_as_by_default).values()) == [True, True]
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert engines.malloc_as_by_default() is False

@@ -50,8 +50,10 @@ def test_reachable_budgets_inside_the_bounds_are_met():
     assert res.weights.min() >= 0.1 - 1e-12 and res.weights.max() <= 0.5 + 1e-12
 
 
-def scipy_nearest(m, b, lo, hi, starts=12, seed=7):
-    """The reference: trust-constr on ||shares - b||^2 written from the definition, from seeded starts."""
+def scipy_nearest(m, b, lo, hi, starts=6, seed=7):
+    """The reference: trust-constr on ||shares - b||^2 written from the definition, from seeded starts (6: on both
+    budget sets below, each of 12 starts ends at the same optimum to trust-constr's precision, within 2.4e-8 of
+    the answer; the best of 6 is 5e-9 from it, the best of 12 3e-9)."""
     n = m.n_assets
 
     def dist2(w):

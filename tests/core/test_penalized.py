@@ -114,17 +114,54 @@ def spy(monkeypatch, name, arg=0):
 AUTO = SolvePolicy()
 
 
-@pytest.mark.parametrize("strategy", ["auto", "grouped", "inverse", "cholesky", "masked"])
-def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, strategy):
-    """20 correlated factors (condition 5e3), so most active sets exceed ``small_k``: under ``auto`` and ``inverse``
-    solved on their inactive loadings by the inverse Gram matrix; under ``grouped`` (no inverse) directly by Cholesky,
-    grouped by size; under ``cholesky`` every size by Cholesky; under ``masked`` every full system by one elimination.
-    The path and every fold's held-out errors against scikit-learn at tight tolerances."""
+@pytest.fixture(scope="module")
+def many_factors():
+    """20 correlated factors (condition 5e3), 12 assets, and scikit-learn's answers on them, computed for a grid
+    the first time it is asked for (the five strategies share the data, so they share the reference)."""
     rng = np.random.default_rng(5)
     t, k, n = 400, 20, 12
     x = rng.normal(0, 0.02, size=(t, k)) @ (np.eye(k) + 0.3 * rng.normal(size=(k, k)))  # correlated factors
     b = rng.normal(0.5, 0.5, size=(n, k)) * (rng.random((n, k)) < 0.7)
     y = x @ b.T + rng.normal(0, 0.02, size=(t, n))
+    cache: dict = {}
+
+    def reference(kind, lambdas):
+        key = (kind, lambdas.tobytes())
+        if key not in cache:
+            cache[key] = (_sk_path if kind == "path" else _sk_fold_errors)(y, x, lambdas)
+        return cache[key]
+
+    return y, x, reference
+
+
+def _sk_path(y, x, lambdas):
+    """scikit-learn's loadings at every 9th lambda of every 3rd asset."""
+    return {
+        (i, j): sk_lasso(lambdas[i, j]).fit(x, y[:, j]).coef_ for j in range(0, y.shape[1], 3) for i in range(0, 100, 9)
+    }
+
+
+def _sk_fold_errors(y, x, lambdas):
+    """scikit-learn's held-out errors along the grid on each walk-forward fold, every 3rd asset: (L, F) each."""
+    out = {}
+    folds = cv.splits(len(x), 5, "walkforward")
+    for j in range(0, y.shape[1], 3):
+        errs = []
+        for tr, te in folds:
+            xm, ym = x[tr].mean(0), y[tr, j].mean()
+            _, coefs, _ = lasso_path(x[tr] - xm, y[tr, j] - ym, alphas=lambdas[:, j], tol=1e-12, max_iter=100_000)
+            errs.append((((y[te, j] - ym)[:, None] - (x[te] - xm) @ coefs) ** 2).mean(axis=0))
+        out[j] = np.array(errs).T
+    return out
+
+
+@pytest.mark.parametrize("strategy", ["auto", "grouped", "inverse", "cholesky", "masked"])
+def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, many_factors, strategy):
+    """20 correlated factors (condition 5e3), so most active sets exceed ``small_k``: under ``auto`` and ``inverse``
+    solved on their inactive loadings by the inverse Gram matrix; under ``grouped`` (no inverse) directly by Cholesky,
+    grouped by size; under ``cholesky`` every size by Cholesky; under ``masked`` every full system by one elimination.
+    The path and every fold's held-out errors against scikit-learn at tight tolerances."""
+    y, x, reference = many_factors
     comp, chol = spy(monkeypatch, "_complement_solve", 2), spy(monkeypatch, "_cholesky_solve")
     masked = spy(monkeypatch, "_masked_solve", 1)
     res = penalized.lasso(y, x, strategy=strategy)
@@ -132,18 +169,11 @@ def test_lasso_with_many_factors_matches_sklearn_along_its_path(monkeypatch, str
     by_inverse = strategy in ("auto", "inverse")
     expected = (by_inverse, strategy in ("grouped", "cholesky"), strategy == "masked")
     assert (comp["problems"] > 100, chol["calls"] > 0, masked["calls"] > 0) == expected  # the path under test
-    for j in range(0, n, 3):
-        for i in range(0, 100, 9):
-            ref = sk_lasso(res.lambdas[i, j]).fit(x, y[:, j]).coef_
-            np.testing.assert_allclose(res.loadings[i, j], ref, rtol=0, atol=1e-8)
-    folds = cv.splits(t, 5, "walkforward")
+    for (i, j), ref in reference("path", res.lambdas).items():
+        np.testing.assert_allclose(res.loadings[i, j], ref, rtol=0, atol=1e-8)
     got = cv.cross_validate(y, x, method="lasso", folds=5, scheme="walkforward", strategy=strategy)
-    for j in range(0, n, 3):
-        for f, (tr, te) in enumerate(folds):
-            xm, ym = x[tr].mean(0), y[tr, j].mean()
-            _, coefs, _ = lasso_path(x[tr] - xm, y[tr, j] - ym, alphas=got.lambdas[:, j], tol=1e-12, max_iter=100_000)
-            err = (((y[te, j] - ym)[:, None] - (x[te] - xm) @ coefs) ** 2).mean(axis=0)
-            np.testing.assert_allclose(got.fold_mse[:, f, j], err, rtol=1e-7)
+    for j, err in reference("folds", got.lambdas).items():
+        np.testing.assert_allclose(got.fold_mse[:, :, j], err, rtol=1e-7)
 
 
 def test_a_batch_that_cholesky_refuses_is_solved_by_lu():
@@ -230,7 +260,7 @@ def test_lasso_grid_equals_lassocv_grid(french_xy):
     y, x = french_xy
     res = penalized.lasso(y, x)
     for j in range(30):
-        ref = LassoCV(cv=3).fit(x, y[:, j])  # only its grid is compared
+        ref = LassoCV(cv=2).fit(x, y[:, j])  # only its grid is compared (the fewest folds: it does not depend on them)
         np.testing.assert_allclose(res.lambdas[:, j], ref.alphas_, rtol=1e-12)
 
 
