@@ -201,7 +201,6 @@ def _worker_start(parent: int, niceness: int) -> None:
     when the server process is gone (killed, not shut down), never linger; warm up (``_warm``)."""
     if niceness and hasattr(os, "nice"):
         os.nice(niceness)
-    roomy_malloc()  # the body, the parser's buffers and the arrays reuse memory, not fresh pages (``create_app``)
 
     def watch():
         while os.getppid() == parent:
@@ -437,8 +436,9 @@ def create_app():
     from xlwings_server.main import main_app
 
     # glibc by default maps each block above 128-256 KiB afresh and gives freed memory back at once: reading a
-    # 12.7 MB body in uvicorn's 256 KB pieces then faulted in and zeroed new pages for every piece (event loop CPU
-    # 21 ms for the body alone, 4.5 ms with the memory kept for reuse; measured 7 Dec 2026)
+    # 12.7 MB body in uvicorn's 256 KB pieces then faulted in and zeroed new pages for every piece (a bare uvicorn
+    # app: event loop CPU 21 ms for the body, 4.5 ms with memory kept for reuse; this server's loop 16 -> 11 ms;
+    # 7 Dec 2026). Not in the worker processes: there the decode and the compute were 5-10% slower with it.
     roomy_malloc()
     hosts = os.environ.get("XLFACTOR_ALLOWED_HOSTS", ",".join(LOOPBACK_HOSTS)).split(",")
     guard = Guard(main_app, allowed_hosts=hosts)
