@@ -102,6 +102,20 @@ def test_what_simdjson_refuses_gets_json_s_verdict(body):
     assert type(got) is type(want) and (got == want if isinstance(want, tuple) else len(got) == len(want) == 1)
 
 
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_nested_list_of_one_far_into_a_large_body_is_found(where):
+    """The count of '[' (numpy, block by block) covers the whole body: a one-cell list in the last block of a body
+    larger than a block leaves its range lists, as in the first."""
+    rng = np.random.default_rng(0)
+    rows = rng.normal(0, 0.05, (2000, 40)).round(6).tolist()
+    at = 0 if where == "first" else -1
+    rows[at][-1] = [rows[at][-1]]
+    body = call_of(rows, [[1.0], [2.0]])
+    assert len(body) > 2 * decode.COUNT_BLOCK and decode._brackets(body) == body.count(b"[")
+    got = decode.call(body)
+    assert got["args"][0] == rows and same(as_json(got), json.loads(body))
+
+
 def test_the_parser_is_used_again_after_a_refused_body():
     good = call_of([[1.0, 2.0], [3.0, 4.0]])
     for body in (b"{not json", good, b'{"args": [[[1, [2]], [3, 4]]]}', good, good):

@@ -116,16 +116,44 @@ def test_core_returns_fresh_writable_results():
 
 
 def _hashes(monkeypatch) -> Counter:
-    """Bytes hashed per call of memo's sha256, by size."""
+    """Bytes hashed per key part (each of memo.hasher's hash objects), by size."""
     seen: Counter = Counter()
-    real = memo.hashlib.sha256
+    real = memo.hasher
 
-    def sha256(data=b""):
-        seen[len(data)] += 1
-        return real(data)
+    class Counted:
+        def __init__(self):
+            self.digest = real()
 
-    monkeypatch.setattr(memo.hashlib, "sha256", sha256)
+        def update(self, data):
+            seen[memoryview(data).nbytes] += 1
+            self.digest.update(data)
+
+        def hexdigest(self):
+            return self.digest.hexdigest()
+
+    monkeypatch.setattr(memo, "hasher", Counted)
     return seen
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["blake3", "sha256"])
+def test_a_key_part_changes_with_any_cell_and_shape(monkeypatch, fast):
+    """Array keys hash the bytes (BLAKE3 where installed, else SHA-256): one cell changed in the last row, a sign
+    of zero, or another shape of the same bytes is another key; equal arrays, however made, are one key."""
+    if fast and memo.blake3 is None:
+        pytest.skip("blake3 not installed")
+    if not fast:
+        monkeypatch.setattr(memo, "blake3", None)
+    assert type(memo.hasher()).__name__ == ("blake3" if fast else "HASH")
+    a = np.random.default_rng(1).normal(size=(2520, 50))
+    key = memo._key_part(a)
+    assert memo._key_part(a.copy()) == key and memo._key_part(np.asfortranarray(a)) == key
+    assert memo._key_part(a.tolist()) == key
+    changed = a.copy()
+    changed[-1, -1] = np.nextafter(changed[-1, -1], np.inf)
+    zero = np.zeros((3, 2))
+    assert memo._key_part(changed) != key
+    assert memo._key_part(a.reshape(1260, 100)) != key
+    assert memo._key_part(-zero) != memo._key_part(zero)
 
 
 @pytest.mark.parametrize("func", ["cv_lambda", "rolling_loadings", "backtest"])

@@ -74,14 +74,22 @@ def malloc_as_by_default() -> bool:
     mapped and zeroed again on every use. Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``,
     which also fixes the mmap threshold at 128 KiB; every array above it is then a fresh mapping whose pages fault
     in again (measured on a chunk of the daily rolling lasso: 0.7 s of system time against 0.1 s, half the work
-    again). Sets the thresholds glibc's own dynamic rule tops out at (mmap 32 MiB, trim 64 MiB); only where that
-    variable is set (a worker started otherwise is left alone). True when changed."""
-    import ctypes
-    import ctypes.util
+    again). Sets the thresholds glibc's own dynamic rule tops out at (``roomy_malloc``); only where that variable
+    is set (a worker started otherwise is left alone). True when changed."""
     import os
 
     if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
         return False
+    return roomy_malloc()
+
+
+def roomy_malloc() -> bool:
+    """glibc's memory thresholds at the values its own dynamic rule tops out at (mmap 32 MiB, trim 64 MiB): blocks
+    up to 32 MiB come from the heap and freed memory is kept for reuse, instead of each large block being a fresh
+    mapping whose pages fault in (and are zeroed) again. True when set; False where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h

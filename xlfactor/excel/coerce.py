@@ -304,7 +304,7 @@ def one_column(arr: np.ndarray, name: str) -> np.ndarray:
 def returns_and_factors(returns, factors, rf=None):
     """(y, x) with rf subtracted from the returns: the common first step of the regression functions."""
     y, x, r = periods([(returns, "returns"), (factors, "factors")], rf)
-    return y - r[:, None], x
+    return (y - r[:, None] if r.any() else y), x  # no rf (blank or 0): no copy of the returns
 
 
 def blank(value) -> bool:

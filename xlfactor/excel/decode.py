@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - the stdlib's json then
     orjson = None  # type: ignore[assignment]
 
 KEEP_PARSER_BYTES = 32 * 2**20  # a parser keeps buffers sized for the largest body it read: not beyond this
+COUNT_BLOCK = 2**18  # bytes compared at a time in _brackets (the comparison's result stays in the CPU's cache)
 _NUMBER_OR_BLANK = {float, int, type(None)}  # JSON numbers and null, as simdjson gives them in Python
 _local = threading.local()  # one parser per thread: a simdjson parser serves one document at a time
 
@@ -93,9 +94,16 @@ def _fast(parser, body: bytes) -> Any:
             data[key] = [_range(arg) for arg in value]
         else:
             data[key] = _python(value)
-    if body.count(b"[") != _arrays_in(data):
+    if _brackets(body) != _arrays_in(data):
         raise _Declined  # a list nested inside a range (as_buffer flattens it): interpreted cell by cell
     return data
+
+
+def _brackets(body: bytes) -> int:
+    """How many '[' the body holds: ``body.count(b"[")``, with numpy's vectorised comparison (1.5 ms for the
+    12.7 MB body of a 2,520 x 500 call; bytes.count 5 ms)."""
+    view = np.frombuffer(body, dtype=np.uint8)
+    return sum(int(np.count_nonzero(view[i : i + COUNT_BLOCK] == 0x5B)) for i in range(0, view.size, COUNT_BLOCK))
 
 
 def _python(value) -> Any:

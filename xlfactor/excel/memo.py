@@ -25,10 +25,21 @@ from typing import Any
 
 import numpy as np
 
+try:  # BLAKE3 (the ``server`` extra installs it): 2.3x SHA-256 on this machine, 3.0 vs 6.8 ms for 2,520 x 500 floats
+    import blake3
+except ImportError:  # SHA-256 then (hardware-accelerated here; blake2b is slower: 12-16 ms)
+    blake3 = None  # type: ignore[assignment]
+
 from ..core import backtest as walkforward
 from ..core import cv, penalized, premia, premia_gmm, rolling, statistical
 
 MAX_BYTES = 256 * 2**20  # per cached function; a 2,520 x 500 cross-validation result is about 5 MB
+
+
+def hasher():
+    """A new hash object for cache keys (``update``, ``digest``, ``hexdigest``): BLAKE3 where installed, else
+    SHA-256. Both are cryptographic: equal keys mean equal bytes, also for inputs made to collide."""
+    return blake3.blake3() if blake3 is not None else hashlib.sha256()
 
 
 def _key_part(x: Any) -> tuple:
@@ -40,8 +51,9 @@ def _key_part(x: Any) -> tuple:
             return ("sequence", tuple(_key_part(item) for item in x))
     if isinstance(x, np.ndarray):
         a = np.ascontiguousarray(x, dtype=float)
-        # sha256: hardware-accelerated on current CPUs (0.11 s for 121 MB here, blake2b 0.26 s); no copy
-        return ("array", a.shape, hashlib.sha256(a.data.cast("B")).hexdigest())
+        digest = hasher()
+        digest.update(a.data.cast("B"))  # no copy
+        return ("array", a.shape, digest.hexdigest())
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)):
         return ("number", float(x))  # 12 and 12.0 (a count from a cell) are the same option
     return ("value", repr(x))

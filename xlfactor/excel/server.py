@@ -20,8 +20,8 @@ CV_LAMBDA body held every other user's calls for half a second. So the guard ans
   passed 64 KB at a time, each turn waiting for the other process to be scheduled. Only the small answer
   comes back through the pipe;
 - a byte-identical repeat (Excel recalculating an unchanged large range) is answered from a small
-  cache of encoded answers, keyed by the body's SHA-256 (hashed chunk by chunk as the body arrives, so the
-  key is ready soon after its last byte), without decoding it again;
+  cache of encoded answers, keyed by the body's hash (``memo.hasher``: BLAKE3, or SHA-256; hashed chunk by
+  chunk as the body arrives, so the key is ready soon after its last byte), without decoding it again;
 - each worker process starts warm (``_worker_start``): its imports done and one small CV_LAMBDA computed, so
   that the first large call does not pay for lazily imported modules and finding BLAS's thread controls;
   one worker runs at the server's priority for a large call that comes alone, the others below it for large
@@ -38,7 +38,6 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import functools
-import hashlib
 import inspect
 import json
 import logging
@@ -55,7 +54,8 @@ if sys.platform != "emscripten":  # xlwings 0.37.8 tries `import pyodide` once p
 
 import numpy as np
 
-from . import decode, udfs, workers
+from ..core.engines import roomy_malloc
+from . import decode, memo, udfs, workers
 from .decode import orjson
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def answer(body: bytes, fast: bool = True) -> tuple[int, bytes, bytes]:
 
 def _take(digest, spool, chunks: list[bytes]) -> None:
     """Hash (``digest``, unless None) and write to the file ``spool`` (unless None) the next chunks of a large body:
-    in the spooler thread, while the event loop reads the chunks that follow (hashlib and file writes let go of
+    in the spooler thread, while the event loop reads the chunks that follow (hashing and file writes let go of
     the GIL; on the loop they made its reading of a 12.7 MB body 39 ms instead of 16)."""
     if digest is not None:
         for chunk in chunks:
@@ -218,7 +218,7 @@ def _worker_start(parent: int, niceness: int) -> None:
 
 
 class Answers:
-    """Encoded answers by the SHA-256 of their request body: least recently used first out, bounded in bytes."""
+    """Encoded answers by the hash of their request body (``memo.hasher``): least recently used first out, bounded in bytes."""
 
     def __init__(self, max_mb: float = ANSWER_CACHE_MB):
         self.max_bytes, self.size = int(max_mb * 2**20), 0
@@ -369,7 +369,7 @@ class Guard:
         if refused:
             return await _plain(send, *refused)
         chunks: list[bytes] = []
-        size, digest, spool, path = 0, hashlib.sha256(), None, None
+        size, digest, spool, path = 0, memo.hasher(), None, None
         taken: list[concurrent.futures.Future] = []  # the chunks of a large body, hashed and spooled in order
         try:
             while True:  # a small body's chunks hashed here; a large body's in the spooler thread as they arrive
@@ -413,7 +413,7 @@ class Guard:
                     os.unlink(path)  # type: ignore[arg-type]  # read by now, or never to be (an error, a repeat)
 
     async def reply(self, send, key: bytes, large: bool, body: bytes, path: str | None) -> None:
-        """Answer a call whose body is ``body`` (or the file ``path``) with the SHA-256 ``key``: from the cache of
+        """Answer a call whose body is ``body`` (or the file ``path``) with the hash ``key``: from the cache of
         answers, or computed in a thread (small) or a worker process (large)."""
         cached = self.answers.get(key)
         if cached is not None:
@@ -435,6 +435,11 @@ def create_app():
     """xlwings Server's app (reads the settings from the environment) behind the guard."""
     from xlwings_server.main import main_app
 
+    # glibc by default maps each block above 128-256 KiB afresh and gives freed memory back at once: reading a
+    # 12.7 MB body in uvicorn's 256 KB pieces then faulted in and zeroed new pages for every piece (a bare uvicorn
+    # app: event loop CPU 21 ms for the body, 4.5 ms with memory kept for reuse; this server's loop 16 -> 11 ms;
+    # 7 Dec 2026). Not in the worker processes: there the decode and the compute were 5-10% slower with it.
+    roomy_malloc()
     hosts = os.environ.get("XLFACTOR_ALLOWED_HOSTS", ",".join(LOOPBACK_HOSTS)).split(",")
     guard = Guard(main_app, allowed_hosts=hosts)
     if os.environ.get("XLFACTOR_WARM_WORKERS") == "1":
