@@ -76,6 +76,15 @@ def default_demo(tmp_path_factory):
     )
 
 
+@pytest.fixture
+def no_workbooks(monkeypatch):
+    """`xlfactor demo` without writing its workbooks, for tests of what it prints (tests/test_cli.py's demo test and
+    tests/workbook test the writing)."""
+    from xlfactor.workbook import template
+
+    monkeypatch.setattr(template, "build_all", lambda folder, *a, **k: [])
+
+
 def synthetic(t=600, k=3, n=20, seed=0, noise=0.02):
     """Seeded factor-model data with known alphas and loadings."""
     rng = np.random.default_rng(seed)

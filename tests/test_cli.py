@@ -18,13 +18,6 @@ def _prebuilt(default_demo, folder: Path) -> Path:
     return folder
 
 
-def _no_workbooks(monkeypatch) -> None:
-    """`xlfactor demo` without writing its workbooks, for tests of what it prints (the writing is tested above)."""
-    from xlfactor.workbook import template
-
-    monkeypatch.setattr(template, "build_all", lambda folder, *a, **k: [])
-
-
 @demo_group
 def test_demo_runs_the_procedure_and_writes_workbooks(default_demo, tmp_path, capsys):
     assert default_demo.codes[0] == 0
@@ -242,9 +235,8 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
     assert cli.main(["serve", "--dir", str(tmp_path), "--workers", "0", "--print-only"]) == 2
 
 
-def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys, monkeypatch):
+def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys, no_workbooks):
     """The note `xlfactor demo --risk factor` prints (its workbooks are not written: writing is tested above)."""
-    _no_workbooks(monkeypatch)
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
     assert (
@@ -398,11 +390,10 @@ def test_demo_and_workbook_share_options_and_output_folder():
     assert workbook["flavor"][1] == ("all", "classic", "officejs", "preview")
 
 
-def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, capsys, monkeypatch):
+def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, capsys, no_workbooks):
     """What the demo prints while it computes (its workbooks are not written: writing is tested above)."""
     import re
 
-    _no_workbooks(monkeypatch)
     assert cli.main(["demo", "--out", str(tmp_path), "--start", "200001"]) == 0
     text = capsys.readouterr().out
     steps = re.findall(r"^\[(\d)/7\] .* \.\.\. (\d+\.\d\d) s$", text, re.M)

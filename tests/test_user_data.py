@@ -207,19 +207,22 @@ def test_cli_workbook_without_returns_uses_the_shipped_data(tmp_path, files, cap
 
 
 def test_daily_data_builds_a_template_in_days(tmp_path):
-    """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day."""
+    """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day.
+    Three years of business days (756): the daily backtest's 252-day window and 63-day step still leave 8
+    rebalances (1,500 days took twice the time, most of it in the backtest's block bootstrap)."""
     from xlfactor.workbook.template import Template
 
-    _, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
-    days = np.array(pd.bdate_range("2015-01-01", periods=1500).strftime("%Y%m%d"), dtype=np.int64)
+    t = 756
+    _, rf, f, r, _, fnames, anames = synthetic.make(t=t, n=8, k=3, seed=5)
+    days = np.array(pd.bdate_range("2015-01-01", periods=t).strftime("%Y%m%d"), dtype=np.int64)
     data = dataset.Dataset(days, rf / 21, f / 5, tuple(fnames), r / 5, tuple(anames), "daily", frequency="daily")
     book = Template(data=data).build(tmp_path / "daily.xlsx", "preview")
     start = openpyxl.load_workbook(tmp_path / "daily.xlsx")["Start"]
     labels = [start.cell(r, 2).value for r in range(1, 30)]
     assert "EWMA half-life (days)" in labels and "Target volatility, % a year (risk allocation targetvol)" in labels
     assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252**0.5)
-    assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
-    assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations
+    assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (t, 1)
+    assert book.block("Market model", "capm").values()[6] == [float(t)] * 8  # observations
 
 
 def test_an_asset_starting_late_builds_with_the_em_warning_on_statistical(tmp_path):
