@@ -8,8 +8,11 @@ import pytest
 from xlfactor import cli
 
 # The tests reading the demo with every default share one run of it (tests/conftest.py: default_demo), in one
-# pytest-xdist worker; the tests that need "the workbooks already exist" start from a copy of its three workbooks.
+# pytest-xdist worker; the tests that need "the workbooks already exist" start from a copy of its three workbooks. The
+# other demo and workbook tests on the default data run in that worker too, after it (after_demo): their models come
+# from the Excel layer's caches the shared run filled (as within one `xlfactor demo`).
 demo_group = pytest.mark.xdist_group("demo")
+after_demo = pytest.mark.usefixtures("default_demo")
 
 
 def _prebuilt(default_demo, folder: Path) -> Path:
@@ -100,6 +103,16 @@ def test_console_script_module_runs():
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
+def test_the_command_starts_without_the_computing_libraries():
+    """`xlfactor --version`, `serve` and `lite` start without pandas, scipy, statsmodels or scikit-learn (1.5-2 s of
+    imports): the package root loads its names on first use and the commands import what they use."""
+    code = "import sys, xlfactor.cli; print(sorted({'pandas', 'scipy', 'statsmodels', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@demo_group
+@after_demo
 def test_workbook_command_rebuilds_all_flavours(tmp_path, capsys):
     assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("xlfactor_*.xlsx"))) == 3
@@ -235,6 +248,8 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
     assert cli.main(["serve", "--dir", str(tmp_path), "--workers", "0", "--print-only"]) == 2
 
 
+@demo_group
+@after_demo
 def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys, no_workbooks):
     """The note `xlfactor demo --risk factor` prints (its workbooks are not written: writing is tested above)."""
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0

@@ -12,6 +12,10 @@ from xlfactor.excel import udfs
 from xlfactor.workbook import procedure
 from xlfactor.workbook.template import Inputs
 
+# After the demo run shared with tests/test_cli.py and tests/excel/test_memo.py, in its worker (tests/conftest.py): the
+# procedure's models on the default inputs then come from the Excel layer's caches that run filled, as in `xlfactor demo`.
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.usefixtures("default_demo")]
+
 
 def test_default_portfolio_volatility_is_predicted_within_5_percent():
     predicted, realised = procedure.run(Inputs()).volatility()
@@ -38,7 +42,6 @@ def test_penalising_the_market_under_predicts_risk():
     assert ratios["1se", "penalised"] == pytest.approx(0.774, abs=5e-4)
 
 
-@pytest.mark.xdist_group("demo")  # the demo run shared with tests/test_cli.py and tests/excel/test_memo.py
 def test_one_lambda_through_python_cli_and_excel(default_demo):
     res = procedure.run(Inputs())
     _, rf, f, _, r, _, _ = procedure.window(Inputs())
