@@ -16,7 +16,7 @@ after_demo = pytest.mark.usefixtures("default_demo")
 
 
 def _prebuilt(default_demo, folder: Path) -> Path:
-    """``folder`` holding the three default workbooks (the shared demo's; `xlfactor workbook` writes the same)."""
+    """``folder`` holding the three workbooks of the default inputs, as the shared demo wrote them."""
     shutil.copytree(default_demo.out, folder, dirs_exist_ok=True)
     return folder
 
