@@ -33,6 +33,58 @@ def french_xy(french):
     return y, x
 
 
+@pytest.fixture(scope="session")
+def default_demo(tmp_path_factory):
+    """`xlfactor demo` with every default, run once per test process and shared by the tests that read it
+    (tests/test_cli.py, tests/test_defaults.py, tests/excel/test_memo.py; each marked ``xdist_group("demo")`` so that
+    one worker runs it; it took four full demos). Run from empty caches with the core's expensive steps counted, then
+    again with --force (test_memo: the second computes nothing). ``out`` holds the three workbooks it wrote, ``text``
+    the first run's output, ``counts`` the steps computed after the first run and after the second, ``cached`` the
+    caches' statistics after the first."""
+    import contextlib
+    import io
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from xlfactor import cli
+    from xlfactor.core import penalized, premia_gmm, rolling
+    from xlfactor.excel import memo
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    counts: Counter = Counter()
+    runs = []
+    with pytest.MonkeyPatch.context() as mp:
+        for module, name in ((penalized, "score_path"), (rolling, "_estimate"), (premia_gmm, "_minimise")):
+            real = getattr(module, name)
+
+            def spy(*a, _real=real, _name=name, **k):
+                counts[_name] += 1
+                return _real(*a, **k)
+
+            mp.setattr(module, name, spy)
+        memo.clear_all()
+        for argv in (["demo", "--out", str(out)], ["demo", "--out", str(out), "--force"]):
+            with contextlib.redirect_stdout(io.StringIO()) as text:
+                code = cli.main(argv)
+            runs.append((code, text.getvalue(), dict(counts), {c.__name__: c.cache_info() for c in memo.CACHED}))
+    return SimpleNamespace(
+        out=out,
+        codes=[r[0] for r in runs],
+        text=runs[0][1],
+        counts=[r[2] for r in runs],
+        cached=runs[0][3],
+    )
+
+
+@pytest.fixture
+def no_workbooks(monkeypatch):
+    """`xlfactor demo` without writing its workbooks, for tests of what it prints (tests/test_cli.py's demo test and
+    tests/workbook test the writing)."""
+    from xlfactor.workbook import template
+
+    monkeypatch.setattr(template, "build_all", lambda folder, *a, **k: [])
+
+
 def synthetic(t=600, k=3, n=20, seed=0, noise=0.02):
     """Seeded factor-model data with known alphas and loadings."""
     rng = np.random.default_rng(seed)

@@ -1,15 +1,30 @@
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from xlfactor import cli
 
+# The tests reading the demo with every default share one run of it (tests/conftest.py: default_demo), in one
+# pytest-xdist worker; the tests that need "the workbooks already exist" start from a copy of its three workbooks. The
+# other demo and workbook tests on the default data run in that worker too, after it (after_demo): their models come
+# from the Excel layer's caches the shared run filled (as within one `xlfactor demo`).
+demo_group = pytest.mark.xdist_group("demo")
+after_demo = pytest.mark.usefixtures("default_demo")
 
-def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
-    out = tmp_path / "out"
-    assert cli.main(["demo", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+
+def _prebuilt(default_demo, folder: Path) -> Path:
+    """``folder`` holding the three workbooks of the default inputs, as the shared demo wrote them."""
+    shutil.copytree(default_demo.out, folder, dirs_exist_ok=True)
+    return folder
+
+
+@demo_group
+def test_demo_runs_the_procedure_and_writes_workbooks(default_demo, tmp_path, capsys):
+    assert default_demo.codes[0] == 0
+    text = default_demo.text
     for needle in [
         "[1/7]",
         "[7/7] walk-forward backtest (60-month windows, every 12)",
@@ -37,11 +52,12 @@ def test_demo_runs_the_procedure_and_writes_workbooks(tmp_path, capsys):
     ], writing
     lasso_table = text[text.index("Lasso loadings") : text.index("Ridge loadings")]
     assert "-0.000" not in lasso_table and " 0.000" in lasso_table  # exact zeros, unsigned
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.name for p in default_demo.out.iterdir()) == [
         "xlfactor_classic.xlsx",
         "xlfactor_officejs.xlsx",
         "xlfactor_preview.xlsx",
     ]
+    out = _prebuilt(default_demo, tmp_path / "out")
     assert cli.main(["demo", "--out", str(out)]) == 2
     assert "exists; pass --force to overwrite" in capsys.readouterr().err
     assert (
@@ -87,6 +103,16 @@ def test_console_script_module_runs():
     assert out.returncode == 0 and out.stdout.startswith("xlfactor ")
 
 
+def test_the_command_starts_without_the_computing_libraries():
+    """`xlfactor --version`, `serve` and `lite` start without pandas, scipy, statsmodels or scikit-learn (1.5-2 s of
+    imports): the package root loads its names on first use and the commands import what they use."""
+    code = "import sys, xlfactor.cli; print(sorted({'pandas', 'scipy', 'statsmodels', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@demo_group
+@after_demo
 def test_workbook_command_rebuilds_all_flavours(tmp_path, capsys):
     assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("xlfactor_*.xlsx"))) == 3
@@ -131,10 +157,11 @@ def test_serve_print_only_writes_project_and_instructions(tmp_path):
     assert (tmp_path / "srv" / "custom_functions" / "__init__.py").exists()
 
 
-def test_workbook_refuses_to_overwrite_before_any_work(tmp_path, capsys, monkeypatch):
+@demo_group
+def test_workbook_refuses_to_overwrite_before_any_work(default_demo, tmp_path, capsys, monkeypatch):
     from xlfactor.workbook import template
 
-    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    _prebuilt(default_demo, tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     monkeypatch.setattr(template.Template, "build", lambda *a, **k: pytest.fail("computed before refusing"))
     assert cli.main(["workbook", "--out", str(tmp_path)]) == 2
@@ -143,15 +170,17 @@ def test_workbook_refuses_to_overwrite_before_any_work(tmp_path, capsys, monkeyp
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_a_failure_while_writing_leaves_the_old_workbooks(tmp_path, monkeypatch):
+@demo_group
+def test_a_failure_while_writing_leaves_the_old_workbooks(default_demo, tmp_path, monkeypatch):
+    """The file handling of `xlfactor workbook --force` when the disk fills while the second workbook is written: a
+    build that writes a small file stands in for the real one (the numbers are not this test's concern)."""
     from xlfactor.workbook import template
 
-    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    _prebuilt(default_demo, tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    real = template.Template.build
 
     def build_then_fail(self, path, flavor="classic", progress=None):
-        real(self, path, flavor, progress)
+        Path(path).write_bytes(f"a new {flavor} workbook".encode())
         if flavor == "officejs":
             raise OSError(28, "No space left on device", str(path))
 
@@ -183,13 +212,14 @@ def test_serve_offers_the_force_it_asks_for(tmp_path, capsys):
     assert cli.main(["serve", "--dir", str(tmp_path), "--print-only", "--force"]) == 0
 
 
-def test_killed_mid_write_never_leaves_a_broken_workbook(tmp_path):
+@demo_group
+def test_killed_mid_write_never_leaves_a_broken_workbook(default_demo, tmp_path):
     """Kill `xlfactor workbook --force` at spread-out moments: each target is a complete old or new workbook."""
     import signal
     import time
     import zipfile
 
-    assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
+    _prebuilt(default_demo, tmp_path)
     for delay in (0.4, 1.5, 2.8):  # spread over the run (the last while a workbook is written)
         proc = subprocess.Popen(
             [sys.executable, "-m", "xlfactor.cli", "workbook", "--out", str(tmp_path), "--force"],
@@ -218,7 +248,10 @@ def test_serve_refuses_the_network_without_authentication(tmp_path, capsys, monk
     assert cli.main(["serve", "--dir", str(tmp_path), "--workers", "0", "--print-only"]) == 2
 
 
-def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys):
+@demo_group
+@after_demo
+def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_path, capsys, no_workbooks):
+    """The note `xlfactor demo --risk factor` prints (its workbooks are not written: writing is tested above)."""
     assert cli.main(["demo", "--out", str(tmp_path), "--risk", "factor"]) == 0
     out = capsys.readouterr().out
     assert (
@@ -237,9 +270,13 @@ def test_demo_explains_unreachable_budgets_and_offers_minvar_and_targetvol(tmp_p
     assert minvar.allocation.volatility < erc.allocation.volatility
 
 
-def test_written_files_get_the_usual_permissions(tmp_path):
+def test_written_files_get_the_usual_permissions(tmp_path, monkeypatch):
+    """The files' modes, whatever their content: a build that writes a small file stands in for the real one."""
     import os
 
+    from xlfactor.workbook import template
+
+    monkeypatch.setattr(template.Template, "build", lambda self, path, *a, **k: Path(path).write_bytes(b"xlsx"))
     mask = os.umask(0o022)
     try:
         assert cli.main(["workbook", "--out", str(tmp_path)]) == 0
@@ -368,7 +405,8 @@ def test_demo_and_workbook_share_options_and_output_folder():
     assert workbook["flavor"][1] == ("all", "classic", "officejs", "preview")
 
 
-def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, capsys):
+def test_demo_says_each_steps_duration_and_that_returns_are_excess(tmp_path, capsys, no_workbooks):
+    """What the demo prints while it computes (its workbooks are not written: writing is tested above)."""
     import re
 
     assert cli.main(["demo", "--out", str(tmp_path), "--start", "200001"]) == 0

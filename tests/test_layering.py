@@ -57,6 +57,7 @@ LAYERS = {
     "plot": 1,
     "interop": 1,
     "__init__": 1,  # the package root is the pandas-and-numpy public API
+    "_api": 1,  # its imports, loaded on first use of a name of the root
     "excel": 2,
     "workbook": 3,
     "cli": 4,

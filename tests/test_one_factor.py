@@ -52,7 +52,8 @@ def test_demo_with_one_factor_says_the_penalised_models_are_ols(one, tmp_path, c
     assert "ridge and lasso are OLS" in capsys.readouterr().out and (tmp_path / "w" / FILE_NAMES["preview"]).exists()
 
 
-def test_demo_with_the_single_factor_penalised_runs_ridge_and_lasso(one, tmp_path, capsys):
+def test_demo_with_the_single_factor_penalised_runs_ridge_and_lasso(one, tmp_path, capsys, no_workbooks):
+    """What the demo prints (its workbooks are not written: the test above and tests/workbook write them)."""
     r, f = one
     argv = ["demo", "--returns", r, "--factors", f, "--penalty-weights", "1", "--bt-window", "252", "--bt-step", "63"]
     assert cli.main([*argv, "--out", str(tmp_path / "d2")]) == 0

@@ -105,7 +105,21 @@ def test_misaligned_and_percent_files(tmp_path, files):
 # 100-120 s, the suite's longest): workbook, demo, and the shipped data when no --returns is given.
 
 
-def test_cli_workbook_takes_the_users_files(tmp_path, files, capsys):
+@pytest.fixture(scope="session")
+def cli_files(files, tmp_path_factory):
+    """The user's files the CLI reads: the last 360 months (1990-2019) and first 16 assets of ``files``, with its 7
+    factors and RF. Still another shape than the shipped data (more assets than its 12, 7 factors, not 5), and
+    still sharing 79 quarters with the Macro sheet's macrodata; the whole 1200 x 45 took 26 s a command (the
+    template's numbers on that shape are tests/workbook's)."""
+    folder = tmp_path_factory.mktemp("cli_data")
+    r = pd.read_csv(files["returns"], index_col=0).iloc[-360:, :16]
+    r.to_csv(folder / "returns.csv")
+    pd.read_csv(files["factors"], index_col=0).iloc[-360:].to_csv(folder / "factors.csv")
+    return {"returns": folder / "returns.csv", "factors": folder / "factors.csv"}
+
+
+def test_cli_workbook_takes_the_users_files(tmp_path, cli_files, capsys):
+    files = cli_files
     out = tmp_path / "wb"
     argv = [
         "workbook",
@@ -120,11 +134,11 @@ def test_cli_workbook_takes_the_users_files(tmp_path, files, capsys):
     ]
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
-    assert "45 assets, 7 factors" in text and "xlfactor_officejs.xlsx: Lambda (cross-validation) ... (" in text
+    assert "16 assets, 7 factors" in text and "xlfactor_officejs.xlsx: Lambda (cross-validation) ... (" in text
     wb = openpyxl.load_workbook(out / "xlfactor_classic.xlsx", data_only=True)
     data = wb["Data"]
-    assert [data.cell(3, c).value for c in (2, 4, 6)] == [1200, 7, 45]  # periods, factors, assets counted
-    assert data.cell(6, 3).value == "MKT" and data.cell(7, 1).value == 192001
+    assert [data.cell(3, c).value for c in (2, 4, 6)] == [360, 7, 16]  # periods, factors, assets counted
+    assert data.cell(6, 3).value == "MKT" and data.cell(7, 1).value == 199001
     assert cli.main(argv) == 2 and "pass --force" in capsys.readouterr().err  # nothing overwritten
     bad = _edit(files["returns"], tmp_path / "bad.csv", 3, 2, "x")
     assert (
@@ -147,7 +161,8 @@ def test_cli_workbook_takes_the_users_files(tmp_path, files, capsys):
     assert not (tmp_path / "w2").exists()
 
 
-def test_cli_demo_takes_the_users_files(tmp_path, files, capsys):
+def test_cli_demo_takes_the_users_files(tmp_path, cli_files, capsys):
+    files = cli_files
     assert (
         cli.main(
             [
@@ -167,30 +182,47 @@ def test_cli_demo_takes_the_users_files(tmp_path, files, capsys):
         == 0
     )
     text = capsys.readouterr().out
-    assert "Sample 192001 to 201912 (1200 months); 45 assets; factors: MKT, SIZE, VALUE." in text
+    assert "Sample 199001 to 201912 (360 months); 16 assets; factors: MKT, SIZE, VALUE." in text
 
 
-def test_cli_workbook_without_returns_uses_the_shipped_data(tmp_path, files, capsys):
+def test_cli_workbook_without_returns_uses_the_shipped_data(tmp_path, files, capsys, monkeypatch):
+    """The data and flavour the command hands to the build (a build that records them and writes a small file stands
+    in for the real one: the shipped data's workbooks are tests/test_cli.py's and tests/workbook's)."""
+    from xlfactor.workbook.template import Template
+
     assert cli.main(["workbook", "--factors", str(files["factors"]), "--out", str(tmp_path / "w3")]) == 2
     assert "need --returns FILE" in capsys.readouterr().err
+    built = []
+
+    def build(self, path, flavor="classic", progress=None):
+        built.append((self.data, flavor))
+        path.write_bytes(b"xlsx")
+
+    monkeypatch.setattr(Template, "build", build)
     assert cli.main(["workbook", "--flavor", "classic", "--out", str(tmp_path / "w4")]) == 0
     assert [p.name for p in (tmp_path / "w4").iterdir()] == ["xlfactor_classic.xlsx"]
+    shipped = dataset.french()
+    assert [flavor for _, flavor in built] == ["classic"] and built[0][0].title == shipped.title
+    np.testing.assert_array_equal(built[0][0].returns, shipped.returns)
 
 
 def test_daily_data_builds_a_template_in_days(tmp_path):
-    """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day."""
+    """Daily periods (YYYYMMDD), 3 factors, 8 assets: labels speak of days and the volatility target is per day.
+    Three years of business days (756): the daily backtest's 252-day window and 63-day step still leave 8
+    rebalances (1,500 days took twice the time, most of it in the backtest's block bootstrap)."""
     from xlfactor.workbook.template import Template
 
-    _, rf, f, r, _, fnames, anames = synthetic.make(t=1500, n=8, k=3, seed=5)
-    days = np.array(pd.bdate_range("2015-01-01", periods=1500).strftime("%Y%m%d"), dtype=np.int64)
+    t = 756
+    _, rf, f, r, _, fnames, anames = synthetic.make(t=t, n=8, k=3, seed=5)
+    days = np.array(pd.bdate_range("2015-01-01", periods=t).strftime("%Y%m%d"), dtype=np.int64)
     data = dataset.Dataset(days, rf / 21, f / 5, tuple(fnames), r / 5, tuple(anames), "daily", frequency="daily")
     book = Template(data=data).build(tmp_path / "daily.xlsx", "preview")
     start = openpyxl.load_workbook(tmp_path / "daily.xlsx")["Start"]
     labels = [start.cell(r, 2).value for r in range(1, 30)]
     assert "EWMA half-life (days)" in labels and "Target volatility, % a year (risk allocation targetvol)" in labels
     assert book.block("Start", "target_vol_period").value() == pytest.approx(0.10 / 252**0.5)
-    assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (1500, 1)
-    assert book.block("Market model", "capm").values()[6] == [1500.0] * 8  # observations
+    assert book.block("Start", "start").value() == days[0] and book.block("Factors", "months").shape == (t, 1)
+    assert book.block("Market model", "capm").values()[6] == [float(t)] * 8  # observations
 
 
 def test_an_asset_starting_late_builds_with_the_em_warning_on_statistical(tmp_path):

@@ -15,48 +15,12 @@ Examples
 [0.69 0.73 0.88 0.47 0.75 0.81 0.59 0.42 0.75 0.63 0.84 0.89]
 """
 
-from . import frames
-from .core.backtest import BacktestResult, backtest
-from .core.cv import CVResult, cross_validate, splits
-from .core.frequency import Compounded, align, compound
-from .core.fundamental import FundamentalResult, fundamental
-from .core.mimicking import MimickingResult, mimicking
-from .core.penalized import PenalizedResult, elastic_net, lasso, ridge
-from .core.premia import PremiaResult, two_pass  # macro-economic and fundamental models
-from .core.premia import estimate as risk_premia
-from .core.premia_gmm import gmm
-from .core.regression import capm, collinearity, fama_macbeth, grs, ols
-from .core.results import CapmResult, Collinearity, FamaMacBethResult, GRSResult, RegressionResult, RiskSplit
-from .core.risk import (
-    AllocationResult,
-    FactorModel,
-    RiskContributions,
-    allocate,
-    factor_covariance,
-    risk_contributions,
-    specific_variance,
-)
-from .core.rolling import RollingResult, rolling, windows
-from .core.statistical import (
-    FactorCount,
-    LatentVsNamed,
-    PCAResult,
-    factor_count,
-    latent_risk_model,
-    latent_vs_named,
-    pca,
-    rolling_latent,
-)
-from .data import load_french
-from .data.macro import load_macro
-from .errors import (
-    CollinearityError,
-    ConvergenceError,
-    InputShapeError,
-    InputValueError,
-    InsufficientDataError,
-    XLFactorError,
-)
+# ruff: noqa: F405 - the names of __all__ come from _api, by the star import that type checkers read
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names, for type checkers; at run time loaded on first use (__getattr__ below)
+    from ._api import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -121,3 +85,19 @@ __all__ = [
     "fundamental",
     "FundamentalResult",
 ]
+
+
+def __getattr__(name: str):
+    """Load the API on first use of one of its names (``_api``): ``import xlfactor`` alone imports none of its
+    dependencies, so the command line's ``--version`` and the Excel server's processes start faster."""
+    if name not in __all__:
+        raise AttributeError(f"module 'xlfactor' has no attribute {name!r}")
+    from . import _api
+
+    public = {n: getattr(_api, n) for n in __all__}
+    globals().update(public)
+    return public[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,7 +1,5 @@
 """The Excel layer's result caches: hits, bounds, thread safety, one hash per input; the core caches nothing."""
 
-import contextlib
-import io
 import threading
 from collections import Counter
 
@@ -9,8 +7,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import synthetic
-from xlfactor import cli
-from xlfactor.core import backtest, cv, penalized, premia_gmm, rolling
+from xlfactor.core import backtest, cv, rolling
 from xlfactor.excel import memo, udfs
 
 
@@ -173,32 +170,21 @@ def test_a_spreadsheet_call_hashes_its_returns_once_and_repeats_from_the_cache(m
     assert seen[y.nbytes] == 2 and sum(c.cache_info()["hits"] for c in memo.CACHED) == 1
 
 
-def test_demo_computes_each_model_once(monkeypatch, tmp_path):
+@pytest.mark.xdist_group("demo")
+def test_demo_computes_each_model_once(default_demo):
     """`xlfactor demo` prints the procedure and writes the workbooks' cached values: both need the same
-    cross-validations, fits, rolling windows and backtest; each is computed once (through memo's caches)."""
-    counts: Counter = Counter()
-    for module, name in ((penalized, "score_path"), (rolling, "_estimate"), (premia_gmm, "_minimise")):
-        real = getattr(module, name)
-
-        def spy(*a, _real=real, _name=name, **k):
-            counts[_name] += 1
-            return _real(*a, **k)
-
-        monkeypatch.setattr(module, name, spy)
-    memo.clear_all()
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert cli.main(["demo", "--out", str(tmp_path)]) == 0
-    computed = {c.__name__: c.cache_info() for c in memo.CACHED}
+    cross-validations, fits, rolling windows and backtest; each is computed once (through memo's caches). The demo
+    runs from empty caches, twice, in the shared fixture (tests/conftest.py), with these steps counted."""
+    assert default_demo.codes == [0, 0]
+    computed = default_demo.cached
     assert computed["cross_validate"]["hits"] >= 2 and computed["backtest"]["hits"] >= 1  # the workbook reused them
-    first = dict(counts)
+    first, second = default_demo.counts
     # 7 cross-validations and 6 rolling chunks measured on 2026-12-04 with the core's caches (before the move)
     assert first["score_path"] <= 7 and first["_estimate"] <= 6
     # GMM (two steps, one minimisation each) once per call path: the Macro example's and RISK_PREMIA's, shared by
     # every flavour (it was three times a flavour: the example, RISK_PREMIA's premia and its tests)
     assert first["_minimise"] == 2 * 2
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert cli.main(["demo", "--out", str(tmp_path), "--force"]) == 0
-    assert dict(counts) == first  # the second demo computes nothing: every model came from the caches
+    assert second == first  # the second demo computes nothing: every model came from the caches
 
 
 def test_a_cached_backtest_never_answers_a_call_with_an_argument_its_method_refuses():

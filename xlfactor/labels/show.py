@@ -1,8 +1,8 @@
 """Results that show themselves: a readable ``repr``, a ``_repr_html_`` table for notebooks and ``to_frame()`` for
 every result class of the core, from the same mapping as the labelled faces (``AXES``) and ``TABLES`` below.
 
-The core stays free of pandas: ``install()`` (run when ``xlfactor`` is imported) gives the core's result classes these
-three methods. A bare core result's table is labelled by position (``asset 0``...) or by the names it carries; the
+The core stays free of pandas: ``install()`` (run when ``labels`` is imported: by ``frames``, so on first use of a name
+of ``xlfactor``) gives the core's result classes these three methods. A bare core result's table is labelled by position (``asset 0``...) or by the names it carries; the
 labelled face of a result (``frames``) gives the same table with the assets', factors' and periods' labels.
 """
 
