@@ -140,9 +140,9 @@ def test_every_formula_names_a_known_function_and_resolves(books, flavor):
             last_row, last_col = int(r1 or r0), column_index_from_string(c1 or c0)
             if target.title not in extents:
                 extents[target.title] = _extent(target)
-            assert last_row <= extents[target.title] or _inside(book.sheets[target.title], last_row - 1, last_col - 1), (
-                f"{ws.title}!{cell.coordinate} points past the end of {target.title}"
-            )
+            assert last_row <= extents[target.title] or _inside(
+                book.sheets[target.title], last_row - 1, last_col - 1
+            ), f"{ws.title}!{cell.coordinate} points past the end of {target.title}"
             if sheet:
                 top_left = target[f"{c0}{r0}"].value
                 blank = sheet == "Start" and (int(r0), column_index_from_string(c0)) in blank_ok
