@@ -174,16 +174,30 @@ def _numbers(block) -> np.ndarray:
     return out
 
 
+_AREAS: list = [None, {}]  # the last solution read and its array formulas' keys by their first cell's key
+
+
+def _areas(solution) -> dict:
+    """The keys of a solution's array formulas ('[book]SHEET'!B5:D9) by their first cell's key ('[book]SHEET'!B5);
+    made once per solution (a scan of its keys for each of a book's hundreds of blocks took seconds)."""
+    if _AREAS[0] is not solution:
+        areas: dict = {}
+        for k in solution:
+            if isinstance(k, str) and ":" in k.rpartition("!")[2]:
+                areas.setdefault(k.rpartition(":")[0], k)
+        _AREAS[:] = [solution, areas]
+    return _AREAS[1]
+
+
 def value(solution, path, ref):
     """An area's values as the engine computed them: the array formula anchored at the area's first cell."""
     anchor = ref.address().split("!")[1].replace("$", "").split(":")[0]
     key = bridge.cell_key(path, ref.sheet.name, anchor)
     if key in solution:
         return np.asarray(solution[key].value, dtype=object)
-    prefix = key + ":"  # an array formula's key is its whole area
-    for k in solution:
-        if isinstance(k, str) and k.startswith(prefix):
-            return np.asarray(solution[k].value, dtype=object)
+    area = _areas(solution).get(key)  # an array formula's key is its whole area
+    if area is not None:
+        return np.asarray(solution[area].value, dtype=object)
     raise KeyError(f"{ref.sheet.name}!{anchor}: not evaluated")
 
 

@@ -16,10 +16,11 @@ T, N, K = 1200, 45, 7
 FACTORS = ["MKT", "SIZE", "VALUE", "MOM", "QUAL", "INV", "LIQ"]
 
 
-def make(t: int = T, n: int = N, k: int = K, seed: int = 7):
-    """(months YYYYMM, rf, factors (t, k), returns (t, n), loadings B (n, k), factor names, asset names)."""
+def make(t: int = T, n: int = N, k: int = K, seed: int = 7, first_year: int = 1920):
+    """(months YYYYMM from January of ``first_year``, rf, factors (t, k), returns (t, n), loadings B (n, k), factor
+    names, asset names)."""
     rng = np.random.default_rng(seed)
-    months = np.array([(1920 + i // 12) * 100 + i % 12 + 1 for i in range(t)])
+    months = np.array([(first_year + i // 12) * 100 + i % 12 + 1 for i in range(t)])
     vol = np.array([0.045, 0.03, 0.03, 0.04, 0.02, 0.02, 0.025])[:k]
     mix = np.eye(k) + 0.25 * rng.standard_normal((k, k)) * (rng.random((k, k)) < 0.3)
     f = (rng.standard_normal((t, k)) @ mix.T) * vol + 0.004 * (np.arange(k) == 0)
@@ -32,9 +33,9 @@ def make(t: int = T, n: int = N, k: int = K, seed: int = 7):
     return months, rf, f, r, b, FACTORS[:k] if k <= len(FACTORS) else [f"F{j + 1}" for j in range(k)], names
 
 
-def write(folder: Path, t: int = T, n: int = N, k: int = K, seed: int = 7) -> dict:
+def write(folder: Path, t: int = T, n: int = N, k: int = K, seed: int = 7, first_year: int = 1920) -> dict:
     """returns.csv (dates as ISO month ends), factors.csv (with an RF column) in ``folder``; and the truth."""
-    months, rf, f, r, b, fnames, anames = make(t, n, k, seed)
+    months, rf, f, r, b, fnames, anames = make(t, n, k, seed, first_year)
     dates = pd.to_datetime([str(m) for m in months], format="%Y%m") + pd.offsets.MonthEnd(0)
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(r, index=dates.strftime("%Y-%m-%d"), columns=anames).rename_axis("date").to_csv(folder / "returns.csv")

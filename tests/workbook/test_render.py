@@ -1,6 +1,8 @@
 """The preview rendered with LibreOffice reads as a printed report: legible pages, no empty bands, charts shown.
 
-Both the shipped data and a data set of another shape (2,000 business days x 20 assets x 5 factors, synthetic).
+Both the shipped data and a data set of another shape (1,000 business days x 20 assets x 7 factors, synthetic:
+daily where the shipped data are monthly, more assets and factors than its 12 and 5; four years of days fill every
+sheet, the backtest's one-year windows every quarter a dozen times, as 2,000 days did at twice the build's cost).
 Every page's words are measured with ``pdftotext -bbox`` (tests/workbook/legibility.py): no page's median
 word height under 8 pt, no page more than half empty, the text spanning most of the page's width. The PNGs
 of the last run are kept in previews/shipped/ and previews/other/ (one per page) for a person to look at.
@@ -32,7 +34,7 @@ def rendered(request, tmp_path_factory):
             pytest.fail("LibreOffice or poppler-utils missing: .ci/run installs them")
         pytest.skip("LibreOffice (libreoffice-calc-nogui) and poppler-utils are not installed")
     tmp = tmp_path_factory.mktemp(request.param)
-    template = Template() if request.param == "shipped" else Template(data=synthetic.daily())
+    template = Template() if request.param == "shipped" else Template(data=synthetic.daily(t=1000, k=7))
     book = template.build(tmp / "xlfactor_preview.xlsx", "preview")
     pdf = legibility.render(tmp / "xlfactor_preview.xlsx", found[0], tmp)
     pages = legibility.pages(pdf, tmp)

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from xlfactor.excel import udfs
-from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template, build_all
+from xlfactor.workbook.template import FILE_NAMES, FLAVORS, Inputs, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCEL_FUNCTIONS = {
@@ -43,16 +43,18 @@ REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wb")
-    return dict(zip(FLAVORS, build_all(folder, Inputs(), force=True), strict=True))
+def books(tmp_path_factory):
+    """(path, book) per flavour: the book knows its layout (blocks by name). One Template builds the flavours, as
+    ``build_all`` does (its files are these; the functions' results are computed once for the three)."""
+    folder = tmp_path_factory.mktemp("books")
+    template = Template(Inputs())
+    return {fl: (folder / FILE_NAMES[fl], template.build(folder / FILE_NAMES[fl], fl)) for fl in FLAVORS}
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    """(path, book) per flavour: the book knows its layout (blocks by name)."""
-    folder = tmp_path_factory.mktemp("books")
-    return {fl: (folder / f"{fl}.xlsx", Template().build(folder / f"{fl}.xlsx", fl)) for fl in FLAVORS}
+def built(books):
+    """The file of each flavour, as ``build_all`` writes it."""
+    return {fl: path for fl, (path, _) in books.items()}
 
 
 CACHED = re.compile(r"<(c:)?v>([^<]*)</(?:c:)?v>")

@@ -1,7 +1,7 @@
 """The classic template evaluated with `formulas`, its functions dispatched through xlwings' classic call_udf.
 
 The engine's evaluation costs by cells, so each runtime evaluates the shipped workbook and one of the two of
-another shape: this one the 720 x 45 x 7 data set from CSV files, the Office.js suite the pasted workbook (the
+another shape: this one the 360 x 45 x 7 data set from CSV files, the Office.js suite the pasted workbook (the
 flavours differ in the functions' stored names only, not in their ranges).
 """
 
@@ -11,23 +11,33 @@ from tests.workbook import roundtrip
 
 
 @pytest.fixture(scope="module")
-def small_book(tmp_path_factory):
-    """The template on the shipped data from 2000 (36-month windows every 24), built and loaded by the formula engine
-    once for the tests that choose a method in Start's drop-down and recalculate: (inputs, path, book, model)."""
-    import formulas
+def shipped_book(tmp_path_factory):
+    """The shipped data's template, built and loaded by the formula engine once: the round trip and the tests that
+    choose a method in Start's drop-down recalculate it (roundtrip.Built)."""
+    return roundtrip.build_shipped("classic", tmp_path_factory.mktemp("shipped"))
+
+
+# the tests that choose a method recalculate with a short backtest, set in Start's cells: 11 rebalances (ten-year
+# windows every four years; the spills it fills are shorter than the built ones, as Excel's would be)
+SHORT = {"bt_window": 120, "bt_step": 48}
+
+
+def _recalculate(built, **chosen):
+    """Start's cells set to SHORT and ``chosen`` and the book recalculated: (solution, the core's procedure on the
+    same inputs). The rest of the estimates (cross-validation, fits) are the round trip's, from the memo."""
+    from dataclasses import replace
 
     from tests.workbook import bridge
-    from xlfactor.workbook.template import Inputs, Template
+    from xlfactor.workbook import procedure
+    from xlfactor.workbook.template import Inputs
 
-    bridge.register("classic")
-    inp = Inputs(start=200001, bt_window=36, bt_step=24)
-    path = tmp_path_factory.mktemp("small") / "small.xlsx"
-    book = Template(inputs=inp, capacity=roundtrip.SMALL).build(path, "classic")
-    return inp, path, book, formulas.ExcelModel().loads(str(path)).finish()
+    cells = {**SHORT, **chosen}
+    keys = {bridge.cell_key(built.path, "Start", roundtrip._cell(built.book, "Start", k)): v for k, v in cells.items()}
+    return built.model.calculate(inputs=keys), procedure.run(replace(Inputs(), **cells), data=built.data)
 
 
-def test_classic_template_evaluates_to_the_core(tmp_path):
-    roundtrip.shipped("classic", tmp_path)
+def test_classic_template_evaluates_to_the_core(shipped_book):
+    roundtrip.shipped("classic", shipped_book)
 
 
 def test_classic_template_on_data_of_another_shape(tmp_path):
@@ -61,38 +71,28 @@ def test_errors_are_error_values_that_excel_formulas_handle(tmp_path):
     assert 0.5 < value["H1"] < 3
 
 
-def test_the_covariance_method_chosen_on_start_recalculates(small_book):
+def test_the_covariance_method_chosen_on_start_recalculates(shipped_book):
     """Issue 23.4: the functions refuse a covariance option their method does not read, so the formulas pass Start's
     half-life (and the Barra-style options) only to the methods that read them. Built with sample and recalculated
     with ewma in roundtrip.shipped (both runtimes); here ledoitwolf chosen in Start's drop-down, its half-life cell
     still filled: every block equals the core."""
-    from dataclasses import replace
+    from tests.workbook import check
 
-    from tests.workbook import bridge, check
-    from xlfactor.workbook import procedure
-
-    inp, path, book, model = small_book
-    assert book.block("Start", "halflife").value() == 36
-    cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "cov_method"))
-    solution = model.calculate(inputs={cell: "ledoitwolf"})
-    check.check(path, book, solution, procedure.run(replace(inp, cov_method="ledoitwolf")), cached=False)
+    assert shipped_book.book.block("Start", "halflife").value() == 36
+    solution, res = _recalculate(shipped_book, cov_method="ledoitwolf")
+    check.check(shipped_book.path, shipped_book.book, solution, res, cached=False)
 
 
-def test_the_risk_method_chosen_on_start_recalculates(small_book):
+def test_the_risk_method_chosen_on_start_recalculates(shipped_book):
     """Issue 23.4: RISK_ALLOC and BACKTEST refuse budgets or target_vol their (chosen) allocation does not read, so
     the formulas pass Start's budgets and target volatility only where the method reads them
     (``Template.only_for``): each method chosen in Start's drop-down, the budget cells and target still filled,
     every block equals the core (an argument passed to the wrong method would be a #VALUE! there)."""
-    from dataclasses import replace
+    from tests.workbook import check
 
-    from tests.workbook import bridge, check
-    from xlfactor.workbook import procedure
-
-    inp, path, book, model = small_book
-    cell = bridge.cell_key(path, "Start", roundtrip._cell(book, "Start", "risk_method"))
     for method in ("budget", "factor", "targetvol", "minvar"):
-        solution = model.calculate(inputs={cell: method})
-        check.check(path, book, solution, procedure.run(replace(inp, risk_method=method)), cached=False)
+        solution, res = _recalculate(shipped_book, risk_method=method)
+        check.check(shipped_book.path, shipped_book.book, solution, res, cached=False)
 
 
 def test_classic_template_with_no_penalised_factor(tmp_path):
@@ -103,7 +103,7 @@ def test_classic_template_with_no_penalised_factor(tmp_path):
     from xlfactor.workbook.template import Inputs, Template
 
     bridge.register("classic")
-    data = one_factor_daily()
+    data = roundtrip.stored(one_factor_daily())
     path = tmp_path / "one.xlsx"
     book = Template(Inputs(), data, SMALL).build(path, "classic")
     _, solution = bridge.evaluate(path)
