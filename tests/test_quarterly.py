@@ -144,3 +144,14 @@ def test_the_macro_example_on_quarterly_data_is_the_monthly_datas(files):
     np.testing.assert_allclose(b.excess, a.excess, rtol=1e-12, atol=1e-15)
     for res in ("plain", "shanken", "gmm"):
         np.testing.assert_allclose(getattr(b, res).premia, getattr(a, res).premia, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(("months", "name", "count"), [((6, 12), "semiannual", 2), ((12,), "annual", 1)])
+def test_dates_slower_than_quarterly_are_warned_of(months, name, count):
+    """Read as quarterly (4 a year), semiannual and annual dates would be annualised 2 and 4 times over, unquestioned:
+    the command line's frequency warning names them."""
+    periods = [y * 100 + m for y in range(1990, 2020) for m in months]
+    said = periods_warning(None, periods, "monthly", 4)
+    assert said is not None and f"the data are {name} ({count} a year" in said
+    assert f"pass --periods-per-year {count}" in said
+    assert periods_warning(count, periods, "monthly", 4) is None

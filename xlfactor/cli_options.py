@@ -292,7 +292,9 @@ def start_arguments(p: argparse.ArgumentParser) -> None:
 
 # --- warnings: inputs that are legal but look like a mistake (one line on stderr; the command goes on) -------------
 
-FREQUENCIES = (("daily", 252), ("weekly", 52), ("monthly", 12), ("quarterly", 4))  # nominal periods a year
+# nominal periods a year; the data's cadence (workbook.dataset.cadence) reads dates slower than monthly as quarterly,
+# so semiannual and annual ones are named here for the warning (annualised with 4 a year otherwise, unquestioned)
+FREQUENCIES = (("daily", 252), ("weekly", 52), ("monthly", 12), ("quarterly", 4), ("semiannual", 2), ("annual", 1))
 TOLERANCE = 1.5  # --periods-per-year within this factor of the detected frequency's count is not questioned
 
 
@@ -313,8 +315,8 @@ def swap_warning(returns: Sequence[str], factors: Sequence[str] | None, returns_
 
 def detected_frequency(periods, frequency: str) -> tuple[str, int, float]:
     """The data's frequency read from their dates (YYYYMM when ``frequency`` is monthly, else YYYYMMDD): the
-    nearest (on a log scale) of daily, weekly, monthly and quarterly to the periods counted per year, its nominal
-    count, and the count."""
+    nearest (on a log scale) of daily, weekly, monthly, quarterly, semiannual and annual to the periods counted per
+    year, its nominal count, and the count."""
     import numpy as np
 
     p = np.asarray(periods, dtype=np.int64)

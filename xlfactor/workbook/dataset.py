@@ -40,7 +40,8 @@ def cadence(periods: np.ndarray, frequency: str) -> str:
     """What the dates are. YYYYMM periods (one row a month at most) are "quarterly" when they come fewer than
     sqrt(4 x 12) = 6.9 times a year (quarter ends, as macro data come), else "monthly"; YYYYMMDD ones "weekly" when
     they come between 25 and 114 times a year, else "daily". The cut-offs are the geometric midpoints of the
-    nominal counts (4, 12, 52, 252), as the command line's frequency warning reads them."""
+    nominal counts (4, 12, 52, 252), as the command line's frequency warning reads them. Slower dates (semiannual,
+    annual) are quarterly here too: the command line warns of them, and ``periods_per_year`` can be given."""
     if len(periods) < 2:
         return frequency
     p = np.asarray(periods, dtype=np.int64)
