@@ -182,7 +182,7 @@ def _print_macro(data: Dataset, start: int | None, end: int | None) -> None:
         "\n" + "\n".join(macro.report(ex))
         if ex
         else f"\nMacro factors: the data share fewer than {macro.MIN_QUARTERS} quarters with statsmodels' macrodata "
-        "(1959Q2-2009Q3, monthly data needed); example left out."
+        "(1959Q2-2009Q3; monthly data, or quarterly data dated at each quarter's end, without gaps); example left out."
     )
 
 

@@ -51,7 +51,8 @@ def build(tpl: Template, s: Sheet, ctx: dict) -> dict:
             1,
             0,
             max(n, 8),
-            f"Needs monthly or quarterly data (YYYYMM) whose sample window (on Start) shares at least "
+            f"Needs monthly data, or quarterly data dated at each quarter's end, without gaps, whose sample window "
+            f"(on Start) shares at least "
             f"{example.MIN_QUARTERS} quarters with the macro series (1959Q2-2009Q3), and at least {k + 2} "
             "assets; these data do not.",
             "note",
