@@ -115,12 +115,12 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
         raise InputShapeError(f"periods has {m.size} labels but returns has {y.shape[0]} rows; give one label per row.")
     step = np.diff(m)
     months = 3 if (step == 3).sum() > (step == 1).sum() else 1  # months a row holds: quarterly rows are quarter ends
+    word = "month" if months == 1 else "quarter"
     if months == 3:
         check_period_ends(labels, "quarter", "periods")
     if (step != months).any():
         i = int(np.flatnonzero(step != months)[0]) + 1
         lab = v.as_float_1d(labels, "periods")
-        word = "month" if months == 1 else "quarter"
         why = (
             "repeats or goes back (overlapping periods)"
             if step[i - 1] < 1
@@ -135,8 +135,7 @@ def compound(returns: ArrayLike, labels: ArrayLike, to: str | None = None) -> Co
     count = (m.size - start) // size
     if count < 1:
         raise InsufficientDataError(
-            f"returns covers {m.size} {'month' if months == 1 else 'quarter'}(s) but no complete {to}; pass at "
-            f"least the {size} {'months' if months == 1 else 'quarters'} of one {to}."
+            f"returns covers {m.size} {word}(s) but no complete {to}; pass at least the {size} {word}s of one {to}."
         )
     block = y[start : start + count * size].reshape(count, size, y.shape[1])
     last = m[start + size - 1 : start + count * size : size]

@@ -319,18 +319,19 @@ def _align(periods: np.ndarray, other: np.ndarray, values: np.ndarray, what: str
     return values[[pos[int(p)] for p in periods]]
 
 
-def _same_cadence(returns: str, other: str, what: str, cli: bool) -> None:
-    """Refuse factors or a risk-free rate of another cadence than the returns': matched date by date, monthly factors
-    against quarterly returns would take each quarter's last month for the quarter (a silently wrong regression)."""
+def _same_cadence(returns: str, other: str, what: str, verb: str = "is", where: str = "") -> None:
+    """Refuse factors or a risk-free rate (``what``, which ``verb`` other) of another cadence than the returns': matched
+    date by date, monthly factors against quarterly returns would take each quarter's last month for the quarter (a
+    silently wrong regression). ``where``: how the caller passes other factors (after "pass daily ones")."""
     if other == returns:
         return
     one, many = PERIOD_WORDS[returns], PERIOD_WORDS[other]
-    how = f"pass {returns} ones" + ("" if "file" in what else f" {spelled('as factors=...', 'with --factors', cli)}")
+    how = f"pass {returns} ones{where}"
     if (other, returns) == ("monthly", "quarterly"):
         how = "compound the months to quarters first (xlfactor.compound in Python, COMPOUND_RETURNS in Excel)"
     raise DataFileError(
-        f"{what} {'are' if what.endswith('factors') else 'is'} {other} but the returns are {returns}: each {one} "
-        f"would be matched with a single {many}'s value; {how}."
+        f"{what} {verb} {other} but the returns are {returns}: each {one} would be matched with a single {many}'s "
+        f"value; {how}."
     )
 
 
@@ -361,13 +362,15 @@ def from_files(
     notes = [f"Returns: {Path(returns).name} ({len(periods)} {kind} periods, {len(names)} assets)."]
     shipped = str(factors).lower() == "french"
     if shipped:
-        _same_cadence(kind, "monthly", "the shipped French factors", cli)
+        _same_cadence(
+            kind, "monthly", "the shipped French factors", "are", f" {spelled('as factors=...', 'with --factors', cli)}"
+        )
         base = french(low_vol_from=low_vol_from)
         fp, fv, fnames, base_rf = base.periods, base.factors, list(base.factor_names), base.rf
         notes.append("Factors: the shipped Ken French factors (Mkt-RF, SMB, HML, Mom) and LowVol; see PROVENANCE.md.")
     else:
         fp, ffreq, fv, fnames = _read(factors, "factors", date_order, cli=cli)
-        _same_cadence(kind, cadence(fp, ffreq), f"the factors file {Path(factors).name}", cli)
+        _same_cadence(kind, cadence(fp, ffreq), f"the factors file {Path(factors).name}")
         base_rf = None
     where = "shipped French factors" if shipped else f"factors file {Path(factors).name}"
     if rf is not None and not shipped and str(rf) in fnames:  # a column of the factors file
@@ -383,7 +386,7 @@ def from_files(
                 + "."
             )
         rp, rfreq, rv, _ = _read(rf, "rf", date_order, RETURN_FLOOR, cli)
-        _same_cadence(kind, cadence(rp, rfreq), f"the rf file {Path(rf).name}", cli)
+        _same_cadence(kind, cadence(rp, rfreq), f"the rf file {Path(rf).name}")
         if rv.shape[1] != 1:
             raise DataFileError(f"rf file {Path(rf).name} must hold one column after the dates; it has {rv.shape[1]}.")
         rf_values = _align(periods, rp, rv[:, 0], f"rf file {Path(rf).name}")
